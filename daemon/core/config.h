@@ -1,0 +1,34 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace shequ {
+
+// config/shequd.yaml. Relative paths in the file are resolved against the file's directory.
+struct Config {
+  std::string listen = "127.0.0.1:7070";  // gRPC
+  std::string http = "127.0.0.1:7071";    // /healthz, /readyz, /metrics
+  std::string data_dir = "var";
+  std::string calendar_dir = "calendar";
+  std::string workflows_dir = "workflows";  // every *.yaml is deployed at start-up
+  std::string log_level = "info";
+
+  std::string store_backend = "sqlite";
+  std::string synchronous = "FULL";
+  int store_readers = 4;
+  int64_t store_max_size_bytes = 0;  // a storage quota; 0 = none
+
+  int max_steps = 1000;
+  int64_t max_variables_bytes = 1 << 20;
+
+  bool fake_clock = false;
+  int64_t fake_clock_start_ms = 0;  // 0 = the real time at start-up
+};
+
+// Reads the YAML file; unknown keys are refused, so a typo is not silently ignored.
+absl::StatusOr<Config> LoadConfig(const std::string& path);
+
+}  // namespace shequ

@@ -1,0 +1,226 @@
+#pragma once
+
+// The workflow engine. Every command runs on one strand: it reads what it needs (its own
+// uncommitted writes, then writes pending commit, then the store), changes objects inside a
+// transaction, and on success hands the transaction's rows to the store as one WriteBatch. The
+// command's reply runs only after that batch is durable. A command that fails changes nothing.
+//
+// Hot state kept in memory: the timer index (due time and id), the queues of jobs ready for
+// workers, message subscriptions and buffered messages. Everything else lives in the store.
+
+#include <utility>  // before Boost.Asio with GCC 12 in C++20
+
+#include <boost/asio.hpp>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <queue>
+#include <set>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "daemon/core/calendar.h"
+#include "daemon/core/clock.h"
+#include "daemon/engine/definition.h"
+#include "daemon/engine/model.h"
+#include "daemon/store/store.h"
+
+namespace shequ::engine {
+
+// Who is calling, as named in request metadata (x-shequ-user, x-shequ-roles, x-shequ-unit).
+struct Caller {
+  std::string user;
+  std::vector<std::string> roles;
+  std::string unit;
+  bool HasRole(const std::string& role) const;
+};
+
+using Reply = std::function<void(absl::StatusOr<json>)>;
+
+struct EngineOptions {
+  int max_steps = 1000;                 // nodes one instance may pass without waiting
+  size_t max_variables_bytes = 1 << 20;
+  int64_t default_job_lock_ms = 300'000;
+  int64_t max_backoff_ms = 3'600'000;
+  int max_timers_per_transaction = 1000;
+};
+
+struct StartArgs {
+  std::string definition_id;
+  int32_t version = 0;
+  std::string business_key;
+  std::string unit;
+  json variables = json::object();
+};
+
+class Engine {
+ public:
+  Engine(boost::asio::io_context& io, store::Store& store, const Clock& clock,
+         const WorkCalendar& calendar, EngineOptions options = {});
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Loads definitions, sequences, the timer index, ready jobs and messages. Call once, before
+  // the io_context runs.
+  absl::Status Recover();
+
+  // Commands. Thread-safe. `request_id`, when not empty, makes a retry return the first answer.
+  void Deploy(std::string yaml, std::string request_id, Reply reply);
+  void Start(Caller caller, StartArgs args, std::string request_id, Reply reply);
+  void Cancel(Caller caller, int64_t instance_id, std::string reason, std::string request_id,
+              Reply reply);
+  void PublishMessage(Caller caller, std::string name, std::string correlation, json variables,
+                      int64_t ttl_ms, std::string request_id, Reply reply);
+  void ClaimTask(Caller caller, int64_t task_id, std::string request_id, Reply reply);
+  void CompleteTask(Caller caller, int64_t task_id, std::string outcome, json variables,
+                    std::string comment, std::string request_id, Reply reply);
+  void DelegateTask(Caller caller, int64_t task_id, std::string to, std::string comment,
+                    std::string request_id, Reply reply);
+  void TransferTask(Caller caller, int64_t task_id, std::string to, std::string comment,
+                    std::string request_id, Reply reply);
+  void ReturnTask(Caller caller, int64_t task_id, std::string to_node, std::string comment,
+                  std::string request_id, Reply reply);
+  void CompleteJob(Caller caller, int64_t job_id, json variables, std::string request_id,
+                   Reply reply);
+  void FailJob(Caller caller, int64_t job_id, std::string error, int retries_left,
+               std::string request_id, Reply reply);
+  void ResolveIncident(Caller caller, int64_t incident_id, int retries, json variables,
+                       std::string request_id, Reply reply);
+  void AckNotification(Caller caller, int64_t notification_id, std::string request_id,
+                       Reply reply);
+  // Manual clock only: moves it to `to_ms`, fires what came due, replies after it committed.
+  void AdvanceClock(ManualClock& clock, int64_t to_ms, Reply reply);
+
+  // Job workers. A sink receives each activated job after its lock committed. The worker asks
+  // for one job at a time with RequestJob, so a slow stream never piles jobs up.
+  using JobSink = std::function<void(const Job& job, const json& variables)>;
+  int64_t OpenActivation(std::vector<std::string> types, std::string worker, int64_t lock_ms,
+                         JobSink sink);
+  void RequestJob(int64_t activation_id);
+  void CloseActivation(int64_t activation_id);
+
+  // Called on the strand with what each commit made durable (events, notifications).
+  using CommitListener = std::function<void(const std::vector<store::EventRow>&,
+                                            const std::vector<store::NotificationRow>&)>;
+  void AddCommitListener(CommitListener listener);
+
+  // Thread-safe reads of deployed definitions. version 0 = latest.
+  std::shared_ptr<const Definition> GetDefinition(const std::string& id, int32_t version = 0) const;
+  std::vector<std::shared_ptr<const Definition>> LatestDefinitions() const;
+
+  int64_t TimersPending() const { return timers_pending_.load(); }
+  const WorkCalendar& calendar() const { return calendar_; }
+  const Clock& clock() const { return clock_; }
+
+ private:
+  class Tx;
+  struct TimerEntry {
+    int64_t due_at_ms;
+    int64_t id;
+    bool operator>(const TimerEntry& o) const {
+      return due_at_ms != o.due_at_ms ? due_at_ms > o.due_at_ms : id > o.id;
+    }
+  };
+  struct Activation {
+    std::vector<std::string> types;
+    std::string worker;
+    int64_t lock_ms;
+    JobSink sink;
+    int credits = 0;
+  };
+  template <typename T>
+  struct Pending {
+    T value;  // a deleted object is kept with `deleted` set
+    bool deleted = false;
+    uint64_t gen = 0;
+  };
+  using SubscriptionKey = std::pair<std::string, std::string>;  // name, correlation
+
+  // Runs `body` in a transaction on the strand and commits what it changed.
+  void Execute(std::string request_id, std::string actor,
+               std::function<absl::StatusOr<json>(Tx&)> body, Reply reply);
+  void Commit(Tx& tx, json reply, std::string request_id, Reply done);
+  void OnCommitted(uint64_t gen, absl::Status status);
+
+  // Interpreter (interpreter.cc).
+  void RunScheduled(Tx& tx);
+  void Enter(Tx& tx, Instance& inst, Token& token);
+  void Leave(Tx& tx, Instance& inst, int64_t token_id, const std::string& next);
+  void MoveTo(Tx& tx, Instance& inst, int64_t token_id, const std::string& node);
+  void RaiseIncident(Tx& tx, Instance& inst, Token& token, const std::string& kind,
+                     const std::string& message, int64_t job_id = 0);
+  void CreateTasks(Tx& tx, Instance& inst, Token& token, const Node& node,
+                   const Definition& def);
+  void EndInstance(Tx& tx, Instance& inst, const std::string& state, const std::string& status);
+  void ChildEnded(Tx& tx, const Instance& child);
+  void ReleaseToken(Tx& tx, Instance& inst, Token& token);
+  void CancelInstance(Tx& tx, Instance& inst, const std::string& reason, bool notify_parent);
+  absl::StatusOr<int64_t> StartInstance(Tx& tx, const Definition& def, StartArgs args,
+                                        int64_t parent_id, int64_t parent_token);
+  void CompleteTaskNode(Tx& tx, Instance& inst, Token& token);
+  void FireTimer(Tx& tx, const Timer& timer);
+  void Notify(Tx& tx, Notification n);
+  std::shared_ptr<const Definition> DefinitionOf(const Instance& inst) const;
+
+  // Timers and jobs (engine.cc).
+  void FireDueTimers(uint64_t* last_gen);
+  void ScheduleWake();
+  void Dispatch();
+  bool CanClaim(const Caller& caller, const Task& task) const;
+
+  boost::asio::io_context& io_;
+  boost::asio::strand<boost::asio::io_context::executor_type> strand_;
+  boost::asio::steady_timer wake_;
+  int64_t wake_at_ms_ = 0;
+  store::Store& store_;
+  const Clock& clock_;
+  const WorkCalendar& calendar_;
+  const EngineOptions options_;
+
+  mutable std::shared_mutex definitions_mu_;
+  std::map<std::string, std::vector<std::shared_ptr<const Definition>>> definitions_;
+
+  std::map<std::string, int64_t> sequences_;
+  int64_t NextId(const std::string& sequence);
+
+  // Writes handed to the store but not yet durable, by object id; newest wins.
+  std::unordered_map<int64_t, Pending<Instance>> pending_instances_;
+  std::unordered_map<int64_t, Pending<Task>> pending_tasks_;
+  std::unordered_map<int64_t, Pending<Job>> pending_jobs_;
+  std::unordered_map<int64_t, Pending<Timer>> pending_timers_;
+  std::unordered_map<int64_t, Pending<Incident>> pending_incidents_;
+  std::unordered_map<int64_t, Pending<Notification>> pending_notifications_;
+  std::unordered_map<std::string, Pending<json>> pending_requests_;
+  struct InFlight {
+    std::vector<Reply> replies;
+    std::vector<json> answers;
+    std::vector<store::EventRow> events;
+    std::vector<store::NotificationRow> notifications;
+    std::vector<int64_t> ready_jobs;
+    std::vector<std::pair<int64_t, std::pair<Job, json>>> activated;
+    std::vector<int64_t> instances, tasks, jobs, timers, incidents, notification_ids;
+    std::vector<std::string> requests;
+  };
+  std::map<uint64_t, InFlight> in_flight_;
+  uint64_t next_gen_ = 1;
+  uint64_t last_committed_gen_ = 0;
+
+  std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers_;
+  std::atomic<int64_t> timers_pending_{0};
+  std::map<SubscriptionKey, std::deque<std::pair<int64_t, int64_t>>> subscriptions_;
+  std::map<SubscriptionKey, std::deque<BufferedMessage>> buffered_;
+
+  std::map<std::string, std::deque<int64_t>> ready_jobs_;
+  std::map<int64_t, Activation> activations_;
+  std::atomic<int64_t> next_activation_{1};
+
+  std::vector<CommitListener> listeners_;
+};
+
+}  // namespace shequ::engine

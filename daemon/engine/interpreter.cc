@@ -1,0 +1,613 @@
+// The interpreter: how a token moves through the nodes of a definition.
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "daemon/core/status.h"
+#include "daemon/engine/engine.h"
+#include "daemon/engine/transaction.h"
+
+namespace shequ::engine {
+namespace {
+
+std::string AsText(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+
+std::string FormatLocal(int64_t ms) {
+  // Day-level dates in China Standard Time, for notification texts.
+  std::time_t secs = static_cast<std::time_t>(ms / 1000 + 8 * 3600);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", &tm);
+  return buf;
+}
+
+}  // namespace
+
+void Engine::RunScheduled(Tx& tx) {
+  while (!tx.runnable.empty()) {
+    auto [instance_id, token_id] = tx.runnable.front();
+    tx.runnable.pop_front();
+    Instance* inst = tx.GetInstance(instance_id);
+    if (!inst || inst->state != "active") continue;
+    Token* token = inst->FindToken(token_id);
+    if (!token || !token->wait.empty()) continue;
+    Enter(tx, *inst, *token);
+  }
+}
+
+void Engine::RaiseIncident(Tx& tx, Instance& inst, Token& token, const std::string& kind,
+                           const std::string& message, int64_t job_id) {
+  Incident incident{NextId("incident"), inst.id, token.id, token.node, kind, message, job_id};
+  incident.created_at_ms = tx.now;
+  token.wait = "incident";
+  token.incident = incident.id;
+  tx.Event(inst.id, "incident.raised", token.node,
+           {{"incident", incident.id}, {"kind", kind}, {"message", message}});
+  tx.Add(std::move(incident));
+  tx.Save(inst);
+}
+
+void Engine::MoveTo(Tx& tx, Instance& inst, int64_t token_id, const std::string& node) {
+  Token* token = inst.FindToken(token_id);
+  token->wait.clear();
+  if (token->fork != 0) {
+    Fork* fork = inst.FindFork(token->fork);
+    if (fork && fork->join == node) {
+      // A parallel branch arrived: the join runs once, after the last one.
+      ++fork->arrived;
+      tx.Event(inst.id, "parallel.arrived", node, {{"arrived", fork->arrived},
+                                                   {"expected", fork->expected}});
+      const bool complete = fork->arrived >= fork->expected;
+      const int64_t parent = fork->parent;
+      const int64_t fork_id = fork->id;
+      std::erase_if(inst.tokens, [&](const Token& t) { return t.id == token_id; });
+      if (complete) {
+        std::erase_if(inst.forks, [&](const Fork& f) { return f.id == fork_id; });
+        Token joined{inst.next_token++, node, parent};
+        inst.tokens.push_back(joined);
+        tx.Schedule(inst.id, joined.id);
+      }
+      tx.Save(inst);
+      return;
+    }
+  }
+  token->node = node;
+  tx.Save(inst);
+  tx.Schedule(inst.id, token_id);
+}
+
+void Engine::Leave(Tx& tx, Instance& inst, int64_t token_id, const std::string& next) {
+  Token* token = inst.FindToken(token_id);
+  auto def = DefinitionOf(inst);
+  const Node* node = def->Find(token->node);
+  for (const auto& [var, expr] : node->set) {
+    auto value = expr.Evaluate(inst.variables);
+    if (!value.ok()) {
+      token->resume_next = next;
+      RaiseIncident(tx, inst, *token, "expression",
+                    absl::StrCat("set.", var, ": ", value.status().message()));
+      return;
+    }
+    inst.variables[var] = *std::move(value);
+  }
+  tx.Event(inst.id, "node.completed", token->node);
+  MoveTo(tx, inst, token_id, next);
+}
+
+void Engine::Enter(Tx& tx, Instance& inst, Token& token) {
+  auto def = DefinitionOf(inst);
+  const Node* node = def ? def->Find(token.node) : nullptr;
+  if (!node) {
+    RaiseIncident(tx, inst, token, "definition",
+                  absl::StrCat("node '", token.node, "' is not in ", inst.definition_id, " v",
+                               inst.version));
+    return;
+  }
+  if (++tx.steps[inst.id] > options_.max_steps) {
+    RaiseIncident(tx, inst, token, "loop-limit",
+                  absl::StrCat("passed ", options_.max_steps,
+                               " nodes without waiting; stopped as a probable endless loop"));
+    return;
+  }
+  tx.Event(inst.id, "node.entered", node->id, {{"type", NodeTypeName(node->type)}});
+  tx.Save(inst);
+  const int64_t token_id = token.id;
+  switch (node->type) {
+    case NodeType::kEnd: {
+      for (const auto& [var, expr] : node->set) {
+        auto value = expr.Evaluate(inst.variables);
+        if (!value.ok()) {
+          RaiseIncident(tx, inst, token, "expression",
+                        absl::StrCat("set.", var, ": ", value.status().message()));
+          return;
+        }
+        inst.variables[var] = *std::move(value);
+      }
+      std::erase_if(inst.tokens, [&](const Token& t) { return t.id == token_id; });
+      if (inst.tokens.empty()) EndInstance(tx, inst, "completed", node->status);
+      return;
+    }
+    case NodeType::kService: {
+      Job job;
+      job.id = NextId("job");
+      job.instance_id = inst.id;
+      job.token = token_id;
+      job.definition_id = inst.definition_id;
+      job.node = node->id;
+      job.type = node->job;
+      job.retries_left = node->retries;
+      job.backoff_ms = node->backoff.ms;
+      job.due_at_ms = tx.now;
+      token.wait = "job";
+      token.job = job.id;
+      tx.ready_jobs.push_back(job.id);
+      tx.Event(inst.id, "job.created", node->id, {{"job", job.id}, {"type", job.type}});
+      tx.Add(std::move(job));
+      return;
+    }
+    case NodeType::kUser:
+      CreateTasks(tx, inst, token, *node, *def);
+      return;
+    case NodeType::kExclusive: {
+      for (size_t i = 0; i < node->branches.size(); ++i) {
+        const Branch& b = node->branches[i];
+        bool taken = true;
+        if (b.when) {
+          auto v = b.when->EvaluateBool(inst.variables);
+          if (!v.ok()) {
+            RaiseIncident(tx, inst, token, "expression",
+                          absl::StrCat("branches[", i, "].when: ", v.status().message()));
+            return;
+          }
+          taken = *v;
+        }
+        if (taken) {
+          Leave(tx, inst, token_id, b.next);
+          return;
+        }
+      }
+      RaiseIncident(tx, inst, token, "no-branch",
+                    "no branch condition is true and there is no default branch");
+      return;
+    }
+    case NodeType::kParallel: {
+      Fork fork{inst.next_fork++, node->join, static_cast<int>(node->parallel.size()), 0,
+                token.fork};
+      for (const auto& [var, expr] : node->set) {
+        auto value = expr.Evaluate(inst.variables);
+        if (!value.ok()) {
+          RaiseIncident(tx, inst, token, "expression",
+                        absl::StrCat("set.", var, ": ", value.status().message()));
+          return;
+        }
+        inst.variables[var] = *std::move(value);
+      }
+      std::erase_if(inst.tokens, [&](const Token& t) { return t.id == token_id; });
+      inst.forks.push_back(fork);
+      for (const auto& head : node->parallel) {
+        Token branch{inst.next_token++, node->id, fork.id};
+        inst.tokens.push_back(branch);
+        MoveTo(tx, inst, branch.id, head);
+      }
+      return;
+    }
+    case NodeType::kTimer: {
+      const int64_t due = ApplyDuration(tx.now, node->duration, calendar_);
+      token.wait = "timer";
+      token.timer = tx.AddTimer({0, due, inst.id, "node", token_id, json::object()});
+      tx.Event(inst.id, "timer.scheduled", node->id, {{"due_at_ms", due}});
+      return;
+    }
+    case NodeType::kMessage: {
+      std::string correlation;
+      if (node->correlate) {
+        auto v = node->correlate->Evaluate(inst.variables);
+        if (!v.ok()) {
+          RaiseIncident(tx, inst, token, "expression",
+                        absl::StrCat("correlate: ", v.status().message()));
+          return;
+        }
+        correlation = AsText(*v);
+      }
+      auto buffered = buffered_.find({node->message, correlation});
+      if (buffered != buffered_.end()) {
+        for (const auto& m : buffered->second) {
+          bool taken = std::any_of(tx.consumed_messages.begin(), tx.consumed_messages.end(),
+                                   [&](const auto& c) { return c.second == m.id; });
+          if (taken) continue;
+          inst.variables.update(m.variables);
+          tx.consumed_messages.push_back({buffered->first, m.id});
+          tx.DeleteTimer(m.timer);
+          tx.Event(inst.id, "message.received", node->id,
+                   {{"name", node->message}, {"correlation", correlation}, {"buffered", true}});
+          Leave(tx, inst, token_id, node->next);
+          return;
+        }
+      }
+      token.wait = "message";
+      token.correlation = correlation;
+      tx.new_subscriptions.push_back(
+          {inst.id, std::to_string(token_id), node->message, correlation});
+      if (node->timeout_after) {
+        const int64_t due = ApplyDuration(tx.now, *node->timeout_after, calendar_);
+        token.timer = tx.AddTimer({0, due, inst.id, "message-timeout", token_id, json::object()});
+      }
+      tx.Event(inst.id, "message.waiting", node->id,
+               {{"name", node->message}, {"correlation", correlation}});
+      return;
+    }
+    case NodeType::kCall:
+    case NodeType::kForeach: {
+      auto child_def = GetDefinition(node->definition);
+      if (!child_def) {
+        RaiseIncident(tx, inst, token, "call-failed",
+                      absl::StrCat("no definition '", node->definition, "' is deployed"));
+        return;
+      }
+      json with = json::object();
+      for (const auto& [var, tmpl] : node->with) {
+        auto v = tmpl.Evaluate(inst.variables);
+        if (!v.ok()) {
+          RaiseIncident(tx, inst, token, "expression",
+                        absl::StrCat("with.", var, ": ", v.status().message()));
+          return;
+        }
+        with[var] = *std::move(v);
+      }
+      std::vector<json> items{json()};
+      if (node->type == NodeType::kForeach) {
+        auto v = node->items->Evaluate(inst.variables);
+        if (!v.ok() || !v->is_array()) {
+          RaiseIncident(tx, inst, token, "expression",
+                        v.ok() ? "items: not a list" : absl::StrCat("items: ", v.status().message()));
+          return;
+        }
+        items.assign(v->begin(), v->end());
+        if (items.empty()) {
+          Leave(tx, inst, token_id, node->next);
+          return;
+        }
+      }
+      token.wait = node->type == NodeType::kCall ? "call" : "foreach";
+      token.children.clear();
+      token.children_done = 0;
+      std::vector<int64_t> children;
+      for (const auto& item : items) {
+        StartArgs args{node->definition, child_def->version, inst.business_key, inst.unit, with};
+        if (node->type == NodeType::kForeach) args.variables[node->as] = item;
+        auto child = StartInstance(tx, *child_def, std::move(args), inst.id, token_id);
+        if (child.ok()) children.push_back(*child);
+      }
+      // StartInstance may have reloaded objects: look the token up again.
+      Token* t = inst.FindToken(token_id);
+      t->children = std::move(children);
+      tx.Save(inst);
+      return;
+    }
+  }
+}
+
+void Engine::CreateTasks(Tx& tx, Instance& inst, Token& token, const Node& node,
+                         const Definition& def) {
+  std::string unit = inst.unit;
+  if (node.unit) {
+    auto v = node.unit->Evaluate(inst.variables);
+    if (!v.ok()) {
+      RaiseIncident(tx, inst, token, "expression", absl::StrCat("unit: ", v.status().message()));
+      return;
+    }
+    unit = AsText(*v);
+  }
+  std::vector<std::string> people;
+  for (const auto& tmpl : node.assignees) {
+    auto v = tmpl.Evaluate(inst.variables);
+    if (!v.ok()) {
+      RaiseIncident(tx, inst, token, "expression",
+                    absl::StrCat("assignees: ", v.status().message()));
+      return;
+    }
+    if (v->is_array()) {
+      for (const auto& p : *v) people.push_back(AsText(p));
+    } else if (!v->is_null() && AsText(*v) != "") {
+      people.push_back(AsText(*v));
+    }
+  }
+  if (node.role.empty() && people.empty()) {
+    RaiseIncident(tx, inst, token, "no-assignee", "assignees evaluated to nobody");
+    return;
+  }
+  if (inst.visited.empty() || inst.visited.back() != node.id) inst.visited.push_back(node.id);
+
+  const int64_t due = node.due ? ApplyDuration(tx.now, *node.due, calendar_) : 0;
+  // Countersign: one task per person; otherwise one task, assigned when there is one person.
+  std::vector<std::vector<std::string>> shares;
+  if (node.countersign) {
+    for (const auto& p : people) shares.push_back({p});
+  } else {
+    shares.push_back(people);
+  }
+  token.wait = "task";
+  token.tasks.clear();
+  int64_t group = 0;
+  for (const auto& share : shares) {
+    Task task;
+    task.id = NextId("task");
+    if (node.countersign) group = group ? group : task.id;
+    task.instance_id = inst.id;
+    task.token = token.id;
+    task.definition_id = def.id;
+    task.node = node.id;
+    task.name = node.name.empty() ? node.id : node.name;
+    task.role = node.role;
+    task.unit = unit;
+    task.outcomes = node.outcomes;
+    task.group_id = group;
+    task.due_at_ms = due;
+    task.created_at_ms = tx.now;
+    if (share.size() == 1) {
+      task.assignee = share[0];
+      task.state = "claimed";
+    } else {
+      task.candidates = share;
+    }
+    if (node.escalate) task.escalation_role = node.escalate->role;
+    if (due) {
+      for (size_t i = 0; i < node.remind.size(); ++i) {
+        const int64_t at = ApplyDuration(due, node.remind[i], calendar_);
+        if (at < tx.now) continue;
+        task.timers.push_back(tx.AddTimer({0, at, inst.id, "task-remind", task.id,
+                                           {{"offset", FormatDuration(node.remind[i])}}}));
+      }
+      if (node.escalate) {
+        const int64_t at = ApplyDuration(due, node.escalate->after, calendar_);
+        task.timers.push_back(tx.AddTimer({0, at, inst.id, "task-escalate", task.id, {}}));
+      }
+    }
+    token.tasks.push_back(task.id);
+    tx.Event(inst.id, "task.created", node.id,
+             {{"task", task.id}, {"assignee", task.assignee}, {"role", task.role},
+              {"unit", unit}, {"due_at_ms", due}});
+    Notify(tx, {0, task.assignee, task.assignee.empty() ? task.role : "", unit, "task.created",
+                absl::StrCat("新待办 / new task: ", task.name),
+                due ? absl::StrCat("due ", FormatLocal(due)) : "", task.id, inst.id});
+    tx.Add(std::move(task));
+  }
+  tx.Save(inst);
+}
+
+void Engine::CompleteTaskNode(Tx& tx, Instance& inst, Token& token) {
+  auto def = DefinitionOf(inst);
+  const Node* node = def->Find(token.node);
+  std::vector<Task*> tasks;
+  for (int64_t id : token.tasks) {
+    if (Task* t = tx.GetTask(id)) tasks.push_back(t);
+  }
+  const int total = static_cast<int>(tasks.size());
+  const int done = static_cast<int>(
+      std::count_if(tasks.begin(), tasks.end(), [](Task* t) { return t->state == "completed"; }));
+  int required = total;
+  if (node->countersign && node->required > 0) required = std::min(node->required, total);
+  if (done < required) return;
+  // Countersign verdict: the outcome with the most votes; ties go to the earlier-listed outcome.
+  std::map<std::string, int> votes;
+  for (Task* t : tasks) {
+    if (t->state == "completed") ++votes[t->outcome];
+  }
+  std::string outcome;
+  int best = -1;
+  std::vector<std::string> order = node->outcomes;
+  for (const auto& [o, n] : votes) {
+    if (std::find(order.begin(), order.end(), o) == order.end()) order.push_back(o);
+  }
+  for (const auto& o : order) {
+    if (votes.count(o) && votes[o] > best) {
+      best = votes[o];
+      outcome = o;
+    }
+  }
+  for (Task* t : tasks) {
+    if (!t->IsOpen()) continue;
+    t->state = "cancelled";
+    for (int64_t timer : t->timers) tx.DeleteTimer(timer);
+    t->timers.clear();
+    tx.Save(*t);
+  }
+  if (node->countersign) inst.variables["votes"] = votes;
+  if (!outcome.empty()) inst.variables["outcome"] = outcome;
+  token.tasks.clear();
+  Leave(tx, inst, token.id, node->next);
+}
+
+void Engine::ReleaseToken(Tx& tx, Instance& inst, Token& token) {
+  for (int64_t id : token.tasks) {
+    Task* t = tx.GetTask(id);
+    if (!t || !t->IsOpen()) continue;
+    t->state = "cancelled";
+    for (int64_t timer : t->timers) tx.DeleteTimer(timer);
+    t->timers.clear();
+    tx.Save(*t);
+  }
+  token.tasks.clear();
+  if (token.job) {
+    if (Job* job = tx.GetJob(token.job)) tx.DeleteTimer(job->timer);
+    tx.DeleteJob(token.job);
+    token.job = 0;
+  }
+  tx.DeleteTimer(token.timer);
+  token.timer = 0;
+  if (token.wait == "message") {
+    const Node* node = DefinitionOf(inst)->Find(token.node);
+    tx.removed_subscriptions.push_back(
+        {inst.id, std::to_string(token.id), node->message, token.correlation});
+  }
+  if (token.incident) {
+    if (Incident* i = tx.GetIncident(token.incident); i && i->state == "open") {
+      i->state = "closed";
+      i->resolved_at_ms = tx.now;
+      tx.Save(*i);
+    }
+    token.incident = 0;
+  }
+  token.wait.clear();
+}
+
+void Engine::CancelInstance(Tx& tx, Instance& inst, const std::string& reason,
+                            bool notify_parent) {
+  for (auto& token : inst.tokens) {
+    for (int64_t child_id : token.children) {
+      Instance* child = tx.GetInstance(child_id);
+      if (child && child->state == "active") CancelInstance(tx, *child, reason, false);
+    }
+    ReleaseToken(tx, inst, token);
+  }
+  inst.tokens.clear();
+  inst.forks.clear();
+  inst.state = "cancelled";
+  inst.ended_at_ms = tx.now;
+  tx.Save(inst);
+  tx.Event(inst.id, "instance.cancelled", "", {{"reason", reason}});
+  if (notify_parent && inst.parent_id) ChildEnded(tx, inst);
+}
+
+void Engine::EndInstance(Tx& tx, Instance& inst, const std::string& state,
+                         const std::string& status) {
+  inst.state = state;
+  inst.end_status = status;
+  inst.ended_at_ms = tx.now;
+  inst.forks.clear();
+  tx.Save(inst);
+  tx.Event(inst.id, "instance." + state, "", {{"status", status}});
+  if (inst.parent_id) ChildEnded(tx, inst);
+}
+
+void Engine::ChildEnded(Tx& tx, const Instance& child) {
+  Instance* parent = tx.GetInstance(child.parent_id);
+  if (!parent || parent->state != "active") return;
+  Token* token = parent->FindToken(child.parent_token);
+  if (!token || (token->wait != "call" && token->wait != "foreach")) return;
+  const Node* node = DefinitionOf(*parent)->Find(token->node);
+  tx.Event(parent->id, "child.ended", token->node,
+           {{"child", child.id}, {"state", child.state}, {"status", child.end_status}});
+  if (child.state != "completed") {
+    RaiseIncident(tx, *parent, *token, "call-failed",
+                  absl::StrCat("child instance ", child.id, " ended ", child.state));
+    return;
+  }
+  if (token->wait == "call") {
+    for (const auto& [var, expr] : node->out) {
+      auto v = expr.Evaluate(child.variables);
+      if (!v.ok()) {
+        RaiseIncident(tx, *parent, *token, "expression",
+                      absl::StrCat("out.", var, ": ", v.status().message()));
+        return;
+      }
+      parent->variables[var] = *std::move(v);
+    }
+  } else if (++token->children_done < static_cast<int>(token->children.size())) {
+    tx.Save(*parent);
+    return;
+  }
+  token->children.clear();
+  Leave(tx, *parent, token->id, node->next);
+}
+
+absl::StatusOr<int64_t> Engine::StartInstance(Tx& tx, const Definition& def, StartArgs args,
+                                              int64_t parent_id, int64_t parent_token) {
+  if (args.variables.dump().size() > options_.max_variables_bytes) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("variables: larger than ", options_.max_variables_bytes, " bytes"));
+  }
+  Instance inst;
+  inst.id = NextId("instance");
+  inst.definition_id = def.id;
+  inst.version = def.version;
+  inst.business_key = std::move(args.business_key);
+  inst.unit = std::move(args.unit);
+  inst.variables = std::move(args.variables);
+  inst.parent_id = parent_id;
+  inst.parent_token = parent_token;
+  inst.created_at_ms = tx.now;
+  Token first{inst.next_token++, def.start};
+  inst.tokens.push_back(first);
+  const int64_t id = inst.id;
+  tx.Event(id, "instance.started", "",
+           {{"definition", def.id}, {"version", def.version}, {"parent", parent_id}});
+  tx.Add(std::move(inst));
+  tx.Schedule(id, first.id);
+  return id;
+}
+
+void Engine::Notify(Tx& tx, Notification n) {
+  n.id = NextId("notification");
+  n.created_at_ms = tx.now;
+  tx.Add(std::move(n));
+}
+
+void Engine::FireTimer(Tx& tx, const Timer& timer) {
+  if (timer.kind == "message-expire") {
+    std::string name = timer.data.value("name", ""), corr = timer.data.value("correlation", "");
+    tx.consumed_messages.push_back({{name, corr}, timer.ref_id});
+    return;
+  }
+  if (timer.kind == "job-retry" || timer.kind == "job-lock") {
+    Job* job = tx.GetJob(timer.ref_id);
+    if (!job || job->timer != timer.id) return;
+    if (timer.kind == "job-lock") {
+      if (job->state != "active") return;
+      tx.Event(job->instance_id, "job.timed-out", job->node,
+               {{"job", job->id}, {"worker", job->worker}});
+      job->state = "activatable";
+      job->worker.clear();
+    }
+    job->timer = 0;
+    job->due_at_ms = tx.now;
+    tx.Save(*job);
+    tx.ready_jobs.push_back(job->id);
+    return;
+  }
+  if (timer.kind == "task-remind" || timer.kind == "task-escalate") {
+    Task* task = tx.GetTask(timer.ref_id);
+    if (!task || !task->IsOpen()) return;
+    std::erase(task->timers, timer.id);
+    if (timer.kind == "task-escalate") {
+      task->escalated = true;
+      Notify(tx, {0, "", task->escalation_role, "", "task.escalated",
+                  absl::StrCat("督办 / overdue, escalated: ", task->name),
+                  absl::StrCat("task ", task->id, " was due ", FormatLocal(task->due_at_ms),
+                               task->assignee.empty() ? "" : ", assigned to " + task->assignee),
+                  task->id, task->instance_id});
+      tx.Event(task->instance_id, "task.escalated", task->node,
+               {{"task", task->id}, {"role", task->escalation_role}});
+    } else {
+      const bool overdue = tx.now >= task->due_at_ms;
+      Notify(tx, {0, task->assignee, task->assignee.empty() ? task->role : "", task->unit,
+                  overdue ? "task.due" : "task.reminder",
+                  absl::StrCat(overdue ? "到期 / due now: " : "提醒 / reminder: ", task->name),
+                  absl::StrCat("due ", FormatLocal(task->due_at_ms)), task->id,
+                  task->instance_id});
+      tx.Event(task->instance_id, "task.reminded", task->node, {{"task", task->id}});
+    }
+    tx.Save(*task);
+    return;
+  }
+  // Timers that move a token: timer nodes and message time-outs.
+  Instance* inst = tx.GetInstance(timer.instance_id);
+  if (!inst || inst->state != "active") return;
+  Token* token = inst->FindToken(timer.ref_id);
+  if (!token || token->timer != timer.id) return;
+  token->timer = 0;
+  const Node* node = DefinitionOf(*inst)->Find(token->node);
+  if (timer.kind == "message-timeout") {
+    tx.removed_subscriptions.push_back(
+        {inst->id, std::to_string(token->id), node->message, token->correlation});
+    tx.Event(inst->id, "message.timed-out", node->id, {{"name", node->message}});
+    tx.Save(*inst);
+    MoveTo(tx, *inst, token->id, node->timeout_next);
+    return;
+  }
+  tx.Event(inst->id, "timer.fired", node->id);
+  Leave(tx, *inst, token->id, node->next);
+}
+
+}  // namespace shequ::engine

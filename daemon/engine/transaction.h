@@ -1,0 +1,90 @@
+#pragma once
+
+// Engine-private: the unit of work of one command. Objects are copied in on first use and
+// changed in place; nothing reaches the engine's state or the store unless the command
+// succeeds and Engine::Commit takes the transaction.
+
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+
+#include "daemon/engine/engine.h"
+
+namespace shequ::engine {
+
+template <typename T>
+struct TxTable {
+  std::map<int64_t, T> rows;
+  std::set<int64_t> dirty;
+  std::set<int64_t> deleted;
+};
+
+class Engine::Tx {
+ public:
+  Tx(Engine& engine, std::string actor)
+      : engine_(engine), now(engine.clock_.NowMs()), actor(std::move(actor)) {}
+
+  Instance* GetInstance(int64_t id);
+  Task* GetTask(int64_t id);
+  Job* GetJob(int64_t id);
+  Incident* GetIncident(int64_t id);
+  Notification* GetNotification(int64_t id);
+  std::optional<Timer> GetTimer(int64_t id);
+
+  void Save(const Instance& i) { instances.dirty.insert(i.id); }
+  void Save(const Task& t) { tasks.dirty.insert(t.id); }
+  void Save(const Job& j) { jobs.dirty.insert(j.id); }
+  void Save(const Incident& i) { incidents.dirty.insert(i.id); }
+  void Save(const Notification& n) { notifications.dirty.insert(n.id); }
+
+  Instance& Add(Instance i) { return Insert(instances, std::move(i)); }
+  Task& Add(Task t) { return Insert(tasks, std::move(t)); }
+  Job& Add(Job j) { return Insert(jobs, std::move(j)); }
+  Incident& Add(Incident i) { return Insert(incidents, std::move(i)); }
+  Notification& Add(Notification n) { return Insert(notifications, std::move(n)); }
+
+  void DeleteJob(int64_t id) {
+    jobs.deleted.insert(id);
+    jobs.dirty.erase(id);
+  }
+  int64_t AddTimer(Timer t);
+  void DeleteTimer(int64_t id);
+
+  void Event(int64_t instance_id, std::string type, std::string node, json data = json::object());
+  void Schedule(int64_t instance_id, int64_t token_id) { runnable.emplace_back(instance_id, token_id); }
+
+  Engine& engine_;
+  const int64_t now;
+  const std::string actor;
+
+  TxTable<Instance> instances;
+  TxTable<Task> tasks;
+  TxTable<Job> jobs;
+  TxTable<Incident> incidents;
+  TxTable<Notification> notifications;
+  std::map<int64_t, Timer> new_timers;
+  std::set<int64_t> deleted_timers;
+  std::vector<store::DefinitionRow> definitions;
+  std::vector<std::shared_ptr<Definition>> deployed;
+  std::vector<BufferedMessage> new_messages;
+  std::vector<std::pair<SubscriptionKey, int64_t>> consumed_messages;  // key, message id
+  std::vector<store::SubscriptionRow> new_subscriptions;
+  std::vector<store::SubscriptionRow> removed_subscriptions;
+  std::vector<store::EventRow> events;
+  std::vector<int64_t> ready_jobs;
+  std::vector<std::pair<int64_t, std::pair<Job, json>>> activated;
+  std::deque<std::pair<int64_t, int64_t>> runnable;
+  std::map<int64_t, int> steps;  // per instance, for the loop guard
+
+ private:
+  template <typename T>
+  T& Insert(TxTable<T>& table, T value) {
+    int64_t id = value.id;
+    table.dirty.insert(id);
+    table.deleted.erase(id);
+    return table.rows.insert_or_assign(id, std::move(value)).first->second;
+  }
+};
+
+}  // namespace shequ::engine

@@ -1,0 +1,241 @@
+#include "daemon/server/daemon.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/numbers.h"
+#include "daemon/core/logging.h"
+#include "daemon/server/prometheus.h"
+#include "daemon/store/sqlite/sqlite_store.h"
+
+namespace shequ::server {
+namespace {
+
+absl::StatusOr<std::pair<std::string, int>> SplitHostPort(const std::string& addr,
+                                                          const char* field) {
+  auto colon = addr.rfind(':');
+  int port = -1;
+  if (colon == std::string::npos || !absl::SimpleAtoi(addr.substr(colon + 1), &port) || port < 0 ||
+      port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": '", addr, "' is not host:port"));
+  }
+  return std::make_pair(addr.substr(0, colon), port);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const Config& config) {
+  std::unique_ptr<Daemon> d(new Daemon());
+  if (auto s = d->Init(config); !s.ok()) {
+    d->Shutdown();
+    return s;
+  }
+  return d;
+}
+
+absl::Status Daemon::Init(const Config& config) {
+  auto log = Logger("daemon");
+  if (config.fake_clock) {
+    clock_ = std::make_unique<ManualClock>(config.fake_clock_start_ms ? config.fake_clock_start_ms
+                                                                      : SystemClock().NowMs());
+  } else {
+    clock_ = std::make_unique<SystemClock>();
+  }
+  auto calendar = WorkCalendar::LoadDir(config.calendar_dir);
+  if (!calendar.ok()) return calendar.status();
+  calendar_ = std::make_unique<WorkCalendar>(*std::move(calendar));
+  const int year = std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(
+                                                   std::chrono::system_clock::now()))
+                       .year()
+                       .operator int();
+  for (int y : {year, year + 1}) {
+    if (!calendar_->Covers(y)) {
+      log->warn("no holiday calendar for {} in {}: working days fall back to Monday-Friday", y,
+                config.calendar_dir);
+    }
+  }
+
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) return absl::FailedPreconditionError(absl::StrCat("data_dir: ", ec.message()));
+  store::SqliteOptions opts;
+  opts.path = (std::filesystem::path(config.data_dir) / "shequd.db").string();
+  opts.synchronous = config.synchronous;
+  opts.readers = config.store_readers;
+  opts.max_size_bytes = config.store_max_size_bytes;
+  auto store = store::SqliteStore::Open(opts);
+  if (!store.ok()) return store.status();
+  store_ = *std::move(store);
+  log->info("store: SQLite at {} (synchronous={})", opts.path, opts.synchronous);
+
+  engine::EngineOptions eopts;
+  eopts.max_steps = config.max_steps;
+  eopts.max_variables_bytes = config.max_variables_bytes;
+  engine_ = std::make_unique<engine::Engine>(io_, *store_, *clock_, *calendar_, eopts);
+  engine_->AddCommitListener([this](const auto& events, const auto& notifications) {
+    hub_.Publish(events, notifications);
+  });
+  if (auto s = engine_->Recover(); !s.ok()) return s;
+
+  work_ = std::make_unique<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(
+      io_.get_executor());
+  for (int i = 0; i < 2; ++i) io_threads_.emplace_back([this] { io_.run(); });
+  readers_ = std::make_unique<boost::asio::thread_pool>(std::max(2, config.store_readers));
+
+  if (auto s = DeployWorkflows(config.workflows_dir); !s.ok()) return s;
+
+  ctx_ = std::make_unique<ServiceContext>(ServiceContext{
+      *engine_, *store_, hub_, io_, *readers_,
+      config.fake_clock ? static_cast<ManualClock*>(clock_.get()) : nullptr,
+      static_cast<size_t>(config.max_variables_bytes)});
+  services_.push_back(std::make_unique<DefinitionsService>(*ctx_));
+  services_.push_back(std::make_unique<InstancesService>(*ctx_));
+  services_.push_back(std::make_unique<TasksService>(*ctx_));
+  services_.push_back(std::make_unique<JobsService>(*ctx_));
+  services_.push_back(std::make_unique<IncidentsService>(*ctx_));
+  services_.push_back(std::make_unique<NotificationsService>(*ctx_));
+  services_.push_back(std::make_unique<AdminService>(*ctx_));
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &grpc_port_);
+  // Room for 1 MiB of variables plus the rest of the message.
+  builder.SetMaxReceiveMessageSize(8 << 20);
+  for (auto& s : services_) builder.RegisterService(s.get());
+  grpc_ = builder.BuildAndStart();
+  if (!grpc_ || grpc_port_ == 0) {
+    return absl::UnavailableError(absl::StrCat("listen: cannot serve gRPC on ", config.listen));
+  }
+
+  auto http_addr = SplitHostPort(config.http, "http");
+  if (!http_addr.ok()) return http_addr.status();
+  http_ = std::make_unique<HttpServer>(io_, [this](const HttpRequest& r) { return ServeHttp(r); });
+  if (auto s = http_->Listen(http_addr->first, http_addr->second); !s.ok()) return s;
+
+  serving_ = true;
+  health_timer_ = std::make_unique<boost::asio::steady_timer>(io_);
+  WatchHealth();
+  return absl::OkStatus();
+}
+
+absl::Status Daemon::DeployWorkflows(const std::string& dir) {
+  if (!std::filesystem::is_directory(dir)) return absl::OkStatus();
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    if (e.path().extension() == ".yaml") files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  for (const auto& f : files) {
+    std::ifstream in(f);
+    std::stringstream text;
+    text << in.rdbuf();
+    std::promise<absl::StatusOr<engine::json>> done;
+    engine_->Deploy(text.str(), "", [&done](absl::StatusOr<engine::json> r) { done.set_value(r); });
+    auto result = done.get_future().get();
+    if (!result.ok()) {
+      return absl::Status(result.status().code(),
+                          absl::StrCat(f.string(), ": ", result.status().message()));
+    }
+    Logger("daemon")->info("workflow {} version {}{}", (*result)["id"].get<std::string>(),
+                           (*result)["version"].get<int>(),
+                           (*result)["changed"].get<bool>() ? " deployed" : " (unchanged)");
+  }
+  return absl::OkStatus();
+}
+
+void Daemon::WatchHealth() {
+  // A failed commit makes the store refuse writes for good; tell load balancers at once.
+  const bool healthy = store_->Health().ok();
+  if (grpc_) {
+    grpc_->GetHealthCheckService()->SetServingStatus(healthy && serving_);
+  }
+  health_timer_->expires_after(std::chrono::milliseconds(200));
+  health_timer_->async_wait([this](boost::system::error_code ec) {
+    if (!ec) WatchHealth();
+  });
+}
+
+HttpResponse Daemon::ServeHttp(const HttpRequest& req) {
+  if (req.method != "GET" && req.method != "HEAD") return {405, "text/plain", "GET only\n"};
+  if (req.target == "/healthz") return {200, "text/plain", "ok\n"};
+  if (req.target == "/readyz") {
+    absl::Status s = store_->Health();
+    if (!serving_) return {503, "text/plain", "not serving\n"};
+    if (!s.ok()) return {503, "text/plain", absl::StrCat("store: ", s.message(), "\n")};
+    return {200, "text/plain", "ready\n"};
+  }
+  if (req.target == "/metrics") {
+    return {200, "text/plain; version=0.0.4; charset=utf-8", Metrics()};
+  }
+  return {404, "text/plain", "not found: try /healthz, /readyz, /metrics\n"};
+}
+
+std::string Daemon::Metrics() {
+  PrometheusWriter w;
+  store::Counts n = store_->Count();
+  w.Gauge("shequ_instances_active", "Workflow instances not yet ended.", n.instances_active);
+  w.Gauge("shequ_tasks_open", "User tasks open, claimed or delegated.", n.tasks_open);
+  w.Gauge("shequ_jobs_pending", "Jobs waiting for or held by a worker.", n.jobs_pending);
+  w.Gauge("shequ_timers_pending", "Durable timers not yet fired.", engine_->TimersPending());
+  w.Gauge("shequ_incidents_open", "Incidents waiting for an operator.", n.incidents_open);
+  w.Gauge("shequ_notifications_unacked", "Notifications not yet acknowledged.",
+          n.notifications_unacked);
+  w.Gauge("shequ_store_healthy", "1 while the store accepts writes.", store_->Health().ok());
+  store::CommitStats cs = store_->GetCommitStats();
+  w.Counter("shequ_store_commits_total", "Store transactions committed.", cs.commits);
+  w.Counter("shequ_store_records_total", "Records written by committed transactions.", cs.records);
+  w.Counter("shequ_store_batches_total", "Engine write batches committed.", cs.batches);
+  std::vector<double> group_bounds;
+  for (int b = 1; b <= 512; b *= 2) group_bounds.push_back(b);
+  auto counts = [](const std::vector<int64_t>& v) { return std::vector<uint64_t>(v.begin(), v.end()); };
+  w.Histogram("shequ_store_commit_batches", "Engine write batches per group commit.",
+              group_bounds, counts(cs.group_size_buckets), static_cast<double>(cs.batches));
+  std::vector<double> latency_bounds = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                        0.01,   0.025,   0.05,   0.1,   0.25};
+  w.Histogram("shequ_store_commit_seconds", "Group commit latency, including fsync.",
+              latency_bounds, counts(cs.latency_us_buckets), cs.latency_us_sum / 1e6);
+  return w.str();
+}
+
+void Daemon::Shutdown() {
+  if (stopped_) return;
+  stopped_ = true;
+  auto log = Logger("daemon");
+  serving_ = false;
+  if (grpc_) {
+    grpc_->GetHealthCheckService()->SetServingStatus(false);
+    hub_.CloseAll();  // streams would otherwise hold Shutdown until its deadline
+    grpc_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  }
+  if (http_) http_->Stop();
+  if (health_timer_) {
+    boost::asio::post(io_, [t = health_timer_.get()] { t->cancel(); });
+  }
+  if (readers_) readers_->join();
+  if (store_) {
+    // Let the engine finish what it already queued, then make it durable.
+    std::promise<void> drained;
+    boost::asio::post(io_, [&drained] { drained.set_value(); });
+    if (!io_threads_.empty()) drained.get_future().wait();
+    if (absl::Status s = store_->Flush(); !s.ok()) log->error("final flush: {}", s.ToString());
+  }
+  work_.reset();
+  io_.stop();
+  for (auto& t : io_threads_) t.join();
+  io_threads_.clear();
+  if (grpc_) grpc_->Wait();
+  engine_.reset();
+  store_.reset();
+  log->info("stopped");
+}
+
+Daemon::~Daemon() { Shutdown(); }
+
+}  // namespace shequ::server

@@ -1,0 +1,65 @@
+#pragma once
+
+// Wires the daemon together: store, calendar, engine, gRPC services, HTTP, and shutdown.
+
+#include <utility>  // before Boost.Asio with GCC 12 in C++20
+
+#include <grpcpp/grpcpp.h>
+
+#include <boost/asio.hpp>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "daemon/core/calendar.h"
+#include "daemon/core/clock.h"
+#include "daemon/core/config.h"
+#include "daemon/engine/engine.h"
+#include "daemon/server/http_server.h"
+#include "daemon/server/services.h"
+#include "daemon/server/streams.h"
+#include "daemon/store/store.h"
+
+namespace shequ::server {
+
+class Daemon {
+ public:
+  // Opens the store, recovers the engine, deploys config workflows, and starts serving.
+  static absl::StatusOr<std::unique_ptr<Daemon>> Start(const Config& config);
+  ~Daemon();
+
+  int grpc_port() const { return grpc_port_; }
+  int http_port() const { return http_->port(); }
+
+  // Stops accepting, lets in-flight calls finish, ends streams, flushes the store.
+  void Shutdown();
+
+ private:
+  Daemon() = default;
+  absl::Status Init(const Config& config);
+  absl::Status DeployWorkflows(const std::string& dir);
+  HttpResponse ServeHttp(const HttpRequest& req);
+  std::string Metrics();
+  void WatchHealth();
+
+  std::unique_ptr<Clock> clock_;
+  std::unique_ptr<WorkCalendar> calendar_;
+  std::unique_ptr<store::Store> store_;
+  boost::asio::io_context io_;
+  std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  std::vector<std::thread> io_threads_;
+  std::unique_ptr<boost::asio::thread_pool> readers_;
+  std::unique_ptr<engine::Engine> engine_;
+  Hub hub_;
+  std::unique_ptr<ServiceContext> ctx_;
+  std::vector<std::unique_ptr<grpc::Service>> services_;
+  std::unique_ptr<grpc::Server> grpc_;
+  std::unique_ptr<HttpServer> http_;
+  std::unique_ptr<boost::asio::steady_timer> health_timer_;
+  std::atomic<bool> serving_{false};
+  bool stopped_ = false;
+  int grpc_port_ = 0;
+};
+
+}  // namespace shequ::server

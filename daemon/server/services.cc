@@ -1,0 +1,521 @@
+#include "daemon/server/services.h"
+
+#include "absl/strings/str_cat.h"
+#include "daemon/core/duration.h"
+#include "daemon/server/convert.h"
+
+namespace shequ::server {
+namespace {
+
+using engine::json;
+
+grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* ctx, const absl::Status& s) {
+  auto* r = ctx->DefaultReactor();
+  r->Finish(ToGrpc(s));
+  return r;
+}
+
+// Finishes the call with the engine's answer; `fill` copies it into the response.
+template <typename Fill>
+engine::Reply Answer(grpc::ServerUnaryReactor* r, Fill fill) {
+  return [r, fill = std::move(fill)](absl::StatusOr<json> result) mutable {
+    if (!result.ok()) {
+      r->Finish(ToGrpc(result.status()));
+      return;
+    }
+    fill(*result);
+    r->Finish(grpc::Status::OK);
+  };
+}
+engine::Reply Answer(grpc::ServerUnaryReactor* r) {
+  return Answer(r, [](const json&) {});
+}
+
+// Runs a read on the reader pool; `read` returns the call's status.
+template <typename Read>
+grpc::ServerUnaryReactor* OnReader(ServiceContext& c, grpc::CallbackServerContext* ctx,
+                                   Read read) {
+  auto* r = ctx->DefaultReactor();
+  boost::asio::post(c.readers, [r, read = std::move(read)]() mutable {
+    absl::Status s;
+    try {
+      s = read();
+    } catch (const std::exception& e) {
+      s = absl::InternalError(absl::StrCat("read failed: ", e.what()));
+    }
+    r->Finish(ToGrpc(s));
+  });
+  return r;
+}
+
+absl::Status RequireId(int64_t id, const char* field) {
+  if (id <= 0) return absl::InvalidArgumentError(absl::StrCat(field, ": must be a positive id"));
+  return absl::OkStatus();
+}
+
+void FillTask(const json& answer, v1::TaskResponse* resp) {
+  ToProto(answer.at("task").get<engine::Task>(), resp->mutable_task());
+}
+
+}  // namespace
+
+// ---- Definitions ---------------------------------------------------------------------------
+
+grpc::ServerUnaryReactor* DefinitionsService::Deploy(grpc::CallbackServerContext* ctx,
+                                                     const v1::DeployRequest* req,
+                                                     v1::DeployResponse* resp) {
+  if (req->yaml().empty()) return Refuse(ctx, absl::InvalidArgumentError("yaml: empty"));
+  if (req->yaml().size() > c_.max_variables_bytes) {
+    return Refuse(ctx, absl::ResourceExhaustedError("yaml: larger than 1 MiB"));
+  }
+  auto* r = ctx->DefaultReactor();
+  c_.engine.Deploy(req->yaml(), req->request_id(), Answer(r, [resp](const json& a) {
+    resp->set_id(a.at("id"));
+    resp->set_version(a.at("version"));
+    resp->set_changed(a.at("changed"));
+  }));
+  return r;
+}
+
+namespace {
+void ToProto(const engine::Definition& d, bool with_yaml, v1::Definition* out) {
+  out->set_id(d.id);
+  out->set_version(d.version);
+  out->set_name(d.name);
+  out->set_digest(d.digest);
+  if (with_yaml) out->set_yaml(d.yaml);
+}
+}  // namespace
+
+grpc::ServerUnaryReactor* DefinitionsService::Get(grpc::CallbackServerContext* ctx,
+                                                  const v1::GetDefinitionRequest* req,
+                                                  v1::Definition* resp) {
+  if (req->id().empty()) return Refuse(ctx, absl::InvalidArgumentError("id: empty"));
+  auto def = c_.engine.GetDefinition(req->id(), req->version());
+  if (!def) {
+    return Refuse(ctx, absl::NotFoundError(absl::StrCat("id: no definition '", req->id(), "'",
+                                                        req->version() ? " of that version" : "")));
+  }
+  ToProto(*def, true, resp);
+  return Refuse(ctx, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* DefinitionsService::List(grpc::CallbackServerContext* ctx,
+                                                   const v1::ListDefinitionsRequest*,
+                                                   v1::ListDefinitionsResponse* resp) {
+  for (const auto& d : c_.engine.LatestDefinitions()) ToProto(*d, false, resp->add_definitions());
+  return Refuse(ctx, absl::OkStatus());
+}
+
+// ---- Instances -----------------------------------------------------------------------------
+
+grpc::ServerUnaryReactor* InstancesService::Start(grpc::CallbackServerContext* ctx,
+                                                  const v1::StartRequest* req,
+                                                  v1::StartResponse* resp) {
+  if (req->definition_id().empty()) {
+    return Refuse(ctx, absl::InvalidArgumentError("definition_id: empty"));
+  }
+  if (req->version() < 0) return Refuse(ctx, absl::InvalidArgumentError("version: negative"));
+  auto vars = ParseVariables(req->variables(), "variables", c_.max_variables_bytes);
+  if (!vars.ok()) return Refuse(ctx, vars.status());
+  auto* r = ctx->DefaultReactor();
+  engine::StartArgs args{req->definition_id(), req->version(), req->business_key(), req->unit(),
+                         *std::move(vars)};
+  c_.engine.Start(CallerOf(ctx), std::move(args), req->request_id(),
+                  Answer(r, [resp](const json& a) {
+                    resp->set_instance_id(a.at("instance_id"));
+                    resp->set_definition_version(a.at("version"));
+                  }));
+  return r;
+}
+
+grpc::ServerUnaryReactor* InstancesService::Get(grpc::CallbackServerContext* ctx,
+                                                const v1::GetInstanceRequest* req,
+                                                v1::Instance* resp) {
+  if (auto s = RequireId(req->id(), "id"); !s.ok()) return Refuse(ctx, s);
+  return OnReader(c_, ctx, [this, id = req->id(), resp]() -> absl::Status {
+    auto row = c_.store.GetInstance(id);
+    if (!row) return absl::NotFoundError(absl::StrCat("id: no instance ", id));
+    ToProto(*row, resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* InstancesService::List(grpc::CallbackServerContext* ctx,
+                                                 const v1::ListInstancesRequest* req,
+                                                 v1::ListInstancesResponse* resp) {
+  auto page = PageOf(req->page());
+  if (!page.ok()) return Refuse(ctx, page.status());
+  static const std::set<std::string> kStates = {"", "active", "completed", "cancelled", "failed"};
+  if (!kStates.count(req->state())) {
+    return Refuse(ctx, absl::InvalidArgumentError(absl::StrCat(
+                           "state: '", req->state(), "' is not active, completed, cancelled or failed")));
+  }
+  store::InstanceFilter f{req->definition_id(), req->state(), req->business_key(), req->unit()};
+  return OnReader(c_, ctx, [this, f, p = *page, resp]() -> absl::Status {
+    auto rows = c_.store.ListInstances(f, p);
+    for (const auto& row : rows) ToProto(row, resp->add_instances());
+    if (!rows.empty()) resp->set_next_page_token(NextPageToken(rows.back().id, rows.size(), p.limit));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* InstancesService::Cancel(grpc::CallbackServerContext* ctx,
+                                                   const v1::CancelRequest* req,
+                                                   v1::CancelResponse*) {
+  if (auto s = RequireId(req->id(), "id"); !s.ok()) return Refuse(ctx, s);
+  auto* r = ctx->DefaultReactor();
+  c_.engine.Cancel(CallerOf(ctx), req->id(), req->reason(), req->request_id(), Answer(r));
+  return r;
+}
+
+grpc::ServerUnaryReactor* InstancesService::PublishMessage(grpc::CallbackServerContext* ctx,
+                                                           const v1::PublishMessageRequest* req,
+                                                           v1::PublishMessageResponse* resp) {
+  if (req->name().empty()) return Refuse(ctx, absl::InvalidArgumentError("name: empty"));
+  if (req->ttl_ms() < 0) return Refuse(ctx, absl::InvalidArgumentError("ttl_ms: negative"));
+  auto vars = ParseVariables(req->variables(), "variables", c_.max_variables_bytes);
+  if (!vars.ok()) return Refuse(ctx, vars.status());
+  auto* r = ctx->DefaultReactor();
+  c_.engine.PublishMessage(CallerOf(ctx), req->name(), req->correlation(), *std::move(vars),
+                           req->ttl_ms(), req->request_id(), Answer(r, [resp](const json& a) {
+                             resp->set_delivered_to(a.at("delivered_to"));
+                             resp->set_buffered(a.at("buffered"));
+                           }));
+  return r;
+}
+
+namespace {
+class WatchStream : public Stream<v1::Event> {
+ public:
+  WatchStream(ServiceContext& c, const v1::WatchRequest& req) : c_(c) {
+    watcher_ = c.hub.Watch({req.instance_id()}, handle());
+    boost::asio::post(c.readers, [&c, w = watcher_, id = req.instance_id(),
+                                  after = req.after_seq()] {
+      // Catch up from the store in pages, then go live.
+      std::vector<store::EventRow> history;
+      int64_t from = after;
+      for (;;) {
+        auto page = c.store.History(id, from, 1000);
+        history.insert(history.end(), page.begin(), page.end());
+        if (page.size() < 1000) break;
+        from = page.back().seq;
+      }
+      w->Go(history, after);
+    });
+  }
+
+ private:
+  void Ended() override { c_.hub.Remove(watcher_.get()); }
+  ServiceContext& c_;
+  std::shared_ptr<Hub::Watcher> watcher_;
+};
+}  // namespace
+
+grpc::ServerWriteReactor<v1::Event>* InstancesService::Watch(grpc::CallbackServerContext*,
+                                                             const v1::WatchRequest* req) {
+  return new WatchStream(c_, *req);
+}
+
+grpc::ServerUnaryReactor* InstancesService::History(grpc::CallbackServerContext* ctx,
+                                                    const v1::HistoryRequest* req,
+                                                    v1::HistoryResponse* resp) {
+  if (auto s = RequireId(req->instance_id(), "instance_id"); !s.ok()) return Refuse(ctx, s);
+  if (req->limit() < 0 || req->limit() > 10000) {
+    return Refuse(ctx, absl::InvalidArgumentError("limit: must be from 0 to 10000"));
+  }
+  return OnReader(c_, ctx, [this, req, resp]() -> absl::Status {
+    for (const auto& e : c_.store.History(req->instance_id(), req->after_seq(),
+                                          req->limit() ? req->limit() : 500)) {
+      ToProto(e, resp->add_events());
+    }
+    return absl::OkStatus();
+  });
+}
+
+// ---- Tasks ---------------------------------------------------------------------------------
+
+grpc::ServerUnaryReactor* TasksService::List(grpc::CallbackServerContext* ctx,
+                                             const v1::ListTasksRequest* req,
+                                             v1::ListTasksResponse* resp) {
+  auto page = PageOf(req->page());
+  if (!page.ok()) return Refuse(ctx, page.status());
+  static const std::set<std::string> kStates = {"",          "open",      "claimed",
+                                                "delegated", "completed", "cancelled"};
+  if (!kStates.count(req->state())) {
+    return Refuse(ctx, absl::InvalidArgumentError(absl::StrCat(
+                           "state: '", req->state(),
+                           "' is not open, claimed, delegated, completed or cancelled")));
+  }
+  store::TaskFilter f{req->role(), req->assignee(), req->unit(), req->state(),
+                      req->instance_id()};
+  return OnReader(c_, ctx, [this, f, p = *page, resp]() -> absl::Status {
+    auto rows = c_.store.ListTasks(f, p);
+    for (const auto& row : rows) ToProto(engine::FromRow(row), resp->add_tasks());
+    if (!rows.empty()) resp->set_next_page_token(NextPageToken(rows.back().id, rows.size(), p.limit));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* TasksService::Get(grpc::CallbackServerContext* ctx,
+                                            const v1::GetTaskRequest* req, v1::Task* resp) {
+  if (auto s = RequireId(req->id(), "id"); !s.ok()) return Refuse(ctx, s);
+  return OnReader(c_, ctx, [this, id = req->id(), resp]() -> absl::Status {
+    auto row = c_.store.GetTask(id);
+    if (!row) return absl::NotFoundError(absl::StrCat("id: no task ", id));
+    ToProto(engine::FromRow(*row), resp);
+    if (auto inst = c_.store.GetInstance(row->instance_id)) {
+      resp->set_variables(engine::FromRow(*inst).variables.dump());
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* TasksService::Claim(grpc::CallbackServerContext* ctx,
+                                              const v1::ClaimRequest* req,
+                                              v1::TaskResponse* resp) {
+  if (auto s = RequireId(req->task_id(), "task_id"); !s.ok()) return Refuse(ctx, s);
+  auto* r = ctx->DefaultReactor();
+  c_.engine.ClaimTask(CallerOf(ctx), req->task_id(), req->request_id(),
+                      Answer(r, [resp](const json& a) { FillTask(a, resp); }));
+  return r;
+}
+
+grpc::ServerUnaryReactor* TasksService::Complete(grpc::CallbackServerContext* ctx,
+                                                 const v1::CompleteRequest* req,
+                                                 v1::TaskResponse* resp) {
+  if (auto s = RequireId(req->task_id(), "task_id"); !s.ok()) return Refuse(ctx, s);
+  auto vars = ParseVariables(req->variables(), "variables", c_.max_variables_bytes);
+  if (!vars.ok()) return Refuse(ctx, vars.status());
+  auto* r = ctx->DefaultReactor();
+  c_.engine.CompleteTask(CallerOf(ctx), req->task_id(), req->outcome(), *std::move(vars),
+                         req->comment(), req->request_id(),
+                         Answer(r, [resp](const json& a) { FillTask(a, resp); }));
+  return r;
+}
+
+grpc::ServerUnaryReactor* TasksService::Delegate(grpc::CallbackServerContext* ctx,
+                                                 const v1::DelegateRequest* req,
+                                                 v1::TaskResponse* resp) {
+  if (auto s = RequireId(req->task_id(), "task_id"); !s.ok()) return Refuse(ctx, s);
+  auto* r = ctx->DefaultReactor();
+  c_.engine.DelegateTask(CallerOf(ctx), req->task_id(), req->to(), req->comment(),
+                         req->request_id(), Answer(r, [resp](const json& a) { FillTask(a, resp); }));
+  return r;
+}
+
+grpc::ServerUnaryReactor* TasksService::Transfer(grpc::CallbackServerContext* ctx,
+                                                 const v1::TransferRequest* req,
+                                                 v1::TaskResponse* resp) {
+  if (auto s = RequireId(req->task_id(), "task_id"); !s.ok()) return Refuse(ctx, s);
+  auto* r = ctx->DefaultReactor();
+  c_.engine.TransferTask(CallerOf(ctx), req->task_id(), req->to(), req->comment(),
+                         req->request_id(), Answer(r, [resp](const json& a) { FillTask(a, resp); }));
+  return r;
+}
+
+grpc::ServerUnaryReactor* TasksService::Return(grpc::CallbackServerContext* ctx,
+                                               const v1::ReturnRequest* req,
+                                               v1::TaskResponse* resp) {
+  if (auto s = RequireId(req->task_id(), "task_id"); !s.ok()) return Refuse(ctx, s);
+  if (req->to_node().empty()) return Refuse(ctx, absl::InvalidArgumentError("to_node: empty"));
+  auto* r = ctx->DefaultReactor();
+  c_.engine.ReturnTask(CallerOf(ctx), req->task_id(), req->to_node(), req->comment(),
+                       req->request_id(), Answer(r, [resp](const json& a) { FillTask(a, resp); }));
+  return r;
+}
+
+// ---- Jobs ----------------------------------------------------------------------------------
+
+grpc::ServerWriteReactor<v1::Job>* JobsService::Activate(grpc::CallbackServerContext*,
+                                                         const v1::ActivateRequest* req) {
+  if (req->types().empty() || req->max_jobs() < 0 || req->timeout_ms() < 0 ||
+      req->long_poll_ms() < 0) {
+    class Refused : public grpc::ServerWriteReactor<v1::Job> {
+     public:
+      explicit Refused(grpc::Status s) { Finish(std::move(s)); }
+      void OnDone() override { delete this; }
+    };
+    return new Refused(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                    req->types().empty()
+                                        ? "types: name at least one job type"
+                                        : "max_jobs, timeout_ms, long_poll_ms: must not be negative"));
+  }
+  return new ActivateStream(c_.engine, c_.io, *req);
+}
+
+grpc::ServerUnaryReactor* JobsService::Complete(grpc::CallbackServerContext* ctx,
+                                                const v1::CompleteJobRequest* req,
+                                                v1::CompleteJobResponse*) {
+  if (auto s = RequireId(req->job_id(), "job_id"); !s.ok()) return Refuse(ctx, s);
+  auto vars = ParseVariables(req->variables(), "variables", c_.max_variables_bytes);
+  if (!vars.ok()) return Refuse(ctx, vars.status());
+  auto* r = ctx->DefaultReactor();
+  c_.engine.CompleteJob(CallerOf(ctx), req->job_id(), *std::move(vars), req->request_id(),
+                        Answer(r));
+  return r;
+}
+
+grpc::ServerUnaryReactor* JobsService::Fail(grpc::CallbackServerContext* ctx,
+                                            const v1::FailJobRequest* req,
+                                            v1::FailJobResponse* resp) {
+  if (auto s = RequireId(req->job_id(), "job_id"); !s.ok()) return Refuse(ctx, s);
+  if (req->retries_left() < -1) {
+    return Refuse(ctx, absl::InvalidArgumentError("retries_left: -1 or a count"));
+  }
+  auto* r = ctx->DefaultReactor();
+  c_.engine.FailJob(CallerOf(ctx), req->job_id(), req->error(), req->retries_left(),
+                    req->request_id(), Answer(r, [resp](const json& a) {
+                      resp->set_incident(a.at("incident"));
+                      resp->set_retry_at_ms(a.at("retry_at_ms"));
+                    }));
+  return r;
+}
+
+// ---- Incidents -----------------------------------------------------------------------------
+
+grpc::ServerUnaryReactor* IncidentsService::List(grpc::CallbackServerContext* ctx,
+                                                 const v1::ListIncidentsRequest* req,
+                                                 v1::ListIncidentsResponse* resp) {
+  auto page = PageOf(req->page());
+  if (!page.ok()) return Refuse(ctx, page.status());
+  store::IncidentFilter f{req->state(), req->instance_id()};
+  return OnReader(c_, ctx, [this, f, p = *page, resp]() -> absl::Status {
+    auto rows = c_.store.ListIncidents(f, p);
+    for (const auto& row : rows) ToProto(engine::FromRow(row), resp->add_incidents());
+    if (!rows.empty()) resp->set_next_page_token(NextPageToken(rows.back().id, rows.size(), p.limit));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* IncidentsService::Resolve(grpc::CallbackServerContext* ctx,
+                                                    const v1::ResolveIncidentRequest* req,
+                                                    v1::ResolveIncidentResponse*) {
+  if (auto s = RequireId(req->id(), "id"); !s.ok()) return Refuse(ctx, s);
+  if (req->retries() < 0) return Refuse(ctx, absl::InvalidArgumentError("retries: negative"));
+  auto vars = ParseVariables(req->variables(), "variables", c_.max_variables_bytes);
+  if (!vars.ok()) return Refuse(ctx, vars.status());
+  auto* r = ctx->DefaultReactor();
+  c_.engine.ResolveIncident(CallerOf(ctx), req->id(), req->retries(), *std::move(vars),
+                            req->request_id(), Answer(r));
+  return r;
+}
+
+// ---- Notifications -------------------------------------------------------------------------
+
+grpc::ServerUnaryReactor* NotificationsService::List(grpc::CallbackServerContext* ctx,
+                                                     const v1::ListNotificationsRequest* req,
+                                                     v1::ListNotificationsResponse* resp) {
+  auto page = PageOf(req->page());
+  if (!page.ok()) return Refuse(ctx, page.status());
+  if (req->recipient().empty() && req->role().empty()) {
+    return Refuse(ctx, absl::InvalidArgumentError("recipient, role: name at least one"));
+  }
+  store::NotificationFilter f{req->recipient(), {}, req->include_acked()};
+  if (!req->role().empty()) f.roles.push_back(req->role());
+  return OnReader(c_, ctx, [this, f, p = *page, resp]() -> absl::Status {
+    auto rows = c_.store.ListNotifications(f, p);
+    for (const auto& row : rows) ToProto(engine::FromRow(row), resp->add_notifications());
+    if (!rows.empty()) resp->set_next_page_token(NextPageToken(rows.back().id, rows.size(), p.limit));
+    return absl::OkStatus();
+  });
+}
+
+namespace {
+class SubscribeStream : public Stream<v1::Notification> {
+ public:
+  SubscribeStream(ServiceContext& c, const v1::SubscribeRequest& req) : c_(c) {
+    Hub::NotificationFilter f{req.recipient(), {req.roles().begin(), req.roles().end()}};
+    subscriber_ = c.hub.Subscribe(f, handle());
+    boost::asio::post(c.readers, [&c, s = subscriber_, f] {
+      std::vector<store::NotificationRow> backlog;
+      store::Page page{0, 1000};
+      for (;;) {
+        auto rows = c.store.ListNotifications({f.recipient, f.roles, false}, page);
+        backlog.insert(backlog.end(), rows.begin(), rows.end());
+        if (rows.size() < 1000) break;
+        page.after_id = rows.back().id;
+      }
+      s->Go(backlog);
+    });
+  }
+
+ private:
+  void Ended() override { c_.hub.Remove(subscriber_.get()); }
+  ServiceContext& c_;
+  std::shared_ptr<Hub::Subscriber> subscriber_;
+};
+}  // namespace
+
+grpc::ServerWriteReactor<v1::Notification>* NotificationsService::Subscribe(
+    grpc::CallbackServerContext*, const v1::SubscribeRequest* req) {
+  if (req->recipient().empty() && req->roles().empty()) {
+    class Refused : public grpc::ServerWriteReactor<v1::Notification> {
+     public:
+      Refused() {
+        Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                            "recipient, roles: name at least one"));
+      }
+      void OnDone() override { delete this; }
+    };
+    return new Refused();
+  }
+  return new SubscribeStream(c_, *req);
+}
+
+grpc::ServerUnaryReactor* NotificationsService::Ack(grpc::CallbackServerContext* ctx,
+                                                    const v1::AckRequest* req, v1::AckResponse*) {
+  if (auto s = RequireId(req->id(), "id"); !s.ok()) return Refuse(ctx, s);
+  auto* r = ctx->DefaultReactor();
+  c_.engine.AckNotification(CallerOf(ctx), req->id(), req->request_id(), Answer(r));
+  return r;
+}
+
+// ---- Admin ---------------------------------------------------------------------------------
+
+grpc::ServerUnaryReactor* AdminService::AdvanceClock(grpc::CallbackServerContext* ctx,
+                                                     const v1::AdvanceClockRequest* req,
+                                                     v1::AdvanceClockResponse* resp) {
+  if (!c_.manual_clock) {
+    return Refuse(ctx, absl::FailedPreconditionError(
+                           "the clock is real; start shequd with --fake-clock to move it"));
+  }
+  int64_t to = req->to_ms();
+  if (!req->by().empty()) {
+    auto d = ParseDuration(req->by());
+    if (!d.ok()) return Refuse(ctx, absl::InvalidArgumentError(absl::StrCat("by: ", d.status().message())));
+    to = ApplyDuration(c_.manual_clock->NowMs(), *d, c_.engine.calendar());
+  } else if (to == 0) {
+    return Refuse(ctx, absl::InvalidArgumentError("by, to_ms: give one"));
+  }
+  auto* r = ctx->DefaultReactor();
+  c_.engine.AdvanceClock(*c_.manual_clock, to, Answer(r, [resp](const json& a) {
+    resp->set_now_ms(a.at("now_ms"));
+    resp->set_timers_fired(a.at("timers_fired"));
+  }));
+  return r;
+}
+
+grpc::ServerUnaryReactor* AdminService::Stats(grpc::CallbackServerContext* ctx,
+                                              const v1::StatsRequest*, v1::StatsResponse* resp) {
+  return OnReader(c_, ctx, [this, resp]() -> absl::Status {
+    store::Counts n = c_.store.Count();
+    store::CommitStats cs = c_.store.GetCommitStats();
+    absl::Status health = c_.store.Health();
+    resp->set_now_ms(c_.engine.clock().NowMs());
+    resp->set_instances_active(n.instances_active);
+    resp->set_tasks_open(n.tasks_open);
+    resp->set_jobs_pending(n.jobs_pending);
+    resp->set_timers_pending(c_.engine.TimersPending());
+    resp->set_incidents_open(n.incidents_open);
+    resp->set_notifications_unacked(n.notifications_unacked);
+    resp->set_commits(cs.commits);
+    resp->set_committed_records(cs.records);
+    resp->set_store_healthy(health.ok());
+    resp->set_store_error(std::string(health.message()));
+    resp->set_definitions(static_cast<int32_t>(c_.engine.LatestDefinitions().size()));
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace shequ::server

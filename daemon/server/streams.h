@@ -1,0 +1,226 @@
+#pragma once
+
+// Server-streaming RPCs: Instances/Watch, Notifications/Subscribe and Jobs/Activate.
+//
+// A Stream keeps a queue and writes one message at a time, as the callback API requires. Other
+// threads reach it through a Handle that outlives it, so a message published after the client
+// went away is dropped instead of touching a deleted reactor.
+
+#include <utility>  // before Boost.Asio with GCC 12 in C++20
+
+#include <grpcpp/grpcpp.h>
+
+#include <boost/asio.hpp>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <vector>
+
+#include "daemon/engine/engine.h"
+#include "daemon/store/store.h"
+#include "shequ/v1/instances.pb.h"
+#include "shequ/v1/jobs.pb.h"
+#include "shequ/v1/notifications.pb.h"
+
+namespace shequ::server {
+
+template <typename Msg>
+class Stream : public grpc::ServerWriteReactor<Msg> {
+ public:
+  // A slow reader is cut off rather than allowed to grow the queue without bound.
+  static constexpr size_t kMaxQueued = 10'000;
+
+  class Handle {
+   public:
+    void Push(Msg m) {
+      std::lock_guard lock(mu_);
+      if (stream_) stream_->Enqueue(std::move(m));
+    }
+    void Close(grpc::Status s) {
+      std::lock_guard lock(mu_);
+      if (stream_) stream_->Close(std::move(s));
+    }
+
+   private:
+    friend class Stream;
+    std::mutex mu_;
+    Stream* stream_ = nullptr;
+  };
+
+  Stream() : handle_(std::make_shared<Handle>()) { handle_->stream_ = this; }
+  std::shared_ptr<Handle> handle() const { return handle_; }
+
+  void Enqueue(Msg m) {
+    std::lock_guard lock(mu_);
+    if (finished_ || closing_) return;
+    if (queue_.size() >= kMaxQueued) {
+      FinishLocked(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                "the stream's reader fell too far behind"));
+      return;
+    }
+    queue_.push_back(std::move(m));
+    if (!writing_) {
+      writing_ = true;
+      this->StartWrite(&queue_.front());
+    }
+  }
+
+  void Close(grpc::Status s) {
+    std::lock_guard lock(mu_);
+    if (finished_) return;
+    if (writing_) {
+      closing_ = true;
+      close_status_ = std::move(s);
+    } else {
+      FinishLocked(std::move(s));
+    }
+  }
+
+  void OnWriteDone(bool ok) override {
+    bool wrote = false;
+    {
+      std::lock_guard lock(mu_);
+      queue_.pop_front();
+      if (!ok) {
+        writing_ = false;
+        FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "stream write failed"));
+        return;
+      }
+      wrote = true;
+      if (!queue_.empty()) {
+        this->StartWrite(&queue_.front());
+      } else {
+        writing_ = false;
+        if (closing_) FinishLocked(close_status_);
+      }
+    }
+    if (wrote) AfterWrite();
+  }
+
+  void OnCancel() override { Close(grpc::Status::CANCELLED); }
+
+  void OnDone() override {
+    {
+      std::lock_guard lock(handle_->mu_);
+      handle_->stream_ = nullptr;
+    }
+    Ended();
+    delete this;
+  }
+
+ protected:
+  virtual void AfterWrite() {}
+  virtual void Ended() {}
+
+ private:
+  void FinishLocked(grpc::Status s) {
+    if (finished_) return;
+    finished_ = true;
+    queue_.clear();
+    if (writing_) {
+      // Finish is allowed while a write is outstanding; OnWriteDone(false) follows and must not
+      // pop an emptied queue, so keep a placeholder.
+      queue_.emplace_back();
+    }
+    this->Finish(std::move(s));
+  }
+
+  std::shared_ptr<Handle> handle_;
+  std::mutex mu_;
+  std::deque<Msg> queue_;
+  bool writing_ = false;
+  bool closing_ = false;
+  bool finished_ = false;
+  grpc::Status close_status_;
+};
+
+// Fans what each commit made durable out to the open Watch and Subscribe streams.
+class Hub {
+ public:
+  struct EventFilter {
+    int64_t instance_id = 0;  // 0 = all
+  };
+  struct NotificationFilter {
+    std::string recipient;
+    std::vector<std::string> roles;
+    bool Matches(const store::NotificationRow& n) const;
+  };
+
+  // Registers a watcher; events committed from now on are buffered until Go() releases them
+  // (after the stored history was sent), skipping what the history already covered.
+  class Watcher;
+  std::shared_ptr<Watcher> Watch(EventFilter f, std::shared_ptr<Stream<v1::Event>::Handle> out);
+  class Subscriber;
+  std::shared_ptr<Subscriber> Subscribe(
+      NotificationFilter f, std::shared_ptr<Stream<v1::Notification>::Handle> out);
+  void Remove(const void* who);
+
+  void Publish(const std::vector<store::EventRow>& events,
+               const std::vector<store::NotificationRow>& notifications);
+  void CloseAll();
+
+ private:
+  std::mutex mu_;
+  std::vector<std::shared_ptr<Watcher>> watchers_;
+  std::vector<std::shared_ptr<Subscriber>> subscribers_;
+};
+
+class Hub::Watcher {
+ public:
+  Watcher(EventFilter f, std::shared_ptr<Stream<v1::Event>::Handle> out)
+      : filter_(f), out_(std::move(out)) {}
+  void Offer(const store::EventRow& e);
+  // Sends the stored history, then whatever arrived meanwhile.
+  void Go(const std::vector<store::EventRow>& history, int64_t after_seq);
+  void Close(grpc::Status s) { out_->Close(std::move(s)); }
+
+ private:
+  void Send(const store::EventRow& e);
+  EventFilter filter_;
+  std::shared_ptr<Stream<v1::Event>::Handle> out_;
+  std::mutex mu_;
+  bool live_ = false;
+  int64_t last_seq_ = 0;
+  std::vector<store::EventRow> buffered_;
+};
+
+class Hub::Subscriber {
+ public:
+  Subscriber(NotificationFilter f, std::shared_ptr<Stream<v1::Notification>::Handle> out)
+      : filter_(std::move(f)), out_(std::move(out)) {}
+  void Offer(const store::NotificationRow& n);
+  void Go(const std::vector<store::NotificationRow>& backlog);
+  void Close(grpc::Status s) { out_->Close(std::move(s)); }
+  const NotificationFilter& filter() const { return filter_; }
+
+ private:
+  void Send(const store::NotificationRow& n);
+  NotificationFilter filter_;
+  std::shared_ptr<Stream<v1::Notification>::Handle> out_;
+  std::mutex mu_;
+  bool live_ = false;
+  int64_t last_id_ = 0;
+  std::vector<store::NotificationRow> buffered_;
+};
+
+// Jobs/Activate: asks the engine for one job at a time and writes it.
+class ActivateStream : public Stream<v1::Job> {
+ public:
+  ActivateStream(engine::Engine& engine, boost::asio::io_context& io,
+                 const v1::ActivateRequest& request);
+
+ private:
+  void AfterWrite() override;
+  void Ended() override;
+  void ArmLongPoll();
+
+  engine::Engine& engine_;
+  int64_t activation_ = 0;
+  int max_jobs_;
+  int sent_ = 0;
+  int64_t long_poll_ms_;
+  std::shared_ptr<boost::asio::steady_timer> long_poll_;
+};
+
+}  // namespace shequ::server

@@ -1,0 +1,41 @@
+#include "daemon/store/store.h"
+
+#include <iterator>
+
+namespace shequ::store {
+namespace {
+template <typename T>
+void MoveAppend(std::vector<T>& to, std::vector<T>& from) {
+  to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+}
+}  // namespace
+
+size_t WriteBatch::size() const {
+  return definitions.size() + instances.size() + tasks.size() + jobs.size() + deleted_jobs.size() +
+         timers.size() + deleted_timers.size() + messages.size() + deleted_messages.size() +
+         subscriptions.size() + deleted_subscriptions.size() + incidents.size() +
+         notifications.size() + events.size() + requests.size() + sequences.size();
+}
+
+bool WriteBatch::empty() const { return size() == 0; }
+
+void WriteBatch::Append(WriteBatch&& o) {
+  MoveAppend(definitions, o.definitions);
+  MoveAppend(instances, o.instances);
+  MoveAppend(tasks, o.tasks);
+  MoveAppend(jobs, o.jobs);
+  MoveAppend(deleted_jobs, o.deleted_jobs);
+  MoveAppend(timers, o.timers);
+  MoveAppend(deleted_timers, o.deleted_timers);
+  MoveAppend(messages, o.messages);
+  MoveAppend(deleted_messages, o.deleted_messages);
+  MoveAppend(subscriptions, o.subscriptions);
+  MoveAppend(deleted_subscriptions, o.deleted_subscriptions);
+  MoveAppend(incidents, o.incidents);
+  MoveAppend(notifications, o.notifications);
+  MoveAppend(events, o.events);
+  MoveAppend(requests, o.requests);
+  for (auto& [k, v] : o.sequences) sequences[k] = v;
+}
+
+}  // namespace shequ::store

@@ -1,0 +1,233 @@
+#pragma once
+
+// The Store: durable state of the daemon.
+//
+// Writes come only from the engine strand, as WriteBatches handed to Commit(). A backend
+// commits batches in order, may group several queued batches into one transaction (one fsync),
+// and calls each batch's `done` after the transaction is durable. After a failed commit the
+// store is broken for good ("sticky"): every later Commit() fails with UNAVAILABLE and Health()
+// reports the first error, so nothing is acknowledged that was not written.
+//
+// Reads may come from any thread and see the last committed state. Each row type keeps the
+// columns that are filtered or indexed; everything else lives in `body`, a JSON text owned by
+// the engine's model (daemon/engine/model.h).
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace shequ::store {
+
+struct DefinitionRow {
+  std::string id;
+  int32_t version = 0;
+  std::string name;
+  std::string digest;  // SHA-256 hex of yaml
+  std::string yaml;
+  int64_t deployed_at_ms = 0;
+};
+
+struct InstanceRow {
+  int64_t id = 0;
+  std::string definition_id;
+  int32_t version = 0;
+  std::string business_key;
+  std::string unit;
+  std::string state;  // active, completed, cancelled, failed
+  int64_t parent_id = 0;
+  int64_t created_at_ms = 0;
+  int64_t updated_at_ms = 0;
+  std::string body;
+};
+
+struct TaskRow {
+  int64_t id = 0;
+  int64_t instance_id = 0;
+  std::string state;  // open, claimed, delegated, completed, cancelled
+  std::string role;
+  std::string unit;
+  std::string assignee;
+  int64_t due_at_ms = 0;
+  int64_t created_at_ms = 0;
+  std::string body;
+};
+
+struct JobRow {
+  int64_t id = 0;
+  int64_t instance_id = 0;
+  std::string type;
+  std::string state;  // activatable, active, failed (incident), completed
+  int64_t due_at_ms = 0;  // activatable from (retry back-off), or lock deadline when active
+  std::string body;
+};
+
+struct TimerRow {
+  int64_t id = 0;
+  int64_t due_at_ms = 0;
+  int64_t instance_id = 0;
+  std::string kind;
+  int64_t ref_id = 0;  // the task, job, or token the timer belongs to
+  std::string body;
+};
+
+struct MessageRow {
+  int64_t id = 0;
+  std::string name;
+  std::string correlation;
+  int64_t expires_at_ms = 0;
+  std::string body;
+};
+
+struct SubscriptionRow {
+  int64_t instance_id = 0;
+  std::string token_id;
+  std::string name;
+  std::string correlation;
+};
+
+struct IncidentRow {
+  int64_t id = 0;
+  int64_t instance_id = 0;
+  std::string state;  // open, resolved
+  int64_t created_at_ms = 0;
+  std::string body;
+};
+
+struct NotificationRow {
+  int64_t id = 0;
+  std::string recipient;
+  std::string role;
+  std::string unit;
+  bool acked = false;
+  int64_t created_at_ms = 0;
+  std::string body;
+};
+
+struct EventRow {
+  int64_t seq = 0;  // assigned by the engine, strictly increasing
+  int64_t instance_id = 0;
+  std::string type;
+  int64_t at_ms = 0;
+  std::string body;
+};
+
+struct RequestRow {
+  std::string request_id;
+  std::string reply;  // the first answer, replayed on retries
+  int64_t at_ms = 0;
+};
+
+// Everything one or more engine commands changed. Applied in one transaction, in field order;
+// within a vector, later entries win.
+struct WriteBatch {
+  std::vector<DefinitionRow> definitions;        // insert
+  std::vector<InstanceRow> instances;            // upsert by id
+  std::vector<TaskRow> tasks;                    // upsert by id
+  std::vector<JobRow> jobs;                      // upsert by id
+  std::vector<int64_t> deleted_jobs;
+  std::vector<TimerRow> timers;                  // upsert by id
+  std::vector<int64_t> deleted_timers;
+  std::vector<MessageRow> messages;              // upsert by id
+  std::vector<int64_t> deleted_messages;
+  std::vector<SubscriptionRow> subscriptions;    // upsert by (instance_id, token_id)
+  std::vector<std::pair<int64_t, std::string>> deleted_subscriptions;
+  std::vector<IncidentRow> incidents;            // upsert by id
+  std::vector<NotificationRow> notifications;    // upsert by id
+  std::vector<EventRow> events;                  // insert
+  std::vector<RequestRow> requests;              // insert
+  std::map<std::string, int64_t> sequences;      // id high-water marks, upsert by name
+
+  bool empty() const;
+  size_t size() const;  // number of records, for metrics
+  void Append(WriteBatch&& other);
+};
+
+struct InstanceFilter {
+  std::string definition_id, state, business_key, unit;
+  int64_t parent_id = 0;
+};
+struct TaskFilter {
+  std::string role, assignee, unit;
+  std::string state;  // "" = open, claimed or delegated
+  int64_t instance_id = 0;
+};
+struct IncidentFilter {
+  std::string state;  // "" = open
+  int64_t instance_id = 0;
+};
+struct NotificationFilter {
+  std::string recipient;            // matches recipient == this
+  std::vector<std::string> roles;   // or role among these
+  bool include_acked = false;
+};
+// Keyset paging: rows with id > after_id, ascending, at most limit.
+struct Page {
+  int64_t after_id = 0;
+  int limit = 50;
+};
+
+struct Counts {
+  int64_t instances_active = 0;
+  int64_t tasks_open = 0;
+  int64_t jobs_pending = 0;
+  int64_t timers = 0;
+  int64_t incidents_open = 0;
+  int64_t notifications_unacked = 0;
+};
+
+// Commit statistics, for /metrics.
+struct CommitStats {
+  int64_t commits = 0;
+  int64_t records = 0;
+  int64_t batches = 0;  // WriteBatches, several per commit under load
+  // Histogram buckets: batches per commit (1,2,4,..,512,+Inf) and latency in µs.
+  std::vector<int64_t> group_size_buckets;
+  std::vector<int64_t> latency_us_buckets;
+  int64_t latency_us_sum = 0;
+};
+
+class Store {
+ public:
+  using Done = std::function<void(absl::Status)>;
+
+  virtual ~Store() = default;
+
+  // Queues `batch`; `done` runs on the writer thread once it is durable (or failed).
+  virtual void Commit(WriteBatch batch, Done done) = 0;
+  // Blocks until everything queued so far has been committed or failed.
+  virtual absl::Status Flush() = 0;
+  // OK, or the sticky error that stopped writes.
+  virtual absl::Status Health() const = 0;
+  virtual CommitStats GetCommitStats() const = 0;
+
+  virtual std::vector<DefinitionRow> LoadDefinitions() = 0;  // every version
+  virtual std::map<std::string, int64_t> LoadSequences() = 0;
+  virtual void ForEachTimer(const std::function<void(const TimerRow&)>& fn) = 0;
+  virtual void ForEachJob(const std::string& state, const std::function<void(const JobRow&)>& fn) = 0;
+  virtual std::vector<MessageRow> LoadMessages() = 0;
+  virtual std::vector<SubscriptionRow> LoadSubscriptions() = 0;
+
+  virtual std::optional<InstanceRow> GetInstance(int64_t id) = 0;
+  virtual std::vector<InstanceRow> ListInstances(const InstanceFilter& f, const Page& p) = 0;
+  virtual std::optional<TaskRow> GetTask(int64_t id) = 0;
+  virtual std::vector<TaskRow> ListTasks(const TaskFilter& f, const Page& p) = 0;
+  virtual std::optional<JobRow> GetJob(int64_t id) = 0;
+  virtual std::optional<TimerRow> GetTimer(int64_t id) = 0;
+  virtual std::optional<IncidentRow> GetIncident(int64_t id) = 0;
+  virtual std::vector<IncidentRow> ListIncidents(const IncidentFilter& f, const Page& p) = 0;
+  virtual std::optional<NotificationRow> GetNotification(int64_t id) = 0;
+  virtual std::vector<NotificationRow> ListNotifications(const NotificationFilter& f,
+                                                         const Page& p) = 0;
+  // Events of one instance (all when instance_id == 0) with seq > after_seq, ascending.
+  virtual std::vector<EventRow> History(int64_t instance_id, int64_t after_seq, int limit) = 0;
+  virtual std::optional<RequestRow> GetRequest(const std::string& request_id) = 0;
+  virtual Counts Count() = 0;
+};
+
+}  // namespace shequ::store
