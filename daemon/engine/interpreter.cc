@@ -290,7 +290,7 @@ void Engine::Enter(Tx& tx, Instance& inst, Token& token) {
 
 void Engine::CreateTasks(Tx& tx, Instance& inst, Token& token, const Node& node,
                          const Definition& def) {
-  std::string unit = inst.unit;
+  std::string unit;  // no `unit` on the node: anyone with the role may take the task
   if (node.unit) {
     auto v = node.unit->Evaluate(inst.variables);
     if (!v.ok()) {

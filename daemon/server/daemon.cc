@@ -154,7 +154,7 @@ void Daemon::WatchHealth() {
   // A failed commit makes the store refuse writes for good; tell load balancers at once.
   const bool healthy = store_->Health().ok();
   if (grpc_) {
-    grpc_->GetHealthCheckService()->SetServingStatus(healthy && serving_);
+    if (grpc_->GetHealthCheckService()) grpc_->GetHealthCheckService()->SetServingStatus(healthy && serving_);
   }
   health_timer_->expires_after(std::chrono::milliseconds(200));
   health_timer_->async_wait([this](boost::system::error_code ec) {
@@ -210,7 +210,7 @@ void Daemon::Shutdown() {
   auto log = Logger("daemon");
   serving_ = false;
   if (grpc_) {
-    grpc_->GetHealthCheckService()->SetServingStatus(false);
+    if (grpc_->GetHealthCheckService()) grpc_->GetHealthCheckService()->SetServingStatus(false);
     hub_.CloseAll();  // streams would otherwise hold Shutdown until its deadline
     grpc_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   }

@@ -1,13 +1,12 @@
 #include "daemon/server/http_server.h"
 
-// GCC 12 in C++20 mode needs <utility> before the Boost.Asio headers.
-#include <utility>
-
+// GCC 12 in C++20 mode needs <utility> (in this block) before the Boost.Asio headers.
 #include <atomic>
 #include <exception>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"

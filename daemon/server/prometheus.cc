@@ -74,8 +74,7 @@ void AppendSeries(std::string& out, std::string_view name, const PrometheusLabel
 
 }  // namespace
 
-PrometheusWriter::Family* PrometheusWriter::FamilyFor(std::string_view name,
-                                                      std::string_view help,
+PrometheusWriter::Family* PrometheusWriter::FamilyFor(std::string_view name, std::string_view help,
                                                       std::string_view type) {
   auto it = index_.find(std::string(name));
   if (it != index_.end()) {
@@ -87,9 +86,8 @@ PrometheusWriter::Family* PrometheusWriter::FamilyFor(std::string_view name,
   return &families_.back();
 }
 
-void PrometheusWriter::Simple(std::string_view type, std::string_view name,
-                              std::string_view help, double value,
-                              const PrometheusLabels& labels) {
+void PrometheusWriter::Simple(std::string_view type, std::string_view name, std::string_view help,
+                              double value, const PrometheusLabels& labels) {
   Family* family = FamilyFor(name, help, type);
   if (family == nullptr) return;
   std::string& out = family->samples;

@@ -13,8 +13,10 @@ namespace shequ::server {
 // ([a-zA-Z_][a-zA-Z0-9_]*); values are escaped.
 using PrometheusLabels = std::vector<std::pair<std::string, std::string>>;
 
-// Builds a scrape in the Prometheus text exposition format 0.0.4 (served as
-// "text/plain; version=0.0.4; charset=utf-8").
+// The Content-Type to serve a PrometheusWriter::str() scrape with.
+inline constexpr char kPrometheusContentType[] = "text/plain; version=0.0.4; charset=utf-8";
+
+// Builds a scrape in the Prometheus text exposition format 0.0.4.
 //
 // Samples of one metric family (same name) may be added by several calls with different labels,
 // interleaved with other families: the output groups each family under a single # HELP / # TYPE

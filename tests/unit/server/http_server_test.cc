@@ -1,14 +1,13 @@
 #include "daemon/server/http_server.h"
 
-// GCC 12 in C++20 mode needs <utility> before the Boost.Asio headers.
-#include <utility>
-
+// GCC 12 in C++20 mode needs <utility> (in this block) before the Boost.Asio headers.
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "boost/asio/executor_work_guard.hpp"
 #include "boost/asio/io_context.hpp"
@@ -78,7 +77,7 @@ class Client {
     stream_.expires_after(kClientDeadline);
     beast::error_code result;
     std::function<void(beast::error_code, std::size_t)> on_read = [&](beast::error_code ec,
-                                                                     std::size_t) {
+                                                                      std::size_t) {
       if (ec) {
         result = ec;
         return;
@@ -255,8 +254,8 @@ TEST_F(HttpServerTest, OversizeBodyGets413) {
   Client client;
   ASSERT_FALSE(client.Connect(port()));
   // The declared length alone is over the limit; the server answers before any body is sent.
-  ASSERT_FALSE(client.WriteRaw(
-      "POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1048577\r\n\r\n"));
+  ASSERT_FALSE(
+      client.WriteRaw("POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1048577\r\n\r\n"));
   http::response<http::string_body> res;
   ASSERT_FALSE(client.Read(res));
   EXPECT_EQ(res.result_int(), 413);

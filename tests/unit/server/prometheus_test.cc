@@ -48,8 +48,7 @@ TEST(PrometheusWriterTest, SpecialValues) {
 
 TEST(PrometheusWriterTest, HistogramBucketsAreCumulative) {
   PrometheusWriter w;
-  w.Histogram("shequ_commit_seconds", "Group commit latency.", {0.005, 0.1, 1}, {2, 0, 5, 1},
-              3.75);
+  w.Histogram("shequ_commit_seconds", "Group commit latency.", {0.005, 0.1, 1}, {2, 0, 5, 1}, 3.75);
   EXPECT_EQ(w.str(),
             "# HELP shequ_commit_seconds Group commit latency.\n"
             "# TYPE shequ_commit_seconds histogram\n"
