@@ -169,7 +169,8 @@ class Engine {
   std::shared_ptr<const Definition> DefinitionOf(const Instance& inst) const;
 
   // Timers and jobs (engine.cc).
-  void FireDueTimers(uint64_t* last_gen);
+  // Fires every timer due by now; returns how many. *last_gen: the last batch it committed.
+  int FireDueTimers(uint64_t* last_gen);
   void ScheduleWake();
   void Dispatch();
   bool CanClaim(const Caller& caller, const Task& task) const;

@@ -82,6 +82,10 @@ class Stream : public grpc::ServerWriteReactor<Msg> {
     {
       std::lock_guard lock(mu_);
       queue_.pop_front();
+      if (finished_) {
+        writing_ = false;
+        return;
+      }
       if (!ok) {
         writing_ = false;
         FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "stream write failed"));

@@ -1,0 +1,617 @@
+// engine_bench: durable instances/s of the engine core against raw SQLite writing the same rows.
+//
+// Engine side: an in-process Engine on a real SqliteStore (WAL, synchronous=FULL by default) in a
+// temporary directory runs `start -> service job -> end` instances. An in-process job worker
+// (OpenActivation / RequestJob) completes every job with CompleteJob; the driver keeps
+// --in-flight instances (default 256) going, so the store's group commit has work to group.
+// An instance counts when the CompleteJob that ends it is acknowledged, i.e. durable.
+//
+// Baseline: every WriteBatch the engine handed to the store during the measured window is
+// captured (a copy, taken on the engine strand: this costs the engine, not the baseline) and
+// replayed with nothing but sqlite3 calls - same schema (created by SqliteStore's migrations),
+// same upsert/insert/delete statements, same WAL mode and synchronous setting - in
+// transactions of round(average engine group size) batches. So the baseline writes exactly the
+// rows the engine wrote, in the same group sizes, and the ratio is what the engine costs on top
+// of its own storage writes.
+//
+// Each round runs the engine and then its replay; the reported ratio is the median over rounds.
+//
+//   engine_bench [--quick] [--instances N] [--in-flight N] [--rounds N] [--synchronous FULL]
+
+#include <sqlite3.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bench/bench_util.h"
+#include "daemon/core/calendar.h"
+#include "daemon/core/clock.h"
+#include "daemon/core/logging.h"
+#include "daemon/engine/engine.h"
+#include "daemon/store/sqlite/sqlite_store.h"
+
+namespace shequ::bench {
+namespace {
+
+using engine::json;
+
+constexpr char kWorkflow[] = R"(id: bench-job
+name: start -> service job -> end
+start: work
+nodes:
+  work: {type: service, job: bench.work, next: done}
+  done: {type: end}
+)";
+
+// Forwards to a real store; while capturing, keeps a copy of every batch committed.
+class RecordingStore final : public store::Store {
+ public:
+  explicit RecordingStore(store::Store& inner) : inner_(inner) {}
+
+  void StartCapture() {
+    std::lock_guard<std::mutex> lock(mu_);
+    capturing_ = true;
+    captured_.clear();
+    capture_us_ = 0;
+  }
+  std::vector<store::WriteBatch> StopCapture(int64_t* capture_us) {
+    std::lock_guard<std::mutex> lock(mu_);
+    capturing_ = false;
+    *capture_us = capture_us_;
+    return std::move(captured_);
+  }
+
+  void Commit(store::WriteBatch batch, Done done) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (capturing_) {
+        const auto t0 = SteadyClock::now();
+        captured_.push_back(batch);
+        capture_us_ += MicrosSince(t0);
+      }
+    }
+    inner_.Commit(std::move(batch), std::move(done));
+  }
+  absl::Status Flush() override { return inner_.Flush(); }
+  absl::Status Health() const override { return inner_.Health(); }
+  store::CommitStats GetCommitStats() const override { return inner_.GetCommitStats(); }
+  std::vector<store::DefinitionRow> LoadDefinitions() override { return inner_.LoadDefinitions(); }
+  std::map<std::string, int64_t> LoadSequences() override { return inner_.LoadSequences(); }
+  void ForEachTimer(const std::function<void(const store::TimerRow&)>& fn) override {
+    inner_.ForEachTimer(fn);
+  }
+  void ForEachJob(const std::string& state,
+                  const std::function<void(const store::JobRow&)>& fn) override {
+    inner_.ForEachJob(state, fn);
+  }
+  std::vector<store::MessageRow> LoadMessages() override { return inner_.LoadMessages(); }
+  std::vector<store::SubscriptionRow> LoadSubscriptions() override {
+    return inner_.LoadSubscriptions();
+  }
+  std::optional<store::InstanceRow> GetInstance(int64_t id) override {
+    return inner_.GetInstance(id);
+  }
+  std::vector<store::InstanceRow> ListInstances(const store::InstanceFilter& f,
+                                                const store::Page& p) override {
+    return inner_.ListInstances(f, p);
+  }
+  std::optional<store::TaskRow> GetTask(int64_t id) override { return inner_.GetTask(id); }
+  std::vector<store::TaskRow> ListTasks(const store::TaskFilter& f,
+                                        const store::Page& p) override {
+    return inner_.ListTasks(f, p);
+  }
+  std::optional<store::JobRow> GetJob(int64_t id) override { return inner_.GetJob(id); }
+  std::optional<store::TimerRow> GetTimer(int64_t id) override { return inner_.GetTimer(id); }
+  std::optional<store::IncidentRow> GetIncident(int64_t id) override {
+    return inner_.GetIncident(id);
+  }
+  std::vector<store::IncidentRow> ListIncidents(const store::IncidentFilter& f,
+                                                const store::Page& p) override {
+    return inner_.ListIncidents(f, p);
+  }
+  std::optional<store::NotificationRow> GetNotification(int64_t id) override {
+    return inner_.GetNotification(id);
+  }
+  std::vector<store::NotificationRow> ListNotifications(const store::NotificationFilter& f,
+                                                        const store::Page& p) override {
+    return inner_.ListNotifications(f, p);
+  }
+  std::vector<store::EventRow> History(int64_t instance_id, int64_t after_seq,
+                                       int limit) override {
+    return inner_.History(instance_id, after_seq, limit);
+  }
+  std::optional<store::RequestRow> GetRequest(const std::string& request_id) override {
+    return inner_.GetRequest(request_id);
+  }
+  store::Counts Count() override { return inner_.Count(); }
+
+ private:
+  store::Store& inner_;
+  std::mutex mu_;
+  bool capturing_ = false;
+  std::vector<store::WriteBatch> captured_;
+  int64_t capture_us_ = 0;
+};
+
+// ---- Raw SQLite replay ------------------------------------------------------------------------
+
+// The statements of daemon/store/sqlite/sqlite_store.cc, verbatim.
+constexpr char kInsertDefinition[] =
+    "INSERT INTO definitions (id, version, name, digest, yaml, deployed_at_ms) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+constexpr char kUpsertInstance[] =
+    "INSERT INTO instances (id, definition_id, version, business_key, unit, state, parent_id, "
+    "created_at_ms, updated_at_ms, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+    "ON CONFLICT (id) DO UPDATE SET definition_id = excluded.definition_id, "
+    "version = excluded.version, business_key = excluded.business_key, unit = excluded.unit, "
+    "state = excluded.state, parent_id = excluded.parent_id, "
+    "created_at_ms = excluded.created_at_ms, updated_at_ms = excluded.updated_at_ms, "
+    "body = excluded.body";
+constexpr char kUpsertTask[] =
+    "INSERT INTO tasks (id, instance_id, state, role, unit, assignee, due_at_ms, created_at_ms, "
+    "body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+    "ON CONFLICT (id) DO UPDATE SET instance_id = excluded.instance_id, state = excluded.state, "
+    "role = excluded.role, unit = excluded.unit, assignee = excluded.assignee, "
+    "due_at_ms = excluded.due_at_ms, created_at_ms = excluded.created_at_ms, "
+    "body = excluded.body";
+constexpr char kUpsertJob[] =
+    "INSERT INTO jobs (id, instance_id, type, state, due_at_ms, body) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+    "ON CONFLICT (id) DO UPDATE SET instance_id = excluded.instance_id, type = excluded.type, "
+    "state = excluded.state, due_at_ms = excluded.due_at_ms, body = excluded.body";
+constexpr char kDeleteJob[] = "DELETE FROM jobs WHERE id = ?1";
+constexpr char kUpsertTimer[] =
+    "INSERT INTO timers (id, due_at_ms, instance_id, kind, ref_id, body) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+    "ON CONFLICT (id) DO UPDATE SET due_at_ms = excluded.due_at_ms, "
+    "instance_id = excluded.instance_id, kind = excluded.kind, ref_id = excluded.ref_id, "
+    "body = excluded.body";
+constexpr char kDeleteTimer[] = "DELETE FROM timers WHERE id = ?1";
+constexpr char kUpsertMessage[] =
+    "INSERT INTO messages (id, name, correlation, expires_at_ms, body) "
+    "VALUES (?1, ?2, ?3, ?4, ?5) "
+    "ON CONFLICT (id) DO UPDATE SET name = excluded.name, correlation = excluded.correlation, "
+    "expires_at_ms = excluded.expires_at_ms, body = excluded.body";
+constexpr char kDeleteMessage[] = "DELETE FROM messages WHERE id = ?1";
+constexpr char kUpsertSubscription[] =
+    "INSERT INTO subscriptions (instance_id, token_id, name, correlation) "
+    "VALUES (?1, ?2, ?3, ?4) "
+    "ON CONFLICT (instance_id, token_id) DO UPDATE SET name = excluded.name, "
+    "correlation = excluded.correlation";
+constexpr char kDeleteSubscription[] =
+    "DELETE FROM subscriptions WHERE instance_id = ?1 AND token_id = ?2";
+constexpr char kUpsertIncident[] =
+    "INSERT INTO incidents (id, instance_id, state, created_at_ms, body) "
+    "VALUES (?1, ?2, ?3, ?4, ?5) "
+    "ON CONFLICT (id) DO UPDATE SET instance_id = excluded.instance_id, state = excluded.state, "
+    "created_at_ms = excluded.created_at_ms, body = excluded.body";
+constexpr char kUpsertNotification[] =
+    "INSERT INTO notifications (id, recipient, role, unit, acked, created_at_ms, body) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+    "ON CONFLICT (id) DO UPDATE SET recipient = excluded.recipient, role = excluded.role, "
+    "unit = excluded.unit, acked = excluded.acked, created_at_ms = excluded.created_at_ms, "
+    "body = excluded.body";
+constexpr char kInsertEvent[] =
+    "INSERT INTO events (seq, instance_id, type, at_ms, body) VALUES (?1, ?2, ?3, ?4, ?5)";
+constexpr char kInsertRequest[] =
+    "INSERT INTO requests (request_id, reply, at_ms) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT (request_id) DO NOTHING";
+constexpr char kUpsertSequence[] =
+    "INSERT INTO sequences (name, value) VALUES (?1, ?2) "
+    "ON CONFLICT (name) DO UPDATE SET value = excluded.value";
+
+class RawDb {
+ public:
+  // `path` must already hold the schema.
+  RawDb(const std::string& path, const std::string& synchronous) {
+    Check(sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                          nullptr),
+          "open");
+    Exec("PRAGMA journal_mode = WAL");
+    Exec("PRAGMA synchronous = " + synchronous);
+    for (const char* sql : {kInsertDefinition, kUpsertInstance, kUpsertTask, kUpsertJob,
+                            kDeleteJob, kUpsertTimer, kDeleteTimer, kUpsertMessage, kDeleteMessage,
+                            kUpsertSubscription, kDeleteSubscription, kUpsertIncident,
+                            kUpsertNotification, kInsertEvent, kInsertRequest, kUpsertSequence,
+                            "BEGIN IMMEDIATE", "COMMIT"}) {
+      sqlite3_stmt* st = nullptr;
+      Check(sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr), sql);
+      stmts_.push_back(st);
+    }
+  }
+  ~RawDb() {
+    for (auto* st : stmts_) sqlite3_finalize(st);
+    sqlite3_close(db_);
+  }
+
+  std::string Pragma(const std::string& name) {
+    sqlite3_stmt* st = nullptr;
+    std::string out;
+    if (sqlite3_prepare_v2(db_, ("PRAGMA " + name).c_str(), -1, &st, nullptr) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+      out = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+    return out;
+  }
+
+  // Writes `batches` in transactions of `group` batches each; returns the rows written.
+  int64_t Replay(const std::vector<store::WriteBatch>& batches, size_t group) {
+    int64_t rows = 0;
+    for (size_t i = 0; i < batches.size(); i += group) {
+      Step(kBegin);
+      for (size_t j = i; j < std::min(batches.size(), i + group); ++j) rows += Apply(batches[j]);
+      Step(kCommit);
+    }
+    return rows;
+  }
+
+ private:
+  enum Index {
+    kDefinition, kInstance, kTask, kJob, kJobDelete, kTimer, kTimerDelete, kMessage,
+    kMessageDelete, kSubscription, kSubscriptionDelete, kIncident, kNotification, kEvent,
+    kRequest, kSequence, kBegin, kCommit
+  };
+
+  void Check(int rc, const std::string& what) {
+    if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW) {
+      std::fprintf(stderr, "raw sqlite: %s: %s\n", what.c_str(),
+                   db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc));
+      std::exit(1);
+    }
+  }
+  void Exec(const std::string& sql) {
+    Check(sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr), sql);
+  }
+  void Step(Index i) {
+    sqlite3_stmt* st = stmts_[i];
+    Check(sqlite3_step(st), "step");
+    sqlite3_reset(st);
+  }
+  // Binds ?1.. in order and runs the statement once.
+  template <typename... Args>
+  void Run(Index i, const Args&... args) {
+    sqlite3_stmt* st = stmts_[i];
+    int n = 0;
+    (Bind(st, ++n, args), ...);
+    Check(sqlite3_step(st), "step");
+    sqlite3_reset(st);
+  }
+  static void Bind(sqlite3_stmt* st, int i, int64_t v) { sqlite3_bind_int64(st, i, v); }
+  static void Bind(sqlite3_stmt* st, int i, int32_t v) { sqlite3_bind_int64(st, i, v); }
+  static void Bind(sqlite3_stmt* st, int i, bool v) { sqlite3_bind_int64(st, i, v ? 1 : 0); }
+  static void Bind(sqlite3_stmt* st, int i, const std::string& v) {
+    sqlite3_bind_text(st, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  }
+
+  int64_t Apply(const store::WriteBatch& b) {
+    for (const auto& r : b.definitions) {
+      Run(kDefinition, r.id, r.version, r.name, r.digest, r.yaml, r.deployed_at_ms);
+    }
+    for (const auto& r : b.instances) {
+      Run(kInstance, r.id, r.definition_id, r.version, r.business_key, r.unit, r.state,
+          r.parent_id, r.created_at_ms, r.updated_at_ms, r.body);
+    }
+    for (const auto& r : b.tasks) {
+      Run(kTask, r.id, r.instance_id, r.state, r.role, r.unit, r.assignee, r.due_at_ms,
+          r.created_at_ms, r.body);
+    }
+    for (const auto& r : b.jobs) Run(kJob, r.id, r.instance_id, r.type, r.state, r.due_at_ms, r.body);
+    for (int64_t id : b.deleted_jobs) Run(kJobDelete, id);
+    for (const auto& r : b.timers) {
+      Run(kTimer, r.id, r.due_at_ms, r.instance_id, r.kind, r.ref_id, r.body);
+    }
+    for (int64_t id : b.deleted_timers) Run(kTimerDelete, id);
+    for (const auto& r : b.messages) {
+      Run(kMessage, r.id, r.name, r.correlation, r.expires_at_ms, r.body);
+    }
+    for (int64_t id : b.deleted_messages) Run(kMessageDelete, id);
+    for (const auto& r : b.subscriptions) {
+      Run(kSubscription, r.instance_id, r.token_id, r.name, r.correlation);
+    }
+    for (const auto& k : b.deleted_subscriptions) Run(kSubscriptionDelete, k.first, k.second);
+    for (const auto& r : b.incidents) {
+      Run(kIncident, r.id, r.instance_id, r.state, r.created_at_ms, r.body);
+    }
+    for (const auto& r : b.notifications) {
+      Run(kNotification, r.id, r.recipient, r.role, r.unit, r.acked, r.created_at_ms, r.body);
+    }
+    for (const auto& r : b.events) Run(kEvent, r.seq, r.instance_id, r.type, r.at_ms, r.body);
+    for (const auto& r : b.requests) {
+      sqlite3_stmt* st = stmts_[kRequest];
+      Bind(st, 1, r.request_id);
+      sqlite3_bind_blob(st, 2, r.reply.data(), static_cast<int>(r.reply.size()), SQLITE_STATIC);
+      Bind(st, 3, r.at_ms);
+      Check(sqlite3_step(st), "step");
+      sqlite3_reset(st);
+    }
+    for (const auto& [name, value] : b.sequences) Run(kSequence, name, value);
+    return static_cast<int64_t>(b.size());
+  }
+
+  sqlite3* db_ = nullptr;
+  std::vector<sqlite3_stmt*> stmts_;
+};
+
+// ---- Engine driver -----------------------------------------------------------------------------
+
+struct EngineRun {
+  int64_t instances = 0;
+  double seconds = 0;
+  store::CommitStats stats;  // delta over the run
+  int64_t capture_us = 0;
+  std::vector<store::WriteBatch> batches;
+};
+
+class EngineHarness {
+ public:
+  EngineHarness(const std::string& dir, const std::string& synchronous) {
+    store::SqliteOptions opts;
+    opts.path = dir + "/engine.db";
+    opts.synchronous = synchronous;
+    auto s = store::SqliteStore::Open(opts);
+    if (!s.ok()) Die("open store: " + s.status().ToString());
+    sqlite_ = *std::move(s);
+    store_ = std::make_unique<RecordingStore>(*sqlite_);
+    engine_ = std::make_unique<engine::Engine>(io_, *store_, clock_, calendar_);
+    if (auto st = engine_->Recover(); !st.ok()) Die("recover: " + st.ToString());
+    // Like the daemon: two io threads; the engine's strand runs on them one handler at a time.
+    for (int i = 0; i < 2; ++i) threads_.emplace_back([this] { io_.run(); });
+    std::promise<absl::StatusOr<json>> deployed;
+    engine_->Deploy(kWorkflow, "", [&](absl::StatusOr<json> r) { deployed.set_value(r); });
+    auto r = deployed.get_future().get();
+    if (!r.ok()) Die("deploy: " + r.status().ToString());
+    worker_.user = "bench-worker";
+    activation_ = engine_->OpenActivation(
+        {"bench.work"}, "bench-worker", 600'000,
+        [this](const engine::Job& job, const json&) { OnJob(job.id); });
+  }
+
+  ~EngineHarness() {
+    engine_->CloseActivation(activation_);
+    sqlite_->Flush().IgnoreError();
+    work_.reset();
+    io_.stop();
+    for (auto& t : threads_) t.join();
+    engine_.reset();
+    store_.reset();
+    sqlite_.reset();
+  }
+
+  store::SqliteStore& sqlite() { return *sqlite_; }
+
+  // Runs `total` instances with at most `in_flight` unfinished at a time.
+  EngineRun Run(int64_t total, int in_flight, bool capture) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      total_ = total;
+      started_ = 0;
+      finished_ = 0;
+      failed_ = 0;
+    }
+    EngineRun run;
+    sqlite_->Flush().IgnoreError();
+    if (capture) store_->StartCapture();
+    const store::CommitStats before = sqlite_->GetCommitStats();
+    const auto t0 = SteadyClock::now();
+    // The worker holds `in_flight` credits from the first run on; OnJob tops them up.
+    for (; credits_ < in_flight; ++credits_) engine_->RequestJob(activation_);
+    const int64_t first = std::min<int64_t>(total, in_flight);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      started_ = first;
+    }
+    for (int64_t i = 0; i < first; ++i) StartOne();
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return finished_ >= total_; });
+    }
+    run.seconds = SecondsSince(t0);
+    run.instances = total;
+    sqlite_->Flush().IgnoreError();
+    const store::CommitStats after = sqlite_->GetCommitStats();
+    run.stats.commits = after.commits - before.commits;
+    run.stats.records = after.records - before.records;
+    run.stats.batches = after.batches - before.batches;
+    run.stats.latency_us_sum = after.latency_us_sum - before.latency_us_sum;
+    if (capture) run.batches = store_->StopCapture(&run.capture_us);
+    if (failed_ > 0) Die(std::to_string(failed_) + " commands failed");
+    return run;
+  }
+
+  store::Counts Count() { return sqlite_->Count(); }
+
+ private:
+  [[noreturn]] static void Die(const std::string& why) {
+    std::fprintf(stderr, "engine_bench: %s\n", why.c_str());
+    std::exit(1);
+  }
+
+  void StartOne() {
+    engine::StartArgs args;
+    args.definition_id = "bench-job";
+    args.business_key = "bench";
+    args.variables = json{{"n", 1}};
+    engine_->Start(starter_, std::move(args), "", [this](absl::StatusOr<json> r) {
+      if (!r.ok()) Fail(r.status());
+    });
+  }
+
+  void OnJob(int64_t job_id) {
+    engine_->RequestJob(activation_);  // keep the worker's credit topped up
+    engine_->CompleteJob(worker_, job_id, json::object(), "", [this](absl::StatusOr<json> r) {
+      if (!r.ok()) {
+        Fail(r.status());
+        return;
+      }
+      bool start_another = false;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        ++finished_;
+        if (started_ < total_) {
+          ++started_;
+          start_another = true;
+        }
+        if (finished_ >= total_) cv_.notify_all();
+      }
+      if (start_another) StartOne();
+    });
+  }
+
+  void Fail(const absl::Status& s) {
+    std::fprintf(stderr, "engine_bench: command failed: %s\n", s.ToString().c_str());
+    std::lock_guard<std::mutex> lock(mu_);
+    ++failed_;
+    ++finished_;
+    cv_.notify_all();
+  }
+
+  boost::asio::io_context io_;
+  std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_ =
+      std::make_unique<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(
+          io_.get_executor());
+  std::vector<std::thread> threads_;
+  SystemClock clock_;
+  WorkCalendar calendar_ = WorkCalendar::Empty();
+  std::unique_ptr<store::SqliteStore> sqlite_;
+  std::unique_ptr<RecordingStore> store_;
+  std::unique_ptr<engine::Engine> engine_;
+  engine::Caller starter_{"bench-starter", {}, ""};
+  engine::Caller worker_;
+  int64_t activation_ = 0;
+  int credits_ = 0;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int64_t total_ = 0, started_ = 0, finished_ = 0, failed_ = 0;
+};
+
+struct Round {
+  double engine_ips = 0;       // instances/s
+  double raw_rows_per_s = 0;
+  double raw_ips = 0;          // raw rows/s divided by rows per instance
+  double records_per_instance = 0;
+  double batches_per_instance = 0;
+  double group = 0;            // average batches per commit
+  size_t replay_group = 0;
+  double commit_ms = 0;        // average transaction time in the engine's store
+  double raw_commit_ms = 0;    // average transaction time in the replay
+  double capture_pct = 0;      // share of engine time spent copying batches for the replay
+  double ratio = 0;
+};
+
+}  // namespace
+}  // namespace shequ::bench
+
+int main(int argc, char** argv) {
+  using namespace shequ::bench;
+  const bool quick = HasFlag(argc, argv, "--quick");
+  const int64_t instances = std::stoll(FlagValue(argc, argv, "--instances", quick ? "2000" : "8000"));
+  const int in_flight = std::stoi(FlagValue(argc, argv, "--in-flight", "256"));
+  const int rounds = std::stoi(FlagValue(argc, argv, "--rounds", quick ? "1" : "3"));
+  const std::string sync = FlagValue(argc, argv, "--synchronous", "FULL");
+  shequ::SetLogLevel("warn");
+
+  std::printf("engine_bench: start -> service job -> end, in-process Engine + SqliteStore\n");
+  std::printf("  %lld instances x %d rounds, %d in flight, synchronous=%s, WAL; %s\n",
+              static_cast<long long>(instances), rounds, in_flight, sync.c_str(),
+              MachineLine().c_str());
+
+  TempDir dir("shequ-engine-bench");
+  if (dir.path().empty()) {
+    std::fprintf(stderr, "engine_bench: cannot create a temporary directory\n");
+    return 1;
+  }
+  // The baseline's database: the same schema, made by the store's own migrations.
+  const std::string raw_path = dir.path() + "/raw.db";
+  {
+    shequ::store::SqliteOptions o;
+    o.path = raw_path;
+    o.synchronous = sync;
+    auto s = shequ::store::SqliteStore::Open(o);
+    if (!s.ok()) {
+      std::fprintf(stderr, "engine_bench: %s\n", s.status().ToString().c_str());
+      return 1;
+    }
+  }
+
+  std::vector<Round> results;
+  {
+    EngineHarness h(dir.path(), sync);
+    RawDb raw(raw_path, sync);
+    std::printf("  engine store synchronous=%s journal=%s; raw synchronous=%s journal=%s\n",
+                h.sqlite().WriterPragma("synchronous").value_or("?").c_str(),
+                h.sqlite().WriterPragma("journal_mode").value_or("?").c_str(),
+                raw.Pragma("synchronous").c_str(), raw.Pragma("journal_mode").c_str());
+    // Warm-up: page cache, statement caches, allocator.
+    h.Run(std::min<int64_t>(instances / 4, 1000), in_flight, /*capture=*/false);
+
+    Rule();
+    std::printf("%-5s %10s %9s %9s %8s %9s %12s %10s %10s %7s\n", "round", "engine i/s",
+                "rows/inst", "bat/inst", "grp avg", "commit ms", "raw rows/s", "raw i/s",
+                "raw cmt ms", "ratio");
+    Rule();
+    for (int r = 0; r < rounds; ++r) {
+      EngineRun run = h.Run(instances, in_flight, /*capture=*/true);
+      Round x;
+      x.engine_ips = static_cast<double>(run.instances) / run.seconds;
+      x.records_per_instance = static_cast<double>(run.stats.records) / run.instances;
+      x.batches_per_instance = static_cast<double>(run.stats.batches) / run.instances;
+      x.group = run.stats.commits ? static_cast<double>(run.stats.batches) / run.stats.commits : 1;
+      x.commit_ms = run.stats.commits ? run.stats.latency_us_sum / 1000.0 / run.stats.commits : 0;
+      x.capture_pct = 100.0 * run.capture_us / 1e6 / run.seconds;
+      x.replay_group = std::max<size_t>(1, static_cast<size_t>(x.group + 0.5));
+
+      int64_t captured_rows = 0;
+      for (const auto& b : run.batches) captured_rows += static_cast<int64_t>(b.size());
+      const auto t0 = SteadyClock::now();
+      const int64_t rows = raw.Replay(run.batches, x.replay_group);
+      const double raw_s = SecondsSince(t0);
+      const size_t txns = (run.batches.size() + x.replay_group - 1) / x.replay_group;
+      x.raw_commit_ms = txns ? raw_s * 1000.0 / static_cast<double>(txns) : 0;
+      x.raw_rows_per_s = static_cast<double>(rows) / raw_s;
+      x.raw_ips = x.raw_rows_per_s / (static_cast<double>(captured_rows) / run.instances);
+      x.ratio = x.engine_ips / x.raw_ips;
+      results.push_back(x);
+      std::printf("%-5d %10.0f %9.2f %9.2f %8.1f %9.2f %12.0f %10.0f %10.2f %7.3f\n", r + 1,
+                  x.engine_ips, x.records_per_instance, x.batches_per_instance, x.group,
+                  x.commit_ms, x.raw_rows_per_s, x.raw_ips, x.raw_commit_ms, x.ratio);
+      if (captured_rows != run.stats.records) {
+        std::printf("      (note: captured %lld rows, store counted %lld)\n",
+                    static_cast<long long>(captured_rows),
+                    static_cast<long long>(run.stats.records));
+      }
+      std::printf("      replayed in transactions of %zu batches; copying batches for the "
+                  "replay took %.1f%% of the engine's time\n",
+                  x.replay_group, x.capture_pct);
+    }
+    Rule();
+    auto counts = h.Count();
+    if (counts.instances_active != 0 || counts.jobs_pending != 0) {
+      std::printf("WARNING: %lld instances still active, %lld jobs pending\n",
+                  static_cast<long long>(counts.instances_active),
+                  static_cast<long long>(counts.jobs_pending));
+    }
+  }
+
+  std::vector<double> ips, raw_rows, raw_ips, ratios;
+  for (const auto& x : results) {
+    ips.push_back(x.engine_ips);
+    raw_rows.push_back(x.raw_rows_per_s);
+    raw_ips.push_back(x.raw_ips);
+    ratios.push_back(x.ratio);
+  }
+  const double ratio = Median(ratios);
+  std::printf("engine instances/s (median)      %10.0f\n", Median(ips));
+  std::printf("raw SQLite rows/s (median)       %10.0f  (= %.0f instances/s at %.2f rows each)\n",
+              Median(raw_rows), Median(raw_ips), results.back().records_per_instance);
+  std::printf("RESULT engine_core ratio=%.3f target>=0.5 %s\n", ratio, Verdict(ratio >= 0.5));
+  return 0;
+}

@@ -1,0 +1,337 @@
+// A full disk / failed commit (issue 2, "Bad input and faults"): the daemon runs with a 1 MiB
+// storage quota (tests/fixtures/shequd-quota.yaml, store.max_size_mb: 1), which makes SQLite fail
+// a commit with SQLITE_FULL exactly like a full disk. The failing call and every later mutating
+// call get UNAVAILABLE, health turns NOT_SERVING, /readyz 503, reads keep working; after a
+// restart without the quota everything acknowledged before is intact, nothing of the failed call
+// is stored, and the database passes PRAGMA integrity_check.
+
+#include <google/protobuf/unknown_field_set.h>
+#include <grpcpp/generic/generic_stub.h>
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <filesystem>
+#include <future>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "nlohmann/json.hpp"
+#include "tests/integration/daemon_process.h"
+
+namespace shequ::testing {
+namespace {
+
+using google::protobuf::UnknownField;
+using google::protobuf::UnknownFieldSet;
+using nlohmann::json;
+
+// grpc.health.v1.Health/Check through a generic stub: Debian's libgrpc++ serves the health
+// service but ships no generated client. Returns HealthCheckResponse.status (1 SERVING,
+// 2 NOT_SERVING), or -1 when the call fails.
+constexpr int kServing = 1;
+constexpr int kNotServing = 2;
+
+int HealthCheck(const std::shared_ptr<grpc::Channel>& channel) {
+  grpc::Slice empty("");  // HealthCheckRequest{service: ""} encodes to no bytes
+  grpc::ByteBuffer request(&empty, 1), response;
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  std::promise<grpc::Status> done;
+  stub.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
+                 [&done](grpc::Status s) { done.set_value(std::move(s)); });
+  if (!done.get_future().get().ok()) return -1;
+  std::vector<grpc::Slice> slices;
+  std::string bytes;
+  if (!response.Dump(&slices).ok()) return -1;
+  for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  UnknownFieldSet resp;
+  if (!resp.ParseFromString(bytes)) return -1;
+  for (int i = 0; i < resp.field_count(); ++i) {
+    if (resp.field(i).number() == 1 && resp.field(i).type() == UnknownField::TYPE_VARINT) {
+      return static_cast<int>(resp.field(i).varint());
+    }
+  }
+  return 0;
+}
+
+// Polls until Health/Check answers `want` or 5 s pass (the daemon polls store health every
+// 200 ms); returns the last answer.
+int AwaitHealth(const std::shared_ptr<grpc::Channel>& channel, int want) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  int got = HealthCheck(channel);
+  while (got != want && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    got = HealthCheck(channel);
+  }
+  return got;
+}
+
+// PRAGMA integrity_check through the SQLite C API, with the daemon stopped.
+std::string IntegrityCheck(const std::string& db_path) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+    std::string e = db ? sqlite3_errmsg(db) : "open failed";
+    sqlite3_close(db);
+    return e;
+  }
+  std::string result;
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, nullptr) == SQLITE_OK) {
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      if (!result.empty()) result += "\n";
+      result += reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    }
+  } else {
+    result = sqlite3_errmsg(db);
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return result;
+}
+
+constexpr char kDefinitionYaml[] = R"(id: quota-wait
+name: waits a month
+start: wait
+nodes:
+  wait: {type: timer, duration: P30D, next: done}
+  done: {type: end}
+)";
+
+std::string Key(int i) { return "full-" + std::to_string(i); }
+
+// ~100 KB of variables, different for every instance, so a corrupted or mixed-up row shows.
+json BigVariables(int i) {
+  std::string blob;
+  blob.reserve(100'000);
+  for (int k = 0; blob.size() < 100'000; ++k) blob += std::to_string(i * 7919 + k) + ",";
+  return json{{"i", i}, {"key", Key(i)}, {"blob", blob}};
+}
+
+class DiskFullTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = MakeTempDir("diskfull");
+    ASSERT_FALSE(dir_.empty());
+  }
+  void TearDown() override {
+    stubs_.reset();
+    daemon_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  void StartDaemon(bool quota) {
+    DaemonProcess::Options o{dir_};
+    if (quota) o.config = std::string(SHEQU_SOURCE_DIR) + "/tests/fixtures/shequd-quota.yaml";
+    std::string error;
+    stubs_.reset();
+    daemon_ = DaemonProcess::Start(o, &error);
+    ASSERT_NE(daemon_, nullptr) << error;
+    stubs_ = std::make_unique<Stubs>(daemon_->channel());
+  }
+
+  grpc::Status Start(const std::string& key, const json& vars, const std::string& request_id,
+                     int64_t* id = nullptr) {
+    grpc::ClientContext ctx;
+    Identify(&ctx, "disk-test");
+    v1::StartRequest req;
+    req.set_definition_id("quota-wait");
+    req.set_business_key(key);
+    req.set_variables(vars.dump());
+    req.set_request_id(request_id);
+    v1::StartResponse resp;
+    grpc::Status s = stubs_->instances->Start(&ctx, req, &resp);
+    if (id) *id = resp.instance_id();
+    return s;
+  }
+
+  std::vector<v1::Instance> List(const std::string& business_key = "") {
+    grpc::ClientContext ctx;
+    v1::ListInstancesRequest req;
+    req.set_definition_id("quota-wait");
+    req.set_business_key(business_key);
+    req.mutable_page()->set_page_size(1000);
+    v1::ListInstancesResponse resp;
+    grpc::Status s = stubs_->instances->List(&ctx, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return {resp.instances().begin(), resp.instances().end()};
+  }
+
+  grpc::Status Get(int64_t id, v1::Instance* inst) {
+    grpc::ClientContext ctx;
+    v1::GetInstanceRequest req;
+    req.set_id(id);
+    return stubs_->instances->Get(&ctx, req, inst);
+  }
+
+  v1::StatsResponse Stats() {
+    grpc::ClientContext ctx;
+    v1::StatsResponse resp;
+    grpc::Status s = stubs_->admin->Stats(&ctx, v1::StatsRequest(), &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp;
+  }
+
+  std::string db() const { return dir_ + "/shequd.db"; }
+
+  std::string dir_;
+  std::unique_ptr<DaemonProcess> daemon_;
+  std::unique_ptr<Stubs> stubs_;
+};
+
+TEST_F(DiskFullTest, FailedCommitStopsWritesTurnsNotServingAndCorruptsNothing) {
+  StartDaemon(/*quota=*/true);
+  ASSERT_EQ(HealthCheck(daemon_->channel()), kServing);
+  {
+    grpc::ClientContext ctx;
+    v1::DeployRequest req;
+    req.set_yaml(kDefinitionYaml);
+    v1::DeployResponse resp;
+    grpc::Status s = stubs_->definitions->Deploy(&ctx, req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+
+  // Fill the quota, one call at a time, so exactly one call meets the failed commit.
+  std::map<int, int64_t> acked;  // i -> instance id
+  int failed = -1;
+  grpc::Status failure;
+  for (int i = 0; i < 100 && failed < 0; ++i) {
+    int64_t id = 0;
+    grpc::Status s = Start(Key(i), BigVariables(i), Key(i), &id);
+    if (s.ok()) {
+      acked[i] = id;
+    } else {
+      failed = i;
+      failure = s;
+    }
+  }
+  ASSERT_GE(failed, 0) << "100 instances of 100 KB did not fill a 1 MiB quota";
+  ASSERT_GE(acked.size(), 2u) << "the quota was full before the test began";
+  std::cout << acked.size() << " instances stored before the commit failed" << std::endl;
+  EXPECT_EQ(failure.error_code(), grpc::StatusCode::UNAVAILABLE) << failure.error_message();
+  EXPECT_NE(failure.error_message().find("store"), std::string::npos) << failure.error_message();
+
+  // Every later mutating call: UNAVAILABLE, whatever it is.
+  {
+    grpc::Status s = Start("small", json{{"small", true}}, "small-1");
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+    s = Start(Key(failed), BigVariables(failed), Key(failed));  // the failed call, retried
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::DeployRequest req;
+    req.set_yaml(std::string(kDefinitionYaml) + "# changed\n");
+    v1::DeployResponse resp;
+    grpc::Status s = stubs_->definitions->Deploy(&ctx, req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::CancelRequest req;
+    req.set_id(acked.begin()->second);
+    req.set_reason("no room");
+    v1::CancelResponse resp;
+    grpc::Status s = stubs_->instances->Cancel(&ctx, req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::PublishMessageRequest req;
+    req.set_name("anything");
+    req.set_correlation("x");
+    req.set_ttl_ms(kDay);
+    v1::PublishMessageResponse resp;
+    grpc::Status s = stubs_->instances->PublishMessage(&ctx, req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  }
+
+  // Health follows the store.
+  EXPECT_EQ(AwaitHealth(daemon_->channel(), kNotServing), kNotServing);
+  const std::string ready = HttpGet(daemon_->http_port(), "/readyz");
+  EXPECT_EQ(ready.substr(0, 4), "503 ") << ready;
+  EXPECT_NE(ready.find("store"), std::string::npos) << ready;
+  EXPECT_NE(HttpGet(daemon_->http_port(), "/metrics").find("\nshequ_store_healthy 0\n"),
+            std::string::npos);
+  v1::StatsResponse stats = Stats();
+  EXPECT_FALSE(stats.store_healthy());
+  EXPECT_NE(stats.store_error(), "");
+
+  // Reads keep working and show exactly what was acknowledged.
+  for (const auto& [i, id] : acked) {
+    v1::Instance inst;
+    grpc::Status s = Get(id, &inst);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(inst.business_key(), Key(i));
+    EXPECT_EQ(json::parse(inst.variables()), BigVariables(i));
+  }
+  EXPECT_EQ(List().size(), acked.size());
+  EXPECT_TRUE(List(Key(failed)).empty());
+  {
+    grpc::ClientContext ctx;
+    v1::GetDefinitionRequest req;
+    req.set_id("quota-wait");
+    v1::Definition def;
+    ASSERT_TRUE(stubs_->definitions->Get(&ctx, req, &def).ok());
+    EXPECT_EQ(def.version(), 1);
+  }
+
+  // Stop it: a broken store must not keep the daemon from shutting down.
+  const int status = daemon_->Terminate();
+  ASSERT_NE(status, -1) << "shequd did not stop on SIGTERM\n" << daemon_->Log();
+  EXPECT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(IntegrityCheck(db()), "ok");
+
+  // Restart without the quota: everything acknowledged is there, nothing of the failed call.
+  StartDaemon(/*quota=*/false);
+  EXPECT_EQ(HealthCheck(daemon_->channel()), kServing);
+  EXPECT_EQ(HttpGet(daemon_->http_port(), "/readyz"), "200 ready\n");
+  std::vector<v1::Instance> stored = List();
+  ASSERT_EQ(stored.size(), acked.size());
+  std::set<int64_t> acked_ids;
+  for (const auto& [i, id] : acked) acked_ids.insert(id);
+  for (const auto& inst : stored) EXPECT_TRUE(acked_ids.count(inst.id())) << inst.id();
+  for (const auto& [i, id] : acked) {
+    v1::Instance inst;
+    grpc::Status s = Get(id, &inst);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(inst.business_key(), Key(i));
+    EXPECT_EQ(inst.state(), "active");
+    EXPECT_EQ(json::parse(inst.variables()), BigVariables(i)) << Key(i) << " variables changed";
+  }
+  EXPECT_TRUE(List(Key(failed)).empty());
+  EXPECT_TRUE(List("small").empty());
+  EXPECT_EQ(Stats().timers_pending(), static_cast<int64_t>(acked.size()));
+
+  // An acknowledged request id still answers its instance; the failed one was never recorded,
+  // so sending it now starts the instance for the first time.
+  {
+    int64_t id = 0;
+    grpc::Status s = Start(Key(0), BigVariables(0), Key(0), &id);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(id, acked.at(0));
+    s = Start(Key(failed), BigVariables(failed), Key(failed), &id);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_FALSE(acked_ids.count(id));
+    EXPECT_EQ(List(Key(failed)).size(), 1u);
+  }
+  // And the timers of the instances stored before the failure still fire.
+  {
+    grpc::ClientContext ctx;
+    v1::AdvanceClockRequest req;
+    req.set_by("P31D");
+    v1::AdvanceClockResponse resp;
+    ASSERT_TRUE(stubs_->admin->AdvanceClock(&ctx, req, &resp).ok());
+    EXPECT_EQ(resp.timers_fired(), static_cast<int>(acked.size()) + 1);
+  }
+  for (const auto& inst : List()) EXPECT_EQ(inst.state(), "completed") << inst.business_key();
+
+  EXPECT_EQ(daemon_->Terminate(), 0) << daemon_->Log();
+  EXPECT_EQ(IntegrityCheck(db()), "ok");
+}
+
+}  // namespace
+}  // namespace shequ::testing

@@ -1,0 +1,40 @@
+#include "daemon/core/config.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace shequ {
+namespace {
+
+std::string Write(const std::string& name, const std::string& text) {
+  auto path = std::filesystem::temp_directory_path() / name;
+  std::ofstream(path) << text;
+  return path.string();
+}
+
+TEST(ConfigTest, ShippedConfigLoadsWithPathsRelativeToIt) {
+  auto c = LoadConfig(std::string(SHEQU_SOURCE_DIR) + "/config/shequd.yaml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->listen, "127.0.0.1:7070");
+  EXPECT_EQ(c->synchronous, "FULL");
+  EXPECT_EQ(c->calendar_dir, std::string(SHEQU_SOURCE_DIR) + "/config/calendar");
+  EXPECT_EQ(c->data_dir, std::string(SHEQU_SOURCE_DIR) + "/var");
+  EXPECT_EQ(c->max_variables_bytes, 1 << 20);
+}
+
+TEST(ConfigTest, UnknownSettingIsNamed) {
+  auto c = LoadConfig(Write("shequ-config-typo.yaml", "listen: 1.2.3.4:5\nstore: {synchronus: FULL}\n"));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("store.synchronus"), std::string::npos) << c.status();
+}
+
+TEST(ConfigTest, BadSynchronousIsRefused) {
+  auto c = LoadConfig(Write("shequ-config-sync.yaml", "store: {synchronous: OFF}\n"));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("synchronous"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace shequ

@@ -1,0 +1,182 @@
+// The engine in-process, on a real SQLite store in a temporary directory and a manual clock.
+
+#include "daemon/engine/engine.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <future>
+#include <thread>
+
+#include "daemon/store/sqlite/sqlite_store.h"
+
+namespace shequ::engine {
+namespace {
+
+constexpr int64_t kMonday0900 = 1772413200000;  // 2026-03-02 09:00 Beijing
+constexpr int64_t kDay = 86'400'000;
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("engine-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    Open();
+  }
+  void TearDown() override {
+    Close();
+    std::filesystem::remove_all(dir_);
+  }
+
+  void Open() {
+    auto store = store::SqliteStore::Open({(dir_ / "db").string()});
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = *std::move(store);
+    io_ = std::make_unique<boost::asio::io_context>();
+    engine_ = std::make_unique<Engine>(*io_, *store_, clock_, calendar_);
+    ASSERT_TRUE(engine_->Recover().ok());
+    work_ = std::make_unique<Work>(io_->get_executor());
+    thread_ = std::thread([this] { io_->run(); });
+  }
+  void Close() {
+    work_.reset();
+    thread_.join();
+    engine_.reset();
+    store_.reset();
+  }
+
+  // Runs one engine command and waits for its (committed) answer.
+  template <typename Fn>
+  absl::StatusOr<json> Run(Fn&& command) {
+    std::promise<absl::StatusOr<json>> done;
+    command([&](absl::StatusOr<json> r) { done.set_value(std::move(r)); });
+    return done.get_future().get();
+  }
+  absl::StatusOr<json> Deploy(const std::string& yaml) {
+    return Run([&](Reply r) { engine_->Deploy(yaml, "", std::move(r)); });
+  }
+  absl::StatusOr<int64_t> Start(const std::string& def, json vars = json::object()) {
+    auto r = Run([&](Reply reply) {
+      engine_->Start({"tester"}, {def, 0, "", "", std::move(vars)}, "", std::move(reply));
+    });
+    if (!r.ok()) return r.status();
+    return (*r)["instance_id"].get<int64_t>();
+  }
+  Instance Get(int64_t id) { return FromRow(*store_->GetInstance(id)); }
+  void Advance(int64_t ms) {
+    auto r = Run([&](Reply reply) {
+      engine_->AdvanceClock(clock_, clock_.NowMs() + ms, std::move(reply));
+    });
+    ASSERT_TRUE(r.ok()) << r.status();
+  }
+
+  using Work = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;
+  std::filesystem::path dir_;
+  ManualClock clock_{kMonday0900};
+  WorkCalendar calendar_ = WorkCalendar::Empty();
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<boost::asio::io_context> io_;
+  std::unique_ptr<Engine> engine_;
+  std::unique_ptr<Work> work_;
+  std::thread thread_;
+};
+
+constexpr char kTimerFlow[] = R"(
+id: wait-a-day
+start: wait
+nodes:
+  wait: {type: timer, duration: P1D, next: done}
+  done: {type: end, status: waited}
+)";
+
+TEST_F(EngineTest, TimerSurvivesRestartAndFiresOnce) {
+  ASSERT_TRUE(Deploy(kTimerFlow).ok());
+  auto id = Start("wait-a-day");
+  ASSERT_TRUE(id.ok()) << id.status();
+  Advance(kDay / 2);
+  EXPECT_EQ(Get(*id).state, "active");
+  EXPECT_EQ(engine_->TimersPending(), 1);
+
+  Close();  // the timer index is rebuilt from the store
+  Open();
+  EXPECT_EQ(engine_->TimersPending(), 1);
+  Advance(kDay / 2);
+  Instance inst = Get(*id);
+  EXPECT_EQ(inst.state, "completed");
+  EXPECT_EQ(inst.end_status, "waited");
+  EXPECT_EQ(engine_->TimersPending(), 0);
+  Advance(kDay);
+  EXPECT_EQ(store_->History(*id, 0, 100).back().type, "instance.completed");
+}
+
+TEST_F(EngineTest, RefusedCommandChangesNothing) {
+  ASSERT_TRUE(Deploy(R"(
+id: review
+start: review
+nodes:
+  review: {type: user, assignees: [zhang], outcomes: [ok, redo], next: done}
+  done: {type: end}
+)").ok());
+  auto id = Start("review");
+  ASSERT_TRUE(id.ok());
+  const int64_t task_id = Get(*id).tokens.at(0).tasks.at(0);
+  const auto before = store_->History(*id, 0, 100).size();
+  // A wrong outcome is refused after the task and instance were loaded and touched.
+  auto bad = Run([&](Reply r) {
+    engine_->CompleteTask({"zhang"}, task_id, "maybe", {{"note", "x"}}, "", "", std::move(r));
+  });
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->History(*id, 0, 100).size(), before);
+  EXPECT_FALSE(Get(*id).variables.contains("note"));
+  auto good = Run([&](Reply r) {
+    engine_->CompleteTask({"zhang"}, task_id, "ok", {{"note", "fine"}}, "", "", std::move(r));
+  });
+  ASSERT_TRUE(good.ok()) << good.status();
+  EXPECT_EQ(Get(*id).state, "completed");
+  EXPECT_EQ(Get(*id).variables["note"], "fine");
+}
+
+TEST_F(EngineTest, LoopWithoutWaitBecomesAnIncident) {
+  ASSERT_TRUE(Deploy(R"(
+id: spin
+start: again
+nodes:
+  again:
+    type: exclusive
+    set: {n: "n + 1"}
+    branches: [{when: "n < 1000000", next: again}, {next: done}]
+  done: {type: end}
+)").ok());
+  auto id = Start("spin", {{"n", 0}});
+  ASSERT_TRUE(id.ok()) << id.status();
+  Instance inst = Get(*id);
+  EXPECT_EQ(inst.state, "active");
+  ASSERT_EQ(inst.tokens.size(), 1u);
+  EXPECT_EQ(inst.tokens[0].wait, "incident");
+  auto incidents = store_->ListIncidents({}, {});
+  ASSERT_EQ(incidents.size(), 1u);
+  EXPECT_EQ(FromRow(incidents[0]).kind, "loop-limit");
+  EXPECT_LE(inst.variables["n"].get<int>(), 1000);
+}
+
+TEST_F(EngineTest, IdempotentStartAcrossRestart) {
+  ASSERT_TRUE(Deploy(kTimerFlow).ok());
+  auto start = [&] {
+    return Run([&](Reply r) {
+      engine_->Start({"tester"}, {"wait-a-day"}, "req-1", std::move(r));
+    });
+  };
+  auto first = start();
+  ASSERT_TRUE(first.ok());
+  Close();
+  Open();
+  auto again = start();
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*first)["instance_id"], (*again)["instance_id"]);
+  EXPECT_EQ(store_->ListInstances({}, {}).size(), 1u);
+}
+
+}  // namespace
+}  // namespace shequ::engine
