@@ -39,7 +39,7 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
   try {
     if (!root.IsMap()) return absl::InvalidArgumentError(absl::StrCat(path, ": expected a map"));
     if (auto s = Unknown(root, {"listen", "http", "data_dir", "calendar_dir", "workflows_dir",
-                                "log_level", "store", "engine"},
+                                "demo", "log_level", "store", "engine"},
                          path + ": ");
         !s.ok()) {
       return s;
@@ -52,6 +52,7 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
         Resolve(base, root["calendar_dir"] ? root["calendar_dir"].as<std::string>() : c.calendar_dir);
     c.workflows_dir = Resolve(
         base, root["workflows_dir"] ? root["workflows_dir"].as<std::string>() : c.workflows_dir);
+    if (root["demo"]) c.demo = Resolve(base, root["demo"].as<std::string>());
     if (const YAML::Node& s = root["store"]) {
       if (auto st = Unknown(s, {"backend", "synchronous", "readers", "max_size_mb"},
                             path + ": store.");

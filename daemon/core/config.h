@@ -14,6 +14,7 @@ struct Config {
   std::string data_dir = "var";
   std::string calendar_dir = "calendar";
   std::string workflows_dir = "workflows";  // every *.yaml is deployed at start-up
+  std::string demo;                         // instances to start at start-up; "" = none
   std::string log_level = "info";
 
   std::string store_backend = "sqlite";

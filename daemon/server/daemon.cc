@@ -13,6 +13,7 @@
 #include "daemon/core/logging.h"
 #include "daemon/server/prometheus.h"
 #include "daemon/store/sqlite/sqlite_store.h"
+#include "daemon/core/yaml_json.h"
 
 namespace shequ::server {
 namespace {
@@ -89,6 +90,9 @@ absl::Status Daemon::Init(const Config& config) {
   readers_ = std::make_unique<boost::asio::thread_pool>(std::max(2, config.store_readers));
 
   if (auto s = DeployWorkflows(config.workflows_dir); !s.ok()) return s;
+  if (!config.demo.empty()) {
+    if (auto s = StartDemo(config.demo); !s.ok()) return s;
+  }
 
   ctx_ = std::make_unique<ServiceContext>(ServiceContext{
       *engine_, *store_, hub_, io_, *readers_,
@@ -147,6 +151,35 @@ absl::Status Daemon::DeployWorkflows(const std::string& dir) {
                            (*result)["version"].get<int>(),
                            (*result)["changed"].get<bool>() ? " deployed" : " (unchanged)");
   }
+  return absl::OkStatus();
+}
+
+absl::Status Daemon::StartDemo(const std::string& file) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(file);
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(file, ": ", e.what()));
+  }
+  int started = 0;
+  for (const auto& item : root["instances"]) {
+    try {
+      engine::StartArgs args{item["definition"].as<std::string>(), 0,
+                             item["business_key"].as<std::string>(""),
+                             item["unit"].as<std::string>(""), engine::json::object()};
+      if (item["variables"]) args.variables = YamlToJson(item["variables"]);
+      std::promise<absl::StatusOr<engine::json>> done;
+      engine_->Start({item["user"].as<std::string>("demo")}, std::move(args),
+                     item["request_id"].as<std::string>(),
+                     [&done](absl::StatusOr<engine::json> r) { done.set_value(r); });
+      auto result = done.get_future().get();
+      if (!result.ok()) return absl::Status(result.status().code(), absl::StrCat(file, ": ", result.status().message()));
+      ++started;
+    } catch (const std::exception& e) {
+      return absl::InvalidArgumentError(absl::StrCat(file, ": instance ", started + 1, ": ", e.what()));
+    }
+  }
+  Logger("daemon")->info("demo: {} instances present from {}", started, file);
   return absl::OkStatus();
 }
 

@@ -39,6 +39,7 @@ class Daemon {
   Daemon() = default;
   absl::Status Init(const Config& config);
   absl::Status DeployWorkflows(const std::string& dir);
+  absl::Status StartDemo(const std::string& file);
   HttpResponse ServeHttp(const HttpRequest& req);
   std::string Metrics();
   void WatchHealth();

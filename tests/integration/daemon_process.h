@@ -34,7 +34,7 @@ class DaemonProcess {
     std::string data_dir;  // required; reuse it to restart on the same data
     bool fake_clock = true;
     int64_t fake_clock_start_ms = kMonday0900;
-    std::string config = std::string(SHEQU_SOURCE_DIR) + "/config/shequd.yaml";
+    std::string config = std::string(SHEQU_SOURCE_DIR) + "/tests/fixtures/shequd.yaml";
     std::vector<std::string> extra_args;
   };
 

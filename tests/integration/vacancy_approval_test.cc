@@ -170,3 +170,29 @@ TEST_F(VacancyApprovalTest, RequestIdMakesStartIdempotent) {
 
 }  // namespace
 }  // namespace shequ::testing
+
+namespace shequ::testing {
+namespace {
+
+// `make run` uses config/shequd.yaml, which starts the demo instances once.
+TEST(DemoTest, ShippedConfigStartsDemoInstancesOnce) {
+  DaemonProcess::Options opts{MakeTempDir("demo")};
+  opts.config = std::string(SHEQU_SOURCE_DIR) + "/config/shequd.yaml";
+  for (int run = 0; run < 2; ++run) {
+    std::string error;
+    auto daemon = DaemonProcess::Start(opts, &error);
+    ASSERT_NE(daemon, nullptr) << error;
+    Stubs stubs(daemon->channel());
+    grpc::ClientContext ctx;
+    v1::ListInstancesRequest req;
+    req.set_definition_id("vacancy-approval");
+    v1::ListInstancesResponse resp;
+    ASSERT_TRUE(stubs.instances->List(&ctx, req, &resp).ok());
+    ASSERT_EQ(resp.instances_size(), 3) << "run " << run;
+    EXPECT_EQ(resp.instances(2).end_status(), "over-quota");
+    EXPECT_EQ(resp.instances(0).state(), "active");
+  }
+}
+
+}  // namespace
+}  // namespace shequ::testing

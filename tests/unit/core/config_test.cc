@@ -38,3 +38,17 @@ TEST(ConfigTest, BadSynchronousIsRefused) {
 
 }  // namespace
 }  // namespace shequ
+
+#include "daemon/core/yaml_json.h"
+
+namespace shequ {
+namespace {
+
+TEST(YamlToJsonTest, PlainScalarsAreTypedQuotedStayText) {
+  auto j = YamlToJson(YAML::Load("{n: 2, x: 1.5, b: true, z: ~, s: '2', t: 幸福里, l: [1, a]}"));
+  EXPECT_EQ(j, nlohmann::json::parse(
+                   R"({"n":2,"x":1.5,"b":true,"z":null,"s":"2","t":"幸福里","l":[1,"a"]})"));
+}
+
+}  // namespace
+}  // namespace shequ
