@@ -91,7 +91,8 @@ class LoadRunner {
     method_ = method;
     request_ = request;
     identify_ = identify;
-    slots_.assign(static_cast<size_t>(concurrency_), Slot{});
+    slots_.clear();
+    slots_.resize(static_cast<size_t>(concurrency_));
     for (auto& s : slots_) s.latency_us.reserve(16384);
     active_ = concurrency_;
     const double cpu0 = ProcessCpuSeconds(daemon), self0 = SelfCpuSeconds();
@@ -247,7 +248,9 @@ int main(int argc, char** argv) {
   runner.Run("warm", kHealth, health_bytes, false, quick ? 0.5 : 1.0, daemon->pid());
   runner.Run("warm", kStart, start_bytes, true, quick ? 0.5 : 1.0, daemon->pid());
 
-  Phase health_all{"Health"}, start_all{"Start"};
+  Phase health_all, start_all;
+  health_all.name = "Health";
+  start_all.name = "Start";
   double commits = 0, batches = 0;
   Rule(90);
   std::printf("%-8s %8s %7s %10s %9s %9s %9s %11s %10s\n", "call", "calls", "secs", "calls/s",

@@ -208,7 +208,7 @@ int RestartChild(const std::string& dir) {
   std::promise<absl::StatusOr<json>> acked;
   engine::StartArgs args;
   args.definition_id = "bench-wait-2s";
-  engine->Start({"bench"}, std::move(args), "",
+  engine->Start({"bench", {}, ""}, std::move(args), "",
                 [&](absl::StatusOr<json> r) { acked.set_value(std::move(r)); });
   auto r = acked.get_future().get();
   if (!r.ok()) Die("first command after restart: " + r.status().ToString());
@@ -313,7 +313,7 @@ int main(int argc, char** argv) {
         args.definition_id = "bench-wait-30d-batch";
         args.variables = json{{"items", std::move(items)}};
       }
-      engine.Start({"bench"}, std::move(args), "", std::move(reply));
+      engine.Start({"bench", {}, ""}, std::move(args), "", std::move(reply));
     });
     h.store().Flush().IgnoreError();
     create_s = SecondsSince(t0);
@@ -336,7 +336,7 @@ int main(int argc, char** argv) {
       std::this_thread::sleep_until(l0 + std::chrono::microseconds(1000LL * i));
       shequ::engine::StartArgs args;
       args.definition_id = "bench-wait-2s";
-      engine.Start({"bench"}, std::move(args), "", [](absl::StatusOr<json> r) {
+      engine.Start({"bench", {}, ""}, std::move(args), "", [](absl::StatusOr<json> r) {
         if (!r.ok()) Die("start: " + r.status().ToString());
       });
     }

@@ -24,6 +24,13 @@ T* LoadInto(TxTable<T>& table, PendingMap& pending, int64_t id, Loader&& from_st
   return &table.rows.emplace(id, FromRow(*row)).first->second;
 }
 
+// The key a request_id is kept under. An id names one call of one command: the same id sent with
+// another command is a different request, not a retry, and must never be answered with (or
+// crash on) the first command's reply.
+std::string RequestKey(const char* command, std::string request_id) {
+  return request_id.empty() ? std::string() : absl::StrCat(command, ":", request_id);
+}
+
 json MergedSize(const json& base, const json& update, size_t limit, absl::Status* status) {
   json merged = base;
   merged.update(update);
@@ -496,7 +503,8 @@ bool Engine::CanClaim(const Caller& caller, const Task& task) const {
 // ---- Engine: commands ----------------------------------------------------------------------
 
 void Engine::Deploy(std::string yaml, std::string request_id, Reply reply) {
-  Execute(std::move(request_id), "", [this, yaml = std::move(yaml)](Tx& tx) -> absl::StatusOr<json> {
+  Execute(RequestKey("Deploy", std::move(request_id)), "",
+          [this, yaml = std::move(yaml)](Tx& tx) -> absl::StatusOr<json> {
     ASSIGN_OR_RETURN(std::shared_ptr<Definition> def, ParseDefinition(yaml));
     auto latest = GetDefinition(def->id);
     if (latest && latest->digest == def->digest) {
@@ -511,7 +519,7 @@ void Engine::Deploy(std::string yaml, std::string request_id, Reply reply) {
 }
 
 void Engine::Start(Caller caller, StartArgs args, std::string request_id, Reply reply) {
-  Execute(std::move(request_id), caller.user,
+  Execute(RequestKey("Start", std::move(request_id)), caller.user,
           [this, args = std::move(args)](Tx& tx) mutable -> absl::StatusOr<json> {
     auto def = GetDefinition(args.definition_id, args.version);
     if (!def) {
@@ -528,7 +536,7 @@ void Engine::Start(Caller caller, StartArgs args, std::string request_id, Reply 
 
 void Engine::Cancel(Caller caller, int64_t instance_id, std::string reason,
                     std::string request_id, Reply reply) {
-  Execute(std::move(request_id), caller.user,
+  Execute(RequestKey("Cancel", std::move(request_id)), caller.user,
           [this, instance_id, reason = std::move(reason)](Tx& tx) -> absl::StatusOr<json> {
     Instance* inst = tx.GetInstance(instance_id);
     if (!inst) return absl::NotFoundError(absl::StrCat("id: no instance ", instance_id));
@@ -543,7 +551,7 @@ void Engine::Cancel(Caller caller, int64_t instance_id, std::string reason,
 
 void Engine::PublishMessage(Caller caller, std::string name, std::string correlation,
                             json variables, int64_t ttl_ms, std::string request_id, Reply reply) {
-  Execute(std::move(request_id), caller.user,
+  Execute(RequestKey("PublishMessage", std::move(request_id)), caller.user,
           [this, name = std::move(name), correlation = std::move(correlation),
            variables = std::move(variables), ttl_ms](Tx& tx) -> absl::StatusOr<json> {
     auto it = subscriptions_.find({name, correlation});
@@ -598,7 +606,7 @@ json TaskAnswer(const Task& t) { return json{{"task", json(t)}}; }
 }  // namespace
 
 void Engine::ClaimTask(Caller caller, int64_t task_id, std::string request_id, Reply reply) {
-  Execute(std::move(request_id), caller.user,
+  Execute(RequestKey("ClaimTask", std::move(request_id)), caller.user,
           [this, caller, task_id](Tx& tx) -> absl::StatusOr<json> {
     Task* task = tx.GetTask(task_id);
     if (!task) return TaskNotFound(task_id);
@@ -619,7 +627,7 @@ void Engine::ClaimTask(Caller caller, int64_t task_id, std::string request_id, R
 
 void Engine::CompleteTask(Caller caller, int64_t task_id, std::string outcome, json variables,
                           std::string comment, std::string request_id, Reply reply) {
-  Execute(std::move(request_id), caller.user,
+  Execute(RequestKey("CompleteTask", std::move(request_id)), caller.user,
           [this, caller, task_id, outcome = std::move(outcome), variables = std::move(variables),
            comment = std::move(comment)](Tx& tx) -> absl::StatusOr<json> {
     Task* task = tx.GetTask(task_id);
@@ -681,7 +689,7 @@ void Engine::CompleteTask(Caller caller, int64_t task_id, std::string outcome, j
 
 void Engine::DelegateTask(Caller caller, int64_t task_id, std::string to, std::string comment,
                           std::string request_id, Reply reply) {
-  Execute(std::move(request_id), caller.user,
+  Execute(RequestKey("DelegateTask", std::move(request_id)), caller.user,
           [this, caller, task_id, to = std::move(to), comment](Tx& tx) -> absl::StatusOr<json> {
     Task* task = tx.GetTask(task_id);
     if (!task) return TaskNotFound(task_id);
@@ -708,7 +716,7 @@ void Engine::DelegateTask(Caller caller, int64_t task_id, std::string to, std::s
 
 void Engine::TransferTask(Caller caller, int64_t task_id, std::string to, std::string comment,
                           std::string request_id, Reply reply) {
-  Execute(std::move(request_id), caller.user,
+  Execute(RequestKey("TransferTask", std::move(request_id)), caller.user,
           [this, caller, task_id, to = std::move(to), comment](Tx& tx) -> absl::StatusOr<json> {
     Task* task = tx.GetTask(task_id);
     if (!task) return TaskNotFound(task_id);
@@ -732,7 +740,7 @@ void Engine::TransferTask(Caller caller, int64_t task_id, std::string to, std::s
 
 void Engine::ReturnTask(Caller caller, int64_t task_id, std::string to_node, std::string comment,
                         std::string request_id, Reply reply) {
-  Execute(std::move(request_id), caller.user,
+  Execute(RequestKey("ReturnTask", std::move(request_id)), caller.user,
           [this, caller, task_id, to_node = std::move(to_node), comment](Tx& tx)
               -> absl::StatusOr<json> {
     Task* task = tx.GetTask(task_id);
@@ -745,9 +753,12 @@ void Engine::ReturnTask(Caller caller, int64_t task_id, std::string to_node, std
     if (!inst || inst->state != "active") {
       return absl::FailedPreconditionError(absl::StrCat("task ", task_id, "'s instance has ended"));
     }
-    auto& visited = inst->visited;
-    auto here = std::find(visited.rbegin(), visited.rend(), task->node);
-    if (to_node == task->node || std::find(here, visited.rend(), to_node) == visited.rend()) {
+    // Earlier means before this step's first visit: after a return or a loop, the steps that
+    // followed it the first time are still later steps, not earlier ones.
+    const auto& visited = inst->visited;
+    auto here = std::find(visited.begin(), visited.end(), task->node);
+    if (to_node == task->node || here == visited.end() ||
+        std::find(visited.begin(), here, to_node) == here) {
       return absl::InvalidArgumentError(absl::StrCat(
           "to_node: '", to_node, "' is not an earlier step of instance ", inst->id));
     }
@@ -762,12 +773,26 @@ void Engine::ReturnTask(Caller caller, int64_t task_id, std::string to_node, std
   }, std::move(reply));
 }
 
+namespace {
+// A job's row is deleted when it completes or is withdrawn, so a job id this engine issued but
+// cannot find is no longer active: completing or failing it again is a wrong state, not an
+// unknown job.
+absl::Status MissingJob(int64_t job_id, const std::map<std::string, int64_t>& sequences) {
+  auto issued = sequences.find("job");
+  if (issued != sequences.end() && job_id <= issued->second) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "job ", job_id, " is no longer active: it was completed, or withdrawn with its node"));
+  }
+  return absl::NotFoundError(absl::StrCat("job_id: no job ", job_id));
+}
+}  // namespace
+
 void Engine::CompleteJob(Caller caller, int64_t job_id, json variables, std::string request_id,
                          Reply reply) {
-  Execute(std::move(request_id), caller.user,
+  Execute(RequestKey("CompleteJob", std::move(request_id)), caller.user,
           [this, job_id, variables = std::move(variables)](Tx& tx) -> absl::StatusOr<json> {
     Job* job = tx.GetJob(job_id);
-    if (!job) return absl::NotFoundError(absl::StrCat("job_id: no job ", job_id));
+    if (!job) return MissingJob(job_id, sequences_);
     if (job->state != "active") {
       return absl::FailedPreconditionError(
           absl::StrCat("job ", job_id, " is ", job->state, ", not active"));
@@ -791,10 +816,10 @@ void Engine::CompleteJob(Caller caller, int64_t job_id, json variables, std::str
 
 void Engine::FailJob(Caller caller, int64_t job_id, std::string error, int retries_left,
                      std::string request_id, Reply reply) {
-  Execute(std::move(request_id), caller.user,
+  Execute(RequestKey("FailJob", std::move(request_id)), caller.user,
           [this, job_id, error = std::move(error), retries_left](Tx& tx) -> absl::StatusOr<json> {
     Job* job = tx.GetJob(job_id);
-    if (!job) return absl::NotFoundError(absl::StrCat("job_id: no job ", job_id));
+    if (!job) return MissingJob(job_id, sequences_);
     if (job->state != "active") {
       return absl::FailedPreconditionError(
           absl::StrCat("job ", job_id, " is ", job->state, ", not active"));
@@ -832,7 +857,7 @@ void Engine::FailJob(Caller caller, int64_t job_id, std::string error, int retri
 
 void Engine::ResolveIncident(Caller caller, int64_t incident_id, int retries, json variables,
                              std::string request_id, Reply reply) {
-  Execute(std::move(request_id), caller.user,
+  Execute(RequestKey("ResolveIncident", std::move(request_id)), caller.user,
           [this, incident_id, retries, variables = std::move(variables)](Tx& tx)
               -> absl::StatusOr<json> {
     Incident* incident = tx.GetIncident(incident_id);
@@ -883,7 +908,7 @@ void Engine::ResolveIncident(Caller caller, int64_t incident_id, int retries, js
 
 void Engine::AckNotification(Caller caller, int64_t notification_id, std::string request_id,
                              Reply reply) {
-  Execute(std::move(request_id), caller.user,
+  Execute(RequestKey("AckNotification", std::move(request_id)), caller.user,
           [caller, notification_id](Tx& tx) -> absl::StatusOr<json> {
     Notification* n = tx.GetNotification(notification_id);
     if (!n) return absl::NotFoundError(absl::StrCat("id: no notification ", notification_id));

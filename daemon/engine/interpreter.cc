@@ -486,6 +486,12 @@ void Engine::ChildEnded(Tx& tx, const Instance& child) {
   if (!parent || parent->state != "active") return;
   Token* token = parent->FindToken(child.parent_token);
   if (!token || (token->wait != "call" && token->wait != "foreach")) return;
+  // Only the children of the token's current attempt count: a child left over from an attempt
+  // that failed (and was entered again after Resolve) must not complete the new one.
+  if (std::find(token->children.begin(), token->children.end(), child.id) ==
+      token->children.end()) {
+    return;
+  }
   const Node* node = DefinitionOf(*parent)->Find(token->node);
   tx.Event(parent->id, "child.ended", token->node,
            {{"child", child.id}, {"state", child.state}, {"status", child.end_status}});

@@ -379,6 +379,12 @@ grpc::ServerUnaryReactor* IncidentsService::List(grpc::CallbackServerContext* ct
                                                  v1::ListIncidentsResponse* resp) {
   auto page = PageOf(req->page());
   if (!page.ok()) return Refuse(ctx, page.status());
+  // "closed": withdrawn with its instance (cancelled) rather than resolved by an operator.
+  static const std::set<std::string> kStates = {"", "open", "resolved", "closed"};
+  if (!kStates.count(req->state())) {
+    return Refuse(ctx, absl::InvalidArgumentError(absl::StrCat(
+                           "state: '", req->state(), "' is not open, resolved or closed")));
+  }
   store::IncidentFilter f{req->state(), req->instance_id()};
   return OnReader(c_, ctx, [this, f, p = *page, resp]() -> absl::Status {
     auto rows = c_.store.ListIncidents(f, p);

@@ -19,6 +19,8 @@
 #include <random>
 #include <set>
 #include <thread>
+#include <tuple>
+#include <utility>
 
 #include "nlohmann/json.hpp"
 #include "tests/integration/daemon_process.h"
@@ -38,6 +40,13 @@ nodes:
   wait: {type: timer, duration: P1D, next: done}
   done: {type: end}
 )";
+
+// The harness's defaults (fake clock, shipped config) on `dir`.
+DaemonProcess::Options OptionsFor(const std::string& dir) {
+  DaemonProcess::Options o;
+  o.data_dir = dir;
+  return o;
+}
 
 std::string RequestId(int i) { return "crash-req-" + std::to_string(i); }
 
@@ -82,25 +91,19 @@ class StartLoad {
     cv_.wait(lock, [&] { return acked_ >= n || finished_ == kCalls; });
   }
 
-  // Stops sending; returns how many calls were in flight at that moment.
-  int Stop() {
+  // Stops sending before the kill (calls in flight stay in flight); from now on a failed call
+  // is blamed on the kill. Returns how many calls are in flight and how many were sent.
+  std::pair<int, int> StopForKill() {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
-    cv_.notify_all();
-    return in_flight_;
-  }
-  void MarkKilled() {
-    std::lock_guard<std::mutex> lock(mu_);
     killed_ = true;
+    cv_.notify_all();
+    return {in_flight_, sent_};
   }
 
   int in_flight() {
     std::lock_guard<std::mutex> lock(mu_);
     return in_flight_;
-  }
-  int sent() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return sent_;
   }
   const std::vector<Outcome>& outcomes() const { return outcomes_; }
 
@@ -202,7 +205,7 @@ TEST(CrashRecoveryTest, KillNineUnderLoadLosesNothingAndDuplicatesNothing) {
   const std::string dir = MakeTempDir("crash");
   ASSERT_FALSE(dir.empty());
   std::string error;
-  auto daemon = DaemonProcess::Start({dir}, &error);
+  auto daemon = DaemonProcess::Start(OptionsFor(dir), &error);
   ASSERT_NE(daemon, nullptr) << error;
   {
     Stubs stubs(daemon->channel());
@@ -224,11 +227,8 @@ TEST(CrashRecoveryTest, KillNineUnderLoadLosesNothingAndDuplicatesNothing) {
     std::thread killer([&] {
       load.WaitForAcks(kill_after_acks);
       std::this_thread::sleep_for(std::chrono::microseconds(kill_delay_us));  // the random moment
-      in_flight_at_kill = load.in_flight();
-      sent_at_kill = load.sent();
-      load.MarkKilled();
+      std::tie(in_flight_at_kill, sent_at_kill) = load.StopForKill();
       daemon->Kill();
-      load.Stop();
     });
     load.Run();
     killer.join();
@@ -266,7 +266,7 @@ TEST(CrashRecoveryTest, KillNineUnderLoadLosesNothingAndDuplicatesNothing) {
   }
 
   // ---- Restart on the same data directory. ----
-  daemon = DaemonProcess::Start({dir}, &error);
+  daemon = DaemonProcess::Start(OptionsFor(dir), &error);
   ASSERT_NE(daemon, nullptr) << error;
   Stubs stubs(daemon->channel());
 

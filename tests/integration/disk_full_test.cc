@@ -28,6 +28,13 @@ using google::protobuf::UnknownField;
 using google::protobuf::UnknownFieldSet;
 using nlohmann::json;
 
+// The harness's defaults (fake clock, shipped config) on `dir`.
+DaemonProcess::Options OptionsFor(const std::string& dir) {
+  DaemonProcess::Options o;
+  o.data_dir = dir;
+  return o;
+}
+
 // grpc.health.v1.Health/Check through a generic stub: Debian's libgrpc++ serves the health
 // service but ships no generated client. Returns HealthCheckResponse.status (1 SERVING,
 // 2 NOT_SERVING), or -1 when the call fails.
@@ -124,7 +131,7 @@ class DiskFullTest : public ::testing::Test {
   }
 
   void StartDaemon(bool quota) {
-    DaemonProcess::Options o{dir_};
+    DaemonProcess::Options o = OptionsFor(dir_);
     if (quota) o.config = std::string(SHEQU_SOURCE_DIR) + "/tests/fixtures/shequd-quota.yaml";
     std::string error;
     stubs_.reset();
@@ -210,7 +217,8 @@ TEST_F(DiskFullTest, FailedCommitStopsWritesTurnsNotServingAndCorruptsNothing) {
   }
   ASSERT_GE(failed, 0) << "100 instances of 100 KB did not fill a 1 MiB quota";
   ASSERT_GE(acked.size(), 2u) << "the quota was full before the test began";
-  std::cout << acked.size() << " instances stored before the commit failed" << std::endl;
+  std::cout << acked.size() << " instances stored before the commit failed: "
+            << failure.error_message() << std::endl;
   EXPECT_EQ(failure.error_code(), grpc::StatusCode::UNAVAILABLE) << failure.error_message();
   EXPECT_NE(failure.error_message().find("store"), std::string::npos) << failure.error_message();
 
@@ -282,7 +290,8 @@ TEST_F(DiskFullTest, FailedCommitStopsWritesTurnsNotServingAndCorruptsNothing) {
   // Stop it: a broken store must not keep the daemon from shutting down.
   const int status = daemon_->Terminate();
   ASSERT_NE(status, -1) << "shequd did not stop on SIGTERM\n" << daemon_->Log();
-  EXPECT_TRUE(WIFEXITED(status)) << status;
+  ASSERT_TRUE(WIFEXITED(status)) << status << "\n" << daemon_->Log();
+  EXPECT_EQ(WEXITSTATUS(status), 0) << daemon_->Log();
   EXPECT_EQ(IntegrityCheck(db()), "ok");
 
   // Restart without the quota: everything acknowledged is there, nothing of the failed call.

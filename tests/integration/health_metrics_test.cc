@@ -32,6 +32,13 @@ using google::protobuf::UnknownField;
 using google::protobuf::UnknownFieldSet;
 using nlohmann::json;
 
+// The harness's defaults (fake clock, shipped config) on `dir`.
+DaemonProcess::Options OptionsFor(const std::string& dir) {
+  DaemonProcess::Options o;
+  o.data_dir = dir;
+  return o;
+}
+
 // ---- raw gRPC helpers ----------------------------------------------------------------------
 
 std::string ToBytes(const grpc::ByteBuffer& buffer) {
@@ -216,7 +223,7 @@ class HealthMetricsTest : public ::testing::Test {
     dir_ = MakeTempDir("health");
     ASSERT_FALSE(dir_.empty());
     std::string error;
-    daemon_ = DaemonProcess::Start({dir_}, &error);
+    daemon_ = DaemonProcess::Start(OptionsFor(dir_), &error);
     ASSERT_NE(daemon_, nullptr) << error;
     stubs_ = std::make_unique<Stubs>(daemon_->channel());
   }
@@ -374,7 +381,7 @@ TEST_F(HealthMetricsTest, ServerReflectionListsTheServices) {
 TEST(HealthMetricsRealClockTest, AdvanceClockNeedsTheFakeClock) {
   const std::string dir = MakeTempDir("realclock");
   std::string error;
-  DaemonProcess::Options o{dir};
+  DaemonProcess::Options o = OptionsFor(dir);
   o.fake_clock = false;
   auto daemon = DaemonProcess::Start(o, &error);
   ASSERT_NE(daemon, nullptr) << error;
@@ -486,7 +493,7 @@ TEST_F(HealthMetricsTest, SigtermExitsCleanlyAndARestartSeesEverything) {
   EXPECT_NE(daemon_->Log().find("shutting down"), std::string::npos);
 
   std::string error;
-  daemon_ = DaemonProcess::Start({dir_}, &error);
+  daemon_ = DaemonProcess::Start(OptionsFor(dir_), &error);
   ASSERT_NE(daemon_, nullptr) << error;
   stubs_ = std::make_unique<Stubs>(daemon_->channel());
   EXPECT_EQ(HealthCheck(daemon_->channel(), ""), kServing);

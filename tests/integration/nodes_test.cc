@@ -167,7 +167,7 @@ constexpr char kReviewOne[] = R"(
 id: review-one
 start: wait
 nodes:
-  wait: {type: message, name: reviewed, correlate: "${person}", next: done}
+  wait: {type: message, name: reviewed, correlate: "${person}-${round}", next: done}
   done: {type: end}
 )";
 
@@ -720,6 +720,30 @@ TEST_F(NodesTest, CancelledChildRaisesCallFailedOnTheParent) {
   EXPECT_EQ(incidents[0].node_id(), "sub");
 }
 
+TEST_F(NodesTest, ResolvingCallFailedStartsTheChildAgain) {
+  MustDeploy({kChildWork, kParentWork});
+  int64_t parent = Start("parent-work", {{"amount", 5}});
+  auto first = InstancesOf("child-work");
+  ASSERT_EQ(first.size(), 1u);
+  ASSERT_TRUE(Cancel(first[0].id()).ok());
+  auto incidents = Incidents(parent);
+  ASSERT_EQ(incidents.size(), 1u);
+  ASSERT_EQ(incidents[0].kind(), "call-failed");
+
+  ASSERT_TRUE(Resolve(incidents[0].id(), json::object()).ok());
+  auto children = InstancesOf("child-work");
+  ASSERT_EQ(children.size(), 2u);
+  const v1::Instance& second = children[1];
+  EXPECT_NE(second.id(), first[0].id());
+  EXPECT_EQ(second.parent_id(), parent);
+  EXPECT_EQ(second.state(), "active");
+  EXPECT_EQ(Get(parent).state(), "active");
+  EXPECT_EQ(Publish("child-go", "5").delivered_to(), second.id());
+  v1::Instance p = Get(parent);
+  EXPECT_EQ(p.state(), "completed");
+  EXPECT_EQ(json::parse(p.variables())["result"], 10);
+}
+
 // ---- foreach -------------------------------------------------------------------------------
 
 TEST_F(NodesTest, ForeachRunsAChildPerItemAndContinuesAfterAll) {
@@ -738,15 +762,53 @@ TEST_F(NodesTest, ForeachRunsAChildPerItemAndContinuesAfterAll) {
   std::sort(people.begin(), people.end());
   EXPECT_EQ(people, (std::vector<std::string>{"ann", "bo", "cy"}));
 
-  EXPECT_NE(Publish("reviewed", "bo").delivered_to(), 0);
-  EXPECT_NE(Publish("reviewed", "ann").delivered_to(), 0);
+  EXPECT_NE(Publish("reviewed", "bo-2").delivered_to(), 0);
+  EXPECT_NE(Publish("reviewed", "ann-2").delivered_to(), 0);
   EXPECT_EQ(Get(parent).state(), "active");
   EXPECT_EQ(Nodes(Get(parent)), std::vector<std::string>{"each"});
-  EXPECT_NE(Publish("reviewed", "cy").delivered_to(), 0);
+  EXPECT_NE(Publish("reviewed", "cy-2").delivered_to(), 0);
   v1::Instance p = Get(parent);
   EXPECT_EQ(p.state(), "completed");
   EXPECT_EQ(p.end_status(), "all-reviewed");
   EXPECT_EQ(Count(History(parent), "child.ended", "each"), 3);
+}
+
+// A child of an earlier, failed attempt of a foreach must not count towards the new attempt.
+TEST_F(NodesTest, ForeachCountsOnlyTheChildrenOfTheCurrentAttempt) {
+  MustDeploy({kReviewOne, kReviewEach});
+  int64_t parent = Start("review-each", {{"people", {"ann", "bo"}}, {"round", 1}});
+  auto first = InstancesOf("review-one");
+  ASSERT_EQ(first.size(), 2u);
+  const bool ann_first = json::parse(first[0].variables())["person"] == "ann";
+  const int64_t ann1 = first[ann_first ? 0 : 1].id();
+  const int64_t bo1 = first[ann_first ? 1 : 0].id();
+  ASSERT_TRUE(Cancel(ann1).ok());
+  auto incidents = Incidents(parent);
+  ASSERT_EQ(incidents.size(), 1u);
+  EXPECT_EQ(incidents[0].kind(), "call-failed");
+
+  // Entered again, in round 2: a new child per item.
+  ASSERT_TRUE(Resolve(incidents[0].id(), {{"round", 2}}).ok());
+  auto all = InstancesOf("review-one");
+  ASSERT_EQ(all.size(), 4u);
+  std::vector<int64_t> current;
+  for (const auto& c : all) {
+    if (c.id() != first[0].id() && c.id() != first[1].id()) current.push_back(c.id());
+  }
+  ASSERT_EQ(current.size(), 2u);
+
+  // bo's child of the first attempt ends, then the new ann child. The new bo child still
+  // waits, so the parent must too.
+  EXPECT_EQ(Publish("reviewed", "bo-1").delivered_to(), bo1);
+  EXPECT_NE(Publish("reviewed", "ann-2").delivered_to(), 0);
+  EXPECT_EQ(Get(parent).state(), "active");
+  EXPECT_EQ(Nodes(Get(parent)), std::vector<std::string>{"each"});
+
+  EXPECT_NE(Publish("reviewed", "bo-2").delivered_to(), 0);
+  for (int64_t id : current) EXPECT_EQ(Get(id).state(), "completed");
+  v1::Instance p = Get(parent);
+  EXPECT_EQ(p.state(), "completed");
+  EXPECT_EQ(p.end_status(), "all-reviewed");
 }
 
 TEST_F(NodesTest, ForeachOverAnEmptyListContinuesAtOnce) {

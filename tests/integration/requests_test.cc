@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <functional>
 
 #include "nlohmann/json.hpp"
@@ -78,9 +79,18 @@ class RequestsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string error;
-    daemon_ = DaemonProcess::Start({MakeTempDir("requests")}, &error);
+    data_dir_ = MakeTempDir("requests");
+    ASSERT_FALSE(data_dir_.empty());
+    daemon_ = DaemonProcess::Start({data_dir_}, &error);
     ASSERT_NE(daemon_, nullptr) << error;
     stubs_ = std::make_unique<Stubs>(daemon_->channel());
+  }
+
+  void TearDown() override {
+    stubs_.reset();
+    daemon_.reset();
+    // Keep the data and the daemon's log of a failed test for a look.
+    if (!HasFailure() && !data_dir_.empty()) std::filesystem::remove_all(data_dir_);
   }
 
   grpc::Status Deploy(const std::string& yaml, const std::string& request_id = "",
@@ -254,6 +264,7 @@ class RequestsTest : public ::testing::Test {
     return job;
   }
 
+  std::string data_dir_;
   std::unique_ptr<DaemonProcess> daemon_;
   std::unique_ptr<Stubs> stubs_;
 };
@@ -409,7 +420,7 @@ TEST_F(RequestsTest, UnknownStateFiltersAreRefused) {
     v1::ListTasksResponse resp;
     EXPECT_TRUE(stubs_->tasks->List(&ctx, req, &resp).ok()) << state;
   }
-  for (const char* state : {"", "open", "resolved"}) {
+  for (const char* state : {"", "open", "resolved", "closed"}) {
     grpc::ClientContext ctx;
     v1::ListIncidentsRequest req;
     req.set_state(state);

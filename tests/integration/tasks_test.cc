@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <set>
 
 #include "nlohmann/json.hpp"
@@ -124,9 +125,18 @@ class TasksTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string error;
-    daemon_ = DaemonProcess::Start({MakeTempDir("tasks")}, &error);
+    data_dir_ = MakeTempDir("tasks");
+    ASSERT_FALSE(data_dir_.empty());
+    daemon_ = DaemonProcess::Start({data_dir_}, &error);
     ASSERT_NE(daemon_, nullptr) << error;
     stubs_ = std::make_unique<Stubs>(daemon_->channel());
+  }
+
+  void TearDown() override {
+    stubs_.reset();
+    daemon_.reset();
+    // Keep the data and the daemon's log of a failed test for a look.
+    if (!HasFailure() && !data_dir_.empty()) std::filesystem::remove_all(data_dir_);
   }
 
   void Deploy(const std::string& yaml) {
@@ -313,6 +323,7 @@ class TasksTest : public ::testing::Test {
     return resp.now_ms();
   }
 
+  std::string data_dir_;
   std::unique_ptr<DaemonProcess> daemon_;
   std::unique_ptr<Stubs> stubs_;
 };

@@ -97,7 +97,7 @@ nodes:
 )");
   ASSERT_TRUE(def.ok()) << def.status();
   const Definition& d = **def;
-  EXPECT_EQ(d.nodes.size(), 11u);
+  EXPECT_EQ(d.nodes.size(), 10u);
   EXPECT_EQ(d.Find("check")->retries, 2);
   EXPECT_EQ(d.Find("check")->backoff.ms, 30'000);
   EXPECT_EQ(d.Find("both")->parallel, (std::vector<std::string>{"approve", "notice"}));
