@@ -209,18 +209,32 @@ int main(int argc, char** argv) {
   std::printf("  %d rounds x %.0f s per call kind, real shequd (synchronous=FULL); %s\n", rounds,
               seconds, MachineLine().c_str());
 
+  // --address HOST:PORT drives a daemon started by hand (e.g. under valgrind) instead;
+  // --daemon-pid then lets the CPU columns read its /proc/PID/stat.
+  const std::string address = FlagValue(argc, argv, "--address", "");
+  pid_t daemon_pid = std::stoi(FlagValue(argc, argv, "--daemon-pid", "0"));
   TempDir dir("shequ-grpc-bench");
-  st::DaemonProcess::Options opts;
-  opts.data_dir = dir.path();
-  opts.fake_clock = false;
-  opts.extra_args = {"--log-level", "warn"};
-  std::string error;
-  auto daemon = st::DaemonProcess::Start(opts, &error);
-  if (!daemon) {
-    std::fprintf(stderr, "grpc_bench: %s\n", error.c_str());
-    return 1;
+  std::unique_ptr<st::DaemonProcess> daemon;
+  std::shared_ptr<grpc::Channel> channel;
+  int http_port = 0;
+  if (address.empty()) {
+    st::DaemonProcess::Options opts;
+    opts.data_dir = dir.path();
+    opts.fake_clock = false;
+    opts.extra_args = {"--log-level", "warn"};
+    std::string error;
+    daemon = st::DaemonProcess::Start(opts, &error);
+    if (!daemon) {
+      std::fprintf(stderr, "grpc_bench: %s\n", error.c_str());
+      return 1;
+    }
+    channel = daemon->channel();
+    daemon_pid = daemon_pid;
+    http_port = daemon->http_port();
+  } else {
+    channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+    http_port = std::stoi(FlagValue(argc, argv, "--http-port", "0"));
   }
-  auto channel = daemon->channel();
   {
     st::Stubs stubs(channel);
     grpc::ClientContext ctx;
@@ -245,8 +259,8 @@ int main(int argc, char** argv) {
 
   LoadRunner runner(channel, concurrency);
   // Warm-up: connection, thread pools, the daemon's statement caches.
-  runner.Run("warm", kHealth, health_bytes, false, quick ? 0.5 : 1.0, daemon->pid());
-  runner.Run("warm", kStart, start_bytes, true, quick ? 0.5 : 1.0, daemon->pid());
+  runner.Run("warm", kHealth, health_bytes, false, quick ? 0.5 : 1.0, daemon_pid);
+  runner.Run("warm", kStart, start_bytes, true, quick ? 0.5 : 1.0, daemon_pid);
 
   Phase health_all, start_all;
   health_all.name = "Health";
@@ -257,11 +271,11 @@ int main(int argc, char** argv) {
               "p50 ms", "p99 ms", "max ms", "daemon us/c", "client us/c");
   Rule(90);
   for (int r = 0; r < rounds; ++r) {
-    Phase h = runner.Run("Health", kHealth, health_bytes, false, seconds, daemon->pid());
+    Phase h = runner.Run("Health", kHealth, health_bytes, false, seconds, daemon_pid);
     PrintPhase(h);
-    const std::string m0 = st::HttpGet(daemon->http_port(), "/metrics");
-    Phase s = runner.Run("Start", kStart, start_bytes, true, seconds, daemon->pid());
-    const std::string m1 = st::HttpGet(daemon->http_port(), "/metrics");
+    const std::string m0 = (http_port ? st::HttpGet(http_port, "/metrics") : std::string());
+    Phase s = runner.Run("Start", kStart, start_bytes, true, seconds, daemon_pid);
+    const std::string m1 = (http_port ? st::HttpGet(http_port, "/metrics") : std::string());
     PrintPhase(s);
     commits += Metric(m1, "shequ_store_commits_total") - Metric(m0, "shequ_store_commits_total");
     batches += Metric(m1, "shequ_store_batches_total") - Metric(m0, "shequ_store_batches_total");

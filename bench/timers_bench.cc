@@ -203,6 +203,7 @@ int RestartChild(const std::string& dir) {
   if (auto st = engine->Recover(); !st.ok()) Die("recover: " + st.ToString());
   const double recover_s = SecondsSince(t1);
   const int64_t rss1 = RssBytes();
+  const int64_t recovered = engine->TimersPending();
   std::vector<std::thread> threads;
   for (int i = 0; i < 2; ++i) threads.emplace_back([&] { io.run(); });
   std::promise<absl::StatusOr<json>> acked;
@@ -216,7 +217,7 @@ int RestartChild(const std::string& dir) {
   std::printf("RESTART open_s=%.4f recover_s=%.4f serving_s=%.4f rss_before=%lld "
               "rss_after_recover=%lld timers=%lld\n",
               open_s, recover_s, serving_s, static_cast<long long>(rss0),
-              static_cast<long long>(rss1), static_cast<long long>(engine->TimersPending()));
+              static_cast<long long>(rss1), static_cast<long long>(recovered));
   std::fflush(stdout);
   work.reset();
   io.stop();

@@ -342,5 +342,84 @@ TEST_F(DiskFullTest, FailedCommitStopsWritesTurnsNotServingAndCorruptsNothing) {
   EXPECT_EQ(IntegrityCheck(db()), "ok");
 }
 
+// The failed commit is a Deploy: what reads show afterwards is what is stored, not the
+// version whose commit failed.
+std::string BigDefinition(int version) {
+  std::string yaml = "id: quota-def\nname: big definition\nstart: done\nnodes:\n  done: {type: end}\n";
+  for (int line = 0; yaml.size() < 150'000; ++line) {
+    yaml += "# v" + std::to_string(version) + " line " + std::to_string(line) + " " +
+            std::string(200, 'x') + "\n";
+  }
+  return yaml;
+}
+
+TEST_F(DiskFullTest, FailedDeployLeavesThePreviousVersionLive) {
+  StartDaemon(/*quota=*/true);
+  std::map<int, std::string> deployed;  // version -> yaml
+  int failed = -1;
+  for (int v = 1; v <= 100 && failed < 0; ++v) {
+    grpc::ClientContext ctx;
+    v1::DeployRequest req;
+    req.set_yaml(BigDefinition(v));
+    v1::DeployResponse resp;
+    grpc::Status s = stubs_->definitions->Deploy(&ctx, req, &resp);
+    if (s.ok()) {
+      ASSERT_EQ(resp.version(), v);
+      deployed[v] = req.yaml();
+    } else {
+      EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+      failed = v;
+    }
+  }
+  ASSERT_GE(failed, 0) << "100 definitions of 150 KB did not fill a 1 MiB quota";
+  ASSERT_GE(deployed.size(), 1u);
+  const int live = deployed.rbegin()->first;
+  std::cout << live << " versions stored before the commit failed" << std::endl;
+  EXPECT_EQ(AwaitHealth(daemon_->channel(), kNotServing), kNotServing);
+
+  auto expect_live = [&](const char* when) {
+    grpc::ClientContext ctx;
+    v1::GetDefinitionRequest req;
+    req.set_id("quota-def");
+    v1::Definition def;
+    grpc::Status s = stubs_->definitions->Get(&ctx, req, &def);
+    ASSERT_TRUE(s.ok()) << when << ": " << s.error_message();
+    EXPECT_EQ(def.version(), live) << when << ": the latest version is not the last stored one";
+    EXPECT_EQ(def.yaml(), deployed[live]) << when;
+    grpc::ClientContext ctx2;
+    req.set_version(failed);
+    EXPECT_EQ(stubs_->definitions->Get(&ctx2, req, &def).error_code(),
+              grpc::StatusCode::NOT_FOUND)
+        << when << ": version " << failed << " was never stored";
+    grpc::ClientContext ctx3;
+    v1::ListDefinitionsResponse list;
+    ASSERT_TRUE(stubs_->definitions->List(&ctx3, v1::ListDefinitionsRequest(), &list).ok());
+    bool found = false;
+    for (const auto& d : list.definitions()) {
+      if (d.id() != "quota-def") continue;
+      found = true;
+      EXPECT_EQ(d.version(), live) << when;
+    }
+    EXPECT_TRUE(found) << when;
+  };
+  expect_live("with the store broken");
+
+  const int status = daemon_->Terminate();
+  ASSERT_TRUE(status != -1 && WIFEXITED(status)) << status << "\n" << daemon_->Log();
+  EXPECT_EQ(IntegrityCheck(db()), "ok");
+  StartDaemon(/*quota=*/false);
+  expect_live("after a restart without the quota");
+  // The next deploy gets the next version after the stored ones, not after the failed one.
+  grpc::ClientContext ctx;
+  v1::DeployRequest req;
+  req.set_yaml(BigDefinition(failed));
+  v1::DeployResponse resp;
+  grpc::Status s = stubs_->definitions->Deploy(&ctx, req, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(resp.version(), live + 1);
+  EXPECT_EQ(daemon_->Terminate(), 0) << daemon_->Log();
+  EXPECT_EQ(IntegrityCheck(db()), "ok");
+}
+
 }  // namespace
 }  // namespace shequ::testing
