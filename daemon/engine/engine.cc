@@ -229,6 +229,7 @@ void Engine::Commit(Tx& tx, json answer, std::string request_id, Reply done) {
   for (auto& def : tx.deployed) {
     std::unique_lock lock(definitions_mu_);
     definitions_[def->id].push_back(def);
+    flight.deployed.push_back(def);
   }
   batch.definitions = std::move(tx.definitions);
 
@@ -322,6 +323,15 @@ void Engine::OnCommitted(uint64_t gen, absl::Status status) {
   last_committed_gen_ = gen;
   if (!status.ok()) {
     Logger("engine")->error("commit failed, refusing further writes: {}", status.ToString());
+    if (!flight.deployed.empty()) {
+      std::unique_lock lock(definitions_mu_);
+      for (const auto& def : flight.deployed) {
+        auto it = definitions_.find(def->id);
+        if (it == definitions_.end()) continue;
+        std::erase(it->second, def);
+        if (it->second.empty()) definitions_.erase(it);
+      }
+    }
     for (auto& reply : flight.replies) reply(status);
     return;
   }

@@ -207,6 +207,9 @@ class Engine {
     std::vector<std::pair<int64_t, std::pair<Job, json>>> activated;
     std::vector<int64_t> instances, tasks, jobs, timers, incidents, notification_ids;
     std::vector<std::string> requests;
+    // Published to definitions_ at Commit (later commands on the strand number versions after
+    // them); withdrawn again if the commit fails, so reads never show a version not stored.
+    std::vector<std::shared_ptr<const Definition>> deployed;
   };
   std::map<uint64_t, InFlight> in_flight_;
   uint64_t next_gen_ = 1;

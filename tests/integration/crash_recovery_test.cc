@@ -268,10 +268,10 @@ TEST(CrashRecoveryTest, KillNineUnderLoadLosesNothingAndDuplicatesNothing) {
   // ---- Restart on the same data directory. ----
   daemon = DaemonProcess::Start(OptionsFor(dir), &error);
   ASSERT_NE(daemon, nullptr) << error;
-  Stubs stubs(daemon->channel());
+  auto stubs = std::make_unique<Stubs>(daemon->channel());
 
   // (a) Every acknowledged instance is there, exactly once, as acknowledged, still waiting.
-  auto before = AllInstances(stubs);
+  auto before = AllInstances(*stubs);
   for (const auto& [key, list] : before) {
     ASSERT_EQ(list.size(), 1u) << "business key " << key << " has " << list.size() << " instances";
   }
@@ -300,7 +300,7 @@ TEST(CrashRecoveryTest, KillNineUnderLoadLosesNothingAndDuplicatesNothing) {
     v1::GetInstanceRequest req;
     req.set_id(id);
     v1::Instance inst;
-    grpc::Status s = stubs.instances->Get(&ctx, req, &inst);
+    grpc::Status s = stubs->instances->Get(&ctx, req, &inst);
     ASSERT_TRUE(s.ok()) << RequestId(i) << ": " << s.error_message();
     EXPECT_EQ(inst.business_key(), RequestId(i));
     EXPECT_EQ(inst.state(), "active");
@@ -309,13 +309,13 @@ TEST(CrashRecoveryTest, KillNineUnderLoadLosesNothingAndDuplicatesNothing) {
     EXPECT_EQ(inst.current_nodes(0), "wait");
   }
   // The timer index was reloaded: one pending timer per stored instance.
-  EXPECT_EQ(Stats(stubs).timers_pending(), static_cast<int64_t>(before.size()));
+  EXPECT_EQ(Stats(*stubs).timers_pending(), static_cast<int64_t>(before.size()));
 
   // (b) Re-send every request id: the first answer for those that committed, one new instance
   // for those that did not.
   std::vector<Outcome> second;
   {
-    StartLoad load(stubs.instances.get());
+    StartLoad load(stubs->instances.get());
     load.Run();
     ASSERT_EQ(load.in_flight(), 0);
     second = load.outcomes();
@@ -334,7 +334,7 @@ TEST(CrashRecoveryTest, KillNineUnderLoadLosesNothingAndDuplicatesNothing) {
     EXPECT_TRUE(resent_ids.insert(o.instance_id).second)
         << RequestId(i) << " answered an instance another request id also got";
   }
-  auto after = AllInstances(stubs);
+  auto after = AllInstances(*stubs);
   EXPECT_EQ(after.size(), static_cast<size_t>(kCalls));
   EXPECT_EQ(Total(after), static_cast<size_t>(kCalls));
   for (int i = 0; i < kCalls; ++i) {
@@ -345,26 +345,29 @@ TEST(CrashRecoveryTest, KillNineUnderLoadLosesNothingAndDuplicatesNothing) {
   }
 
   // (c) The pending timers, from before and after the crash, still fire.
-  EXPECT_EQ(Stats(stubs).timers_pending(), kCalls);
+  EXPECT_EQ(Stats(*stubs).timers_pending(), kCalls);
   {
     grpc::ClientContext ctx;
     v1::AdvanceClockRequest req;
     req.set_by("P2D");
     v1::AdvanceClockResponse resp;
-    grpc::Status s = stubs.admin->AdvanceClock(&ctx, req, &resp);
+    grpc::Status s = stubs->admin->AdvanceClock(&ctx, req, &resp);
     ASSERT_TRUE(s.ok()) << s.error_message();
     EXPECT_EQ(resp.timers_fired(), kCalls);
     EXPECT_EQ(resp.now_ms(), kMonday0900 + 2 * kDay);
   }
-  EXPECT_TRUE(AllInstances(stubs, "active").empty());
-  auto completed = AllInstances(stubs, "completed");
+  EXPECT_TRUE(AllInstances(*stubs, "active").empty());
+  auto completed = AllInstances(*stubs, "completed");
   EXPECT_EQ(completed.size(), static_cast<size_t>(kCalls));
   EXPECT_EQ(Total(completed), static_cast<size_t>(kCalls));
-  v1::StatsResponse stats = Stats(stubs);
+  v1::StatsResponse stats = Stats(*stubs);
   EXPECT_EQ(stats.timers_pending(), 0);
   EXPECT_EQ(stats.instances_active(), 0);
   EXPECT_TRUE(stats.store_healthy());
 
+  // Hang up first: server shutdown waits for connected clients, and an idle synchronous client
+  // notices the GOAWAY only at its 5 s backup poll.
+  stubs.reset();
   EXPECT_EQ(daemon->Terminate(), 0) << daemon->Log();
   std::filesystem::remove_all(dir);
 }
