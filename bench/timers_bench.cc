@@ -42,6 +42,7 @@
 #include "daemon/core/logging.h"
 #include "daemon/engine/engine.h"
 #include "daemon/store/sqlite/sqlite_store.h"
+#include "tests/integration/daemon_process.h"
 
 namespace shequ::bench {
 namespace {
@@ -79,7 +80,7 @@ class Harness {
 
   Harness(const std::string& dir, Listener listener) {
     store::SqliteOptions opts;
-    opts.path = dir + "/timers.db";
+    opts.path = dir + "/shequd.db";
     auto s = store::SqliteStore::Open(opts);
     if (!s.ok()) Die("open store: " + s.status().ToString());
     store_ = *std::move(s);
@@ -126,32 +127,38 @@ class Harness {
 };
 
 // Runs `total` commands with at most `in_flight` unacknowledged; `issue(i, reply)` sends one.
-void Pipeline(int64_t total, int in_flight,
-              const std::function<void(int64_t, engine::Reply)>& issue) {
-  std::mutex mu;
-  std::condition_variable cv;
-  int64_t next = 0, done = 0;
-  std::string error;
-  std::function<void()> send_next = [&] {
-    int64_t i;
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      if (next >= total) return;
-      i = next++;
-    }
-    issue(i, [&](absl::StatusOr<json> r) {
+// The state lives on the heap, shared with the replies: the last reply may still be running on
+// an engine thread when this returns.
+void Pipeline(int64_t total, int in_flight, std::function<void(int64_t, engine::Reply)> issue) {
+  struct State : std::enable_shared_from_this<State> {
+    std::mutex mu;
+    std::condition_variable cv;
+    int64_t total = 0, next = 0, done = 0;
+    std::string error;
+    std::function<void(int64_t, engine::Reply)> issue;
+
+    void SendNext() {
+      int64_t i;
       {
         std::lock_guard<std::mutex> lock(mu);
-        if (!r.ok() && error.empty()) error = r.status().ToString();
-        if (++done == total) cv.notify_all();
+        if (next >= total) return;
+        i = next++;
       }
-      send_next();
-    });
+      issue(i, [self = shared_from_this()](absl::StatusOr<json> r) {
+        self->SendNext();  // first, while the waiter is certainly still waiting
+        std::lock_guard<std::mutex> lock(self->mu);
+        if (!r.ok() && self->error.empty()) self->error = r.status().ToString();
+        if (++self->done == self->total) self->cv.notify_all();
+      });
+    }
   };
-  for (int i = 0; i < in_flight; ++i) send_next();
-  std::unique_lock<std::mutex> lock(mu);
-  cv.wait(lock, [&] { return done >= total; });
-  if (!error.empty()) Die("command failed: " + error);
+  auto state = std::make_shared<State>();
+  state->total = total;
+  state->issue = std::move(issue);
+  for (int i = 0; i < in_flight; ++i) state->SendNext();
+  std::unique_lock<std::mutex> lock(state->mu);
+  state->cv.wait(lock, [&] { return state->done >= total; });
+  if (!state->error.empty()) Die("command failed: " + state->error);
 }
 
 // ---- Firing lag ----------------------------------------------------------------------------
@@ -189,7 +196,7 @@ int RestartChild(const std::string& dir) {
   const int64_t rss0 = RssBytes();
   const auto t0 = SteadyClock::now();
   store::SqliteOptions opts;
-  opts.path = dir + "/timers.db";
+  opts.path = dir + "/shequd.db";
   auto s = store::SqliteStore::Open(opts);
   if (!s.ok()) Die("reopen store: " + s.status().ToString());
   std::unique_ptr<store::SqliteStore> store = *std::move(s);
@@ -214,10 +221,11 @@ int RestartChild(const std::string& dir) {
   auto r = acked.get_future().get();
   if (!r.ok()) Die("first command after restart: " + r.status().ToString());
   const double serving_s = SecondsSince(t0);
-  std::printf("RESTART open_s=%.4f recover_s=%.4f serving_s=%.4f rss_before=%lld "
-              "rss_after_recover=%lld timers=%lld\n",
-              open_s, recover_s, serving_s, static_cast<long long>(rss0),
-              static_cast<long long>(rss1), static_cast<long long>(recovered));
+  std::printf(
+      "RESTART open_s=%.4f recover_s=%.4f serving_s=%.4f rss_before=%lld "
+      "rss_after_recover=%lld timers=%lld\n",
+      open_s, recover_s, serving_s, static_cast<long long>(rss0), static_cast<long long>(rss1),
+      static_cast<long long>(recovered));
   std::fflush(stdout);
   work.reset();
   io.stop();
@@ -263,6 +271,41 @@ RestartResult RunRestartChild(const std::string& dir) {
   return r;
 }
 
+// VmRSS of another process, in bytes.
+int64_t RssOf(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6)) * 1024;
+  }
+  return 0;
+}
+
+// Starts the real shequd on `data_dir` (real clock) and measures how long until it prints that
+// it serves, and its VmRSS then.
+struct DaemonStart {
+  bool ok = false;
+  double serving_s = 0;
+  int64_t rss = 0;
+  std::string error;
+};
+DaemonStart StartDaemon(const std::string& data_dir) {
+  DaemonStart d;
+  testing::DaemonProcess::Options o;
+  o.data_dir = data_dir;
+  o.fake_clock = false;
+  o.extra_args = {"--log-level", "warn"};
+  const auto t0 = SteadyClock::now();
+  auto daemon = testing::DaemonProcess::Start(o, &d.error);
+  if (!daemon) return d;
+  d.serving_s = SecondsSince(t0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let start-up work settle
+  d.rss = RssOf(daemon->pid());
+  d.ok = daemon->Terminate() == 0;
+  if (!d.ok) d.error = "shequd did not exit cleanly:\n" + daemon->Log();
+  return d;
+}
+
 }  // namespace
 }  // namespace shequ::bench
 
@@ -272,14 +315,16 @@ int main(int argc, char** argv) {
   if (argc == 3 && std::string(argv[1]) == "--restart-child") return RestartChild(argv[2]);
 
   const bool quick = HasFlag(argc, argv, "--quick");
-  const int64_t timers = std::stoll(FlagValue(argc, argv, "--timers", quick ? "100000" : "1000000"));
+  const int64_t timers =
+      std::stoll(FlagValue(argc, argv, "--timers", quick ? "100000" : "1000000"));
   const int batch = std::max(1, std::stoi(FlagValue(argc, argv, "--batch", "1000")));
   const int lag_timers = std::stoi(FlagValue(argc, argv, "--lag-timers", quick ? "1000" : "3000"));
   shequ::SetLogLevel("warn");
 
-  std::printf("timers_bench: %lld pending P30D timers (batches of %d via foreach), "
-              "synchronous=FULL; %s\n",
-              static_cast<long long>(timers), batch, MachineLine().c_str());
+  std::printf(
+      "timers_bench: %lld pending P30D timers (batches of %d via foreach), "
+      "synchronous=FULL; %s\n",
+      static_cast<long long>(timers), batch, MachineLine().c_str());
   TempDir dir("shequ-timers-bench");
   if (dir.path().empty()) Die("cannot create a temporary directory");
 
@@ -292,7 +337,7 @@ int main(int argc, char** argv) {
     h.Deploy(kLongTimer);
     h.Deploy(kBatchParent);
     h.Deploy(kShortTimer);
-    // Warm the allocator and caches a little, then take the baseline.
+    // The baseline: after the deploys, with freed heap returned to the OS.
     h.store().Flush().IgnoreError();
     malloc_trim(0);
     rss_before = RssBytes();
@@ -325,10 +370,11 @@ int main(int argc, char** argv) {
     rss_after = RssBytes();
     malloc_trim(0);
     rss_trimmed = RssBytes();
-    std::printf("created %lld pending timers in %.1f s (%.0f timers/s; %.0f commits, %.1f "
-                "engine batches per commit)\n",
-                static_cast<long long>(pending), create_s, pending / create_s, commits,
-                commits > 0 ? batches / commits : 0);
+    std::printf(
+        "created %lld pending timers in %.1f s (%.0f timers/s; %.0f commits, %.1f "
+        "engine batches per commit)\n",
+        static_cast<long long>(pending), create_s, pending / create_s, commits,
+        commits > 0 ? batches / commits : 0);
 
     // ---- 2. firing lag with them pending ----
     lag.on = true;
@@ -350,6 +396,14 @@ int main(int argc, char** argv) {
 
   // ---- 3. restart ----
   RestartResult restart = RunRestartChild(dir.path());
+  // The same with the real daemon: from exec to "serving", and its VmRSS against a daemon
+  // started on an empty data directory.
+  DaemonStart full = StartDaemon(dir.path());
+  TempDir empty_dir("shequ-timers-empty");
+  DaemonStart empty = StartDaemon(empty_dir.path());
+  if (!full.ok || !empty.ok) {
+    std::printf("real daemon restart failed: %s%s\n", full.error.c_str(), empty.error.c_str());
+  }
 
   std::vector<int64_t> lags;
   {
@@ -381,25 +435,46 @@ int main(int argc, char** argv) {
   } else {
     std::printf("restart child failed\n");
   }
+  if (full.ok && empty.ok) {
+    std::printf("%-52s %12.3f\n", "real shequd: exec to serving with the timers, s",
+                full.serving_s);
+    std::printf("%-52s %12.3f\n", "real shequd: exec to serving, empty data dir, s",
+                empty.serving_s);
+    std::printf("%-52s %12.0f\n", "real shequd: VmRSS added per timer (vs empty), bytes",
+                static_cast<double>(full.rss - empty.rss) / restart.timers);
+  }
   std::printf("%-52s %12zu\n", "firing lag: timers fired", lags.size());
   std::printf("%-52s %12.1f\n", "firing lag p50, ms", p50);
   std::printf("%-52s %12.1f\n", "firing lag p99, ms", p99);
   std::printf("%-52s %12.1f\n", "firing lag max, ms", pmax);
   Rule();
-  // The target is about what the engine keeps per pending timer; the steady state of a daemon
-  // is the recovered one, so that is the figure judged. The others are printed above.
-  const double judged = restart.ok ? per_timer_recovered : per_timer_trimmed;
-  std::printf("RESULT timers_memory bytes_per_timer=%.0f target<=300 %s\n", judged,
-              Verdict(judged <= 300));
-  std::printf("RESULT timers_memory_creation bytes_per_timer=%.0f (%.0f after malloc_trim) "
-              "target<=300 %s\n",
-              per_timer, per_timer_trimmed, Verdict(per_timer <= 300));
-  std::printf("RESULT timers_restart seconds=%.2f target<=10 %s\n", restart.serving_s,
-              Verdict(restart.ok && restart.serving_s <= 10));
+  // Judged: the most conservative reading, RSS added in the process that created the timers
+  // (it still holds the allocator's garbage from creating them). The other two are printed as
+  // DIAG: the same after malloc_trim, and what a restarted daemon holds for the same timers.
+  std::printf(
+      "RESULT timers_memory bytes_per_timer=%.0f (RSS added while creating %lld timers) "
+      "target<=300 %s\n",
+      per_timer, static_cast<long long>(pending), Verdict(per_timer <= 300));
+  std::printf(
+      "DIAG timers_memory after_malloc_trim=%.0f recovered_in_fresh_process=%.0f "
+      "real_shequd_vs_empty=%.0f bytes_per_timer\n",
+      per_timer_trimmed, per_timer_recovered,
+      full.ok && empty.ok ? static_cast<double>(full.rss - empty.rss) / restart.timers : -1.0);
+  // Judged: the slower of the in-process restart and the real daemon's.
+  const double restart_s = std::max(restart.serving_s, full.ok ? full.serving_s : 1e9);
+  std::printf(
+      "RESULT timers_restart seconds=%.2f (in-process %.2f, real shequd %.2f) "
+      "target<=10 %s\n",
+      restart_s, restart.serving_s, full.ok ? full.serving_s : -1.0,
+      Verdict(restart.ok && full.ok && restart_s <= 10));
   const bool all_fired = static_cast<int>(lags.size()) == lag_timers;
   std::printf("RESULT timers_lag p99_ms=%.1f target<=50 %s%s\n", p99,
               Verdict(all_fired && p99 <= 50), all_fired ? "" : " (not all timers fired)");
-  if (timers < 1000000) std::printf("NOTE: measured at %lld timers, not 1,000,000\n",
-                                    static_cast<long long>(timers));
+  if (timers < 1000000) {
+    std::printf(
+        "NOTE: measured at %lld timers, not 1,000,000: fixed costs (SQLite page caches, "
+        "allocator arenas) weigh more per timer\n",
+        static_cast<long long>(timers));
+  }
   return 0;
 }

@@ -114,7 +114,10 @@ Engine::Engine(boost::asio::io_context& io, store::Store& store, const Clock& cl
 
 Engine::~Engine() = default;
 
-int64_t Engine::NextId(const std::string& sequence) { return ++sequences_[sequence]; }
+int64_t Engine::NextId(const std::string& sequence) {
+  changed_sequences_.insert(sequence);
+  return ++sequences_[sequence];
+}
 
 absl::Status Engine::Recover() {
   auto log = Logger("engine");
@@ -304,7 +307,8 @@ void Engine::Commit(Tx& tx, json answer, std::string request_id, Reply done) {
     pending_requests_[request_id] = {answer, false, gen};
     flight.requests.push_back(request_id);
   }
-  batch.sequences = sequences_;
+  for (const auto& name : changed_sequences_) batch.sequences[name] = sequences_[name];
+  changed_sequences_.clear();
   if (done) {
     flight.replies.push_back(std::move(done));
     flight.answers.push_back(std::move(answer));
@@ -349,13 +353,7 @@ void Engine::OnCommitted(uint64_t gen, absl::Status status) {
   evict(pending_notifications_, flight.notification_ids);
   evict(pending_requests_, flight.requests);
 
-  for (int64_t id : flight.ready_jobs) {
-    auto it = pending_jobs_.find(id);
-    std::string type;
-    if (auto row = store_.GetJob(id)) type = row->type;
-    if (it != pending_jobs_.end() && !it->second.deleted) type = it->second.value.type;
-    if (!type.empty()) ready_jobs_[type].push_back(id);
-  }
+  for (auto& [id, type] : flight.ready_jobs) ready_jobs_[type].push_back(id);
   for (auto& [activation, job] : flight.activated) {
     auto it = activations_.find(activation);
     if (it != activations_.end()) it->second.sink(job.first, job.second);
@@ -899,7 +897,7 @@ void Engine::ResolveIncident(Caller caller, int64_t incident_id, int retries, js
       job->state = "activatable";
       job->due_at_ms = tx.now;
       tx.Save(*job);
-      tx.ready_jobs.push_back(job->id);
+      tx.ready_jobs.emplace_back(job->id, job->type);
       token->wait = "job";
       return json::object();
     }

@@ -188,6 +188,7 @@ class Engine {
   std::map<std::string, std::vector<std::shared_ptr<const Definition>>> definitions_;
 
   std::map<std::string, int64_t> sequences_;
+  std::set<std::string> changed_sequences_;  // since the last batch: only these are written
   int64_t NextId(const std::string& sequence);
 
   // Writes handed to the store but not yet durable, by object id; newest wins.
@@ -203,7 +204,7 @@ class Engine {
     std::vector<json> answers;
     std::vector<store::EventRow> events;
     std::vector<store::NotificationRow> notifications;
-    std::vector<int64_t> ready_jobs;
+    std::vector<std::pair<int64_t, std::string>> ready_jobs;  // id, type
     std::vector<std::pair<int64_t, std::pair<Job, json>>> activated;
     std::vector<int64_t> instances, tasks, jobs, timers, incidents, notification_ids;
     std::vector<std::string> requests;

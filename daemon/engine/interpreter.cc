@@ -141,7 +141,7 @@ void Engine::Enter(Tx& tx, Instance& inst, Token& token) {
       job.due_at_ms = tx.now;
       token.wait = "job";
       token.job = job.id;
-      tx.ready_jobs.push_back(job.id);
+      tx.ready_jobs.emplace_back(job.id, job.type);
       tx.Event(inst.id, "job.created", node->id, {{"job", job.id}, {"type", job.type}});
       tx.Add(std::move(job));
       return;
@@ -569,7 +569,7 @@ void Engine::FireTimer(Tx& tx, const Timer& timer) {
     job->timer = 0;
     job->due_at_ms = tx.now;
     tx.Save(*job);
-    tx.ready_jobs.push_back(job->id);
+    tx.ready_jobs.emplace_back(job->id, job->type);
     return;
   }
   if (timer.kind == "task-remind" || timer.kind == "task-escalate") {

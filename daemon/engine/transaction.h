@@ -72,7 +72,7 @@ class Engine::Tx {
   std::vector<store::SubscriptionRow> new_subscriptions;
   std::vector<store::SubscriptionRow> removed_subscriptions;
   std::vector<store::EventRow> events;
-  std::vector<int64_t> ready_jobs;
+  std::vector<std::pair<int64_t, std::string>> ready_jobs;  // id, type: queued after commit
   std::vector<std::pair<int64_t, std::pair<Job, json>>> activated;
   std::deque<std::pair<int64_t, int64_t>> runnable;
   std::map<int64_t, int> steps;  // per instance, for the loop guard
