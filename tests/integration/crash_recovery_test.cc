@@ -12,7 +12,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
-#include <filesystem>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -23,7 +22,7 @@
 #include <utility>
 
 #include "nlohmann/json.hpp"
-#include "tests/integration/daemon_process.h"
+#include "tests/integration/client.h"
 
 namespace shequ::testing {
 namespace {
@@ -40,13 +39,6 @@ nodes:
   wait: {type: timer, duration: P1D, next: done}
   done: {type: end}
 )";
-
-// The harness's defaults (fake clock, shipped config) on `dir`.
-DaemonProcess::Options OptionsFor(const std::string& dir) {
-  DaemonProcess::Options o;
-  o.data_dir = dir;
-  return o;
-}
 
 std::string RequestId(int i) { return "crash-req-" + std::to_string(i); }
 
@@ -153,23 +145,18 @@ class StartLoad {
 };
 
 // Every instance of the test definition, by business key, paging through Instances/List.
-std::map<std::string, std::vector<v1::Instance>> AllInstances(Stubs& stubs,
+std::map<std::string, std::vector<v1::Instance>> AllInstances(Client& client,
                                                               const std::string& state = "") {
   std::map<std::string, std::vector<v1::Instance>> by_key;
+  v1::ListInstancesRequest req;
+  req.set_definition_id(kDefinition);
+  req.set_state(state);
+  req.mutable_page()->set_page_size(1000);
   std::string token;
   for (int pages = 0; pages < 100; ++pages) {
-    grpc::ClientContext ctx;
-    v1::ListInstancesRequest req;
-    req.set_definition_id(kDefinition);
-    req.set_state(state);
-    req.mutable_page()->set_page_size(1000);
     req.mutable_page()->set_page_token(token);
-    v1::ListInstancesResponse resp;
-    grpc::Status s = stubs.instances->List(&ctx, req, &resp);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    if (!s.ok()) break;
-    for (const auto& inst : resp.instances()) by_key[inst.business_key()].push_back(inst);
-    token = resp.next_page_token();
+    for (const auto& inst : client.Instances(req, &token))
+      by_key[inst.business_key()].push_back(inst);
     if (token.empty()) break;
   }
   return by_key;
@@ -181,15 +168,12 @@ size_t Total(const std::map<std::string, std::vector<v1::Instance>>& by_key) {
   return n;
 }
 
-v1::StatsResponse Stats(Stubs& stubs) {
-  grpc::ClientContext ctx;
-  v1::StatsResponse resp;
-  grpc::Status s = stubs.admin->Stats(&ctx, v1::StatsRequest(), &resp);
-  EXPECT_TRUE(s.ok()) << s.error_message();
-  return resp;
-}
+class CrashRecoveryTest : public DaemonTest {
+ protected:
+  CrashRecoveryTest() : DaemonTest("crash") {}
+};
 
-TEST(CrashRecoveryTest, KillNineUnderLoadLosesNothingAndDuplicatesNothing) {
+TEST_F(CrashRecoveryTest, KillNineUnderLoadLosesNothingAndDuplicatesNothing) {
   const uint64_t seed = Seed();
   std::cout << "crash_recovery seed=" << seed << " (re-run with SHEQU_TEST_SEED=" << seed << ")"
             << std::endl;
@@ -202,40 +186,24 @@ TEST(CrashRecoveryTest, KillNineUnderLoadLosesNothingAndDuplicatesNothing) {
   std::cout << "kill after " << kill_after_acks << " acknowledgements + " << kill_delay_us
             << " us" << std::endl;
 
-  const std::string dir = MakeTempDir("crash");
-  ASSERT_FALSE(dir.empty());
-  std::string error;
-  auto daemon = DaemonProcess::Start(OptionsFor(dir), &error);
-  ASSERT_NE(daemon, nullptr) << error;
-  {
-    Stubs stubs(daemon->channel());
-    grpc::ClientContext ctx;
-    v1::DeployRequest req;
-    req.set_yaml(kDefinitionYaml);
-    v1::DeployResponse resp;
-    grpc::Status s = stubs.definitions->Deploy(&ctx, req, &resp);
-    ASSERT_TRUE(s.ok()) << s.error_message();
-    ASSERT_EQ(resp.version(), 1);
-  }
+  ASSERT_EQ(client_->Deploy(kDefinitionYaml), 1);
 
   // ---- Load, and kill -9 in the middle of it. ----
   std::vector<Outcome> first;
   int in_flight_at_kill = 0, sent_at_kill = 0;
   {
-    Stubs stubs(daemon->channel());
-    StartLoad load(stubs.instances.get());
+    StartLoad load(client_->stubs.instances.get());
     std::thread killer([&] {
       load.WaitForAcks(kill_after_acks);
       std::this_thread::sleep_for(std::chrono::microseconds(kill_delay_us));  // the random moment
       std::tie(in_flight_at_kill, sent_at_kill) = load.StopForKill();
-      daemon->Kill();
+      daemon_->Kill();
     });
     load.Run();
     killer.join();
     ASSERT_EQ(load.in_flight(), 0) << "calls still unfinished 60 s after the kill";
     first = load.outcomes();
   }
-  daemon.reset();  // already dead; nothing to stop
 
   std::map<int, int64_t> acked;  // request index -> instance id
   std::map<std::string, int> failures;
@@ -266,12 +234,10 @@ TEST(CrashRecoveryTest, KillNineUnderLoadLosesNothingAndDuplicatesNothing) {
   }
 
   // ---- Restart on the same data directory. ----
-  daemon = DaemonProcess::Start(OptionsFor(dir), &error);
-  ASSERT_NE(daemon, nullptr) << error;
-  auto stubs = std::make_unique<Stubs>(daemon->channel());
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
 
   // (a) Every acknowledged instance is there, exactly once, as acknowledged, still waiting.
-  auto before = AllInstances(*stubs);
+  auto before = AllInstances(*client_);
   for (const auto& [key, list] : before) {
     ASSERT_EQ(list.size(), 1u) << "business key " << key << " has " << list.size() << " instances";
   }
@@ -296,11 +262,8 @@ TEST(CrashRecoveryTest, KillNineUnderLoadLosesNothingAndDuplicatesNothing) {
   // Spot-check through Get: the instance rows themselves are intact.
   for (const auto& [i, id] : acked) {
     if (i % 50 != 0) continue;
-    grpc::ClientContext ctx;
-    v1::GetInstanceRequest req;
-    req.set_id(id);
     v1::Instance inst;
-    grpc::Status s = stubs->instances->Get(&ctx, req, &inst);
+    grpc::Status s = client_->GetInstance(id, &inst);
     ASSERT_TRUE(s.ok()) << RequestId(i) << ": " << s.error_message();
     EXPECT_EQ(inst.business_key(), RequestId(i));
     EXPECT_EQ(inst.state(), "active");
@@ -309,13 +272,13 @@ TEST(CrashRecoveryTest, KillNineUnderLoadLosesNothingAndDuplicatesNothing) {
     EXPECT_EQ(inst.current_nodes(0), "wait");
   }
   // The timer index was reloaded: one pending timer per stored instance.
-  EXPECT_EQ(Stats(*stubs).timers_pending(), static_cast<int64_t>(before.size()));
+  EXPECT_EQ(client_->Stats().timers_pending(), static_cast<int64_t>(before.size()));
 
   // (b) Re-send every request id: the first answer for those that committed, one new instance
   // for those that did not.
   std::vector<Outcome> second;
   {
-    StartLoad load(stubs->instances.get());
+    StartLoad load(client_->stubs.instances.get());
     load.Run();
     ASSERT_EQ(load.in_flight(), 0);
     second = load.outcomes();
@@ -334,7 +297,7 @@ TEST(CrashRecoveryTest, KillNineUnderLoadLosesNothingAndDuplicatesNothing) {
     EXPECT_TRUE(resent_ids.insert(o.instance_id).second)
         << RequestId(i) << " answered an instance another request id also got";
   }
-  auto after = AllInstances(*stubs);
+  auto after = AllInstances(*client_);
   EXPECT_EQ(after.size(), static_cast<size_t>(kCalls));
   EXPECT_EQ(Total(after), static_cast<size_t>(kCalls));
   for (int i = 0; i < kCalls; ++i) {
@@ -345,31 +308,23 @@ TEST(CrashRecoveryTest, KillNineUnderLoadLosesNothingAndDuplicatesNothing) {
   }
 
   // (c) The pending timers, from before and after the crash, still fire.
-  EXPECT_EQ(Stats(*stubs).timers_pending(), kCalls);
+  EXPECT_EQ(client_->Stats().timers_pending(), kCalls);
   {
-    grpc::ClientContext ctx;
-    v1::AdvanceClockRequest req;
-    req.set_by("P2D");
     v1::AdvanceClockResponse resp;
-    grpc::Status s = stubs->admin->AdvanceClock(&ctx, req, &resp);
-    ASSERT_TRUE(s.ok()) << s.error_message();
+    ASSERT_NO_FATAL_FAILURE(resp = client_->Advance("P2D"));
     EXPECT_EQ(resp.timers_fired(), kCalls);
     EXPECT_EQ(resp.now_ms(), kMonday0900 + 2 * kDay);
   }
-  EXPECT_TRUE(AllInstances(*stubs, "active").empty());
-  auto completed = AllInstances(*stubs, "completed");
+  EXPECT_TRUE(AllInstances(*client_, "active").empty());
+  auto completed = AllInstances(*client_, "completed");
   EXPECT_EQ(completed.size(), static_cast<size_t>(kCalls));
   EXPECT_EQ(Total(completed), static_cast<size_t>(kCalls));
-  v1::StatsResponse stats = Stats(*stubs);
+  v1::StatsResponse stats = client_->Stats();
   EXPECT_EQ(stats.timers_pending(), 0);
   EXPECT_EQ(stats.instances_active(), 0);
   EXPECT_TRUE(stats.store_healthy());
 
-  // Hang up first: server shutdown waits for connected clients, and an idle synchronous client
-  // notices the GOAWAY only at its 5 s backup poll.
-  stubs.reset();
-  EXPECT_EQ(daemon->Terminate(), 0) << daemon->Log();
-  std::filesystem::remove_all(dir);
+  EXPECT_EQ(StopDaemon(), 0) << daemon_->Log();
 }
 
 }  // namespace

@@ -5,76 +5,26 @@
 // restart without the quota everything acknowledged before is intact, nothing of the failed call
 // is stored, and the database passes PRAGMA integrity_check.
 
-#include <google/protobuf/unknown_field_set.h>
-#include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
 
-#include <chrono>
-#include <filesystem>
-#include <future>
 #include <map>
 #include <set>
-#include <thread>
 
 #include "nlohmann/json.hpp"
-#include "tests/integration/daemon_process.h"
+#include "tests/integration/client.h"
 
 namespace shequ::testing {
 namespace {
 
-using google::protobuf::UnknownField;
-using google::protobuf::UnknownFieldSet;
 using nlohmann::json;
 
-// The harness's defaults (fake clock, shipped config) on `dir`.
-DaemonProcess::Options OptionsFor(const std::string& dir) {
+// The fixture config, or the one with the 1 MiB storage quota.
+DaemonProcess::Options Config(bool quota) {
   DaemonProcess::Options o;
-  o.data_dir = dir;
+  if (quota) o.config = std::string(SHEQU_SOURCE_DIR) + "/tests/fixtures/shequd-quota.yaml";
   return o;
-}
-
-// grpc.health.v1.Health/Check through a generic stub: Debian's libgrpc++ serves the health
-// service but ships no generated client. Returns HealthCheckResponse.status (1 SERVING,
-// 2 NOT_SERVING), or -1 when the call fails.
-constexpr int kServing = 1;
-constexpr int kNotServing = 2;
-
-int HealthCheck(const std::shared_ptr<grpc::Channel>& channel) {
-  grpc::Slice empty("");  // HealthCheckRequest{service: ""} encodes to no bytes
-  grpc::ByteBuffer request(&empty, 1), response;
-  grpc::GenericStub stub(channel);
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  std::promise<grpc::Status> done;
-  stub.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
-                 [&done](grpc::Status s) { done.set_value(std::move(s)); });
-  if (!done.get_future().get().ok()) return -1;
-  std::vector<grpc::Slice> slices;
-  std::string bytes;
-  if (!response.Dump(&slices).ok()) return -1;
-  for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
-  UnknownFieldSet resp;
-  if (!resp.ParseFromString(bytes)) return -1;
-  for (int i = 0; i < resp.field_count(); ++i) {
-    if (resp.field(i).number() == 1 && resp.field(i).type() == UnknownField::TYPE_VARINT) {
-      return static_cast<int>(resp.field(i).varint());
-    }
-  }
-  return 0;
-}
-
-// Polls until Health/Check answers `want` or 5 s pass (the daemon polls store health every
-// 200 ms); returns the last answer.
-int AwaitHealth(const std::shared_ptr<grpc::Channel>& channel, int want) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  int got = HealthCheck(channel);
-  while (got != want && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    got = HealthCheck(channel);
-  }
-  return got;
 }
 
 // PRAGMA integrity_check through the SQLite C API, with the daemon stopped.
@@ -118,97 +68,38 @@ json BigVariables(int i) {
   return json{{"i", i}, {"key", Key(i)}, {"blob", blob}};
 }
 
-class DiskFullTest : public ::testing::Test {
+class DiskFullTest : public DaemonTest {
  protected:
-  void SetUp() override {
-    dir_ = MakeTempDir("diskfull");
-    ASSERT_FALSE(dir_.empty());
-  }
-  void TearDown() override {
-    stubs_.reset();
-    daemon_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-
-  void StartDaemon(bool quota) {
-    DaemonProcess::Options o = OptionsFor(dir_);
-    if (quota) o.config = std::string(SHEQU_SOURCE_DIR) + "/tests/fixtures/shequd-quota.yaml";
-    std::string error;
-    stubs_.reset();
-    daemon_ = DaemonProcess::Start(o, &error);
-    ASSERT_NE(daemon_, nullptr) << error;
-    stubs_ = std::make_unique<Stubs>(daemon_->channel());
-  }
+  DiskFullTest() : DaemonTest("diskfull") { start_in_setup_ = false; }
 
   grpc::Status Start(const std::string& key, const json& vars, const std::string& request_id,
                      int64_t* id = nullptr) {
-    grpc::ClientContext ctx;
-    Identify(&ctx, "disk-test");
     v1::StartRequest req;
     req.set_definition_id("quota-wait");
     req.set_business_key(key);
     req.set_variables(vars.dump());
     req.set_request_id(request_id);
     v1::StartResponse resp;
-    grpc::Status s = stubs_->instances->Start(&ctx, req, &resp);
+    grpc::Status s = client_->TryStart(req, &resp, {"disk-test"});
     if (id) *id = resp.instance_id();
     return s;
   }
 
   std::vector<v1::Instance> List(const std::string& business_key = "") {
-    grpc::ClientContext ctx;
     v1::ListInstancesRequest req;
     req.set_definition_id("quota-wait");
     req.set_business_key(business_key);
     req.mutable_page()->set_page_size(1000);
-    v1::ListInstancesResponse resp;
-    grpc::Status s = stubs_->instances->List(&ctx, req, &resp);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return {resp.instances().begin(), resp.instances().end()};
-  }
-
-  grpc::Status Get(int64_t id, v1::Instance* inst) {
-    grpc::ClientContext ctx;
-    v1::GetInstanceRequest req;
-    req.set_id(id);
-    return stubs_->instances->Get(&ctx, req, inst);
-  }
-
-  v1::StatsResponse Stats() {
-    grpc::ClientContext ctx;
-    v1::StatsResponse resp;
-    grpc::Status s = stubs_->admin->Stats(&ctx, v1::StatsRequest(), &resp);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return resp;
-  }
-
-  // SIGTERM; returns the wait status. The test's channel is closed first (no ClientContext may
-  // outlive this either: it holds the channel): gRPC's server shutdown waits for connected
-  // clients to hang up, and an idle synchronous client notices the GOAWAY only at its backup
-  // poll, every 5 s.
-  int Stop() {
-    stubs_.reset();
-    return daemon_->Terminate();
+    return client_->Instances(req);
   }
 
   std::string db() const { return dir_ + "/shequd.db"; }
-
-  std::string dir_;
-  std::unique_ptr<DaemonProcess> daemon_;
-  std::unique_ptr<Stubs> stubs_;
 };
 
 TEST_F(DiskFullTest, FailedCommitStopsWritesTurnsNotServingAndCorruptsNothing) {
-  StartDaemon(/*quota=*/true);
-  ASSERT_EQ(HealthCheck(daemon_->channel()), kServing);
-  {
-    grpc::ClientContext ctx;
-    v1::DeployRequest req;
-    req.set_yaml(kDefinitionYaml);
-    v1::DeployResponse resp;
-    grpc::Status s = stubs_->definitions->Deploy(&ctx, req, &resp);
-    ASSERT_TRUE(s.ok()) << s.error_message();
-  }
+  StartDaemon(Config(/*quota=*/true));
+  ASSERT_EQ(client_->Health(), kServing);
+  ASSERT_NO_FATAL_FAILURE(client_->Deploy(kDefinitionYaml));
 
   // Fill the quota, one call at a time, so exactly one call meets the failed commit.
   std::map<int, int64_t> acked;  // i -> instance id
@@ -239,48 +130,33 @@ TEST_F(DiskFullTest, FailedCommitStopsWritesTurnsNotServingAndCorruptsNothing) {
     EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
   }
   {
-    grpc::ClientContext ctx;
-    v1::DeployRequest req;
-    req.set_yaml(std::string(kDefinitionYaml) + "# changed\n");
-    v1::DeployResponse resp;
-    grpc::Status s = stubs_->definitions->Deploy(&ctx, req, &resp);
+    grpc::Status s = client_->TryDeploy(std::string(kDefinitionYaml) + "# changed\n");
     EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
-  }
-  {
-    grpc::ClientContext ctx;
-    v1::CancelRequest req;
-    req.set_id(acked.begin()->second);
-    req.set_reason("no room");
-    v1::CancelResponse resp;
-    grpc::Status s = stubs_->instances->Cancel(&ctx, req, &resp);
+    s = client_->Cancel(acked.begin()->second, "no room");
     EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
-  }
-  {
-    grpc::ClientContext ctx;
     v1::PublishMessageRequest req;
     req.set_name("anything");
     req.set_correlation("x");
     req.set_ttl_ms(kDay);
-    v1::PublishMessageResponse resp;
-    grpc::Status s = stubs_->instances->PublishMessage(&ctx, req, &resp);
+    s = client_->TryPublish(req);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
   }
 
   // Health follows the store.
-  EXPECT_EQ(AwaitHealth(daemon_->channel(), kNotServing), kNotServing);
+  EXPECT_EQ(client_->AwaitHealth(kNotServing), kNotServing);
   const std::string ready = HttpGet(daemon_->http_port(), "/readyz");
   EXPECT_EQ(ready.substr(0, 4), "503 ") << ready;
   EXPECT_NE(ready.find("store"), std::string::npos) << ready;
   EXPECT_NE(HttpGet(daemon_->http_port(), "/metrics").find("\nshequ_store_healthy 0\n"),
             std::string::npos);
-  v1::StatsResponse stats = Stats();
+  v1::StatsResponse stats = client_->Stats();
   EXPECT_FALSE(stats.store_healthy());
   EXPECT_NE(stats.store_error(), "");
 
   // Reads keep working and show exactly what was acknowledged.
   for (const auto& [i, id] : acked) {
     v1::Instance inst;
-    grpc::Status s = Get(id, &inst);
+    grpc::Status s = client_->GetInstance(id, &inst);
     ASSERT_TRUE(s.ok()) << s.error_message();
     EXPECT_EQ(inst.business_key(), Key(i));
     EXPECT_EQ(json::parse(inst.variables()), BigVariables(i));
@@ -288,24 +164,21 @@ TEST_F(DiskFullTest, FailedCommitStopsWritesTurnsNotServingAndCorruptsNothing) {
   EXPECT_EQ(List().size(), acked.size());
   EXPECT_TRUE(List(Key(failed)).empty());
   {
-    grpc::ClientContext ctx;
-    v1::GetDefinitionRequest req;
-    req.set_id("quota-wait");
     v1::Definition def;
-    ASSERT_TRUE(stubs_->definitions->Get(&ctx, req, &def).ok());
+    ASSERT_TRUE(client_->GetDefinition("quota-wait", &def).ok());
     EXPECT_EQ(def.version(), 1);
   }
 
   // Stop it: a broken store must not keep the daemon from shutting down.
-  const int status = Stop();
+  const int status = StopDaemon();
   ASSERT_NE(status, -1) << "shequd did not stop on SIGTERM\n" << daemon_->Log();
   ASSERT_TRUE(WIFEXITED(status)) << status << "\n" << daemon_->Log();
   EXPECT_EQ(WEXITSTATUS(status), 0) << daemon_->Log();
   EXPECT_EQ(IntegrityCheck(db()), "ok");
 
   // Restart without the quota: everything acknowledged is there, nothing of the failed call.
-  StartDaemon(/*quota=*/false);
-  EXPECT_EQ(HealthCheck(daemon_->channel()), kServing);
+  StartDaemon(Config(/*quota=*/false));
+  EXPECT_EQ(client_->Health(), kServing);
   EXPECT_EQ(HttpGet(daemon_->http_port(), "/readyz"), "200 ready\n");
   std::vector<v1::Instance> stored = List();
   ASSERT_EQ(stored.size(), acked.size());
@@ -314,7 +187,7 @@ TEST_F(DiskFullTest, FailedCommitStopsWritesTurnsNotServingAndCorruptsNothing) {
   for (const auto& inst : stored) EXPECT_TRUE(acked_ids.count(inst.id())) << inst.id();
   for (const auto& [i, id] : acked) {
     v1::Instance inst;
-    grpc::Status s = Get(id, &inst);
+    grpc::Status s = client_->GetInstance(id, &inst);
     ASSERT_TRUE(s.ok()) << s.error_message();
     EXPECT_EQ(inst.business_key(), Key(i));
     EXPECT_EQ(inst.state(), "active");
@@ -322,7 +195,7 @@ TEST_F(DiskFullTest, FailedCommitStopsWritesTurnsNotServingAndCorruptsNothing) {
   }
   EXPECT_TRUE(List(Key(failed)).empty());
   EXPECT_TRUE(List("small").empty());
-  EXPECT_EQ(Stats().timers_pending(), static_cast<int64_t>(acked.size()));
+  EXPECT_EQ(client_->Stats().timers_pending(), static_cast<int64_t>(acked.size()));
 
   // An acknowledged request id still answers its instance; the failed one was never recorded,
   // so sending it now starts the instance for the first time.
@@ -338,16 +211,13 @@ TEST_F(DiskFullTest, FailedCommitStopsWritesTurnsNotServingAndCorruptsNothing) {
   }
   // And the timers of the instances stored before the failure still fire.
   {
-    grpc::ClientContext ctx;
-    v1::AdvanceClockRequest req;
-    req.set_by("P31D");
     v1::AdvanceClockResponse resp;
-    ASSERT_TRUE(stubs_->admin->AdvanceClock(&ctx, req, &resp).ok());
+    ASSERT_NO_FATAL_FAILURE(resp = client_->Advance("P31D"));
     EXPECT_EQ(resp.timers_fired(), static_cast<int>(acked.size()) + 1);
   }
   for (const auto& inst : List()) EXPECT_EQ(inst.state(), "completed") << inst.business_key();
 
-  EXPECT_EQ(Stop(), 0) << daemon_->Log();
+  EXPECT_EQ(StopDaemon(), 0) << daemon_->Log();
   EXPECT_EQ(IntegrityCheck(db()), "ok");
 }
 
@@ -363,18 +233,16 @@ std::string BigDefinition(int version) {
 }
 
 TEST_F(DiskFullTest, FailedDeployLeavesThePreviousVersionLive) {
-  StartDaemon(/*quota=*/true);
+  StartDaemon(Config(/*quota=*/true));
   std::map<int, std::string> deployed;  // version -> yaml
   int failed = -1;
   for (int v = 1; v <= 100 && failed < 0; ++v) {
-    grpc::ClientContext ctx;
-    v1::DeployRequest req;
-    req.set_yaml(BigDefinition(v));
+    const std::string yaml = BigDefinition(v);
     v1::DeployResponse resp;
-    grpc::Status s = stubs_->definitions->Deploy(&ctx, req, &resp);
+    grpc::Status s = client_->TryDeploy(yaml, &resp);
     if (s.ok()) {
       ASSERT_EQ(resp.version(), v);
-      deployed[v] = req.yaml();
+      deployed[v] = yaml;
     } else {
       EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
       failed = v;
@@ -384,25 +252,20 @@ TEST_F(DiskFullTest, FailedDeployLeavesThePreviousVersionLive) {
   ASSERT_GE(deployed.size(), 1u);
   const int live = deployed.rbegin()->first;
   std::cout << live << " versions stored before the commit failed" << std::endl;
-  EXPECT_EQ(AwaitHealth(daemon_->channel(), kNotServing), kNotServing);
+  EXPECT_EQ(client_->AwaitHealth(kNotServing), kNotServing);
 
   auto expect_live = [&](const char* when) {
-    grpc::ClientContext ctx;
-    v1::GetDefinitionRequest req;
-    req.set_id("quota-def");
     v1::Definition def;
-    grpc::Status s = stubs_->definitions->Get(&ctx, req, &def);
+    grpc::Status s = client_->GetDefinition("quota-def", &def);
     ASSERT_TRUE(s.ok()) << when << ": " << s.error_message();
     EXPECT_EQ(def.version(), live) << when << ": the latest version is not the last stored one";
     EXPECT_TRUE(def.yaml() == deployed[live]) << when << ": not the text of version " << live;
-    grpc::ClientContext ctx2;
-    req.set_version(failed);
-    EXPECT_EQ(stubs_->definitions->Get(&ctx2, req, &def).error_code(),
+    EXPECT_EQ(client_->GetDefinition("quota-def", &def, failed).error_code(),
               grpc::StatusCode::NOT_FOUND)
         << when << ": version " << failed << " was never stored";
     grpc::ClientContext ctx3;
     v1::ListDefinitionsResponse list;
-    ASSERT_TRUE(stubs_->definitions->List(&ctx3, v1::ListDefinitionsRequest(), &list).ok());
+    ASSERT_TRUE(client_->stubs.definitions->List(&ctx3, v1::ListDefinitionsRequest(), &list).ok());
     bool found = false;
     for (const auto& d : list.definitions()) {
       if (d.id() != "quota-def") continue;
@@ -413,22 +276,19 @@ TEST_F(DiskFullTest, FailedDeployLeavesThePreviousVersionLive) {
   };
   expect_live("with the store broken");
 
-  const int status = Stop();
+  const int status = StopDaemon();
   ASSERT_TRUE(status != -1 && WIFEXITED(status)) << status << "\n" << daemon_->Log();
   EXPECT_EQ(IntegrityCheck(db()), "ok");
-  StartDaemon(/*quota=*/false);
+  StartDaemon(Config(/*quota=*/false));
   expect_live("after a restart without the quota");
   // The next deploy gets the next version after the stored ones, not after the failed one.
   {
-    grpc::ClientContext ctx;  // holds the channel: let it go before Stop()
-    v1::DeployRequest req;
-    req.set_yaml(BigDefinition(failed));
     v1::DeployResponse resp;
-    grpc::Status s = stubs_->definitions->Deploy(&ctx, req, &resp);
+    grpc::Status s = client_->TryDeploy(BigDefinition(failed), &resp);
     ASSERT_TRUE(s.ok()) << s.error_message();
     EXPECT_EQ(resp.version(), live + 1);
   }
-  EXPECT_EQ(Stop(), 0) << daemon_->Log();
+  EXPECT_EQ(StopDaemon(), 0) << daemon_->Log();
   EXPECT_EQ(IntegrityCheck(db()), "ok");
 }
 

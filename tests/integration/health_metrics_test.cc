@@ -14,8 +14,6 @@
 #include <cmath>
 #include <condition_variable>
 #include <cstdlib>
-#include <filesystem>
-#include <future>
 #include <map>
 #include <mutex>
 #include <set>
@@ -23,21 +21,13 @@
 #include <thread>
 
 #include "nlohmann/json.hpp"
-#include "tests/integration/daemon_process.h"
+#include "tests/integration/client.h"
 
 namespace shequ::testing {
 namespace {
 
-using google::protobuf::UnknownField;
 using google::protobuf::UnknownFieldSet;
 using nlohmann::json;
-
-// The harness's defaults (fake clock, shipped config) on `dir`.
-DaemonProcess::Options OptionsFor(const std::string& dir) {
-  DaemonProcess::Options o;
-  o.data_dir = dir;
-  return o;
-}
 
 // ---- raw gRPC helpers ----------------------------------------------------------------------
 
@@ -52,36 +42,6 @@ std::string ToBytes(const grpc::ByteBuffer& buffer) {
 grpc::ByteBuffer FromBytes(const std::string& bytes) {
   grpc::Slice slice(bytes);
   return grpc::ByteBuffer(&slice, 1);
-}
-
-// grpc.health.v1.Health/Check. HealthCheckResponse.status: 0 UNKNOWN, 1 SERVING,
-// 2 NOT_SERVING, 3 SERVICE_UNKNOWN. Returns -1 when the call itself fails (see *call).
-constexpr int kServing = 1;
-
-int HealthCheck(const std::shared_ptr<grpc::Channel>& channel, const std::string& service,
-                grpc::Status* call = nullptr) {
-  UnknownFieldSet req;
-  if (!service.empty()) req.AddLengthDelimited(1, service);
-  std::string bytes;
-  req.SerializeToString(&bytes);
-  grpc::ByteBuffer request = FromBytes(bytes), response;
-  grpc::GenericStub stub(channel);
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  std::promise<grpc::Status> done;
-  stub.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
-                 [&done](grpc::Status s) { done.set_value(std::move(s)); });
-  grpc::Status s = done.get_future().get();
-  if (call) *call = s;
-  if (!s.ok()) return -1;
-  UnknownFieldSet resp;
-  if (!resp.ParseFromString(ToBytes(response))) return -1;
-  for (int i = 0; i < resp.field_count(); ++i) {
-    if (resp.field(i).number() == 1 && resp.field(i).type() == UnknownField::TYPE_VARINT) {
-      return static_cast<int>(resp.field(i).varint());
-    }
-  }
-  return 0;  // proto3 default: UNKNOWN
 }
 
 // grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo with list_services (field 7);
@@ -217,35 +177,12 @@ nodes:
   done: {type: end}
 )";
 
-class HealthMetricsTest : public ::testing::Test {
+class HealthMetricsTest : public DaemonTest {
  protected:
-  void SetUp() override {
-    dir_ = MakeTempDir("health");
-    ASSERT_FALSE(dir_.empty());
-    std::string error;
-    daemon_ = DaemonProcess::Start(OptionsFor(dir_), &error);
-    ASSERT_NE(daemon_, nullptr) << error;
-    stubs_ = std::make_unique<Stubs>(daemon_->channel());
-  }
-  void TearDown() override {
-    stubs_.reset();
-    daemon_.reset();
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
-  }
-
-  void Deploy(const std::string& yaml) {
-    grpc::ClientContext ctx;
-    v1::DeployRequest req;
-    req.set_yaml(yaml);
-    v1::DeployResponse resp;
-    grpc::Status s = stubs_->definitions->Deploy(&ctx, req, &resp);
-    ASSERT_TRUE(s.ok()) << s.error_message();
-  }
+  HealthMetricsTest() : DaemonTest("health") {}
 
   // A vacancy request within the quota: it waits at the leading group's user task.
   int64_t StartVacancy(const std::string& key) {
-    grpc::ClientContext ctx;
-    Identify(&ctx, "wang", "street-office", "street-1");
     v1::StartRequest req;
     req.set_definition_id("vacancy-approval");
     req.set_business_key(key);
@@ -253,51 +190,32 @@ class HealthMetricsTest : public ::testing::Test {
     req.set_variables(json{{"community", "community-7"}, {"street", "street-1"}, {"posts", 1},
                            {"vacancies", 2}, {"reason", key}}.dump());
     req.set_request_id("start-" + key);
-    v1::StartResponse resp;
-    grpc::Status s = stubs_->instances->Start(&ctx, req, &resp);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return resp.instance_id();
+    return client_->Start(req, {"wang", "street-office", "street-1"});
   }
 
   int64_t StartTimer(const std::string& key) {
-    grpc::ClientContext ctx;
     v1::StartRequest req;
     req.set_definition_id("metrics-timer");
     req.set_business_key(key);
-    v1::StartResponse resp;
-    grpc::Status s = stubs_->instances->Start(&ctx, req, &resp);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return resp.instance_id();
+    return client_->Start(req);
   }
-
-  v1::StatsResponse Stats() {
-    grpc::ClientContext ctx;
-    v1::StatsResponse resp;
-    grpc::Status s = stubs_->admin->Stats(&ctx, v1::StatsRequest(), &resp);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return resp;
-  }
-
-  std::string dir_;
-  std::unique_ptr<DaemonProcess> daemon_;
-  std::unique_ptr<Stubs> stubs_;
 };
 
 TEST_F(HealthMetricsTest, HealthyDaemonServesHealthAndProbes) {
   grpc::Status call;
-  EXPECT_EQ(HealthCheck(daemon_->channel(), "", &call), kServing)
+  EXPECT_EQ(client_->Health("", &call), kServing)
       << call.error_code() << " " << call.error_message();
   EXPECT_EQ(HttpGet(daemon_->http_port(), "/healthz"), "200 ok\n");
   EXPECT_EQ(HttpGet(daemon_->http_port(), "/readyz"), "200 ready\n");
   EXPECT_EQ(HttpGet(daemon_->http_port(), "/nope").substr(0, 4), "404 ");
-  v1::StatsResponse stats = Stats();
+  v1::StatsResponse stats = client_->Stats();
   EXPECT_TRUE(stats.store_healthy());
   EXPECT_EQ(stats.store_error(), "");
   EXPECT_EQ(stats.now_ms(), kMonday0900);  // the fake clock, where the harness put it
 }
 
 TEST_F(HealthMetricsTest, MetricsHaveTheDocumentedFamiliesAndFollowTheEngine) {
-  Deploy(kTimerYaml);
+  client_->Deploy(kTimerYaml);
   const Metrics m0 = ScrapeMetrics(daemon_->http_port());
   const std::map<std::string, std::string> kFamilies = {
       {"shequ_instances_active", "gauge"},     {"shequ_tasks_open", "gauge"},
@@ -326,7 +244,7 @@ TEST_F(HealthMetricsTest, MetricsHaveTheDocumentedFamiliesAndFollowTheEngine) {
   for (int i = 0; i < 3; ++i) StartVacancy("m-" + std::to_string(i));
   for (int i = 0; i < 2; ++i) StartTimer("t-" + std::to_string(i));
   const Metrics m1 = ScrapeMetrics(daemon_->http_port());
-  const v1::StatsResponse s1 = Stats();
+  const v1::StatsResponse s1 = client_->Stats();
   EXPECT_EQ(m1.At("shequ_instances_active"), 5);
   EXPECT_EQ(m1.At("shequ_tasks_open"), 3);
   EXPECT_EQ(m1.At("shequ_jobs_pending"), 0);
@@ -350,15 +268,9 @@ TEST_F(HealthMetricsTest, MetricsHaveTheDocumentedFamiliesAndFollowTheEngine) {
   ExpectWellFormedHistogram(m1, "shequ_store_commit_seconds");
 
   // One day later the two timer instances end; the user tasks are not yet due for anything.
-  {
-    grpc::ClientContext ctx;
-    v1::AdvanceClockRequest req;
-    req.set_by("P1D");
-    v1::AdvanceClockResponse resp;
-    grpc::Status s = stubs_->admin->AdvanceClock(&ctx, req, &resp);
-    ASSERT_TRUE(s.ok()) << s.error_message();
-    EXPECT_EQ(resp.timers_fired(), 2);
-  }
+  v1::AdvanceClockResponse advanced;
+  ASSERT_NO_FATAL_FAILURE(advanced = client_->Advance("P1D"));
+  EXPECT_EQ(advanced.timers_fired(), 2);
   const Metrics m2 = ScrapeMetrics(daemon_->http_port());
   EXPECT_EQ(m2.At("shequ_instances_active"), 3);
   EXPECT_EQ(m2.At("shequ_tasks_open"), 3);
@@ -378,49 +290,47 @@ TEST_F(HealthMetricsTest, ServerReflectionListsTheServices) {
   }
 }
 
-TEST(HealthMetricsRealClockTest, AdvanceClockNeedsTheFakeClock) {
-  const std::string dir = MakeTempDir("realclock");
-  std::string error;
-  DaemonProcess::Options o = OptionsFor(dir);
+class HealthMetricsRealClockTest : public DaemonTest {
+ protected:
+  HealthMetricsRealClockTest() : DaemonTest("realclock") { start_in_setup_ = false; }
+};
+
+TEST_F(HealthMetricsRealClockTest, AdvanceClockNeedsTheFakeClock) {
+  DaemonProcess::Options o;
   o.fake_clock = false;
-  auto daemon = DaemonProcess::Start(o, &error);
-  ASSERT_NE(daemon, nullptr) << error;
-  Stubs stubs(daemon->channel());
+  ASSERT_NO_FATAL_FAILURE(StartDaemon(o));
   for (const char* by : {"PT1H", ""}) {
-    grpc::ClientContext ctx;
     v1::AdvanceClockRequest req;
     if (*by) {
       req.set_by(by);
     } else {
       req.set_to_ms(kMonday0900 + 100 * 365 * kDay);
     }
-    v1::AdvanceClockResponse resp;
-    grpc::Status s = stubs.admin->AdvanceClock(&ctx, req, &resp);
+    grpc::Status s = client_->TryAdvance(req);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
   }
   // The clock is the system's.
   grpc::ClientContext ctx;
   v1::StatsResponse stats;
-  ASSERT_TRUE(stubs.admin->Stats(&ctx, v1::StatsRequest(), &stats).ok());
+  ASSERT_TRUE(client_->stubs.admin->Stats(&ctx, v1::StatsRequest(), &stats).ok());
   const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
   EXPECT_LE(std::abs(stats.now_ms() - now), 60'000);
-  EXPECT_EQ(HealthCheck(daemon->channel(), ""), kServing);
-  EXPECT_EQ(daemon->Terminate(), 0) << daemon->Log();
-  std::filesystem::remove_all(dir);
+  EXPECT_EQ(client_->Health(), kServing);
+  EXPECT_EQ(daemon_->Terminate(), 0) << daemon_->Log();
 }
 
 // SIGTERM: stop accepting, finish in-flight calls, flush the store, exit 0. A restart sees every
 // instance that was acknowledged, including those acknowledged while the daemon was stopping.
 TEST_F(HealthMetricsTest, SigtermExitsCleanlyAndARestartSeesEverything) {
-  Deploy(kTimerYaml);
+  client_->Deploy(kTimerYaml);
   std::map<std::string, int64_t> acked;  // business key -> instance id
   for (int i = 0; i < 10; ++i) {
     const std::string key = "before-" + std::to_string(i);
     acked[key] = StartVacancy(key);
   }
-  const int64_t timers_per_vacancy = Stats().timers_pending() / 10;
+  const int64_t timers_per_vacancy = client_->Stats().timers_pending() / 10;
   ASSERT_GE(timers_per_vacancy, 1);
 
   // Load in flight while SIGTERM arrives.
@@ -454,7 +364,7 @@ TEST_F(HealthMetricsTest, SigtermExitsCleanlyAndARestartSeesEverything) {
       call->req.set_unit("community-7");
       call->req.set_variables(json{{"posts", 1}, {"vacancies", 2}, {"reason", key}}.dump());
       call->req.set_request_id("start-" + key);
-      stubs_->instances->async()->Start(
+      client_->stubs.instances->async()->Start(
           &call->ctx, &call->req, &call->resp, [&, call, key](grpc::Status s) {
             std::lock_guard<std::mutex> lock(mu);
             if (s.ok()) {
@@ -492,11 +402,8 @@ TEST_F(HealthMetricsTest, SigtermExitsCleanlyAndARestartSeesEverything) {
   EXPECT_GE(ok, 50);
   EXPECT_NE(daemon_->Log().find("shutting down"), std::string::npos);
 
-  std::string error;
-  daemon_ = DaemonProcess::Start(OptionsFor(dir_), &error);
-  ASSERT_NE(daemon_, nullptr) << error;
-  stubs_ = std::make_unique<Stubs>(daemon_->channel());
-  EXPECT_EQ(HealthCheck(daemon_->channel(), ""), kServing);
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  EXPECT_EQ(client_->Health(), kServing);
 
   // Every acknowledged instance, once, as it was.
   std::map<std::string, int> seen;
@@ -509,7 +416,7 @@ TEST_F(HealthMetricsTest, SigtermExitsCleanlyAndARestartSeesEverything) {
     req.mutable_page()->set_page_size(100);
     req.mutable_page()->set_page_token(token);
     v1::ListInstancesResponse resp;
-    ASSERT_TRUE(stubs_->instances->List(&ctx, req, &resp).ok());
+    ASSERT_TRUE(client_->stubs.instances->List(&ctx, req, &resp).ok());
     for (const auto& inst : resp.instances()) {
       ++seen[inst.business_key()];
       ++total;
@@ -524,15 +431,12 @@ TEST_F(HealthMetricsTest, SigtermExitsCleanlyAndARestartSeesEverything) {
   for (const auto& [key, n] : seen) EXPECT_EQ(n, 1) << key << " is stored " << n << " times";
   for (const auto& [key, id] : acked) EXPECT_TRUE(seen.count(key)) << key << " is lost";
   // The restart rebuilt the same engine state: one open task and its timers per instance.
-  v1::StatsResponse stats = Stats();
+  v1::StatsResponse stats = client_->Stats();
   EXPECT_EQ(stats.instances_active(), total);
   EXPECT_EQ(stats.tasks_open(), total);
   EXPECT_EQ(stats.timers_pending(), total * timers_per_vacancy);
   EXPECT_EQ(stats.now_ms(), kMonday0900);
-  // Hang up first: server shutdown waits for connected clients, and an idle synchronous client
-  // notices the GOAWAY only at its 5 s backup poll.
-  stubs_.reset();
-  EXPECT_EQ(daemon_->Terminate(), 0) << daemon_->Log();
+  EXPECT_EQ(StopDaemon(), 0) << daemon_->Log();
 }
 
 }  // namespace

@@ -10,19 +10,12 @@
 #include <vector>
 
 #include "nlohmann/json.hpp"
-#include "tests/integration/daemon_process.h"
+#include "tests/integration/client.h"
 
 namespace shequ::testing {
 namespace {
 
 using nlohmann::json;
-
-// No call may hang a test: a stuck daemon shows as DEADLINE_EXCEEDED.
-void Prepare(grpc::ClientContext* ctx, const std::string& user = "operator",
-             const std::string& roles = "") {
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  Identify(ctx, user, roles);
-}
 
 // ---- Definitions used below ----------------------------------------------------------------
 
@@ -224,184 +217,41 @@ nodes:
 
 // ---- Fixture -------------------------------------------------------------------------------
 
-class NodesTest : public ::testing::Test {
+class NodesTest : public DaemonTest {
  protected:
-  void SetUp() override {
-    std::string error;
-    daemon_ = DaemonProcess::Start({MakeTempDir("nodes")}, &error);
-    ASSERT_NE(daemon_, nullptr) << error;
-    stubs_ = std::make_unique<Stubs>(daemon_->channel());
-  }
-
-  grpc::Status Deploy(const std::string& yaml, v1::DeployResponse* resp = nullptr) {
-    grpc::ClientContext ctx;
-    Prepare(&ctx);
-    v1::DeployRequest req;
-    req.set_yaml(yaml);
-    v1::DeployResponse local;
-    return stubs_->definitions->Deploy(&ctx, req, resp ? resp : &local);
-  }
+  // No call may hang a test: a stuck daemon shows as DEADLINE_EXCEEDED.
+  NodesTest() : DaemonTest("nodes", {{"operator"}, std::chrono::seconds(30)}) {}
 
   // Deploys several definitions; fails the test on the first refusal.
   void MustDeploy(std::initializer_list<const char*> yamls) {
     for (const char* yaml : yamls) {
-      grpc::Status s = Deploy(yaml);
+      grpc::Status s = client_->TryDeploy(yaml);
       ASSERT_TRUE(s.ok()) << s.error_message() << "\n" << yaml;
     }
   }
 
-  v1::Definition GetDefinition(const std::string& id, int version = 0) {
-    grpc::ClientContext ctx;
-    Prepare(&ctx);
-    v1::GetDefinitionRequest req;
-    req.set_id(id);
-    req.set_version(version);
-    v1::Definition def;
-    grpc::Status s = stubs_->definitions->Get(&ctx, req, &def);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return def;
-  }
-
-  grpc::Status TryStart(const std::string& definition, const json& vars, v1::StartResponse* resp,
-                        const std::string& business_key = "") {
-    grpc::ClientContext ctx;
-    Prepare(&ctx);
+  static v1::StartRequest StartOf(const std::string& definition, const json& vars,
+                                  const std::string& business_key = "") {
     v1::StartRequest req;
     req.set_definition_id(definition);
     req.set_business_key(business_key);
     req.set_variables(vars.dump());
-    return stubs_->instances->Start(&ctx, req, resp);
+    return req;
   }
 
   int64_t Start(const std::string& definition, const json& vars = json::object(),
                 const std::string& business_key = "") {
-    v1::StartResponse resp;
-    grpc::Status s = TryStart(definition, vars, &resp, business_key);
-    EXPECT_TRUE(s.ok()) << definition << ": " << s.error_message();
-    EXPECT_GT(resp.instance_id(), 0);
-    return resp.instance_id();
+    const int64_t id = client_->Start(StartOf(definition, vars, business_key));
+    EXPECT_GT(id, 0);
+    return id;
   }
 
-  v1::Instance Get(int64_t id) {
-    grpc::ClientContext ctx;
-    Prepare(&ctx);
-    v1::GetInstanceRequest req;
-    req.set_id(id);
-    v1::Instance inst;
-    grpc::Status s = stubs_->instances->Get(&ctx, req, &inst);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return inst;
-  }
-
-  json Vars(int64_t id) { return json::parse(Get(id).variables()); }
+  json Vars(int64_t id) { return json::parse(client_->Instance(id).variables()); }
 
   static std::vector<std::string> Nodes(const v1::Instance& inst) {
     std::vector<std::string> out(inst.current_nodes().begin(), inst.current_nodes().end());
     std::sort(out.begin(), out.end());
     return out;
-  }
-
-  std::vector<v1::Instance> InstancesOf(const std::string& definition) {
-    grpc::ClientContext ctx;
-    Prepare(&ctx);
-    v1::ListInstancesRequest req;
-    req.set_definition_id(definition);
-    v1::ListInstancesResponse resp;
-    grpc::Status s = stubs_->instances->List(&ctx, req, &resp);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return {resp.instances().begin(), resp.instances().end()};
-  }
-
-  std::vector<v1::Incident> Incidents(int64_t instance_id, const std::string& state = "") {
-    grpc::ClientContext ctx;
-    Prepare(&ctx);
-    v1::ListIncidentsRequest req;
-    req.set_instance_id(instance_id);
-    req.set_state(state);
-    v1::ListIncidentsResponse resp;
-    grpc::Status s = stubs_->incidents->List(&ctx, req, &resp);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return {resp.incidents().begin(), resp.incidents().end()};
-  }
-
-  grpc::Status Resolve(int64_t incident, const json& vars) {
-    grpc::ClientContext ctx;
-    Prepare(&ctx);
-    v1::ResolveIncidentRequest req;
-    req.set_id(incident);
-    req.set_variables(vars.dump());
-    v1::ResolveIncidentResponse resp;
-    return stubs_->incidents->Resolve(&ctx, req, &resp);
-  }
-
-  v1::AdvanceClockResponse Advance(const std::string& by) {
-    grpc::ClientContext ctx;
-    Prepare(&ctx);
-    v1::AdvanceClockRequest req;
-    req.set_by(by);
-    v1::AdvanceClockResponse resp;
-    grpc::Status s = stubs_->admin->AdvanceClock(&ctx, req, &resp);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return resp;
-  }
-
-  v1::PublishMessageResponse Publish(const std::string& name, const std::string& correlation,
-                                     const json& vars = json::object(), int64_t ttl_ms = 0) {
-    grpc::ClientContext ctx;
-    Prepare(&ctx);
-    v1::PublishMessageRequest req;
-    req.set_name(name);
-    req.set_correlation(correlation);
-    req.set_variables(vars.dump());
-    req.set_ttl_ms(ttl_ms);
-    v1::PublishMessageResponse resp;
-    grpc::Status s = stubs_->instances->PublishMessage(&ctx, req, &resp);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return resp;
-  }
-
-  std::vector<v1::Task> Tasks(int64_t instance_id, const std::string& state = "") {
-    grpc::ClientContext ctx;
-    Prepare(&ctx);
-    v1::ListTasksRequest req;
-    req.set_instance_id(instance_id);
-    req.set_state(state);
-    v1::ListTasksResponse resp;
-    grpc::Status s = stubs_->tasks->List(&ctx, req, &resp);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return {resp.tasks().begin(), resp.tasks().end()};
-  }
-
-  grpc::Status CompleteTask(int64_t task, const std::string& user) {
-    grpc::ClientContext ctx;
-    Prepare(&ctx, user);
-    v1::CompleteRequest req;
-    req.set_task_id(task);
-    v1::TaskResponse resp;
-    return stubs_->tasks->Complete(&ctx, req, &resp);
-  }
-
-  grpc::Status Cancel(int64_t id, const std::string& reason = "no longer needed") {
-    grpc::ClientContext ctx;
-    Prepare(&ctx);
-    v1::CancelRequest req;
-    req.set_id(id);
-    req.set_reason(reason);
-    v1::CancelResponse resp;
-    return stubs_->instances->Cancel(&ctx, req, &resp);
-  }
-
-  std::vector<v1::Event> History(int64_t id, int64_t after_seq = 0) {
-    grpc::ClientContext ctx;
-    Prepare(&ctx);
-    v1::HistoryRequest req;
-    req.set_instance_id(id);
-    req.set_after_seq(after_seq);
-    req.set_limit(10000);
-    v1::HistoryResponse resp;
-    grpc::Status s = stubs_->instances->History(&ctx, req, &resp);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return {resp.events().begin(), resp.events().end()};
   }
 
   static int Count(const std::vector<v1::Event>& events, const std::string& type,
@@ -410,18 +260,6 @@ class NodesTest : public ::testing::Test {
       return e.type() == type && (node.empty() || e.node_id() == node);
     }));
   }
-
-  v1::StatsResponse Stats() {
-    grpc::ClientContext ctx;
-    Prepare(&ctx);
-    v1::StatsResponse resp;
-    grpc::Status s = stubs_->admin->Stats(&ctx, v1::StatsRequest(), &resp);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return resp;
-  }
-
-  std::unique_ptr<DaemonProcess> daemon_;
-  std::unique_ptr<Stubs> stubs_;
 };
 
 // ---- end -----------------------------------------------------------------------------------
@@ -429,7 +267,7 @@ class NodesTest : public ::testing::Test {
 TEST_F(NodesTest, EndCompletesWithItsStatusLabel) {
   MustDeploy({kEndOnly});
   int64_t id = Start("end-only", {{"a", 1}});
-  v1::Instance inst = Get(id);
+  v1::Instance inst = client_->Instance(id);
   EXPECT_EQ(inst.state(), "completed");
   EXPECT_EQ(inst.end_status(), "finished");
   EXPECT_EQ(inst.definition_id(), "end-only");
@@ -444,50 +282,50 @@ TEST_F(NodesTest, EndCompletesWithItsStatusLabel) {
 TEST_F(NodesTest, ExclusiveTakesTheFirstTrueBranchElseTheDefault) {
   MustDeploy({kRoute});
   // 20 satisfies both conditions: the first listed wins.
-  EXPECT_EQ(Get(Start("route", {{"x", 20}})).end_status(), "big");
-  EXPECT_EQ(Get(Start("route", {{"x", 7}})).end_status(), "medium");
-  EXPECT_EQ(Get(Start("route", {{"x", 1}})).end_status(), "small");
+  EXPECT_EQ(client_->Instance(Start("route", {{"x", 20}})).end_status(), "big");
+  EXPECT_EQ(client_->Instance(Start("route", {{"x", 7}})).end_status(), "medium");
+  EXPECT_EQ(client_->Instance(Start("route", {{"x", 1}})).end_status(), "small");
 }
 
 TEST_F(NodesTest, ExclusiveWithNoTrueBranchRaisesNoBranchIncident) {
   MustDeploy({kStrictRoute});
   int64_t id = Start("strict-route", {{"x", 5}});
-  v1::Instance inst = Get(id);
+  v1::Instance inst = client_->Instance(id);
   EXPECT_EQ(inst.state(), "active");
   EXPECT_EQ(Nodes(inst), std::vector<std::string>{"route"});
-  auto incidents = Incidents(id);
+  auto incidents = client_->Incidents(id);
   ASSERT_EQ(incidents.size(), 1u);
   EXPECT_EQ(incidents[0].kind(), "no-branch");
   EXPECT_EQ(incidents[0].node_id(), "route");
   EXPECT_EQ(incidents[0].state(), "open");
 
   // The operator fixes the data; the gateway is tried again.
-  ASSERT_TRUE(Resolve(incidents[0].id(), {{"x", 11}}).ok());
-  inst = Get(id);
+  ASSERT_TRUE(client_->Resolve(incidents[0].id(), {{"x", 11}}).ok());
+  inst = client_->Instance(id);
   EXPECT_EQ(inst.state(), "completed");
   EXPECT_EQ(inst.end_status(), "big");
-  EXPECT_TRUE(Incidents(id).empty());
-  auto resolved = Incidents(id, "resolved");
+  EXPECT_TRUE(client_->Incidents(id).empty());
+  auto resolved = client_->Incidents(id, "resolved");
   ASSERT_EQ(resolved.size(), 1u);
   EXPECT_EQ(resolved[0].id(), incidents[0].id());
   // Resolving it twice is a wrong state.
-  EXPECT_EQ(Resolve(incidents[0].id(), json::object()).error_code(),
+  EXPECT_EQ(client_->Resolve(incidents[0].id(), json::object()).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
 }
 
 TEST_F(NodesTest, ExpressionErrorAtRuntimeRaisesIncidentAndResolveContinues) {
   MustDeploy({kCountRoute});
   int64_t id = Start("count-route");  // `count` is unset: null + 1 is an error
-  auto incidents = Incidents(id);
+  auto incidents = client_->Incidents(id);
   ASSERT_EQ(incidents.size(), 1u);
   EXPECT_EQ(incidents[0].kind(), "expression");
   EXPECT_EQ(incidents[0].node_id(), "route");
   EXPECT_NE(incidents[0].message().find("branches[0].when"), std::string::npos)
       << incidents[0].message();
-  EXPECT_EQ(Get(id).state(), "active");
+  EXPECT_EQ(client_->Instance(id).state(), "active");
 
-  ASSERT_TRUE(Resolve(incidents[0].id(), {{"count", 5}}).ok());
-  v1::Instance inst = Get(id);
+  ASSERT_TRUE(client_->Resolve(incidents[0].id(), {{"count", 5}}).ok());
+  v1::Instance inst = client_->Instance(id);
   EXPECT_EQ(inst.state(), "completed");
   EXPECT_EQ(inst.end_status(), "many");
   EXPECT_EQ(json::parse(inst.variables())["count"], 5);
@@ -498,23 +336,23 @@ TEST_F(NodesTest, ExpressionErrorAtRuntimeRaisesIncidentAndResolveContinues) {
 TEST_F(NodesTest, JoinRunsOnceAfterTaskThenTimer) {
   MustDeploy({kForkJoin});
   int64_t id = Start("fork-join", {{"joins", 0}});
-  EXPECT_EQ(Nodes(Get(id)), (std::vector<std::string>{"review", "wait"}));
-  auto tasks = Tasks(id);
+  EXPECT_EQ(Nodes(client_->Instance(id)), (std::vector<std::string>{"review", "wait"}));
+  auto tasks = client_->Tasks(id);
   ASSERT_EQ(tasks.size(), 1u);
-  ASSERT_TRUE(CompleteTask(tasks[0].id(), "li").ok());
+  ASSERT_TRUE(client_->Complete(tasks[0].id(), {"li"}).ok());
 
   // One branch arrived: the join waits for the other.
-  v1::Instance inst = Get(id);
+  v1::Instance inst = client_->Instance(id);
   EXPECT_EQ(inst.state(), "active");
   EXPECT_EQ(Nodes(inst), std::vector<std::string>{"wait"});
-  EXPECT_EQ(Count(History(id), "node.entered", "joined"), 0);
+  EXPECT_EQ(Count(client_->History(id), "node.entered", "joined"), 0);
 
-  Advance("P1D");
-  inst = Get(id);
+  client_->Advance("P1D");
+  inst = client_->Instance(id);
   EXPECT_EQ(inst.state(), "completed");
   EXPECT_EQ(inst.end_status(), "joined");
   EXPECT_EQ(json::parse(inst.variables())["joins"], 1);
-  auto history = History(id);
+  auto history = client_->History(id);
   EXPECT_EQ(Count(history, "node.entered", "joined"), 1);
   EXPECT_EQ(Count(history, "parallel.arrived", "joined"), 2);
 }
@@ -522,39 +360,39 @@ TEST_F(NodesTest, JoinRunsOnceAfterTaskThenTimer) {
 TEST_F(NodesTest, JoinRunsOnceAfterTimerThenTask) {
   MustDeploy({kForkJoin});
   int64_t id = Start("fork-join", {{"joins", 0}});
-  EXPECT_EQ(Advance("P1D").timers_fired(), 1);
-  v1::Instance inst = Get(id);
+  EXPECT_EQ(client_->Advance("P1D").timers_fired(), 1);
+  v1::Instance inst = client_->Instance(id);
   EXPECT_EQ(inst.state(), "active");
   EXPECT_EQ(Nodes(inst), std::vector<std::string>{"review"});
 
-  auto tasks = Tasks(id);
+  auto tasks = client_->Tasks(id);
   ASSERT_EQ(tasks.size(), 1u);
-  ASSERT_TRUE(CompleteTask(tasks[0].id(), "li").ok());
-  inst = Get(id);
+  ASSERT_TRUE(client_->Complete(tasks[0].id(), {"li"}).ok());
+  inst = client_->Instance(id);
   EXPECT_EQ(inst.state(), "completed");
   EXPECT_EQ(json::parse(inst.variables())["joins"], 1);
-  EXPECT_EQ(Count(History(id), "node.entered", "joined"), 1);
+  EXPECT_EQ(Count(client_->History(id), "node.entered", "joined"), 1);
 }
 
 TEST_F(NodesTest, NestedParallelJoinsEachOnce) {
   MustDeploy({kNestedFork});
   int64_t id = Start("nested-fork", {{"inner_joins", 0}, {"outer_joins", 0}});
-  EXPECT_EQ(Nodes(Get(id)), (std::vector<std::string>{"a", "b", "c"}));
-  Advance("PT1H");
-  EXPECT_EQ(Nodes(Get(id)), (std::vector<std::string>{"b", "c"}));
-  Advance("PT1H");
-  EXPECT_EQ(Nodes(Get(id)), std::vector<std::string>{"c"});
+  EXPECT_EQ(Nodes(client_->Instance(id)), (std::vector<std::string>{"a", "b", "c"}));
+  client_->Advance("PT1H");
+  EXPECT_EQ(Nodes(client_->Instance(id)), (std::vector<std::string>{"b", "c"}));
+  client_->Advance("PT1H");
+  EXPECT_EQ(Nodes(client_->Instance(id)), std::vector<std::string>{"c"});
   json vars = Vars(id);
   EXPECT_EQ(vars["inner_joins"], 0);
   EXPECT_EQ(vars["outer_joins"], 0);
-  Advance("PT1H");
-  v1::Instance inst = Get(id);
+  client_->Advance("PT1H");
+  v1::Instance inst = client_->Instance(id);
   EXPECT_EQ(inst.state(), "completed");
   EXPECT_EQ(inst.end_status(), "joined");
   vars = json::parse(inst.variables());
   EXPECT_EQ(vars["inner_joins"], 1);
   EXPECT_EQ(vars["outer_joins"], 1);
-  auto history = History(id);
+  auto history = client_->History(id);
   EXPECT_EQ(Count(history, "node.entered", "inner-join"), 1);
   EXPECT_EQ(Count(history, "node.entered", "outer-join"), 1);
   EXPECT_EQ(Count(history, "node.entered", "done"), 1);
@@ -565,17 +403,17 @@ TEST_F(NodesTest, NestedParallelJoinsEachOnce) {
 TEST_F(NodesTest, TimerFiresOnlyWhenTheClockPassesItsDuration) {
   MustDeploy({kWaitADay});
   int64_t id = Start("wait-a-day");
-  auto history = History(id);
+  auto history = client_->History(id);
   auto scheduled = std::find_if(history.begin(), history.end(),
                                 [](const v1::Event& e) { return e.type() == "timer.scheduled"; });
   ASSERT_NE(scheduled, history.end());
   EXPECT_EQ(json::parse(scheduled->data())["due_at_ms"], kMonday0900 + kDay);
 
-  EXPECT_EQ(Advance("PT23H59M").timers_fired(), 0);
-  EXPECT_EQ(Get(id).state(), "active");
-  EXPECT_EQ(Nodes(Get(id)), std::vector<std::string>{"wait"});
-  EXPECT_EQ(Advance("PT1M").timers_fired(), 1);
-  v1::Instance inst = Get(id);
+  EXPECT_EQ(client_->Advance("PT23H59M").timers_fired(), 0);
+  EXPECT_EQ(client_->Instance(id).state(), "active");
+  EXPECT_EQ(Nodes(client_->Instance(id)), std::vector<std::string>{"wait"});
+  EXPECT_EQ(client_->Advance("PT1M").timers_fired(), 1);
+  v1::Instance inst = client_->Instance(id);
   EXPECT_EQ(inst.state(), "completed");
   EXPECT_EQ(inst.end_status(), "waited");
   EXPECT_EQ(inst.ended_at_ms(), kMonday0900 + kDay);
@@ -583,20 +421,20 @@ TEST_F(NodesTest, TimerFiresOnlyWhenTheClockPassesItsDuration) {
 
 TEST_F(NodesTest, WorkingDayTimerSkipsTheWeekend) {
   MustDeploy({kWaitWorkingDays});
-  EXPECT_EQ(Advance("P4D").now_ms(), kMonday0900 + 4 * kDay);  // Friday 2026-03-06 09:00
+  EXPECT_EQ(client_->Advance("P4D").now_ms(), kMonday0900 + 4 * kDay);  // Friday 2026-03-06 09:00
   int64_t id = Start("wait-working-days");
   // Two working days from Friday 09:00 is Tuesday 09:00, not Sunday.
   const int64_t tuesday = kMonday0900 + 8 * kDay;
-  auto history = History(id);
+  auto history = client_->History(id);
   ASSERT_EQ(Count(history, "timer.scheduled"), 1);
   for (const auto& e : history) {
     if (e.type() == "timer.scheduled") EXPECT_EQ(json::parse(e.data())["due_at_ms"], tuesday);
   }
-  EXPECT_EQ(Advance("P2D").timers_fired(), 0);  // Sunday
-  EXPECT_EQ(Advance("P1D").timers_fired(), 0);  // Monday
-  EXPECT_EQ(Get(id).state(), "active");
-  EXPECT_EQ(Advance("P1D").timers_fired(), 1);  // Tuesday
-  v1::Instance inst = Get(id);
+  EXPECT_EQ(client_->Advance("P2D").timers_fired(), 0);  // Sunday
+  EXPECT_EQ(client_->Advance("P1D").timers_fired(), 0);  // Monday
+  EXPECT_EQ(client_->Instance(id).state(), "active");
+  EXPECT_EQ(client_->Advance("P1D").timers_fired(), 1);  // Tuesday
+  v1::Instance inst = client_->Instance(id);
   EXPECT_EQ(inst.state(), "completed");
   EXPECT_EQ(inst.ended_at_ms(), tuesday);
 }
@@ -607,55 +445,56 @@ TEST_F(NodesTest, MessageGoesOnlyToTheCorrelatedInstance) {
   MustDeploy({kAwaitPayment});
   int64_t a = Start("await-payment", {{"key", "order-a"}});
   int64_t b = Start("await-payment", {{"key", "order-b"}});
-  EXPECT_EQ(Nodes(Get(a)), std::vector<std::string>{"wait"});
+  EXPECT_EQ(Nodes(client_->Instance(a)), std::vector<std::string>{"wait"});
 
-  v1::PublishMessageResponse r = Publish("paid", "order-b", {{"amount", 5}});
+  v1::PublishMessageResponse r = client_->Publish("paid", "order-b", {{"amount", 5}});
   EXPECT_EQ(r.delivered_to(), b);
   EXPECT_FALSE(r.buffered());
-  v1::Instance ib = Get(b);
+  v1::Instance ib = client_->Instance(b);
   EXPECT_EQ(ib.state(), "completed");
   EXPECT_EQ(ib.end_status(), "paid");
   EXPECT_EQ(json::parse(ib.variables())["amount"], 5);
-  v1::Instance ia = Get(a);
+  v1::Instance ia = client_->Instance(a);
   EXPECT_EQ(ia.state(), "active");
   EXPECT_FALSE(json::parse(ia.variables()).contains("amount"));
 
   // Delivered once: a second message for order-b finds nobody and is not buffered.
-  r = Publish("paid", "order-b", {{"amount", 6}});
+  r = client_->Publish("paid", "order-b", {{"amount", 6}});
   EXPECT_EQ(r.delivered_to(), 0);
   EXPECT_FALSE(r.buffered());
-  EXPECT_EQ(json::parse(Get(b).variables())["amount"], 5);
+  EXPECT_EQ(json::parse(client_->Instance(b).variables())["amount"], 5);
   // Same correlation, other name: not delivered either.
-  EXPECT_EQ(Publish("refunded", "order-a").delivered_to(), 0);
-  EXPECT_EQ(Get(a).state(), "active");
-  EXPECT_EQ(Publish("paid", "order-a").delivered_to(), a);
-  EXPECT_EQ(Get(a).state(), "completed");
+  EXPECT_EQ(client_->Publish("refunded", "order-a").delivered_to(), 0);
+  EXPECT_EQ(client_->Instance(a).state(), "active");
+  EXPECT_EQ(client_->Publish("paid", "order-a").delivered_to(), a);
+  EXPECT_EQ(client_->Instance(a).state(), "completed");
 }
 
 TEST_F(NodesTest, BufferedMessageIsConsumedByALaterInstanceOnce) {
   MustDeploy({kAwaitPayment});
-  v1::PublishMessageResponse r = Publish("paid", "order-c", {{"amount", 9}}, /*ttl_ms=*/60'000);
+  v1::PublishMessageResponse r =
+      client_->Publish("paid", "order-c", {{"amount", 9}}, /*ttl_ms=*/60'000);
   EXPECT_EQ(r.delivered_to(), 0);
   EXPECT_TRUE(r.buffered());
 
   int64_t first = Start("await-payment", {{"key", "order-c"}});
-  v1::Instance inst = Get(first);
+  v1::Instance inst = client_->Instance(first);
   EXPECT_EQ(inst.state(), "completed");
   EXPECT_EQ(inst.end_status(), "paid");
   EXPECT_EQ(json::parse(inst.variables())["amount"], 9);
 
   // The buffer held one message: the next instance waits.
   int64_t second = Start("await-payment", {{"key", "order-c"}});
-  EXPECT_EQ(Get(second).state(), "active");
-  EXPECT_EQ(Nodes(Get(second)), std::vector<std::string>{"wait"});
+  EXPECT_EQ(client_->Instance(second).state(), "active");
+  EXPECT_EQ(Nodes(client_->Instance(second)), std::vector<std::string>{"wait"});
 }
 
 TEST_F(NodesTest, ExpiredBufferedMessageIsNotConsumed) {
   MustDeploy({kAwaitPayment});
-  ASSERT_TRUE(Publish("paid", "order-d", {{"amount", 1}}, /*ttl_ms=*/60'000).buffered());
-  EXPECT_EQ(Advance("PT2M").timers_fired(), 1);  // the buffer's expiry
+  ASSERT_TRUE(client_->Publish("paid", "order-d", {{"amount", 1}}, /*ttl_ms=*/60'000).buffered());
+  EXPECT_EQ(client_->Advance("PT2M").timers_fired(), 1);  // the buffer's expiry
   int64_t id = Start("await-payment", {{"key", "order-d"}});
-  v1::Instance inst = Get(id);
+  v1::Instance inst = client_->Instance(id);
   EXPECT_EQ(inst.state(), "active");
   EXPECT_EQ(Nodes(inst), std::vector<std::string>{"wait"});
   EXPECT_FALSE(json::parse(inst.variables()).contains("amount"));
@@ -664,16 +503,16 @@ TEST_F(NodesTest, ExpiredBufferedMessageIsNotConsumed) {
 TEST_F(NodesTest, MessageTimeoutTakesTheTimeoutPath) {
   MustDeploy({kAwaitPayment});
   int64_t id = Start("await-payment", {{"key", "order-e"}});
-  EXPECT_EQ(Advance("PT23H").timers_fired(), 0);
-  EXPECT_EQ(Get(id).state(), "active");
-  EXPECT_EQ(Advance("PT1H").timers_fired(), 1);
-  v1::Instance inst = Get(id);
+  EXPECT_EQ(client_->Advance("PT23H").timers_fired(), 0);
+  EXPECT_EQ(client_->Instance(id).state(), "active");
+  EXPECT_EQ(client_->Advance("PT1H").timers_fired(), 1);
+  v1::Instance inst = client_->Instance(id);
   EXPECT_EQ(inst.state(), "completed");
   EXPECT_EQ(inst.end_status(), "lapsed");
-  EXPECT_EQ(Count(History(id), "message.timed-out", "wait"), 1);
+  EXPECT_EQ(Count(client_->History(id), "message.timed-out", "wait"), 1);
   // The subscription went with the time-out.
-  EXPECT_EQ(Publish("paid", "order-e").delivered_to(), 0);
-  EXPECT_EQ(Get(id).end_status(), "lapsed");
+  EXPECT_EQ(client_->Publish("paid", "order-e").delivered_to(), 0);
+  EXPECT_EQ(client_->Instance(id).end_status(), "lapsed");
 }
 
 // ---- call ----------------------------------------------------------------------------------
@@ -681,11 +520,11 @@ TEST_F(NodesTest, MessageTimeoutTakesTheTimeoutPath) {
 TEST_F(NodesTest, CallStartsChildWaitsAndMapsOutVariables) {
   MustDeploy({kChildWork, kParentWork});
   int64_t parent = Start("parent-work", {{"amount", 21}}, "case-1");
-  v1::Instance p = Get(parent);
+  v1::Instance p = client_->Instance(parent);
   EXPECT_EQ(p.state(), "active");
   EXPECT_EQ(Nodes(p), std::vector<std::string>{"sub"});
 
-  auto children = InstancesOf("child-work");
+  auto children = client_->Instances("child-work");
   ASSERT_EQ(children.size(), 1u);
   const v1::Instance& child = children[0];
   EXPECT_EQ(child.parent_id(), parent);
@@ -694,9 +533,9 @@ TEST_F(NodesTest, CallStartsChildWaitsAndMapsOutVariables) {
   // `with` passes a typed value; the child's own `set` ran.
   EXPECT_EQ(json::parse(child.variables()), (json{{"n", 21}, {"doubled", 42}}));
 
-  EXPECT_EQ(Publish("child-go", "21").delivered_to(), child.id());
-  EXPECT_EQ(Get(child.id()).state(), "completed");
-  p = Get(parent);
+  EXPECT_EQ(client_->Publish("child-go", "21").delivered_to(), child.id());
+  EXPECT_EQ(client_->Instance(child.id()).state(), "completed");
+  p = client_->Instance(parent);
   EXPECT_EQ(p.state(), "completed");
   EXPECT_EQ(p.end_status(), "parent-done");
   json vars = json::parse(p.variables());
@@ -707,14 +546,14 @@ TEST_F(NodesTest, CallStartsChildWaitsAndMapsOutVariables) {
 TEST_F(NodesTest, CancelledChildRaisesCallFailedOnTheParent) {
   MustDeploy({kChildWork, kParentWork});
   int64_t parent = Start("parent-work", {{"amount", 3}});
-  auto children = InstancesOf("child-work");
+  auto children = client_->Instances("child-work");
   ASSERT_EQ(children.size(), 1u);
-  ASSERT_TRUE(Cancel(children[0].id()).ok());
-  EXPECT_EQ(Get(children[0].id()).state(), "cancelled");
+  ASSERT_TRUE(client_->Cancel(children[0].id(), "no longer needed").ok());
+  EXPECT_EQ(client_->Instance(children[0].id()).state(), "cancelled");
 
-  v1::Instance p = Get(parent);
+  v1::Instance p = client_->Instance(parent);
   EXPECT_EQ(p.state(), "active");
-  auto incidents = Incidents(parent);
+  auto incidents = client_->Incidents(parent);
   ASSERT_EQ(incidents.size(), 1u);
   EXPECT_EQ(incidents[0].kind(), "call-failed");
   EXPECT_EQ(incidents[0].node_id(), "sub");
@@ -723,23 +562,23 @@ TEST_F(NodesTest, CancelledChildRaisesCallFailedOnTheParent) {
 TEST_F(NodesTest, ResolvingCallFailedStartsTheChildAgain) {
   MustDeploy({kChildWork, kParentWork});
   int64_t parent = Start("parent-work", {{"amount", 5}});
-  auto first = InstancesOf("child-work");
+  auto first = client_->Instances("child-work");
   ASSERT_EQ(first.size(), 1u);
-  ASSERT_TRUE(Cancel(first[0].id()).ok());
-  auto incidents = Incidents(parent);
+  ASSERT_TRUE(client_->Cancel(first[0].id(), "no longer needed").ok());
+  auto incidents = client_->Incidents(parent);
   ASSERT_EQ(incidents.size(), 1u);
   ASSERT_EQ(incidents[0].kind(), "call-failed");
 
-  ASSERT_TRUE(Resolve(incidents[0].id(), json::object()).ok());
-  auto children = InstancesOf("child-work");
+  ASSERT_TRUE(client_->Resolve(incidents[0].id(), json::object()).ok());
+  auto children = client_->Instances("child-work");
   ASSERT_EQ(children.size(), 2u);
   const v1::Instance& second = children[1];
   EXPECT_NE(second.id(), first[0].id());
   EXPECT_EQ(second.parent_id(), parent);
   EXPECT_EQ(second.state(), "active");
-  EXPECT_EQ(Get(parent).state(), "active");
-  EXPECT_EQ(Publish("child-go", "5").delivered_to(), second.id());
-  v1::Instance p = Get(parent);
+  EXPECT_EQ(client_->Instance(parent).state(), "active");
+  EXPECT_EQ(client_->Publish("child-go", "5").delivered_to(), second.id());
+  v1::Instance p = client_->Instance(parent);
   EXPECT_EQ(p.state(), "completed");
   EXPECT_EQ(json::parse(p.variables())["result"], 10);
 }
@@ -749,7 +588,7 @@ TEST_F(NodesTest, ResolvingCallFailedStartsTheChildAgain) {
 TEST_F(NodesTest, ForeachRunsAChildPerItemAndContinuesAfterAll) {
   MustDeploy({kReviewOne, kReviewEach});
   int64_t parent = Start("review-each", {{"people", {"ann", "bo", "cy"}}, {"round", 2}});
-  auto children = InstancesOf("review-one");
+  auto children = client_->Instances("review-one");
   ASSERT_EQ(children.size(), 3u);
   std::vector<std::string> people;
   for (const auto& c : children) {
@@ -762,34 +601,34 @@ TEST_F(NodesTest, ForeachRunsAChildPerItemAndContinuesAfterAll) {
   std::sort(people.begin(), people.end());
   EXPECT_EQ(people, (std::vector<std::string>{"ann", "bo", "cy"}));
 
-  EXPECT_NE(Publish("reviewed", "bo-2").delivered_to(), 0);
-  EXPECT_NE(Publish("reviewed", "ann-2").delivered_to(), 0);
-  EXPECT_EQ(Get(parent).state(), "active");
-  EXPECT_EQ(Nodes(Get(parent)), std::vector<std::string>{"each"});
-  EXPECT_NE(Publish("reviewed", "cy-2").delivered_to(), 0);
-  v1::Instance p = Get(parent);
+  EXPECT_NE(client_->Publish("reviewed", "bo-2").delivered_to(), 0);
+  EXPECT_NE(client_->Publish("reviewed", "ann-2").delivered_to(), 0);
+  EXPECT_EQ(client_->Instance(parent).state(), "active");
+  EXPECT_EQ(Nodes(client_->Instance(parent)), std::vector<std::string>{"each"});
+  EXPECT_NE(client_->Publish("reviewed", "cy-2").delivered_to(), 0);
+  v1::Instance p = client_->Instance(parent);
   EXPECT_EQ(p.state(), "completed");
   EXPECT_EQ(p.end_status(), "all-reviewed");
-  EXPECT_EQ(Count(History(parent), "child.ended", "each"), 3);
+  EXPECT_EQ(Count(client_->History(parent), "child.ended", "each"), 3);
 }
 
 // A child of an earlier, failed attempt of a foreach must not count towards the new attempt.
 TEST_F(NodesTest, ForeachCountsOnlyTheChildrenOfTheCurrentAttempt) {
   MustDeploy({kReviewOne, kReviewEach});
   int64_t parent = Start("review-each", {{"people", {"ann", "bo"}}, {"round", 1}});
-  auto first = InstancesOf("review-one");
+  auto first = client_->Instances("review-one");
   ASSERT_EQ(first.size(), 2u);
   const bool ann_first = json::parse(first[0].variables())["person"] == "ann";
   const int64_t ann1 = first[ann_first ? 0 : 1].id();
   const int64_t bo1 = first[ann_first ? 1 : 0].id();
-  ASSERT_TRUE(Cancel(ann1).ok());
-  auto incidents = Incidents(parent);
+  ASSERT_TRUE(client_->Cancel(ann1, "no longer needed").ok());
+  auto incidents = client_->Incidents(parent);
   ASSERT_EQ(incidents.size(), 1u);
   EXPECT_EQ(incidents[0].kind(), "call-failed");
 
   // Entered again, in round 2: a new child per item.
-  ASSERT_TRUE(Resolve(incidents[0].id(), {{"round", 2}}).ok());
-  auto all = InstancesOf("review-one");
+  ASSERT_TRUE(client_->Resolve(incidents[0].id(), {{"round", 2}}).ok());
+  auto all = client_->Instances("review-one");
   ASSERT_EQ(all.size(), 4u);
   std::vector<int64_t> current;
   for (const auto& c : all) {
@@ -799,14 +638,14 @@ TEST_F(NodesTest, ForeachCountsOnlyTheChildrenOfTheCurrentAttempt) {
 
   // bo's child of the first attempt ends, then the new ann child. The new bo child still
   // waits, so the parent must too.
-  EXPECT_EQ(Publish("reviewed", "bo-1").delivered_to(), bo1);
-  EXPECT_NE(Publish("reviewed", "ann-2").delivered_to(), 0);
-  EXPECT_EQ(Get(parent).state(), "active");
-  EXPECT_EQ(Nodes(Get(parent)), std::vector<std::string>{"each"});
+  EXPECT_EQ(client_->Publish("reviewed", "bo-1").delivered_to(), bo1);
+  EXPECT_NE(client_->Publish("reviewed", "ann-2").delivered_to(), 0);
+  EXPECT_EQ(client_->Instance(parent).state(), "active");
+  EXPECT_EQ(Nodes(client_->Instance(parent)), std::vector<std::string>{"each"});
 
-  EXPECT_NE(Publish("reviewed", "bo-2").delivered_to(), 0);
-  for (int64_t id : current) EXPECT_EQ(Get(id).state(), "completed");
-  v1::Instance p = Get(parent);
+  EXPECT_NE(client_->Publish("reviewed", "bo-2").delivered_to(), 0);
+  for (int64_t id : current) EXPECT_EQ(client_->Instance(id).state(), "completed");
+  v1::Instance p = client_->Instance(parent);
   EXPECT_EQ(p.state(), "completed");
   EXPECT_EQ(p.end_status(), "all-reviewed");
 }
@@ -814,10 +653,10 @@ TEST_F(NodesTest, ForeachCountsOnlyTheChildrenOfTheCurrentAttempt) {
 TEST_F(NodesTest, ForeachOverAnEmptyListContinuesAtOnce) {
   MustDeploy({kReviewOne, kReviewEach});
   int64_t parent = Start("review-each", {{"people", json::array()}, {"round", 1}});
-  v1::Instance p = Get(parent);
+  v1::Instance p = client_->Instance(parent);
   EXPECT_EQ(p.state(), "completed");
   EXPECT_EQ(p.end_status(), "all-reviewed");
-  EXPECT_TRUE(InstancesOf("review-one").empty());
+  EXPECT_TRUE(client_->Instances("review-one").empty());
 }
 
 // ---- set -----------------------------------------------------------------------------------
@@ -827,8 +666,8 @@ TEST_F(NodesTest, SetExpressionsApplyWhenTheNodeCompletes) {
   int64_t id = Start("compute", {{"price", 40}, {"qty", 3}, {"code", "A7"}});
   json vars = Vars(id);
   EXPECT_FALSE(vars.contains("total"));  // the timer has not completed yet
-  Advance("PT1H");
-  v1::Instance inst = Get(id);
+  client_->Advance("PT1H");
+  v1::Instance inst = client_->Instance(id);
   EXPECT_EQ(inst.state(), "completed");
   vars = json::parse(inst.variables());
   EXPECT_EQ(vars["total"], 120);
@@ -842,12 +681,12 @@ TEST_F(NodesTest, SetExpressionsApplyWhenTheNodeCompletes) {
 TEST_F(NodesTest, LoopWithoutWaitStopsWithLoopLimitIncident) {
   MustDeploy({kSpin});
   int64_t id = Start("spin", {{"n", 0}});  // returns: the loop is cut off, not spun forever
-  v1::Instance inst = Get(id);
+  v1::Instance inst = client_->Instance(id);
   EXPECT_EQ(inst.state(), "active");
   EXPECT_EQ(Nodes(inst), std::vector<std::string>{"loop"});
   // config/shequd.yaml allows 1000 steps without waiting: the loop ran exactly that often.
   EXPECT_EQ(json::parse(inst.variables())["n"], 1000);
-  auto incidents = Incidents(id);
+  auto incidents = client_->Incidents(id);
   ASSERT_EQ(incidents.size(), 1u);
   EXPECT_EQ(incidents[0].kind(), "loop-limit");
   EXPECT_EQ(incidents[0].node_id(), "loop");
@@ -858,38 +697,40 @@ TEST_F(NodesTest, LoopWithoutWaitStopsWithLoopLimitIncident) {
 TEST_F(NodesTest, CancelWithdrawsTasksTimersJobsAndChildren) {
   MustDeploy({kChildWork, kManyWaits});
   int64_t id = Start("many-waits", {{"n", 4}});
-  EXPECT_EQ(Nodes(Get(id)), (std::vector<std::string>{"ask", "delegate", "sleep", "work"}));
-  auto children = InstancesOf("child-work");
+  EXPECT_EQ(Nodes(client_->Instance(id)),
+            (std::vector<std::string>{"ask", "delegate", "sleep", "work"}));
+  auto children = client_->Instances("child-work");
   ASSERT_EQ(children.size(), 1u);
-  ASSERT_EQ(Tasks(id).size(), 1u);
-  v1::StatsResponse before = Stats();
+  ASSERT_EQ(client_->Tasks(id).size(), 1u);
+  v1::StatsResponse before = client_->Stats();
   EXPECT_EQ(before.instances_active(), 2);
   EXPECT_EQ(before.tasks_open(), 1);
   EXPECT_EQ(before.jobs_pending(), 1);
   // The sleep timer and the task's reminder; the job has no lock timer until activated.
   EXPECT_EQ(before.timers_pending(), 2);
 
-  ASSERT_TRUE(Cancel(id).ok());
-  v1::Instance inst = Get(id);
+  ASSERT_TRUE(client_->Cancel(id, "no longer needed").ok());
+  v1::Instance inst = client_->Instance(id);
   EXPECT_EQ(inst.state(), "cancelled");
   EXPECT_TRUE(inst.current_nodes().empty());
-  EXPECT_EQ(Get(children[0].id()).state(), "cancelled");
-  EXPECT_TRUE(Tasks(id).empty());
-  auto cancelled = Tasks(id, "cancelled");
+  EXPECT_EQ(client_->Instance(children[0].id()).state(), "cancelled");
+  EXPECT_TRUE(client_->Tasks(id).empty());
+  auto cancelled = client_->Tasks(id, "cancelled");
   ASSERT_EQ(cancelled.size(), 1u);
   EXPECT_EQ(cancelled[0].node_id(), "ask");
-  v1::StatsResponse after = Stats();
+  v1::StatsResponse after = client_->Stats();
   EXPECT_EQ(after.instances_active(), 0);
   EXPECT_EQ(after.tasks_open(), 0);
   EXPECT_EQ(after.jobs_pending(), 0);
   EXPECT_EQ(after.timers_pending(), 0);
-  EXPECT_EQ(Advance("P3D").timers_fired(), 0);
-  EXPECT_EQ(Get(id).state(), "cancelled");
-  EXPECT_EQ(Publish("child-go", "4").delivered_to(), 0);  // the child no longer waits
-  EXPECT_EQ(Count(History(id), "instance.cancelled"), 1);
+  EXPECT_EQ(client_->Advance("P3D").timers_fired(), 0);
+  EXPECT_EQ(client_->Instance(id).state(), "cancelled");
+  EXPECT_EQ(client_->Publish("child-go", "4").delivered_to(), 0);  // the child no longer waits
+  EXPECT_EQ(Count(client_->History(id), "instance.cancelled"), 1);
 
-  EXPECT_EQ(Cancel(id).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
-  EXPECT_EQ(Cancel(987654).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(client_->Cancel(id, "no longer needed").error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(client_->Cancel(987654, "no longer needed").error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
 // ---- Watch and History ---------------------------------------------------------------------
@@ -924,7 +765,7 @@ TEST_F(NodesTest, WatchStreamsEventsLiveAndReplaysAfterSeq) {
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
     v1::WatchRequest req;
     req.set_instance_id(id);
-    auto reader = stubs_->instances->Watch(&ctx, req);
+    auto reader = client_->stubs.instances->Watch(&ctx, req);
     v1::Event e;
     // Stored history: up to the message wait.
     while (reader->Read(&e)) {
@@ -934,7 +775,7 @@ TEST_F(NodesTest, WatchStreamsEventsLiveAndReplaysAfterSeq) {
     ASSERT_FALSE(live.empty());
     ASSERT_EQ(live.back().type(), "message.waiting");
     const size_t stored = live.size();
-    EXPECT_EQ(Publish("paid", "order-w").delivered_to(), id);
+    EXPECT_EQ(client_->Publish("paid", "order-w").delivered_to(), id);
     while (reader->Read(&e)) {
       live.push_back(e);
       if (e.type() == "instance.completed") break;
@@ -950,7 +791,7 @@ TEST_F(NodesTest, WatchStreamsEventsLiveAndReplaysAfterSeq) {
   EXPECT_EQ(Count(live, "message.received", "wait"), 1);
 
   // History lists the same events, in the same order.
-  auto history = History(id);
+  auto history = client_->History(id);
   ASSERT_EQ(history.size(), live.size());
   for (size_t i = 0; i < history.size(); ++i) {
     EXPECT_EQ(history[i].seq(), live[i].seq());
@@ -965,11 +806,11 @@ TEST_F(NodesTest, WatchStreamsEventsLiveAndReplaysAfterSeq) {
                                              "instance.completed"}));
 
   // Replay after a given seq: only what came later.
-  auto replay = ReadEvents(*stubs_->instances, id, history[2].seq(), "instance.completed");
+  auto replay = ReadEvents(*client_->stubs.instances, id, history[2].seq(), "instance.completed");
   ASSERT_EQ(replay.size(), history.size() - 3);
   for (size_t i = 0; i < replay.size(); ++i) EXPECT_EQ(replay[i].seq(), history[i + 3].seq());
   // History pages by after_seq too.
-  auto tail = History(id, history[4].seq());
+  auto tail = client_->History(id, history[4].seq());
   ASSERT_EQ(tail.size(), history.size() - 5);
   EXPECT_EQ(tail[0].seq(), history[5].seq());
 }
@@ -994,19 +835,19 @@ nodes:
 
 TEST_F(NodesTest, DeployVersionsOnlyChangedText) {
   v1::DeployResponse r;
-  ASSERT_TRUE(Deploy(kVersioned1, &r).ok());
+  ASSERT_TRUE(client_->TryDeploy(kVersioned1, &r).ok());
   EXPECT_EQ(r.id(), "versioned");
   EXPECT_EQ(r.version(), 1);
   EXPECT_TRUE(r.changed());
-  ASSERT_TRUE(Deploy(kVersioned1, &r).ok());
+  ASSERT_TRUE(client_->TryDeploy(kVersioned1, &r).ok());
   EXPECT_EQ(r.version(), 1);
   EXPECT_FALSE(r.changed());
-  ASSERT_TRUE(Deploy(kVersioned2, &r).ok());
+  ASSERT_TRUE(client_->TryDeploy(kVersioned2, &r).ok());
   EXPECT_EQ(r.version(), 2);
   EXPECT_TRUE(r.changed());
-  EXPECT_EQ(GetDefinition("versioned").version(), 2);
-  EXPECT_EQ(GetDefinition("versioned").yaml(), kVersioned2);
-  EXPECT_EQ(GetDefinition("versioned", 1).yaml(), kVersioned1);
+  EXPECT_EQ(client_->Definition("versioned").version(), 2);
+  EXPECT_EQ(client_->Definition("versioned").yaml(), kVersioned2);
+  EXPECT_EQ(client_->Definition("versioned", 1).yaml(), kVersioned1);
 }
 
 TEST_F(NodesTest, RunningInstancesKeepTheirVersion) {
@@ -1014,14 +855,14 @@ TEST_F(NodesTest, RunningInstancesKeepTheirVersion) {
   int64_t old_one = Start("versioned", {{"key", "old"}});
   MustDeploy({kVersioned2});
   v1::StartResponse started;
-  ASSERT_TRUE(TryStart("versioned", {{"key", "new"}}, &started).ok());
+  ASSERT_TRUE(client_->TryStart(StartOf("versioned", {{"key", "new"}}), &started).ok());
   EXPECT_EQ(started.definition_version(), 2);
-  EXPECT_EQ(Get(old_one).definition_version(), 1);
+  EXPECT_EQ(client_->Instance(old_one).definition_version(), 1);
 
-  EXPECT_EQ(Publish("go", "old").delivered_to(), old_one);
-  EXPECT_EQ(Publish("go", "new").delivered_to(), started.instance_id());
-  EXPECT_EQ(Get(old_one).end_status(), "v1");
-  EXPECT_EQ(Get(started.instance_id()).end_status(), "v2");
+  EXPECT_EQ(client_->Publish("go", "old").delivered_to(), old_one);
+  EXPECT_EQ(client_->Publish("go", "new").delivered_to(), started.instance_id());
+  EXPECT_EQ(client_->Instance(old_one).end_status(), "v1");
+  EXPECT_EQ(client_->Instance(started.instance_id()).end_status(), "v2");
 }
 
 struct Malformed {
@@ -1032,7 +873,7 @@ struct Malformed {
 
 TEST_F(NodesTest, MalformedDefinitionsAreRefusedAndThePreviousVersionStaysLive) {
   MustDeploy({kVersioned1});
-  const std::string digest = GetDefinition("versioned").digest();
+  const std::string digest = client_->Definition("versioned").digest();
   const std::vector<Malformed> cases = {
       {"YAML syntax", "id: versioned\nstart: wait\nnodes: {wait: [unclosed\n", {"YAML", "line"}},
       {"unknown node type", R"(
@@ -1104,7 +945,7 @@ nodes:
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.what);
-    grpc::Status s = Deploy(c.yaml);
+    grpc::Status s = client_->TryDeploy(c.yaml);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
     for (const auto& part : c.says) {
       EXPECT_NE(s.error_message().find(part), std::string::npos)
@@ -1112,12 +953,12 @@ nodes:
     }
   }
   // Nothing was half-deployed: version 1 is still the latest and still runs.
-  v1::Definition def = GetDefinition("versioned");
+  v1::Definition def = client_->Definition("versioned");
   EXPECT_EQ(def.version(), 1);
   EXPECT_EQ(def.digest(), digest);
   int64_t id = Start("versioned", {{"key", "still"}});
-  EXPECT_EQ(Publish("go", "still").delivered_to(), id);
-  EXPECT_EQ(Get(id).end_status(), "v1");
+  EXPECT_EQ(client_->Publish("go", "still").delivered_to(), id);
+  EXPECT_EQ(client_->Instance(id).end_status(), "v1");
 }
 
 }  // namespace

@@ -5,11 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <filesystem>
 #include <functional>
 
 #include "nlohmann/json.hpp"
-#include "tests/integration/daemon_process.h"
+#include "tests/integration/client.h"
 
 namespace shequ::testing {
 namespace {
@@ -62,11 +61,6 @@ nodes:
   done: {type: end}
 )";
 
-// Says what a status was, for failure messages.
-std::string Describe(const grpc::Status& s) {
-  return std::to_string(s.error_code()) + " " + s.error_message();
-}
-
 // The call failed with `code` and its message names `field`.
 #define EXPECT_FIELD_ERROR(status, code, field)                                     \
   do {                                                                              \
@@ -75,175 +69,23 @@ std::string Describe(const grpc::Status& s) {
     EXPECT_NE(s_.error_message().find(field), std::string::npos) << Describe(s_);   \
   } while (0)
 
-class RequestsTest : public ::testing::Test {
+// Who starts instances, and who cancels them.
+const Caller kStarter{"starter", "street-office"};
+const Caller kAdmin{"admin", "district-admin"};
+
+class RequestsTest : public DaemonTest {
  protected:
-  void SetUp() override {
-    std::string error;
-    data_dir_ = MakeTempDir("requests");
-    ASSERT_FALSE(data_dir_.empty());
-    daemon_ = DaemonProcess::Start({data_dir_}, &error);
-    ASSERT_NE(daemon_, nullptr) << error;
-    stubs_ = std::make_unique<Stubs>(daemon_->channel());
-  }
+  RequestsTest() : DaemonTest("requests") {}
 
-  void TearDown() override {
-    stubs_.reset();
-    daemon_.reset();
-    // Keep the data and the daemon's log of a failed test for a look.
-    if (!HasFailure() && !data_dir_.empty()) std::filesystem::remove_all(data_dir_);
-  }
-
-  grpc::Status Deploy(const std::string& yaml, const std::string& request_id = "",
-                      v1::DeployResponse* out = nullptr) {
-    grpc::ClientContext ctx;
-    v1::DeployRequest req;
-    req.set_yaml(yaml);
-    req.set_request_id(request_id);
-    v1::DeployResponse resp;
-    grpc::Status s = stubs_->definitions->Deploy(&ctx, req, &resp);
-    if (out) *out = resp;
-    return s;
-  }
-
-  grpc::Status StartRaw(const v1::StartRequest& req, v1::StartResponse* out = nullptr) {
-    grpc::ClientContext ctx;
-    Identify(&ctx, "starter", "street-office");
-    v1::StartResponse resp;
-    grpc::Status s = stubs_->instances->Start(&ctx, req, &resp);
-    if (out) *out = resp;
-    return s;
-  }
-
-  int64_t Start(const std::string& definition, const json& variables,
-                const std::string& request_id = "") {
-    v1::StartRequest req;
-    req.set_definition_id(definition);
-    req.set_variables(variables.dump());
-    req.set_request_id(request_id);
-    v1::StartResponse resp;
-    grpc::Status s = StartRaw(req, &resp);
-    EXPECT_TRUE(s.ok()) << Describe(s);
-    return resp.instance_id();
-  }
-
-  v1::Instance GetInstance(int64_t id) {
-    grpc::ClientContext ctx;
-    v1::GetInstanceRequest req;
-    req.set_id(id);
-    v1::Instance inst;
-    grpc::Status s = stubs_->instances->Get(&ctx, req, &inst);
-    EXPECT_TRUE(s.ok()) << Describe(s);
-    return inst;
-  }
-
-  std::vector<v1::Instance> Instances(const std::string& definition) {
-    grpc::ClientContext ctx;
-    v1::ListInstancesRequest req;
-    req.set_definition_id(definition);
-    req.set_state("");
-    v1::ListInstancesResponse resp;
-    grpc::Status s = stubs_->instances->List(&ctx, req, &resp);
-    EXPECT_TRUE(s.ok()) << Describe(s);
-    return {resp.instances().begin(), resp.instances().end()};
-  }
-
-  std::vector<v1::Task> TasksOf(int64_t instance_id, const std::string& state = "") {
-    grpc::ClientContext ctx;
-    v1::ListTasksRequest req;
-    req.set_instance_id(instance_id);
-    req.set_state(state);
-    v1::ListTasksResponse resp;
-    grpc::Status s = stubs_->tasks->List(&ctx, req, &resp);
-    EXPECT_TRUE(s.ok()) << Describe(s);
-    return {resp.tasks().begin(), resp.tasks().end()};
-  }
-
-  v1::Task OnlyTask(int64_t instance_id) {
-    auto tasks = TasksOf(instance_id);
-    EXPECT_EQ(tasks.size(), 1u);
-    return tasks.empty() ? v1::Task() : tasks[0];
-  }
-
-  grpc::Status Cancel(int64_t id, const std::string& request_id = "") {
-    grpc::ClientContext ctx;
-    Identify(&ctx, "admin", "district-admin");
-    v1::CancelRequest req;
-    req.set_id(id);
-    req.set_reason("withdrawn");
-    req.set_request_id(request_id);
-    v1::CancelResponse resp;
-    return stubs_->instances->Cancel(&ctx, req, &resp);
-  }
-
-  grpc::Status Claim(int64_t task, const std::string& user, const std::string& roles,
-                     const std::string& request_id, v1::Task* out = nullptr) {
-    grpc::ClientContext ctx;
-    Identify(&ctx, user, roles);
-    v1::ClaimRequest req;
-    req.set_task_id(task);
-    req.set_request_id(request_id);
-    v1::TaskResponse resp;
-    grpc::Status s = stubs_->tasks->Claim(&ctx, req, &resp);
-    if (out) *out = resp.task();
-    return s;
-  }
-
-  grpc::Status Complete(int64_t task, const std::string& user, const std::string& roles,
-                        const std::string& outcome, const std::string& request_id = "",
-                        v1::Task* out = nullptr, const std::string& variables = "") {
-    grpc::ClientContext ctx;
-    Identify(&ctx, user, roles);
-    v1::CompleteRequest req;
-    req.set_task_id(task);
-    req.set_outcome(outcome);
-    req.set_variables(variables);
-    req.set_request_id(request_id);
-    v1::TaskResponse resp;
-    grpc::Status s = stubs_->tasks->Complete(&ctx, req, &resp);
-    if (out) *out = resp.task();
-    return s;
-  }
-
+  // The bank reports a payment.
   grpc::Status Publish(const std::string& correlation, const std::string& request_id,
                        v1::PublishMessageResponse* out, const std::string& variables = "") {
-    grpc::ClientContext ctx;
-    Identify(&ctx, "bank");
     v1::PublishMessageRequest req;
     req.set_name("paid");
     req.set_correlation(correlation);
     req.set_variables(variables);
     req.set_request_id(request_id);
-    return stubs_->instances->PublishMessage(&ctx, req, out);
-  }
-
-  std::vector<v1::Notification> Notifications(const std::string& recipient, bool include_acked) {
-    grpc::ClientContext ctx;
-    v1::ListNotificationsRequest req;
-    req.set_recipient(recipient);
-    req.set_include_acked(include_acked);
-    v1::ListNotificationsResponse resp;
-    grpc::Status s = stubs_->notifications->List(&ctx, req, &resp);
-    EXPECT_TRUE(s.ok()) << Describe(s);
-    return {resp.notifications().begin(), resp.notifications().end()};
-  }
-
-  grpc::Status Ack(int64_t id, const std::string& user, const std::string& request_id) {
-    grpc::ClientContext ctx;
-    Identify(&ctx, user);
-    v1::AckRequest req;
-    req.set_id(id);
-    req.set_request_id(request_id);
-    v1::AckResponse resp;
-    return stubs_->notifications->Ack(&ctx, req, &resp);
-  }
-
-  void AdvanceBy(const std::string& by) {
-    grpc::ClientContext ctx;
-    v1::AdvanceClockRequest req;
-    req.set_by(by);
-    v1::AdvanceClockResponse resp;
-    grpc::Status s = stubs_->admin->AdvanceClock(&ctx, req, &resp);
-    ASSERT_TRUE(s.ok()) << Describe(s);
+    return client_->TryPublish(req, out, {"bank"});
   }
 
   // Activates one job of `type`; its id, or 0.
@@ -254,7 +96,7 @@ class RequestsTest : public ::testing::Test {
     req.add_types(type);
     req.set_worker("worker-1");
     req.set_max_jobs(1);
-    auto reader = stubs_->jobs->Activate(&ctx, req);
+    auto reader = client_->stubs.jobs->Activate(&ctx, req);
     v1::Job job;
     EXPECT_TRUE(reader->Read(&job));
     v1::Job extra;
@@ -263,66 +105,68 @@ class RequestsTest : public ::testing::Test {
     EXPECT_TRUE(s.ok()) << Describe(s);
     return job;
   }
-
-  std::string data_dir_;
-  std::unique_ptr<DaemonProcess> daemon_;
-  std::unique_ptr<Stubs> stubs_;
 };
 
 // ---- bad requests --------------------------------------------------------------------------
 
 TEST_F(RequestsTest, StartNamesTheFieldAtFault) {
-  ASSERT_TRUE(Deploy(kApproveYaml).ok());
+  ASSERT_TRUE(client_->TryDeploy(kApproveYaml).ok());
   v1::StartRequest req;
   req.set_definition_id("");
-  EXPECT_FIELD_ERROR(StartRaw(req), StatusCode::INVALID_ARGUMENT, "definition_id");
+  EXPECT_FIELD_ERROR(client_->TryStart(req, nullptr, kStarter), StatusCode::INVALID_ARGUMENT,
+                     "definition_id");
 
   req.set_definition_id("no-such-workflow");
-  EXPECT_FIELD_ERROR(StartRaw(req), StatusCode::NOT_FOUND, "no-such-workflow");
+  EXPECT_FIELD_ERROR(client_->TryStart(req, nullptr, kStarter), StatusCode::NOT_FOUND,
+                     "no-such-workflow");
 
   req.set_definition_id("r-approve");
   req.set_version(7);
-  EXPECT_FIELD_ERROR(StartRaw(req), StatusCode::NOT_FOUND, "version");
+  EXPECT_FIELD_ERROR(client_->TryStart(req, nullptr, kStarter), StatusCode::NOT_FOUND, "version");
   req.set_version(-1);
-  EXPECT_FIELD_ERROR(StartRaw(req), StatusCode::INVALID_ARGUMENT, "version");
+  EXPECT_FIELD_ERROR(client_->TryStart(req, nullptr, kStarter), StatusCode::INVALID_ARGUMENT,
+                     "version");
   req.set_version(0);
 
   for (const char* bad : {"{not json", "{\"a\": 1", "nul"}) {
     req.set_variables(bad);
-    EXPECT_FIELD_ERROR(StartRaw(req), StatusCode::INVALID_ARGUMENT, "variables");
+    EXPECT_FIELD_ERROR(client_->TryStart(req, nullptr, kStarter), StatusCode::INVALID_ARGUMENT,
+                       "variables");
   }
   for (const char* not_object : {"[1, 2]", "42", "\"text\"", "null", "true"}) {
     req.set_variables(not_object);
-    EXPECT_FIELD_ERROR(StartRaw(req), StatusCode::INVALID_ARGUMENT, "variables");
+    EXPECT_FIELD_ERROR(client_->TryStart(req, nullptr, kStarter), StatusCode::INVALID_ARGUMENT,
+                       "variables");
   }
   // Just over 1 MiB of JSON text.
   req.set_variables(json{{"blob", std::string(1 << 20, 'x')}}.dump());
-  EXPECT_FIELD_ERROR(StartRaw(req), StatusCode::RESOURCE_EXHAUSTED, "variables");
-  EXPECT_TRUE(Instances("r-approve").empty());  // nothing of that started anything
+  EXPECT_FIELD_ERROR(client_->TryStart(req, nullptr, kStarter), StatusCode::RESOURCE_EXHAUSTED,
+                     "variables");
+  EXPECT_TRUE(client_->Instances("r-approve").empty());  // nothing of that started anything
 
   // Just under the limit is fine.
   req.set_variables(json{{"blob", std::string((1 << 20) - 100, 'x')}}.dump());
   v1::StartResponse resp;
-  grpc::Status ok = StartRaw(req, &resp);
+  grpc::Status ok = client_->TryStart(req, &resp, kStarter);
   ASSERT_TRUE(ok.ok()) << Describe(ok);
   EXPECT_EQ(resp.definition_version(), 1);
-  EXPECT_EQ(Instances("r-approve").size(), 1u);
+  EXPECT_EQ(client_->Instances("r-approve").size(), 1u);
 }
 
 TEST_F(RequestsTest, CompleteRefusesBadAndOversizeVariables) {
-  ASSERT_TRUE(Deploy(kApproveYaml).ok());
-  int64_t id = Start("r-approve", {{"blob", std::string(600 << 10, 'a')}});
-  v1::Task task = OnlyTask(id);
-  EXPECT_FIELD_ERROR(Complete(task.id(), "li", "clerk", "approved", "", nullptr, "[]"),
+  ASSERT_TRUE(client_->TryDeploy(kApproveYaml).ok());
+  int64_t id = client_->Start("r-approve", {{"blob", std::string(600 << 10, 'a')}}, kStarter);
+  v1::Task task = client_->OnlyTask(id);
+  EXPECT_FIELD_ERROR(client_->Complete(task.id(), {"li", "clerk"}, "approved", nullptr, "[]"),
                      StatusCode::INVALID_ARGUMENT, "variables");
-  EXPECT_FIELD_ERROR(Complete(task.id(), "li", "clerk", "approved", "", nullptr, "{oops"),
+  EXPECT_FIELD_ERROR(client_->Complete(task.id(), {"li", "clerk"}, "approved", nullptr, "{oops"),
                      StatusCode::INVALID_ARGUMENT, "variables");
   // Each part is under 1 MiB; merged into the instance they would not be.
-  EXPECT_FIELD_ERROR(Complete(task.id(), "li", "clerk", "approved", "", nullptr,
-                              json{{"more", std::string(600 << 10, 'b')}}.dump()),
+  EXPECT_FIELD_ERROR(client_->Complete(task.id(), {"li", "clerk"}, "approved", nullptr,
+                                       json{{"more", std::string(600 << 10, 'b')}}.dump()),
                      StatusCode::RESOURCE_EXHAUSTED, "variables");
-  EXPECT_EQ(OnlyTask(id).state(), "open");
-  EXPECT_EQ(GetInstance(id).state(), "active");
+  EXPECT_EQ(client_->OnlyTask(id).state(), "open");
+  EXPECT_EQ(client_->Instance(id).state(), "active");
 }
 
 TEST_F(RequestsTest, PagingIsChecked) {
@@ -347,14 +191,14 @@ TEST_F(RequestsTest, PagingIsChecked) {
     v1::ListInstancesRequest req;
     *req.mutable_page() = p;
     v1::ListInstancesResponse resp;
-    return stubs_->instances->List(&ctx, req, &resp);
+    return client_->stubs.instances->List(&ctx, req, &resp);
   });
   check("Tasks/List", [&](v1::PageRequest p) {
     grpc::ClientContext ctx;
     v1::ListTasksRequest req;
     *req.mutable_page() = p;
     v1::ListTasksResponse resp;
-    return stubs_->tasks->List(&ctx, req, &resp);
+    return client_->stubs.tasks->List(&ctx, req, &resp);
   });
   check("Notifications/List", [&](v1::PageRequest p) {
     grpc::ClientContext ctx;
@@ -362,21 +206,21 @@ TEST_F(RequestsTest, PagingIsChecked) {
     req.set_role("clerk");
     *req.mutable_page() = p;
     v1::ListNotificationsResponse resp;
-    return stubs_->notifications->List(&ctx, req, &resp);
+    return client_->stubs.notifications->List(&ctx, req, &resp);
   });
   check("Incidents/List", [&](v1::PageRequest p) {
     grpc::ClientContext ctx;
     v1::ListIncidentsRequest req;
     *req.mutable_page() = p;
     v1::ListIncidentsResponse resp;
-    return stubs_->incidents->List(&ctx, req, &resp);
+    return client_->stubs.incidents->List(&ctx, req, &resp);
   });
 
   // Notifications/List needs an audience.
   grpc::ClientContext ctx;
   v1::ListNotificationsRequest req;
   v1::ListNotificationsResponse resp;
-  grpc::Status s = stubs_->notifications->List(&ctx, req, &resp);
+  grpc::Status s = client_->stubs.notifications->List(&ctx, req, &resp);
   EXPECT_FIELD_ERROR(s, StatusCode::INVALID_ARGUMENT, "recipient");
 }
 
@@ -386,15 +230,15 @@ TEST_F(RequestsTest, UnknownStateFiltersAreRefused) {
     v1::ListInstancesRequest req;
     req.set_state("running");
     v1::ListInstancesResponse resp;
-    EXPECT_FIELD_ERROR(stubs_->instances->List(&ctx, req, &resp), StatusCode::INVALID_ARGUMENT,
-                       "state");
+    EXPECT_FIELD_ERROR(client_->stubs.instances->List(&ctx, req, &resp),
+                       StatusCode::INVALID_ARGUMENT, "state");
   }
   {
     grpc::ClientContext ctx;
     v1::ListTasksRequest req;
     req.set_state("done");
     v1::ListTasksResponse resp;
-    EXPECT_FIELD_ERROR(stubs_->tasks->List(&ctx, req, &resp), StatusCode::INVALID_ARGUMENT,
+    EXPECT_FIELD_ERROR(client_->stubs.tasks->List(&ctx, req, &resp), StatusCode::INVALID_ARGUMENT,
                        "state");
   }
   {
@@ -402,8 +246,8 @@ TEST_F(RequestsTest, UnknownStateFiltersAreRefused) {
     v1::ListIncidentsRequest req;
     req.set_state("bogus");
     v1::ListIncidentsResponse resp;
-    EXPECT_FIELD_ERROR(stubs_->incidents->List(&ctx, req, &resp), StatusCode::INVALID_ARGUMENT,
-                       "state");
+    EXPECT_FIELD_ERROR(client_->stubs.incidents->List(&ctx, req, &resp),
+                       StatusCode::INVALID_ARGUMENT, "state");
   }
   // The known ones are accepted.
   for (const char* state : {"", "active", "completed", "cancelled", "failed"}) {
@@ -411,120 +255,66 @@ TEST_F(RequestsTest, UnknownStateFiltersAreRefused) {
     v1::ListInstancesRequest req;
     req.set_state(state);
     v1::ListInstancesResponse resp;
-    EXPECT_TRUE(stubs_->instances->List(&ctx, req, &resp).ok()) << state;
+    EXPECT_TRUE(client_->stubs.instances->List(&ctx, req, &resp).ok()) << state;
   }
   for (const char* state : {"", "open", "claimed", "delegated", "completed", "cancelled"}) {
     grpc::ClientContext ctx;
     v1::ListTasksRequest req;
     req.set_state(state);
     v1::ListTasksResponse resp;
-    EXPECT_TRUE(stubs_->tasks->List(&ctx, req, &resp).ok()) << state;
+    EXPECT_TRUE(client_->stubs.tasks->List(&ctx, req, &resp).ok()) << state;
   }
   for (const char* state : {"", "open", "resolved", "closed"}) {
     grpc::ClientContext ctx;
     v1::ListIncidentsRequest req;
     req.set_state(state);
     v1::ListIncidentsResponse resp;
-    EXPECT_TRUE(stubs_->incidents->List(&ctx, req, &resp).ok()) << state;
+    EXPECT_TRUE(client_->stubs.incidents->List(&ctx, req, &resp).ok()) << state;
   }
 }
 
 TEST_F(RequestsTest, ZeroIdsNameTheField) {
   for (int64_t id : {int64_t{0}, int64_t{-3}}) {
     SCOPED_TRACE(id);
-    {
-      grpc::ClientContext ctx;
-      v1::GetInstanceRequest req;
-      req.set_id(id);
-      v1::Instance resp;
-      EXPECT_FIELD_ERROR(stubs_->instances->Get(&ctx, req, &resp), StatusCode::INVALID_ARGUMENT,
-                         "id");
-    }
-    EXPECT_FIELD_ERROR(Cancel(id), StatusCode::INVALID_ARGUMENT, "id");
+    v1::Instance inst;
+    EXPECT_FIELD_ERROR(client_->GetInstance(id, &inst), StatusCode::INVALID_ARGUMENT, "id");
+    EXPECT_FIELD_ERROR(client_->Cancel(id, "withdrawn", kAdmin), StatusCode::INVALID_ARGUMENT,
+                       "id");
     {
       grpc::ClientContext ctx;
       v1::HistoryRequest req;
       req.set_instance_id(id);
       v1::HistoryResponse resp;
-      EXPECT_FIELD_ERROR(stubs_->instances->History(&ctx, req, &resp),
+      EXPECT_FIELD_ERROR(client_->stubs.instances->History(&ctx, req, &resp),
                          StatusCode::INVALID_ARGUMENT, "instance_id");
     }
-    {
-      grpc::ClientContext ctx;
-      v1::GetTaskRequest req;
-      req.set_id(id);
-      v1::Task resp;
-      EXPECT_FIELD_ERROR(stubs_->tasks->Get(&ctx, req, &resp), StatusCode::INVALID_ARGUMENT,
-                         "id");
-    }
-    EXPECT_FIELD_ERROR(Claim(id, "li", "clerk", ""), StatusCode::INVALID_ARGUMENT, "task_id");
-    EXPECT_FIELD_ERROR(Complete(id, "li", "clerk", "approved"), StatusCode::INVALID_ARGUMENT,
+    v1::Task task;
+    EXPECT_FIELD_ERROR(client_->GetTask(id, &task), StatusCode::INVALID_ARGUMENT, "id");
+    EXPECT_FIELD_ERROR(client_->Claim(id, {"li", "clerk"}), StatusCode::INVALID_ARGUMENT,
                        "task_id");
-    {
-      grpc::ClientContext ctx;
-      Identify(&ctx, "li");
-      v1::DelegateRequest req;
-      req.set_task_id(id);
-      req.set_to("wu");
-      v1::TaskResponse resp;
-      EXPECT_FIELD_ERROR(stubs_->tasks->Delegate(&ctx, req, &resp), StatusCode::INVALID_ARGUMENT,
-                         "task_id");
-    }
-    {
-      grpc::ClientContext ctx;
-      Identify(&ctx, "li");
-      v1::TransferRequest req;
-      req.set_task_id(id);
-      req.set_to("wu");
-      v1::TaskResponse resp;
-      EXPECT_FIELD_ERROR(stubs_->tasks->Transfer(&ctx, req, &resp), StatusCode::INVALID_ARGUMENT,
-                         "task_id");
-    }
-    {
-      grpc::ClientContext ctx;
-      Identify(&ctx, "li");
-      v1::ReturnRequest req;
-      req.set_task_id(id);
-      req.set_to_node("draft");
-      v1::TaskResponse resp;
-      EXPECT_FIELD_ERROR(stubs_->tasks->Return(&ctx, req, &resp), StatusCode::INVALID_ARGUMENT,
-                         "task_id");
-    }
-    EXPECT_FIELD_ERROR(Ack(id, "li", ""), StatusCode::INVALID_ARGUMENT, "id");
-    {
-      grpc::ClientContext ctx;
-      v1::CompleteJobRequest req;
-      req.set_job_id(id);
-      v1::CompleteJobResponse resp;
-      EXPECT_FIELD_ERROR(stubs_->jobs->Complete(&ctx, req, &resp), StatusCode::INVALID_ARGUMENT,
-                         "job_id");
-    }
-    {
-      grpc::ClientContext ctx;
-      v1::FailJobRequest req;
-      req.set_job_id(id);
-      v1::FailJobResponse resp;
-      EXPECT_FIELD_ERROR(stubs_->jobs->Fail(&ctx, req, &resp), StatusCode::INVALID_ARGUMENT,
-                         "job_id");
-    }
-    {
-      grpc::ClientContext ctx;
-      v1::ResolveIncidentRequest req;
-      req.set_id(id);
-      v1::ResolveIncidentResponse resp;
-      EXPECT_FIELD_ERROR(stubs_->incidents->Resolve(&ctx, req, &resp),
-                         StatusCode::INVALID_ARGUMENT, "id");
-    }
+    EXPECT_FIELD_ERROR(client_->Complete(id, {"li", "clerk"}, "approved"),
+                       StatusCode::INVALID_ARGUMENT, "task_id");
+    EXPECT_FIELD_ERROR(client_->Delegate(id, {"li"}, "wu"), StatusCode::INVALID_ARGUMENT,
+                       "task_id");
+    EXPECT_FIELD_ERROR(client_->Transfer(id, {"li"}, "wu"), StatusCode::INVALID_ARGUMENT,
+                       "task_id");
+    EXPECT_FIELD_ERROR(client_->Return(id, {"li"}, "draft"), StatusCode::INVALID_ARGUMENT,
+                       "task_id");
+    EXPECT_FIELD_ERROR(client_->Ack(id, {"li"}), StatusCode::INVALID_ARGUMENT, "id");
+    EXPECT_FIELD_ERROR(client_->CompleteJob(id), StatusCode::INVALID_ARGUMENT, "job_id");
+    EXPECT_FIELD_ERROR(client_->FailJob(id, "", nullptr, 0), StatusCode::INVALID_ARGUMENT,
+                       "job_id");
+    EXPECT_FIELD_ERROR(client_->Resolve(id, json::object()), StatusCode::INVALID_ARGUMENT, "id");
   }
   // Ids that are well formed but unknown are NOT_FOUND.
-  EXPECT_EQ(Cancel(424242).error_code(), StatusCode::NOT_FOUND);
-  EXPECT_EQ(Claim(424242, "li", "clerk", "").error_code(), StatusCode::NOT_FOUND);
-  EXPECT_EQ(Ack(424242, "li", "").error_code(), StatusCode::NOT_FOUND);
+  EXPECT_EQ(client_->Cancel(424242, "withdrawn", kAdmin).error_code(), StatusCode::NOT_FOUND);
+  EXPECT_EQ(client_->Claim(424242, {"li", "clerk"}).error_code(), StatusCode::NOT_FOUND);
+  EXPECT_EQ(client_->Ack(424242, {"li"}).error_code(), StatusCode::NOT_FOUND);
 }
 
 TEST_F(RequestsTest, DeployNamesTheFieldAtFault) {
-  EXPECT_FIELD_ERROR(Deploy(""), StatusCode::INVALID_ARGUMENT, "yaml");
-  grpc::Status dangling = Deploy(R"(
+  EXPECT_FIELD_ERROR(client_->TryDeploy(""), StatusCode::INVALID_ARGUMENT, "yaml");
+  grpc::Status dangling = client_->TryDeploy(R"(
 id: r-bad
 start: a
 nodes:
@@ -532,144 +322,132 @@ nodes:
 )");
   EXPECT_FIELD_ERROR(dangling, StatusCode::INVALID_ARGUMENT, "next");
   EXPECT_NE(dangling.error_message().find("'a'"), std::string::npos) << Describe(dangling);
-  grpc::ClientContext ctx;
-  v1::GetDefinitionRequest req;
-  req.set_id("r-bad");
   v1::Definition def;
-  EXPECT_EQ(stubs_->definitions->Get(&ctx, req, &def).error_code(), StatusCode::NOT_FOUND);
+  EXPECT_EQ(client_->GetDefinition("r-bad", &def).error_code(), StatusCode::NOT_FOUND);
 }
 
 // ---- cancel --------------------------------------------------------------------------------
 
 TEST_F(RequestsTest, CancelOfAnEndedInstanceIsAWrongState) {
-  ASSERT_TRUE(Deploy(kApproveYaml).ok());
-  int64_t done = Start("r-approve", json::object());
-  ASSERT_TRUE(Complete(OnlyTask(done).id(), "li", "clerk", "approved").ok());
-  ASSERT_EQ(GetInstance(done).state(), "completed");
-  grpc::Status s = Cancel(done);
+  ASSERT_TRUE(client_->TryDeploy(kApproveYaml).ok());
+  int64_t done = client_->Start("r-approve", json::object(), kStarter);
+  ASSERT_TRUE(client_->Complete(client_->OnlyTask(done).id(), {"li", "clerk"}, "approved").ok());
+  ASSERT_EQ(client_->Instance(done).state(), "completed");
+  grpc::Status s = client_->Cancel(done, "withdrawn", kAdmin);
   EXPECT_EQ(s.error_code(), StatusCode::FAILED_PRECONDITION) << Describe(s);
   EXPECT_NE(s.error_message().find("completed"), std::string::npos) << Describe(s);
-  EXPECT_EQ(GetInstance(done).state(), "completed");
+  EXPECT_EQ(client_->Instance(done).state(), "completed");
 
-  int64_t live = Start("r-approve", json::object());
-  v1::Task task = OnlyTask(live);
-  ASSERT_TRUE(Cancel(live).ok());
-  v1::Instance inst = GetInstance(live);
+  int64_t live = client_->Start("r-approve", json::object(), kStarter);
+  v1::Task task = client_->OnlyTask(live);
+  ASSERT_TRUE(client_->Cancel(live, "withdrawn", kAdmin).ok());
+  v1::Instance inst = client_->Instance(live);
   EXPECT_EQ(inst.state(), "cancelled");
   EXPECT_EQ(inst.ended_at_ms(), kMonday0900);
   EXPECT_EQ(inst.current_nodes_size(), 0);
-  EXPECT_TRUE(TasksOf(live).empty());
-  ASSERT_EQ(TasksOf(live, "cancelled").size(), 1u);
-  EXPECT_EQ(TasksOf(live, "cancelled")[0].id(), task.id());
-  EXPECT_EQ(Cancel(live).error_code(), StatusCode::FAILED_PRECONDITION);
-  EXPECT_EQ(Complete(task.id(), "li", "clerk", "approved").error_code(),
+  EXPECT_TRUE(client_->Tasks(live).empty());
+  ASSERT_EQ(client_->Tasks(live, "cancelled").size(), 1u);
+  EXPECT_EQ(client_->Tasks(live, "cancelled")[0].id(), task.id());
+  EXPECT_EQ(client_->Cancel(live, "withdrawn", kAdmin).error_code(),
+            StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(client_->Complete(task.id(), {"li", "clerk"}, "approved").error_code(),
             StatusCode::FAILED_PRECONDITION);
 }
 
 // ---- request_id idempotency ----------------------------------------------------------------
 
 TEST_F(RequestsTest, StartRetryReturnsTheFirstInstance) {
-  ASSERT_TRUE(Deploy(kApproveYaml).ok());
-  int64_t a = Start("r-approve", {{"n", 1}}, "start-1");
-  int64_t b = Start("r-approve", {{"n", 2}}, "start-1");  // a retry, even if the body differs
+  ASSERT_TRUE(client_->TryDeploy(kApproveYaml).ok());
+  int64_t a = client_->Start("r-approve", {{"n", 1}}, kStarter, "start-1");
+  int64_t b = client_->Start("r-approve", {{"n", 2}}, kStarter,
+                             "start-1");  // a retry, even if the body differs
   EXPECT_EQ(a, b);
-  int64_t c = Start("r-approve", {{"n", 1}}, "start-2");
+  int64_t c = client_->Start("r-approve", {{"n", 1}}, kStarter, "start-2");
   EXPECT_NE(c, a);
-  auto all = Instances("r-approve");
+  auto all = client_->Instances("r-approve");
   ASSERT_EQ(all.size(), 2u);
-  EXPECT_EQ(json::parse(GetInstance(a).variables())["n"], 1);
-  EXPECT_EQ(TasksOf(a).size(), 1u);  // one task, not two
+  EXPECT_EQ(json::parse(client_->Instance(a).variables())["n"], 1);
+  EXPECT_EQ(client_->Tasks(a).size(), 1u);  // one task, not two
 }
 
 TEST_F(RequestsTest, DeployRetryReturnsTheFirstAnswer) {
   v1::DeployResponse first, retry, plain;
-  ASSERT_TRUE(Deploy(kApproveYaml, "deploy-1", &first).ok());
+  ASSERT_TRUE(client_->TryDeploy(kApproveYaml, &first, "deploy-1").ok());
   EXPECT_EQ(first.id(), "r-approve");
   EXPECT_EQ(first.version(), 1);
   EXPECT_TRUE(first.changed());
   // Without a request id, the same text again is "unchanged"; the retry gets the first answer.
-  ASSERT_TRUE(Deploy(kApproveYaml, "deploy-1", &retry).ok());
+  ASSERT_TRUE(client_->TryDeploy(kApproveYaml, &retry, "deploy-1").ok());
   EXPECT_EQ(retry.version(), 1);
   EXPECT_TRUE(retry.changed());
-  ASSERT_TRUE(Deploy(kApproveYaml, "", &plain).ok());
+  ASSERT_TRUE(client_->TryDeploy(kApproveYaml, &plain).ok());
   EXPECT_EQ(plain.version(), 1);
   EXPECT_FALSE(plain.changed());
   // A retry whose text differs still deploys nothing new.
   std::string changed = std::string(kApproveYaml) + "# edited\n";
-  ASSERT_TRUE(Deploy(changed, "deploy-1", &retry).ok());
+  ASSERT_TRUE(client_->TryDeploy(changed, &retry, "deploy-1").ok());
   EXPECT_EQ(retry.version(), 1);
-  grpc::ClientContext ctx;
-  v1::GetDefinitionRequest req;
-  req.set_id("r-approve");
   v1::Definition def;
-  ASSERT_TRUE(stubs_->definitions->Get(&ctx, req, &def).ok());
+  ASSERT_TRUE(client_->GetDefinition("r-approve", &def).ok());
   EXPECT_EQ(def.version(), 1);
   EXPECT_EQ(def.yaml(), kApproveYaml);
 }
 
 TEST_F(RequestsTest, ClaimAndCompleteRetriesReturnTheFirstAnswer) {
-  ASSERT_TRUE(Deploy(kApproveYaml).ok());
-  int64_t id = Start("r-approve", json::object());
-  v1::Task task = OnlyTask(id);
+  ASSERT_TRUE(client_->TryDeploy(kApproveYaml).ok());
+  int64_t id = client_->Start("r-approve", json::object(), kStarter);
+  v1::Task task = client_->OnlyTask(id);
 
   v1::Task claimed, retried;
-  ASSERT_TRUE(Claim(task.id(), "li", "clerk", "claim-1", &claimed).ok());
+  ASSERT_TRUE(client_->Claim(task.id(), {"li", "clerk"}, &claimed, "claim-1").ok());
   EXPECT_EQ(claimed.state(), "claimed");
   v1::Task done;
-  ASSERT_TRUE(Complete(task.id(), "li", "clerk", "approved", "complete-1", &done).ok());
+  ASSERT_TRUE(
+      client_->Complete(task.id(), {"li", "clerk"}, "approved", &done, "", "complete-1").ok());
   EXPECT_EQ(done.state(), "completed");
-  EXPECT_EQ(GetInstance(id).state(), "completed");
+  EXPECT_EQ(client_->Instance(id).state(), "completed");
 
   // Both retries answer as the first time, not FAILED_PRECONDITION for a completed task.
-  grpc::Status s = Claim(task.id(), "li", "clerk", "claim-1", &retried);
+  grpc::Status s = client_->Claim(task.id(), {"li", "clerk"}, &retried, "claim-1");
   ASSERT_TRUE(s.ok()) << Describe(s);
   EXPECT_EQ(retried.id(), task.id());
   EXPECT_EQ(retried.state(), "claimed");
   EXPECT_EQ(retried.assignee(), "li");
-  s = Complete(task.id(), "li", "clerk", "rejected", "complete-1", &retried);
+  s = client_->Complete(task.id(), {"li", "clerk"}, "rejected", &retried, "", "complete-1");
   ASSERT_TRUE(s.ok()) << Describe(s);
   EXPECT_EQ(retried.state(), "completed");
   EXPECT_EQ(retried.outcome(), "approved");
   EXPECT_EQ(retried.completed_by(), "li");
   // ... with no second effect.
-  v1::Task stored = TasksOf(id, "completed").at(0);
+  v1::Task stored = client_->Tasks(id, "completed").at(0);
   EXPECT_EQ(stored.outcome(), "approved");
-  EXPECT_EQ(json::parse(GetInstance(id).variables())["outcome"], "approved");
+  EXPECT_EQ(json::parse(client_->Instance(id).variables())["outcome"], "approved");
   // Without the request id it is the wrong state it is.
-  EXPECT_EQ(Complete(task.id(), "li", "clerk", "approved").error_code(),
+  EXPECT_EQ(client_->Complete(task.id(), {"li", "clerk"}, "approved").error_code(),
             StatusCode::FAILED_PRECONDITION);
 }
 
 TEST_F(RequestsTest, CompleteRetryDoesNotCompleteTheNextStep) {
-  ASSERT_TRUE(Deploy(kTwoStepYaml).ok());
-  int64_t id = Start("r-two-step", {{"author", "li"}, {"reviewer", "li"}});
-  v1::Task draft = OnlyTask(id);
+  ASSERT_TRUE(client_->TryDeploy(kTwoStepYaml).ok());
+  int64_t id = client_->Start("r-two-step", {{"author", "li"}, {"reviewer", "li"}}, kStarter);
+  v1::Task draft = client_->OnlyTask(id);
   v1::Task first, retry;
-  ASSERT_TRUE(Complete(draft.id(), "li", "", "", "step", &first).ok());
-  v1::Task review = OnlyTask(id);
+  ASSERT_TRUE(client_->Complete(draft.id(), {"li"}, "", &first, "", "step").ok());
+  v1::Task review = client_->OnlyTask(id);
   EXPECT_EQ(review.node_id(), "review");
-  ASSERT_TRUE(Complete(draft.id(), "li", "", "", "step", &retry).ok());
+  ASSERT_TRUE(client_->Complete(draft.id(), {"li"}, "", &retry, "", "step").ok());
   EXPECT_EQ(retry.id(), draft.id());
-  EXPECT_EQ(OnlyTask(id).id(), review.id());  // the review is still open
-  EXPECT_EQ(GetInstance(id).state(), "active");
+  EXPECT_EQ(client_->OnlyTask(id).id(), review.id());  // the review is still open
+  EXPECT_EQ(client_->Instance(id).state(), "active");
 }
 
 TEST_F(RequestsTest, DelegateTransferReturnRetriesReturnTheFirstAnswer) {
-  ASSERT_TRUE(Deploy(kTwoStepYaml).ok());
-  int64_t id = Start("r-two-step", {{"author", "li"}, {"reviewer", "wu"}});
-  v1::Task draft = OnlyTask(id);
+  ASSERT_TRUE(client_->TryDeploy(kTwoStepYaml).ok());
+  int64_t id = client_->Start("r-two-step", {{"author", "li"}, {"reviewer", "wu"}}, kStarter);
+  v1::Task draft = client_->OnlyTask(id);
 
   auto delegate = [&](const std::string& user, const std::string& to, v1::Task* out) {
-    grpc::ClientContext ctx;
-    Identify(&ctx, user);
-    v1::DelegateRequest req;
-    req.set_task_id(draft.id());
-    req.set_to(to);
-    req.set_request_id("delegate-1");
-    v1::TaskResponse resp;
-    grpc::Status s = stubs_->tasks->Delegate(&ctx, req, &resp);
-    *out = resp.task();
-    return s;
+    return client_->Delegate(draft.id(), {user}, to, "", out, "delegate-1");
   };
   v1::Task a, b;
   ASSERT_TRUE(delegate("li", "zhang", &a).ok());
@@ -679,142 +457,117 @@ TEST_F(RequestsTest, DelegateTransferReturnRetriesReturnTheFirstAnswer) {
   ASSERT_TRUE(s.ok()) << Describe(s);
   EXPECT_EQ(b.state(), "delegated");
   EXPECT_EQ(b.owner(), "li");
-  ASSERT_EQ(Notifications("zhang", true).size(), 1u);  // told once
+  ASSERT_EQ(client_->Notifications("zhang", "", true).size(), 1u);  // told once
 
-  ASSERT_TRUE(Complete(draft.id(), "zhang", "", "", "").ok());  // back to li
-  ASSERT_TRUE(Complete(draft.id(), "li", "", "", "").ok());
-  v1::Task review = OnlyTask(id);
+  ASSERT_TRUE(client_->Complete(draft.id(), {"zhang"}, "").ok());  // back to li
+  ASSERT_TRUE(client_->Complete(draft.id(), {"li"}, "").ok());
+  v1::Task review = client_->OnlyTask(id);
 
   auto transfer = [&](const std::string& to, v1::Task* out) {
-    grpc::ClientContext ctx;
-    Identify(&ctx, "wu");
-    v1::TransferRequest req;
-    req.set_task_id(review.id());
-    req.set_to(to);
-    req.set_request_id("transfer-1");
-    v1::TaskResponse resp;
-    grpc::Status st = stubs_->tasks->Transfer(&ctx, req, &resp);
-    *out = resp.task();
-    return st;
+    return client_->Transfer(review.id(), {"wu"}, to, "", out, "transfer-1");
   };
   ASSERT_TRUE(transfer("zhao", &a).ok());
   s = transfer("zhao", &b);  // wu no longer holds it, yet the retry answers as the first time
   ASSERT_TRUE(s.ok()) << Describe(s);
   EXPECT_EQ(b.assignee(), "zhao");
-  EXPECT_EQ(Notifications("zhao", true).size(), 1u);
+  EXPECT_EQ(client_->Notifications("zhao", "", true).size(), 1u);
 
   auto ret = [&](v1::Task* out) {
-    grpc::ClientContext ctx;
-    Identify(&ctx, "zhao");
-    v1::ReturnRequest req;
-    req.set_task_id(review.id());
-    req.set_to_node("draft");
-    req.set_request_id("return-1");
-    v1::TaskResponse resp;
-    grpc::Status st = stubs_->tasks->Return(&ctx, req, &resp);
-    *out = resp.task();
-    return st;
+    return client_->Return(review.id(), {"zhao"}, "draft", "", out, "return-1");
   };
   ASSERT_TRUE(ret(&a).ok());
-  auto drafts = TasksOf(id);
+  auto drafts = client_->Tasks(id);
   ASSERT_EQ(drafts.size(), 1u);
   s = ret(&b);
   ASSERT_TRUE(s.ok()) << Describe(s);
   EXPECT_EQ(b.state(), "cancelled");
   // One new draft task, not two.
-  auto after = TasksOf(id);
+  auto after = client_->Tasks(id);
   ASSERT_EQ(after.size(), 1u);
   EXPECT_EQ(after[0].id(), drafts[0].id());
 }
 
 TEST_F(RequestsTest, CancelRetryReturnsOk) {
-  ASSERT_TRUE(Deploy(kApproveYaml).ok());
-  int64_t id = Start("r-approve", json::object());
-  ASSERT_TRUE(Cancel(id, "cancel-1").ok());
-  grpc::Status retry = Cancel(id, "cancel-1");
+  ASSERT_TRUE(client_->TryDeploy(kApproveYaml).ok());
+  int64_t id = client_->Start("r-approve", json::object(), kStarter);
+  ASSERT_TRUE(client_->Cancel(id, "withdrawn", kAdmin, "cancel-1").ok());
+  grpc::Status retry = client_->Cancel(id, "withdrawn", kAdmin, "cancel-1");
   EXPECT_TRUE(retry.ok()) << Describe(retry);
-  EXPECT_EQ(Cancel(id).error_code(), StatusCode::FAILED_PRECONDITION);
-  EXPECT_EQ(Cancel(id, "cancel-2").error_code(), StatusCode::FAILED_PRECONDITION);
-  EXPECT_EQ(GetInstance(id).state(), "cancelled");
+  EXPECT_EQ(client_->Cancel(id, "withdrawn", kAdmin).error_code(), StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(client_->Cancel(id, "withdrawn", kAdmin, "cancel-2").error_code(),
+            StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(client_->Instance(id).state(), "cancelled");
   // Exactly one cancellation in the history.
   grpc::ClientContext ctx;
   v1::HistoryRequest req;
   req.set_instance_id(id);
   v1::HistoryResponse resp;
-  ASSERT_TRUE(stubs_->instances->History(&ctx, req, &resp).ok());
+  ASSERT_TRUE(client_->stubs.instances->History(&ctx, req, &resp).ok());
   int cancelled = 0;
   for (const auto& e : resp.events()) cancelled += e.type() == "instance.cancelled";
   EXPECT_EQ(cancelled, 1);
 }
 
 TEST_F(RequestsTest, PublishMessageRetryDoesNotDeliverTwice) {
-  ASSERT_TRUE(Deploy(kMessageYaml).ok());
-  int64_t first = Start("r-message", {{"order", "o-1"}});
-  int64_t second = Start("r-message", {{"order", "o-1"}});
+  ASSERT_TRUE(client_->TryDeploy(kMessageYaml).ok());
+  int64_t first = client_->Start("r-message", {{"order", "o-1"}}, kStarter);
+  int64_t second = client_->Start("r-message", {{"order", "o-1"}}, kStarter);
   v1::PublishMessageResponse a, b, c;
   ASSERT_TRUE(Publish("o-1", "pay-1", &a, R"({"amount": 5})").ok());
   EXPECT_EQ(a.delivered_to(), first);
   EXPECT_FALSE(a.buffered());
   ASSERT_TRUE(Publish("o-1", "pay-1", &b, R"({"amount": 5})").ok());
   EXPECT_EQ(b.delivered_to(), first);  // the first answer again
-  EXPECT_EQ(GetInstance(first).state(), "completed");
-  EXPECT_EQ(GetInstance(second).state(), "active");  // not delivered a second time
+  EXPECT_EQ(client_->Instance(first).state(), "completed");
+  EXPECT_EQ(client_->Instance(second).state(), "active");  // not delivered a second time
   ASSERT_TRUE(Publish("o-1", "pay-2", &c).ok());
   EXPECT_EQ(c.delivered_to(), second);
-  EXPECT_EQ(GetInstance(second).state(), "completed");
-  EXPECT_EQ(json::parse(GetInstance(first).variables())["amount"], 5);
+  EXPECT_EQ(client_->Instance(second).state(), "completed");
+  EXPECT_EQ(json::parse(client_->Instance(first).variables())["amount"], 5);
 
   // A buffered message is buffered once: the retry does not add a second copy.
   v1::PublishMessageResponse d, e;
   {
-    grpc::ClientContext ctx;
     v1::PublishMessageRequest req;
     req.set_name("paid");
     req.set_correlation("o-3");
     req.set_ttl_ms(kHour);
     req.set_request_id("pay-4");
-    ASSERT_TRUE(stubs_->instances->PublishMessage(&ctx, req, &d).ok());
-    grpc::ClientContext ctx2;
-    ASSERT_TRUE(stubs_->instances->PublishMessage(&ctx2, req, &e).ok());
+    ASSERT_TRUE(client_->TryPublish(req, &d).ok());
+    ASSERT_TRUE(client_->TryPublish(req, &e).ok());
   }
   EXPECT_TRUE(d.buffered());
   EXPECT_TRUE(e.buffered());
-  int64_t third = Start("r-message", {{"order", "o-3"}});
-  int64_t fourth = Start("r-message", {{"order", "o-3"}});
-  EXPECT_EQ(GetInstance(third).state(), "completed");
-  EXPECT_EQ(GetInstance(fourth).state(), "active");  // there was only one buffered copy
+  int64_t third = client_->Start("r-message", {{"order", "o-3"}}, kStarter);
+  int64_t fourth = client_->Start("r-message", {{"order", "o-3"}}, kStarter);
+  EXPECT_EQ(client_->Instance(third).state(), "completed");
+  EXPECT_EQ(client_->Instance(fourth).state(), "active");  // there was only one buffered copy
 }
 
 TEST_F(RequestsTest, AckRetryReturnsTheFirstAnswer) {
-  ASSERT_TRUE(Deploy(kPersonalYaml).ok());
-  Start("r-personal", {{"owner", "li"}});
-  auto mine = Notifications("li", false);
+  ASSERT_TRUE(client_->TryDeploy(kPersonalYaml).ok());
+  client_->Start("r-personal", {{"owner", "li"}}, kStarter);
+  auto mine = client_->Notifications("li");
   ASSERT_EQ(mine.size(), 1u);
-  ASSERT_TRUE(Ack(mine[0].id(), "li", "ack-1").ok());
-  AdvanceBy("PT1H");
-  ASSERT_TRUE(Ack(mine[0].id(), "li", "ack-1").ok());
-  auto acked = Notifications("li", true);
+  ASSERT_TRUE(client_->Ack(mine[0].id(), {"li"}, "ack-1").ok());
+  client_->Advance("PT1H");
+  ASSERT_TRUE(client_->Ack(mine[0].id(), {"li"}, "ack-1").ok());
+  auto acked = client_->Notifications("li", "", true);
   ASSERT_EQ(acked.size(), 1u);
   EXPECT_EQ(acked[0].acked_at_ms(), kMonday0900);
   EXPECT_EQ(acked[0].acked_by(), "li");
 }
 
 TEST_F(RequestsTest, JobCompleteAndFailRetriesReturnTheFirstAnswer) {
-  ASSERT_TRUE(Deploy(kJobYaml).ok());
-  int64_t id = Start("r-job", json::object());
+  ASSERT_TRUE(client_->TryDeploy(kJobYaml).ok());
+  int64_t id = client_->Start("r-job", json::object(), kStarter);
   v1::Job job = ActivateOne("r.work");
   ASSERT_GT(job.id(), 0);
   EXPECT_EQ(job.instance_id(), id);
   EXPECT_EQ(job.retries_left(), 3);
 
   auto fail = [&](v1::FailJobResponse* out) {
-    grpc::ClientContext ctx;
-    v1::FailJobRequest req;
-    req.set_job_id(job.id());
-    req.set_error("printer on fire");
-    req.set_retries_left(-1);
-    req.set_request_id("fail-1");
-    return stubs_->jobs->Fail(&ctx, req, out);
+    return client_->FailJob(job.id(), "printer on fire", out, -1, "fail-1");
   };
   v1::FailJobResponse f1, f2;
   ASSERT_TRUE(fail(&f1).ok());
@@ -823,23 +576,17 @@ TEST_F(RequestsTest, JobCompleteAndFailRetriesReturnTheFirstAnswer) {
   ASSERT_TRUE(fail(&f2).ok());  // the job is no longer active; the retry answers as before
   EXPECT_EQ(f2.retry_at_ms(), f1.retry_at_ms());
 
-  AdvanceBy("PT2H");  // past the back-off
+  client_->Advance("PT2H");  // past the back-off
   v1::Job again = ActivateOne("r.work");
   EXPECT_EQ(again.id(), job.id());
   EXPECT_EQ(again.retries_left(), 2);  // counted down once, not twice
   EXPECT_EQ(again.attempt(), 2);
 
   auto complete = [&]() {
-    grpc::ClientContext ctx;
-    v1::CompleteJobRequest req;
-    req.set_job_id(job.id());
-    req.set_variables(R"({"printed": true})");
-    req.set_request_id("done-1");
-    v1::CompleteJobResponse resp;
-    return stubs_->jobs->Complete(&ctx, req, &resp);
+    return client_->CompleteJob(job.id(), R"({"printed": true})", "done-1");
   };
   ASSERT_TRUE(complete().ok());
-  EXPECT_EQ(GetInstance(id).state(), "completed");
+  EXPECT_EQ(client_->Instance(id).state(), "completed");
   grpc::Status retry = complete();
   EXPECT_TRUE(retry.ok()) << Describe(retry);
 }
@@ -847,37 +594,37 @@ TEST_F(RequestsTest, JobCompleteAndFailRetriesReturnTheFirstAnswer) {
 // A request id is a retry of the same call only: reusing one on another kind of call must not
 // hand that call a foreign answer (or take the daemon down).
 TEST_F(RequestsTest, RequestIdsDoNotCrossCalls) {
-  ASSERT_TRUE(Deploy(kApproveYaml).ok());
-  int64_t id = Start("r-approve", json::object(), "shared-1");
+  ASSERT_TRUE(client_->TryDeploy(kApproveYaml).ok());
+  int64_t id = client_->Start("r-approve", json::object(), kStarter, "shared-1");
   ASSERT_GT(id, 0);
 
   // Cancel with that id really cancels.
-  ASSERT_TRUE(Cancel(id, "shared-1").ok());
-  EXPECT_EQ(GetInstance(id).state(), "cancelled");
+  ASSERT_TRUE(client_->Cancel(id, "withdrawn", kAdmin, "shared-1").ok());
+  EXPECT_EQ(client_->Instance(id).state(), "cancelled");
 
   // Deploy with that id deploys, and answers with a definition.
   v1::DeployResponse deployed;
-  grpc::Status s = Deploy(kPersonalYaml, "shared-1", &deployed);
+  grpc::Status s = client_->TryDeploy(kPersonalYaml, &deployed, "shared-1");
   ASSERT_TRUE(s.ok()) << Describe(s);
   EXPECT_EQ(deployed.id(), "r-personal");
   EXPECT_EQ(deployed.version(), 1);
 
   // Claim with it answers with a task.
-  int64_t other = Start("r-approve", json::object());
-  v1::Task task = OnlyTask(other);
+  int64_t other = client_->Start("r-approve", json::object(), kStarter);
+  v1::Task task = client_->OnlyTask(other);
   v1::Task claimed;
-  s = Claim(task.id(), "li", "clerk", "shared-1", &claimed);
+  s = client_->Claim(task.id(), {"li", "clerk"}, &claimed, "shared-1");
   ASSERT_TRUE(s.ok()) << Describe(s);
   EXPECT_EQ(claimed.id(), task.id());
   EXPECT_EQ(claimed.assignee(), "li");
 
   // And the original call's retry still gets its own first answer.
-  EXPECT_EQ(Start("r-approve", json::object(), "shared-1"), id);
+  EXPECT_EQ(client_->Start("r-approve", json::object(), kStarter, "shared-1"), id);
   // The daemon is still serving.
   grpc::ClientContext ctx;
   v1::StatsRequest req;
   v1::StatsResponse stats;
-  EXPECT_TRUE(stubs_->admin->Stats(&ctx, req, &stats).ok());
+  EXPECT_TRUE(client_->stubs.admin->Stats(&ctx, req, &stats).ok());
 }
 
 }  // namespace

@@ -7,11 +7,10 @@
 
 #include <algorithm>
 #include <chrono>
-#include <filesystem>
 #include <set>
 
 #include "nlohmann/json.hpp"
-#include "tests/integration/daemon_process.h"
+#include "tests/integration/client.h"
 
 namespace shequ::testing {
 namespace {
@@ -121,219 +120,28 @@ nodes:
 )";
 }
 
-class TasksTest : public ::testing::Test {
+// Starts the test workflows; other calls name their caller.
+const Caller kStarter{"starter", "street-office"};
+constexpr char kDelegateComment[] = "please look at this";
+constexpr char kReturnComment[] = "please redo";
+
+class TasksTest : public DaemonTest {
  protected:
-  void SetUp() override {
-    std::string error;
-    data_dir_ = MakeTempDir("tasks");
-    ASSERT_FALSE(data_dir_.empty());
-    daemon_ = DaemonProcess::Start({data_dir_}, &error);
-    ASSERT_NE(daemon_, nullptr) << error;
-    stubs_ = std::make_unique<Stubs>(daemon_->channel());
-  }
-
-  void TearDown() override {
-    stubs_.reset();
-    daemon_.reset();
-    // Keep the data and the daemon's log of a failed test for a look.
-    if (!HasFailure() && !data_dir_.empty()) std::filesystem::remove_all(data_dir_);
-  }
-
-  void Deploy(const std::string& yaml) {
-    grpc::ClientContext ctx;
-    v1::DeployRequest req;
-    req.set_yaml(yaml);
-    v1::DeployResponse resp;
-    grpc::Status s = stubs_->definitions->Deploy(&ctx, req, &resp);
-    ASSERT_TRUE(s.ok()) << s.error_message();
-  }
-
-  int64_t Start(const std::string& definition, const json& variables) {
-    grpc::ClientContext ctx;
-    Identify(&ctx, "starter", "street-office");
-    v1::StartRequest req;
-    req.set_definition_id(definition);
-    req.set_variables(variables.dump());
-    v1::StartResponse resp;
-    grpc::Status s = stubs_->instances->Start(&ctx, req, &resp);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return resp.instance_id();
-  }
-
-  v1::Instance GetInstance(int64_t id) {
-    grpc::ClientContext ctx;
-    v1::GetInstanceRequest req;
-    req.set_id(id);
-    v1::Instance inst;
-    grpc::Status s = stubs_->instances->Get(&ctx, req, &inst);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return inst;
-  }
-
-  v1::Task GetTask(int64_t id) {
-    grpc::ClientContext ctx;
-    v1::GetTaskRequest req;
-    req.set_id(id);
-    v1::Task task;
-    grpc::Status s = stubs_->tasks->Get(&ctx, req, &task);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return task;
-  }
-
-  // Tasks not yet completed or cancelled (or in `state`) of one instance, by id.
-  std::vector<v1::Task> TasksOf(int64_t instance_id, const std::string& state = "") {
-    v1::ListTasksRequest req;
-    req.set_instance_id(instance_id);
-    req.set_state(state);
-    return ListTasks(req);
-  }
-
-  std::vector<v1::Task> ListTasks(const v1::ListTasksRequest& req,
-                                  std::string* next_page_token = nullptr) {
-    grpc::ClientContext ctx;
-    v1::ListTasksResponse resp;
-    grpc::Status s = stubs_->tasks->List(&ctx, req, &resp);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    if (next_page_token) *next_page_token = resp.next_page_token();
-    return {resp.tasks().begin(), resp.tasks().end()};
-  }
-
-  // The only open task of an instance.
-  v1::Task OnlyTask(int64_t instance_id) {
-    auto tasks = TasksOf(instance_id);
-    EXPECT_EQ(tasks.size(), 1u);
-    return tasks.empty() ? v1::Task() : tasks[0];
-  }
-
-  grpc::Status Claim(int64_t task, const std::string& user, const std::string& roles = "",
-                     const std::string& unit = "", v1::Task* out = nullptr) {
-    grpc::ClientContext ctx;
-    Identify(&ctx, user, roles, unit);
-    v1::ClaimRequest req;
-    req.set_task_id(task);
-    v1::TaskResponse resp;
-    grpc::Status s = stubs_->tasks->Claim(&ctx, req, &resp);
-    if (out) *out = resp.task();
-    return s;
-  }
-
-  grpc::Status Complete(int64_t task, const std::string& user, const std::string& roles,
-                        const std::string& unit, const std::string& outcome,
-                        v1::Task* out = nullptr, const json& variables = json::object()) {
-    grpc::ClientContext ctx;
-    Identify(&ctx, user, roles, unit);
-    v1::CompleteRequest req;
-    req.set_task_id(task);
-    req.set_outcome(outcome);
-    req.set_variables(variables.dump());
-    v1::TaskResponse resp;
-    grpc::Status s = stubs_->tasks->Complete(&ctx, req, &resp);
-    if (out) *out = resp.task();
-    return s;
-  }
-
-  grpc::Status Delegate(int64_t task, const std::string& user, const std::string& to,
-                        v1::Task* out = nullptr) {
-    grpc::ClientContext ctx;
-    Identify(&ctx, user);
-    v1::DelegateRequest req;
-    req.set_task_id(task);
-    req.set_to(to);
-    req.set_comment("please look at this");
-    v1::TaskResponse resp;
-    grpc::Status s = stubs_->tasks->Delegate(&ctx, req, &resp);
-    if (out) *out = resp.task();
-    return s;
-  }
-
-  grpc::Status Transfer(int64_t task, const std::string& user, const std::string& roles,
-                        const std::string& to, v1::Task* out = nullptr) {
-    grpc::ClientContext ctx;
-    Identify(&ctx, user, roles);
-    v1::TransferRequest req;
-    req.set_task_id(task);
-    req.set_to(to);
-    v1::TaskResponse resp;
-    grpc::Status s = stubs_->tasks->Transfer(&ctx, req, &resp);
-    if (out) *out = resp.task();
-    return s;
-  }
-
-  grpc::Status Return(int64_t task, const std::string& user, const std::string& roles,
-                      const std::string& to_node, v1::Task* out = nullptr) {
-    grpc::ClientContext ctx;
-    Identify(&ctx, user, roles);
-    v1::ReturnRequest req;
-    req.set_task_id(task);
-    req.set_to_node(to_node);
-    req.set_comment("please redo");
-    v1::TaskResponse resp;
-    grpc::Status s = stubs_->tasks->Return(&ctx, req, &resp);
-    if (out) *out = resp.task();
-    return s;
-  }
-
-  std::vector<v1::Notification> Notifications(const std::string& recipient,
-                                              const std::string& role = "",
-                                              bool include_acked = false) {
-    grpc::ClientContext ctx;
-    v1::ListNotificationsRequest req;
-    req.set_recipient(recipient);
-    req.set_role(role);
-    req.set_include_acked(include_acked);
-    v1::ListNotificationsResponse resp;
-    grpc::Status s = stubs_->notifications->List(&ctx, req, &resp);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return {resp.notifications().begin(), resp.notifications().end()};
-  }
+  TasksTest() : DaemonTest("tasks") {}
 
   static std::vector<std::string> Kinds(const std::vector<v1::Notification>& ns) {
     std::vector<std::string> kinds;
     for (const auto& n : ns) kinds.push_back(n.kind());
     return kinds;
   }
-
-  grpc::Status Ack(int64_t id, const std::string& user, const std::string& roles = "") {
-    grpc::ClientContext ctx;
-    Identify(&ctx, user, roles);
-    v1::AckRequest req;
-    req.set_id(id);
-    v1::AckResponse resp;
-    return stubs_->notifications->Ack(&ctx, req, &resp);
-  }
-
-  int64_t AdvanceTo(int64_t to_ms) {
-    grpc::ClientContext ctx;
-    v1::AdvanceClockRequest req;
-    req.set_to_ms(to_ms);
-    v1::AdvanceClockResponse resp;
-    grpc::Status s = stubs_->admin->AdvanceClock(&ctx, req, &resp);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    EXPECT_EQ(resp.now_ms(), to_ms);
-    return resp.now_ms();
-  }
-
-  int64_t AdvanceBy(const std::string& by) {
-    grpc::ClientContext ctx;
-    v1::AdvanceClockRequest req;
-    req.set_by(by);
-    v1::AdvanceClockResponse resp;
-    grpc::Status s = stubs_->admin->AdvanceClock(&ctx, req, &resp);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return resp.now_ms();
-  }
-
-  std::string data_dir_;
-  std::unique_ptr<DaemonProcess> daemon_;
-  std::unique_ptr<Stubs> stubs_;
 };
 
 // ---- claim ---------------------------------------------------------------------------------
 
 TEST_F(TasksTest, ClaimNeedsTheRoleWithinTheUnit) {
-  Deploy(kApproveYaml);
-  int64_t id = Start("t-approve", {{"unit", "community-7"}});
-  v1::Task task = OnlyTask(id);
+  client_->Deploy(kApproveYaml);
+  int64_t id = client_->Start("t-approve", {{"unit", "community-7"}}, kStarter);
+  v1::Task task = client_->OnlyTask(id);
   EXPECT_EQ(task.state(), "open");
   EXPECT_EQ(task.role(), "clerk");
   EXPECT_EQ(task.unit(), "community-7");
@@ -345,79 +153,84 @@ TEST_F(TasksTest, ClaimNeedsTheRoleWithinTheUnit) {
   ASSERT_EQ(task.outcomes_size(), 2);
 
   // No name, the wrong role, the right role in the wrong unit, or no unit at all.
-  EXPECT_EQ(Claim(task.id(), "", "clerk", "community-7").error_code(),
+  EXPECT_EQ(client_->Claim(task.id(), {"", "clerk", "community-7"}).error_code(),
             StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(Claim(task.id(), "li", "auditor", "community-7").error_code(),
+  EXPECT_EQ(client_->Claim(task.id(), {"li", "auditor", "community-7"}).error_code(),
             StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(Claim(task.id(), "li", "clerk", "community-8").error_code(),
+  EXPECT_EQ(client_->Claim(task.id(), {"li", "clerk", "community-8"}).error_code(),
             StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(Claim(task.id(), "li", "clerk").error_code(), StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(GetTask(task.id()).state(), "open");  // none of that changed anything
+  EXPECT_EQ(client_->Claim(task.id(), {"li", "clerk"}).error_code(), StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(client_->Task(task.id()).state(), "open");  // none of that changed anything
 
   v1::Task claimed;
-  grpc::Status s = Claim(task.id(), "li", "street-office, clerk", "community-7", &claimed);
+  grpc::Status s =
+      client_->Claim(task.id(), {"li", "street-office, clerk", "community-7"}, &claimed);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(claimed.id(), task.id());
   EXPECT_EQ(claimed.state(), "claimed");
   EXPECT_EQ(claimed.assignee(), "li");
 
   // Claimed by someone else: a wrong state, even for a rightful role holder.
-  grpc::Status taken = Claim(task.id(), "wu", "clerk", "community-7");
+  grpc::Status taken = client_->Claim(task.id(), {"wu", "clerk", "community-7"});
   EXPECT_EQ(taken.error_code(), StatusCode::FAILED_PRECONDITION);
   EXPECT_NE(taken.error_message().find("li"), std::string::npos) << taken.error_message();
   // Claiming one's own task again is harmless.
-  EXPECT_TRUE(Claim(task.id(), "li", "clerk", "community-7").ok());
-  v1::Task stored = GetTask(task.id());
+  EXPECT_TRUE(client_->Claim(task.id(), {"li", "clerk", "community-7"}).ok());
+  v1::Task stored = client_->Task(task.id());
   EXPECT_EQ(stored.state(), "claimed");
   EXPECT_EQ(stored.assignee(), "li");
 
-  EXPECT_EQ(Claim(999999, "li", "clerk", "community-7").error_code(), StatusCode::NOT_FOUND);
+  EXPECT_EQ(client_->Claim(999999, {"li", "clerk", "community-7"}).error_code(),
+            StatusCode::NOT_FOUND);
 }
 
 TEST_F(TasksTest, CandidatesMayClaimOthersMayNot) {
-  Deploy(kCandidatesYaml);
-  int64_t id = Start("t-candidates", {{"people", {"li", "wu"}}});
-  v1::Task task = OnlyTask(id);
+  client_->Deploy(kCandidatesYaml);
+  int64_t id = client_->Start("t-candidates", {{"people", {"li", "wu"}}}, kStarter);
+  v1::Task task = client_->OnlyTask(id);
   EXPECT_EQ(task.state(), "open");
   EXPECT_EQ(std::vector<std::string>(task.candidates().begin(), task.candidates().end()),
             (std::vector<std::string>{"li", "wu"}));
-  EXPECT_EQ(Claim(task.id(), "zhao", "clerk").error_code(), StatusCode::PERMISSION_DENIED);
-  ASSERT_TRUE(Claim(task.id(), "wu").ok());
-  EXPECT_EQ(Claim(task.id(), "li").error_code(), StatusCode::FAILED_PRECONDITION);
-  EXPECT_EQ(Complete(task.id(), "li", "", "", "").error_code(), StatusCode::PERMISSION_DENIED);
-  ASSERT_TRUE(Complete(task.id(), "wu", "", "", "").ok());
-  EXPECT_EQ(GetInstance(id).state(), "completed");
+  EXPECT_EQ(client_->Claim(task.id(), {"zhao", "clerk"}).error_code(),
+            StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(client_->Claim(task.id(), {"wu"}).ok());
+  EXPECT_EQ(client_->Claim(task.id(), {"li"}).error_code(), StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(client_->Complete(task.id(), {"li"}, "").error_code(), StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(client_->Complete(task.id(), {"wu"}, "").ok());
+  EXPECT_EQ(client_->Instance(id).state(), "completed");
 }
 
 // ---- complete ------------------------------------------------------------------------------
 
 TEST_F(TasksTest, CompleteWithOutcomeRoutesTheExclusive) {
-  Deploy(kApproveYaml);
-  int64_t approved_id = Start("t-approve", {{"unit", "u1"}});
-  int64_t rejected_id = Start("t-approve", {{"unit", "u1"}});
-  v1::Task a = OnlyTask(approved_id);
-  v1::Task r = OnlyTask(rejected_id);
-  ASSERT_TRUE(Claim(a.id(), "li", "clerk", "u1").ok());
+  client_->Deploy(kApproveYaml);
+  int64_t approved_id = client_->Start("t-approve", {{"unit", "u1"}}, kStarter);
+  int64_t rejected_id = client_->Start("t-approve", {{"unit", "u1"}}, kStarter);
+  v1::Task a = client_->OnlyTask(approved_id);
+  v1::Task r = client_->OnlyTask(rejected_id);
+  ASSERT_TRUE(client_->Claim(a.id(), {"li", "clerk", "u1"}).ok());
 
   // Someone else, even with the role, may not complete li's task.
-  EXPECT_EQ(Complete(a.id(), "wu", "clerk", "u1", "approved").error_code(),
+  EXPECT_EQ(client_->Complete(a.id(), {"wu", "clerk", "u1"}, "approved").error_code(),
             StatusCode::PERMISSION_DENIED);
   // An outcome outside the list names the field; so does a missing one.
-  grpc::Status bad = Complete(a.id(), "li", "clerk", "u1", "maybe");
+  grpc::Status bad = client_->Complete(a.id(), {"li", "clerk", "u1"}, "maybe");
   EXPECT_EQ(bad.error_code(), StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(bad.error_message().find("outcome"), std::string::npos) << bad.error_message();
   EXPECT_NE(bad.error_message().find("maybe"), std::string::npos) << bad.error_message();
-  EXPECT_EQ(Complete(a.id(), "li", "clerk", "u1", "").error_code(), StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(GetInstance(approved_id).state(), "active");
+  EXPECT_EQ(client_->Complete(a.id(), {"li", "clerk", "u1"}, "").error_code(),
+            StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(client_->Instance(approved_id).state(), "active");
 
   v1::Task done;
-  grpc::Status s = Complete(a.id(), "li", "clerk", "u1", "approved", &done, {{"note", "fine"}});
+  grpc::Status s = client_->Complete(a.id(), {"li", "clerk", "u1"}, "approved", &done,
+                                     json{{"note", "fine"}}.dump());
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(done.state(), "completed");
   EXPECT_EQ(done.outcome(), "approved");
   EXPECT_EQ(done.completed_by(), "li");
   EXPECT_EQ(done.completed_at_ms(), kMonday0900);
-  v1::Instance inst = GetInstance(approved_id);
+  v1::Instance inst = client_->Instance(approved_id);
   EXPECT_EQ(inst.state(), "completed");
   EXPECT_EQ(inst.end_status(), "approved");
   json vars = json::parse(inst.variables());
@@ -425,65 +238,66 @@ TEST_F(TasksTest, CompleteWithOutcomeRoutesTheExclusive) {
   EXPECT_EQ(vars["note"], "fine");
 
   // Twice is a wrong state, not a second effect.
-  grpc::Status again = Complete(a.id(), "li", "clerk", "u1", "rejected");
+  grpc::Status again = client_->Complete(a.id(), {"li", "clerk", "u1"}, "rejected");
   EXPECT_EQ(again.error_code(), StatusCode::FAILED_PRECONDITION);
-  EXPECT_EQ(GetInstance(approved_id).end_status(), "approved");
+  EXPECT_EQ(client_->Instance(approved_id).end_status(), "approved");
 
   // Completing an open task claims it for the caller; `rejected` takes the default branch.
-  EXPECT_EQ(Complete(r.id(), "wu", "clerk", "u2", "rejected").error_code(),
+  EXPECT_EQ(client_->Complete(r.id(), {"wu", "clerk", "u2"}, "rejected").error_code(),
             StatusCode::PERMISSION_DENIED);
-  ASSERT_TRUE(Complete(r.id(), "wu", "clerk", "u1", "rejected", &done).ok());
+  ASSERT_TRUE(client_->Complete(r.id(), {"wu", "clerk", "u1"}, "rejected", &done).ok());
   EXPECT_EQ(done.assignee(), "wu");
-  EXPECT_EQ(GetInstance(rejected_id).end_status(), "rejected");
+  EXPECT_EQ(client_->Instance(rejected_id).end_status(), "rejected");
 }
 
 // ---- delegate (委派) -------------------------------------------------------------------------
 
 TEST_F(TasksTest, DelegateComesBackToTheOwner) {
-  Deploy(kPersonalYaml);
-  int64_t id = Start("t-personal", {{"owner", "li"}});
-  v1::Task task = OnlyTask(id);
+  client_->Deploy(kPersonalYaml);
+  int64_t id = client_->Start("t-personal", {{"owner", "li"}}, kStarter);
+  v1::Task task = client_->OnlyTask(id);
   EXPECT_EQ(task.state(), "claimed");  // assignees are claimed directly
   EXPECT_EQ(task.assignee(), "li");
 
-  EXPECT_EQ(Delegate(task.id(), "wu", "zhang").error_code(), StatusCode::PERMISSION_DENIED);
-  grpc::Status empty = Delegate(task.id(), "li", "");
+  EXPECT_EQ(client_->Delegate(task.id(), {"wu"}, "zhang", kDelegateComment).error_code(),
+            StatusCode::PERMISSION_DENIED);
+  grpc::Status empty = client_->Delegate(task.id(), {"li"}, "", kDelegateComment);
   EXPECT_EQ(empty.error_code(), StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(empty.error_message().find("to"), std::string::npos) << empty.error_message();
 
   v1::Task delegated;
-  ASSERT_TRUE(Delegate(task.id(), "li", "zhang", &delegated).ok());
+  ASSERT_TRUE(client_->Delegate(task.id(), {"li"}, "zhang", kDelegateComment, &delegated).ok());
   EXPECT_EQ(delegated.state(), "delegated");
   EXPECT_EQ(delegated.assignee(), "zhang");
   EXPECT_EQ(delegated.owner(), "li");
-  auto to_zhang = Notifications("zhang");
+  auto to_zhang = client_->Notifications("zhang");
   ASSERT_EQ(to_zhang.size(), 1u);
   EXPECT_EQ(to_zhang[0].kind(), "task.delegated");
   EXPECT_EQ(to_zhang[0].task_id(), task.id());
 
   // While it is delegated, the owner does not complete it.
-  EXPECT_EQ(Complete(task.id(), "li", "", "", "approved").error_code(),
+  EXPECT_EQ(client_->Complete(task.id(), {"li"}, "approved").error_code(),
             StatusCode::PERMISSION_DENIED);
 
   // The delegate answers: the task goes back to li, claimed, with zhang's outcome on it.
   v1::Task back;
-  grpc::Status s = Complete(task.id(), "zhang", "", "", "rejected", &back);
+  grpc::Status s = client_->Complete(task.id(), {"zhang"}, "rejected", &back);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(back.state(), "claimed");
   EXPECT_EQ(back.assignee(), "li");
   EXPECT_EQ(back.owner(), "");
   EXPECT_EQ(back.outcome(), "rejected");
   EXPECT_EQ(back.completed_by(), "zhang");
-  v1::Task stored = GetTask(task.id());
+  v1::Task stored = client_->Task(task.id());
   EXPECT_EQ(stored.state(), "claimed");
   EXPECT_EQ(stored.assignee(), "li");
   EXPECT_EQ(stored.outcome(), "rejected");
-  v1::Instance inst = GetInstance(id);
+  v1::Instance inst = client_->Instance(id);
   EXPECT_EQ(inst.state(), "active");  // the node is not done yet
   ASSERT_EQ(inst.current_nodes_size(), 1);
   EXPECT_EQ(inst.current_nodes(0), "decide");
   EXPECT_FALSE(json::parse(inst.variables()).contains("outcome"));
-  auto to_li = Notifications("li");
+  auto to_li = client_->Notifications("li");
   ASSERT_EQ(to_li.size(), 2u);
   EXPECT_EQ(to_li[0].kind(), "task.created");
   EXPECT_EQ(to_li[1].kind(), "task.resolved");
@@ -491,110 +305,114 @@ TEST_F(TasksTest, DelegateComesBackToTheOwner) {
   EXPECT_NE(to_li[1].body().find("rejected"), std::string::npos) << to_li[1].body();
 
   // zhang is done with it; li now decides for real, and li's outcome is the one that routes.
-  EXPECT_EQ(Complete(task.id(), "zhang", "", "", "rejected").error_code(),
+  EXPECT_EQ(client_->Complete(task.id(), {"zhang"}, "rejected").error_code(),
             StatusCode::PERMISSION_DENIED);
   v1::Task done;
-  ASSERT_TRUE(Complete(task.id(), "li", "", "", "approved", &done).ok());
+  ASSERT_TRUE(client_->Complete(task.id(), {"li"}, "approved", &done).ok());
   EXPECT_EQ(done.state(), "completed");
   EXPECT_EQ(done.completed_by(), "li");
   EXPECT_EQ(done.outcome(), "approved");
-  EXPECT_EQ(GetInstance(id).end_status(), "approved");
-  EXPECT_EQ(Complete(task.id(), "li", "", "", "approved").error_code(),
+  EXPECT_EQ(client_->Instance(id).end_status(), "approved");
+  EXPECT_EQ(client_->Complete(task.id(), {"li"}, "approved").error_code(),
             StatusCode::FAILED_PRECONDITION);
 }
 
 // ---- transfer (转办) -------------------------------------------------------------------------
 
 TEST_F(TasksTest, TransferMovesTheTaskForGood) {
-  Deploy(kPersonalYaml);
-  int64_t id = Start("t-personal", {{"owner", "li"}});
-  v1::Task task = OnlyTask(id);
+  client_->Deploy(kPersonalYaml);
+  int64_t id = client_->Start("t-personal", {{"owner", "li"}}, kStarter);
+  v1::Task task = client_->OnlyTask(id);
 
-  EXPECT_EQ(Transfer(task.id(), "wu", "", "zhang").error_code(), StatusCode::PERMISSION_DENIED);
-  grpc::Status empty = Transfer(task.id(), "li", "", "");
+  EXPECT_EQ(client_->Transfer(task.id(), {"wu"}, "zhang").error_code(),
+            StatusCode::PERMISSION_DENIED);
+  grpc::Status empty = client_->Transfer(task.id(), {"li"}, "");
   EXPECT_EQ(empty.error_code(), StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(empty.error_message().find("to"), std::string::npos) << empty.error_message();
 
   v1::Task moved;
-  ASSERT_TRUE(Transfer(task.id(), "li", "", "zhang", &moved).ok());
+  ASSERT_TRUE(client_->Transfer(task.id(), {"li"}, "zhang", "", &moved).ok());
   EXPECT_EQ(moved.state(), "claimed");
   EXPECT_EQ(moved.assignee(), "zhang");
   EXPECT_EQ(moved.owner(), "");
-  auto to_zhang = Notifications("zhang");
+  auto to_zhang = client_->Notifications("zhang");
   ASSERT_EQ(to_zhang.size(), 1u);
   EXPECT_EQ(to_zhang[0].kind(), "task.transferred");
 
   // The old assignee can no longer act on it.
-  EXPECT_EQ(Complete(task.id(), "li", "", "", "approved").error_code(),
+  EXPECT_EQ(client_->Complete(task.id(), {"li"}, "approved").error_code(),
             StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(Transfer(task.id(), "li", "", "wu").error_code(), StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(Delegate(task.id(), "li", "wu").error_code(), StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(client_->Transfer(task.id(), {"li"}, "wu").error_code(), StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(client_->Delegate(task.id(), {"li"}, "wu", kDelegateComment).error_code(),
+            StatusCode::PERMISSION_DENIED);
 
   v1::Task done;
-  ASSERT_TRUE(Complete(task.id(), "zhang", "", "", "rejected", &done).ok());
+  ASSERT_TRUE(client_->Complete(task.id(), {"zhang"}, "rejected", &done).ok());
   EXPECT_EQ(done.completed_by(), "zhang");
-  EXPECT_EQ(GetInstance(id).end_status(), "rejected");
+  EXPECT_EQ(client_->Instance(id).end_status(), "rejected");
 }
 
 // ---- return (退回) ---------------------------------------------------------------------------
 
 TEST_F(TasksTest, ReturnGoesBackToAnEarlierStepOnly) {
-  Deploy(kTwoStepYaml);
-  int64_t id = Start("t-two-step", {{"author", "li"}});
-  v1::Task draft = OnlyTask(id);
+  client_->Deploy(kTwoStepYaml);
+  int64_t id = client_->Start("t-two-step", {{"author", "li"}}, kStarter);
+  v1::Task draft = client_->OnlyTask(id);
   EXPECT_EQ(draft.node_id(), "draft");
 
   // From the first step there is nothing earlier: not the step itself, not a later one, not an
   // unknown one.
   for (const char* to : {"draft", "review", "nowhere"}) {
-    grpc::Status s = Return(draft.id(), "li", "", to);
+    grpc::Status s = client_->Return(draft.id(), {"li"}, to, kReturnComment);
     EXPECT_EQ(s.error_code(), StatusCode::INVALID_ARGUMENT) << to;
     EXPECT_NE(s.error_message().find("to_node"), std::string::npos) << s.error_message();
   }
-  ASSERT_TRUE(Complete(draft.id(), "li", "", "", "").ok());
-  v1::Task review = OnlyTask(id);
+  ASSERT_TRUE(client_->Complete(draft.id(), {"li"}, "").ok());
+  v1::Task review = client_->OnlyTask(id);
   EXPECT_EQ(review.node_id(), "review");
   EXPECT_EQ(review.state(), "open");
 
-  EXPECT_EQ(Return(review.id(), "zhao", "clerk", "draft").error_code(),
+  EXPECT_EQ(client_->Return(review.id(), {"zhao", "clerk"}, "draft", kReturnComment).error_code(),
             StatusCode::PERMISSION_DENIED);
-  grpc::Status unknown = Return(review.id(), "wu", "reviewer", "nowhere");
+  grpc::Status unknown =
+      client_->Return(review.id(), {"wu", "reviewer"}, "nowhere", kReturnComment);
   EXPECT_EQ(unknown.error_code(), StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(unknown.error_message().find("to_node"), std::string::npos);
 
   v1::Task returned;
-  grpc::Status s = Return(review.id(), "wu", "reviewer", "draft", &returned);
+  grpc::Status s =
+      client_->Return(review.id(), {"wu", "reviewer"}, "draft", kReturnComment, &returned);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(returned.id(), review.id());
   EXPECT_EQ(returned.state(), "cancelled");
-  EXPECT_EQ(GetTask(review.id()).state(), "cancelled");
-  EXPECT_EQ(GetTask(draft.id()).state(), "completed");  // the first draft stays as it was
-  v1::Task redraft = OnlyTask(id);
+  EXPECT_EQ(client_->Task(review.id()).state(), "cancelled");
+  EXPECT_EQ(client_->Task(draft.id()).state(), "completed");  // the first draft stays as it was
+  v1::Task redraft = client_->OnlyTask(id);
   EXPECT_NE(redraft.id(), draft.id());
   EXPECT_EQ(redraft.node_id(), "draft");
   EXPECT_EQ(redraft.state(), "claimed");
   EXPECT_EQ(redraft.assignee(), "li");
-  v1::Instance inst = GetInstance(id);
+  v1::Instance inst = client_->Instance(id);
   EXPECT_EQ(inst.state(), "active");
   ASSERT_EQ(inst.current_nodes_size(), 1);
   EXPECT_EQ(inst.current_nodes(0), "draft");
   // The cancelled review can no longer be acted on.
-  EXPECT_EQ(Complete(review.id(), "wu", "reviewer", "", "pass").error_code(),
+  EXPECT_EQ(client_->Complete(review.id(), {"wu", "reviewer"}, "pass").error_code(),
             StatusCode::FAILED_PRECONDITION);
 
   // Back at draft, review is a later step again, even though it was visited before.
-  grpc::Status later = Return(redraft.id(), "li", "", "review");
+  grpc::Status later = client_->Return(redraft.id(), {"li"}, "review", kReturnComment);
   EXPECT_EQ(later.error_code(), StatusCode::INVALID_ARGUMENT) << later.error_message();
   EXPECT_NE(later.error_message().find("to_node"), std::string::npos);
-  ASSERT_EQ(TasksOf(id).size(), 1u);
-  EXPECT_EQ(OnlyTask(id).id(), redraft.id());
+  ASSERT_EQ(client_->Tasks(id).size(), 1u);
+  EXPECT_EQ(client_->OnlyTask(id).id(), redraft.id());
 
   // The second round goes through.
-  ASSERT_TRUE(Complete(redraft.id(), "li", "", "", "").ok());
-  v1::Task review2 = OnlyTask(id);
+  ASSERT_TRUE(client_->Complete(redraft.id(), {"li"}, "").ok());
+  v1::Task review2 = client_->OnlyTask(id);
   EXPECT_EQ(review2.node_id(), "review");
-  ASSERT_TRUE(Complete(review2.id(), "wu", "reviewer", "", "pass").ok());
-  EXPECT_EQ(GetInstance(id).state(), "completed");
+  ASSERT_TRUE(client_->Complete(review2.id(), {"wu", "reviewer"}, "pass").ok());
+  EXPECT_EQ(client_->Instance(id).state(), "completed");
 }
 
 // ---- countersign (会签) ----------------------------------------------------------------------
@@ -604,9 +422,9 @@ class CountersignTest : public TasksTest {
   // Starts a countersign among li, wu, zhao; returns the instance id and its three tasks.
   int64_t StartSign(const std::string& completion, std::vector<v1::Task>* tasks) {
     const std::string id = "t-sign-" + std::to_string(++deployed_);
-    Deploy(CountersignYaml(id, completion));
-    int64_t instance = Start(id, {{"signers", {"li", "wu", "zhao"}}});
-    *tasks = TasksOf(instance);
+    client_->Deploy(CountersignYaml(id, completion));
+    int64_t instance = client_->Start(id, {{"signers", {"li", "wu", "zhao"}}}, kStarter);
+    *tasks = client_->Tasks(instance);
     EXPECT_EQ(tasks->size(), 3u);
     if (tasks->size() != 3) return instance;
     const std::vector<std::string> people = {"li", "wu", "zhao"};
@@ -623,25 +441,25 @@ class CountersignTest : public TasksTest {
 
   // The instance still waits at `sign` with `open` tasks there and none at `after`.
   void ExpectStillSigning(int64_t instance, size_t open) {
-    v1::Instance inst = GetInstance(instance);
+    v1::Instance inst = client_->Instance(instance);
     EXPECT_EQ(inst.state(), "active");
     ASSERT_EQ(inst.current_nodes_size(), 1);
     EXPECT_EQ(inst.current_nodes(0), "sign");
     EXPECT_FALSE(json::parse(inst.variables()).contains("votes"));
-    auto tasks = TasksOf(instance);
+    auto tasks = client_->Tasks(instance);
     EXPECT_EQ(tasks.size(), open);
     for (const auto& t : tasks) EXPECT_EQ(t.node_id(), "sign");
   }
 
   // The node completed exactly once: one task at `after`, votes and outcome set.
   void ExpectSigned(int64_t instance, const json& votes, const std::string& outcome) {
-    v1::Instance inst = GetInstance(instance);
+    v1::Instance inst = client_->Instance(instance);
     ASSERT_EQ(inst.current_nodes_size(), 1);
     EXPECT_EQ(inst.current_nodes(0), "after");
     json vars = json::parse(inst.variables());
     EXPECT_EQ(vars["votes"], votes);
     EXPECT_EQ(vars["outcome"], outcome);
-    auto tasks = TasksOf(instance);
+    auto tasks = client_->Tasks(instance);
     ASSERT_EQ(tasks.size(), 1u);
     EXPECT_EQ(tasks[0].node_id(), "after");
     EXPECT_EQ(tasks[0].group_id(), 0);
@@ -655,28 +473,28 @@ TEST_F(CountersignTest, AllNeedsEveryone) {
   int64_t id = StartSign("all", &t);
   ASSERT_EQ(t.size(), 3u);
   // One person votes for someone else's share: not theirs.
-  EXPECT_EQ(Complete(t[1].id(), "li", "", "", "agree").error_code(),
+  EXPECT_EQ(client_->Complete(t[1].id(), {"li"}, "agree").error_code(),
             StatusCode::PERMISSION_DENIED);
-  ASSERT_TRUE(Complete(t[0].id(), "li", "", "", "agree").ok());
+  ASSERT_TRUE(client_->Complete(t[0].id(), {"li"}, "agree").ok());
   ExpectStillSigning(id, 2);
-  ASSERT_TRUE(Complete(t[1].id(), "wu", "", "", "disagree").ok());
+  ASSERT_TRUE(client_->Complete(t[1].id(), {"wu"}, "disagree").ok());
   ExpectStillSigning(id, 1);
-  ASSERT_TRUE(Complete(t[2].id(), "zhao", "", "", "agree").ok());
+  ASSERT_TRUE(client_->Complete(t[2].id(), {"zhao"}, "agree").ok());
   ExpectSigned(id, {{"agree", 2}, {"disagree", 1}}, "agree");
-  for (const auto& task : t) EXPECT_EQ(GetTask(task.id()).state(), "completed");
+  for (const auto& task : t) EXPECT_EQ(client_->Task(task.id()).state(), "completed");
 }
 
 TEST_F(CountersignTest, AnyNeedsOne) {
   std::vector<v1::Task> t;
   int64_t id = StartSign("any", &t);
   ASSERT_EQ(t.size(), 3u);
-  ASSERT_TRUE(Complete(t[1].id(), "wu", "", "", "disagree").ok());
+  ASSERT_TRUE(client_->Complete(t[1].id(), {"wu"}, "disagree").ok());
   ExpectSigned(id, {{"disagree", 1}}, "disagree");
-  EXPECT_EQ(GetTask(t[0].id()).state(), "cancelled");
-  EXPECT_EQ(GetTask(t[1].id()).state(), "completed");
-  EXPECT_EQ(GetTask(t[2].id()).state(), "cancelled");
+  EXPECT_EQ(client_->Task(t[0].id()).state(), "cancelled");
+  EXPECT_EQ(client_->Task(t[1].id()).state(), "completed");
+  EXPECT_EQ(client_->Task(t[2].id()).state(), "cancelled");
   // The others' shares were withdrawn: voting now is a wrong state and changes nothing.
-  EXPECT_EQ(Complete(t[0].id(), "li", "", "", "agree").error_code(),
+  EXPECT_EQ(client_->Complete(t[0].id(), {"li"}, "agree").error_code(),
             StatusCode::FAILED_PRECONDITION);
   ExpectSigned(id, {{"disagree", 1}}, "disagree");
 }
@@ -685,12 +503,12 @@ TEST_F(CountersignTest, TwoOfThree) {
   std::vector<v1::Task> t;
   int64_t id = StartSign("2/3", &t);
   ASSERT_EQ(t.size(), 3u);
-  ASSERT_TRUE(Complete(t[2].id(), "zhao", "", "", "agree").ok());
+  ASSERT_TRUE(client_->Complete(t[2].id(), {"zhao"}, "agree").ok());
   ExpectStillSigning(id, 2);
-  ASSERT_TRUE(Complete(t[0].id(), "li", "", "", "agree").ok());
+  ASSERT_TRUE(client_->Complete(t[0].id(), {"li"}, "agree").ok());
   ExpectSigned(id, {{"agree", 2}}, "agree");
-  EXPECT_EQ(GetTask(t[1].id()).state(), "cancelled");
-  EXPECT_EQ(Complete(t[1].id(), "wu", "", "", "disagree").error_code(),
+  EXPECT_EQ(client_->Task(t[1].id()).state(), "cancelled");
+  EXPECT_EQ(client_->Complete(t[1].id(), {"wu"}, "disagree").error_code(),
             StatusCode::FAILED_PRECONDITION);
   ExpectSigned(id, {{"agree", 2}}, "agree");
 }
@@ -699,9 +517,9 @@ TEST_F(CountersignTest, MajorityOutcomeWithTwoOfThree) {
   std::vector<v1::Task> t;
   int64_t id = StartSign("2/3", &t);
   ASSERT_EQ(t.size(), 3u);
-  ASSERT_TRUE(Complete(t[0].id(), "li", "", "", "disagree").ok());
+  ASSERT_TRUE(client_->Complete(t[0].id(), {"li"}, "disagree").ok());
   ExpectStillSigning(id, 2);
-  ASSERT_TRUE(Complete(t[1].id(), "wu", "", "", "disagree").ok());
+  ASSERT_TRUE(client_->Complete(t[1].id(), {"wu"}, "disagree").ok());
   ExpectSigned(id, {{"disagree", 2}}, "disagree");
 }
 
@@ -712,81 +530,82 @@ TEST_F(CountersignTest, MajorityOutcomeWithTwoOfThree) {
 // The -1wd reminder falls on the make-up Saturday 05-09; escalation one working day after due is
 // Tuesday 05-12 09:00.
 TEST_F(TasksTest, DueRemindersAndEscalationAcrossLabourDay) {
-  Deploy(DueYaml("t-due", "5wd"));
-  AdvanceTo(kBeforeLabourDay);
-  int64_t id = Start("t-due", {{"unit", "u1"}});
-  v1::Task task = OnlyTask(id);
+  client_->Deploy(DueYaml("t-due", "5wd"));
+  client_->AdvanceTo(kBeforeLabourDay);
+  int64_t id = client_->Start("t-due", {{"unit", "u1"}}, kStarter);
+  v1::Task task = client_->OnlyTask(id);
   const int64_t due = kBeforeLabourDay + 11 * kDay;
   EXPECT_EQ(task.due_at_ms(), due);
   EXPECT_EQ(task.created_at_ms(), kBeforeLabourDay);
   EXPECT_EQ(task.escalation_role(), "district-admin");
   EXPECT_FALSE(task.escalated());
-  EXPECT_EQ(Kinds(Notifications("", "clerk")), (std::vector<std::string>{"task.created"}));
+  EXPECT_EQ(Kinds(client_->Notifications("", "clerk")), (std::vector<std::string>{"task.created"}));
 
   // Nothing over the holiday, nor in the last minute before the reminder.
-  AdvanceTo(kBeforeLabourDay + 9 * kDay - kMinute);
-  EXPECT_EQ(Kinds(Notifications("", "clerk")), (std::vector<std::string>{"task.created"}));
-  AdvanceTo(kBeforeLabourDay + 9 * kDay);  // Saturday 05-09, a working day
-  auto reminded = Notifications("", "clerk");
+  client_->AdvanceTo(kBeforeLabourDay + 9 * kDay - kMinute);
+  EXPECT_EQ(Kinds(client_->Notifications("", "clerk")), (std::vector<std::string>{"task.created"}));
+  client_->AdvanceTo(kBeforeLabourDay + 9 * kDay);  // Saturday 05-09, a working day
+  auto reminded = client_->Notifications("", "clerk");
   EXPECT_EQ(Kinds(reminded), (std::vector<std::string>{"task.created", "task.reminder"}));
   ASSERT_EQ(reminded.size(), 2u);
   EXPECT_EQ(reminded[1].created_at_ms(), kBeforeLabourDay + 9 * kDay);
   EXPECT_EQ(reminded[1].task_id(), task.id());
   EXPECT_EQ(reminded[1].unit(), "u1");
 
-  AdvanceTo(due - kMinute);
-  EXPECT_EQ(Notifications("", "clerk").size(), 2u);
-  AdvanceTo(due);
-  auto due_now = Notifications("", "clerk");
+  client_->AdvanceTo(due - kMinute);
+  EXPECT_EQ(client_->Notifications("", "clerk").size(), 2u);
+  client_->AdvanceTo(due);
+  auto due_now = client_->Notifications("", "clerk");
   EXPECT_EQ(Kinds(due_now),
             (std::vector<std::string>{"task.created", "task.reminder", "task.due"}));
   ASSERT_EQ(due_now.size(), 3u);
   EXPECT_EQ(due_now[2].created_at_ms(), due);
-  EXPECT_TRUE(Notifications("", "district-admin").empty());
+  EXPECT_TRUE(client_->Notifications("", "district-admin").empty());
 
   // Before escalation the district admin has no say.
-  EXPECT_EQ(Transfer(task.id(), "zhou", "district-admin", "sun").error_code(),
+  EXPECT_EQ(client_->Transfer(task.id(), {"zhou", "district-admin"}, "sun").error_code(),
             StatusCode::PERMISSION_DENIED);
 
-  AdvanceBy("PT23H59M");
-  EXPECT_TRUE(Notifications("", "district-admin").empty());
-  EXPECT_FALSE(GetTask(task.id()).escalated());
-  EXPECT_EQ(AdvanceBy("PT1M"), kBeforeLabourDay + 12 * kDay);  // Tuesday 05-12 09:00
-  auto escalated = Notifications("", "district-admin");
+  client_->Advance("PT23H59M");
+  EXPECT_TRUE(client_->Notifications("", "district-admin").empty());
+  EXPECT_FALSE(client_->Task(task.id()).escalated());
+  EXPECT_EQ(client_->Advance("PT1M").now_ms(),
+            kBeforeLabourDay + 12 * kDay);  // Tuesday 05-12 09:00
+  auto escalated = client_->Notifications("", "district-admin");
   ASSERT_EQ(escalated.size(), 1u);
   EXPECT_EQ(escalated[0].kind(), "task.escalated");
   EXPECT_EQ(escalated[0].task_id(), task.id());
   EXPECT_EQ(escalated[0].created_at_ms(), kBeforeLabourDay + 12 * kDay);
-  EXPECT_TRUE(GetTask(task.id()).escalated());
-  EXPECT_EQ(Notifications("", "clerk").size(), 3u);  // the clerks got nothing new
+  EXPECT_TRUE(client_->Task(task.id()).escalated());
+  EXPECT_EQ(client_->Notifications("", "clerk").size(), 3u);  // the clerks got nothing new
 
   // Nothing more fires later.
-  AdvanceBy("P10D");
-  EXPECT_EQ(Notifications("", "clerk").size(), 3u);
-  EXPECT_EQ(Notifications("", "district-admin").size(), 1u);
+  client_->Advance("P10D");
+  EXPECT_EQ(client_->Notifications("", "clerk").size(), 3u);
+  EXPECT_EQ(client_->Notifications("", "district-admin").size(), 1u);
 
   // The escalation role may now move the task; the new assignee completes it.
-  EXPECT_EQ(Transfer(task.id(), "li", "clerk", "sun").error_code(),
+  EXPECT_EQ(client_->Transfer(task.id(), {"li", "clerk"}, "sun").error_code(),
             StatusCode::PERMISSION_DENIED);
   v1::Task moved;
-  grpc::Status s = Transfer(task.id(), "zhou", "district-admin", "sun", &moved);
+  grpc::Status s = client_->Transfer(task.id(), {"zhou", "district-admin"}, "sun", "", &moved);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(moved.assignee(), "sun");
   EXPECT_EQ(moved.state(), "claimed");
-  EXPECT_EQ(Complete(task.id(), "li", "clerk", "u1", "approved").error_code(),
+  EXPECT_EQ(client_->Complete(task.id(), {"li", "clerk", "u1"}, "approved").error_code(),
             StatusCode::PERMISSION_DENIED);
-  ASSERT_TRUE(Complete(task.id(), "sun", "", "", "approved").ok());
-  EXPECT_EQ(GetInstance(id).state(), "completed");
+  ASSERT_TRUE(client_->Complete(task.id(), {"sun"}, "approved").ok());
+  EXPECT_EQ(client_->Instance(id).state(), "completed");
 }
 
 // Qingming: due 2wd from Thursday 04-02 09:00 skips the weekend and the Monday holiday: Fri 03,
 // Tue 07 -> due Tuesday 04-07 09:00; the -1wd reminder is Friday 04-03 09:00, escalation Wednesday
 // 04-08 09:00. A subscriber gets the backlog, then each notice live as the clock moves.
 TEST_F(TasksTest, SubscribeGetsBacklogThenLiveRemindersAcrossQingming) {
-  Deploy(DueYaml("t-due", "2wd"));
-  AdvanceTo(kBeforeQingming);
-  int64_t id = Start("t-due", {{"unit", "u1"}});
-  v1::Task task = OnlyTask(id);
+  client_->Deploy(DueYaml("t-due", "2wd"));
+  client_->AdvanceTo(kBeforeQingming);
+  int64_t id = client_->Start("t-due", {{"unit", "u1"}}, kStarter);
+  v1::Task task = client_->OnlyTask(id);
   const int64_t due = kBeforeQingming + 5 * kDay;
   EXPECT_EQ(task.due_at_ms(), due);
 
@@ -795,7 +614,7 @@ TEST_F(TasksTest, SubscribeGetsBacklogThenLiveRemindersAcrossQingming) {
   v1::SubscribeRequest req;
   req.set_recipient("li");
   req.add_roles("clerk");
-  auto reader = stubs_->notifications->Subscribe(&ctx, req);
+  auto reader = client_->stubs.notifications->Subscribe(&ctx, req);
   v1::Notification n;
   ASSERT_TRUE(reader->Read(&n));  // the backlog
   EXPECT_EQ(n.kind(), "task.created");
@@ -804,33 +623,33 @@ TEST_F(TasksTest, SubscribeGetsBacklogThenLiveRemindersAcrossQingming) {
   const int64_t created_id = n.id();
 
   // Not yet: nothing is stored for the clerks until Friday 09:00.
-  AdvanceTo(kBeforeQingming + kDay - kMinute);
-  EXPECT_EQ(Notifications("", "clerk").size(), 1u);
-  AdvanceTo(kBeforeQingming + kDay);
+  client_->AdvanceTo(kBeforeQingming + kDay - kMinute);
+  EXPECT_EQ(client_->Notifications("", "clerk").size(), 1u);
+  client_->AdvanceTo(kBeforeQingming + kDay);
   ASSERT_TRUE(reader->Read(&n));
   EXPECT_EQ(n.kind(), "task.reminder");
   EXPECT_EQ(n.created_at_ms(), kBeforeQingming + kDay);
   EXPECT_GT(n.id(), created_id);
 
   // The weekend and the Monday holiday pass quietly.
-  AdvanceTo(due - kMinute);
-  EXPECT_EQ(Notifications("", "clerk").size(), 2u);
-  AdvanceTo(due);
+  client_->AdvanceTo(due - kMinute);
+  EXPECT_EQ(client_->Notifications("", "clerk").size(), 2u);
+  client_->AdvanceTo(due);
   ASSERT_TRUE(reader->Read(&n));
   EXPECT_EQ(n.kind(), "task.due");
   EXPECT_EQ(n.created_at_ms(), due);
 
   // li claims and completes it before the escalation: its timers go with it.
-  ASSERT_TRUE(Claim(task.id(), "li", "clerk", "u1").ok());
-  ASSERT_TRUE(Complete(task.id(), "li", "clerk", "u1", "approved").ok());
-  AdvanceTo(kBeforeQingming + 6 * kDay);
-  AdvanceBy("P3D");
-  EXPECT_TRUE(Notifications("", "district-admin").empty());
-  EXPECT_EQ(Notifications("", "clerk").size(), 3u);
+  ASSERT_TRUE(client_->Claim(task.id(), {"li", "clerk", "u1"}).ok());
+  ASSERT_TRUE(client_->Complete(task.id(), {"li", "clerk", "u1"}, "approved").ok());
+  client_->AdvanceTo(kBeforeQingming + 6 * kDay);
+  client_->Advance("P3D");
+  EXPECT_TRUE(client_->Notifications("", "district-admin").empty());
+  EXPECT_EQ(client_->Notifications("", "clerk").size(), 3u);
 
   // The next thing the stream carries is the sentinel below: nothing else came in between.
-  Deploy(kPersonalYaml);
-  int64_t sentinel = Start("t-personal", {{"owner", "li"}});
+  client_->Deploy(kPersonalYaml);
+  int64_t sentinel = client_->Start("t-personal", {{"owner", "li"}}, kStarter);
   ASSERT_TRUE(reader->Read(&n));
   EXPECT_EQ(n.kind(), "task.created");
   EXPECT_EQ(n.recipient(), "li");
@@ -839,22 +658,22 @@ TEST_F(TasksTest, SubscribeGetsBacklogThenLiveRemindersAcrossQingming) {
 }
 
 TEST_F(TasksTest, SubscribeSkipsAcknowledgedBacklogAndNeedsAnAudience) {
-  Deploy(kPersonalYaml);
-  int64_t first = Start("t-personal", {{"owner", "li"}});
-  int64_t second = Start("t-personal", {{"owner", "li"}});
-  auto mine = Notifications("li");
+  client_->Deploy(kPersonalYaml);
+  int64_t first = client_->Start("t-personal", {{"owner", "li"}}, kStarter);
+  int64_t second = client_->Start("t-personal", {{"owner", "li"}}, kStarter);
+  auto mine = client_->Notifications("li");
   ASSERT_EQ(mine.size(), 2u);
-  ASSERT_TRUE(Ack(mine[0].id(), "li").ok());
+  ASSERT_TRUE(client_->Ack(mine[0].id(), {"li"}).ok());
 
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   v1::SubscribeRequest req;
   req.set_recipient("li");
-  auto reader = stubs_->notifications->Subscribe(&ctx, req);
+  auto reader = client_->stubs.notifications->Subscribe(&ctx, req);
   v1::Notification n;
   ASSERT_TRUE(reader->Read(&n));
   EXPECT_EQ(n.instance_id(), second);  // the acknowledged one is not sent again
-  int64_t third = Start("t-personal", {{"owner", "li"}});
+  int64_t third = client_->Start("t-personal", {{"owner", "li"}}, kStarter);
   ASSERT_TRUE(reader->Read(&n));
   EXPECT_EQ(n.instance_id(), third);
   EXPECT_NE(first, third);
@@ -862,7 +681,7 @@ TEST_F(TasksTest, SubscribeSkipsAcknowledgedBacklogAndNeedsAnAudience) {
 
   grpc::ClientContext nobody;
   v1::SubscribeRequest empty;
-  auto refused = stubs_->notifications->Subscribe(&nobody, empty);
+  auto refused = client_->stubs.notifications->Subscribe(&nobody, empty);
   EXPECT_FALSE(refused->Read(&n));
   grpc::Status s = refused->Finish();
   EXPECT_EQ(s.error_code(), StatusCode::INVALID_ARGUMENT);
@@ -871,71 +690,73 @@ TEST_F(TasksTest, SubscribeSkipsAcknowledgedBacklogAndNeedsAnAudience) {
 // ---- acknowledgement -----------------------------------------------------------------------
 
 TEST_F(TasksTest, AckByTheRecipientIsIdempotent) {
-  Deploy(kPersonalYaml);
-  Deploy(kApproveYaml);
-  Start("t-personal", {{"owner", "li"}});
-  Start("t-approve", {{"unit", "u1"}});
-  auto mine = Notifications("li");
+  client_->Deploy(kPersonalYaml);
+  client_->Deploy(kApproveYaml);
+  client_->Start("t-personal", {{"owner", "li"}}, kStarter);
+  client_->Start("t-approve", {{"unit", "u1"}}, kStarter);
+  auto mine = client_->Notifications("li");
   ASSERT_EQ(mine.size(), 1u);
   const v1::Notification personal = mine[0];
   EXPECT_EQ(personal.kind(), "task.created");
   EXPECT_EQ(personal.acked_at_ms(), 0);
-  auto clerks = Notifications("", "clerk");
+  auto clerks = client_->Notifications("", "clerk");
   ASSERT_EQ(clerks.size(), 1u);
   const v1::Notification to_role = clerks[0];
 
   // Someone else, or nobody in particular, may not acknowledge li's notice.
-  EXPECT_EQ(Ack(personal.id(), "wu").error_code(), StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(Ack(personal.id(), "", "clerk").error_code(), StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(Notifications("li").size(), 1u);
+  EXPECT_EQ(client_->Ack(personal.id(), {"wu"}).error_code(), StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(client_->Ack(personal.id(), {"", "clerk"}).error_code(), StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(client_->Notifications("li").size(), 1u);
 
-  ASSERT_TRUE(Ack(personal.id(), "li").ok());
-  EXPECT_TRUE(Notifications("li").empty());
-  auto acked = Notifications("li", "", /*include_acked=*/true);
+  ASSERT_TRUE(client_->Ack(personal.id(), {"li"}).ok());
+  EXPECT_TRUE(client_->Notifications("li").empty());
+  auto acked = client_->Notifications("li", "", /*include_acked=*/true);
   ASSERT_EQ(acked.size(), 1u);
   EXPECT_EQ(acked[0].acked_at_ms(), kMonday0900);
   EXPECT_EQ(acked[0].acked_by(), "li");
 
   // Again, later: still OK, and the first acknowledgement stands.
-  AdvanceBy("PT1H");
-  ASSERT_TRUE(Ack(personal.id(), "li").ok());
-  acked = Notifications("li", "", true);
+  client_->Advance("PT1H");
+  ASSERT_TRUE(client_->Ack(personal.id(), {"li"}).ok());
+  acked = client_->Notifications("li", "", true);
   ASSERT_EQ(acked.size(), 1u);
   EXPECT_EQ(acked[0].acked_at_ms(), kMonday0900);
   // A person who is not the recipient is still refused after it was acknowledged.
-  EXPECT_EQ(Ack(personal.id(), "wu").error_code(), StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(client_->Ack(personal.id(), {"wu"}).error_code(), StatusCode::PERMISSION_DENIED);
 
   // A role's notice: a holder of the role may acknowledge it, others may not.
-  EXPECT_EQ(Ack(to_role.id(), "wu", "auditor").error_code(), StatusCode::PERMISSION_DENIED);
-  ASSERT_TRUE(Ack(to_role.id(), "wu", "clerk").ok());
-  EXPECT_TRUE(Notifications("", "clerk").empty());
-  auto role_acked = Notifications("", "clerk", true);
+  EXPECT_EQ(client_->Ack(to_role.id(), {"wu", "auditor"}).error_code(),
+            StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(client_->Ack(to_role.id(), {"wu", "clerk"}).ok());
+  EXPECT_TRUE(client_->Notifications("", "clerk").empty());
+  auto role_acked = client_->Notifications("", "clerk", true);
   ASSERT_EQ(role_acked.size(), 1u);
   EXPECT_EQ(role_acked[0].acked_by(), "wu");
 
-  EXPECT_EQ(Ack(999999, "li").error_code(), StatusCode::NOT_FOUND);
+  EXPECT_EQ(client_->Ack(999999, {"li"}).error_code(), StatusCode::NOT_FOUND);
 }
 
 // ---- Tasks/List ----------------------------------------------------------------------------
 
 TEST_F(TasksTest, ListFiltersAndPages) {
-  Deploy(kApproveYaml);  // role clerk
-  Deploy(R"(
+  client_->Deploy(kApproveYaml);  // role clerk
+  client_->Deploy(R"(
 id: t-auditor
 start: check
 nodes:
   check: {type: user, role: auditor, unit: "${unit}", next: done}
   done: {type: end}
 )");
-  int64_t a1 = Start("t-approve", {{"unit", "u1"}});
-  int64_t a2 = Start("t-approve", {{"unit", "u1"}});
-  int64_t a3 = Start("t-approve", {{"unit", "u2"}});
-  int64_t b1 = Start("t-auditor", {{"unit", "u1"}});
-  int64_t b2 = Start("t-auditor", {{"unit", "u2"}});
-  const int64_t ta1 = OnlyTask(a1).id(), ta2 = OnlyTask(a2).id(), ta3 = OnlyTask(a3).id();
-  const int64_t tb1 = OnlyTask(b1).id(), tb2 = OnlyTask(b2).id();
-  ASSERT_TRUE(Claim(ta1, "li", "clerk", "u1").ok());
-  ASSERT_TRUE(Complete(tb2, "wu", "auditor", "u2", "").ok());
+  int64_t a1 = client_->Start("t-approve", {{"unit", "u1"}}, kStarter);
+  int64_t a2 = client_->Start("t-approve", {{"unit", "u1"}}, kStarter);
+  int64_t a3 = client_->Start("t-approve", {{"unit", "u2"}}, kStarter);
+  int64_t b1 = client_->Start("t-auditor", {{"unit", "u1"}}, kStarter);
+  int64_t b2 = client_->Start("t-auditor", {{"unit", "u2"}}, kStarter);
+  const int64_t ta1 = client_->OnlyTask(a1).id(), ta2 = client_->OnlyTask(a2).id(),
+                ta3 = client_->OnlyTask(a3).id();
+  const int64_t tb1 = client_->OnlyTask(b1).id(), tb2 = client_->OnlyTask(b2).id();
+  ASSERT_TRUE(client_->Claim(ta1, {"li", "clerk", "u1"}).ok());
+  ASSERT_TRUE(client_->Complete(tb2, {"wu", "auditor", "u2"}, "").ok());
 
   auto ids = [](const std::vector<v1::Task>& tasks) {
     std::vector<int64_t> out;
@@ -949,7 +770,7 @@ nodes:
     req.set_assignee(assignee);
     req.set_unit(unit);
     req.set_state(state);
-    return ids(ListTasks(req));
+    return ids(client_->ListTasks(req));
   };
   using V = std::vector<int64_t>;
   EXPECT_EQ(list("", "", "", ""), (V{ta1, ta2, ta3, tb1}));  // not completed or cancelled
@@ -971,14 +792,14 @@ nodes:
   req.mutable_page()->set_page_size(2);
   V seen;
   std::string token;
-  auto page = ListTasks(req, &token);
+  auto page = client_->ListTasks(req, &token);
   EXPECT_EQ(ids(page), (V{ta1, ta2}));
   ASSERT_FALSE(token.empty());
   int pages = 1;
   seen = ids(page);
   while (!token.empty() && pages < 10) {
     req.mutable_page()->set_page_token(token);
-    page = ListTasks(req, &token);
+    page = client_->ListTasks(req, &token);
     for (int64_t t : ids(page)) seen.push_back(t);
     ++pages;
     if (pages == 2) EXPECT_EQ(ids(page), (V{ta3, tb1}));
@@ -990,10 +811,10 @@ nodes:
   v1::ListTasksRequest clerks;
   clerks.set_role("clerk");
   clerks.mutable_page()->set_page_size(2);
-  auto first = ListTasks(clerks, &token);
+  auto first = client_->ListTasks(clerks, &token);
   EXPECT_EQ(ids(first), (V{ta1, ta2}));
   clerks.mutable_page()->set_page_token(token);
-  auto second = ListTasks(clerks, &token);
+  auto second = client_->ListTasks(clerks, &token);
   EXPECT_EQ(ids(second), (V{ta3}));
   EXPECT_TRUE(token.empty());
 }
