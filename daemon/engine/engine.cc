@@ -104,8 +104,7 @@ void Engine::Tx::Event(int64_t instance_id, std::string type, std::string node, 
 
 Engine::Engine(boost::asio::io_context& io, store::Store& store, const Clock& clock,
                const WorkCalendar& calendar, EngineOptions options)
-    : io_(io),
-      strand_(boost::asio::make_strand(io)),
+    : strand_(boost::asio::make_strand(io)),
       wake_(io),
       store_(store),
       clock_(clock),
@@ -324,7 +323,6 @@ void Engine::OnCommitted(uint64_t gen, absl::Status status) {
   auto node = in_flight_.extract(gen);
   if (node.empty()) return;
   InFlight& flight = node.mapped();
-  last_committed_gen_ = gen;
   if (!status.ok()) {
     Logger("engine")->error("commit failed, refusing further writes: {}", status.ToString());
     if (!flight.deployed.empty()) {

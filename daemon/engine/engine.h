@@ -175,7 +175,6 @@ class Engine {
   void Dispatch();
   bool CanClaim(const Caller& caller, const Task& task) const;
 
-  boost::asio::io_context& io_;
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   boost::asio::steady_timer wake_;
   int64_t wake_at_ms_ = 0;
@@ -214,7 +213,6 @@ class Engine {
   };
   std::map<uint64_t, InFlight> in_flight_;
   uint64_t next_gen_ = 1;
-  uint64_t last_committed_gen_ = 0;
 
   std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers_;
   std::atomic<int64_t> timers_pending_{0};
