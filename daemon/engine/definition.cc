@@ -358,24 +358,35 @@ absl::Status Validate(const Definition& def) {
       return Where{id, "id"}.Error(absl::StrCat("unreachable from start '", def.start, "'"));
     }
   }
-  // Each parallel branch must arrive at its join, or the join would wait forever.
+  // Each parallel branch must arrive at its join and may not end before it, or the join would
+  // wait forever.
   for (const auto& [id, node] : def.nodes) {
     if (node.type != NodeType::kParallel) continue;
     for (const auto& head : node.parallel) {
       std::set<std::string> visited{head};
       std::deque<std::string> q{head};
       bool reaches = head == node.join;
-      while (!q.empty() && !reaches) {
+      std::string ends_at;
+      while (!q.empty() && head != node.join) {
         const Node& n = def.nodes.at(q.front());
         q.pop_front();
+        if (n.type == NodeType::kEnd && ends_at.empty()) ends_at = n.id;
         for (const auto& [field, target] : Successors(n)) {
-          if (target == node.join) reaches = true;
-          if (target != id && visited.insert(target).second) q.push_back(target);
+          if (target == node.join) {
+            reaches = true;
+          } else if (target != id && visited.insert(target).second) {
+            q.push_back(target);
+          }
         }
       }
       if (!reaches) {
         return Where{id, "join"}.Error(
             absl::StrCat("branch '", head, "' never reaches join '", node.join, "'"));
+      }
+      if (!ends_at.empty()) {
+        return Where{id, "branches"}.Error(absl::StrCat("branch '", head, "' can end at '",
+                                                        ends_at, "' before reaching join '",
+                                                        node.join, "'"));
       }
     }
   }

@@ -255,6 +255,16 @@ nodes:
   j: {type: end}
   other: {type: end}
 )", {"node 'p'", "field 'join'", "'b'"}},
+        Malformed{"branch that can end before its join", R"(
+id: x
+start: p
+nodes:
+  p: {type: parallel, branches: [a, b], join: j}
+  a: {type: timer, duration: P1D, next: j}
+  b: {type: exclusive, branches: [{when: "stop", next: early}, {next: j}]}
+  j: {type: end}
+  early: {type: end}
+)", {"node 'p'", "field 'branches'", "'b' can end at 'early'"}},
         Malformed{"single parallel branch", R"(
 id: x
 start: p
