@@ -24,13 +24,6 @@ T* LoadInto(TxTable<T>& table, PendingMap& pending, int64_t id, Loader&& from_st
   return &table.rows.emplace(id, FromRow(*row)).first->second;
 }
 
-// The key a request_id is kept under. An id names one call of one command: the same id sent with
-// another command is a different request, not a retry, and must never be answered with (or
-// crash on) the first command's reply.
-std::string RequestKey(const char* command, std::string request_id) {
-  return request_id.empty() ? std::string() : absl::StrCat(command, ":", request_id);
-}
-
 json MergedSize(const json& base, const json& update, size_t limit, absl::Status* status) {
   json merged = base;
   merged.update(update);
@@ -86,6 +79,13 @@ int64_t Engine::Tx::AddTimer(Timer t) {
   int64_t id = t.id;
   new_timers.emplace(id, std::move(t));
   return id;
+}
+
+void Engine::Tx::CloseTask(Task& task, const char* state) {
+  task.state = state;
+  for (int64_t timer : task.timers) DeleteTimer(timer);
+  task.timers.clear();
+  Save(task);
 }
 
 void Engine::Tx::DeleteTimer(int64_t id) {
@@ -190,8 +190,11 @@ std::shared_ptr<const Definition> Engine::DefinitionOf(const Instance& inst) con
 
 // ---- Engine: transactions ------------------------------------------------------------------
 
-void Engine::Execute(std::string request_id, std::string actor,
+void Engine::Execute(const char* command, std::string request_id, std::string actor,
                      std::function<absl::StatusOr<json>(Tx&)> body, Reply reply) {
+  // A request id names one call of one command: the same id sent with another command is a
+  // different request, never answered with the first command's reply.
+  if (!request_id.empty()) request_id = absl::StrCat(command, ":", request_id);
   boost::asio::post(strand_, [this, request_id = std::move(request_id),
                               actor = std::move(actor), body = std::move(body),
                               reply = std::move(reply)]() mutable {
@@ -509,7 +512,7 @@ bool Engine::CanClaim(const Caller& caller, const Task& task) const {
 // ---- Engine: commands ----------------------------------------------------------------------
 
 void Engine::Deploy(std::string yaml, std::string request_id, Reply reply) {
-  Execute(RequestKey("Deploy", std::move(request_id)), "",
+  Execute("Deploy", std::move(request_id), "",
           [this, yaml = std::move(yaml)](Tx& tx) -> absl::StatusOr<json> {
     ASSIGN_OR_RETURN(std::shared_ptr<Definition> def, ParseDefinition(yaml));
     auto latest = GetDefinition(def->id);
@@ -525,7 +528,7 @@ void Engine::Deploy(std::string yaml, std::string request_id, Reply reply) {
 }
 
 void Engine::Start(Caller caller, StartArgs args, std::string request_id, Reply reply) {
-  Execute(RequestKey("Start", std::move(request_id)), caller.user,
+  Execute("Start", std::move(request_id), caller.user,
           [this, args = std::move(args)](Tx& tx) mutable -> absl::StatusOr<json> {
     auto def = GetDefinition(args.definition_id, args.version);
     if (!def) {
@@ -542,7 +545,7 @@ void Engine::Start(Caller caller, StartArgs args, std::string request_id, Reply 
 
 void Engine::Cancel(Caller caller, int64_t instance_id, std::string reason,
                     std::string request_id, Reply reply) {
-  Execute(RequestKey("Cancel", std::move(request_id)), caller.user,
+  Execute("Cancel", std::move(request_id), caller.user,
           [this, instance_id, reason = std::move(reason)](Tx& tx) -> absl::StatusOr<json> {
     Instance* inst = tx.GetInstance(instance_id);
     if (!inst) return absl::NotFoundError(absl::StrCat("id: no instance ", instance_id));
@@ -557,7 +560,7 @@ void Engine::Cancel(Caller caller, int64_t instance_id, std::string reason,
 
 void Engine::PublishMessage(Caller caller, std::string name, std::string correlation,
                             json variables, int64_t ttl_ms, std::string request_id, Reply reply) {
-  Execute(RequestKey("PublishMessage", std::move(request_id)), caller.user,
+  Execute("PublishMessage", std::move(request_id), caller.user,
           [this, name = std::move(name), correlation = std::move(correlation),
            variables = std::move(variables), ttl_ms](Tx& tx) -> absl::StatusOr<json> {
     auto it = subscriptions_.find({name, correlation});
@@ -612,7 +615,7 @@ json TaskAnswer(const Task& t) { return json{{"task", json(t)}}; }
 }  // namespace
 
 void Engine::ClaimTask(Caller caller, int64_t task_id, std::string request_id, Reply reply) {
-  Execute(RequestKey("ClaimTask", std::move(request_id)), caller.user,
+  Execute("ClaimTask", std::move(request_id), caller.user,
           [this, caller, task_id](Tx& tx) -> absl::StatusOr<json> {
     Task* task = tx.GetTask(task_id);
     if (!task) return TaskNotFound(task_id);
@@ -633,7 +636,7 @@ void Engine::ClaimTask(Caller caller, int64_t task_id, std::string request_id, R
 
 void Engine::CompleteTask(Caller caller, int64_t task_id, std::string outcome, json variables,
                           std::string comment, std::string request_id, Reply reply) {
-  Execute(RequestKey("CompleteTask", std::move(request_id)), caller.user,
+  Execute("CompleteTask", std::move(request_id), caller.user,
           [this, caller, task_id, outcome = std::move(outcome), variables = std::move(variables),
            comment = std::move(comment)](Tx& tx) -> absl::StatusOr<json> {
     Task* task = tx.GetTask(task_id);
@@ -678,12 +681,9 @@ void Engine::CompleteTask(Caller caller, int64_t task_id, std::string outcome, j
       return TaskAnswer(*task);
     }
     inst->variables = std::move(merged);
-    task->state = "completed";
     task->completed_by = caller.user;
     task->completed_at_ms = tx.now;
-    for (int64_t t : task->timers) tx.DeleteTimer(t);
-    task->timers.clear();
-    tx.Save(*task);
+    tx.CloseTask(*task, "completed");
     tx.Save(*inst);
     tx.Event(task->instance_id, "task.completed", task->node,
              {{"task", task_id}, {"outcome", outcome}, {"by", caller.user}});
@@ -695,7 +695,7 @@ void Engine::CompleteTask(Caller caller, int64_t task_id, std::string outcome, j
 
 void Engine::DelegateTask(Caller caller, int64_t task_id, std::string to, std::string comment,
                           std::string request_id, Reply reply) {
-  Execute(RequestKey("DelegateTask", std::move(request_id)), caller.user,
+  Execute("DelegateTask", std::move(request_id), caller.user,
           [this, caller, task_id, to = std::move(to), comment](Tx& tx) -> absl::StatusOr<json> {
     Task* task = tx.GetTask(task_id);
     if (!task) return TaskNotFound(task_id);
@@ -722,7 +722,7 @@ void Engine::DelegateTask(Caller caller, int64_t task_id, std::string to, std::s
 
 void Engine::TransferTask(Caller caller, int64_t task_id, std::string to, std::string comment,
                           std::string request_id, Reply reply) {
-  Execute(RequestKey("TransferTask", std::move(request_id)), caller.user,
+  Execute("TransferTask", std::move(request_id), caller.user,
           [this, caller, task_id, to = std::move(to), comment](Tx& tx) -> absl::StatusOr<json> {
     Task* task = tx.GetTask(task_id);
     if (!task) return TaskNotFound(task_id);
@@ -746,7 +746,7 @@ void Engine::TransferTask(Caller caller, int64_t task_id, std::string to, std::s
 
 void Engine::ReturnTask(Caller caller, int64_t task_id, std::string to_node, std::string comment,
                         std::string request_id, Reply reply) {
-  Execute(RequestKey("ReturnTask", std::move(request_id)), caller.user,
+  Execute("ReturnTask", std::move(request_id), caller.user,
           [this, caller, task_id, to_node = std::move(to_node), comment](Tx& tx)
               -> absl::StatusOr<json> {
     Task* task = tx.GetTask(task_id);
@@ -795,7 +795,7 @@ absl::Status MissingJob(int64_t job_id, const std::map<std::string, int64_t>& se
 
 void Engine::CompleteJob(Caller caller, int64_t job_id, json variables, std::string request_id,
                          Reply reply) {
-  Execute(RequestKey("CompleteJob", std::move(request_id)), caller.user,
+  Execute("CompleteJob", std::move(request_id), caller.user,
           [this, job_id, variables = std::move(variables)](Tx& tx) -> absl::StatusOr<json> {
     Job* job = tx.GetJob(job_id);
     if (!job) return MissingJob(job_id, sequences_);
@@ -822,7 +822,7 @@ void Engine::CompleteJob(Caller caller, int64_t job_id, json variables, std::str
 
 void Engine::FailJob(Caller caller, int64_t job_id, std::string error, int retries_left,
                      std::string request_id, Reply reply) {
-  Execute(RequestKey("FailJob", std::move(request_id)), caller.user,
+  Execute("FailJob", std::move(request_id), caller.user,
           [this, job_id, error = std::move(error), retries_left](Tx& tx) -> absl::StatusOr<json> {
     Job* job = tx.GetJob(job_id);
     if (!job) return MissingJob(job_id, sequences_);
@@ -863,7 +863,7 @@ void Engine::FailJob(Caller caller, int64_t job_id, std::string error, int retri
 
 void Engine::ResolveIncident(Caller caller, int64_t incident_id, int retries, json variables,
                              std::string request_id, Reply reply) {
-  Execute(RequestKey("ResolveIncident", std::move(request_id)), caller.user,
+  Execute("ResolveIncident", std::move(request_id), caller.user,
           [this, incident_id, retries, variables = std::move(variables)](Tx& tx)
               -> absl::StatusOr<json> {
     Incident* incident = tx.GetIncident(incident_id);
@@ -914,7 +914,7 @@ void Engine::ResolveIncident(Caller caller, int64_t incident_id, int retries, js
 
 void Engine::AckNotification(Caller caller, int64_t notification_id, std::string request_id,
                              Reply reply) {
-  Execute(RequestKey("AckNotification", std::move(request_id)), caller.user,
+  Execute("AckNotification", std::move(request_id), caller.user,
           [caller, notification_id](Tx& tx) -> absl::StatusOr<json> {
     Notification* n = tx.GetNotification(notification_id);
     if (!n) return absl::NotFoundError(absl::StrCat("id: no notification ", notification_id));

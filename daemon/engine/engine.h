@@ -143,7 +143,7 @@ class Engine {
   using SubscriptionKey = std::pair<std::string, std::string>;  // name, correlation
 
   // Runs `body` in a transaction on the strand and commits what it changed.
-  void Execute(std::string request_id, std::string actor,
+  void Execute(const char* command, std::string request_id, std::string actor,
                std::function<absl::StatusOr<json>(Tx&)> body, Reply reply);
   void Commit(Tx& tx, json reply, std::string request_id, Reply done);
   void OnCommitted(uint64_t gen, absl::Status status);

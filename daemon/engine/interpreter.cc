@@ -22,6 +22,20 @@ std::string FormatLocal(int64_t ms) {
   return buf;
 }
 
+// Evaluates `assignments` in order over `scope` into `target` (`set` and `out`); the first
+// failure names the field, e.g. "set.total: ...".
+absl::Status Assign(const std::vector<std::pair<std::string, Expression>>& assignments,
+                    const char* field, const json& scope, json& target) {
+  for (const auto& [var, expr] : assignments) {
+    auto value = expr.Evaluate(scope);
+    if (!value.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ".", var, ": ", value.status().message()));
+    }
+    target[var] = *std::move(value);
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 void Engine::RunScheduled(Tx& tx) {
@@ -81,15 +95,10 @@ void Engine::Leave(Tx& tx, Instance& inst, int64_t token_id, const std::string& 
   Token* token = inst.FindToken(token_id);
   auto def = DefinitionOf(inst);
   const Node* node = def->Find(token->node);
-  for (const auto& [var, expr] : node->set) {
-    auto value = expr.Evaluate(inst.variables);
-    if (!value.ok()) {
-      token->resume_next = next;
-      RaiseIncident(tx, inst, *token, "expression",
-                    absl::StrCat("set.", var, ": ", value.status().message()));
-      return;
-    }
-    inst.variables[var] = *std::move(value);
+  if (absl::Status s = Assign(node->set, "set", inst.variables, inst.variables); !s.ok()) {
+    token->resume_next = next;
+    RaiseIncident(tx, inst, *token, "expression", std::string(s.message()));
+    return;
   }
   tx.Event(inst.id, "node.completed", token->node);
   MoveTo(tx, inst, token_id, next);
@@ -115,14 +124,9 @@ void Engine::Enter(Tx& tx, Instance& inst, Token& token) {
   const int64_t token_id = token.id;
   switch (node->type) {
     case NodeType::kEnd: {
-      for (const auto& [var, expr] : node->set) {
-        auto value = expr.Evaluate(inst.variables);
-        if (!value.ok()) {
-          RaiseIncident(tx, inst, token, "expression",
-                        absl::StrCat("set.", var, ": ", value.status().message()));
-          return;
-        }
-        inst.variables[var] = *std::move(value);
+      if (absl::Status s = Assign(node->set, "set", inst.variables, inst.variables); !s.ok()) {
+        RaiseIncident(tx, inst, token, "expression", std::string(s.message()));
+        return;
       }
       std::erase_if(inst.tokens, [&](const Token& t) { return t.id == token_id; });
       if (inst.tokens.empty()) EndInstance(tx, inst, "completed", node->status);
@@ -174,14 +178,9 @@ void Engine::Enter(Tx& tx, Instance& inst, Token& token) {
     case NodeType::kParallel: {
       Fork fork{inst.next_fork++, node->join, static_cast<int>(node->parallel.size()), 0,
                 token.fork};
-      for (const auto& [var, expr] : node->set) {
-        auto value = expr.Evaluate(inst.variables);
-        if (!value.ok()) {
-          RaiseIncident(tx, inst, token, "expression",
-                        absl::StrCat("set.", var, ": ", value.status().message()));
-          return;
-        }
-        inst.variables[var] = *std::move(value);
+      if (absl::Status s = Assign(node->set, "set", inst.variables, inst.variables); !s.ok()) {
+        RaiseIncident(tx, inst, token, "expression", std::string(s.message()));
+        return;
       }
       std::erase_if(inst.tokens, [&](const Token& t) { return t.id == token_id; });
       inst.forks.push_back(fork);
@@ -407,11 +406,7 @@ void Engine::CompleteTaskNode(Tx& tx, Instance& inst, Token& token) {
     }
   }
   for (Task* t : tasks) {
-    if (!t->IsOpen()) continue;
-    t->state = "cancelled";
-    for (int64_t timer : t->timers) tx.DeleteTimer(timer);
-    t->timers.clear();
-    tx.Save(*t);
+    if (t->IsOpen()) tx.CloseTask(*t, "cancelled");
   }
   if (node->countersign) inst.variables["votes"] = votes;
   if (!outcome.empty()) inst.variables["outcome"] = outcome;
@@ -422,11 +417,7 @@ void Engine::CompleteTaskNode(Tx& tx, Instance& inst, Token& token) {
 void Engine::ReleaseToken(Tx& tx, Instance& inst, Token& token) {
   for (int64_t id : token.tasks) {
     Task* t = tx.GetTask(id);
-    if (!t || !t->IsOpen()) continue;
-    t->state = "cancelled";
-    for (int64_t timer : t->timers) tx.DeleteTimer(timer);
-    t->timers.clear();
-    tx.Save(*t);
+    if (t && t->IsOpen()) tx.CloseTask(*t, "cancelled");
   }
   token.tasks.clear();
   if (token.job) {
@@ -501,14 +492,9 @@ void Engine::ChildEnded(Tx& tx, const Instance& child) {
     return;
   }
   if (token->wait == "call") {
-    for (const auto& [var, expr] : node->out) {
-      auto v = expr.Evaluate(child.variables);
-      if (!v.ok()) {
-        RaiseIncident(tx, *parent, *token, "expression",
-                      absl::StrCat("out.", var, ": ", v.status().message()));
-        return;
-      }
-      parent->variables[var] = *std::move(v);
+    if (absl::Status s = Assign(node->out, "out", child.variables, parent->variables); !s.ok()) {
+      RaiseIncident(tx, *parent, *token, "expression", std::string(s.message()));
+      return;
     }
   } else if (++token->children_done < static_cast<int>(token->children.size())) {
     tx.Save(*parent);

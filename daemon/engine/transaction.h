@@ -48,6 +48,8 @@ class Engine::Tx {
     jobs.deleted.insert(id);
     jobs.dirty.erase(id);
   }
+  // Ends an open task (completed or cancelled) and drops its reminder/escalation timers.
+  void CloseTask(Task& task, const char* state);
   int64_t AddTimer(Timer t);
   void DeleteTimer(int64_t id);
 

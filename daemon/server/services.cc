@@ -331,12 +331,7 @@ grpc::ServerWriteReactor<v1::Job>* JobsService::Activate(grpc::CallbackServerCon
                                                          const v1::ActivateRequest* req) {
   if (req->types().empty() || req->max_jobs() < 0 || req->timeout_ms() < 0 ||
       req->long_poll_ms() < 0) {
-    class Refused : public grpc::ServerWriteReactor<v1::Job> {
-     public:
-      explicit Refused(grpc::Status s) { Finish(std::move(s)); }
-      void OnDone() override { delete this; }
-    };
-    return new Refused(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+    return new RefusedStream<v1::Job>(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                                     req->types().empty()
                                         ? "types: name at least one job type"
                                         : "max_jobs, timeout_ms, long_poll_ms: must not be negative"));
@@ -456,15 +451,8 @@ class SubscribeStream : public Stream<v1::Notification> {
 grpc::ServerWriteReactor<v1::Notification>* NotificationsService::Subscribe(
     grpc::CallbackServerContext*, const v1::SubscribeRequest* req) {
   if (req->recipient().empty() && req->roles().empty()) {
-    class Refused : public grpc::ServerWriteReactor<v1::Notification> {
-     public:
-      Refused() {
-        Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                            "recipient, roles: name at least one"));
-      }
-      void OnDone() override { delete this; }
-    };
-    return new Refused();
+    return new RefusedStream<v1::Notification>(grpc::Status(
+        grpc::StatusCode::INVALID_ARGUMENT, "recipient, roles: name at least one"));
   }
   return new SubscribeStream(c_, *req);
 }

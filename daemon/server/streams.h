@@ -139,6 +139,14 @@ class Stream : public grpc::ServerWriteReactor<Msg> {
   grpc::Status close_status_;
 };
 
+// A stream refused before it started, e.g. for a bad request.
+template <typename Msg>
+class RefusedStream : public grpc::ServerWriteReactor<Msg> {
+ public:
+  explicit RefusedStream(grpc::Status s) { this->Finish(std::move(s)); }
+  void OnDone() override { delete this; }
+};
+
 // Fans what each commit made durable out to the open Watch and Subscribe streams.
 class Hub {
  public:
