@@ -132,6 +132,17 @@ class RecordingStore final : public store::Store {
   std::optional<store::RequestRow> GetRequest(const std::string& request_id) override {
     return inner_.GetRequest(request_id);
   }
+  std::vector<store::EventRow> SubjectHistory(const std::string& subject, const std::string& unit,
+                                              int64_t after_seq, int limit) override {
+    return inner_.SubjectHistory(subject, unit, after_seq, limit);
+  }
+  std::vector<store::UnitRow> LoadUnits() override { return inner_.LoadUnits(); }
+  std::vector<store::QuotaRevisionRow> LoadQuotaRevisions() override {
+    return inner_.LoadQuotaRevisions();
+  }
+  void ForEachWorker(const std::function<void(const store::WorkerRow&)>& fn) override {
+    inner_.ForEachWorker(fn);
+  }
   store::Counts Count() override { return inner_.Count(); }
 
  private:
@@ -201,7 +212,8 @@ constexpr char kUpsertNotification[] =
     "unit = excluded.unit, acked = excluded.acked, created_at_ms = excluded.created_at_ms, "
     "body = excluded.body";
 constexpr char kInsertEvent[] =
-    "INSERT INTO events (seq, instance_id, type, at_ms, body) VALUES (?1, ?2, ?3, ?4, ?5)";
+    "INSERT INTO events (seq, instance_id, type, at_ms, body, subject, unit) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 constexpr char kInsertRequest[] =
     "INSERT INTO requests (request_id, reply, at_ms) VALUES (?1, ?2, ?3) "
     "ON CONFLICT (request_id) DO NOTHING";
@@ -341,7 +353,7 @@ class RawDb {
     for (const auto& r : b.notifications) {
       Run(kNotification, r.id, r.recipient, r.role, r.unit, r.acked, r.created_at_ms, r.body);
     }
-    for (const auto& r : b.events) Run(kEvent, r.seq, r.instance_id, r.type, r.at_ms, r.body);
+    for (const auto& r : b.events) Run(kEvent, r.seq, r.instance_id, r.type, r.at_ms, r.body, r.subject, r.unit);
     for (const auto& r : b.requests) {
       sqlite3_stmt* st = stmts_[kRequest];
       Bind(st, 1, r.request_id);

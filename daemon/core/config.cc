@@ -39,7 +39,8 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
   try {
     if (!root.IsMap()) return absl::InvalidArgumentError(absl::StrCat(path, ": expected a map"));
     if (auto s = Unknown(root, {"listen", "http", "data_dir", "calendar_dir", "workflows_dir",
-                                "demo", "log_level", "store", "engine"},
+                                "demo", "log_level", "policy_dir", "store", "engine",
+                                "workforce"},
                          path + ": ");
         !s.ok()) {
       return s;
@@ -53,6 +54,22 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
     c.workflows_dir = Resolve(
         base, root["workflows_dir"] ? root["workflows_dir"].as<std::string>() : c.workflows_dir);
     if (root["demo"]) c.demo = Resolve(base, root["demo"].as<std::string>());
+    c.policy_dir =
+        Resolve(base, root["policy_dir"] ? root["policy_dir"].as<std::string>() : c.policy_dir);
+    if (const YAML::Node& w = root["workforce"]) {
+      if (auto st = Unknown(w, {"personal_data_key", "personal_data_roles", "max_import_mb"},
+                            path + ": workforce.");
+          !st.ok()) {
+        return st;
+      }
+      if (w["personal_data_key"]) {
+        c.personal_data_key = Resolve(base, w["personal_data_key"].as<std::string>());
+      }
+      if (w["personal_data_roles"]) {
+        c.personal_data_roles = w["personal_data_roles"].as<std::vector<std::string>>();
+      }
+      if (w["max_import_mb"]) c.max_import_bytes = w["max_import_mb"].as<int64_t>() << 20;
+    }
     if (const YAML::Node& s = root["store"]) {
       if (auto st = Unknown(s, {"backend", "synchronous", "readers", "max_size_mb"},
                             path + ": store.");

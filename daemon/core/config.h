@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -14,7 +15,7 @@ struct Config {
   std::string data_dir = "var";
   std::string calendar_dir = "calendar";
   std::string workflows_dir = "workflows";  // every *.yaml is deployed at start-up
-  std::string demo;                         // instances to start at start-up; "" = none
+  std::string demo;  // demo data directory (district/, instances.yaml) loaded once; "" = none
   std::string log_level = "info";
 
   std::string store_backend = "sqlite";
@@ -24,6 +25,11 @@ struct Config {
 
   int max_steps = 1000;
   int64_t max_variables_bytes = 1 << 20;
+
+  std::string policy_dir = "policy";  // quota.yaml, grades.yaml
+  std::string personal_data_key;      // key file sealing personal data; "" = data_dir/personal-data.key
+  std::vector<std::string> personal_data_roles = {"district-admin", "personnel"};
+  int64_t max_import_bytes = int64_t{64} << 20;
 
   bool fake_clock = false;
   int64_t fake_clock_start_ms = 0;  // 0 = the real time at start-up

@@ -34,7 +34,7 @@ const std::map<NodeType, std::set<std::string>>& AllowedFields() {
        {"role", "unit", "assignees", "due", "remind", "escalate", "outcomes", "completion"}},
       {NodeType::kExclusive, {"branches"}},
       {NodeType::kParallel, {"branches", "join"}},
-      {NodeType::kTimer, {"duration"}},
+      {NodeType::kTimer, {"duration", "at"}},
       {NodeType::kMessage, {"name", "correlate", "timeout"}},
       {NodeType::kCall, {"definition", "with", "out"}},
       {NodeType::kForeach, {"items", "as", "call", "with"}},
@@ -272,7 +272,13 @@ absl::StatusOr<Node> ParseNode(const std::string& id, const YAML::Node& y) {
       break;
     }
     case NodeType::kTimer: {
-      if (!y["duration"]) return field("duration").Error("missing");
+      if (!y["duration"] == !y["at"]) {
+        return field("duration").Error("a timer needs exactly one of duration or at");
+      }
+      if (y["at"]) {
+        ASSIGN_OR_RETURN(node.at, TemplateField(y["at"], field("at")));
+        break;
+      }
       ASSIGN_OR_RETURN(node.duration, DurationField(y["duration"], field("duration")));
       break;
     }

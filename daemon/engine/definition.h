@@ -60,7 +60,8 @@ struct Node {
   std::vector<std::string> parallel;  // parallel: the branch heads
   std::string join;
 
-  Duration duration;  // timer
+  Duration duration;           // timer: relative to entering the node
+  std::optional<Template> at;  // timer: absolute, epoch ms or a "YYYY-MM-DD" date (00:00 local)
 
   std::string message;  // message
   std::optional<Template> correlate;

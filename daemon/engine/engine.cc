@@ -229,7 +229,7 @@ void Engine::Execute(const char* command, std::string request_id, std::string ac
 void Engine::Commit(Tx& tx, json answer, std::string request_id, Reply done) {
   const uint64_t gen = next_gen_++;
   InFlight& flight = in_flight_[gen];
-  store::WriteBatch batch;
+  store::WriteBatch batch = std::move(tx.domain_rows);
 
   for (auto& def : tx.deployed) {
     std::unique_lock lock(definitions_mu_);
@@ -525,6 +525,45 @@ void Engine::Deploy(std::string yaml, std::string request_id, Reply reply) {
     Logger("engine")->info("deployed {} version {}", def->id, def->version);
     return json{{"id", def->id}, {"version", def->version}, {"changed", true}};
   }, std::move(reply));
+}
+
+// ---- Domain transactions -------------------------------------------------------------------
+
+int64_t Engine::DomainTx::now() const { return tx_.now; }
+const std::string& Engine::DomainTx::actor() const { return tx_.actor; }
+store::WriteBatch& Engine::DomainTx::rows() { return tx_.domain_rows; }
+
+void Engine::DomainTx::Record(std::string subject, std::string unit, std::string type,
+                              json data) {
+  if (!tx_.actor.empty()) data["actor"] = tx_.actor;
+  tx_.events.push_back(
+      {0, 0, std::move(type), tx_.now, data.dump(), std::move(subject), std::move(unit)});
+}
+
+absl::StatusOr<int64_t> Engine::DomainTx::StartInstance(StartArgs args) {
+  auto def = engine_.GetDefinition(args.definition_id, args.version);
+  if (!def) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("workflow '", args.definition_id, "' is not deployed"));
+  }
+  return engine_.StartInstance(tx_, *def, std::move(args), 0, 0);
+}
+
+absl::Status Engine::DomainTx::CancelInstance(int64_t instance_id, const std::string& reason) {
+  Instance* inst = tx_.GetInstance(instance_id);
+  if (!inst) return absl::NotFoundError(absl::StrCat("no instance ", instance_id));
+  if (inst->state == "active") engine_.CancelInstance(tx_, *inst, reason, true);
+  return absl::OkStatus();
+}
+
+void Engine::ExecuteDomain(const char* command, std::string request_id, std::string actor,
+                           std::function<absl::StatusOr<json>(DomainTx&)> body, Reply reply) {
+  Execute(command, std::move(request_id), std::move(actor),
+          [this, body = std::move(body)](Tx& tx) -> absl::StatusOr<json> {
+            DomainTx domain(*this, tx);
+            return body(domain);
+          },
+          std::move(reply));
 }
 
 void Engine::Start(Caller caller, StartArgs args, std::string request_id, Reply reply) {

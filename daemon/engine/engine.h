@@ -59,6 +59,8 @@ struct StartArgs {
 };
 
 class Engine {
+  class Tx;  // transaction.h
+
  public:
   Engine(boost::asio::io_context& io, store::Store& store, const Clock& clock,
          const WorkCalendar& calendar, EngineOptions options = {});
@@ -94,6 +96,30 @@ class Engine {
                        std::string request_id, Reply reply);
   void AckNotification(Caller caller, int64_t notification_id, std::string request_id,
                        Reply reply);
+  // Domain modules (the workforce registry, recruitment, …) run their commands as engine
+  // transactions: the rows they write, the history they record and the workflows they start
+  // commit together or not at all, and the reply waits for the commit.
+  class DomainTx {
+   public:
+    int64_t now() const;
+    const std::string& actor() const;
+    // Registry rows to write (units, quota_revisions, workers).
+    store::WriteBatch& rows();
+    // A registry change in the event history: subject "worker:12" or "unit:bh.wuhu".
+    void Record(std::string subject, std::string unit, std::string type, json data);
+    absl::StatusOr<int64_t> StartInstance(StartArgs args);
+    // Cancels an active instance; one that already ended is left as it is.
+    absl::Status CancelInstance(int64_t instance_id, const std::string& reason);
+
+   private:
+    friend class Engine;
+    DomainTx(Engine& engine, Tx& tx) : engine_(engine), tx_(tx) {}
+    Engine& engine_;
+    Tx& tx_;
+  };
+  void ExecuteDomain(const char* command, std::string request_id, std::string actor,
+                     std::function<absl::StatusOr<json>(DomainTx&)> body, Reply reply);
+
   // Manual clock only: moves it to `to_ms`, fires what came due, replies after it committed.
   void AdvanceClock(ManualClock& clock, int64_t to_ms, Reply reply);
 
@@ -119,7 +145,6 @@ class Engine {
   const Clock& clock() const { return clock_; }
 
  private:
-  class Tx;
   struct TimerEntry {
     int64_t due_at_ms;
     int64_t id;

@@ -1,6 +1,8 @@
 // The interpreter: how a token moves through the nodes of a definition.
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 
 #include "absl/strings/str_cat.h"
 #include "daemon/core/status.h"
@@ -11,6 +13,21 @@ namespace shequ::engine {
 namespace {
 
 std::string AsText(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+
+// A timer's `at`: epoch milliseconds, or a "YYYY-MM-DD" date meaning its start in local time.
+absl::StatusOr<int64_t> TimerAt(const Template& at, const json& vars, const WorkCalendar& cal) {
+  ASSIGN_OR_RETURN(json v, at.Evaluate(vars));
+  if (v.is_number_integer()) return v.get<int64_t>();
+  int y = 0;
+  unsigned m = 0, d = 0;
+  if (v.is_string() && std::sscanf(v.get<std::string>().c_str(), "%4d-%2u-%2u", &y, &m, &d) == 3) {
+    const std::chrono::year_month_day day{std::chrono::year{y}, std::chrono::month{m},
+                                          std::chrono::day{d}};
+    if (day.ok()) return cal.StartOfDayMs(day);
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("expected epoch milliseconds or a YYYY-MM-DD date, got ", v.dump()));
+}
 
 std::string FormatLocal(int64_t ms) {
   // Day-level dates in China Standard Time, for notification texts.
@@ -192,7 +209,17 @@ void Engine::Enter(Tx& tx, Instance& inst, Token& token) {
       return;
     }
     case NodeType::kTimer: {
-      const int64_t due = ApplyDuration(tx.now, node->duration, calendar_);
+      int64_t due = 0;
+      if (node->at) {
+        absl::StatusOr<int64_t> at = TimerAt(*node->at, inst.variables, calendar_);
+        if (!at.ok()) {
+          RaiseIncident(tx, inst, token, "expression", absl::StrCat("at: ", at.status().message()));
+          return;
+        }
+        due = std::max(*at, tx.now);  // a moment already past fires at once
+      } else {
+        due = ApplyDuration(tx.now, node->duration, calendar_);
+      }
       token.wait = "timer";
       token.timer = tx.AddTimer({0, due, inst.id, "node", token_id, json::object()});
       tx.Event(inst.id, "timer.scheduled", node->id, {{"due_at_ms", due}});

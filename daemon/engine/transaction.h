@@ -74,6 +74,7 @@ class Engine::Tx {
   std::vector<store::SubscriptionRow> new_subscriptions;
   std::vector<store::SubscriptionRow> removed_subscriptions;
   std::vector<store::EventRow> events;
+  store::WriteBatch domain_rows;  // written by domain modules through DomainTx
   std::vector<std::pair<int64_t, std::string>> ready_jobs;  // id, type: queued after commit
   std::vector<std::pair<int64_t, std::pair<Job, json>>> activated;
   std::deque<std::pair<int64_t, int64_t>> runnable;

@@ -11,9 +11,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/numbers.h"
 #include "daemon/core/logging.h"
+#include "daemon/core/status.h"
+#include "daemon/server/demo.h"
 #include "daemon/server/prometheus.h"
+#include "daemon/server/workforce_service.h"
 #include "daemon/store/sqlite/sqlite_store.h"
-#include "daemon/core/yaml_json.h"
 
 namespace shequ::server {
 namespace {
@@ -90,8 +92,10 @@ absl::Status Daemon::Init(const Config& config) {
   readers_ = std::make_unique<boost::asio::thread_pool>(std::max(2, config.store_readers));
 
   if (auto s = DeployWorkflows(config.workflows_dir); !s.ok()) return s;
+  if (auto s = OpenRegistry(config); !s.ok()) return s;
   if (!config.demo.empty()) {
-    if (auto s = StartDemo(config.demo); !s.ok()) return s;
+    if (auto s = LoadDemoDistrict(*registry_, config.demo + "/district"); !s.ok()) return s;
+    if (auto s = StartDemoInstances(*engine_, config.demo + "/instances.yaml"); !s.ok()) return s;
   }
 
   ctx_ = std::make_unique<ServiceContext>(ServiceContext{
@@ -105,12 +109,15 @@ absl::Status Daemon::Init(const Config& config) {
   services_.push_back(std::make_unique<IncidentsService>(*ctx_));
   services_.push_back(std::make_unique<NotificationsService>(*ctx_));
   services_.push_back(std::make_unique<AdminService>(*ctx_));
+  services_.push_back(std::make_unique<WorkforceService>(
+      *ctx_, *registry_,
+      WorkforceOptions{config.personal_data_roles, static_cast<size_t>(config.max_import_bytes)}));
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &grpc_port_);
-  // Room for 1 MiB of variables plus the rest of the message.
+  // Room for 1 MiB of variables plus the rest of the message (rosters arrive in chunks).
   builder.SetMaxReceiveMessageSize(8 << 20);
   for (auto& s : services_) builder.RegisterService(s.get());
   grpc_ = builder.BuildAndStart();
@@ -154,33 +161,36 @@ absl::Status Daemon::DeployWorkflows(const std::string& dir) {
   return absl::OkStatus();
 }
 
-absl::Status Daemon::StartDemo(const std::string& file) {
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(file);
-  } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat(file, ": ", e.what()));
+absl::Status Daemon::OpenRegistry(const Config& config) {
+  auto read = [](const std::string& path) -> absl::StatusOr<std::string> {
+    std::ifstream in(path);
+    if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open policy file"));
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  };
+  const std::string quota_file = config.policy_dir + "/quota.yaml";
+  const std::string grades_file = config.policy_dir + "/grades.yaml";
+  ASSIGN_OR_RETURN(std::string quota_text, read(quota_file));
+  ASSIGN_OR_RETURN(std::string grades_text, read(grades_file));
+  auto quota = wf::ParseQuotaPolicy(quota_text);
+  if (!quota.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(quota_file, ": ", quota.status().message()));
   }
-  int started = 0;
-  for (const auto& item : root["instances"]) {
-    try {
-      engine::StartArgs args{item["definition"].as<std::string>(), 0,
-                             item["business_key"].as<std::string>(""),
-                             item["unit"].as<std::string>(""), engine::json::object()};
-      if (item["variables"]) args.variables = YamlToJson(item["variables"]);
-      std::promise<absl::StatusOr<engine::json>> done;
-      engine_->Start({item["user"].as<std::string>("demo")}, std::move(args),
-                     item["request_id"].as<std::string>(),
-                     [&done](absl::StatusOr<engine::json> r) { done.set_value(r); });
-      auto result = done.get_future().get();
-      if (!result.ok()) return absl::Status(result.status().code(), absl::StrCat(file, ": ", result.status().message()));
-      ++started;
-    } catch (const std::exception& e) {
-      return absl::InvalidArgumentError(absl::StrCat(file, ": instance ", started + 1, ": ", e.what()));
-    }
+  auto grades = wf::ParseGradePolicy(grades_text);
+  if (!grades.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(grades_file, ": ", grades.status().message()));
   }
-  Logger("daemon")->info("demo: {} instances present from {}", started, file);
-  return absl::OkStatus();
+  const std::string key_file =
+      config.personal_data_key.empty()
+          ? (std::filesystem::path(config.data_dir) / "personal-data.key").string()
+          : config.personal_data_key;
+  auto sealer = Sealer::OpenKeyFile(key_file);
+  if (!sealer.ok()) return sealer.status();
+  registry_ = std::make_unique<DurableRegistry>(
+      *engine_, *store_, *std::move(sealer),
+      wf::Registry(*std::move(quota), *std::move(grades)));
+  return registry_->Recover();
 }
 
 void Daemon::WatchHealth() {

@@ -19,6 +19,7 @@
 #include "daemon/server/http_server.h"
 #include "daemon/server/services.h"
 #include "daemon/server/streams.h"
+#include "daemon/server/workforce.h"
 #include "daemon/store/store.h"
 
 namespace shequ::server {
@@ -39,7 +40,7 @@ class Daemon {
   Daemon() = default;
   absl::Status Init(const Config& config);
   absl::Status DeployWorkflows(const std::string& dir);
-  absl::Status StartDemo(const std::string& file);
+  absl::Status OpenRegistry(const Config& config);
   HttpResponse ServeHttp(const HttpRequest& req);
   std::string Metrics();
   void WatchHealth();
@@ -52,6 +53,7 @@ class Daemon {
   std::vector<std::thread> io_threads_;
   std::unique_ptr<boost::asio::thread_pool> readers_;
   std::unique_ptr<engine::Engine> engine_;
+  std::unique_ptr<DurableRegistry> registry_;
   Hub hub_;
   std::unique_ptr<ServiceContext> ctx_;
   std::vector<std::unique_ptr<grpc::Service>> services_;

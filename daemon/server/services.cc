@@ -3,49 +3,17 @@
 #include "absl/strings/str_cat.h"
 #include "daemon/core/duration.h"
 #include "daemon/server/convert.h"
+#include "daemon/server/reactors.h"
 
 namespace shequ::server {
 namespace {
 
 using engine::json;
 
-grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* ctx, const absl::Status& s) {
-  auto* r = ctx->DefaultReactor();
-  r->Finish(ToGrpc(s));
-  return r;
-}
-
-// Finishes the call with the engine's answer; `fill` copies it into the response.
-template <typename Fill>
-engine::Reply Answer(grpc::ServerUnaryReactor* r, Fill fill) {
-  return [r, fill = std::move(fill)](absl::StatusOr<json> result) mutable {
-    if (!result.ok()) {
-      r->Finish(ToGrpc(result.status()));
-      return;
-    }
-    fill(*result);
-    r->Finish(grpc::Status::OK);
-  };
-}
-engine::Reply Answer(grpc::ServerUnaryReactor* r) {
-  return Answer(r, [](const json&) {});
-}
-
-// Runs a read on the reader pool; `read` returns the call's status.
 template <typename Read>
 grpc::ServerUnaryReactor* OnReader(ServiceContext& c, grpc::CallbackServerContext* ctx,
                                    Read read) {
-  auto* r = ctx->DefaultReactor();
-  boost::asio::post(c.readers, [r, read = std::move(read)]() mutable {
-    absl::Status s;
-    try {
-      s = read();
-    } catch (const std::exception& e) {
-      s = absl::InternalError(absl::StrCat("read failed: ", e.what()));
-    }
-    r->Finish(ToGrpc(s));
-  });
-  return r;
+  return OnReader(c.readers, ctx, std::move(read));
 }
 
 absl::Status RequireId(int64_t id, const char* field) {

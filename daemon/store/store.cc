@@ -14,7 +14,8 @@ size_t WriteBatch::size() const {
   return definitions.size() + instances.size() + tasks.size() + jobs.size() + deleted_jobs.size() +
          timers.size() + deleted_timers.size() + messages.size() + deleted_messages.size() +
          subscriptions.size() + deleted_subscriptions.size() + incidents.size() +
-         notifications.size() + events.size() + requests.size() + sequences.size();
+         notifications.size() + events.size() + requests.size() + units.size() +
+         quota_revisions.size() + workers.size() + sequences.size();
 }
 
 bool WriteBatch::empty() const { return size() == 0; }
@@ -35,6 +36,9 @@ void WriteBatch::Append(WriteBatch&& o) {
   MoveAppend(notifications, o.notifications);
   MoveAppend(events, o.events);
   MoveAppend(requests, o.requests);
+  MoveAppend(units, o.units);
+  MoveAppend(quota_revisions, o.quota_revisions);
+  MoveAppend(workers, o.workers);
   for (auto& [k, v] : o.sequences) sequences[k] = v;
 }
 

@@ -115,6 +115,29 @@ struct EventRow {
   std::string type;
   int64_t at_ms = 0;
   std::string body;
+  // Registry changes (instance_id 0) name what they changed: "worker:12", "unit:bh.wuhu".
+  std::string subject;
+  std::string unit;
+};
+
+// The workforce registry (daemon/domain/workforce): bodies are the domain's JSON.
+struct UnitRow {
+  std::string id;
+  std::string parent_id;
+  std::string body;
+};
+
+struct QuotaRevisionRow {
+  int64_t id = 0;
+  std::string unit_id;
+  std::string body;
+};
+
+struct WorkerRow {
+  int64_t id = 0;
+  std::string unit_id;
+  std::string status;
+  std::string body;  // personal data inside is sealed (encrypted) by the caller
 };
 
 struct RequestRow {
@@ -141,6 +164,9 @@ struct WriteBatch {
   std::vector<NotificationRow> notifications;    // upsert by id
   std::vector<EventRow> events;                  // insert
   std::vector<RequestRow> requests;              // insert
+  std::vector<UnitRow> units;                    // upsert by id
+  std::vector<QuotaRevisionRow> quota_revisions; // upsert by id
+  std::vector<WorkerRow> workers;                // upsert by id
   std::map<std::string, int64_t> sequences;      // id high-water marks, upsert by name
 
   bool empty() const;
@@ -227,6 +253,15 @@ class Store {
   // Events of one instance (all when instance_id == 0) with seq > after_seq, ascending.
   virtual std::vector<EventRow> History(int64_t instance_id, int64_t after_seq, int limit) = 0;
   virtual std::optional<RequestRow> GetRequest(const std::string& request_id) = 0;
+  // Registry changes whose subject (or, when subject is empty, whose unit) is the one given,
+  // with seq > after_seq, ascending.
+  virtual std::vector<EventRow> SubjectHistory(const std::string& subject, const std::string& unit,
+                                               int64_t after_seq, int limit) = 0;
+
+  // The workforce registry, loaded whole at start-up.
+  virtual std::vector<UnitRow> LoadUnits() = 0;
+  virtual std::vector<QuotaRevisionRow> LoadQuotaRevisions() = 0;
+  virtual void ForEachWorker(const std::function<void(const WorkerRow&)>& fn) = 0;
   virtual Counts Count() = 0;
 };
 

@@ -13,6 +13,7 @@
 #include "shequ/v1/jobs.grpc.pb.h"
 #include "shequ/v1/notifications.grpc.pb.h"
 #include "shequ/v1/tasks.grpc.pb.h"
+#include "shequ/v1/workforce.grpc.pb.h"
 
 #include <memory>
 #include <string>
@@ -69,7 +70,8 @@ struct Stubs {
         jobs(v1::Jobs::NewStub(ch)),
         incidents(v1::Incidents::NewStub(ch)),
         notifications(v1::Notifications::NewStub(ch)),
-        admin(v1::Admin::NewStub(ch)) {}
+        admin(v1::Admin::NewStub(ch)),
+        workforce(v1::Workforce::NewStub(ch)) {}
   std::unique_ptr<v1::Definitions::Stub> definitions;
   std::unique_ptr<v1::Instances::Stub> instances;
   std::unique_ptr<v1::Tasks::Stub> tasks;
@@ -77,6 +79,7 @@ struct Stubs {
   std::unique_ptr<v1::Incidents::Stub> incidents;
   std::unique_ptr<v1::Notifications::Stub> notifications;
   std::unique_ptr<v1::Admin::Stub> admin;
+  std::unique_ptr<v1::Workforce::Stub> workforce;
 };
 
 // Names the caller in request metadata, as department systems do.

@@ -117,6 +117,14 @@ nodes:
   done: {type: end, status: waited}
 )";
 
+constexpr char kWaitUntil[] = R"(
+id: wait-until
+start: wait
+nodes:
+  wait: {type: timer, at: "${until}", next: done}
+  done: {type: end, status: waited}
+)";
+
 constexpr char kAwaitPayment[] = R"(
 id: await-payment
 start: wait
@@ -417,6 +425,33 @@ TEST_F(NodesTest, TimerFiresOnlyWhenTheClockPassesItsDuration) {
   EXPECT_EQ(inst.state(), "completed");
   EXPECT_EQ(inst.end_status(), "waited");
   EXPECT_EQ(inst.ended_at_ms(), kMonday0900 + kDay);
+}
+
+TEST_F(NodesTest, TimerAtFiresAtADateOrAnEpochMoment) {
+  MustDeploy({kWaitUntil});
+  // 2026-03-04 is the Wednesday after kMonday0900 (2026-03-02 09:00, Asia/Shanghai).
+  const int64_t wednesday_midnight = kMonday0900 + 2 * kDay - 9 * 3600 * 1000LL;
+  const int64_t by_date = Start("wait-until", {{"until", "2026-03-04"}});
+  const int64_t by_ms = Start("wait-until", {{"until", kMonday0900 + 3600 * 1000}});
+  const int64_t past = Start("wait-until", {{"until", "2020-01-01"}});
+  const int64_t bad = Start("wait-until", {{"until", "next week"}});
+
+  auto incidents = client_->Incidents(bad);
+  ASSERT_EQ(incidents.size(), 1u);
+  EXPECT_EQ(incidents[0].kind(), "expression");
+  EXPECT_NE(incidents[0].message().find("YYYY-MM-DD"), std::string::npos) << incidents[0].message();
+
+  // A moment already past fires when timers are next checked (at once on the real clock).
+  EXPECT_EQ(client_->Advance("PT1H").timers_fired(), 2);
+  EXPECT_EQ(client_->Instance(past).state(), "completed");
+  EXPECT_EQ(client_->Instance(by_ms).state(), "completed");
+  EXPECT_EQ(client_->Instance(by_date).state(), "active");
+  client_->Advance("P1DT13H59M");
+  EXPECT_EQ(client_->Instance(by_date).state(), "active");
+  EXPECT_EQ(client_->Advance("PT1M").timers_fired(), 1);
+  v1::Instance inst = client_->Instance(by_date);
+  EXPECT_EQ(inst.state(), "completed");
+  EXPECT_EQ(inst.ended_at_ms(), wednesday_midnight);
 }
 
 TEST_F(NodesTest, WorkingDayTimerSkipsTheWeekend) {

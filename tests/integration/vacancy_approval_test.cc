@@ -116,10 +116,12 @@ class DemoTest : public DaemonTest {
   DemoTest() : DaemonTest("demo") { start_in_setup_ = false; }
 };
 
-// `make run` uses config/shequd.yaml, which starts the demo instances once.
-TEST_F(DemoTest, ShippedConfigStartsDemoInstancesOnce) {
+// `make run` uses config/shequd.yaml, which loads the demo district and starts the demo
+// instances once. The district is described as on 2026-11-01, so the clock starts after it.
+TEST_F(DemoTest, ShippedConfigLoadsTheDemoOnce) {
   DaemonProcess::Options opts;
   opts.config = std::string(SHEQU_SOURCE_DIR) + "/config/shequd.yaml";
+  opts.fake_clock_start_ms = 1795395600000;  // Monday 2026-11-23 09:00
   for (int run = 0; run < 2; ++run) {
     ASSERT_NO_FATAL_FAILURE(StartDaemon(opts));
     grpc::ClientContext ctx;
@@ -130,6 +132,21 @@ TEST_F(DemoTest, ShippedConfigStartsDemoInstancesOnce) {
     ASSERT_EQ(resp.instances_size(), 3) << "run " << run;
     EXPECT_EQ(resp.instances(2).end_status(), "over-quota");
     EXPECT_EQ(resp.instances(0).state(), "active");
+
+    grpc::ClientContext wctx;
+    v1::OccupancyReport report;
+    ASSERT_TRUE(client_->stubs.workforce->Occupancy(&wctx, v1::OccupancyRequest(), &report).ok());
+    const auto& total = report.rows(0).subtree();
+    EXPECT_EQ(report.rows_size(), 86);  // the district, 5 street-level units, 80 communities
+    EXPECT_EQ(total.approved(), 520);   // after the 2026 revisions (district/README.md)
+    EXPECT_EQ(total.occupied(), 349);
+    EXPECT_EQ(total.over_quota(), 2);   // 徽州社区 after the re-zoning
+    EXPECT_GT(total.hollow(), 0);
+    EXPECT_GT(total.outside_quota(), 0);
+    grpc::ClientContext pctx;
+    v1::PayParityReport parity;
+    ASSERT_TRUE(client_->stubs.workforce->PayParity(&pctx, v1::PayParityRequest(), &parity).ok());
+    EXPECT_GT(parity.flagged(), 0);  // 大圩镇 pays less performance for the same grade
   }
 }
 

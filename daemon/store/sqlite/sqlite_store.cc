@@ -461,6 +461,33 @@ CREATE TABLE sequences (
   value INTEGER NOT NULL
 ) WITHOUT ROWID;
 )sql"},
+    // The workforce registry, and registry changes in the event history.
+    {2, R"sql(
+CREATE TABLE units (
+  id TEXT PRIMARY KEY,
+  parent_id TEXT NOT NULL,
+  body TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE quota_revisions (
+  id INTEGER PRIMARY KEY,
+  unit_id TEXT NOT NULL,
+  body TEXT NOT NULL
+);
+
+CREATE TABLE workers (
+  id INTEGER PRIMARY KEY,
+  unit_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  body TEXT NOT NULL
+);
+
+ALTER TABLE events ADD COLUMN subject TEXT NOT NULL DEFAULT '';
+ALTER TABLE events ADD COLUMN unit TEXT NOT NULL DEFAULT '';
+-- Partial: engine events (no subject, no unit) cost these indexes nothing.
+CREATE INDEX events_by_subject ON events (subject, seq) WHERE subject != '';
+CREATE INDEX events_by_unit ON events (unit, seq) WHERE unit != '';
+)sql"},
 };
 
 int64_t NowUnixMs() {
@@ -578,10 +605,14 @@ NotificationRow ReadNotification(const Statement& s) {
                          s.Int(4) != 0, s.Int(5),  s.Text(6)};
 }
 
-constexpr char kEventCols[] = "seq, instance_id, type, at_ms, body";
+constexpr char kEventCols[] = "seq, instance_id, type, at_ms, body, subject, unit";
 EventRow ReadEvent(const Statement& s) {
-  return EventRow{s.Int(0), s.Int(1), s.Text(2), s.Int(3), s.Text(4)};
+  return EventRow{s.Int(0), s.Int(1), s.Text(2), s.Int(3), s.Text(4), s.Text(5), s.Text(6)};
 }
+
+constexpr char kUnitCols[] = "id, parent_id, body";
+constexpr char kQuotaRevisionCols[] = "id, unit_id, body";
+constexpr char kWorkerCols[] = "id, unit_id, status, body";
 
 // ---- Writes ----
 
@@ -642,7 +673,18 @@ constexpr char kUpsertNotification[] =
     "body = excluded.body";
 // A reused seq would mean the engine lost its sequence: fail loudly rather than drop history.
 constexpr char kInsertEvent[] =
-    "INSERT INTO events (seq, instance_id, type, at_ms, body) VALUES (?1, ?2, ?3, ?4, ?5)";
+    "INSERT INTO events (seq, instance_id, type, at_ms, body, subject, unit) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+constexpr char kUpsertUnit[] =
+    "INSERT INTO units (id, parent_id, body) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT (id) DO UPDATE SET parent_id = excluded.parent_id, body = excluded.body";
+constexpr char kUpsertQuotaRevision[] =
+    "INSERT INTO quota_revisions (id, unit_id, body) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT (id) DO UPDATE SET unit_id = excluded.unit_id, body = excluded.body";
+constexpr char kUpsertWorker[] =
+    "INSERT INTO workers (id, unit_id, status, body) VALUES (?1, ?2, ?3, ?4) "
+    "ON CONFLICT (id) DO UPDATE SET unit_id = excluded.unit_id, status = excluded.status, "
+    "body = excluded.body";
 // The first answer is the one replayed on retries, so a second insert keeps it.
 constexpr char kInsertRequest[] =
     "INSERT INTO requests (request_id, reply, at_ms) VALUES (?1, ?2, ?3) "
@@ -971,7 +1013,15 @@ absl::Status SqliteStore::ApplyBatch(const WriteBatch& b) {
     s.BindAll(r.id, r.recipient, r.role, r.unit, int64_t{r.acked ? 1 : 0}, r.created_at_ms, r.body);
   }));
   RETURN_IF_ERROR(ForRows(c, kInsertEvent, b.events, [](Statement& s, const auto& r) {
-    s.BindAll(r.seq, r.instance_id, r.type, r.at_ms, r.body);
+    s.BindAll(r.seq, r.instance_id, r.type, r.at_ms, r.body, r.subject, r.unit);
+  }));
+  RETURN_IF_ERROR(ForRows(c, kUpsertUnit, b.units, [](Statement& s, const auto& r) {
+    s.BindAll(r.id, r.parent_id, r.body);
+  }));
+  RETURN_IF_ERROR(ForRows(c, kUpsertQuotaRevision, b.quota_revisions,
+                          [](Statement& s, const auto& r) { s.BindAll(r.id, r.unit_id, r.body); }));
+  RETURN_IF_ERROR(ForRows(c, kUpsertWorker, b.workers, [](Statement& s, const auto& r) {
+    s.BindAll(r.id, r.unit_id, r.status, r.body);
   }));
   RETURN_IF_ERROR(ForRows(c, kInsertRequest, b.requests, [](Statement& s, const auto& r) {
     s.Bind(1, r.request_id);
@@ -1244,6 +1294,48 @@ std::vector<EventRow> SqliteStore::History(int64_t instance_id, int64_t after_se
   const std::string sql = absl::StrCat(Select(kEventCols, "events", w, "seq"), " LIMIT ?");
   Read("History", sql, w.params, [&](Statement& s) { rows.push_back(ReadEvent(s)); }).IgnoreError();
   return rows;
+}
+
+std::vector<EventRow> SqliteStore::SubjectHistory(const std::string& subject,
+                                                  const std::string& unit, int64_t after_seq,
+                                                  int limit) {
+  std::vector<EventRow> rows;
+  if (limit <= 0 || (subject.empty() && unit.empty())) return rows;
+  Where w;
+  if (!subject.empty()) {
+    w.Add("subject = ?", subject);
+  } else {
+    w.Add("unit = ?", unit);
+  }
+  w.Add("seq > ?", after_seq);
+  w.params.emplace_back(int64_t{limit});
+  const std::string sql = absl::StrCat(Select(kEventCols, "events", w, "seq"), " LIMIT ?");
+  Read("SubjectHistory", sql, w.params, [&](Statement& s) {
+    rows.push_back(ReadEvent(s));
+  }).IgnoreError();
+  return rows;
+}
+
+std::vector<UnitRow> SqliteStore::LoadUnits() {
+  std::vector<UnitRow> rows;
+  Read("LoadUnits", Select(kUnitCols, "units", {}, "id"), {}, [&](Statement& s) {
+    rows.push_back(UnitRow{s.Text(0), s.Text(1), s.Text(2)});
+  }).IgnoreError();
+  return rows;
+}
+
+std::vector<QuotaRevisionRow> SqliteStore::LoadQuotaRevisions() {
+  std::vector<QuotaRevisionRow> rows;
+  Read("LoadQuotaRevisions", Select(kQuotaRevisionCols, "quota_revisions", {}, "id"), {},
+       [&](Statement& s) { rows.push_back(QuotaRevisionRow{s.Int(0), s.Text(1), s.Text(2)}); })
+      .IgnoreError();
+  return rows;
+}
+
+void SqliteStore::ForEachWorker(const std::function<void(const WorkerRow&)>& fn) {
+  Read("ForEachWorker", Select(kWorkerCols, "workers", {}, "id"), {}, [&](Statement& s) {
+    fn(WorkerRow{s.Int(0), s.Text(1), s.Text(2), s.Text(3)});
+  }).IgnoreError();
 }
 
 Counts SqliteStore::Count() {

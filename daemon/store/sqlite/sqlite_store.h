@@ -101,6 +101,11 @@ class SqliteStore : public Store {
                                                  const Page& p) override;
   std::vector<EventRow> History(int64_t instance_id, int64_t after_seq, int limit) override;
   std::optional<RequestRow> GetRequest(const std::string& request_id) override;
+  std::vector<EventRow> SubjectHistory(const std::string& subject, const std::string& unit,
+                                       int64_t after_seq, int limit) override;
+  std::vector<UnitRow> LoadUnits() override;
+  std::vector<QuotaRevisionRow> LoadQuotaRevisions() override;
+  void ForEachWorker(const std::function<void(const WorkerRow&)>& fn) override;
   // jobs_pending = activatable or active.
   Counts Count() override;
 

@@ -22,6 +22,18 @@ TEST(ConfigTest, ShippedConfigLoadsWithPathsRelativeToIt) {
   EXPECT_EQ(c->calendar_dir, std::string(SHEQU_SOURCE_DIR) + "/config/calendar");
   EXPECT_EQ(c->data_dir, std::string(SHEQU_SOURCE_DIR) + "/var");
   EXPECT_EQ(c->max_variables_bytes, 1 << 20);
+  EXPECT_EQ(c->policy_dir, std::string(SHEQU_SOURCE_DIR) + "/config/policy");
+  EXPECT_EQ(c->demo, std::string(SHEQU_SOURCE_DIR) + "/config/demo");
+  EXPECT_EQ(c->personal_data_key, "");  // data_dir/personal-data.key
+  EXPECT_EQ(c->personal_data_roles, (std::vector<std::string>{"district-admin", "personnel"}));
+  EXPECT_EQ(c->max_import_bytes, int64_t{64} << 20);
+}
+
+TEST(ConfigTest, WorkforceSettingsAreCheckedByName) {
+  auto c = LoadConfig(Write("shequ-config-wf.yaml", "workforce: {personal_data_role: [x]}\n"));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("workforce.personal_data_role"), std::string::npos)
+      << c.status();
 }
 
 TEST(ConfigTest, UnknownSettingIsNamed) {

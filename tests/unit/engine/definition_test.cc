@@ -228,6 +228,20 @@ nodes:
   a: {type: timer, duration: 3 days, next: b}
   b: {type: end}
 )", {"node 'a'", "field 'duration'", "3 days"}},
+        Malformed{"timer with both duration and at", R"(
+id: x
+start: a
+nodes:
+  a: {type: timer, duration: P1D, at: "2026-01-01", next: b}
+  b: {type: end}
+)", {"node 'a'", "exactly one of duration or at"}},
+        Malformed{"timer without duration or at", R"(
+id: x
+start: a
+nodes:
+  a: {type: timer, next: b}
+  b: {type: end}
+)", {"node 'a'", "exactly one of duration or at"}},
         Malformed{"missing join", R"(
 id: x
 start: p

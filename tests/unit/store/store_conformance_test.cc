@@ -80,8 +80,11 @@ auto Fields(const NotificationRow& r) {
   return std::make_tuple(r.id, r.recipient, r.role, r.unit, r.acked, r.created_at_ms, r.body);
 }
 auto Fields(const EventRow& r) {
-  return std::make_tuple(r.seq, r.instance_id, r.type, r.at_ms, r.body);
+  return std::make_tuple(r.seq, r.instance_id, r.type, r.at_ms, r.body, r.subject, r.unit);
 }
+auto Fields(const UnitRow& r) { return std::make_tuple(r.id, r.parent_id, r.body); }
+auto Fields(const QuotaRevisionRow& r) { return std::make_tuple(r.id, r.unit_id, r.body); }
+auto Fields(const WorkerRow& r) { return std::make_tuple(r.id, r.unit_id, r.status, r.body); }
 auto Fields(const RequestRow& r) { return std::make_tuple(r.request_id, r.reply, r.at_ms); }
 
 template <typename Row>
@@ -764,6 +767,55 @@ TEST_P(StoreConformanceTest, DestructionDrainsTheQueue) {
   Reopen();  // destroys the store without Flush
   EXPECT_EQ(ok.load(), 200);
   EXPECT_EQ(store_->ListInstances({}, {.after_id = 0, .limit = 1000}).size(), 200u);
+}
+
+TEST_P(StoreConformanceTest, RegistryRowsUpsertAndLoadWhole) {
+  WriteBatch b;
+  b.units = {{"bh", "", R"({"name":"包河区"})"}, {"bh.wh", "bh", R"({"name":"芜湖路街道"})"}};
+  b.quota_revisions = {{1, "bh.wh", R"({"approved":20})"}};
+  for (int64_t id = 1; id <= 5; ++id) {
+    b.workers.push_back({id, "bh.wh", "on_post", R"({"sealed":"v1:xx"})"});
+  }
+  ASSERT_TRUE(CommitAndWait(b).ok());
+  WriteBatch change;
+  change.units = {{"bh.wh", "bh", R"({"name":"芜湖路街道","households":1})"}};
+  change.quota_revisions = {{2, "bh.wh", R"({"approved":18})"}};
+  change.workers = {{3, "bh", "left", "{}"}};
+  ASSERT_TRUE(CommitAndWait(change).ok());
+  Reopen();
+
+  EXPECT_EQ(FieldsOf(store_->LoadUnits()),
+            FieldsOf(std::vector<UnitRow>{b.units[0], change.units[0]}));
+  EXPECT_EQ(FieldsOf(store_->LoadQuotaRevisions()),
+            FieldsOf(std::vector<QuotaRevisionRow>{b.quota_revisions[0],
+                                                   change.quota_revisions[0]}));
+  std::vector<WorkerRow> workers;
+  store_->ForEachWorker([&](const WorkerRow& w) { workers.push_back(w); });
+  ASSERT_EQ(workers.size(), 5u);
+  EXPECT_EQ(Fields(workers[2]), Fields(change.workers[0]));
+  EXPECT_EQ(Fields(workers[4]), Fields(b.workers[4]));
+}
+
+TEST_P(StoreConformanceTest, SubjectHistoryBySubjectOrUnit) {
+  WriteBatch b;
+  b.events.push_back(Event(1, 100));  // an engine event: neither subject nor unit
+  b.events.push_back({2, 0, "worker.created", 10, "{}", "worker:1", "bh.a"});
+  b.events.push_back({3, 0, "worker.transferred", 11, "{}", "worker:1", "bh.b"});
+  b.events.push_back({4, 0, "quota.revised", 12, "{}", "unit:bh.a", "bh.a"});
+  b.events.push_back({5, 0, "worker.created", 13, "{}", "worker:2", "bh.a"});
+  ASSERT_TRUE(CommitAndWait(b).ok());
+  auto seqs = [](const std::vector<EventRow>& rows) {
+    std::vector<int64_t> out;
+    for (const auto& r : rows) out.push_back(r.seq);
+    return out;
+  };
+  EXPECT_EQ(seqs(store_->SubjectHistory("worker:1", "", 0, 10)), (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(seqs(store_->SubjectHistory("", "bh.a", 0, 10)), (std::vector<int64_t>{2, 4, 5}));
+  EXPECT_EQ(seqs(store_->SubjectHistory("", "bh.a", 2, 1)), (std::vector<int64_t>{4}));
+  EXPECT_TRUE(store_->SubjectHistory("", "", 0, 10).empty());
+  EXPECT_EQ(Fields(store_->SubjectHistory("unit:bh.a", "", 0, 10).at(0)), Fields(b.events[3]));
+  // Engine history still sees every event.
+  EXPECT_EQ(store_->History(0, 0, 10).size(), 5u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreConformanceTest, ::testing::ValuesIn(Backends()),

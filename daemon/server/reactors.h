@@ -1,0 +1,62 @@
+#pragma once
+
+// Small helpers shared by the unary handlers of every service.
+
+#include <utility>  // before Boost.Asio with GCC 12 in C++20
+
+#include <grpcpp/grpcpp.h>
+
+#include <boost/asio.hpp>
+#include <exception>
+
+#include "absl/strings/str_cat.h"
+#include "daemon/server/convert.h"
+
+namespace shequ::server {
+
+// Finishes the call at once with `s` (OK when the response is already filled).
+inline grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* ctx, const absl::Status& s) {
+  auto* r = ctx->DefaultReactor();
+  r->Finish(ToGrpc(s));
+  return r;
+}
+
+// Finishes the call with the engine's answer; `fill` copies it into the response and may still
+// refuse.
+template <typename Fill>
+engine::Reply Answer(grpc::ServerUnaryReactor* r, Fill fill) {
+  return [r, fill = std::move(fill)](absl::StatusOr<json> result) mutable {
+    if (!result.ok()) {
+      r->Finish(ToGrpc(result.status()));
+      return;
+    }
+    if constexpr (std::is_same_v<decltype(fill(*result)), absl::Status>) {
+      r->Finish(ToGrpc(fill(*result)));
+    } else {
+      fill(*result);
+      r->Finish(grpc::Status::OK);
+    }
+  };
+}
+inline engine::Reply Answer(grpc::ServerUnaryReactor* r) {
+  return Answer(r, [](const json&) {});
+}
+
+// Runs a read on the reader pool, never on gRPC's threads; `read` returns the call's status.
+template <typename Read>
+grpc::ServerUnaryReactor* OnReader(boost::asio::thread_pool& readers,
+                                   grpc::CallbackServerContext* ctx, Read read) {
+  auto* r = ctx->DefaultReactor();
+  boost::asio::post(readers, [r, read = std::move(read)]() mutable {
+    absl::Status s;
+    try {
+      s = read();
+    } catch (const std::exception& e) {
+      s = absl::InternalError(absl::StrCat("read failed: ", e.what()));
+    }
+    r->Finish(ToGrpc(s));
+  });
+  return r;
+}
+
+}  // namespace shequ::server

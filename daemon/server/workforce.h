@@ -1,0 +1,75 @@
+#pragma once
+
+// The workforce registry made durable: the domain's in-memory Registry (daemon/domain/workforce)
+// plus its rows in the store, sealed personal data, the change history, and the three-yearly
+// quota reviews.
+//
+// Changes run as engine transactions (Engine::ExecuteDomain): the registry applies the change
+// on the strand, and its rows, its history entries and any workflow it starts commit in one
+// batch; the reply waits for the commit. Reads take a shared lock and never wait for the strand.
+// The registry is held whole in memory (a district has hundreds to a few thousand workers; 100k
+// take about 60 MB) so that every rule check and report is answered without touching SQLite.
+// See docs/decisions/0006-workforce-registry.md.
+
+#include <functional>
+#include <map>
+#include <shared_mutex>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "daemon/core/sealer.h"
+#include "daemon/domain/workforce/registry.h"
+#include "daemon/engine/engine.h"
+#include "daemon/store/store.h"
+
+namespace shequ::server {
+
+namespace wf = ::shequ::domain::workforce;
+
+class DurableRegistry {
+ public:
+  static constexpr char kReviewWorkflow[] = "quota-review";
+
+  DurableRegistry(engine::Engine& engine, store::Store& store, Sealer sealer,
+                  wf::Registry registry);
+
+  // Loads every unit, revision and worker from the store, and the open quota reviews. Call once,
+  // after the engine recovered and before serving.
+  absl::Status Recover();
+
+  // Today's date (YYYY-MM-DD) on the daemon's clock and the calendar's time zone.
+  std::string Today() const;
+
+  // Runs `op` on the registry as one engine command. The reply carries the ids it changed:
+  // {"units": [...], "workers": [...], "revisions": [...]}.
+  using Op = std::function<absl::StatusOr<wf::Change>(wf::Registry&, const std::string& today)>;
+  void Mutate(const char* command, const engine::Caller& caller, std::string request_id, Op op,
+              engine::Reply reply);
+
+  // Runs `fn(const Registry&)` under the shared lock.
+  template <typename Fn>
+  auto Read(Fn&& fn) const {
+    std::shared_lock lock(mu_);
+    return fn(static_cast<const wf::Registry&>(registry_));
+  }
+
+ private:
+  void Persist(engine::Engine::DomainTx& tx, const wf::Change& change);
+  // Cancels the unit's open review and starts the next one, due review_years after `revision`.
+  void ScheduleReview(engine::Engine::DomainTx& tx, const wf::QuotaRevision& revision);
+  store::WorkerRow SealedRow(const wf::Worker& worker) const;
+  absl::StatusOr<wf::Worker> OpenRow(const store::WorkerRow& row) const;
+
+  engine::Engine& engine_;
+  store::Store& store_;
+  const Sealer sealer_;
+  mutable std::shared_mutex mu_;
+  wf::Registry registry_;
+  struct Review {
+    int64_t instance_id = 0;
+    std::string effective_from;
+  };
+  std::map<std::string, Review> reviews_;  // by unit; touched only on the engine strand
+};
+
+}  // namespace shequ::server
