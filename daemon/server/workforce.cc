@@ -27,12 +27,10 @@ std::string DurableRegistry::Today() const {
 // Personal data is stored sealed; gender and birth date are left out too (they are read off
 // the ID number again when the row is opened).
 store::WorkerRow DurableRegistry::SealedRow(const wf::Worker& worker) const {
-  json body = worker;
-  body["sealed"] = sealer_.Seal(body.at("personal").dump());
-  body.erase("personal");
-  body.erase("gender");
-  body.erase("birth_date");
-  return {worker.id, worker.unit_id, std::string(wf::EnglishName(worker.status)), body.dump()};
+  std::string body = wf::WorkerRecordJson(worker);
+  body.pop_back();  // the closing brace: the sealed field goes last (base64 needs no escaping)
+  absl::StrAppend(&body, ",\"sealed\":\"", sealer_.Seal(wf::PersonalJson(worker.personal)), "\"}");
+  return {worker.id, worker.unit_id, std::string(wf::EnglishName(worker.status)), std::move(body)};
 }
 
 absl::StatusOr<wf::Worker> DurableRegistry::OpenRow(const store::WorkerRow& row) const {

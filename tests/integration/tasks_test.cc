@@ -802,7 +802,9 @@ nodes:
     page = client_->ListTasks(req, &token);
     for (int64_t t : ids(page)) seen.push_back(t);
     ++pages;
-    if (pages == 2) EXPECT_EQ(ids(page), (V{ta3, tb1}));
+    if (pages == 2) {
+      EXPECT_EQ(ids(page), (V{ta3, tb1}));
+    }
   }
   EXPECT_EQ(seen, (V{ta1, ta2, ta3, tb1}));
   EXPECT_LE(pages, 3);

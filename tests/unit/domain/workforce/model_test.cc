@@ -116,6 +116,32 @@ TEST(Json, WorkerRoundTrip) {
   EXPECT_TRUE(Fails(WorkerFromJson(bad).status(), absl::StatusCode::kInvalidArgument, "status"));
 }
 
+TEST(Json, DirectWritersMatchTheDocument) {
+  Worker w;
+  w.id = 42;
+  w.personal = {"欧阳\"小\\明\n", IdNumber(4), ""};
+  w.gender = GenderOf(w.personal.id_number);
+  w.birth_date = BirthDateOf(w.personal.id_number);
+  w.certificates = {"social_worker", "急救\t证"};
+  w.post = "head";
+  w.grade = 9;
+  w.unit_id = "bh.b";
+  w.number = std::string("E\x01");
+  w.converted_on = "2024-02-29";
+  w.transfers = {{"bh.a", "bh.b", "2022-01-01", "工作需要 \"急\"", "李"},
+                 {"bh.b", "bh.a", "2023-01-01", "", "王"}};
+  for (bool with_pay : {false, true}) {
+    if (with_pay) w.pay = Pay{3500, 0};
+    nlohmann::json expected = w;
+    expected.erase("personal");
+    expected.erase("gender");
+    expected.erase("birth_date");
+    const std::string text = WorkerRecordJson(w);
+    EXPECT_EQ(nlohmann::json::parse(text), expected) << text;
+    EXPECT_EQ(nlohmann::json::parse(PersonalJson(w.personal)), nlohmann::json(w)["personal"]);
+  }
+}
+
 TEST(Json, UnitAndRevisionRoundTrip) {
   Unit u{"bh.a.c1",
          "bh.a",

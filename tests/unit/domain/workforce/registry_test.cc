@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
+
 #include <string>
 #include <vector>
 
@@ -789,8 +791,8 @@ TEST(Bulk, LargeImportAndOccupancy) {
   constexpr int kRows = 20000;
   std::string csv = "name,id_number,unit,post,grade,employment,education,hired_on\n";
   for (int i = 0; i < kRows; ++i) {
-    csv += "w" + std::to_string(i) + "," + NthIdNumber(i) + ",d.s.c" + std::to_string(i % kUnits) +
-           ",officer,5,contract,bachelor,2018-09-01\n";
+    absl::StrAppend(&csv, "w", i, ",", NthIdNumber(i), ",d.s.c", i % kUnits,
+                    ",officer,5,contract,bachelor,2018-09-01\n");
   }
   auto rows = ParseRoster(csv, reg.grade_policy());
   ASSERT_TRUE(rows.ok()) << rows.status();
