@@ -465,6 +465,60 @@ TEST_F(WorkforceTest, ExportsReadBackAndReportsShowPayGaps) {
   EXPECT_FALSE(parity.rows(0).flagged());  // everyone paid by the table
 }
 
+TEST_F(WorkforceTest, UpdatesAndStatusChangesKeepTheRules) {
+  const int64_t a = MustCreate(NewWorker("王芳", "001"));
+  MustCreate(NewWorker("李强", "002"));
+
+  v1::UpdateWorkerRequest up;
+  up.mutable_worker()->set_id(a);
+  up.mutable_worker()->set_post("head");
+  up.mutable_worker()->set_grade(7);
+  up.add_update_mask("post");
+  up.add_update_mask("grade");
+  up.set_reason("聘任主管");
+  auto update = [&](v1::Worker* out) {
+    grpc::ClientContext ctx;
+    client_->Prepare(&ctx, kPersonnel);
+    return wf().UpdateWorker(&ctx, up, out);
+  };
+  v1::Worker w;
+  ASSERT_TRUE(update(&w).ok());
+  EXPECT_EQ(w.post(), "head");
+  EXPECT_EQ(w.grade(), 7);
+  EXPECT_EQ(History(a).back().type(), "worker.updated");
+
+  up.mutable_worker()->set_grade(6);  // head: 7–18
+  grpc::Status low = update(&w);
+  EXPECT_EQ(low.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(Message(low).find("grade"), std::string::npos) << Message(low);
+  up.clear_update_mask();
+  up.add_update_mask("unit_id");
+  grpc::Status unit = update(&w);
+  EXPECT_EQ(unit.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(Message(unit).find("TransferWorker"), std::string::npos) << Message(unit);
+
+  auto change = [&](int64_t id, const std::string& status, const std::string& reason) {
+    v1::ChangeWorkerStatusRequest req;
+    req.set_worker_id(id);
+    req.set_status(status);
+    req.set_reason(reason);
+    grpc::ClientContext ctx;
+    client_->Prepare(&ctx, kPersonnel);
+    v1::Worker out;
+    return wf().ChangeWorkerStatus(&ctx, req, &out);
+  };
+  EXPECT_EQ(change(a, "借调街道", "").error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(change(a, "asleep", "x").error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  ASSERT_TRUE(change(a, "借调街道", "街道中心工作").ok());
+  EXPECT_EQ(Occupancy("bh.hp.xf").rows(0).subtree().hollow(), 1);  // held, but not there
+
+  // Leaving frees the post; coming back needs one again.
+  ASSERT_TRUE(change(a, "left", "辞职").ok());
+  MustCreate(NewWorker("赵敏", "003"));
+  grpc::Status back = change(a, "on_post", "返聘");
+  EXPECT_EQ(back.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << Describe(back);
+}
+
 TEST_F(WorkforceTest, ARetriedCreateReturnsTheFirstWorker) {
   v1::Worker first, second;
   ASSERT_TRUE(Create(NewWorker("王芳", "001"), &first, kClerk, "hire-001").ok());
