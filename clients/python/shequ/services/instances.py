@@ -3,6 +3,7 @@ from __future__ import annotations
 import time
 
 from .._rpc import Service, Stream, to_json
+from ..errors import ShequError
 from ..v1 import common_pb2, instances_pb2 as pb, instances_pb2_grpc as pb_grpc
 
 ENDED = ("completed", "cancelled", "failed")
@@ -58,6 +59,9 @@ class Instances(Service):
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise TimeoutError(f"instance {instance_id} still {inst.state}")
-                event = events.next(timeout=left)
-                while not event.type.startswith("instance."):
-                    event = events.next(timeout=max(0.0, deadline - time.monotonic()))
+                try:
+                    event = events.next(timeout=left)
+                    while not event.type.startswith("instance."):
+                        event = events.next(timeout=max(0.0, deadline - time.monotonic()))
+                except StopIteration:
+                    raise ShequError(f"the watch of instance {instance_id} ended") from None
