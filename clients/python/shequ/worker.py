@@ -137,7 +137,8 @@ class Worker:
 
     def stop(self, wait: bool = True) -> None:
         """Stops taking jobs and waits for the running handlers to finish and report. Jobs
-        received but not started come back to a worker after their lock."""
+        received but not started come back to a worker after their lock. From inside a
+        handler, call stop(wait=False): waiting there would wait for the handler itself."""
         with self._mu:
             self._stopping.set()
             self._stopped_at = time.monotonic()
