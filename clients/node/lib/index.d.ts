@@ -1,0 +1,238 @@
+// Types of the @shequ/client wrapper surface. Messages mirror proto/shequ/v1/*.proto with
+// fields in camelCase; int64 ids and times are numbers; variables are JSON text.
+
+// ---- messages ------------------------------------------------------------------------------
+
+export interface Definition {
+  id: string; version: number; name: string; yaml: string; deployedAtMs: number; digest: string;
+}
+export interface DeployResponse { id: string; version: number; changed: boolean }
+
+export interface Instance {
+  id: number; definitionId: string; definitionVersion: number; businessKey: string; unit: string;
+  state: 'active' | 'completed' | 'cancelled' | 'failed' | string;
+  endStatus: string; variables: string; currentNodes: string[]; parentId: number;
+  createdAtMs: number; updatedAtMs: number; endedAtMs: number;
+}
+export interface StartResponse { instanceId: number; definitionVersion: number }
+export interface ListInstancesResponse { instances: Instance[]; nextPageToken: string }
+export interface PublishMessageResponse { deliveredTo: number; buffered: boolean }
+export interface Event {
+  seq: number; instanceId: number; type: string; nodeId: string; actor: string; data: string;
+  atMs: number;
+}
+
+export interface Task {
+  id: number; instanceId: number; nodeId: string; name: string;
+  state: 'open' | 'claimed' | 'delegated' | 'completed' | 'cancelled' | string;
+  role: string; unit: string; candidates: string[]; assignee: string; owner: string;
+  dueAtMs: number; outcomes: string[]; outcome: string; completedBy: string; escalated: boolean;
+  escalationRole: string; groupId: number; variables: string; createdAtMs: number;
+  completedAtMs: number; definitionId: string;
+}
+export interface ListTasksResponse { tasks: Task[]; nextPageToken: string }
+
+export interface Job {
+  id: number; type: string; instanceId: number; nodeId: string; variables: string;
+  retriesLeft: number; attempt: number; deadlineMs: number; definitionId: string;
+}
+export interface FailJobResponse { incident: boolean; retryAtMs: number }
+
+export interface Incident {
+  id: number; instanceId: number; nodeId: string; kind: string; message: string; jobId: number;
+  state: string; createdAtMs: number; resolvedAtMs: number;
+}
+export interface ListIncidentsResponse { incidents: Incident[]; nextPageToken: string }
+
+export interface Notification {
+  id: number; recipient: string; role: string; unit: string; kind: string; subject: string;
+  body: string; taskId: number; instanceId: number; createdAtMs: number; ackedAtMs: number;
+  ackedBy: string;
+}
+export interface ListNotificationsResponse { notifications: Notification[]; nextPageToken: string }
+
+export interface AdvanceClockResponse { nowMs: number; timersFired: number }
+export interface StatsResponse {
+  nowMs: number; instancesActive: number; tasksOpen: number; jobsPending: number;
+  timersPending: number; incidentsOpen: number; notificationsUnacked: number; commits: number;
+  committedRecords: number; storeHealthy: boolean; storeError: string; definitions: number;
+}
+
+/** Variables as accepted by the client: an object (sent as JSON) or JSON text. */
+export type Variables = Record<string, unknown> | string | null | undefined;
+export interface Paging { pageSize?: number; pageToken?: string }
+export interface RequestId { requestId?: string }
+
+// ---- errors --------------------------------------------------------------------------------
+
+export type StatusName =
+  | 'OK' | 'CANCELLED' | 'UNKNOWN' | 'INVALID_ARGUMENT' | 'DEADLINE_EXCEEDED' | 'NOT_FOUND'
+  | 'ALREADY_EXISTS' | 'PERMISSION_DENIED' | 'RESOURCE_EXHAUSTED' | 'FAILED_PRECONDITION'
+  | 'ABORTED' | 'OUT_OF_RANGE' | 'UNIMPLEMENTED' | 'INTERNAL' | 'UNAVAILABLE' | 'DATA_LOSS'
+  | 'UNAUTHENTICATED';
+
+/** A call the daemon (or the connection to it) refused. */
+export class ShequError extends Error {
+  constructor(message: string, code?: StatusName);
+  readonly code: StatusName;
+  readonly grpcCode: number;
+}
+export class InvalidArgument extends ShequError { constructor(message: string) }
+export class NotFound extends ShequError { constructor(message: string) }
+export class AlreadyExists extends ShequError { constructor(message: string) }
+export class PermissionDenied extends ShequError { constructor(message: string) }
+export class FailedPrecondition extends ShequError { constructor(message: string) }
+export class ResourceExhausted extends ShequError { constructor(message: string) }
+export class Unavailable extends ShequError { constructor(message: string) }
+export class DeadlineExceeded extends ShequError { constructor(message: string) }
+export class Cancelled extends ShequError { constructor(message: string) }
+export function fromGrpcError(err: { code?: number; details?: string; message?: string }): ShequError;
+
+// ---- streams -------------------------------------------------------------------------------
+
+/** A server stream: `for await` it, or read() the next item (null once it ended). */
+export class Stream<T> implements AsyncIterable<T> {
+  read(options?: { timeoutMs?: number }): Promise<T | null>;
+  cancel(): void;
+  [Symbol.asyncIterator](): AsyncIterator<T>;
+}
+
+/** The parsed `variables` (or `data`) JSON of a message; {} when empty. */
+export function variables(message: { variables?: string; data?: string }): Record<string, any>;
+
+// ---- services ------------------------------------------------------------------------------
+
+export class Definitions {
+  deploy(yaml: string, options?: RequestId): Promise<DeployResponse>;
+  get(id: string, options?: { version?: number }): Promise<Definition>;
+  list(): Promise<Definition[]>;
+}
+
+export class Instances {
+  start(definitionId: string, variables?: Variables,
+        options?: { businessKey?: string; unit?: string; version?: number } & RequestId): Promise<StartResponse>;
+  get(id: number): Promise<Instance>;
+  list(filter?: { definitionId?: string; state?: string; businessKey?: string; unit?: string } & Paging): Promise<ListInstancesResponse>;
+  cancel(id: number, reason?: string, options?: RequestId): Promise<void>;
+  publishMessage(name: string, correlation: string, variables?: Variables,
+                 options?: { ttlMs?: number } & RequestId): Promise<PublishMessageResponse>;
+  watch(instanceId?: number, options?: { afterSeq?: number }): Stream<Event>;
+  history(instanceId: number, options?: { afterSeq?: number; limit?: number }): Promise<Event[]>;
+  waitEnded(instanceId: number, options?: { timeoutMs?: number }): Promise<Instance>;
+}
+
+export class Tasks {
+  list(filter?: { role?: string; assignee?: string; unit?: string; state?: string; instanceId?: number } & Paging): Promise<ListTasksResponse>;
+  get(id: number): Promise<Task>;
+  claim(taskId: number, options?: RequestId): Promise<Task>;
+  complete(taskId: number, outcome?: string, variables?: Variables,
+           options?: { comment?: string } & RequestId): Promise<Task>;
+  delegate(taskId: number, to: string, options?: { comment?: string } & RequestId): Promise<Task>;
+  transfer(taskId: number, to: string, options?: { comment?: string } & RequestId): Promise<Task>;
+  returnTo(taskId: number, toNode: string, options?: { comment?: string } & RequestId): Promise<Task>;
+}
+
+export class Jobs {
+  activate(types: string[], worker: string,
+           options?: { maxJobs?: number; timeoutMs?: number; longPollMs?: number; waitForReady?: boolean }): Stream<Job>;
+  complete(jobId: number, variables?: Variables, options?: RequestId): Promise<void>;
+  fail(jobId: number, error: string, options?: { retriesLeft?: number } & RequestId): Promise<FailJobResponse>;
+}
+
+export class Incidents {
+  list(filter?: { state?: string; instanceId?: number } & Paging): Promise<ListIncidentsResponse>;
+  resolve(id: number, options?: { retries?: number; variables?: Variables } & RequestId): Promise<void>;
+}
+
+export class Notifications {
+  list(filter?: { recipient?: string; role?: string; includeAcked?: boolean } & Paging): Promise<ListNotificationsResponse>;
+  subscribe(filter: { recipient?: string; roles?: string[] }): Stream<Notification>;
+  ack(id: number, options?: RequestId): Promise<void>;
+}
+
+export class Admin {
+  advanceClock(by?: string, options?: { toMs?: number }): Promise<AdvanceClockResponse>;
+  stats(): Promise<StatsResponse>;
+}
+
+// ---- client and worker ---------------------------------------------------------------------
+
+export interface Identity {
+  /** x-shequ-user */
+  user?: string;
+  /** x-shequ-roles (an array is sent comma-separated) */
+  roles?: string[] | string;
+  /** x-shequ-unit */
+  unit?: string;
+}
+
+export class Client {
+  /** Plaintext (TLS is not enabled yet). Unary calls time out after timeoutMs (default 30 s). */
+  constructor(address?: string, options?: Identity & { timeoutMs?: number });
+  readonly address: string;
+  timeoutMs: number;
+  readonly definitions: Definitions;
+  readonly instances: Instances;
+  readonly tasks: Tasks;
+  readonly jobs: Jobs;
+  readonly incidents: Incidents;
+  readonly notifications: Notifications;
+  readonly admin: Admin;
+  /** The same connection, speaking as someone else. */
+  asCaller(identity: Identity): Client;
+  worker(name: string, options?: WorkerOptions): Worker;
+  waitReady(timeoutMs?: number): Promise<void>;
+  close(): void;
+}
+
+export class JobError extends Error {
+  constructor(message: string, options?: { retriesLeft?: number });
+  readonly retriesLeft: number;
+}
+
+export class ActiveJob {
+  readonly message: Job;
+  readonly id: number;
+  readonly type: string;
+  readonly instanceId: number;
+  readonly nodeId: string;
+  readonly definitionId: string;
+  readonly attempt: number;
+  readonly retriesLeft: number;
+  readonly deadlineMs: number;
+  readonly variables: Record<string, any>;
+  /** Resolves true once the daemon accepted it, false if the job was no longer ours. */
+  complete(variables?: Variables): Promise<boolean>;
+  fail(error: string, options?: { retriesLeft?: number }): Promise<boolean>;
+}
+
+export interface WorkerOptions {
+  /** handlers running at once (4) */
+  concurrency?: number;
+  /** each job's lock; 0 = the daemon's default (5 minutes) */
+  timeoutMs?: number;
+  /** first and longest wait between reconnection attempts (100 ms, 5 s) */
+  backoffMs?: number;
+  maxBackoffMs?: number;
+  /** how long stop() keeps retrying to report results of handlers that ran (10 s) */
+  graceMs?: number;
+}
+
+export type Handler = (job: ActiveJob) => Promise<Record<string, unknown> | void> | Record<string, unknown> | void;
+
+export class Worker {
+  constructor(client: Client, name: string, options?: WorkerOptions);
+  readonly client: Client;
+  readonly name: string;
+  readonly completed: number;
+  readonly failed: number;
+  readonly lost: number;
+  readonly reconnects: number;
+  readonly reportRetries: number;
+  readonly stopping: boolean;
+  handle(type: string, fn: Handler): this;
+  /** Jobs until stop(), reconnecting by itself; report each with complete() or fail(). */
+  jobs(types?: string[]): AsyncGenerator<ActiveJob, void, void>;
+  run(): Promise<void>;
+  stop(): Promise<void>;
+}

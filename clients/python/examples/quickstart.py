@@ -1,0 +1,74 @@
+"""A department system's integration with shequd, start to finish (docs/integration.md).
+
+    /usr/bin/python3 clients/python/examples/quickstart.py 127.0.0.1:7070
+
+1. A street office starts a vacancy-approval request.
+2. The leading group office subscribes to its reminders (here the daemon must run with
+   --fake-clock: the example moves time three working days so a reminder falls due).
+3. The district archive runs a job worker for `archive.file` jobs.
+4. The leading group approves; the instance ends and the worker files the decision.
+"""
+
+import os
+import sys
+import threading
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))  # run from a checkout
+import shequ  # noqa: E402
+
+# A small workflow with a service node: file the approved request in the archive system.
+ARCHIVE_YAML = """
+id: archive-decision
+name: 归档 / file a decision
+start: file
+nodes:
+  file: {type: service, job: archive.file, retries: 3, next: done}
+  done: {type: end}
+"""
+
+
+def main(address: str) -> None:
+    # 1. Connect as the street office and start a workflow. The request id makes a retry safe.
+    street = shequ.Client(address, user="wang", roles=["street-office"], unit="street-1")
+    started = street.instances.start(
+        "vacancy-approval",
+        {"community": "community-7", "street": "street-1", "posts": 2, "vacancies": 3},
+        business_key="community-7", unit="community-7", request_id="street-1/2026-001")
+    print("started instance", started.instance_id)
+
+    # 2. The leading group office: its open task, and a reminder on the subscription.
+    office = street.as_caller(user="li", roles=["leading-group"])
+    task = office.tasks.list(role="leading-group", instance_id=started.instance_id).tasks[0]
+    print("task", task.id, task.name)
+    with office.notifications.subscribe(roles=["leading-group"]) as inbox:
+        street.admin.advance_clock("3wd")  # demo only: a --fake-clock daemon
+        for note in inbox:
+            if note.kind == "task.reminder" and note.instance_id == started.instance_id:
+                print("reminder:", note.subject)
+                office.notifications.ack(note.id)
+                break
+
+    # 3. The archive's job worker, running beside the rest of the program.
+    archive = street.as_caller(user="archive-system")
+    archive.definitions.deploy(ARCHIVE_YAML)
+    worker = archive.worker("district-archive")
+
+    @worker("archive.file")
+    def file_decision(job: shequ.Job) -> dict:
+        return {"archive_no": f"A-{job.variables['request']}"}
+
+    threading.Thread(target=worker.run, daemon=True).start()
+
+    # 4. Approve; watch the instance end; file the decision and wait for the worker.
+    office.tasks.complete(task.id, "approved", {"comment": "同意"})
+    done = street.instances.wait_ended(started.instance_id, timeout=30)
+    print("vacancy-approval ended:", done.end_status)
+    filed = archive.instances.start("archive-decision", {"request": started.instance_id})
+    result = archive.instances.wait_ended(filed.instance_id, timeout=30)
+    print("archived as", shequ.variables(result)["archive_no"])
+    worker.stop()
+    street.close()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "127.0.0.1:7070")

@@ -1,0 +1,20 @@
+"""One wrapper per gRPC service. Adding a service: a file here with a `Service` subclass, and
+one line in SERVICES (the attribute name on Client)."""
+
+from .admin import Admin
+from .definitions import Definitions
+from .incidents import Incidents
+from .instances import Instances
+from .jobs import Jobs
+from .notifications import Notifications
+from .tasks import Tasks
+
+SERVICES = {
+    "definitions": Definitions,
+    "instances": Instances,
+    "tasks": Tasks,
+    "jobs": Jobs,
+    "incidents": Incidents,
+    "notifications": Notifications,
+    "admin": Admin,
+}

@@ -1,0 +1,26 @@
+'use strict';
+// clients/node/examples/quickstart.js, the example of docs/integration.md, against a fresh daemon.
+const { test } = require('node:test');
+const assert = require('node:assert/strict');
+const { execFile } = require('node:child_process');
+const path = require('node:path');
+const { setUp, SOURCE_DIR } = require('./harness');
+
+test('quickstart example', async () => {
+  const { daemon, client } = await setUp();
+  try {
+    const example = path.join(SOURCE_DIR, 'clients/node/examples/quickstart.js');
+    const stdout = await new Promise((resolve, reject) => {
+      execFile(process.execPath, [example, daemon.address], { timeout: 60000 }, (err, out, errOut) =>
+        err ? reject(new Error(`${err.message}\n${errOut}`)) : resolve(out));
+    });
+    const lines = stdout.split('\n');
+    assert.match(lines[0], /^started instance \d+$/);
+    assert.match(stdout, /reminder: /);
+    assert.ok(lines.includes('vacancy-approval ended: approved'), stdout);
+    assert.match(stdout, /archived as A-\d+/);
+  } finally {
+    client.close();
+    await daemon.cleanup();
+  }
+});

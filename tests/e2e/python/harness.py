@@ -1,0 +1,124 @@
+"""Starts the real shequd for the Python end-to-end tests, as tests/integration/daemon_process.cc
+does: its own temporary data directory, port 0, the fixture config and the fake clock."""
+
+from __future__ import annotations
+
+import os
+import re
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+SOURCE_DIR = os.environ.get("SHEQU_SOURCE_DIR") or os.path.abspath(
+    os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+SHEQUD = os.environ.get("SHEQUD_BINARY") or os.path.join(SOURCE_DIR, "build", "daemon", "shequd")
+sys.path.insert(0, os.path.join(SOURCE_DIR, "clients", "python"))
+
+import shequ  # noqa: E402
+
+MONDAY_0900 = 1772413200000  # 2026-03-02 09:00 Beijing, a working day
+_READY = re.compile(rb"serving gRPC on [^:]+:(\d+) and HTTP on [^:]+:(\d+)")
+
+
+class Daemon:
+    def __init__(self, fake_clock_ms: int = MONDAY_0900):
+        self.data_dir = tempfile.mkdtemp(prefix="shequ-e2e-py-")
+        self.fake_clock_ms = fake_clock_ms
+        self.port = 0
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> "Daemon":
+        """Starts on self.port (0 the first time: any free port) and waits for the ready line."""
+        args = [SHEQUD, "--config", os.path.join(SOURCE_DIR, "tests/fixtures/shequd.yaml"),
+                "--data-dir", self.data_dir, "--listen", f"127.0.0.1:{self.port}",
+                "--http", "127.0.0.1:0", f"--fake-clock={self.fake_clock_ms}",
+                "--log-level", "warn"]
+        log = open(os.path.join(self.data_dir, "shequd.log"), "ab")
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=log)
+        log.close()
+        seen = b""
+        deadline = time.monotonic() + 60
+        with selectors.DefaultSelector() as sel:
+            sel.register(self.proc.stdout, selectors.EVENT_READ)
+            while not (m := _READY.search(seen)):
+                left = deadline - time.monotonic()
+                if left <= 0 or not sel.select(left):
+                    self.kill()
+                    raise RuntimeError("shequd did not start in time:\n" + self.log())
+                chunk = os.read(self.proc.stdout.fileno(), 512)
+                if not chunk:
+                    self.proc.wait()
+                    raise RuntimeError("shequd exited at start:\n" + self.log())
+                seen += chunk
+        self.proc.stdout.close()  # the daemon prints nothing else on stdout
+        self.port = int(m.group(1))
+        return self
+
+    def restart_after_kill(self, now_ms: int) -> None:
+        """kill -9, then start again on the same data directory and port, the clock at now_ms."""
+        self.kill()
+        self.fake_clock_ms = now_ms
+        self.start()
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def log(self) -> str:
+        try:
+            with open(os.path.join(self.data_dir, "shequd.log"), errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def cleanup(self) -> None:
+        self.stop()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+class DaemonTestCase(unittest.TestCase):
+    """One daemon per test class, a client speaking as `starter` (street office)."""
+
+    daemon: Daemon
+    client: shequ.Client
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.daemon = Daemon().start()
+        cls.client = shequ.Client(cls.daemon.address, user="wang", roles=["street-office"],
+                                  unit="street-1", timeout=15)
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        cls.client.close()
+        cls.daemon.cleanup()
+
+
+def wait_for(predicate, timeout: float = 15.0, what: str = "condition"):
+    """Polls predicate() until it returns something truthy; fails after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
