@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "daemon/core/logging.h"
 #include "daemon/core/status.h"
@@ -94,10 +95,13 @@ void Engine::Tx::DeleteTimer(int64_t id) {
   deleted_timers.insert(id);
 }
 
-void Engine::Tx::Event(int64_t instance_id, std::string type, std::string node, json data) {
-  if (!node.empty()) data["node"] = node;
-  if (!actor.empty()) data["actor"] = actor;
-  events.push_back({0, instance_id, std::move(type), now, data.dump()});
+void Engine::Tx::Event(int64_t instance_id, std::string type, std::string_view node,
+                       std::initializer_list<JsonMember> data) {
+  absl::InlinedVector<JsonMember, 8> members(data.begin(), data.end());
+  if (!node.empty()) members.push_back({"node", node});
+  if (!actor.empty()) members.push_back({"actor", actor});
+  events.push_back(
+      {0, instance_id, std::move(type), now, SortedObject(members.data(), members.size())});
 }
 
 // ---- Engine: lifecycle ---------------------------------------------------------------------
@@ -483,9 +487,8 @@ void Engine::Dispatch() {
           Timer lock{0, job->due_at_ms, job->instance_id, "job-lock", job->id, json::object()};
           job->timer = tx.AddTimer(lock);
           tx.Save(*job);
-          tx.events.push_back({0, job->instance_id, "job.activated", tx.now,
-                               json{{"node", job->node}, {"job", job->id},
-                                    {"worker", act.worker}}.dump()});
+          tx.Event(job->instance_id, "job.activated", job->node,
+                   {{"job", job->id}, {"worker", act.worker}});
           tx.activated.push_back({id, {*job, inst->variables}});
           --act.credits;
           progress = true;
