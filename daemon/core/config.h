@@ -24,6 +24,7 @@ struct Config {
 
   int max_steps = 1000;
   int64_t max_variables_bytes = 1 << 20;
+  int64_t cache_objects = 4096;  // committed instances, tasks and jobs kept in memory, each
 
   bool fake_clock = false;
   int64_t fake_clock_start_ms = 0;  // 0 = the real time at start-up

@@ -1,6 +1,7 @@
 #include "daemon/engine/engine.h"
 
 #include <algorithm>
+#include <type_traits>
 
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
@@ -11,14 +12,19 @@
 namespace shequ::engine {
 namespace {
 
-// Looks an object up in the transaction, then in writes pending commit, then in the store.
+// Looks an object up in the transaction, then in writes pending commit, then in the cache of
+// committed objects (if any), then in the store.
 template <typename T, typename PendingMap, typename Loader>
-T* LoadInto(TxTable<T>& table, PendingMap& pending, int64_t id, Loader&& from_store) {
+T* LoadInto(TxTable<T>& table, PendingMap& pending, std::type_identity_t<ObjectCache<T>>* cache,
+            int64_t id, Loader&& from_store) {
   if (table.deleted.count(id)) return nullptr;
   if (auto it = table.rows.find(id); it != table.rows.end()) return &it->second;
   if (auto it = pending.find(id); it != pending.end()) {
     if (it->second.deleted) return nullptr;
     return &table.rows.emplace(id, it->second.value).first->second;
+  }
+  if (cache) {
+    if (const T* hit = cache->Get(id)) return &table.rows.emplace(id, *hit).first->second;
   }
   auto row = from_store(id);
   if (!row) return nullptr;
@@ -44,23 +50,23 @@ bool Caller::HasRole(const std::string& role) const {
 // ---- Tx ------------------------------------------------------------------------------------
 
 Instance* Engine::Tx::GetInstance(int64_t id) {
-  return LoadInto(instances, engine_.pending_instances_, id,
+  return LoadInto(instances, engine_.pending_instances_, &engine_.cached_instances_, id,
                   [&](int64_t i) { return engine_.store_.GetInstance(i); });
 }
 Task* Engine::Tx::GetTask(int64_t id) {
-  return LoadInto(tasks, engine_.pending_tasks_, id,
+  return LoadInto(tasks, engine_.pending_tasks_, &engine_.cached_tasks_, id,
                   [&](int64_t i) { return engine_.store_.GetTask(i); });
 }
 Job* Engine::Tx::GetJob(int64_t id) {
-  return LoadInto(jobs, engine_.pending_jobs_, id,
+  return LoadInto(jobs, engine_.pending_jobs_, &engine_.cached_jobs_, id,
                   [&](int64_t i) { return engine_.store_.GetJob(i); });
 }
 Incident* Engine::Tx::GetIncident(int64_t id) {
-  return LoadInto(incidents, engine_.pending_incidents_, id,
+  return LoadInto(incidents, engine_.pending_incidents_, nullptr, id,
                   [&](int64_t i) { return engine_.store_.GetIncident(i); });
 }
 Notification* Engine::Tx::GetNotification(int64_t id) {
-  return LoadInto(notifications, engine_.pending_notifications_, id,
+  return LoadInto(notifications, engine_.pending_notifications_, nullptr, id,
                   [&](int64_t i) { return engine_.store_.GetNotification(i); });
 }
 std::optional<Timer> Engine::Tx::GetTimer(int64_t id) {
@@ -113,7 +119,10 @@ Engine::Engine(boost::asio::io_context& io, store::Store& store, const Clock& cl
       store_(store),
       clock_(clock),
       calendar_(calendar),
-      options_(options) {}
+      options_(options),
+      cached_instances_(options.cache_objects),
+      cached_tasks_(options.cache_objects),
+      cached_jobs_(options.cache_objects) {}
 
 Engine::~Engine() = default;
 
@@ -242,11 +251,12 @@ void Engine::Commit(Tx& tx, json answer, std::string request_id, Reply done) {
   }
   batch.definitions = std::move(tx.definitions);
 
+  // The transaction ends here: its objects move to the pending writes.
   auto take = [&](auto& table, auto& pending, auto& ids, auto& rows) {
     for (int64_t id : table.dirty) {
       auto& obj = table.rows.at(id);
       rows.push_back(ToRow(obj));
-      pending[id] = {obj, false, gen};
+      pending[id] = {std::move(obj), false, gen, rows.back().body.size()};
       ids.push_back(id);
     }
   };
@@ -341,6 +351,11 @@ void Engine::OnCommitted(uint64_t gen, absl::Status status) {
         if (it->second.empty()) definitions_.erase(it);
       }
     }
+    // Nothing is written from now on (the store stays broken); drop what the cache holds
+    // rather than reason about it.
+    cached_instances_.Clear();
+    cached_tasks_.Clear();
+    cached_jobs_.Clear();
     for (auto& reply : flight.replies) reply(status);
     return;
   }
@@ -350,9 +365,28 @@ void Engine::OnCommitted(uint64_t gen, absl::Status status) {
       if (it != pending.end() && it->second.gen == gen) pending.erase(it);
     }
   };
-  evict(pending_instances_, flight.instances);
-  evict(pending_tasks_, flight.tasks);
-  evict(pending_jobs_, flight.jobs);
+  // Commits complete in order, so what this one wrote is now the durable state: it moves to
+  // the cache, unless a later write of the same object is still pending (that one is cached
+  // when it commits; until then reads find it in the pending writes).
+  auto settle = [this, gen](auto& pending, const auto& ids, auto& cache) {
+    for (int64_t id : ids) {
+      auto it = pending.find(id);
+      if (it == pending.end()) continue;  // listed twice in this flight, already settled
+      if (it->second.gen != gen) {
+        cache.Erase(id);
+        continue;
+      }
+      if (!it->second.deleted && it->second.bytes <= options_.cache_max_body_bytes) {
+        cache.Put(id, std::move(it->second.value));
+      } else {
+        cache.Erase(id);
+      }
+      pending.erase(it);
+    }
+  };
+  settle(pending_instances_, flight.instances, cached_instances_);
+  settle(pending_tasks_, flight.tasks, cached_tasks_);
+  settle(pending_jobs_, flight.jobs, cached_jobs_);
   evict(pending_timers_, flight.timers);
   evict(pending_incidents_, flight.incidents);
   evict(pending_notifications_, flight.notification_ids);

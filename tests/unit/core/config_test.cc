@@ -22,6 +22,16 @@ TEST(ConfigTest, ShippedConfigLoadsWithPathsRelativeToIt) {
   EXPECT_EQ(c->calendar_dir, std::string(SHEQU_SOURCE_DIR) + "/config/calendar");
   EXPECT_EQ(c->data_dir, std::string(SHEQU_SOURCE_DIR) + "/var");
   EXPECT_EQ(c->max_variables_bytes, 1 << 20);
+  EXPECT_EQ(c->cache_objects, 4096);
+}
+
+TEST(ConfigTest, CacheObjectsIsACount) {
+  auto c = LoadConfig(Write("shequ-config-cache.yaml", "engine: {cache_objects: 0}\n"));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->cache_objects, 0);
+  c = LoadConfig(Write("shequ-config-cache-neg.yaml", "engine: {cache_objects: -1}\n"));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("engine.cache_objects"), std::string::npos) << c.status();
 }
 
 TEST(ConfigTest, UnknownSettingIsNamed) {
