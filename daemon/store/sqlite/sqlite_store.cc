@@ -5,12 +5,14 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <set>
 #include <system_error>
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "daemon/core/logging.h"
 #include "daemon/core/status.h"
 
@@ -461,6 +463,31 @@ CREATE TABLE sequences (
   value INTEGER NOT NULL
 ) WITHOUT ROWID;
 )sql"},
+    // 2 is taken by a migration on another branch; versions are applied by number, so the gap
+    // is harmless (see Migrate).
+    //
+    // Columns that are often empty are indexed only where they are not: a Start (instance,
+    // task, notification) no longer inserts index entries for parent_id 0, a task without
+    // assignee or unit, a notification for a role. Queries filtering on these columns repeat
+    // the index's condition ("unit != ''") so SQLite can use the partial index.
+    {3, R"sql(
+DROP INDEX instances_by_business_key;
+CREATE INDEX instances_by_business_key ON instances (business_key) WHERE business_key != '';
+DROP INDEX instances_by_unit;
+CREATE INDEX instances_by_unit ON instances (unit) WHERE unit != '';
+DROP INDEX instances_by_parent;
+CREATE INDEX instances_by_parent ON instances (parent_id) WHERE parent_id != 0;
+DROP INDEX tasks_by_role;
+CREATE INDEX tasks_by_role ON tasks (role) WHERE role != '';
+DROP INDEX tasks_by_unit;
+CREATE INDEX tasks_by_unit ON tasks (unit) WHERE unit != '';
+DROP INDEX tasks_by_assignee;
+CREATE INDEX tasks_by_assignee ON tasks (assignee) WHERE assignee != '';
+DROP INDEX notifications_by_recipient;
+CREATE INDEX notifications_by_recipient ON notifications (recipient) WHERE recipient != '';
+DROP INDEX notifications_by_role;
+CREATE INDEX notifications_by_role ON notifications (role) WHERE role != '';
+)sql"},
 };
 
 int64_t NowUnixMs() {
@@ -469,17 +496,23 @@ int64_t NowUnixMs() {
       .count();
 }
 
-absl::StatusOr<int> CurrentSchemaVersion(Connection& c) {
+// The versions recorded in schema_migrations.
+absl::StatusOr<std::set<int>> AppliedVersions(Connection& c) {
   RETURN_IF_ERROR(
       c.Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
              "version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)"));
-  ASSIGN_OR_RETURN(std::string text,
-                   c.QueryText("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
-  int version = 0;
-  if (!absl::SimpleAtoi(text, &version)) {
-    return absl::DataLossError(absl::StrCat("schema_migrations holds a bad version: ", text));
+  ASSIGN_OR_RETURN(
+      std::string text,
+      c.QueryText("SELECT COALESCE(group_concat(version), '') FROM schema_migrations"));
+  std::set<int> versions;
+  for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipEmpty())) {
+    int version = 0;
+    if (!absl::SimpleAtoi(part, &version)) {
+      return absl::DataLossError(absl::StrCat("schema_migrations holds a bad version: ", part));
+    }
+    versions.insert(version);
   }
-  return version;
+  return versions;
 }
 
 // Runs `body` in a BEGIN IMMEDIATE transaction, rolling back if it or the COMMIT fails.
@@ -492,12 +525,16 @@ absl::Status InTransaction(Connection& c, Fn body) {
   return status;
 }
 
+// Applies every known migration not recorded yet, in ascending order. By version, not "above
+// the highest applied": migrations are numbered on parallel branches, so a database may hold 3
+// but not 2 (written before 2 was merged); 2 then still runs.
 absl::Status Migrate(Connection& c, const std::string& path, spdlog::logger& log) {
-  int current = 0;
+  std::set<int> applied;
   RETURN_IF_ERROR(InTransaction(c, [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(current, CurrentSchemaVersion(c));
+    ASSIGN_OR_RETURN(applied, AppliedVersions(c));
     return absl::OkStatus();
   }));
+  const int current = applied.empty() ? 0 : *applied.rbegin();
   const int latest = SqliteStore::SchemaVersion();
   if (current > latest) {
     return absl::FailedPreconditionError(
@@ -505,7 +542,7 @@ absl::Status Migrate(Connection& c, const std::string& path, spdlog::logger& log
                      latest, " known to this shequd; run a newer shequd (or restore a backup)"));
   }
   for (const Migration& m : kMigrations) {
-    if (m.version <= current) continue;
+    if (applied.count(m.version)) continue;
     absl::Status status = InTransaction(c, [&]() -> absl::Status {
       RETURN_IF_ERROR(c.Exec(m.sql));
       ASSIGN_OR_RETURN(Statement st, c.Prepare("INSERT INTO schema_migrations (version, "
@@ -730,6 +767,12 @@ class SqliteStore::ReaderLease {
 };
 
 int SqliteStore::SchemaVersion() { return std::end(kMigrations)[-1].version; }
+
+std::vector<int> SqliteStore::SchemaVersions() {
+  std::vector<int> versions;
+  for (const Migration& m : kMigrations) versions.push_back(m.version);
+  return versions;
+}
 
 absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& options) {
   if (options.path.empty()) return absl::InvalidArgumentError("sqlite: empty database path");
@@ -1160,9 +1203,10 @@ std::vector<InstanceRow> SqliteStore::ListInstances(const InstanceFilter& f, con
   Where w;
   if (!f.definition_id.empty()) w.Add("definition_id = ?", f.definition_id);
   if (!f.state.empty()) w.Add("state = ?", f.state);
-  if (!f.business_key.empty()) w.Add("business_key = ?", f.business_key);
-  if (!f.unit.empty()) w.Add("unit = ?", f.unit);
-  if (f.parent_id != 0) w.Add("parent_id = ?", f.parent_id);
+  // The second condition of each pair names the partial index's condition (migration 3).
+  if (!f.business_key.empty()) w.Add("business_key = ? AND business_key != ''", f.business_key);
+  if (!f.unit.empty()) w.Add("unit = ? AND unit != ''", f.unit);
+  if (f.parent_id != 0) w.Add("parent_id = ? AND parent_id != 0", f.parent_id);
   const std::string sql = Paged(kInstanceCols, "instances", w, p);
   Read("ListInstances", sql, w.params, [&](Statement& s) {
     rows.push_back(ReadInstance(s));
@@ -1174,9 +1218,9 @@ std::vector<TaskRow> SqliteStore::ListTasks(const TaskFilter& f, const Page& p) 
   std::vector<TaskRow> rows;
   if (p.limit <= 0) return rows;
   Where w;
-  if (!f.role.empty()) w.Add("role = ?", f.role);
-  if (!f.assignee.empty()) w.Add("assignee = ?", f.assignee);
-  if (!f.unit.empty()) w.Add("unit = ?", f.unit);
+  if (!f.role.empty()) w.Add("role = ? AND role != ''", f.role);
+  if (!f.assignee.empty()) w.Add("assignee = ? AND assignee != ''", f.assignee);
+  if (!f.unit.empty()) w.Add("unit = ? AND unit != ''", f.unit);
   if (f.state.empty()) {
     w.Add("state IN ('open', 'claimed', 'delegated')");
   } else {
@@ -1211,7 +1255,7 @@ std::vector<NotificationRow> SqliteStore::ListNotifications(const NotificationFi
   std::string audience;
   std::vector<Param> audience_params;
   if (!f.recipient.empty()) {
-    audience = "recipient = ?";
+    audience = "(recipient = ? AND recipient != '')";
     audience_params.emplace_back(f.recipient);
   }
   if (!f.roles.empty()) {
@@ -1220,7 +1264,8 @@ std::vector<NotificationRow> SqliteStore::ListNotifications(const NotificationFi
       absl::StrAppend(&marks, marks.empty() ? "?" : ", ?");
       audience_params.emplace_back(role);
     }
-    absl::StrAppend(&audience, audience.empty() ? "" : " OR ", "role IN (", marks, ")");
+    absl::StrAppend(&audience, audience.empty() ? "" : " OR ", "(role IN (", marks,
+                    ") AND role != '')");
   }
   if (!audience.empty()) {
     w.Add(absl::StrCat("(", audience, ")"));
