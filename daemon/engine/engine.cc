@@ -127,7 +127,12 @@ Engine::Engine(boost::asio::io_context& io, store::Store& store, const Clock& cl
 Engine::~Engine() = default;
 
 int64_t Engine::NextId(const std::string& sequence) {
-  changed_sequences_.insert(sequence);
+  // Sequences of rows never deleted are recovered from the rows (Store::HighestIds): writing
+  // them was 4 of the 10 rows of a Start.
+  if (std::find(store::kIdsRecoveredFromRows.begin(), store::kIdsRecoveredFromRows.end(),
+                sequence) == store::kIdsRecoveredFromRows.end()) {
+    changed_sequences_.insert(sequence);
+  }
   return ++sequences_[sequence];
 }
 
@@ -144,6 +149,10 @@ absl::Status Engine::Recover() {
     definitions_[row.id].push_back(*std::move(def));
   }
   sequences_ = store_.LoadSequences();
+  for (const auto& [name, highest] : store_.HighestIds()) {
+    int64_t& next = sequences_[name];
+    next = std::max(next, highest);
+  }
   int64_t timers = 0;
   store_.ForEachTimer([&](const store::TimerRow& r) {
     timers_.push({r.due_at_ms, r.id});

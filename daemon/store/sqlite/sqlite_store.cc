@@ -221,6 +221,7 @@ class Statement {
   }
 
   int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+  bool IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
   std::string Text(int col) const {
     const unsigned char* p = sqlite3_column_text(stmt_, col);
     return p != nullptr ? std::string(reinterpret_cast<const char*>(p),
@@ -1106,6 +1107,23 @@ std::map<std::string, int64_t> SqliteStore::LoadSequences() {
     seqs[s.Text(0)] = s.Int(1);
   }).IgnoreError();
   return seqs;
+}
+
+std::map<std::string, int64_t> SqliteStore::HighestIds() {
+  // MAX of an INTEGER PRIMARY KEY reads the last row of the table's b-tree: no scan.
+  constexpr char kSql[] =
+      "SELECT (SELECT MAX(seq) FROM events), (SELECT MAX(id) FROM incidents), "
+      "(SELECT MAX(id) FROM instances), (SELECT MAX(id) FROM notifications), "
+      "(SELECT MAX(id) FROM tasks)";
+  std::map<std::string, int64_t> ids;
+  Read("HighestIds", kSql, {}, [&](Statement& s) {
+    for (size_t i = 0; i < kIdsRecoveredFromRows.size(); ++i) {
+      if (!s.IsNull(static_cast<int>(i))) {
+        ids[std::string(kIdsRecoveredFromRows[i])] = s.Int(static_cast<int>(i));
+      }
+    }
+  }).IgnoreError();
+  return ids;
 }
 
 void SqliteStore::ForEachTimer(const std::function<void(const TimerRow&)>& fn) {

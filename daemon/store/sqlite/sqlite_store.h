@@ -83,6 +83,7 @@ class SqliteStore : public Store {
 
   std::vector<DefinitionRow> LoadDefinitions() override;
   std::map<std::string, int64_t> LoadSequences() override;
+  std::map<std::string, int64_t> HighestIds() override;
   void ForEachTimer(const std::function<void(const TimerRow&)>& fn) override;
   // state "" = every job.
   void ForEachJob(const std::string& state, const std::function<void(const JobRow&)>& fn) override;
