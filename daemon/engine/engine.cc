@@ -340,8 +340,25 @@ void Engine::Commit(Tx& tx, json answer, std::string request_id, Reply done) {
   }
 
   if (!tx.new_timers.empty()) ScheduleWake();
-  store_.Commit(std::move(batch), [this, gen](absl::Status status) {
-    boost::asio::post(strand_, [this, gen, status] { OnCommitted(gen, status); });
+  store_.Commit(std::move(batch),
+                [this, gen](absl::Status status) { Committed(gen, std::move(status)); });
+}
+
+void Engine::Committed(uint64_t gen, absl::Status status) {
+  bool wake;
+  {
+    std::lock_guard lock(committed_mu_);
+    wake = committed_.empty();  // else a drain is already posted and will see this one
+    committed_.emplace_back(gen, std::move(status));
+  }
+  if (!wake) return;
+  boost::asio::post(strand_, [this] {
+    std::vector<std::pair<uint64_t, absl::Status>> ready;
+    {
+      std::lock_guard lock(committed_mu_);
+      ready.swap(committed_);
+    }
+    for (auto& [gen, status] : ready) OnCommitted(gen, std::move(status));  // in commit order
   });
 }
 

@@ -17,6 +17,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <queue>
 #include <set>
 #include <shared_mutex>
@@ -154,6 +155,9 @@ class Engine {
   void Execute(const char* command, std::string request_id, std::string actor,
                std::function<absl::StatusOr<json>(Tx&)> body, Reply reply);
   void Commit(Tx& tx, json reply, std::string request_id, Reply done);
+  // On the store's writer thread: queues a batch's result, waking the strand once for all the
+  // results of a group commit rather than once per batch.
+  void Committed(uint64_t gen, absl::Status status);
   void OnCommitted(uint64_t gen, absl::Status status);
 
   // Interpreter (interpreter.cc).
@@ -225,6 +229,8 @@ class Engine {
     std::vector<std::shared_ptr<const Definition>> deployed;
   };
   std::map<uint64_t, InFlight> in_flight_;
+  std::mutex committed_mu_;
+  std::vector<std::pair<uint64_t, absl::Status>> committed_;  // guarded by committed_mu_
   uint64_t next_gen_ = 1;
 
   std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers_;

@@ -1,6 +1,8 @@
 #include "daemon/engine/json_writer.h"
 
+#include <array>
 #include <charconv>
+#include <cstring>
 
 namespace shequ::engine {
 namespace {
@@ -25,6 +27,20 @@ size_t Utf8Length(const unsigned char* p, size_t n) {
   return 0;
 }
 
+// Bytes copied as they are: printable ASCII other than " and \.
+constexpr std::array<bool, 256> kPlain = [] {
+  std::array<bool, 256> plain{};
+  for (int c = 0x20; c < 0x80; ++c) plain[c] = c != '"' && c != '\\';
+  return plain;
+}();
+
+size_t PlainPrefix(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  size_t i = 0;
+  while (i < s.size() && kPlain[p[i]]) ++i;
+  return i;
+}
+
 using Serializer = nlohmann::detail::serializer<nlohmann::json>;
 
 void DumpInto(std::string& out, const nlohmann::json& j) {
@@ -37,12 +53,19 @@ void DumpInto(std::string& out, const nlohmann::json& j) {
 
 void AppendJsonString(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
+  const size_t n = s.size();
+  const size_t plain = PlainPrefix(s);
+  if (plain == n) {  // the common case: nothing to escape or check
+    out.push_back('"');
+    out.append(s);
+    out.push_back('"');
+    return;
+  }
   const size_t start = out.size();
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const size_t n = s.size();
   out.push_back('"');
   size_t run = 0;  // start of the bytes not yet copied
-  for (size_t i = 0; i < n; ++i) {
+  for (size_t i = plain; i < n; ++i) {
     const unsigned char c = p[i];
     if (c >= 0x80) {
       const size_t len = Utf8Length(p + i, n - i);
@@ -160,9 +183,22 @@ size_t JsonTextSize(const nlohmann::json& j) {
 }
 
 void JsonWriter::Key(std::string_view key) {
-  Separate();
-  AppendJsonString(out_, key);
-  out_.push_back(':');
+  // Keys are short literals: one append of ,"key": when nothing needs escaping.
+  char buf[68];
+  if (key.size() <= 64 && PlainPrefix(key) == key.size()) {
+    size_t k = 0;
+    if (comma_) buf[k++] = ',';
+    buf[k++] = '"';
+    std::memcpy(buf + k, key.data(), key.size());
+    k += key.size();
+    buf[k++] = '"';
+    buf[k++] = ':';
+    out_.append(buf, k);
+  } else {
+    Separate();
+    AppendJsonString(out_, key);
+    out_.push_back(':');
+  }
   comma_ = false;
 }
 
@@ -173,9 +209,10 @@ void JsonWriter::String(std::string_view s) {
 }
 
 void JsonWriter::Int(int64_t v) {
-  Separate();
   char buf[24];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  char* first = buf;
+  if (comma_) *first++ = ',';
+  auto [end, ec] = std::to_chars(first, buf + sizeof buf, v);
   out_.append(buf, end);
   comma_ = true;
 }

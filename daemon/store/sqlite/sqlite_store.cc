@@ -289,20 +289,19 @@ class Connection {
   }
 
   // Prepared once per connection and reused.
-  absl::StatusOr<Statement> Prepare(std::string_view sql_text) {
-    const std::string sql(sql_text);
-    auto it = cache_.find(sql);
+  absl::StatusOr<Statement> Prepare(std::string_view sql) {
+    auto it = cache_.find(sql);  // by string_view: no copy of the SQL per statement run
     if (it != cache_.end() && !it->second.in_use) {
       it->second.in_use = true;
       return Statement(it->second.stmt, &it->second.in_use);
     }
     const bool cache = it == cache_.end();
     sqlite3_stmt* raw = nullptr;
-    int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()),
+    int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
                                 cache ? SQLITE_PREPARE_PERSISTENT : 0, &raw, nullptr);
-    if (rc != SQLITE_OK) return SqliteError(db_, rc, Abbrev(sql.c_str()));
+    if (rc != SQLITE_OK) return SqliteError(db_, rc, Abbrev(std::string(sql).c_str()));
     if (!cache) return Statement(raw, nullptr);  // nested use of a busy cached statement
-    Cached& cached = cache_[sql];
+    Cached& cached = cache_[std::string(sql)];
     cached.stmt = raw;
     cached.in_use = true;
     return Statement(raw, &cached.in_use);
@@ -317,7 +316,12 @@ class Connection {
   explicit Connection(sqlite3* db) : db_(db) {}
 
   sqlite3* db_;
-  std::unordered_map<std::string, Cached> cache_;  // node-based: `in_use` pointers stay valid
+  struct SqlHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view sql) const { return std::hash<std::string_view>{}(sql); }
+  };
+  // Node-based: `in_use` pointers stay valid.
+  std::unordered_map<std::string, Cached, SqlHash, std::equal_to<>> cache_;
 };
 
 }  // namespace sqlite_internal
