@@ -243,12 +243,14 @@ TEST_F(EngineCacheTest, JobsAndTheirInstancesStayInMemoryUntilDeleted) {
   const Job job = activated.get_future().get();
   EXPECT_EQ(job.instance_id, id);
   const int before = Reads();
-  auto done = Run([&](Reply r) { engine_->CompleteJob({"w1"}, job.id, json::object(), "", std::move(r)); });
+  auto done =
+      Run([&](Reply r) { engine_->CompleteJob({"w1"}, job.id, json::object(), "", std::move(r)); });
   ASSERT_TRUE(done.ok()) << done.status();
   EXPECT_EQ(Reads(), before);
   EXPECT_EQ(FromRow(*sqlite_->GetInstance(id)).state, "completed");
   // The job's row is deleted: the cache must not answer for it any more.
-  auto again = Run([&](Reply r) { engine_->CompleteJob({"w1"}, job.id, json::object(), "", std::move(r)); });
+  auto again =
+      Run([&](Reply r) { engine_->CompleteJob({"w1"}, job.id, json::object(), "", std::move(r)); });
   EXPECT_EQ(again.status().code(), absl::StatusCode::kFailedPrecondition) << again.status();
   EXPECT_GT(counting_->job_reads.load(), 0);
   engine_->CloseActivation(activation);
