@@ -34,7 +34,7 @@ T* LoadInto(TxTable<T>& table, PendingMap& pending, std::type_identity_t<ObjectC
 json MergedSize(const json& base, const json& update, size_t limit, absl::Status* status) {
   json merged = base;
   merged.update(update);
-  if (merged.dump().size() > limit) {
+  if (JsonTextSize(merged) > limit) {  // the dump's length, without writing it
     *status = absl::ResourceExhaustedError(
         absl::StrCat("variables: the instance's variables would exceed ", limit, " bytes"));
   }
