@@ -88,6 +88,7 @@ class RecordingStore final : public store::Store {
   store::CommitStats GetCommitStats() const override { return inner_.GetCommitStats(); }
   std::vector<store::DefinitionRow> LoadDefinitions() override { return inner_.LoadDefinitions(); }
   std::map<std::string, int64_t> LoadSequences() override { return inner_.LoadSequences(); }
+  std::map<std::string, int64_t> HighestIds() override { return inner_.HighestIds(); }
   void ForEachTimer(const std::function<void(const store::TimerRow&)>& fn) override {
     inner_.ForEachTimer(fn);
   }

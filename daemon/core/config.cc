@@ -82,11 +82,14 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
       if (s["max_size_mb"]) c.store_max_size_bytes = s["max_size_mb"].as<int64_t>() << 20;
     }
     if (const YAML::Node& e = root["engine"]) {
-      if (auto st = Unknown(e, {"max_steps", "max_variables_kb"}, path + ": engine."); !st.ok()) {
+      if (auto st =
+              Unknown(e, {"max_steps", "max_variables_kb", "cache_objects"}, path + ": engine.");
+          !st.ok()) {
         return st;
       }
       if (e["max_steps"]) c.max_steps = e["max_steps"].as<int>();
       if (e["max_variables_kb"]) c.max_variables_bytes = e["max_variables_kb"].as<int64_t>() << 10;
+      if (e["cache_objects"]) c.cache_objects = e["cache_objects"].as<int64_t>();
     }
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": ", e.what()));
@@ -94,6 +97,9 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
   if (c.store_backend != "sqlite") {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": store.backend: '", c.store_backend, "' is not available (sqlite)"));
+  }
+  if (c.cache_objects < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": engine.cache_objects: must be >= 0"));
   }
   if (c.synchronous != "FULL" && c.synchronous != "NORMAL") {
     return absl::InvalidArgumentError(

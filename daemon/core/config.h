@@ -25,6 +25,7 @@ struct Config {
 
   int max_steps = 1000;
   int64_t max_variables_bytes = 1 << 20;
+  int64_t cache_objects = 4096;  // committed instances, tasks and jobs kept in memory, each
 
   std::string policy_dir = "policy";  // quota.yaml, grades.yaml
   std::string personal_data_key;      // key file sealing personal data; "" = data_dir/personal-data.key

@@ -6,7 +6,8 @@
 // command's reply runs only after that batch is durable. A command that fails changes nothing.
 //
 // Hot state kept in memory: the timer index (due time and id), the queues of jobs ready for
-// workers, message subscriptions and buffered messages. Everything else lives in the store.
+// workers, message subscriptions and buffered messages, and a bounded cache of recently
+// committed instances, tasks and jobs. Everything else lives in the store.
 
 #include <utility>  // before Boost.Asio with GCC 12 in C++20
 
@@ -16,6 +17,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <queue>
 #include <set>
 #include <shared_mutex>
@@ -28,6 +30,7 @@
 #include "daemon/core/clock.h"
 #include "daemon/engine/definition.h"
 #include "daemon/engine/model.h"
+#include "daemon/engine/object_cache.h"
 #include "daemon/store/store.h"
 
 namespace shequ::engine {
@@ -48,6 +51,11 @@ struct EngineOptions {
   int64_t default_job_lock_ms = 300'000;
   int64_t max_backoff_ms = 3'600'000;
   int max_timers_per_transaction = 1000;
+  // Committed instances, tasks and jobs kept in memory (of each kind, least recently used out
+  // first), so the next command on them does not read the row back and parse it. 0 = none.
+  size_t cache_objects = 4096;
+  // Objects whose JSON body is larger are not kept: bounds the cache's memory.
+  size_t cache_max_body_bytes = 64 << 10;
 };
 
 struct StartArgs {
@@ -164,6 +172,7 @@ class Engine {
     T value;  // a deleted object is kept with `deleted` set
     bool deleted = false;
     uint64_t gen = 0;
+    size_t bytes = 0;  // of its JSON body
   };
   using SubscriptionKey = std::pair<std::string, std::string>;  // name, correlation
 
@@ -171,6 +180,9 @@ class Engine {
   void Execute(const char* command, std::string request_id, std::string actor,
                std::function<absl::StatusOr<json>(Tx&)> body, Reply reply);
   void Commit(Tx& tx, json reply, std::string request_id, Reply done);
+  // On the store's writer thread: queues a batch's result, waking the strand once for all the
+  // results of a group commit rather than once per batch.
+  void Committed(uint64_t gen, absl::Status status);
   void OnCommitted(uint64_t gen, absl::Status status);
 
   // Interpreter (interpreter.cc).
@@ -223,6 +235,11 @@ class Engine {
   std::unordered_map<int64_t, Pending<Incident>> pending_incidents_;
   std::unordered_map<int64_t, Pending<Notification>> pending_notifications_;
   std::unordered_map<std::string, Pending<json>> pending_requests_;
+  // Durable state of recently committed objects, read after the pending writes and before the
+  // store (docs/decisions/0001-engine-transactions.md).
+  ObjectCache<Instance> cached_instances_;
+  ObjectCache<Task> cached_tasks_;
+  ObjectCache<Job> cached_jobs_;
   struct InFlight {
     std::vector<Reply> replies;
     std::vector<json> answers;
@@ -237,6 +254,8 @@ class Engine {
     std::vector<std::shared_ptr<const Definition>> deployed;
   };
   std::map<uint64_t, InFlight> in_flight_;
+  std::mutex committed_mu_;
+  std::vector<std::pair<uint64_t, absl::Status>> committed_;  // guarded by committed_mu_
   uint64_t next_gen_ = 1;
 
   std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers_;

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "daemon/core/status.h"
 #include "daemon/engine/engine.h"
+#include "daemon/engine/json_writer.h"
 #include "daemon/engine/transaction.h"
 
 namespace shequ::engine {
@@ -533,7 +534,7 @@ void Engine::ChildEnded(Tx& tx, const Instance& child) {
 
 absl::StatusOr<int64_t> Engine::StartInstance(Tx& tx, const Definition& def, StartArgs args,
                                               int64_t parent_id, int64_t parent_token) {
-  if (args.variables.dump().size() > options_.max_variables_bytes) {
+  if (JsonTextSize(args.variables) > options_.max_variables_bytes) {
     return absl::ResourceExhaustedError(
         absl::StrCat("variables: larger than ", options_.max_variables_bytes, " bytes"));
   }

@@ -182,6 +182,14 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Notification, id, recipient, rol
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(BufferedMessage, id, name, correlation, variables,
                                                 expires_at_ms, timer)
 
+// The JSON bodies of rows: what json(x).dump() gives, written without building the DOM.
+std::string ToJson(const Instance& i);
+std::string ToJson(const Task& t);
+std::string ToJson(const Job& j);
+std::string ToJson(const Incident& i);
+std::string ToJson(const Notification& n);
+std::string ToJson(const BufferedMessage& m);
+
 store::InstanceRow ToRow(const Instance& i);
 store::TaskRow ToRow(const Task& t);
 store::JobRow ToRow(const Job& j);

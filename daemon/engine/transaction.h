@@ -10,6 +10,7 @@
 #include <set>
 
 #include "daemon/engine/engine.h"
+#include "daemon/engine/json_writer.h"
 
 namespace shequ::engine {
 
@@ -53,7 +54,9 @@ class Engine::Tx {
   int64_t AddTimer(Timer t);
   void DeleteTimer(int64_t id);
 
-  void Event(int64_t instance_id, std::string type, std::string node, json data = json::object());
+  // Body: `data` plus node and actor, keys sorted (the text an nlohmann object would dump).
+  void Event(int64_t instance_id, std::string type, std::string_view node,
+             std::initializer_list<JsonMember> data = {});
   void Schedule(int64_t instance_id, int64_t token_id) { runnable.emplace_back(instance_id, token_id); }
 
   Engine& engine_;

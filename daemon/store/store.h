@@ -12,17 +12,24 @@
 // columns that are filtered or indexed; everything else lives in `body`, a JSON text owned by
 // the engine's model (daemon/engine/model.h).
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
 namespace shequ::store {
+
+// Sequences (WriteBatch::sequences) of rows that are never deleted: HighestIds() recovers
+// them from the rows, so writing them with every batch is unnecessary.
+inline constexpr std::array<std::string_view, 5> kIdsRecoveredFromRows = {
+    "event", "incident", "instance", "notification", "task"};
 
 struct DefinitionRow {
   std::string id;
@@ -234,6 +241,10 @@ class Store {
 
   virtual std::vector<DefinitionRow> LoadDefinitions() = 0;  // every version
   virtual std::map<std::string, int64_t> LoadSequences() = 0;
+  // The highest id stored of each kind whose rows are never deleted (kIdsRecoveredFromRows),
+  // by sequence name; a kind with no rows is absent. The engine starts its sequences above
+  // these, so batches need not carry those sequences.
+  virtual std::map<std::string, int64_t> HighestIds() = 0;
   virtual void ForEachTimer(const std::function<void(const TimerRow&)>& fn) = 0;
   virtual void ForEachJob(const std::string& state, const std::function<void(const JobRow&)>& fn) = 0;
   virtual std::vector<MessageRow> LoadMessages() = 0;

@@ -5,12 +5,14 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <set>
 #include <system_error>
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "daemon/core/logging.h"
 #include "daemon/core/status.h"
 
@@ -219,6 +221,7 @@ class Statement {
   }
 
   int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+  bool IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
   std::string Text(int col) const {
     const unsigned char* p = sqlite3_column_text(stmt_, col);
     return p != nullptr ? std::string(reinterpret_cast<const char*>(p),
@@ -286,20 +289,19 @@ class Connection {
   }
 
   // Prepared once per connection and reused.
-  absl::StatusOr<Statement> Prepare(std::string_view sql_text) {
-    const std::string sql(sql_text);
-    auto it = cache_.find(sql);
+  absl::StatusOr<Statement> Prepare(std::string_view sql) {
+    auto it = cache_.find(sql);  // by string_view: no copy of the SQL per statement run
     if (it != cache_.end() && !it->second.in_use) {
       it->second.in_use = true;
       return Statement(it->second.stmt, &it->second.in_use);
     }
     const bool cache = it == cache_.end();
     sqlite3_stmt* raw = nullptr;
-    int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()),
+    int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
                                 cache ? SQLITE_PREPARE_PERSISTENT : 0, &raw, nullptr);
-    if (rc != SQLITE_OK) return SqliteError(db_, rc, Abbrev(sql.c_str()));
+    if (rc != SQLITE_OK) return SqliteError(db_, rc, Abbrev(std::string(sql).c_str()));
     if (!cache) return Statement(raw, nullptr);  // nested use of a busy cached statement
-    Cached& cached = cache_[sql];
+    Cached& cached = cache_[std::string(sql)];
     cached.stmt = raw;
     cached.in_use = true;
     return Statement(raw, &cached.in_use);
@@ -314,7 +316,12 @@ class Connection {
   explicit Connection(sqlite3* db) : db_(db) {}
 
   sqlite3* db_;
-  std::unordered_map<std::string, Cached> cache_;  // node-based: `in_use` pointers stay valid
+  struct SqlHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view sql) const { return std::hash<std::string_view>{}(sql); }
+  };
+  // Node-based: `in_use` pointers stay valid.
+  std::unordered_map<std::string, Cached, SqlHash, std::equal_to<>> cache_;
 };
 
 }  // namespace sqlite_internal
@@ -488,6 +495,28 @@ ALTER TABLE events ADD COLUMN unit TEXT NOT NULL DEFAULT '';
 CREATE INDEX events_by_subject ON events (subject, seq) WHERE subject != '';
 CREATE INDEX events_by_unit ON events (unit, seq) WHERE unit != '';
 )sql"},
+    // Columns that are often empty are indexed only where they are not: a Start (instance,
+    // task, notification) no longer inserts index entries for parent_id 0, a task without
+    // assignee or unit, a notification for a role. Queries filtering on these columns repeat
+    // the index's condition ("unit != ''") so SQLite can use the partial index.
+    {3, R"sql(
+DROP INDEX instances_by_business_key;
+CREATE INDEX instances_by_business_key ON instances (business_key) WHERE business_key != '';
+DROP INDEX instances_by_unit;
+CREATE INDEX instances_by_unit ON instances (unit) WHERE unit != '';
+DROP INDEX instances_by_parent;
+CREATE INDEX instances_by_parent ON instances (parent_id) WHERE parent_id != 0;
+DROP INDEX tasks_by_role;
+CREATE INDEX tasks_by_role ON tasks (role) WHERE role != '';
+DROP INDEX tasks_by_unit;
+CREATE INDEX tasks_by_unit ON tasks (unit) WHERE unit != '';
+DROP INDEX tasks_by_assignee;
+CREATE INDEX tasks_by_assignee ON tasks (assignee) WHERE assignee != '';
+DROP INDEX notifications_by_recipient;
+CREATE INDEX notifications_by_recipient ON notifications (recipient) WHERE recipient != '';
+DROP INDEX notifications_by_role;
+CREATE INDEX notifications_by_role ON notifications (role) WHERE role != '';
+)sql"},
 };
 
 int64_t NowUnixMs() {
@@ -496,17 +525,23 @@ int64_t NowUnixMs() {
       .count();
 }
 
-absl::StatusOr<int> CurrentSchemaVersion(Connection& c) {
+// The versions recorded in schema_migrations.
+absl::StatusOr<std::set<int>> AppliedVersions(Connection& c) {
   RETURN_IF_ERROR(
       c.Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
              "version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)"));
-  ASSIGN_OR_RETURN(std::string text,
-                   c.QueryText("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
-  int version = 0;
-  if (!absl::SimpleAtoi(text, &version)) {
-    return absl::DataLossError(absl::StrCat("schema_migrations holds a bad version: ", text));
+  ASSIGN_OR_RETURN(
+      std::string text,
+      c.QueryText("SELECT COALESCE(group_concat(version), '') FROM schema_migrations"));
+  std::set<int> versions;
+  for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipEmpty())) {
+    int version = 0;
+    if (!absl::SimpleAtoi(part, &version)) {
+      return absl::DataLossError(absl::StrCat("schema_migrations holds a bad version: ", part));
+    }
+    versions.insert(version);
   }
-  return version;
+  return versions;
 }
 
 // Runs `body` in a BEGIN IMMEDIATE transaction, rolling back if it or the COMMIT fails.
@@ -519,12 +554,16 @@ absl::Status InTransaction(Connection& c, Fn body) {
   return status;
 }
 
+// Applies every known migration not recorded yet, in ascending order. By version, not "above
+// the highest applied": migrations are numbered on parallel branches, so a database may hold 3
+// but not 2 (written before 2 was merged); 2 then still runs.
 absl::Status Migrate(Connection& c, const std::string& path, spdlog::logger& log) {
-  int current = 0;
+  std::set<int> applied;
   RETURN_IF_ERROR(InTransaction(c, [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(current, CurrentSchemaVersion(c));
+    ASSIGN_OR_RETURN(applied, AppliedVersions(c));
     return absl::OkStatus();
   }));
+  const int current = applied.empty() ? 0 : *applied.rbegin();
   const int latest = SqliteStore::SchemaVersion();
   if (current > latest) {
     return absl::FailedPreconditionError(
@@ -532,7 +571,7 @@ absl::Status Migrate(Connection& c, const std::string& path, spdlog::logger& log
                      latest, " known to this shequd; run a newer shequd (or restore a backup)"));
   }
   for (const Migration& m : kMigrations) {
-    if (m.version <= current) continue;
+    if (applied.count(m.version)) continue;
     absl::Status status = InTransaction(c, [&]() -> absl::Status {
       RETURN_IF_ERROR(c.Exec(m.sql));
       ASSIGN_OR_RETURN(Statement st, c.Prepare("INSERT INTO schema_migrations (version, "
@@ -772,6 +811,12 @@ class SqliteStore::ReaderLease {
 };
 
 int SqliteStore::SchemaVersion() { return std::end(kMigrations)[-1].version; }
+
+std::vector<int> SqliteStore::SchemaVersions() {
+  std::vector<int> versions;
+  for (const Migration& m : kMigrations) versions.push_back(m.version);
+  return versions;
+}
 
 absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& options) {
   if (options.path.empty()) return absl::InvalidArgumentError("sqlite: empty database path");
@@ -1115,6 +1160,23 @@ std::map<std::string, int64_t> SqliteStore::LoadSequences() {
   return seqs;
 }
 
+std::map<std::string, int64_t> SqliteStore::HighestIds() {
+  // MAX of an INTEGER PRIMARY KEY reads the last row of the table's b-tree: no scan.
+  constexpr char kSql[] =
+      "SELECT (SELECT MAX(seq) FROM events), (SELECT MAX(id) FROM incidents), "
+      "(SELECT MAX(id) FROM instances), (SELECT MAX(id) FROM notifications), "
+      "(SELECT MAX(id) FROM tasks)";
+  std::map<std::string, int64_t> ids;
+  Read("HighestIds", kSql, {}, [&](Statement& s) {
+    for (size_t i = 0; i < kIdsRecoveredFromRows.size(); ++i) {
+      if (!s.IsNull(static_cast<int>(i))) {
+        ids[std::string(kIdsRecoveredFromRows[i])] = s.Int(static_cast<int>(i));
+      }
+    }
+  }).IgnoreError();
+  return ids;
+}
+
 void SqliteStore::ForEachTimer(const std::function<void(const TimerRow&)>& fn) {
   // Streams straight from the cursor: no vector of every timer.
   Read("ForEachTimer", Select(kTimerCols, "timers", {}, "due_at_ms, id"), {}, [&](Statement& s) {
@@ -1210,9 +1272,10 @@ std::vector<InstanceRow> SqliteStore::ListInstances(const InstanceFilter& f, con
   Where w;
   if (!f.definition_id.empty()) w.Add("definition_id = ?", f.definition_id);
   if (!f.state.empty()) w.Add("state = ?", f.state);
-  if (!f.business_key.empty()) w.Add("business_key = ?", f.business_key);
-  if (!f.unit.empty()) w.Add("unit = ?", f.unit);
-  if (f.parent_id != 0) w.Add("parent_id = ?", f.parent_id);
+  // The second condition of each pair names the partial index's condition (migration 3).
+  if (!f.business_key.empty()) w.Add("business_key = ? AND business_key != ''", f.business_key);
+  if (!f.unit.empty()) w.Add("unit = ? AND unit != ''", f.unit);
+  if (f.parent_id != 0) w.Add("parent_id = ? AND parent_id != 0", f.parent_id);
   const std::string sql = Paged(kInstanceCols, "instances", w, p);
   Read("ListInstances", sql, w.params, [&](Statement& s) {
     rows.push_back(ReadInstance(s));
@@ -1224,9 +1287,9 @@ std::vector<TaskRow> SqliteStore::ListTasks(const TaskFilter& f, const Page& p) 
   std::vector<TaskRow> rows;
   if (p.limit <= 0) return rows;
   Where w;
-  if (!f.role.empty()) w.Add("role = ?", f.role);
-  if (!f.assignee.empty()) w.Add("assignee = ?", f.assignee);
-  if (!f.unit.empty()) w.Add("unit = ?", f.unit);
+  if (!f.role.empty()) w.Add("role = ? AND role != ''", f.role);
+  if (!f.assignee.empty()) w.Add("assignee = ? AND assignee != ''", f.assignee);
+  if (!f.unit.empty()) w.Add("unit = ? AND unit != ''", f.unit);
   if (f.state.empty()) {
     w.Add("state IN ('open', 'claimed', 'delegated')");
   } else {
@@ -1261,7 +1324,7 @@ std::vector<NotificationRow> SqliteStore::ListNotifications(const NotificationFi
   std::string audience;
   std::vector<Param> audience_params;
   if (!f.recipient.empty()) {
-    audience = "recipient = ?";
+    audience = "(recipient = ? AND recipient != '')";
     audience_params.emplace_back(f.recipient);
   }
   if (!f.roles.empty()) {
@@ -1270,7 +1333,8 @@ std::vector<NotificationRow> SqliteStore::ListNotifications(const NotificationFi
       absl::StrAppend(&marks, marks.empty() ? "?" : ", ?");
       audience_params.emplace_back(role);
     }
-    absl::StrAppend(&audience, audience.empty() ? "" : " OR ", "role IN (", marks, ")");
+    absl::StrAppend(&audience, audience.empty() ? "" : " OR ", "(role IN (", marks,
+                    ") AND role != '')");
   }
   if (!audience.empty()) {
     w.Add(absl::StrCat("(", audience, ")"));

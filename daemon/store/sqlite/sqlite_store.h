@@ -63,6 +63,8 @@ class SqliteStore : public Store {
   static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(const SqliteOptions& options);
   // The schema version this code migrates to.
   static int SchemaVersion();
+  // Every migration version it knows, ascending (there may be gaps).
+  static std::vector<int> SchemaVersions();
 
   // Drains the queue (every queued batch is committed or failed), stops the writer thread and
   // closes the connections.
@@ -81,6 +83,7 @@ class SqliteStore : public Store {
 
   std::vector<DefinitionRow> LoadDefinitions() override;
   std::map<std::string, int64_t> LoadSequences() override;
+  std::map<std::string, int64_t> HighestIds() override;
   void ForEachTimer(const std::function<void(const TimerRow&)>& fn) override;
   // state "" = every job.
   void ForEachJob(const std::string& state, const std::function<void(const JobRow&)>& fn) override;

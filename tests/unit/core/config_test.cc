@@ -27,6 +27,7 @@ TEST(ConfigTest, ShippedConfigLoadsWithPathsRelativeToIt) {
   EXPECT_EQ(c->personal_data_key, "");  // data_dir/personal-data.key
   EXPECT_EQ(c->personal_data_roles, (std::vector<std::string>{"district-admin", "personnel"}));
   EXPECT_EQ(c->max_import_bytes, int64_t{64} << 20);
+  EXPECT_EQ(c->cache_objects, 4096);
 }
 
 TEST(ConfigTest, WorkforceSettingsAreCheckedByName) {
@@ -34,6 +35,15 @@ TEST(ConfigTest, WorkforceSettingsAreCheckedByName) {
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.status().message().find("workforce.personal_data_role"), std::string::npos)
       << c.status();
+}
+
+TEST(ConfigTest, CacheObjectsIsACount) {
+  auto c = LoadConfig(Write("shequ-config-cache.yaml", "engine: {cache_objects: 0}\n"));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->cache_objects, 0);
+  c = LoadConfig(Write("shequ-config-cache-neg.yaml", "engine: {cache_objects: -1}\n"));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("engine.cache_objects"), std::string::npos) << c.status();
 }
 
 TEST(ConfigTest, UnknownSettingIsNamed) {

@@ -178,5 +178,26 @@ TEST_F(EngineTest, IdempotentStartAcrossRestart) {
   EXPECT_EQ(store_->ListInstances({}, {}).size(), 1u);
 }
 
+TEST_F(EngineTest, IdsOfRowsNeverDeletedContinueAfterRestart) {
+  ASSERT_TRUE(Deploy(kTimerFlow).ok());
+  auto first = Start("wait-a-day");
+  ASSERT_TRUE(first.ok());
+  const auto seqs = store_->LoadSequences();
+  EXPECT_EQ(seqs.count("instance"), 0u);  // recovered from the rows, not written
+  EXPECT_EQ(seqs.count("event"), 0u);
+  EXPECT_EQ(seqs.at("timer"), 1);  // timers are deleted when they fire: written
+  const int64_t last_event = store_->History(*first, 0, 100).back().seq;
+
+  Close();
+  Open();
+  auto second = Start("wait-a-day");
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(*second, *first + 1);
+  EXPECT_GT(store_->History(*second, 0, 100).front().seq, last_event);
+  Advance(kDay);  // both timers fire: ids of deleted rows are not reused either
+  EXPECT_EQ(Get(*first).state, "completed");
+  EXPECT_EQ(Get(*second).state, "completed");
+}
+
 }  // namespace
 }  // namespace shequ::engine

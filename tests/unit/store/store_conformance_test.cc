@@ -620,6 +620,23 @@ TEST_P(StoreConformanceTest, RequestsKeepTheFirstReply) {
   EXPECT_FALSE(store_->GetRequest("req-c").has_value());
 }
 
+TEST_P(StoreConformanceTest, HighestIdsOfRowsNeverDeleted) {
+  EXPECT_TRUE(store_->HighestIds().empty());
+  WriteBatch b;
+  b.instances = {Instance(10), Instance(3)};
+  b.tasks.push_back(Task(20));
+  b.jobs.push_back(Job(30));  // jobs, timers and messages are deleted: not recovered from rows
+  b.timers.push_back(Timer(40, 5555));
+  b.incidents.push_back(Incident(60));
+  b.notifications.push_back(Notification(70, false));
+  b.events = {Event(80, 10), Event(81, 10)};
+  ASSERT_TRUE(CommitAndWait(b).ok());
+  EXPECT_EQ(
+      store_->HighestIds(),
+      (std::map<std::string, int64_t>{
+          {"event", 81}, {"incident", 60}, {"instance", 10}, {"notification", 70}, {"task", 20}}));
+}
+
 TEST_P(StoreConformanceTest, SequencesUpsertByName) {
   WriteBatch b;
   b.sequences = {{"instance", 100}, {"task", 5}};
