@@ -39,6 +39,7 @@
 #include "daemon/core/clock.h"
 #include "daemon/core/logging.h"
 #include "daemon/engine/engine.h"
+#include "daemon/store/forwarding_store.h"
 #include "daemon/store/sqlite/sqlite_store.h"
 
 namespace shequ::bench {
@@ -55,9 +56,9 @@ nodes:
 )";
 
 // Forwards to a real store; while capturing, keeps a copy of every batch committed.
-class RecordingStore final : public store::Store {
+class RecordingStore final : public store::ForwardingStore {
  public:
-  explicit RecordingStore(store::Store& inner) : inner_(inner) {}
+  using ForwardingStore::ForwardingStore;
 
   void StartCapture() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -81,73 +82,10 @@ class RecordingStore final : public store::Store {
         capture_us_ += MicrosSince(t0);
       }
     }
-    inner_.Commit(std::move(batch), std::move(done));
+    ForwardingStore::Commit(std::move(batch), std::move(done));
   }
-  absl::Status Flush() override { return inner_.Flush(); }
-  absl::Status Health() const override { return inner_.Health(); }
-  store::CommitStats GetCommitStats() const override { return inner_.GetCommitStats(); }
-  std::vector<store::DefinitionRow> LoadDefinitions() override { return inner_.LoadDefinitions(); }
-  std::map<std::string, int64_t> LoadSequences() override { return inner_.LoadSequences(); }
-  std::map<std::string, int64_t> HighestIds() override { return inner_.HighestIds(); }
-  void ForEachTimer(const std::function<void(const store::TimerRow&)>& fn) override {
-    inner_.ForEachTimer(fn);
-  }
-  void ForEachJob(const std::string& state,
-                  const std::function<void(const store::JobRow&)>& fn) override {
-    inner_.ForEachJob(state, fn);
-  }
-  std::vector<store::MessageRow> LoadMessages() override { return inner_.LoadMessages(); }
-  std::vector<store::SubscriptionRow> LoadSubscriptions() override {
-    return inner_.LoadSubscriptions();
-  }
-  std::optional<store::InstanceRow> GetInstance(int64_t id) override {
-    return inner_.GetInstance(id);
-  }
-  std::vector<store::InstanceRow> ListInstances(const store::InstanceFilter& f,
-                                                const store::Page& p) override {
-    return inner_.ListInstances(f, p);
-  }
-  std::optional<store::TaskRow> GetTask(int64_t id) override { return inner_.GetTask(id); }
-  std::vector<store::TaskRow> ListTasks(const store::TaskFilter& f, const store::Page& p) override {
-    return inner_.ListTasks(f, p);
-  }
-  std::optional<store::JobRow> GetJob(int64_t id) override { return inner_.GetJob(id); }
-  std::optional<store::TimerRow> GetTimer(int64_t id) override { return inner_.GetTimer(id); }
-  std::optional<store::IncidentRow> GetIncident(int64_t id) override {
-    return inner_.GetIncident(id);
-  }
-  std::vector<store::IncidentRow> ListIncidents(const store::IncidentFilter& f,
-                                                const store::Page& p) override {
-    return inner_.ListIncidents(f, p);
-  }
-  std::optional<store::NotificationRow> GetNotification(int64_t id) override {
-    return inner_.GetNotification(id);
-  }
-  std::vector<store::NotificationRow> ListNotifications(const store::NotificationFilter& f,
-                                                        const store::Page& p) override {
-    return inner_.ListNotifications(f, p);
-  }
-  std::vector<store::EventRow> History(int64_t instance_id, int64_t after_seq, int limit) override {
-    return inner_.History(instance_id, after_seq, limit);
-  }
-  std::optional<store::RequestRow> GetRequest(const std::string& request_id) override {
-    return inner_.GetRequest(request_id);
-  }
-  std::vector<store::EventRow> SubjectHistory(const std::string& subject, const std::string& unit,
-                                              int64_t after_seq, int limit) override {
-    return inner_.SubjectHistory(subject, unit, after_seq, limit);
-  }
-  std::vector<store::UnitRow> LoadUnits() override { return inner_.LoadUnits(); }
-  std::vector<store::QuotaRevisionRow> LoadQuotaRevisions() override {
-    return inner_.LoadQuotaRevisions();
-  }
-  void ForEachWorker(const std::function<void(const store::WorkerRow&)>& fn) override {
-    inner_.ForEachWorker(fn);
-  }
-  store::Counts Count() override { return inner_.Count(); }
 
  private:
-  store::Store& inner_;
   std::mutex mu_;
   bool capturing_ = false;
   std::vector<store::WriteBatch> captured_;

@@ -220,8 +220,9 @@ class Harness {
   server::DurableRegistry& registry() { return *registry_; }
   store::SqliteStore& store() { return *store_; }
   int64_t LastSeq() {
-    auto seqs = store_->LoadSequences();
-    return seqs.count("event") ? seqs["event"] : 0;
+    store_->Flush().IgnoreError();
+    auto ids = store_->HighestIds();
+    return ids.count("event") ? ids["event"] : 0;
   }
 
  private:

@@ -66,6 +66,15 @@ absl::Status DurableRegistry::Recover() {
     }
     revisions.push_back(*std::move(rev));
   }
+  std::vector<wf::Reservation> reservations;
+  for (const auto& row : store_.LoadReservations()) {
+    auto r = wf::ReservationFromJson(json::parse(row.body, nullptr, false));
+    if (!r.ok()) {
+      return absl::DataLossError(absl::StrCat("quota reservation ", row.campaign_id, "/",
+                                              row.unit_id, ": ", r.status().message()));
+    }
+    reservations.push_back(*std::move(r));
+  }
   std::vector<wf::Worker> workers;
   absl::Status bad;
   store_.ForEachWorker([&](const store::WorkerRow& row) {
@@ -80,7 +89,8 @@ absl::Status DurableRegistry::Recover() {
   RETURN_IF_ERROR(bad);
   {
     std::unique_lock lock(mu_);
-    RETURN_IF_ERROR(registry_.Load(std::move(units), std::move(revisions), std::move(workers)));
+    RETURN_IF_ERROR(registry_.Load(std::move(units), std::move(revisions), std::move(workers),
+                                   std::move(reservations)));
   }
 
   // The open reviews, so that a new revision replaces its unit's review.
@@ -134,6 +144,9 @@ void DurableRegistry::Persist(engine::Engine::DomainTx& tx, const wf::Change& ch
   for (const auto& rev : change.revisions) {
     rows.quota_revisions.push_back({rev.id, rev.unit_id, json(rev).dump()});
     ScheduleReview(tx, rev);
+  }
+  for (const auto& r : change.reservations) {
+    rows.reservations.push_back({r.campaign_id, r.unit_id, json(r).dump()});
   }
   rows.workers.reserve(rows.workers.size() + change.workers.size());
   for (const auto& worker : change.workers) rows.workers.push_back(SealedRow(worker));

@@ -195,6 +195,7 @@ void ToProto(const wf::OccupancyFigures& f, v1::OccupancyFigures* out) {
   out->set_hollow(i(f.hollow));
   out->set_outside_quota(i(f.outside_quota));
   out->set_dispatch(i(f.dispatch));
+  out->set_reserved(i(f.reserved));
 }
 
 void ToProto(const wf::PayParityReport& r, v1::PayParityReport* out) {

@@ -140,6 +140,12 @@ struct QuotaRevisionRow {
   std::string body;
 };
 
+struct QuotaReservationRow {  // posts a recruitment campaign holds in a unit
+  std::string campaign_id;
+  std::string unit_id;
+  std::string body;
+};
+
 struct WorkerRow {
   int64_t id = 0;
   std::string unit_id;
@@ -174,6 +180,7 @@ struct WriteBatch {
   std::vector<UnitRow> units;                    // upsert by id
   std::vector<QuotaRevisionRow> quota_revisions; // upsert by id
   std::vector<WorkerRow> workers;                // upsert by id
+  std::vector<QuotaReservationRow> reservations; // upsert by (campaign_id, unit_id)
   std::map<std::string, int64_t> sequences;      // id high-water marks, upsert by name
 
   bool empty() const;
@@ -272,6 +279,7 @@ class Store {
   // The workforce registry, loaded whole at start-up.
   virtual std::vector<UnitRow> LoadUnits() = 0;
   virtual std::vector<QuotaRevisionRow> LoadQuotaRevisions() = 0;
+  virtual std::vector<QuotaReservationRow> LoadReservations() = 0;
   virtual void ForEachWorker(const std::function<void(const WorkerRow&)>& fn) = 0;
   virtual Counts Count() = 0;
 };

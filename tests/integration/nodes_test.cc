@@ -463,7 +463,9 @@ TEST_F(NodesTest, WorkingDayTimerSkipsTheWeekend) {
   auto history = client_->History(id);
   ASSERT_EQ(Count(history, "timer.scheduled"), 1);
   for (const auto& e : history) {
-    if (e.type() == "timer.scheduled") EXPECT_EQ(json::parse(e.data())["due_at_ms"], tuesday);
+    if (e.type() == "timer.scheduled") {
+      EXPECT_EQ(json::parse(e.data())["due_at_ms"], tuesday);
+    }
   }
   EXPECT_EQ(client_->Advance("P2D").timers_fired(), 0);  // Sunday
   EXPECT_EQ(client_->Advance("P1D").timers_fired(), 0);  // Monday

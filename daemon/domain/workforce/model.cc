@@ -370,6 +370,27 @@ void from_json(const nlohmann::json& j, QuotaRevision& v) {
   Opt(j, "recorded_at", v.recorded_at);
 }
 
+void to_json(nlohmann::json& j, const Reservation& v) {
+  j = nlohmann::json{{"campaign_id", v.campaign_id},
+                     {"unit_id", v.unit_id},
+                     {"posts", v.posts},
+                     {"hired", v.hired},
+                     {"released", v.released},
+                     {"reserved_on", v.reserved_on},
+                     {"updated", v.updated}};
+}
+
+void from_json(const nlohmann::json& j, Reservation& v) {
+  v = Reservation{};
+  j.at("campaign_id").get_to(v.campaign_id);
+  j.at("unit_id").get_to(v.unit_id);
+  j.at("posts").get_to(v.posts);
+  Opt(j, "hired", v.hired);
+  Opt(j, "released", v.released);
+  Opt(j, "reserved_on", v.reserved_on);
+  Opt(j, "updated", v.updated);
+}
+
 void to_json(nlohmann::json& j, const Pay& v) {
   j = nlohmann::json{{"base", v.base}, {"performance", v.performance}};
 }
@@ -554,6 +575,9 @@ absl::StatusOr<QuotaRevision> RevisionFromJson(const nlohmann::json& j) {
 }
 absl::StatusOr<Worker> WorkerFromJson(const nlohmann::json& j) {
   return FromJsonChecked<Worker>(j, "worker");
+}
+absl::StatusOr<Reservation> ReservationFromJson(const nlohmann::json& j) {
+  return FromJsonChecked<Reservation>(j, "quota reservation");
 }
 
 }  // namespace shequ::domain::workforce

@@ -208,6 +208,19 @@ int FullYearsBetween(std::string_view from, std::string_view to);
 // `date` plus `years` (29 Feb becomes 28 Feb in a common year).
 std::string AddYears(std::string_view date, int years);
 
+// Quota posts held back for one recruitment campaign at one unit (招聘预留员额). Every placement
+// but that campaign's own hires (Registry::HireReserved) counts them as taken. A record stays
+// when its posts reach 0 (released or all hired) so the store keeps the history.
+struct Reservation {
+  std::string campaign_id;
+  std::string unit_id;
+  int posts = 0;            // still reserved
+  int hired = 0;            // hires made into it so far
+  int released = 0;         // posts given back so far (cut posts)
+  std::string reserved_on;  // YYYY-MM-DD, latest reservation
+  std::string updated;      // YYYY-MM-DD, latest change
+};
+
 // A roster row as parsed from CSV, before the registry resolves the unit and applies rules.
 struct RosterRow {
   int row = 0;   // 1-based data row (the header is not counted)
@@ -226,6 +239,8 @@ void from_json(const nlohmann::json& j, Pay& v);
 void to_json(nlohmann::json& j, const Transfer& v);
 void from_json(const nlohmann::json& j, Transfer& v);
 void to_json(nlohmann::json& j, const Worker& v);
+void to_json(nlohmann::json& j, const Reservation& v);
+void from_json(const nlohmann::json& j, Reservation& v);
 
 // The same JSON as to_json, written straight to text without building a document (a roster
 // import writes 100,000 of them in one command). WorkerRecordJson leaves out personal data and
@@ -238,5 +253,6 @@ void from_json(const nlohmann::json& j, Worker& v);
 absl::StatusOr<Unit> UnitFromJson(const nlohmann::json& j);
 absl::StatusOr<QuotaRevision> RevisionFromJson(const nlohmann::json& j);
 absl::StatusOr<Worker> WorkerFromJson(const nlohmann::json& j);
+absl::StatusOr<Reservation> ReservationFromJson(const nlohmann::json& j);
 
 }  // namespace shequ::domain::workforce

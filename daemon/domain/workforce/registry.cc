@@ -84,6 +84,7 @@ void OccupancyFigures::Add(const OccupancyFigures& o) {
   seconded_district += o.seconded_district;
   retired_in_place += o.retired_in_place;
   on_leave += o.on_leave;
+  reserved += o.reserved;
   vacant += o.vacant;
   over_quota += o.over_quota;
   hollow += o.hollow;
@@ -98,6 +99,11 @@ Registry::Registry(QuotaPolicy quota, GradePolicy grades)
 
 absl::Status Registry::Load(std::vector<Unit> units, std::vector<QuotaRevision> revisions,
                             std::vector<Worker> workers) {
+  return Load(std::move(units), std::move(revisions), std::move(workers), {});
+}
+
+absl::Status Registry::Load(std::vector<Unit> units, std::vector<QuotaRevision> revisions,
+                            std::vector<Worker> workers, std::vector<Reservation> reservations) {
   // Built aside and swapped in, so a refused load leaves the registry as it was.
   Registry fresh(quota_, grades_);
   for (Unit& u : units) {
@@ -158,6 +164,19 @@ absl::Status Registry::Load(std::vector<Unit> units, std::vector<QuotaRevision> 
     }
     fresh.next_worker_id_ = std::max(fresh.next_worker_id_, w.id + 1);
     fresh.InsertWorker(std::move(w));
+  }
+  for (Reservation& r : reservations) {
+    const std::string what = "load: reservation of campaign " + r.campaign_id + " at " + r.unit_id;
+    UnitNode* node = fresh.FindUnit(r.unit_id);
+    if (!node) return absl::InvalidArgumentError(what + ": unit is missing");
+    if (r.posts < 0 || r.hired < 0 || r.released < 0) {
+      return absl::InvalidArgumentError(what + ": negative count");
+    }
+    node->reserved += r.posts;
+    const std::string campaign = r.campaign_id;
+    if (!node->reservations.emplace(campaign, std::move(r)).second) {
+      return absl::InvalidArgumentError(what + " appears twice");
+    }
   }
   *this = std::move(fresh);
   return absl::OkStatus();
@@ -500,12 +519,208 @@ absl::Status Registry::CheckQuotaRoom(const UnitNode& node, std::string_view dat
                                       std::string_view field) const {
   const int approved = ApprovedOn(node, date);
   const int64_t occupied = Occupied(node);
-  if (occupied + extra > approved) {
-    return Refused(field, "unit " + node.unit.id + " (" + node.unit.name +
-                              ") has no free quota post: approved " + N(approved) + " on " +
-                              S(date) + ", occupied " + N(occupied + extra - 1));
+  const int64_t reserved = node.reserved;
+  if (occupied + reserved + extra > approved) {
+    std::string msg = "unit " + node.unit.id + " (" + node.unit.name +
+                      ") has no free quota post: approved " + N(approved) + " on " + S(date) +
+                      ", occupied " + N(occupied + extra - 1);
+    // Posts held for open recruitment count as taken (the message says so, or the refusal of
+    // a unit that looks vacant would puzzle).
+    if (reserved > 0) msg += ", reserved " + N(reserved) + " for recruitment";
+    return Refused(field, msg);
   }
   return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------- quota reservations
+
+absl::Status Registry::ValidateCampaignId(std::string_view id) const {
+  if (id.empty() || id.size() > 64) return Invalid("campaign_id", "must be 1–64 characters");
+  for (char c : id) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+          c == '_' || c == '-')) {
+      return Invalid("campaign_id", "may hold only letters, digits, '.', '_' and '-'");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Change> Registry::ReserveQuota(std::string_view campaign_id,
+                                              std::string_view unit_id, int posts,
+                                              std::string_view date) {
+  return ReserveQuotas(campaign_id, {{S(unit_id), posts}}, date);
+}
+
+absl::StatusOr<Change> Registry::ReserveQuotas(
+    std::string_view campaign_id, const std::vector<std::pair<std::string, int>>& posts,
+    std::string_view date) {
+  RETURN_IF_ERROR(ValidateCampaignId(campaign_id));
+  RETURN_IF_ERROR(CheckDate(date, "date"));
+  if (posts.empty()) return Invalid("posts", "at least one unit");
+  std::map<std::string, int64_t> by_unit;
+  for (const auto& [unit_id, n] : posts) {
+    if (n <= 0) return Invalid("posts", "unit " + unit_id + ": " + N(n) + " must be > 0");
+    by_unit[unit_id] += n;
+  }
+  // Every unit is checked before any is touched.
+  for (const auto& [unit_id, n] : by_unit) {
+    RETURN_IF_ERROR(CheckWorkplace(unit_id, "unit_id"));
+    const UnitNode& node = *FindUnit(unit_id);
+    if (auto it = node.reservations.find(campaign_id);
+        it != node.reservations.end() && it->second.posts > 0) {
+      return absl::AlreadyExistsError("unit_id: campaign " + S(campaign_id) + " already reserves " +
+                                      N(it->second.posts) + " posts at unit " + unit_id +
+                                      "; release them to change the count");
+    }
+    const int approved = ApprovedOn(node, date);
+    const int64_t occupied = Occupied(node);
+    if (occupied + node.reserved + n > approved) {
+      const int64_t vacant = std::max<int64_t>(approved - occupied - node.reserved, 0);
+      return Refused("posts", "unit " + unit_id + " (" + node.unit.name + ") has " + N(vacant) +
+                                  " vacant posts on " + S(date) + " (approved " + N(approved) +
+                                  ", occupied " + N(occupied) + ", reserved " + N(node.reserved) +
+                                  " by other campaigns); cannot reserve " + N(n));
+    }
+  }
+  Change change;
+  for (const auto& [unit_id, n] : by_unit) {
+    UnitNode& node = *FindUnit(unit_id);
+    Reservation& r = node.reservations[S(campaign_id)];
+    r.campaign_id = S(campaign_id);
+    r.unit_id = unit_id;
+    r.posts = static_cast<int>(n);
+    r.reserved_on = r.updated = S(date);
+    node.reserved += n;
+    change.reservations.push_back(r);
+    change.audit.push_back({"unit:" + unit_id,
+                            unit_id,
+                            "quota.reserved",
+                            {{"campaign_id", r.campaign_id},
+                             {"posts", n},
+                             {"date", S(date)},
+                             {"approved", ApprovedOn(node, date)},
+                             {"occupied", Occupied(node)},
+                             {"reserved", node.reserved}}});
+  }
+  return change;
+}
+
+absl::StatusOr<Change> Registry::ReleaseReservation(std::string_view campaign_id,
+                                                    std::string_view unit_id, int posts,
+                                                    std::string_view date) {
+  RETURN_IF_ERROR(CheckDate(date, "date"));
+  UnitNode* node = FindUnit(unit_id);
+  if (!node) return absl::NotFoundError("unit_id: unit " + S(unit_id) + " not found");
+  auto it = node->reservations.find(campaign_id);
+  if (it == node->reservations.end()) {
+    return absl::NotFoundError("campaign " + S(campaign_id) + " has no reservation at unit " +
+                               S(unit_id));
+  }
+  Reservation& r = it->second;
+  if (posts <= 0 || posts > r.posts) {
+    return Invalid("posts", N(posts) + " is outside 1–" + N(r.posts) + " (posts reserved by " +
+                                S(campaign_id) + " at " + S(unit_id) + ")");
+  }
+  r.posts -= posts;
+  r.released += posts;
+  r.updated = S(date);
+  node->reserved -= posts;
+  Change change;
+  change.reservations.push_back(r);
+  change.audit.push_back({"unit:" + S(unit_id),
+                          S(unit_id),
+                          "quota.released",
+                          {{"campaign_id", r.campaign_id},
+                           {"posts", posts},
+                           {"remaining", r.posts},
+                           {"date", S(date)}}});
+  return change;
+}
+
+absl::StatusOr<Change> Registry::HireReserved(std::string_view campaign_id, Worker worker,
+                                              std::string_view today) {
+  RETURN_IF_ERROR(CheckDate(today, "today"));
+  RETURN_IF_ERROR(ValidateCampaignId(campaign_id));
+  worker.id = 0;
+  worker.transfers.clear();
+  worker.converted_on.clear();
+  RETURN_IF_ERROR(ValidateWorkerFields(worker, today));
+  if (!quota_.InQuota(worker.employment)) {
+    return Invalid("worker.employment", S(EnglishName(worker.employment)) +
+                                            " does not count against the quota; a recruitment "
+                                            "hire fills a quota post");
+  }
+  if (!OccupiesStatus(worker.status)) return Invalid("worker.status", "a hire cannot have left");
+  UnitNode& node = *FindUnit(worker.unit_id);
+  auto it = node.reservations.find(campaign_id);
+  if (it == node.reservations.end()) {
+    return absl::NotFoundError("worker.unit_id: campaign " + S(campaign_id) +
+                               " has no reservation at unit " + worker.unit_id);
+  }
+  if (it->second.posts == 0) {
+    return Refused("worker.unit_id", "campaign " + S(campaign_id) +
+                                         " has no reserved post left at " + worker.unit_id +
+                                         " (hired " + N(it->second.hired) + ", released " +
+                                         N(it->second.released) + ")");
+  }
+  RETURN_IF_ERROR(CheckIdNumberFree(worker.personal.id_number, 0));
+  const int approved = ApprovedOn(node, today);
+  const int64_t occupied = Occupied(node);
+  const int64_t others = node.reserved - it->second.posts;
+  if (occupied + 1 + others > approved) {
+    return Refused("worker.unit_id",
+                   "unit " + node.unit.id + " (" + node.unit.name + ") cannot take this hire of " +
+                       "campaign " + S(campaign_id) + ": approved " + N(approved) + " on " +
+                       S(today) + ", occupied " + N(occupied) + ", reserved " + N(node.reserved) +
+                       " (" + N(it->second.posts) + " by this campaign); the quota changed " +
+                       "after the reservation: the leading group restores it or the campaign " +
+                       "cuts posts");
+  }
+
+  worker.id = NextWorkerId();
+  Reservation& r = it->second;
+  --r.posts;
+  ++r.hired;
+  r.updated = S(today);
+  --node.reserved;
+  Change change;
+  change.reservations.push_back(r);
+  change.audit.push_back({"worker:" + N(worker.id),
+                          worker.unit_id,
+                          "worker.hired",
+                          {{"campaign_id", r.campaign_id},
+                           {"unit_id", worker.unit_id},
+                           {"post", worker.post},
+                           {"grade", worker.grade},
+                           {"employment", EnglishName(worker.employment)},
+                           {"hired_on", worker.hired_on},
+                           {"reserved_left", r.posts}}});
+  change.workers.push_back(worker);
+  InsertWorker(std::move(worker));
+  return change;
+}
+
+absl::StatusOr<std::vector<Reservation>> Registry::Reservations(std::string_view unit_id) const {
+  const UnitNode* node = FindUnit(unit_id);
+  if (!node) return absl::NotFoundError("unit " + S(unit_id) + " not found");
+  std::vector<Reservation> out;
+  for (const auto& [campaign, r] : node->reservations) out.push_back(r);
+  return out;
+}
+
+std::vector<Reservation> Registry::CampaignReservations(std::string_view campaign_id) const {
+  std::vector<Reservation> out;
+  for (const auto& [id, node] : units_) {
+    if (auto it = node.reservations.find(campaign_id); it != node.reservations.end()) {
+      out.push_back(it->second);
+    }
+  }
+  return out;
+}
+
+int64_t Registry::ReservedPosts(std::string_view unit_id) const {
+  const UnitNode* node = FindUnit(unit_id);
+  return node ? node->reserved : 0;
 }
 
 // ---------------------------------------------------------------- workers
@@ -1045,7 +1260,8 @@ absl::StatusOr<OccupancyReport> Registry::Occupancy(std::string_view unit_id,
         }
       }
     }
-    own.vacant = std::max<int64_t>(own.approved - own.occupied, 0);
+    own.reserved = node.reserved;
+    own.vacant = std::max<int64_t>(own.approved - own.occupied - own.reserved, 0);
     own.over_quota = std::max<int64_t>(own.occupied - own.approved, 0);
     own.hollow = own.seconded_street + own.seconded_district + own.retired_in_place;
     OccupancyFigures subtree = own;

@@ -40,6 +40,7 @@ struct Change {
   std::vector<Worker> workers;
   std::vector<QuotaRevision> revisions;
   std::vector<AuditEntry> audit;
+  std::vector<Reservation> reservations;  // changed quota reservations (upsert by campaign, unit)
 };
 
 struct UnitPatch {
@@ -111,6 +112,10 @@ class Registry {
   // Refuses only what would break the structure: duplicate ids, a unit whose parent is missing.
   absl::Status Load(std::vector<Unit> units, std::vector<QuotaRevision> revisions,
                     std::vector<Worker> workers);
+  // The same with the stored quota reservations. Refuses a reservation whose unit is missing,
+  // a (campaign, unit) pair given twice or negative counts.
+  absl::Status Load(std::vector<Unit> units, std::vector<QuotaRevision> revisions,
+                    std::vector<Worker> workers, std::vector<Reservation> reservations);
   // Pre-sizes for a bulk import of about `workers` more workers.
   void Reserve(size_t workers);
   // Swaps the policies. Returns ids of held workers whose post or grade no longer fit the new
@@ -142,6 +147,35 @@ class Registry {
   // Workplace units whose latest revision took effect review_years or more before `today`, or
   // that never had one.
   std::vector<ReviewDue> ReviewsDue(std::string_view today) const;
+
+  // ---- Quota reservations for recruitment (招聘预留) ----
+  // Reserves `posts` (> 0) vacancies at a workplace unit for a campaign: approved on `date` must
+  // cover in-quota workers held + posts reserved by every campaign + these. A campaign holds one
+  // reservation per unit: ALREADY_EXISTS while it still has posts there (release first to
+  // change the count; a reservation at 0 posts is taken up again).
+  absl::StatusOr<Change> ReserveQuota(std::string_view campaign_id, std::string_view unit_id,
+                                      int posts, std::string_view date);
+  // All or nothing over several units (a campaign's posts in its communities); a unit listed
+  // twice has its posts summed.
+  absl::StatusOr<Change> ReserveQuotas(std::string_view campaign_id,
+                                       const std::vector<std::pair<std::string, int>>& posts,
+                                       std::string_view date);
+  // Cuts `posts` (1..reserved) from the campaign's reservation at the unit.
+  absl::StatusOr<Change> ReleaseReservation(std::string_view campaign_id, std::string_view unit_id,
+                                            int posts, std::string_view date);
+  // Creates `worker` at worker.unit_id inside the campaign's reservation there, atomically:
+  // reservation − 1, worker + 1. The employment must count against the quota. The hire must
+  // still fit on `today`: approved ≥ held + 1 + other campaigns' reservations; otherwise
+  // FAILED_PRECONDITION naming unit, approved, occupied and reserved (the quota was cut after
+  // the reservation). Same field rules and id assignment as CreateWorker.
+  absl::StatusOr<Change> HireReserved(std::string_view campaign_id, Worker worker,
+                                      std::string_view today);
+  // Reservations at a unit (every campaign, by campaign id), including those at 0 posts.
+  absl::StatusOr<std::vector<Reservation>> Reservations(std::string_view unit_id) const;
+  // A campaign's reservations (by unit id).
+  std::vector<Reservation> CampaignReservations(std::string_view campaign_id) const;
+  // Posts reserved at a unit by every campaign (0 for an unknown unit).
+  int64_t ReservedPosts(std::string_view unit_id) const;
 
   // ---- Workers ----
   // Assigns the id (a given id is ignored), derives gender and birth date, fills pay from the
@@ -185,6 +219,8 @@ class Registry {
     std::vector<std::string> children;  // sorted
     Counts counts{};
     std::vector<QuotaRevision> revisions;  // sorted by (effective_from, id)
+    std::map<std::string, Reservation, std::less<>> reservations;  // by campaign id
+    int64_t reserved = 0;                                          // sum of reservations' posts
   };
   // Pending effects of earlier rows within one ImportRoster call.
   struct Staged {
@@ -197,8 +233,11 @@ class Registry {
   absl::Status ValidateUnit(const Unit& unit, bool creating) const;
   int64_t Occupied(const UnitNode& node) const;
   int ApprovedOn(const UnitNode& node, std::string_view date) const;
+  // Room for `extra` more in-quota people on `date`; posts reserved for recruitment campaigns
+  // count as taken (HireReserved makes its own check).
   absl::Status CheckQuotaRoom(const UnitNode& node, std::string_view date, int64_t extra,
                               std::string_view field) const;
+  absl::Status ValidateCampaignId(std::string_view campaign_id) const;
   absl::Status CheckWorkplace(std::string_view unit_id, std::string_view field) const;
   absl::Status CheckIdNumberFree(const std::string& id_number, int64_t except_id) const;
   // Field checks shared by create, update and import (no quota, no uniqueness).

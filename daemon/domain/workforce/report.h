@@ -20,7 +20,8 @@ struct OccupancyFigures {
   int64_t seconded_district = 0;
   int64_t retired_in_place = 0;
   int64_t on_leave = 0;
-  int64_t vacant = 0;         // max(approved - occupied, 0); summed per unit in a subtree
+  int64_t reserved = 0;       // posts reserved for open recruitment campaigns, not yet hired
+  int64_t vacant = 0;         // max(approved - occupied - reserved, 0); summed per unit in subtree
   int64_t over_quota = 0;     // max(occupied - approved, 0); summed per unit in a subtree
   int64_t hollow = 0;         // seconded (street + district) + retired in place: 在编不在岗
   int64_t outside_quota = 0;  // held, employment not in quota (self-hired, dispatch, …)

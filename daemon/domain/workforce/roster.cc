@@ -372,7 +372,7 @@ std::string OccupancyCsv(const OccupancyReport& report) {
   std::string out(csv::kUtf8Bom);
   csv::AppendRecord(&out, {"单位编号", "单位名称", "类型", "层级", "核定员额", "工作站岗位", "在编",
                            "在岗", "借调街道", "借调区级", "离岗退养", "休假", "空编", "超编",
-                           "在编不在岗", "编外", "劳务派遣"});
+                           "在编不在岗", "编外", "劳务派遣", "招聘预留"});
   for (const OccupancyRow& r : report.rows) {
     const OccupancyFigures& f = r.subtree;
     csv::AppendRecord(
@@ -382,7 +382,8 @@ std::string OccupancyCsv(const OccupancyReport& report) {
          std::to_string(f.occupied), std::to_string(f.on_post), std::to_string(f.seconded_street),
          std::to_string(f.seconded_district), std::to_string(f.retired_in_place),
          std::to_string(f.on_leave), std::to_string(f.vacant), std::to_string(f.over_quota),
-         std::to_string(f.hollow), std::to_string(f.outside_quota), std::to_string(f.dispatch)});
+         std::to_string(f.hollow), std::to_string(f.outside_quota), std::to_string(f.dispatch),
+         std::to_string(f.reserved)});
   }
   return out;
 }

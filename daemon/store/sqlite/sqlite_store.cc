@@ -517,6 +517,15 @@ CREATE INDEX notifications_by_recipient ON notifications (recipient) WHERE recip
 DROP INDEX notifications_by_role;
 CREATE INDEX notifications_by_role ON notifications (role) WHERE role != '';
 )sql"},
+    // Quota posts reserved by recruitment campaigns (issue 6).
+    {4, R"sql(
+CREATE TABLE quota_reservations (
+  campaign_id TEXT NOT NULL,
+  unit_id TEXT NOT NULL,
+  body TEXT NOT NULL,
+  PRIMARY KEY (campaign_id, unit_id)
+) WITHOUT ROWID;
+)sql"},
 };
 
 int64_t NowUnixMs() {
@@ -720,6 +729,9 @@ constexpr char kUpsertUnit[] =
 constexpr char kUpsertQuotaRevision[] =
     "INSERT INTO quota_revisions (id, unit_id, body) VALUES (?1, ?2, ?3) "
     "ON CONFLICT (id) DO UPDATE SET unit_id = excluded.unit_id, body = excluded.body";
+constexpr char kUpsertReservation[] =
+    "INSERT INTO quota_reservations (campaign_id, unit_id, body) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT (campaign_id, unit_id) DO UPDATE SET body = excluded.body";
 constexpr char kUpsertWorker[] =
     "INSERT INTO workers (id, unit_id, status, body) VALUES (?1, ?2, ?3, ?4) "
     "ON CONFLICT (id) DO UPDATE SET unit_id = excluded.unit_id, status = excluded.status, "
@@ -1068,6 +1080,9 @@ absl::Status SqliteStore::ApplyBatch(const WriteBatch& b) {
   RETURN_IF_ERROR(ForRows(c, kUpsertWorker, b.workers, [](Statement& s, const auto& r) {
     s.BindAll(r.id, r.unit_id, r.status, r.body);
   }));
+  RETURN_IF_ERROR(ForRows(c, kUpsertReservation, b.reservations, [](Statement& s, const auto& r) {
+    s.BindAll(r.campaign_id, r.unit_id, r.body);
+  }));
   RETURN_IF_ERROR(ForRows(c, kInsertRequest, b.requests, [](Statement& s, const auto& r) {
     s.Bind(1, r.request_id);
     s.BindBlob(2, r.reply);
@@ -1392,6 +1407,15 @@ std::vector<QuotaRevisionRow> SqliteStore::LoadQuotaRevisions() {
   std::vector<QuotaRevisionRow> rows;
   Read("LoadQuotaRevisions", Select(kQuotaRevisionCols, "quota_revisions", {}, "id"), {},
        [&](Statement& s) { rows.push_back(QuotaRevisionRow{s.Int(0), s.Text(1), s.Text(2)}); })
+      .IgnoreError();
+  return rows;
+}
+
+std::vector<QuotaReservationRow> SqliteStore::LoadReservations() {
+  std::vector<QuotaReservationRow> rows;
+  Read("LoadReservations",
+       "SELECT campaign_id, unit_id, body FROM quota_reservations ORDER BY campaign_id, unit_id", {},
+       [&](Statement& s) { rows.push_back({s.Text(0), s.Text(1), s.Text(2)}); })
       .IgnoreError();
   return rows;
 }

@@ -108,6 +108,7 @@ class SqliteStore : public Store {
                                        int64_t after_seq, int limit) override;
   std::vector<UnitRow> LoadUnits() override;
   std::vector<QuotaRevisionRow> LoadQuotaRevisions() override;
+  std::vector<QuotaReservationRow> LoadReservations() override;
   void ForEachWorker(const std::function<void(const WorkerRow&)>& fn) override;
   // jobs_pending = activatable or active.
   Counts Count() override;

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "daemon/engine/engine.h"
+#include "daemon/store/forwarding_store.h"
 #include "daemon/store/sqlite/sqlite_store.h"
 
 namespace shequ::engine {
@@ -58,73 +59,23 @@ TEST(ObjectCacheTest, EraseClearAndZeroCapacity) {
 }
 
 // Forwards to a SqliteStore and counts the object reads the engine makes.
-class CountingStore final : public store::Store {
+class CountingStore final : public store::ForwardingStore {
  public:
-  explicit CountingStore(store::Store& inner) : inner_(inner) {}
+  using ForwardingStore::ForwardingStore;
   std::atomic<int> instance_reads{0}, task_reads{0}, job_reads{0};
 
-  void Commit(store::WriteBatch b, Done done) override { inner_.Commit(std::move(b), done); }
-  absl::Status Flush() override { return inner_.Flush(); }
-  absl::Status Health() const override { return inner_.Health(); }
-  store::CommitStats GetCommitStats() const override { return inner_.GetCommitStats(); }
-  std::vector<store::DefinitionRow> LoadDefinitions() override { return inner_.LoadDefinitions(); }
-  std::map<std::string, int64_t> LoadSequences() override { return inner_.LoadSequences(); }
-  std::map<std::string, int64_t> HighestIds() override { return inner_.HighestIds(); }
-  void ForEachTimer(const std::function<void(const store::TimerRow&)>& fn) override {
-    inner_.ForEachTimer(fn);
-  }
-  void ForEachJob(const std::string& state,
-                  const std::function<void(const store::JobRow&)>& fn) override {
-    inner_.ForEachJob(state, fn);
-  }
-  std::vector<store::MessageRow> LoadMessages() override { return inner_.LoadMessages(); }
-  std::vector<store::SubscriptionRow> LoadSubscriptions() override {
-    return inner_.LoadSubscriptions();
-  }
   std::optional<store::InstanceRow> GetInstance(int64_t id) override {
     ++instance_reads;
-    return inner_.GetInstance(id);
-  }
-  std::vector<store::InstanceRow> ListInstances(const store::InstanceFilter& f,
-                                                const store::Page& p) override {
-    return inner_.ListInstances(f, p);
+    return ForwardingStore::GetInstance(id);
   }
   std::optional<store::TaskRow> GetTask(int64_t id) override {
     ++task_reads;
-    return inner_.GetTask(id);
-  }
-  std::vector<store::TaskRow> ListTasks(const store::TaskFilter& f, const store::Page& p) override {
-    return inner_.ListTasks(f, p);
+    return ForwardingStore::GetTask(id);
   }
   std::optional<store::JobRow> GetJob(int64_t id) override {
     ++job_reads;
-    return inner_.GetJob(id);
+    return ForwardingStore::GetJob(id);
   }
-  std::optional<store::TimerRow> GetTimer(int64_t id) override { return inner_.GetTimer(id); }
-  std::optional<store::IncidentRow> GetIncident(int64_t id) override {
-    return inner_.GetIncident(id);
-  }
-  std::vector<store::IncidentRow> ListIncidents(const store::IncidentFilter& f,
-                                                const store::Page& p) override {
-    return inner_.ListIncidents(f, p);
-  }
-  std::optional<store::NotificationRow> GetNotification(int64_t id) override {
-    return inner_.GetNotification(id);
-  }
-  std::vector<store::NotificationRow> ListNotifications(const store::NotificationFilter& f,
-                                                        const store::Page& p) override {
-    return inner_.ListNotifications(f, p);
-  }
-  std::vector<store::EventRow> History(int64_t instance_id, int64_t after_seq, int limit) override {
-    return inner_.History(instance_id, after_seq, limit);
-  }
-  std::optional<store::RequestRow> GetRequest(const std::string& request_id) override {
-    return inner_.GetRequest(request_id);
-  }
-  store::Counts Count() override { return inner_.Count(); }
-
- private:
-  store::Store& inner_;
 };
 
 constexpr char kReview[] = R"(

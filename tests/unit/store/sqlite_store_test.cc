@@ -279,20 +279,25 @@ constexpr std::array<std::array<const char*, 3>, 8> kPartialIndexes = {{
 
 TEST_F(SqliteStoreTest, FormerSchemaIsMigratedAcrossAGapInVersions) {
   ASSERT_NE(OpenStore(Options()), nullptr);
-  // Put the database back as the version before migration 3 left it, and record a version 2
-  // this code does not know (added on another branch): 3 must still be applied, 2 tolerated.
-  QueryRaw(path_, "DELETE FROM schema_migrations WHERE version = 3");
-  for (const auto& [name, table, column] : kPartialIndexes) {
-    QueryRaw(path_, absl::StrCat("DROP INDEX ", name));
-    QueryRaw(path_, absl::StrCat("CREATE INDEX ", name, " ON ", table, " (", column, ")"));
+  // Put the database back as a build with migrations 1 and 3 but not 2 left it (2 and 3 were
+  // written on different branches): 2 must still be applied, after 3.
+  for (const char* sql : {"DELETE FROM schema_migrations WHERE version = 2", "DROP TABLE units",
+                          "DROP TABLE quota_revisions", "DROP TABLE workers",
+                          "DROP INDEX events_by_subject", "DROP INDEX events_by_unit",
+                          "ALTER TABLE events DROP COLUMN subject",
+                          "ALTER TABLE events DROP COLUMN unit"}) {
+    QueryRaw(path_, sql);
   }
-  QueryRaw(path_, "INSERT INTO schema_migrations (version, applied_at) VALUES (2, 1)");
   {
     auto store = OpenStore(Options());
     ASSERT_NE(store, nullptr);
     ASSERT_TRUE(CommitSync(*store, InstanceBatch(7)).ok());
+    WriteBatch unit;
+    unit.units = {{"bh", "", "{}"}};
+    ASSERT_TRUE(CommitSync(*store, std::move(unit)).ok());
   }
-  EXPECT_EQ(QueryRaw(path_, "SELECT group_concat(version) FROM schema_migrations"), "1,2,3");
+  EXPECT_EQ(QueryRaw(path_, "SELECT group_concat(version) FROM schema_migrations"), "1,2,3,4");
+  EXPECT_EQ(QueryRaw(path_, "SELECT COUNT(*) FROM units"), "1");
   for (const auto& [name, table, column] : kPartialIndexes) {
     EXPECT_NE(
         QueryRaw(path_, absl::StrCat("SELECT sql FROM sqlite_master WHERE name = '", name, "'"))

@@ -84,6 +84,9 @@ auto Fields(const EventRow& r) {
 }
 auto Fields(const UnitRow& r) { return std::make_tuple(r.id, r.parent_id, r.body); }
 auto Fields(const QuotaRevisionRow& r) { return std::make_tuple(r.id, r.unit_id, r.body); }
+auto Fields(const QuotaReservationRow& r) {
+  return std::make_tuple(r.campaign_id, r.unit_id, r.body);
+}
 auto Fields(const WorkerRow& r) { return std::make_tuple(r.id, r.unit_id, r.status, r.body); }
 auto Fields(const RequestRow& r) { return std::make_tuple(r.request_id, r.reply, r.at_ms); }
 
@@ -798,7 +801,11 @@ TEST_P(StoreConformanceTest, RegistryRowsUpsertAndLoadWhole) {
   change.units = {{"bh.wh", "bh", R"({"name":"芜湖路街道","households":1})"}};
   change.quota_revisions = {{2, "bh.wh", R"({"approved":18})"}};
   change.workers = {{3, "bh", "left", "{}"}};
+  change.reservations = {{"zp-2026", "bh.wh", R"({"posts":2})"}, {"zp-2026", "bh", "{}"}};
   ASSERT_TRUE(CommitAndWait(change).ok());
+  WriteBatch hired;
+  hired.reservations = {{"zp-2026", "bh.wh", R"({"posts":1})"}};
+  ASSERT_TRUE(CommitAndWait(hired).ok());
   Reopen();
 
   EXPECT_EQ(FieldsOf(store_->LoadUnits()),
@@ -811,6 +818,9 @@ TEST_P(StoreConformanceTest, RegistryRowsUpsertAndLoadWhole) {
   ASSERT_EQ(workers.size(), 5u);
   EXPECT_EQ(Fields(workers[2]), Fields(change.workers[0]));
   EXPECT_EQ(Fields(workers[4]), Fields(b.workers[4]));
+  EXPECT_EQ(FieldsOf(store_->LoadReservations()),
+            FieldsOf(std::vector<QuotaReservationRow>{change.reservations[1],
+                                                      hired.reservations[0]}));
 }
 
 TEST_P(StoreConformanceTest, SubjectHistoryBySubjectOrUnit) {

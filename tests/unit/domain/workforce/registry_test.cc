@@ -726,7 +726,7 @@ TEST(Occupancy, Seed004Shape) {
 
   const std::string csv = OccupancyCsv(*report);
   EXPECT_NE(csv.find("核定员额"), std::string::npos);
-  EXPECT_NE(csv.find("\r\nd,单位d,区,0,328,99,328,251,62,3,12,0,0,0,77,71,0\r\n"),
+  EXPECT_NE(csv.find("\r\nd,单位d,区,0,328,99,328,251,62,3,12,0,0,0,77,71,0,0\r\n"),
             std::string::npos)
       << csv.substr(0, 300);
 }
@@ -803,6 +803,227 @@ TEST(Bulk, LargeImportAndOccupancy) {
   auto occ = reg.Occupancy("", kToday);
   EXPECT_EQ(occ->rows[0].subtree.occupied, kRows);
   EXPECT_EQ(occ->rows[0].subtree.vacant, kUnits * 400 - kRows);
+}
+
+// ------------------------------------------------------------------ quota reservations
+
+// The conversion fixture's dispatch helper is reused by the placement test.
+using ReservationTest = ConversionTest;
+
+TEST_F(ReservationTest, ReserveCountsWorkersAndOtherCampaigns) {
+  Quota("bh.a.c1", 5);
+  Add(MakeWorker(1, "bh.a.c1"));
+  Change c = Ok(reg_.ReserveQuota("zp2026", "bh.a.c1", 3, kToday));
+  ASSERT_EQ(c.reservations.size(), 1u);
+  EXPECT_EQ(c.reservations[0].posts, 3);
+  EXPECT_EQ(c.reservations[0].reserved_on, kToday);
+  ASSERT_EQ(c.audit.size(), 1u);
+  EXPECT_EQ(c.audit[0].type, "quota.reserved");
+  EXPECT_EQ(c.audit[0].data["occupied"], 1);
+  EXPECT_EQ(reg_.ReservedPosts("bh.a.c1"), 3);
+  // 5 approved − 1 held − 3 reserved leaves 1: another campaign cannot take 2.
+  EXPECT_TRUE(Fails(reg_.ReserveQuota("other", "bh.a.c1", 2, kToday).status(),
+                    Code::kFailedPrecondition,
+                    "unit bh.a.c1 (单位bh.a.c1) has 1 vacant posts on 2026-03-01 (approved 5, "
+                    "occupied 1, reserved 3 by other campaigns); cannot reserve 2"));
+  // The same campaign cannot reserve the same unit twice.
+  EXPECT_TRUE(Fails(reg_.ReserveQuota("zp2026", "bh.a.c1", 1, kToday).status(),
+                    Code::kAlreadyExists, "already reserves 3 posts at unit bh.a.c1"));
+  EXPECT_TRUE(reg_.ReserveQuota("other", "bh.a.c1", 1, kToday).ok());
+  EXPECT_EQ(reg_.Reservations("bh.a.c1")->size(), 2u);
+  EXPECT_EQ(reg_.ReservedPosts("bh.a.c1"), 4);
+  // Bad input.
+  EXPECT_TRUE(Fails(reg_.ReserveQuota("zp", "bh.a.c1", 0, kToday).status(), Code::kInvalidArgument,
+                    "posts"));
+  EXPECT_TRUE(Fails(reg_.ReserveQuota("zp", "nope", 1, kToday).status(), Code::kNotFound, "nope"));
+  EXPECT_TRUE(Fails(reg_.ReserveQuota("zp", "bh", 1, kToday).status(), Code::kFailedPrecondition,
+                    "district root"));
+  EXPECT_TRUE(Fails(reg_.ReserveQuota("", "bh.a.c1", 1, kToday).status(), Code::kInvalidArgument,
+                    "campaign_id"));
+}
+
+TEST_F(ReservationTest, ReserveManyIsAllOrNothing) {
+  Quota("bh.a.c1", 3);
+  Quota("bh.a.c2", 1);
+  EXPECT_TRUE(Fails(reg_.ReserveQuotas("zp", {{"bh.a.c1", 2}, {"bh.a.c2", 2}}, kToday).status(),
+                    Code::kFailedPrecondition, "bh.a.c2"));
+  EXPECT_EQ(reg_.ReservedPosts("bh.a.c1"), 0);
+  EXPECT_TRUE(reg_.CampaignReservations("zp").empty());
+  // A unit listed twice has its posts summed.
+  Change c = Ok(reg_.ReserveQuotas("zp", {{"bh.a.c1", 1}, {"bh.a.c2", 1}, {"bh.a.c1", 2}}, kToday));
+  EXPECT_EQ(c.reservations.size(), 2u);
+  EXPECT_EQ(reg_.ReservedPosts("bh.a.c1"), 3);
+  EXPECT_EQ(reg_.CampaignReservations("zp").size(), 2u);
+}
+
+TEST_F(ReservationTest, ReleaseCutsPostsAndAReleasedReservationIsTakenUpAgain) {
+  Quota("bh.a.c1", 4);
+  Ok(reg_.ReserveQuota("zp", "bh.a.c1", 3, kToday));
+  EXPECT_TRUE(Fails(reg_.ReleaseReservation("zp", "bh.a.c1", 4, kToday).status(),
+                    Code::kInvalidArgument, "posts: 4 is outside 1–3"));
+  EXPECT_TRUE(Fails(reg_.ReleaseReservation("other", "bh.a.c1", 1, kToday).status(),
+                    Code::kNotFound, "campaign other has no reservation"));
+  Change c = Ok(reg_.ReleaseReservation("zp", "bh.a.c1", 2, "2026-03-05"));
+  EXPECT_EQ(c.reservations[0].posts, 1);
+  EXPECT_EQ(c.reservations[0].released, 2);
+  EXPECT_EQ(c.audit[0].type, "quota.released");
+  EXPECT_EQ(c.audit[0].data["remaining"], 1);
+  Ok(reg_.ReleaseReservation("zp", "bh.a.c1", 1, "2026-03-05"));
+  EXPECT_EQ(reg_.ReservedPosts("bh.a.c1"), 0);
+  // At 0 posts the campaign may reserve again (a new count).
+  c = Ok(reg_.ReserveQuota("zp", "bh.a.c1", 4, "2026-03-06"));
+  EXPECT_EQ(c.reservations[0].posts, 4);
+  EXPECT_EQ(c.reservations[0].released, 3);
+}
+
+TEST_F(ReservationTest, EveryOtherPlacementCountsReservations) {
+  Quota("bh.a.c1", 2);
+  Quota("bh.a.c2", 5);
+  Quota("bh.b.c1", 30);
+  const int64_t mover = Add(MakeWorker(1, "bh.a.c2"));
+  const int64_t leaver = Add(MakeWorker(2, "bh.a.c1"));
+  Ok(reg_.ChangeStatus(leaver, WorkerStatus::kLeft, "辞职", kToday));
+  // bh.a.c1: 2 approved, 0 held, 2 reserved: no room for anybody else.
+  Ok(reg_.ReserveQuota("zp", "bh.a.c1", 2, kToday));
+
+  EXPECT_TRUE(Fails(reg_.CreateWorker(MakeWorker(3, "bh.a.c1"), kToday).status(),
+                    Code::kFailedPrecondition,
+                    "approved 2 on 2026-03-01, occupied 0, reserved 2 for recruitment"));
+  EXPECT_TRUE(Fails(reg_.TransferWorker(mover, "bh.a.c1", "调动", kToday, "x").status(),
+                    Code::kFailedPrecondition, "reserved 2"));
+  EXPECT_TRUE(Fails(reg_.ChangeStatus(leaver, WorkerStatus::kOnPost, "返岗", kToday).status(),
+                    Code::kFailedPrecondition, "reserved 2"));
+  Worker self = MakeWorker(4, "bh.a.c1", "assistant", 2, Employment::kSelfHired);
+  const int64_t self_id = Add(self);  // outside the quota: not affected
+  WorkerPatch to_contract;
+  to_contract.employment = Employment::kContract;
+  EXPECT_TRUE(Fails(reg_.UpdateWorker(self_id, to_contract, kToday).status(),
+                    Code::kFailedPrecondition, "reserved 2"));
+  auto rows =
+      ParseRoster(std::string("姓名,身份证号,单位,岗位,等级,用工性质,学历,入职日期\n张三,") +
+                      NthIdNumber(5) + ",bh.a.c1,主办,5,聘用合同,本科,2018-09-01\n",
+                  reg_.grade_policy());
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  EXPECT_TRUE(Fails(reg_.ImportRoster(*rows, kToday).status(), Code::kFailedPrecondition,
+                    "row 1 (line 2)"));
+  // Dispatch conversion at bh.b.c1 (10 dispatch staff, cap 1) once bh.b.c1 is fully reserved.
+  std::vector<int64_t> dispatch;
+  for (int i = 0; i < 10; ++i) {
+    Worker w = MakeWorker(100 + i, "bh.b.c1", "assistant", 2, Employment::kDispatch);
+    w.hired_on = "2020-01-01";
+    dispatch.push_back(Add(w));
+  }
+  Ok(reg_.ReserveQuota("zp", "bh.b.c1", 30, kToday));
+  EXPECT_TRUE(Fails(reg_.ConvertDispatch(dispatch[0], "转聘", kToday).status(),
+                    Code::kFailedPrecondition, "reserved 30"));
+  // Released, every path works again.
+  Ok(reg_.ReleaseReservation("zp", "bh.b.c1", 1, kToday));
+  EXPECT_TRUE(reg_.ConvertDispatch(dispatch[0], "转聘", kToday).ok());
+  Ok(reg_.ReleaseReservation("zp", "bh.a.c1", 1, kToday));
+  EXPECT_TRUE(reg_.TransferWorker(mover, "bh.a.c1", "调动", kToday, "x").ok());
+}
+
+TEST_F(ReservationTest, HireReservedIsAtomicAndRefusedWhenTheQuotaWasCut) {
+  Quota("bh.a.c1", 3);
+  Add(MakeWorker(1, "bh.a.c1"));
+  Ok(reg_.ReserveQuota("zp", "bh.a.c1", 2, kToday));
+
+  Change c = Ok(reg_.HireReserved("zp", MakeWorker(2, "bh.a.c1"), kToday));
+  ASSERT_EQ(c.workers.size(), 1u);
+  ASSERT_EQ(c.reservations.size(), 1u);
+  EXPECT_EQ(c.reservations[0].posts, 1);
+  EXPECT_EQ(c.reservations[0].hired, 1);
+  EXPECT_EQ(c.audit[0].type, "worker.hired");
+  EXPECT_EQ(c.audit[0].data["campaign_id"], "zp");
+  EXPECT_EQ(reg_.ReservedPosts("bh.a.c1"), 1);
+  auto occ = reg_.Occupancy("bh.a.c1", kToday);
+  EXPECT_EQ(occ->rows[0].own.occupied, 2);
+  EXPECT_EQ(occ->rows[0].own.reserved, 1);
+  EXPECT_EQ(occ->rows[0].own.vacant, 0);
+
+  // No reservation there, or another campaign's: refused.
+  EXPECT_TRUE(Fails(reg_.HireReserved("nobody", MakeWorker(3, "bh.a.c1"), kToday).status(),
+                    Code::kNotFound, "campaign nobody has no reservation at unit bh.a.c1"));
+  // The quota is cut to 2 before the second hire: 2 held + 1 would be 3.
+  Ok(reg_.ReviseQuota("bh.a.c1", 2, "2026-02-15", "压减", "区委编委", "t"));
+  const size_t workers = reg_.worker_count();
+  EXPECT_TRUE(Fails(reg_.HireReserved("zp", MakeWorker(3, "bh.a.c1"), kToday).status(),
+                    Code::kFailedPrecondition,
+                    "worker.unit_id: unit bh.a.c1 (单位bh.a.c1) cannot take this hire of campaign "
+                    "zp: approved 2 on 2026-03-01, occupied 2, reserved 1 (1 by this campaign)"));
+  EXPECT_EQ(reg_.worker_count(), workers);
+  EXPECT_EQ(reg_.ReservedPosts("bh.a.c1"), 1);
+  // Restored, the hire goes through; then the reservation is used up.
+  Ok(reg_.ReviseQuota("bh.a.c1", 3, "2026-02-20", "恢复", "区委编委", "t"));
+  Ok(reg_.HireReserved("zp", MakeWorker(3, "bh.a.c1"), kToday));
+  EXPECT_TRUE(Fails(reg_.HireReserved("zp", MakeWorker(4, "bh.a.c1"), kToday).status(),
+                    Code::kFailedPrecondition, "no reserved post left"));
+}
+
+TEST_F(ReservationTest, HireReservedChecksFieldsAndOtherCampaignsReservations) {
+  Quota("bh.a.c1", 3);
+  Ok(reg_.ReserveQuota("zp", "bh.a.c1", 1, kToday));
+  Ok(reg_.ReserveQuota("other", "bh.a.c1", 2, kToday));
+  Worker bad = MakeWorker(1, "bh.a.c1", "officer", 15);
+  EXPECT_TRUE(
+      Fails(reg_.HireReserved("zp", bad, kToday).status(), Code::kInvalidArgument, "worker.grade"));
+  EXPECT_TRUE(
+      Fails(reg_.HireReserved(
+                    "zp", MakeWorker(1, "bh.a.c1", "assistant", 2, Employment::kSelfHired), kToday)
+                .status(),
+            Code::kInvalidArgument, "worker.employment"));
+  // The quota cut to 2: the other campaign's 2 posts leave no room for zp's hire.
+  Ok(reg_.ReviseQuota("bh.a.c1", 2, "2026-02-15", "压减", "区委编委", "t"));
+  EXPECT_TRUE(Fails(reg_.HireReserved("zp", MakeWorker(1, "bh.a.c1"), kToday).status(),
+                    Code::kFailedPrecondition, "approved 2 on 2026-03-01, occupied 0, reserved 3"));
+  EXPECT_EQ(reg_.worker_count(), 0u);
+}
+
+TEST_F(ReservationTest, OccupancyShowsReservedAndLoadRestoresThem) {
+  Quota("bh.a.c1", 6);
+  Quota("bh.a.c2", 4);
+  Add(MakeWorker(1, "bh.a.c1"));
+  Ok(reg_.ReserveQuota("zp", "bh.a.c1", 2, kToday));
+  Ok(reg_.ReserveQuota("zp", "bh.a.c2", 4, kToday));
+  auto report = reg_.Occupancy("bh.a", kToday);
+  ASSERT_TRUE(report.ok());
+  const OccupancyFigures& street = report->rows[0].subtree;
+  EXPECT_EQ(street.reserved, 6);
+  EXPECT_EQ(street.occupied, 1);
+  EXPECT_EQ(street.vacant, 3);  // c1: 6 − 1 − 2; c2: 4 − 0 − 4
+  EXPECT_EQ(report->rows[1].own.reserved, 2);
+  EXPECT_EQ(report->rows[1].own.vacant, 3);
+
+  // Through JSON, as the store would.
+  std::vector<Reservation> stored;
+  for (const Reservation& r : reg_.CampaignReservations("zp")) {
+    stored.push_back(*ReservationFromJson(nlohmann::json(r)));
+  }
+  ASSERT_EQ(stored.size(), 2u);
+  EXPECT_EQ(stored[0].unit_id, "bh.a.c1");
+  EXPECT_EQ(stored[0].posts, 2);
+  std::vector<Unit> units;
+  const auto tree = reg_.Tree("");
+  ASSERT_TRUE(tree.ok());
+  for (const auto& [u, depth] : *tree) units.push_back(u);
+  std::vector<QuotaRevision> revisions = *reg_.QuotaHistory("bh.a.c1");
+  const auto c2 = reg_.QuotaHistory("bh.a.c2");
+  for (const auto& r : *c2) revisions.push_back(r);
+  std::vector<Worker> workers = reg_.ListWorkers({}, 0, 100)->workers;
+
+  Registry fresh(DefaultQuota(), DefaultGrades());
+  ASSERT_TRUE(fresh.Load(units, revisions, workers, stored).ok());
+  EXPECT_EQ(fresh.ReservedPosts("bh.a.c1"), 2);
+  EXPECT_EQ(fresh.Occupancy("bh.a", kToday)->rows[0].subtree.vacant, 3);
+  EXPECT_TRUE(fresh.HireReserved("zp", MakeWorker(2, "bh.a.c2"), kToday).ok());
+  // A reservation given twice or at a missing unit breaks the load, which changes nothing.
+  stored.push_back(stored[0]);
+  EXPECT_FALSE(fresh.Load(units, revisions, workers, stored).ok());
+  stored.pop_back();
+  stored[0].unit_id = "missing";
+  EXPECT_FALSE(fresh.Load(units, revisions, workers, stored).ok());
+  EXPECT_EQ(fresh.worker_count(), 2u);
+  EXPECT_EQ(fresh.ReservedPosts("bh.a.c2"), 3);
 }
 
 }  // namespace
