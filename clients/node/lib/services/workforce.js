@@ -116,11 +116,16 @@ class Workforce extends Service {
     const ms = timeoutMs !== undefined ? timeoutMs : this._client.timeoutMs;
     const options = ms ? { deadline: Date.now() + ms } : {};
     return new Promise((resolve, reject) => {
-      const call = this._stub.ImportRoster(this._client.metadata(), options, (err, response) =>
-        err ? reject(fromGrpcError(err)) : resolve(response));
+      let answered = false; // the daemon may refuse before it has read everything
+      const call = this._stub.ImportRoster(this._client.metadata(), options, (err, response) => {
+        answered = true;
+        if (err) reject(fromGrpcError(err));
+        else resolve(response);
+      });
       let at = 0;
       const writeMore = () => {
         do {
+          if (answered) return;
           const piece = data.subarray(at, at + chunkSize);
           const first = at === 0;
           at += piece.length;
