@@ -58,6 +58,55 @@ export interface StatsResponse {
   committedRecords: number; storeHealthy: boolean; storeError: string; definitions: number;
 }
 
+export interface Unit {
+  id: string; parentId: string; name: string; kind: string; communityType: string;
+  households: number; residents: number; areaKm2: number; unitClass: number;
+  effectiveClass: number; approvedQuota: number;
+}
+export interface QuotaComputation {
+  unitId: string; staffQuota: number; workstationPosts: number; basis: string; base: number;
+  coefficient: number; unitClass: number; classFrom: string; households: number;
+}
+export interface QuotaRevision {
+  id: number; unitId: string; approved: number; computed: number; effectiveFrom: string;
+  reason: string; approvedBy: string; recordedOn: string;
+}
+export interface Pay { base: number; performance: number }
+export interface Transfer { fromUnit: string; toUnit: string; date: string; reason: string; by: string }
+/** A community worker (社区工作者) of the registry; not the job Worker. */
+export interface CommunityWorker {
+  id: number; number: string; name: string; idNumber: string; phone: string; masked: boolean;
+  gender: string; birthDate: string; education: string; certificates: string[];
+  employment: string; post: string; grade: number; unitId: string; status: string;
+  hiredOn: string; communitySince: string; yearsOfService: number; reserveCadre: boolean;
+  pay: Pay | null; transfers: Transfer[];
+}
+export interface ListWorkersResponse { workers: CommunityWorker[]; nextPageToken: string }
+export interface ImportRosterResponse { rows: number; firstWorkerId: number; lastWorkerId: number; dryRun: boolean }
+export interface OccupancyFigures {
+  approved: number; workstationPosts: number; occupied: number; onPost: number;
+  secondedStreet: number; secondedDistrict: number; retiredInPlace: number; onLeave: number;
+  vacant: number; overQuota: number; hollow: number; outsideQuota: number; dispatch: number;
+}
+export interface OccupancyRow {
+  unitId: string; unitName: string; kind: string; depth: number; own: OccupancyFigures;
+  subtree: OccupancyFigures;
+}
+export interface OccupancyReport { date: string; rows: OccupancyRow[] }
+export interface PayByStreet {
+  streetId: string; streetName: string; workers: number; average: number; min: number;
+  max: number; offTable: boolean;
+}
+export interface PayParityRow {
+  post: string; grade: number; table: number; streets: PayByStreet[]; gap: number;
+  differentPay: boolean; flagged: boolean;
+}
+export interface PayParityReport { rows: PayParityRow[]; flagged: number; tolerance: number }
+export interface WorkforceChange {
+  seq: number; type: string; subject: string; unitId: string; actor: string; atMs: number;
+  reason: string; data: string;
+}
+
 /** Variables as accepted by the client: an object (sent as JSON) or JSON text. */
 export type Variables = Record<string, unknown> | string | null | undefined;
 export interface Paging { pageSize?: number; pageToken?: string }
@@ -155,6 +204,44 @@ export class Admin {
   stats(): Promise<StatsResponse>;
 }
 
+/** Fields of a Unit or Worker as sent: any subset, nested messages as objects. */
+export type UnitInput = Partial<Unit>;
+export type WorkerInput = Partial<Omit<CommunityWorker, 'pay'>> & { pay?: Partial<Pay> };
+export interface WorkerFilter {
+  unitId?: string; status?: string; post?: string; employment?: string;
+  reserveCadreOnly?: boolean; search?: string;
+}
+
+export class Workforce {
+  createUnit(unit: UnitInput, options?: { reason?: string } & RequestId): Promise<Unit>;
+  updateUnit(unit: UnitInput, options?: { reason?: string } & RequestId): Promise<Unit>;
+  getUnit(id: string): Promise<Unit>;
+  unitTree(rootId?: string): Promise<Unit[]>;
+  computeQuota(unitId: string): Promise<QuotaComputation>;
+  reviseQuota(unitId: string, approved: number, effectiveFrom: string, reason: string,
+              options?: { approvedBy?: string } & RequestId): Promise<QuotaRevision>;
+  quotaHistory(unitId: string): Promise<QuotaRevision[]>;
+  createWorker(worker: WorkerInput, options?: RequestId): Promise<CommunityWorker>;
+  /** The keys of `changes` are the update mask. */
+  updateWorker(workerId: number, changes: WorkerInput, options?: { reason?: string } & RequestId): Promise<CommunityWorker>;
+  getWorker(id: number): Promise<CommunityWorker>;
+  listWorkers(filter?: WorkerFilter & Paging): Promise<ListWorkersResponse>;
+  allWorkers(filter?: WorkerFilter & { pageSize?: number }): AsyncGenerator<CommunityWorker, void, void>;
+  transferWorker(workerId: number, toUnit: string, reason: string,
+                 options?: { date?: string } & RequestId): Promise<CommunityWorker>;
+  changeStatus(workerId: number, status: string, reason: string,
+               options?: { date?: string } & RequestId): Promise<CommunityWorker>;
+  convertDispatch(workerId: number, reason?: string, options?: { date?: string } & RequestId): Promise<CommunityWorker>;
+  /** roster: the CSV bytes, or a file path. */
+  importRoster(roster: Uint8Array | string,
+               options?: { dryRun?: boolean; chunkSize?: number; timeoutMs?: number;
+                           onProgress?: (sent: number, total: number) => void } & RequestId): Promise<ImportRosterResponse>;
+  export(what?: 'roster' | 'occupancy' | 'pay_parity' | string, options?: { unitId?: string }): Promise<string>;
+  occupancy(options?: { unitId?: string; date?: string }): Promise<OccupancyReport>;
+  payParity(): Promise<PayParityReport>;
+  history(filter: { workerId?: number; unitId?: string; afterSeq?: number; limit?: number }): Promise<WorkforceChange[]>;
+}
+
 // ---- client and worker ---------------------------------------------------------------------
 
 export interface Identity {
@@ -178,6 +265,7 @@ export class Client {
   readonly incidents: Incidents;
   readonly notifications: Notifications;
   readonly admin: Admin;
+  readonly workforce: Workforce;
   /** The same connection, speaking as someone else. */
   asCaller(identity: Identity): Client;
   worker(name: string, options?: WorkerOptions): Worker;

@@ -13,6 +13,7 @@ from .services.instances import Instances
 from .services.jobs import Jobs
 from .services.notifications import Notifications
 from .services.tasks import Tasks
+from .services.workforce import Workforce
 
 # Reconnect quickly after a daemon restart (gRPC's default back-off starts at 1 s and grows
 # to 2 min); the worker loop adds its own back-off on top.
@@ -48,6 +49,7 @@ class Client:
     incidents: Incidents
     notifications: Notifications
     admin: Admin
+    workforce: Workforce
 
     def __init__(self, address: str = "127.0.0.1:7070", *, user: str = "",
                  roles: str | Iterable[str] = (), unit: str = "", timeout: float | None = 30.0,

@@ -9,4 +9,5 @@ module.exports = {
   incidents: require('./incidents'),
   notifications: require('./notifications'),
   admin: require('./admin'),
+  workforce: require('./workforce'),
 };

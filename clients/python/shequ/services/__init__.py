@@ -8,6 +8,7 @@ from .instances import Instances
 from .jobs import Jobs
 from .notifications import Notifications
 from .tasks import Tasks
+from .workforce import Workforce
 
 SERVICES = {
     "definitions": Definitions,
@@ -17,4 +18,5 @@ SERVICES = {
     "incidents": Incidents,
     "notifications": Notifications,
     "admin": Admin,
+    "workforce": Workforce,
 }

@@ -1,0 +1,142 @@
+#pragma once
+
+// The frame of shequctl: commands and their flags, the command line, the connection to the
+// daemon, and how results and errors are printed (tables, --json, exit codes).
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "google/protobuf/message.h"
+
+namespace shequ::cli {
+
+// Exit codes, one per class of failure (documented in `shequctl --help`).
+enum Exit : int {
+  kOk = 0,
+  kOther = 1,            // any other error
+  kUsage = 2,            // the command line is wrong
+  kInvalidArgument = 3,  // INVALID_ARGUMENT: a malformed field (the message names it)
+  kNotFound = 4,         // NOT_FOUND
+  kConflict = 5,         // FAILED_PRECONDITION, ALREADY_EXISTS: the state does not allow it
+  kUnavailable = 6,      // UNAVAILABLE: the daemon is not reachable (or refuses writes)
+};
+
+// The exit code for a failed call's status.
+int ExitCodeOf(grpc::StatusCode code);
+// "NOT_FOUND"
+std::string CodeName(grpc::StatusCode code);
+
+struct Flag {
+  std::string name;        // without the dashes: "business-key"
+  std::string value_name;  // "KEY"; empty for a switch
+  std::string help;
+  bool repeated = false;  // may be given more than once (--var k=v --var k2=v2)
+  char short_name = 0;    // also accepted as -x
+};
+
+// What a command received: positional arguments and flag values.
+class Args {
+ public:
+  std::vector<std::string> positional;
+
+  bool Has(const std::string& flag) const { return values_.count(flag) > 0; }
+  std::string Get(const std::string& flag, const std::string& fallback = "") const;
+  const std::vector<std::string>& All(const std::string& flag) const;
+  void Set(const std::string& flag, std::string value) {
+    values_[flag].push_back(std::move(value));
+  }
+
+ private:
+  std::map<std::string, std::vector<std::string>> values_;
+};
+
+class Cli;
+
+struct Command {
+  std::string name;   // "start", or "workforce import"
+  std::string usage;  // after the name: "DEFINITION [--var K=V ...]"
+  std::string summary;
+  std::string details;  // more help text, may be empty
+  std::vector<Flag> flags;
+  size_t min_args = 0;
+  size_t max_args = 0;
+  std::function<int(Cli&, const Args&)> run;
+};
+
+// Every command, registered by the command group files.
+std::vector<Command> InstanceCommands();
+std::vector<Command> TaskCommands();
+std::vector<Command> IncidentCommands();
+std::vector<Command> NotifyCommands();
+std::vector<Command> WorkforceCommands();
+std::vector<Command> AdminCommands();
+
+struct Globals {
+  std::string addr = "127.0.0.1:7070";
+  std::string user, roles, unit;
+  bool json = false;
+  double timeout_s = 30;
+};
+
+// The connection and output conventions shared by the commands.
+class Cli {
+ public:
+  explicit Cli(Globals globals);
+
+  const Globals& globals() const { return globals_; }
+  bool json() const { return globals_.json; }
+  std::shared_ptr<grpc::Channel> channel();
+
+  // Identity metadata, and the --timeout deadline unless `stream` (streams run until done).
+  void Prepare(grpc::ClientContext* ctx, bool stream = false) const;
+
+  // Prints "shequctl: CODE: message" on stderr and returns the code's exit code.
+  int Fail(const grpc::Status& status) const;
+  int Fail(grpc::StatusCode code, const std::string& message) const;
+  // Prints "shequctl: <command>: message" and a hint on stderr; returns kUsage.
+  int Usage(const std::string& command, const std::string& message) const;
+
+  // The message as one line of JSON (proto field names, every field printed).
+  void PrintJson(const google::protobuf::Message& message) const;
+
+  // A positive integer id, or nullopt.
+  static std::optional<int64_t> ParseId(const std::string& text);
+
+ private:
+  Globals globals_;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+// Variables from --vars JSON and --var K=V (V parsed as JSON when it is, else a string), as the
+// JSON object text the API takes. Returns false and sets *error when they are malformed.
+bool BuildVariables(const Args& args, std::string* out, std::string* error);
+
+// Runs shequctl; returns the exit code.
+int Main(int argc, char** argv);
+
+// Cancels `ctx` when the user presses Ctrl-C while `ctx` is alive (streams that run until
+// interrupted). Only one at a time.
+class InterruptGuard {
+ public:
+  explicit InterruptGuard(grpc::ClientContext* ctx);
+  ~InterruptGuard();
+  InterruptGuard(const InterruptGuard&) = delete;
+  InterruptGuard& operator=(const InterruptGuard&) = delete;
+  static bool interrupted();
+
+ private:
+  std::atomic<bool> done_{false};
+  std::thread watcher_;
+};
+
+}  // namespace shequ::cli

@@ -1,0 +1,348 @@
+"""shequctl against the real daemon (fake clock): the guide's example, exit codes and messages,
+--json and table output, following streams until Ctrl-C, and the workforce commands."""
+
+import json
+import os
+import pty
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import unicodedata
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "python"))
+from harness import SOURCE_DIR, Daemon  # noqa: E402  (puts clients/python on sys.path)
+import shequ  # noqa: E402
+
+SHEQUCTL = os.environ.get("SHEQUCTL_BINARY") or os.path.join(SOURCE_DIR, "build", "clients",
+                                                             "shequctl")
+STREET = ["--user", "wang", "--roles", "street-office", "--unit", "street-1"]
+OFFICE = ["--user", "li", "--roles", "leading-group"]
+HR = ["--user", "zhou", "--roles", "personnel"]
+CLERK = ["--user", "li", "--roles", "street-office"]
+HEADER = "姓名,身份证号,手机号,单位,岗位,等级,用工性质,状态,学历,入职日期\n"
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def id_number(n: int) -> str:
+    """A well-formed resident ID (ISO 7064 MOD 11-2 check character), distinct for n < 28000."""
+    first17 = f"340111199001{1 + n // 1000:02d}{n % 1000:03d}"
+    return first17 + "10X98765432"[sum(int(c) * w for c, w in zip(first17, _WEIGHTS)) % 11]
+
+
+def row(name: str, n: int, unit: str, grade: int = 5) -> str:
+    return f"{name},{id_number(n)},139{n:08d},{unit},主办,{grade},聘用合同,在岗,本科,2021-03-01\n"
+
+
+def width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def free_port() -> int:
+    with socket.socket() as s:  # a port that was free a moment ago
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class CliTestCase(unittest.TestCase):
+    daemon: Daemon
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.daemon = Daemon().start()
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        cls.daemon.cleanup()
+
+    def run_cli(self, *args: str, addr: str | None = None, **kw) -> subprocess.CompletedProcess:
+        env = dict(os.environ, SHEQU_ADDR=addr or self.daemon.address)
+        for name in ("SHEQU_USER", "SHEQU_ROLES", "SHEQU_UNIT"):
+            env.pop(name, None)
+        return subprocess.run([SHEQUCTL, *args], capture_output=True, text=True, timeout=30,
+                              env=env, **kw)
+
+    def ok(self, *args: str) -> str:
+        run = self.run_cli(*args)
+        self.assertEqual(run.returncode, 0, f"{args}: {run.stderr}")
+        return run.stdout
+
+    def fails(self, code: int, *args: str, addr: str | None = None) -> str:
+        """Runs a command that must fail with `code`; returns its one-line error message."""
+        run = self.run_cli(*args, addr=addr)
+        self.assertEqual(run.returncode, code, f"{args}: {run.stdout} {run.stderr}")
+        self.assertEqual(run.stdout, "")
+        self.assertTrue(run.stderr.startswith("shequctl: "), run.stderr)
+        return run.stderr
+
+
+class ExampleTest(CliTestCase):
+    def test_quickstart_script(self):
+        script = os.path.join(SOURCE_DIR, "clients/cli/examples/quickstart.sh")
+        run = subprocess.run([script, self.daemon.address], capture_output=True, text=True,
+                             timeout=60, env=dict(os.environ, SHEQUCTL=SHEQUCTL))
+        self.assertEqual(run.returncode, 0, run.stderr)
+        out = run.stdout
+        self.assertRegex(out.splitlines()[0], r"^started instance \d+ \(vacancy-approval version \d+\)$")
+        self.assertRegex(out, r"\n\s*\d+\s+\d+\s+领导小组审批补员.*\s+open\s+leading-group\s")
+        self.assertRegex(out, r"reminder: .*task\.reminder")
+        self.assertRegex(out, r"completed task \d+ \(领导小组审批补员.*\): approved")
+        self.assertRegex(out, r"instance\.completed\s.*\"status\":\"approved\"")
+        self.assertRegex(out, r"state\s+completed")
+        self.assertRegex(out, r"end status\s+approved")
+
+
+class CommandsTest(CliTestCase):
+    @classmethod
+    def setUpClass(cls) -> None:
+        super().setUpClass()
+        env = dict(os.environ, SHEQU_ADDR=cls.daemon.address)
+        started = subprocess.run(
+            [SHEQUCTL, *STREET, "start", "vacancy-approval", "--vars",
+             '{"community": "community-9", "street": "street-1", "posts": 1}', "--var",
+             "vacancies=2", "--business-key", "community-9", "--request-id", "cli-1"],
+            capture_output=True, text=True, env=env, check=True)
+        cls.instance = int(re.search(r"started instance (\d+)", started.stdout).group(1))
+
+    def test_exit_codes_and_messages(self):
+        # usage: 2
+        self.assertIn("Usage: shequctl", self.run_cli().stderr)
+        self.assertEqual(self.run_cli().returncode, 2)
+        self.assertIn("unknown command 'frobnicate'", self.fails(2, "frobnicate"))
+        self.assertIn("missing argument", self.fails(2, "get"))
+        self.assertIn("INSTANCE must be a positive number", self.fails(2, "get", "forty-two"))
+        self.assertIn("unknown flag --colour", self.fails(2, "list", "--colour"))
+        self.assertIn("--timeout", self.fails(2, "--timeout", "soon", "list"))
+        # INVALID_ARGUMENT: 3 (from the daemon, and found before the call)
+        err = self.fails(3, "start", "vacancy-approval", "--vars", '{"posts": "x"', "--user", "a")
+        self.assertEqual(err, "shequctl: INVALID_ARGUMENT: --vars: not a JSON object\n")
+        broken = os.path.join(self.daemon.data_dir, "broken.yaml")
+        with open(broken, "w") as f:
+            f.write("id: broken\nstart: nowhere\nnodes:\n  a: {type: end}\n")
+        err = self.fails(3, "deploy", broken)
+        self.assertRegex(err, r"^shequctl: INVALID_ARGUMENT: .*start.*\n$")
+        # NOT_FOUND: 4
+        err = self.fails(4, "get", "987654")
+        self.assertRegex(err, r"^shequctl: NOT_FOUND: .*987654.*\n$")
+        self.assertEqual(err.count("\n"), 1)
+        self.fails(4, "deploy", "/nonexistent/flow.yaml")
+        self.fails(4, "resolve", "424242")
+        # FAILED_PRECONDITION, ALREADY_EXISTS: 5 in the tests below
+        # UNAVAILABLE: 6
+        port = free_port()
+        err = self.fails(6, "list", addr=f"127.0.0.1:{port}")
+        self.assertTrue(err.startswith(f"shequctl: UNAVAILABLE: 127.0.0.1:{port}"), err)
+        self.fails(6, "--addr", f"127.0.0.1:{port}", "tasks")
+
+    def test_completing_twice_is_a_conflict(self):
+        started = self.ok(*STREET, "start", "vacancy-approval", "--var", "posts=1",
+                          "--var", "vacancies=1", "--var", "community=community-3")
+        instance = re.search(r"instance (\d+)", started).group(1)
+        tasks = json.loads(self.ok("--json", "tasks", "--instance", instance))
+        task = tasks["tasks"][0]["id"]
+        claimed = self.ok(*OFFICE, "claim", task)
+        self.assertIn(f"claimed task {task}", claimed)
+        self.assertIn("assignee li", claimed)
+        self.ok(*OFFICE, "complete", task, "--outcome", "rejected", "--comment", "不同意")
+        err = self.fails(5, *OFFICE, "complete", task, "--outcome", "approved")
+        self.assertTrue(err.startswith("shequctl: FAILED_PRECONDITION: "), err)
+        got = json.loads(self.ok("--json", "get", instance))
+        self.assertEqual((got["state"], got["end_status"]), ("completed", "rejected"))
+
+    def test_json_output_parses(self):
+        got = json.loads(self.ok("--json", "get", str(self.instance)))
+        self.assertEqual(got["definition_id"], "vacancy-approval")
+        self.assertEqual(got["business_key"], "community-9")
+        self.assertEqual(json.loads(got["variables"])["vacancies"], 2)  # --var parsed as JSON
+        listed = json.loads(self.ok("list", "--json", "--business-key", "community-9"))
+        self.assertEqual([int(i["id"]) for i in listed["instances"]], [self.instance])
+        self.assertIn("next_page_token", listed)
+        tasks = json.loads(self.ok("--json", "tasks", "--role", "leading-group"))
+        self.assertIn(self.instance, [int(t["instance_id"]) for t in tasks["tasks"]])
+        notes = json.loads(self.ok("--json", "notify", "--role", "leading-group"))
+        self.assertIsInstance(notes["notifications"], list)
+        self.assertEqual(json.loads(self.ok("--json", "incidents")).get("incidents", []), [])
+        # More posts than vacancies: refused at once, so watching it ends by itself.
+        ended = json.loads(self.ok("--json", *STREET, "start", "vacancy-approval", "--var",
+                                   "posts=3", "--var", "vacancies=1"))
+        events = [json.loads(line) for line in
+                  self.ok("--json", "watch", ended["instance_id"]).splitlines()]
+        self.assertEqual(events[0]["type"], "instance.started")
+        self.assertEqual(events[-1]["type"], "instance.completed")
+        self.assertEqual(json.loads(events[-1]["data"])["status"], "over-quota")
+
+    def test_table_output(self):
+        out = self.ok("list", "--definition", "vacancy-approval")
+        lines = out.splitlines()
+        self.assertRegex(lines[0], r"^\s*ID\s+DEFINITION\s+STATE\s+STATUS\s+BUSINESS KEY\s+UNIT")
+        mine = [ln for ln in lines if re.match(rf"^\s*{self.instance}\s", ln)]
+        self.assertEqual(len(mine), 1, out)
+        self.assertRegex(mine[0], r"vacancy-approval v\d+\s+active\s+community-9")
+        # Columns line up by display width, with Chinese task names in them.
+        out = self.ok("tasks", "--role", "leading-group")
+        lines = out.splitlines()
+        at = lines[0].index("STATE")
+        for line in lines[1:]:
+            name_end = line.index("领导小组") if "领导小组" in line else None
+            self.assertIsNotNone(name_end, line)
+            chars, w = 0, 0
+            while w < at:
+                w += width(line[chars])
+                chars += 1
+            self.assertEqual(w, at, line)
+            self.assertRegex(line[chars:], r"^(open|claimed)", line)
+        self.assertEqual(self.ok("tasks", "--role", "nobody"), "no tasks\n")
+
+    def test_help(self):
+        top = self.ok("--help")
+        for code in ("2  usage", "3  INVALID_ARGUMENT", "4  NOT_FOUND", "5  FAILED_PRECONDITION",
+                     "6  UNAVAILABLE"):
+            self.assertIn(code, top)
+        for command in ("deploy", "start", "get", "list", "watch", "tasks", "claim", "complete",
+                        "incidents", "resolve", "notify", "workforce"):
+            self.assertRegex(top, rf"\n  {command} ")
+        self.assertNotIn("plugins", top)
+        self.assertIn("--business-key KEY", self.ok("start", "--help"))
+        self.assertIn("-o, --output FILE", self.ok("workforce", "export", "--help"))
+        group = self.ok("workforce", "--help")
+        for sub in ("units", "tree", "quota", "revise", "workers", "worker", "transfer", "status",
+                    "import", "export", "occupancy", "pay-parity", "history"):
+            self.assertRegex(group, rf"\n  {sub} ")
+            self.assertIn(f"Usage: shequctl workforce {sub}", self.ok("workforce", sub, "--help"))
+
+    def test_follow_streams_until_ctrl_c(self):
+        env = dict(os.environ, SHEQU_ADDR=self.daemon.address)
+        for args in (["watch"], [*OFFICE, "notify", "--follow", "--role", "leading-group"]):
+            proc = subprocess.Popen([SHEQUCTL, *args], stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True, env=env)
+            first = proc.stdout.readline()  # the backlog arrives: the stream is open
+            self.assertTrue(first.strip(), args)
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=10)
+            self.assertEqual(proc.returncode, 0, f"{args}: {err}")
+
+
+class WorkforceCliTest(CliTestCase):
+    @classmethod
+    def setUpClass(cls) -> None:
+        super().setUpClass()
+        with shequ.Client(cls.daemon.address, user="zhou", roles=["personnel"]) as hr:
+            wf = hr.workforce
+            wf.create_unit({"id": "bh", "name": "包河区", "kind": "district"})
+            wf.create_unit({"id": "bh.hp", "parent_id": "bh", "name": "和平街道",
+                            "kind": "street", "unit_class": 1})
+            for uid, name, quota in (("bh.hp.xf", "幸福里社区", 2), ("bh.hp.df", "东风社区", 4),
+                                     ("bh.hp.big", "大社区", 1000)):
+                wf.create_unit({"id": uid, "parent_id": "bh.hp", "name": name,
+                                "kind": "community", "community_type": "城市社区",
+                                "households": 2400})
+                wf.revise_quota(uid, quota, "2026-01-01", "初始核定", approved_by="区委编委")
+        cls.dir = cls.daemon.data_dir
+
+    def write(self, name: str, text: str) -> str:
+        path = os.path.join(self.dir, name)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        return path
+
+    def test_import_export_and_reports(self):
+        bad = self.write("bad.csv", HEADER + row("甲", 1, "bh.hp.df")
+                         + row("乙", 2, "bh.hp.df", grade=19))
+        err = self.fails(3, *HR, "workforce", "import", bad)
+        self.assertRegex(err, r"^shequctl: INVALID_ARGUMENT: .*row 2.*等级")
+        self.assertEqual(self.ok(*HR, "workforce", "workers"), "no workers\n")  # none imported
+
+        good = self.write("good.csv", HEADER + row("王芳", 11, "bh.hp.xf")
+                          + row("李强", 12, "bh.hp.xf") + row("张敏", 13, "bh.hp.df"))
+        self.assertIn("dry run: 3 rows are valid",
+                      self.ok(*HR, "workforce", "import", good, "--dry-run"))
+        imported = self.ok(*HR, "workforce", "import", good, "--request-id", "r-1")
+        m = re.match(r"imported 3 workers \(ids (\d+)–(\d+)\)", imported)
+        self.assertIsNotNone(m, imported)
+        first = int(m.group(1))
+
+        # Masked for a street office, in the clear for personnel.
+        clear = self.ok(*HR, "workforce", "workers", "--unit", "bh.hp.xf")
+        masked = self.ok(*CLERK, "workforce", "workers", "--unit", "bh.hp.xf")
+        self.assertIn("王芳", clear)
+        self.assertIn(id_number(11), clear)
+        self.assertNotIn("王芳", masked)
+        self.assertNotIn(id_number(11), masked)
+        self.assertEqual(len(masked.splitlines()), 3)  # header + 2 workers
+        self.assertIn("(masked)", self.ok(*CLERK, "workforce", "worker", str(first)))
+        lines = [json.loads(x) for x in self.ok(*HR, "--json", "workforce", "workers",
+                                                "--limit", "2").splitlines()]
+        self.assertEqual([int(w["id"]) for w in lines], [first, first + 1])
+
+        # A transfer into the full community is refused: 5.
+        err = self.fails(5, *CLERK, "workforce", "transfer", str(first + 2), "bh.hp.xf",
+                         "--reason", "工作需要")
+        self.assertRegex(err, r"^shequctl: FAILED_PRECONDITION: to_unit: ")
+        self.fails(4, *CLERK, "workforce", "worker", "999999")
+
+        occupancy = self.ok("workforce", "occupancy", "--unit", "bh.hp")
+        rows = {ln.split()[0]: ln.split() for ln in occupancy.splitlines()[2:]}
+        # UNIT ID APPROVED OCCUPIED ON-POST VACANT OVER HOLLOW OUTSIDE
+        self.assertEqual(rows["幸福里社区"][2:6], ["2", "2", "2", "0"])
+        self.assertEqual(rows["东风社区"][2:6], ["4", "1", "1", "3"])
+        self.assertEqual(rows["和平街道"][2:4], ["1006", "3"])
+        tree = self.ok("workforce", "tree")
+        self.assertRegex(tree, r"\n  和平街道\s+bh\.hp\s+street\s+1\s")
+        self.assertRegex(tree, r"\n    幸福里社区\s+bh\.hp\.xf\s+community\s+\(1\)\s+2400\s+2\n")
+        self.assertIn("base 16", self.ok("workforce", "quota", "bh.hp.xf"))
+        self.assertIn("officer", self.ok("workforce", "pay-parity"))
+        history = self.ok("workforce", "history", "--worker", str(first))
+        self.assertIn("worker.imported", history)
+
+        # Export to a file, and the round trip: the file is a roster the import reads.
+        path = os.path.join(self.dir, "roster-out.csv")
+        said = self.ok(*HR, "workforce", "export", "roster", "--unit", "bh.hp", "-o", path)
+        self.assertIn(f"wrote roster to {path}", said)
+        with open(path, encoding="utf-8-sig") as f:
+            exported = f.read()
+        self.assertIn(id_number(13), exported)
+        self.assertEqual(len(exported.strip().splitlines()), 4)
+        err = self.fails(5, *HR, "workforce", "import", path, "--dry-run")
+        self.assertTrue(err.startswith("shequctl: ALREADY_EXISTS: "), err)
+        self.assertIn("东风社区", self.ok("workforce", "export", "occupancy"))
+        self.assertIn("what", self.fails(3, "workforce", "export", "everything"))
+
+    def test_progress_bar_on_a_terminal(self):
+        # A large file (> one 64 KiB chunk) whose last row is bad: the bar reaches 100 %, then
+        # the daemon refuses the file naming that row.
+        rows = [row(f"员{i}", i, "bh.hp.big") for i in range(1000, 1900)]
+        rows.append(row("末", 9999, "bh.hp.big", grade=19))
+        path = self.write("large.csv", HEADER + "".join(rows))
+        self.assertGreater(os.path.getsize(path), 64 << 10)
+        leader, follower = pty.openpty()
+        env = dict(os.environ, SHEQU_ADDR=self.daemon.address)
+        proc = subprocess.Popen([SHEQUCTL, *HR, "workforce", "import", path],
+                                stdout=subprocess.DEVNULL, stderr=follower, env=env)
+        os.close(follower)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # EIO: the other side closed
+                break
+            if not chunk:
+                break
+            seen += chunk
+        proc.wait(timeout=30)
+        os.close(leader)
+        text = seen.decode("utf-8", "replace")
+        self.assertEqual(proc.returncode, 3, text)
+        self.assertIn("100%", text)
+        self.assertIn("\r", text)
+        self.assertRegex(text, r"row 901.*等级")
+        # Not a terminal: no bar, just the message.
+        quiet = self.run_cli(*HR, "workforce", "import", path)
+        self.assertNotIn("%", quiet.stderr)
+        self.assertEqual(quiet.stderr.count("\n"), 1)
+
+
+if __name__ == "__main__":
+    unittest.main()
