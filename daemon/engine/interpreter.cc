@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "daemon/core/status.h"
 #include "daemon/engine/engine.h"
-#include "daemon/engine/json_writer.h"
+#include "daemon/core/json_writer.h"
 #include "daemon/engine/transaction.h"
 
 namespace shequ::engine {

@@ -1,6 +1,6 @@
 #include "daemon/engine/model.h"
 
-#include "daemon/engine/json_writer.h"
+#include "daemon/core/json_writer.h"
 
 namespace shequ::engine {
 

@@ -10,7 +10,7 @@
 #include <set>
 
 #include "daemon/engine/engine.h"
-#include "daemon/engine/json_writer.h"
+#include "daemon/core/json_writer.h"
 
 namespace shequ::engine {
 

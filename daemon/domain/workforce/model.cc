@@ -5,6 +5,8 @@
 #include <chrono>
 #include <string>
 
+#include "daemon/core/json_writer.h"
+
 namespace shequ::domain::workforce {
 namespace {
 
@@ -437,107 +439,55 @@ void to_json(nlohmann::json& j, const Worker& v) {
   if (!v.converted_on.empty()) j["converted_on"] = v.converted_on;
 }
 
-namespace {
-
-// Appends `s` as a JSON string. The text is UTF-8 already (checked where it came in).
-void AppendJsonString(std::string* out, std::string_view s) {
-  out->push_back('"');
-  for (const char c : s) {
-    switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-          out->append(buf);
-        } else {
-          out->push_back(c);
-        }
-    }
-  }
-  out->push_back('"');
-}
-
-// {"key":value,...} without a document: Field() for each member, in any order.
-class ObjectWriter {
- public:
-  explicit ObjectWriter(std::string* out) : out_(out) { out_->push_back('{'); }
-  ~ObjectWriter() { out_->push_back('}'); }
-  std::string* Field(std::string_view key) {
-    if (!first_) out_->push_back(',');
-    first_ = false;
-    AppendJsonString(out_, key);
-    out_->push_back(':');
-    return out_;
-  }
-  void Text(std::string_view key, std::string_view value) { AppendJsonString(Field(key), value); }
-  void Number(std::string_view key, int64_t value) { Field(key)->append(std::to_string(value)); }
-  void Bool(std::string_view key, bool value) { Field(key)->append(value ? "true" : "false"); }
-
- private:
-  std::string* out_;
-  bool first_ = true;
-};
-
-}  // namespace
-
 std::string PersonalJson(const PersonalData& v) {
   std::string out;
-  {
-    ObjectWriter o(&out);
-    o.Text("name", v.name);
-    o.Text("id_number", v.id_number);
-    o.Text("phone", v.phone);
-  }
+  JsonWriter w(out);
+  w.BeginObject();
+  w.Field("name", v.name);
+  w.Field("id_number", v.id_number);
+  w.Field("phone", v.phone);
+  w.EndObject();
   return out;
 }
 
 std::string WorkerRecordJson(const Worker& v) {
   std::string out;
   out.reserve(320);
-  {
-    ObjectWriter o(&out);
-    o.Number("id", v.id);
-    o.Text("education", EnglishName(v.education));
-    std::string* certs = o.Field("certificates");
-    certs->push_back('[');
-    for (size_t i = 0; i < v.certificates.size(); ++i) {
-      if (i > 0) certs->push_back(',');
-      AppendJsonString(certs, v.certificates[i]);
-    }
-    certs->push_back(']');
-    o.Text("employment", EnglishName(v.employment));
-    o.Text("post", v.post);
-    o.Number("grade", v.grade);
-    o.Text("unit_id", v.unit_id);
-    o.Text("status", EnglishName(v.status));
-    o.Text("hired_on", v.hired_on);
-    o.Text("community_since", v.community_since);
-    o.Bool("reserve_cadre", v.reserve_cadre);
-    o.Text("number", v.number);
-    std::string* transfers = o.Field("transfers");
-    transfers->push_back('[');
-    for (size_t i = 0; i < v.transfers.size(); ++i) {
-      if (i > 0) transfers->push_back(',');
-      ObjectWriter t(transfers);
-      t.Text("from", v.transfers[i].from);
-      t.Text("to", v.transfers[i].to);
-      t.Text("date", v.transfers[i].date);
-      t.Text("reason", v.transfers[i].reason);
-      t.Text("by", v.transfers[i].by);
-    }
-    transfers->push_back(']');
-    if (v.pay) {
-      ObjectWriter p(o.Field("pay"));
-      p.Number("base", v.pay->base);
-      p.Number("performance", v.pay->performance);
-    }
-    if (!v.converted_on.empty()) o.Text("converted_on", v.converted_on);
+  JsonWriter w(out);
+  w.BeginObject();
+  w.Field("id", v.id);
+  w.Field("education", EnglishName(v.education));
+  w.Field("certificates", v.certificates);
+  w.Field("employment", EnglishName(v.employment));
+  w.Field("post", v.post);
+  w.Field("grade", int64_t{v.grade});
+  w.Field("unit_id", v.unit_id);
+  w.Field("status", EnglishName(v.status));
+  w.Field("hired_on", v.hired_on);
+  w.Field("community_since", v.community_since);
+  w.Field("reserve_cadre", v.reserve_cadre);
+  w.Field("number", v.number);
+  w.Key("transfers");
+  w.BeginArray();
+  for (const Transfer& t : v.transfers) {
+    w.BeginObject();
+    w.Field("from", t.from);
+    w.Field("to", t.to);
+    w.Field("date", t.date);
+    w.Field("reason", t.reason);
+    w.Field("by", t.by);
+    w.EndObject();
   }
+  w.EndArray();
+  if (v.pay) {
+    w.Key("pay");
+    w.BeginObject();
+    w.Field("base", v.pay->base);
+    w.Field("performance", v.pay->performance);
+    w.EndObject();
+  }
+  if (!v.converted_on.empty()) w.Field("converted_on", v.converted_on);
+  w.EndObject();
   return out;
 }
 

@@ -18,7 +18,7 @@
 
 #include "nlohmann/json.hpp"
 
-namespace shequ::engine {
+namespace shequ {
 
 class JsonWriter {
  public:
@@ -123,4 +123,4 @@ struct JsonMember {
 // keys the last one wins, as with repeated assignment. Sorts `members` in place.
 std::string SortedObject(JsonMember* members, size_t n);
 
-}  // namespace shequ::engine
+}  // namespace shequ

@@ -1,10 +1,10 @@
-#include "daemon/engine/json_writer.h"
+#include "daemon/core/json_writer.h"
 
 #include <array>
 #include <charconv>
 #include <cstring>
 
-namespace shequ::engine {
+namespace shequ {
 namespace {
 
 // Length of the well-formed UTF-8 sequence at p[0..n) (Unicode 3-7: no overlong forms, no
@@ -279,4 +279,4 @@ std::string SortedObject(JsonMember* members, size_t n) {
   return out;
 }
 
-}  // namespace shequ::engine
+}  // namespace shequ
