@@ -1,10 +1,10 @@
 #include "daemon/domain/recruitment/policy.h"
 
 #include <cmath>
-#include <set>
 
 #include "daemon/core/status.h"
 #include "daemon/core/yaml_json.h"
+#include "daemon/domain/policy_object.h"
 #include "yaml-cpp/yaml.h"
 
 namespace shequ::domain::workforce {
@@ -67,39 +67,11 @@ using workforce::ParseEnum;
 constexpr char kFile[] = "recruitment.yaml";
 std::string N(int64_t v) { return std::to_string(v); }
 
-// Walks one mapping with its key path for messages and refuses keys nobody asked for (the same
-// discipline as the workforce policy files).
-class Obj {
+// A mapping of recruitment.yaml, plus the value kinds only this file has.
+class Obj : public domain::PolicyObject {
  public:
-  Obj(std::string path, const json& j) : path_(std::move(path)), j_(j) {}
+  Obj(std::string path, const json& j) : PolicyObject(kFile, std::move(path), j) {}
 
-  absl::Status CheckObject() const {
-    if (!j_.is_object()) return Err("", "must be a mapping");
-    return absl::OkStatus();
-  }
-  std::string Path(std::string_view key) const {
-    return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
-  }
-  absl::Status Err(std::string_view key, std::string_view what) const {
-    const std::string p = key.empty() ? path_ : Path(key);
-    return absl::InvalidArgumentError(std::string(kFile) + ": " + (p.empty() ? "" : p + ": ") +
-                                      std::string(what));
-  }
-  const json* Find(std::string_view key) {
-    used_.insert(std::string(key));
-    auto it = j_.find(std::string(key));
-    if (it == j_.end() || it->is_null()) return nullptr;
-    return &*it;
-  }
-  absl::Status Int(std::string_view key, bool required, int64_t min, int64_t max, int* out) {
-    const json* v = Find(key);
-    if (!v) return required ? Err(key, "required") : absl::OkStatus();
-    if (!v->is_number_integer()) return Err(key, "must be a whole number, got " + v->dump());
-    const int64_t x = v->get<int64_t>();
-    if (x < min || x > max) return Err(key, N(x) + " is outside " + N(min) + "–" + N(max));
-    *out = static_cast<int>(x);
-    return absl::OkStatus();
-  }
   // A number with at most one decimal place, in tenths.
   absl::Status Points(std::string_view key, bool required, Tenths min, Tenths max, Tenths* out) {
     const json* v = Find(key);
@@ -114,15 +86,6 @@ class Obj {
     *out = static_cast<Tenths>(r);
     return absl::OkStatus();
   }
-  absl::Status Str(std::string_view key, bool required, std::string* out) {
-    const json* v = Find(key);
-    if (!v) return required ? Err(key, "required") : absl::OkStatus();
-    if (!v->is_string() || v->get<std::string>().empty()) {
-      return Err(key, "must be non-empty text, got " + v->dump());
-    }
-    *out = v->get<std::string>();
-    return absl::OkStatus();
-  }
   template <typename E>
   absl::Status Enum(std::string_view key, bool required, E* out) {
     std::string s;
@@ -133,19 +96,6 @@ class Obj {
     *out = *e;
     return absl::OkStatus();
   }
-  // Call last: a key present but never looked up is a typo or an unsupported setting.
-  absl::Status NoUnknownKeys() const {
-    for (auto it = j_.begin(); it != j_.end(); ++it) {
-      if (!used_.count(it.key())) return Err(it.key(), "unknown key");
-    }
-    return absl::OkStatus();
-  }
-  const json& j() const { return j_; }
-
- private:
-  std::string path_;
-  const json& j_;
-  std::set<std::string> used_;
 };
 
 absl::Status ParseId(Obj& o, std::string* id) {
