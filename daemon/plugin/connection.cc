@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "daemon/core/logging.h"
 
 namespace shequ::plugin {
 namespace {
@@ -23,11 +24,19 @@ absl::Status FromGrpc(const grpc::Status& s) {
 
 InProcessConnection::InProcessConnection(std::unique_ptr<NativePlugin> plugin, int threads,
                                          boost::asio::io_context& io)
-    : plugin_(std::move(plugin)), pool_(threads + 1), io_(io) {}
+    : plugin_(std::move(plugin)),
+      pool_(std::make_unique<boost::asio::thread_pool>(threads + 1)),
+      io_(io) {}
 
 InProcessConnection::~InProcessConnection() {
-  // A thread stuck inside the plugin would make join() wait for ever; stop() lets it be.
-  pool_.stop();
+  if (busy_->load() > 0) {
+    Logger("plugin")->warn("plugin {}: {} calls never returned; leaving their threads behind",
+                           plugin_->descriptor().name(), busy_->load());
+    pool_->stop();
+    (void)pool_.release();
+    return;
+  }
+  pool_->join();
 }
 
 void InProcessConnection::Run(std::function<absl::StatusOr<std::string>()> call,
@@ -48,8 +57,10 @@ void InProcessConnection::Run(std::function<absl::StatusOr<std::string>()> call,
     race->done(absl::DeadlineExceededError(absl::StrCat(
         "no answer within the deadline of ", timeout_ms, " ms (the call is still running)")));
   });
-  boost::asio::post(pool_, [race, call = std::move(call)] {
+  busy_->fetch_add(1);
+  boost::asio::post(*pool_, [race, busy = busy_, call = std::move(call)] {
     absl::StatusOr<std::string> result = call();
+    busy->fetch_sub(1);
     if (race->answered.exchange(true)) return;
     boost::asio::post(race->strand, [race] { race->timer.cancel(); });
     race->done(std::move(result));

@@ -51,7 +51,9 @@ class InProcessConnection final : public Connection {
   void Run(std::function<absl::StatusOr<std::string>()> call, int64_t timeout_ms, TextDone done);
 
   std::shared_ptr<NativePlugin> plugin_;
-  boost::asio::thread_pool pool_;
+  // Released, not joined, if a call never returned: joining would hang the daemon's shutdown.
+  std::unique_ptr<boost::asio::thread_pool> pool_;
+  std::shared_ptr<std::atomic<int>> busy_ = std::make_shared<std::atomic<int>>(0);
   boost::asio::io_context& io_;
 };
 
