@@ -7,7 +7,7 @@ set -euo pipefail
 
 build="${1:?usage: bench/run.sh BUILD_DIR [--quick]}"
 shift
-benches=(engine_bench grpc_bench timers_bench workforce_bench)
+benches=(engine_bench grpc_bench timers_bench workforce_bench plugins_bench)
 
 # `make bench` has built everything already; a bare run.sh builds just what it needs.
 if ! out="$(cmake --build "$build" --target "${benches[@]}" shequd 2>&1)"; then
