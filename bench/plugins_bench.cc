@@ -129,8 +129,9 @@ class Harness {
     engine_->AddCommitListener([this](const auto& events, const auto&) { OnEvents(events); });
     for (int i = 0; i < 2; ++i) threads_.emplace_back([this] { io_.run(); });
     std::promise<absl::StatusOr<json>> deployed;
-    const std::string yaml = "id: bench-plugin\nstart: work\nnodes:\n  work: {type: service, job: " +
-                             job_type + ", retries: 1, next: done}\n  done: {type: end}\n";
+    const std::string yaml =
+        "id: bench-plugin\nstart: work\nnodes:\n  work: {type: service, job: " + job_type +
+        ", retries: 1, next: done}\n  done: {type: end}\n";
     engine_->Deploy(yaml, "", [&](absl::StatusOr<json> r) { deployed.set_value(r); });
     if (auto r = deployed.get_future().get(); !r.ok()) Die("deploy: " + r.status().ToString());
     if (plugin_yaml.empty()) {
@@ -278,14 +279,15 @@ int main(int argc, char** argv) {
     } else if (a == "--no-remote") {
       remote = false;
     } else {
-      std::fprintf(stderr, "usage: plugins_bench [--quick] [--instances N] [--rounds N] [--no-remote]\n");
+      std::fprintf(stderr,
+                   "usage: plugins_bench [--quick] [--instances N] [--rounds N] [--no-remote]\n");
       return 2;
     }
   }
   shequ::SetLogLevel("warn");
   const std::string echo = BuildDir() + "/tests/plugins/libfixture_echo.so";
-  const std::string limits = "limits: {job_deadline: PT30S, max_concurrent_jobs: " +
-                             std::to_string(kConcurrency) + "}\n";
+  const std::string limits =
+      "limits: {job_deadline: PT30S, max_concurrent_jobs: " + std::to_string(kConcurrency) + "}\n";
   std::unique_ptr<PythonPlugin> python;
   if (remote) python = std::make_unique<PythonPlugin>();
 
@@ -299,13 +301,13 @@ int main(int argc, char** argv) {
   ways.push_back({"inprocess", std::make_unique<Harness>(
                                    "inprocess", "fixture.echo",
                                    "name: echo\npath: " + echo + "\ninprocess: true\n" + limits)});
-  ways.push_back({"isolated", std::make_unique<Harness>("isolated", "fixture.echo",
-                                                        "name: echo\npath: " + echo + "\n" + limits)});
+  ways.push_back(
+      {"isolated", std::make_unique<Harness>("isolated", "fixture.echo",
+                                             "name: echo\npath: " + echo + "\n" + limits)});
   if (remote) {
-    ways.push_back({"remote", std::make_unique<Harness>(
-                                  "remote", "statistics.population-check",
-                                  "name: statistics\naddress: " + python->address() + "\n" +
-                                      limits)});
+    ways.push_back({"remote", std::make_unique<Harness>("remote", "statistics.population-check",
+                                                        "name: statistics\naddress: " +
+                                                            python->address() + "\n" + limits)});
   }
   // Warm-up: WAL files, connections, the host's threads.
   for (auto& w : ways) w.harness->Run(std::max<int64_t>(200, instances / 10));
@@ -321,9 +323,10 @@ int main(int argc, char** argv) {
     }
   }
 
-  std::printf("%d rounds of %lld instances per way, %d in flight, %d concurrent jobs, "
-              "synchronous=FULL\n",
-              rounds, static_cast<long long>(instances), kInFlight, kConcurrency);
+  std::printf(
+      "%d rounds of %lld instances per way, %d in flight, %d concurrent jobs, "
+      "synchronous=FULL\n",
+      rounds, static_cast<long long>(instances), kInFlight, kConcurrency);
   std::printf("%-10s %12s %8s %9s %9s\n", "way", "jobs/s", "ratio", "p50 ms", "p99 ms");
   std::map<std::string, std::pair<double, double>> summary;  // ratio, p99
   for (auto& w : ways) {
@@ -340,10 +343,11 @@ int main(int argc, char** argv) {
                 summary["remote"].first, summary["remote"].second);
   }
   const double isolated = summary["isolated"].first;
-  std::printf("RESULT plugins_isolated ratio=%.3f (median of %d rounds; p99_ms isolated %.2f, "
-              "builtin %.2f) target>=0.3 %s\n",
-              isolated, rounds, summary["isolated"].second, summary["builtin"].second,
-              Verdict(isolated >= 0.3));
+  std::printf(
+      "RESULT plugins_isolated ratio=%.3f (median of %d rounds; p99_ms isolated %.2f, "
+      "builtin %.2f) target>=0.3 %s\n",
+      isolated, rounds, summary["isolated"].second, summary["builtin"].second,
+      Verdict(isolated >= 0.3));
   ways.clear();
   return 0;
 }

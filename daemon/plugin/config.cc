@@ -98,8 +98,8 @@ absl::StatusOr<PluginConfig> ParsePluginConfig(const std::string& text, const st
       if (l["max_concurrent_jobs"]) {
         c.limits.max_concurrent_jobs = l["max_concurrent_jobs"].as<int>();
         if (c.limits.max_concurrent_jobs < 1 || c.limits.max_concurrent_jobs > 256) {
-          return absl::InvalidArgumentError(
-              where + "limits.max_concurrent_jobs: expected 1 to 256");
+          return absl::InvalidArgumentError(where +
+                                            "limits.max_concurrent_jobs: expected 1 to 256");
         }
       }
       c.limits.max_restart_backoff_ms =
@@ -111,8 +111,7 @@ absl::StatusOr<PluginConfig> ParsePluginConfig(const std::string& text, const st
   return c;
 }
 
-std::vector<PluginConfig> LoadPluginsDir(const std::string& dir,
-                                         std::vector<std::string>* errors) {
+std::vector<PluginConfig> LoadPluginsDir(const std::string& dir, std::vector<std::string>* errors) {
   std::vector<PluginConfig> out;
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) {

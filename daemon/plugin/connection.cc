@@ -39,8 +39,8 @@ InProcessConnection::~InProcessConnection() {
   pool_->join();
 }
 
-void InProcessConnection::Run(std::function<absl::StatusOr<std::string>()> call,
-                              int64_t timeout_ms, TextDone done) {
+void InProcessConnection::Run(std::function<absl::StatusOr<std::string>()> call, int64_t timeout_ms,
+                              TextDone done) {
   struct Race {
     std::atomic<bool> answered{false};
     TextDone done;
@@ -67,8 +67,7 @@ void InProcessConnection::Run(std::function<absl::StatusOr<std::string>()> call,
   });
 }
 
-void InProcessConnection::ExecuteJob(pb::ExecuteJobRequest req, int64_t timeout_ms,
-                                     TextDone done) {
+void InProcessConnection::ExecuteJob(pb::ExecuteJobRequest req, int64_t timeout_ms, TextDone done) {
   Run([plugin = plugin_, req = std::move(req)] { return plugin->ExecuteJob(req); }, timeout_ms,
       std::move(done));
 }

@@ -3,7 +3,9 @@
 // How the daemon talks to one plugin, whichever way it runs: in the daemon (a NativePlugin on a
 // thread pool) or over gRPC (an isolated host on a UNIX socket, or a remote plugin).
 
+// clang-format off
 #include <utility>  // before Boost.Asio with GCC 12 in C++20
+// clang-format on
 
 #include <grpcpp/grpcpp.h>
 

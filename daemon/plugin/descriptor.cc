@@ -18,9 +18,10 @@ absl::Status At(const std::string& path, absl::string_view what) {
 absl::Status ValidateField(const pb::Field& f, const std::string& path, int depth) {
   if (f.id().empty()) return At(path + ".id", "required");
   if (!IsFieldType(f.type())) {
-    return At(path + ".type",
-              absl::StrCat("'", f.type(),
-                           "' is not one of text, integer, decimal, boolean, date, choice, roster"));
+    return At(
+        path + ".type",
+        absl::StrCat("'", f.type(),
+                     "' is not one of text, integer, decimal, boolean, date, choice, roster"));
   }
   if (f.type() == "choice" && f.choices().empty()) {
     return At(path + ".choices", "a choice field lists its choices");
@@ -55,7 +56,8 @@ absl::Status ValidateFields(const google::protobuf::RepeatedPtrField<pb::Field>&
 
 // Every field with its path, rosters' columns included.
 void CollectFields(const google::protobuf::RepeatedPtrField<pb::Field>& fields,
-                   const std::string& path, std::vector<std::pair<std::string, const pb::Field*>>* out) {
+                   const std::string& path,
+                   std::vector<std::pair<std::string, const pb::Field*>>* out) {
   for (int i = 0; i < fields.size(); ++i) {
     const std::string p = absl::StrCat(path, "[", i, "]");
     out->emplace_back(p, &fields[i]);
@@ -87,8 +89,8 @@ absl::StatusOr<pb::Descriptor> ParseDescriptorJson(absl::string_view json) {
 absl::Status ValidateDescriptor(const pb::Descriptor& d) {
   if (d.name().empty()) return At("name", "required");
   if (d.protocol_version() != kProtocolVersion) {
-    return At("protocol_version", absl::StrCat(d.protocol_version(), " is not spoken here (",
-                                               kProtocolVersion, ")"));
+    return At("protocol_version",
+              absl::StrCat(d.protocol_version(), " is not spoken here (", kProtocolVersion, ")"));
   }
   std::set<std::string> types;
   for (int i = 0; i < d.job_types_size(); ++i) {
@@ -159,8 +161,8 @@ std::vector<std::string> CrossCheck(const std::vector<pb::Descriptor>& descripto
       auto [it, fresh] = fields.emplace(f->id(), Seen{f->type(), where});
       if (!fresh && it->second.type != f->type()) {
         conflicts.push_back(absl::StrCat(where, ": field '", f->id(), "' is ", f->type(),
-                                         " here but ", it->second.type, " in ",
-                                         it->second.where, " (one datum, one type)"));
+                                         " here but ", it->second.type, " in ", it->second.where,
+                                         " (one datum, one type)"));
       }
     }
     for (const auto& jt : d.job_types()) {

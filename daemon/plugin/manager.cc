@@ -120,7 +120,8 @@ absl::StatusOr<Spawned> SpawnHost(const std::string& binary, const std::string& 
     auto d = s.conn->Describe(kDescribeMs);
     if (!d.ok()) {
       Reap(pid);
-      return absl::UnavailableError(absl::StrCat("handshake: Describe failed: ", d.status().message()));
+      return absl::UnavailableError(
+          absl::StrCat("handshake: Describe failed: ", d.status().message()));
     }
     s.descriptor = *std::move(d);
     return s;
@@ -133,8 +134,9 @@ absl::StatusOr<Spawned> SpawnHost(const std::string& binary, const std::string& 
   kill(pid, SIGKILL);
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  return absl::UnavailableError(eof ? absl::StrCat("host ended before its handshake: ", ExitText(status))
-                                    : "host gave no handshake within 10 s");
+  return absl::UnavailableError(
+      eof ? absl::StrCat("host ended before its handshake: ", ExitText(status))
+          : "host gave no handshake within 10 s");
 }
 
 }  // namespace
@@ -193,9 +195,9 @@ Manager::Manager(engine::Engine& engine, boost::asio::io_context& io, ManagerOpt
   shared_->engine = &engine_;
   shared_->sup = &sup_io_;
   shared_->manager = this;
-  work_ = std::make_unique<
-      boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(
-      sup_io_.get_executor());
+  work_ =
+      std::make_unique<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(
+          sup_io_.get_executor());
   sup_thread_ = std::thread([this] { sup_io_.run(); });
 }
 
@@ -312,7 +314,8 @@ void Manager::StartEntry(const std::shared_ptr<Entry>& e) {
   auto conn = std::make_shared<GrpcConnection>(c.address);
   auto d = conn->Describe(std::min<int64_t>(kDescribeMs, c.limits.health_interval_ms));
   if (!d.ok()) {
-    return ScheduleRestart(e, absl::StrCat(c.address, ": handshake failed: ", d.status().message()));
+    return ScheduleRestart(e,
+                           absl::StrCat(c.address, ": handshake failed: ", d.status().message()));
   }
   Admit(e, std::move(conn), *std::move(d), "loaded");
 }
@@ -332,14 +335,14 @@ absl::Status Manager::StartIsolated(const std::shared_ptr<Entry>& e) {
   e->pid = s.pid;
   auto exited = std::make_shared<std::promise<int>>();
   e->exited = exited->get_future().share();
-  e->waiter = std::thread([shared = shared_, name = c.name, gen = e->generation, pid = s.pid,
-                           exited] {
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    exited->set_value(status);
-    shared->Post([name, gen, status](Manager& m) { m.HostExited(name, gen, status); });
-  });
+  e->waiter =
+      std::thread([shared = shared_, name = c.name, gen = e->generation, pid = s.pid, exited] {
+        int status = 0;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+        }
+        exited->set_value(status);
+        shared->Post([name, gen, status](Manager& m) { m.HostExited(name, gen, status); });
+      });
   Admit(e, std::move(s.conn), std::move(s.descriptor), "isolated");
   return absl::OkStatus();
 }
@@ -351,8 +354,8 @@ void Manager::Admit(const std::shared_ptr<Entry>& e, std::shared_ptr<Connection>
     return SetFailed(e, absl::StrCat("refused, descriptor ", s.message()));
   }
   if (d.name() != c.name) {
-    return SetFailed(e, absl::StrCat("refused, the plugin calls itself '", d.name(),
-                                     "' but ", c.file, " names it '", c.name, "'"));
+    return SetFailed(e, absl::StrCat("refused, the plugin calls itself '", d.name(), "' but ",
+                                     c.file, " names it '", c.name, "'"));
   }
   for (const auto& [name, other] : entries_) {
     if (other == e || !other->conn) continue;
@@ -573,9 +576,8 @@ void Manager::HostExited(const std::string& name, uint64_t generation, int statu
   const auto& e = it->second;
   if (e->waiter.joinable()) e->waiter.join();
   e->pid = -1;
-  const std::string why = e->kill_reason.empty()
-                              ? ExitText(status)
-                              : absl::StrCat(e->kill_reason, " (host killed)");
+  const std::string why =
+      e->kill_reason.empty() ? ExitText(status) : absl::StrCat(e->kill_reason, " (host killed)");
   {
     std::lock_guard lock(mu_);
     ++e->generation;  // in-flight jobs of the dead host fail on their own (UNAVAILABLE)
@@ -643,18 +645,19 @@ void Manager::Invoke(const std::string& name, pb::InvokeRequest req, TextDone do
     conn = e.conn;
     deadline = e.config.limits.job_deadline_ms;
   }
-  conn->Invoke(std::move(req), deadline, [name, done = std::move(done)](absl::StatusOr<std::string> r) {
-    if (!r.ok()) {
-      return done(absl::Status(r.status().code(),
-                               absl::StrCat("plugin ", name, ": ", r.status().message())));
-    }
-    json out = json::parse(*r, nullptr, false);
-    if (out.is_discarded() || !out.is_object()) {
-      return done(absl::InternalError(
-          absl::StrCat("plugin ", name, " returned ", r->size(), " bytes that are not a JSON object")));
-    }
-    done(*std::move(r));
-  });
+  conn->Invoke(
+      std::move(req), deadline, [name, done = std::move(done)](absl::StatusOr<std::string> r) {
+        if (!r.ok()) {
+          return done(absl::Status(r.status().code(),
+                                   absl::StrCat("plugin ", name, ": ", r.status().message())));
+        }
+        json out = json::parse(*r, nullptr, false);
+        if (out.is_discarded() || !out.is_object()) {
+          return done(absl::InternalError(absl::StrCat("plugin ", name, " returned ", r->size(),
+                                                       " bytes that are not a JSON object")));
+        }
+        done(*std::move(r));
+      });
 }
 
 }  // namespace shequ::plugin

@@ -12,7 +12,9 @@
 // shequ-plugin-host), restarting (down; back after the restart back-off), failed (refused;
 // tried again only on reload).
 
+// clang-format off
 #include <utility>  // before Boost.Asio with GCC 12 in C++20
+// clang-format on
 
 #include <sys/types.h>
 

@@ -33,10 +33,18 @@ void HostLog(void* ctx, int level, shequ_str message) {
   auto log = Logger(*static_cast<std::string*>(ctx));
   std::string_view text(message.ptr ? message.ptr : "", message.ptr ? message.len : 0);
   switch (level) {
-    case SHEQU_LOG_DEBUG: log->debug("{}", text); break;
-    case SHEQU_LOG_WARN: log->warn("{}", text); break;
-    case SHEQU_LOG_ERROR: log->error("{}", text); break;
-    default: log->info("{}", text); break;
+    case SHEQU_LOG_DEBUG:
+      log->debug("{}", text);
+      break;
+    case SHEQU_LOG_WARN:
+      log->warn("{}", text);
+      break;
+    case SHEQU_LOG_ERROR:
+      log->error("{}", text);
+      break;
+    default:
+      log->info("{}", text);
+      break;
   }
 }
 
@@ -45,12 +53,18 @@ absl::Status FromCode(int code, const char* what, const char* buf, size_t len) {
   if (msg.empty()) msg = "(no message)";
   if (!IsValidUtf8(msg)) msg = "(the plugin's message is not UTF-8)";
   switch (code) {
-    case SHEQU_INVALID_INPUT: return absl::InvalidArgumentError(msg);
-    case SHEQU_FAILED: return absl::AbortedError(msg);
-    case SHEQU_UNAVAILABLE: return absl::UnavailableError(msg);
-    case SHEQU_NOT_FOUND: return absl::NotFoundError(msg);
-    case SHEQU_INTERNAL: return absl::InternalError(absl::StrCat(what, ": ", msg));
-    default: return absl::InternalError(absl::StrCat(what, ": unknown result code ", code, ": ", msg));
+    case SHEQU_INVALID_INPUT:
+      return absl::InvalidArgumentError(msg);
+    case SHEQU_FAILED:
+      return absl::AbortedError(msg);
+    case SHEQU_UNAVAILABLE:
+      return absl::UnavailableError(msg);
+    case SHEQU_NOT_FOUND:
+      return absl::NotFoundError(msg);
+    case SHEQU_INTERNAL:
+      return absl::InternalError(absl::StrCat(what, ": ", msg));
+    default:
+      return absl::InternalError(absl::StrCat(what, ": unknown result code ", code, ": ", msg));
   }
 }
 
@@ -111,28 +125,31 @@ absl::StatusOr<std::unique_ptr<NativePlugin>> NativePlugin::Load(const std::stri
   p->handle_ = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!p->handle_) {
     const char* e = dlerror();
-    return absl::FailedPreconditionError(absl::StrCat(path, ": cannot load: ", e ? e : "dlopen failed"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, ": cannot load: ", e ? e : "dlopen failed"));
   }
   dlerror();
   void* sym = dlsym(p->handle_, SHEQU_PLUGIN_ENTRY_NAME);
   if (!sym) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        path, ": refused, it exports no ", SHEQU_PLUGIN_ENTRY_NAME,
-        " (not a shequd plugin, or built without SHEQU_PLUGIN / the export)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, ": refused, it exports no ", SHEQU_PLUGIN_ENTRY_NAME,
+                     " (not a shequd plugin, or built without SHEQU_PLUGIN / the export)"));
   }
   auto entry = reinterpret_cast<shequ_plugin_entry_fn>(sym);
   const shequ_plugin_descriptor* d = entry(SHEQU_PLUGIN_ABI_MAJOR, SHEQU_PLUGIN_ABI_MINOR);
   if (!d) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        path, ": refused, ", SHEQU_PLUGIN_ENTRY_NAME, " returned no descriptor (the plugin "
-        "refused ABI ", SHEQU_PLUGIN_ABI_MAJOR, ".", SHEQU_PLUGIN_ABI_MINOR,
-        " or could not build its descriptor)"));
+    return absl::FailedPreconditionError(absl::StrCat(path, ": refused, ", SHEQU_PLUGIN_ENTRY_NAME,
+                                                      " returned no descriptor (the plugin "
+                                                      "refused ABI ",
+                                                      SHEQU_PLUGIN_ABI_MAJOR, ".",
+                                                      SHEQU_PLUGIN_ABI_MINOR,
+                                                      " or could not build its descriptor)"));
   }
   constexpr size_t kHeader = SHEQU_END_OF(shequ_plugin_descriptor, abi_minor);
   constexpr size_t kV1 = SHEQU_END_OF(shequ_plugin_descriptor, functions);
   if (!Covers(d, kHeader)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        path, ": refused, short descriptor: ", d->size, " bytes, ABI 1 needs ", kV1));
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, ": refused, short descriptor: ", d->size, " bytes, ABI 1 needs ", kV1));
   }
   if (d->abi_major != SHEQU_PLUGIN_ABI_MAJOR) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -141,15 +158,15 @@ absl::StatusOr<std::unique_ptr<NativePlugin>> NativePlugin::Load(const std::stri
         " (rebuild the plugin against this daemon's plugins/sdk)"));
   }
   if (!Covers(d, kV1)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        path, ": refused, short descriptor: ", d->size, " bytes, ABI 1 needs ", kV1));
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, ": refused, short descriptor: ", d->size, " bytes, ABI 1 needs ", kV1));
   }
   const shequ_plugin_functions* fns = d->functions;
   constexpr size_t kFnsV1 = SHEQU_END_OF(shequ_plugin_functions, execute_job);
   if (!fns || fns->size < kFnsV1) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        path, ": refused, no function table or a short one (", fns ? fns->size : 0,
-        " bytes, ABI 1 needs ", kFnsV1, ")"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, ": refused, no function table or a short one (", fns ? fns->size : 0,
+                     " bytes, ABI 1 needs ", kFnsV1, ")"));
   }
   p->c_descriptor_ = d;
   p->fns_ = fns;
@@ -161,14 +178,13 @@ absl::StatusOr<std::unique_ptr<NativePlugin>> NativePlugin::Load(const std::stri
         absl::StrCat(path, ": refused, ", parsed.status().message()));
   }
   if (auto s = ValidateDescriptor(*parsed); !s.ok()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(path, ": refused, descriptor ", s.message()));
+    return absl::FailedPreconditionError(absl::StrCat(path, ": refused, descriptor ", s.message()));
   }
   const std::string c_name(d->name.ptr ? d->name.ptr : "", d->name.ptr ? d->name.len : 0);
   if (c_name != parsed->name()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        path, ": refused, the descriptor names itself '", c_name, "' but its JSON says '",
-        parsed->name(), "'"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, ": refused, the descriptor names itself '", c_name,
+                     "' but its JSON says '", parsed->name(), "'"));
   }
   if (!fns->execute_job && parsed->job_types_size() > 0) {
     return absl::FailedPreconditionError(
@@ -176,8 +192,8 @@ absl::StatusOr<std::unique_ptr<NativePlugin>> NativePlugin::Load(const std::stri
   }
   p->descriptor_ = *std::move(parsed);
   p->logger_name_ = "plugin." + c_name;
-  p->host_ = {sizeof(shequ_host), SHEQU_PLUGIN_ABI_MAJOR, SHEQU_PLUGIN_ABI_MINOR,
-              &p->logger_name_, &HostLog};
+  p->host_ = {sizeof(shequ_host), SHEQU_PLUGIN_ABI_MAJOR, SHEQU_PLUGIN_ABI_MINOR, &p->logger_name_,
+              &HostLog};
   if (Covers(fns, SHEQU_END_OF(shequ_plugin_functions, create)) && fns->create) {
     char buf[kErrorCap];
     shequ_error err{buf, sizeof buf, 0};
@@ -197,9 +213,9 @@ NativePlugin::~NativePlugin() {
 }
 
 absl::StatusOr<std::string> NativePlugin::ExecuteJob(const pb::ExecuteJobRequest& req) {
-  shequ_job job{sizeof(shequ_job), req.job_id(),       S(req.type()),    S(req.variables()),
-                req.instance_id(), S(req.definition_id()), S(req.node_id()), req.attempt(),
-                req.retries_left()};
+  shequ_job job{sizeof(shequ_job),  req.job_id(),      S(req.type()),
+                S(req.variables()), req.instance_id(), S(req.definition_id()),
+                S(req.node_id()),   req.attempt(),     req.retries_left()};
   std::string out;
   shequ_sink sink{&out, &Append};
   char buf[kErrorCap];
@@ -212,7 +228,8 @@ absl::StatusOr<std::string> NativePlugin::ExecuteJob(const pb::ExecuteJobRequest
 
 absl::StatusOr<std::string> NativePlugin::Invoke(const pb::InvokeRequest& req) {
   if (!Covers(fns_, SHEQU_END_OF(shequ_plugin_functions, invoke)) || !fns_->invoke) {
-    return absl::NotFoundError(absl::StrCat("operation '", req.operation(), "': the plugin has no operations"));
+    return absl::NotFoundError(
+        absl::StrCat("operation '", req.operation(), "': the plugin has no operations"));
   }
   const std::string roles = absl::StrJoin(req.caller_roles(), ",");
   shequ_invocation call{sizeof(shequ_invocation), S(req.operation()),   S(req.input()),

@@ -14,8 +14,7 @@ class PluginsService final : public v1::Plugins::CallbackService {
   PluginsService(ServiceContext& c, plugin::Manager& plugins) : c_(c), plugins_(plugins) {}
   grpc::ServerUnaryReactor* List(grpc::CallbackServerContext*, const v1::ListPluginsRequest*,
                                  v1::ListPluginsResponse*) override;
-  grpc::ServerUnaryReactor* Describe(grpc::CallbackServerContext*,
-                                     const v1::DescribePluginRequest*,
+  grpc::ServerUnaryReactor* Describe(grpc::CallbackServerContext*, const v1::DescribePluginRequest*,
                                      v1::DescribePluginResponse*) override;
   grpc::ServerUnaryReactor* Invoke(grpc::CallbackServerContext*, const v1::InvokePluginRequest*,
                                    v1::InvokePluginResponse*) override;

@@ -121,8 +121,8 @@ class CivilAffairs final : public sdk::Plugin {
     auto roster = ledger.find("resident_roster");
     auto date = ledger.find("inspection_date");
     auto over80 = in.Number("elderly_over_80");
-    if (roster != ledger.end() && roster->is_array() && date != ledger.end() &&
-        date->is_string() && over80) {
+    if (roster != ledger.end() && roster->is_array() && date != ledger.end() && date->is_string() &&
+        over80) {
       int counted = 0;
       for (const auto& row : *roster) {
         auto b = row.find("birth_date");

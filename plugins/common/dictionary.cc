@@ -11,7 +11,10 @@ const std::map<std::string, json>& Dictionary() {
     std::map<std::string, json> m;
     auto add = [&](const std::string& id, const std::string& label, const std::string& type,
                    const std::string& unit, const std::string& description) {
-      m[id] = {{"id", id}, {"label", label}, {"type", type}, {"unit", unit},
+      m[id] = {{"id", id},
+               {"label", label},
+               {"type", type},
+               {"unit", unit},
                {"description", description}};
     };
     add("community_name", "社区名称", "text", "", "community (社区) the ledger belongs to");
@@ -73,7 +76,10 @@ json OwnField(const std::string& id, const std::string& label, const std::string
 
 json ChoiceField(const std::string& id, const std::string& label,
                  const std::vector<std::string>& choices, bool required) {
-  return {{"id", id}, {"label", label}, {"type", "choice"}, {"choices", choices},
+  return {{"id", id},
+          {"label", label},
+          {"type", "choice"},
+          {"choices", choices},
           {"required", required}};
 }
 

@@ -55,8 +55,9 @@ Inspection::Inspection(std::string_view variables_json, const json& fields, std:
   }
   auto it = vars_.find("ledger");
   if (it == vars_.end() || !it->is_object()) {
-    throw sdk::InvalidInput("variables.ledger: the community's ledger (a JSON object of fields) "
-                            "is required");
+    throw sdk::InvalidInput(
+        "variables.ledger: the community's ledger (a JSON object of fields) "
+        "is required");
   }
   ledger_ = *it;
   for (const auto& f : fields) {

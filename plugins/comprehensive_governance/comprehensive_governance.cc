@@ -29,7 +29,8 @@ const json& ChecklistFields() {
       OwnField("disputes_resolved", "调解成功", "integer", "件"),
       OwnField("key_population", "重点人群（计数）", "integer", "人"),
       OwnField("key_population_visited", "期内走访重点人群", "integer", "人"),
-      ChoiceField("governance_centre_status", "综治中心运行情况", {"规范运行", "基本运行", "未运行"}),
+      ChoiceField("governance_centre_status", "综治中心运行情况",
+                  {"规范运行", "基本运行", "未运行"}),
   });
   return fields;
 }
@@ -67,11 +68,10 @@ json Descriptor() {
             {"text", "重点人群走访全覆盖 / every key-group member visited"},
             {"field_ids", {"key_population", "key_population_visited"}}}}},
          {"fields", ChecklistFields()}}}},
-      {"ledger_fields",
-       json::array({SharedField("grid_count"), SharedField("floating_population"),
-                    OwnField("grid_workers", "专兼职网格员", "integer", "人"),
-                    OwnField("disputes_received", "受理矛盾纠纷", "integer", "件"),
-                    OwnField("disputes_resolved", "调解成功", "integer", "件")})},
+      {"ledger_fields", json::array({SharedField("grid_count"), SharedField("floating_population"),
+                                     OwnField("grid_workers", "专兼职网格员", "integer", "人"),
+                                     OwnField("disputes_received", "受理矛盾纠纷", "integer", "件"),
+                                     OwnField("disputes_resolved", "调解成功", "integer", "件")})},
       {"signboards",
        {{{"id", "governance-centre"},
          {"title", "社区综治中心"},

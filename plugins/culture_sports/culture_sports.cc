@@ -127,7 +127,8 @@ class CultureSports final : public sdk::Plugin {
         in.Indicator("participants_per_activity", *people / *held);
       }
     }
-    if (auto books = in.Number("books"), res = in.Number("resident_count"); books && res && *res > 0) {
+    if (auto books = in.Number("books"), res = in.Number("resident_count");
+        books && res && *res > 0) {
       const double per = *books / *res;
       in.Indicator("books_per_resident", per);
       if (per < in.Standard("books_per_resident", 0.5)) {

@@ -110,8 +110,8 @@ class HealthFamilyPlanning final : public sdk::Plugin {
               in.Standard("policy_compliant_birth_rate", 0.95),
               "政策符合率未达标 / births outside policy above the standard");
     }
-    in.Rate("floating_registration_rate", "floating_population_registered",
-            "floating_population", in.Standard("floating_registration_rate", 0.9),
+    in.Rate("floating_registration_rate", "floating_population_registered", "floating_population",
+            in.Standard("floating_registration_rate", 0.9),
             "流动人口计生服务登记率未达标 / floating population not registered");
     in.Rate("elderly_health_management_rate", "elderly_health_managed", "elderly_over_60",
             in.Standard("elderly_health_management_rate", 0.7),
@@ -137,6 +137,5 @@ std::string DescriptorJson() { return Descriptor().dump(); }
 }  // namespace
 }  // namespace shequ::plugins::health_family_planning
 
-SHEQU_PLUGIN(shequ::plugins::health_family_planning::HealthFamilyPlanning,
-             "health_family_planning", "1.0.0",
-             shequ::plugins::health_family_planning::DescriptorJson)
+SHEQU_PLUGIN(shequ::plugins::health_family_planning::HealthFamilyPlanning, "health_family_planning",
+             "1.0.0", shequ::plugins::health_family_planning::DescriptorJson)

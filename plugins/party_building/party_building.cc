@@ -60,8 +60,9 @@ json Descriptor() {
          {"items",
           {{{"id", "meetings"},
             {"text", "三会一课按期召开 / branch meetings and lectures held on time"},
-            {"field_ids", {"branch_general_meetings", "branch_committee_meetings",
-                           "group_meetings", "party_lectures"}}},
+            {"field_ids",
+             {"branch_general_meetings", "branch_committee_meetings", "group_meetings",
+              "party_lectures"}}},
            {{"id", "reserve"},
             {"text", "后备干部3至7名 / three to seven reserve cadres"},
             {"field_ids", {"reserve_cadres"}}},
@@ -139,8 +140,8 @@ class PartyBuilding final : public sdk::Plugin {
       const double high = in.Standard("max_reserve_cadres", 7);
       if (*reserve < low || *reserve > high) {
         in.Finding("reserve_cadres", *reserve < low ? "major" : "minor",
-                   "后备干部" + std::to_string(static_cast<int>(*reserve)) +
-                       "名，应为" + std::to_string(static_cast<int>(low)) + "至" +
+                   "后备干部" + std::to_string(static_cast<int>(*reserve)) + "名，应为" +
+                       std::to_string(static_cast<int>(low)) + "至" +
                        std::to_string(static_cast<int>(high)) + "名 / reserve cadres out of range");
       }
     }
@@ -155,7 +156,8 @@ class PartyBuilding final : public sdk::Plugin {
         in.Indicator("households_per_contacting_member", per_member);
         if (per_member > in.Standard("max_households_per_member", 30)) {
           in.Finding("members_contacting_households", "minor",
-                     "党员联系户过多 / " + std::to_string(static_cast<int>(std::lround(per_member))) +
+                     "党员联系户过多 / " +
+                         std::to_string(static_cast<int>(std::lround(per_member))) +
                          " households per contacting member");
         }
       }

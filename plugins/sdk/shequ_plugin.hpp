@@ -173,8 +173,8 @@ struct Adapter {
     }
   }
   static const shequ_plugin_functions* Functions() {
-    static const shequ_plugin_functions fns = {sizeof(shequ_plugin_functions), &Create,
-                                               &ExecuteJob, &Invoke, &Health, &Destroy};
+    static const shequ_plugin_functions fns = {
+        sizeof(shequ_plugin_functions), &Create, &ExecuteJob, &Invoke, &Health, &Destroy};
     return &fns;
   }
 };
@@ -184,22 +184,21 @@ struct Adapter {
 // Exports the entry point for plugin class `Class`. `describe` returns the descriptor JSON
 // (shequ.plugin.v1.Descriptor); it runs once, and an exception from it makes the entry point
 // return null, which the host refuses with a clear message.
-#define SHEQU_PLUGIN(Class, plugin_name, plugin_version, describe)                         \
-  extern "C" SHEQU_PLUGIN_EXPORT const shequ_plugin_descriptor* shequ_plugin_entry(        \
-      uint32_t host_abi_major, uint32_t /*host_abi_minor*/) {                              \
-    if (host_abi_major != SHEQU_PLUGIN_ABI_MAJOR) return nullptr;                          \
-    try {                                                                                  \
-      static const std::string json = describe();                                          \
-      static const shequ_plugin_descriptor d = {                                           \
-          sizeof(shequ_plugin_descriptor),                                                 \
-          SHEQU_PLUGIN_ABI_MAJOR,                                                          \
-          SHEQU_PLUGIN_ABI_MINOR,                                                          \
-          {plugin_name, sizeof(plugin_name) - 1},                                          \
-          {plugin_version, sizeof(plugin_version) - 1},                                    \
-          {json.data(), json.size()},                                                      \
-          ::shequ::sdk::Adapter<Class>::Functions()};                                      \
-      return &d;                                                                           \
-    } catch (...) {                                                                        \
-      return nullptr;                                                                      \
-    }                                                                                      \
+#define SHEQU_PLUGIN(Class, plugin_name, plugin_version, describe)                            \
+  extern "C" SHEQU_PLUGIN_EXPORT const shequ_plugin_descriptor* shequ_plugin_entry(           \
+      uint32_t host_abi_major, uint32_t /*host_abi_minor*/) {                                 \
+    if (host_abi_major != SHEQU_PLUGIN_ABI_MAJOR) return nullptr;                             \
+    try {                                                                                     \
+      static const std::string json = describe();                                             \
+      static const shequ_plugin_descriptor d = {sizeof(shequ_plugin_descriptor),              \
+                                                SHEQU_PLUGIN_ABI_MAJOR,                       \
+                                                SHEQU_PLUGIN_ABI_MINOR,                       \
+                                                {plugin_name, sizeof(plugin_name) - 1},       \
+                                                {plugin_version, sizeof(plugin_version) - 1}, \
+                                                {json.data(), json.size()},                   \
+                                                ::shequ::sdk::Adapter<Class>::Functions()};   \
+      return &d;                                                                              \
+    } catch (...) {                                                                           \
+      return nullptr;                                                                         \
+    }                                                                                         \
   }

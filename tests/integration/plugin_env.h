@@ -52,8 +52,8 @@ inline void WritePlugin(const std::string& dir, const std::string& name,
 
 // Reads the instance's events (stored, then live) until `count` of `type` arrived or `wait`
 // passed; returns those that came.
-inline std::vector<v1::Event> AwaitEvents(Client& client, int64_t instance,
-                                          const std::string& type, size_t count = 1,
+inline std::vector<v1::Event> AwaitEvents(Client& client, int64_t instance, const std::string& type,
+                                          size_t count = 1,
                                           std::chrono::seconds wait = std::chrono::seconds(30)) {
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + wait);

@@ -18,8 +18,8 @@
 namespace shequ::testing {
 namespace {
 
-using ::testing::HasSubstr;
 using nlohmann::json;
+using ::testing::HasSubstr;
 
 constexpr char kFlows[] = R"(
 id: plugin-flow
@@ -252,7 +252,8 @@ TEST_F(PluginsTest, ListDescribeInvokeAndMetrics) {
   ASSERT_TRUE(invoke("echo", "echo", R"({"x": 1})", &resp).ok());
   EXPECT_EQ(json::parse(resp.output()), (json{{"input", {{"x", 1}}}, {"caller", "wang"}}));
   ASSERT_TRUE(invoke("civil_affairs", "validate-ledger",
-                     R"({"ledger": {"household_count": "many"}})", &resp).ok());
+                     R"({"ledger": {"household_count": "many"}})", &resp)
+                  .ok());
   json v = json::parse(resp.output());
   EXPECT_EQ(v["complete"], false);
   EXPECT_EQ(v["invalid"][0]["field"], "household_count");
@@ -273,7 +274,8 @@ TEST_F(PluginsTest, ListDescribeInvokeAndMetrics) {
   const std::string metrics = HttpGet(daemon_->http_port(), "/metrics");
   EXPECT_THAT(metrics, HasSubstr("shequ_plugin_state{plugin=\"echo\",state=\"isolated\"} 1"));
   EXPECT_THAT(metrics, HasSubstr("shequ_plugin_state{plugin=\"echo\",state=\"failed\"} 0"));
-  EXPECT_THAT(metrics, HasSubstr("shequ_plugin_state{plugin=\"civil_affairs\",state=\"loaded\"} 1"));
+  EXPECT_THAT(metrics,
+              HasSubstr("shequ_plugin_state{plugin=\"civil_affairs\",state=\"loaded\"} 1"));
   EXPECT_THAT(metrics, HasSubstr("shequ_plugin_state{plugin=\"wrong-abi\",state=\"failed\"} 1"));
   EXPECT_THAT(metrics,
               HasSubstr("shequ_plugin_jobs_total{plugin=\"echo\",result=\"completed\"} 1"));
@@ -283,8 +285,8 @@ TEST_F(PluginsTest, SighupAddsAndRemovesPluginsWhileInstancesWait) {
   Native("echo", FixturePlugin("echo"));
   ASSERT_NO_FATAL_FAILURE(Start());
   client_->Deploy(Flow("civil-flow", "civil-affairs.elderly-care-check"));
-  const json ledger = {{"household_count", 2400}, {"elderly_over_60", 1500},
-                       {"elderly_over_80", 100}, {"old_age_allowance_recipients", 100},
+  const json ledger = {{"household_count", 2400},     {"elderly_over_60", 1500},
+                       {"elderly_over_80", 100},      {"old_age_allowance_recipients", 100},
                        {"low_income_households", 40}, {"low_income_reviewed", 40}};
   int64_t waiting = client_->Start("civil-flow", {{"ledger", ledger}});
   EXPECT_EQ(client_->Instance(waiting).state(), "active");  // no plugin serves its job yet
@@ -317,28 +319,55 @@ TEST_F(PluginsTest, JointInspectionRunsOneCheckPerDepartmentPlugin) {
   }
   ASSERT_NO_FATAL_FAILURE(Start());
   // One ledger, filled once by the community, read by all six departments.
-  const json ledger = {
-      {"community_name", "芜湖路社区"}, {"inspection_date", "2026-03-02"},
-      {"household_count", 2400}, {"resident_count", 7000}, {"floating_population", 800},
-      {"elderly_over_60", 1500}, {"elderly_over_80", 100}, {"low_income_households", 40},
-      {"disabled_persons", 90}, {"registered_unemployed", 50}, {"party_members", 160},
-      {"volunteers_count", 300}, {"service_space_area", 650}, {"grid_count", 6},
-      {"grid_workers", 6}, {"disputes_received", 40}, {"disputes_resolved", 39},
-      {"key_population", 12}, {"key_population_visited", 12},
-      {"governance_centre_status", "规范运行"}, {"women_childbearing_age", 1600},
-      {"births_in_period", 20}, {"policy_compliant_births", 20},
-      {"floating_population_registered", 760}, {"elderly_health_managed", 1200},
-      {"old_age_allowance_recipients", 90}, {"low_income_reviewed", 40},
-      {"home_care_served", 300}, {"care_station_area", 120}, {"reemployed_in_period", 35},
-      {"zero_employment_families", 0}, {"working_age_residents", 4500},
-      {"pension_insured", 4300}, {"medical_insured", 6900}, {"branch_general_meetings", 4},
-      {"branch_committee_meetings", 12}, {"group_meetings", 12}, {"party_lectures", 4},
-      {"reserve_cadres", 2}, {"members_contacting_households", 100},
-      {"secretary_trained", true}, {"activity_room_area", 120}, {"activities_held", 14},
-      {"participants", 900}, {"books", 5000}, {"fitness_equipment_sets", 3},
-      {"room_opening", "每天"}};
-  int64_t id = client_->Start("joint-inspection", {{"community", "community-7"},
-                                                    {"ledger", ledger}});
+  const json ledger = {{"community_name", "芜湖路社区"},
+                       {"inspection_date", "2026-03-02"},
+                       {"household_count", 2400},
+                       {"resident_count", 7000},
+                       {"floating_population", 800},
+                       {"elderly_over_60", 1500},
+                       {"elderly_over_80", 100},
+                       {"low_income_households", 40},
+                       {"disabled_persons", 90},
+                       {"registered_unemployed", 50},
+                       {"party_members", 160},
+                       {"volunteers_count", 300},
+                       {"service_space_area", 650},
+                       {"grid_count", 6},
+                       {"grid_workers", 6},
+                       {"disputes_received", 40},
+                       {"disputes_resolved", 39},
+                       {"key_population", 12},
+                       {"key_population_visited", 12},
+                       {"governance_centre_status", "规范运行"},
+                       {"women_childbearing_age", 1600},
+                       {"births_in_period", 20},
+                       {"policy_compliant_births", 20},
+                       {"floating_population_registered", 760},
+                       {"elderly_health_managed", 1200},
+                       {"old_age_allowance_recipients", 90},
+                       {"low_income_reviewed", 40},
+                       {"home_care_served", 300},
+                       {"care_station_area", 120},
+                       {"reemployed_in_period", 35},
+                       {"zero_employment_families", 0},
+                       {"working_age_residents", 4500},
+                       {"pension_insured", 4300},
+                       {"medical_insured", 6900},
+                       {"branch_general_meetings", 4},
+                       {"branch_committee_meetings", 12},
+                       {"group_meetings", 12},
+                       {"party_lectures", 4},
+                       {"reserve_cadres", 2},
+                       {"members_contacting_households", 100},
+                       {"secretary_trained", true},
+                       {"activity_room_area", 120},
+                       {"activities_held", 14},
+                       {"participants", 900},
+                       {"books", 5000},
+                       {"fitness_equipment_sets", 3},
+                       {"room_opening", "每天"}};
+  int64_t id =
+      client_->Start("joint-inspection", {{"community", "community-7"}, {"ledger", ledger}});
   ASSERT_EQ(AwaitEvents(*client_, id, "task.created").size(), 1u) << daemon_->Log();
   json vars = json::parse(client_->Instance(id).variables());
   std::set<std::string> passed;

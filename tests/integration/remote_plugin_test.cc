@@ -18,8 +18,8 @@
 namespace shequ::testing {
 namespace {
 
-using ::testing::HasSubstr;
 using nlohmann::json;
+using ::testing::HasSubstr;
 
 constexpr char kFlow[] = R"(
 id: population-check
@@ -96,8 +96,8 @@ class RemotePluginTest : public DaemonTest {
 
 TEST_F(RemotePluginTest, PythonPluginServesAWorkflowJobAndAnOperation) {
   python_ = std::make_unique<PythonPlugin>(dir_ + "/python.log");
-  ASSERT_FALSE(python_->address().empty()) << "the Python plugin did not start; see "
-                                          << dir_ << "/python.log";
+  ASSERT_FALSE(python_->address().empty())
+      << "the Python plugin did not start; see " << dir_ << "/python.log";
   const std::string config = WritePluginConfig(dir_);
   WritePlugin(dir_, "statistics", "address: " + python_->address());
   DaemonProcess::Options o;
@@ -116,8 +116,10 @@ TEST_F(RemotePluginTest, PythonPluginServesAWorkflowJobAndAnOperation) {
   // A ledger whose roster disagrees with its counts: the Python plugin finds it.
   json roster = json::array();
   for (int i = 0; i < 5; ++i) roster.push_back({{"household_no", "h" + std::to_string(i / 2)}});
-  const json ledger = {{"household_count", 2}, {"resident_count", 5},
-                       {"floating_population", 1}, {"resident_roster", roster}};
+  const json ledger = {{"household_count", 2},
+                       {"resident_count", 5},
+                       {"floating_population", 1},
+                       {"resident_roster", roster}};
   int64_t id = client_->Start("population-check", {{"ledger", ledger}});
   ASSERT_EQ(AwaitEvents(*client_, id, "instance.completed").size(), 1u) << daemon_->Log();
   v1::Instance done = client_->Instance(id);

@@ -16,12 +16,12 @@
 namespace shequ::plugin {
 namespace {
 
-using ::testing::HasSubstr;
 using nlohmann::json;
+using ::testing::HasSubstr;
 
-const std::vector<std::string> kDepartments = {
-    "health_family_planning", "comprehensive_governance", "civil_affairs",
-    "hr_social_security",     "party_building",           "culture_sports"};
+const std::vector<std::string> kDepartments = {"health_family_planning", "comprehensive_governance",
+                                               "civil_affairs",          "hr_social_security",
+                                               "party_building",         "culture_sports"};
 
 std::unique_ptr<NativePlugin> Load(const std::string& dept) {
   auto p = NativePlugin::Load(std::string(SHEQU_BINARY_DIR) + "/plugins/libshequ_" + dept + ".so");
