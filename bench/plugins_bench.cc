@@ -87,7 +87,7 @@ class PythonPlugin {
     close(out[1]);
     std::string seen;
     std::smatch m;
-    const std::regex ready("listening on (127\\.0\\.0\\.1:[0-9]+)");
+    const std::regex ready("listening on (127\\.0\\.0\\.1:[0-9]+)\n");  // the whole line
     while (!std::regex_search(seen, m, ready)) {
       pollfd p{out[0], POLLIN, 0};
       if (poll(&p, 1, 30'000) <= 0) break;

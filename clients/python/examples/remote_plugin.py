@@ -21,6 +21,7 @@ It prints "listening on HOST:PORT" once serving (--listen 127.0.0.1:0 picks a fr
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
@@ -175,7 +176,11 @@ def main():
         sys.exit("cannot listen on %s" % args.listen)
     server.start()
     host = args.listen.rsplit(":", 1)[0]
-    print("listening on %s:%d" % (host, port), flush=True)
+    try:
+        print("listening on %s:%d" % (host, port), flush=True)
+    except BrokenPipeError:  # whoever started us stopped reading: keep serving
+        sys.stdout = open(os.devnull, "w")
+
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     stop.wait()
