@@ -54,7 +54,8 @@ typedef enum shequ_code {
 } shequ_code;
 
 /* Host-allocated buffer for an error message: the plugin copies at most `cap` bytes to `buf`
- * and sets `len`. */
+ * and sets `len`. The message is logged and stored with the job's history: never put personal
+ * data (names, ID numbers, phones) in it. */
 typedef struct shequ_error {
   char* buf;
   size_t cap;
