@@ -85,11 +85,12 @@ int main(int argc, char** argv) {
   config->fake_clock_start_ms = fake_start;
   shequ::SetLogLevel(config->log_level);
 
-  // Block the stop signals before any thread starts, then wait for one here.
+  // Block the stop signals and SIGHUP (reload) before any thread starts, then wait here.
   sigset_t stop;
   sigemptyset(&stop);
   sigaddset(&stop, SIGTERM);
   sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
 
   auto daemon = shequ::server::Daemon::Start(*config);
@@ -101,7 +102,12 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
 
   int sig = 0;
-  sigwait(&stop, &sig);
+  for (;;) {
+    sigwait(&stop, &sig);
+    if (sig != SIGHUP) break;
+    shequ::Logger("daemon")->info("SIGHUP received, reloading plugins.d");
+    (*daemon)->ReloadPlugins();
+  }
   shequ::Logger("daemon")->info("{} received, shutting down", strsignal(sig));
   (*daemon)->Shutdown();
   return 0;

@@ -40,7 +40,7 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
     if (!root.IsMap()) return absl::InvalidArgumentError(absl::StrCat(path, ": expected a map"));
     if (auto s = Unknown(root, {"listen", "http", "data_dir", "calendar_dir", "workflows_dir",
                                 "demo", "log_level", "policy_dir", "store", "engine",
-                                "workforce"},
+                                "workforce", "plugins_dir", "plugin_host"},
                          path + ": ");
         !s.ok()) {
       return s;
@@ -56,6 +56,8 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
     if (root["demo"]) c.demo = Resolve(base, root["demo"].as<std::string>());
     c.policy_dir =
         Resolve(base, root["policy_dir"] ? root["policy_dir"].as<std::string>() : c.policy_dir);
+    if (root["plugins_dir"]) c.plugins_dir = Resolve(base, root["plugins_dir"].as<std::string>());
+    if (root["plugin_host"]) c.plugin_host = Resolve(base, root["plugin_host"].as<std::string>());
     if (const YAML::Node& w = root["workforce"]) {
       if (auto st = Unknown(w, {"personal_data_key", "personal_data_roles", "max_import_mb"},
                             path + ": workforce.");

@@ -32,6 +32,9 @@ struct Config {
   std::vector<std::string> personal_data_roles = {"district-admin", "personnel"};
   int64_t max_import_bytes = int64_t{64} << 20;
 
+  std::string plugins_dir;  // one *.yaml per plugin, loaded at start and on SIGHUP; "" = none
+  std::string plugin_host;  // shequ-plugin-host; "" = next to the shequd binary
+
   bool fake_clock = false;
   int64_t fake_clock_start_ms = 0;  // 0 = the real time at start-up
 };

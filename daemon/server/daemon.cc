@@ -13,6 +13,7 @@
 #include "daemon/core/logging.h"
 #include "daemon/core/status.h"
 #include "daemon/server/demo.h"
+#include "daemon/server/plugins_service.h"
 #include "daemon/server/prometheus.h"
 #include "daemon/server/workforce_service.h"
 #include "daemon/store/sqlite/sqlite_store.h"
@@ -99,6 +100,18 @@ absl::Status Daemon::Init(const Config& config) {
     if (auto s = StartDemoInstances(*engine_, config.demo + "/instances.yaml"); !s.ok()) return s;
   }
 
+  plugin::ManagerOptions popts;
+  popts.plugins_dir = config.plugins_dir;
+  popts.host_binary = config.plugin_host;
+  if (popts.host_binary.empty()) {
+    std::error_code exe_ec;
+    auto exe = std::filesystem::read_symlink("/proc/self/exe", exe_ec);
+    popts.host_binary = (exe.parent_path() / "shequ-plugin-host").string();
+  }
+  popts.socket_dir = (std::filesystem::absolute(config.data_dir) / "run").string();
+  plugins_ = std::make_unique<plugin::Manager>(*engine_, io_, popts);
+  plugins_->Start();
+
   ctx_ = std::make_unique<ServiceContext>(ServiceContext{
       *engine_, *store_, hub_, io_, *readers_,
       config.fake_clock ? static_cast<ManualClock*>(clock_.get()) : nullptr,
@@ -113,6 +126,7 @@ absl::Status Daemon::Init(const Config& config) {
   services_.push_back(std::make_unique<WorkforceService>(
       *ctx_, *registry_,
       WorkforceOptions{config.personal_data_roles, static_cast<size_t>(config.max_import_bytes)}));
+  services_.push_back(std::make_unique<PluginsService>(*ctx_, *plugins_));
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -245,7 +259,29 @@ std::string Daemon::Metrics() {
                                         0.01,   0.025,   0.05,   0.1,   0.25};
   w.Histogram("shequ_store_commit_seconds", "Group commit latency, including fsync.",
               latency_bounds, counts(cs.latency_us_buckets), cs.latency_us_sum / 1e6);
+  if (plugins_) {
+    static const char* kStates[] = {"loaded", "isolated", "restarting", "failed"};
+    for (const auto& p : plugins_->List()) {
+      for (const char* state : kStates) {
+        w.Gauge("shequ_plugin_state",
+                "1 for the state each plugin is in (loaded, isolated, restarting, failed).",
+                p.state == state, {{"plugin", p.name}, {"state", state}});
+      }
+      w.Counter("shequ_plugin_restarts_total", "Restarts of a plugin since it was configured.",
+                p.restarts, {{"plugin", p.name}});
+      w.Counter("shequ_plugin_jobs_total", "Jobs a plugin answered, by result.",
+                p.jobs_completed, {{"plugin", p.name}, {"result", "completed"}});
+      w.Counter("shequ_plugin_jobs_total", "Jobs a plugin answered, by result.", p.jobs_failed,
+                {{"plugin", p.name}, {"result", "failed"}});
+      w.Gauge("shequ_plugin_jobs_running", "Jobs a plugin is working on.", p.jobs_running,
+              {{"plugin", p.name}});
+    }
+  }
   return w.str();
+}
+
+void Daemon::ReloadPlugins() {
+  if (plugins_) plugins_->Reload();
 }
 
 void Daemon::Shutdown() {
@@ -259,6 +295,7 @@ void Daemon::Shutdown() {
     grpc_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   }
   if (http_) http_->Stop();
+  if (plugins_) plugins_->Stop();  // hosts shut down while the engine still takes answers
   if (health_timer_) {
     boost::asio::post(io_, [t = health_timer_.get()] { t->cancel(); });
   }
@@ -275,6 +312,7 @@ void Daemon::Shutdown() {
   for (auto& t : io_threads_) t.join();
   io_threads_.clear();
   if (grpc_) grpc_->Wait();
+  plugins_.reset();
   engine_.reset();
   store_.reset();
   log->info("stopped");

@@ -16,6 +16,7 @@
 #include "daemon/core/clock.h"
 #include "daemon/core/config.h"
 #include "daemon/engine/engine.h"
+#include "daemon/plugin/manager.h"
 #include "daemon/server/http_server.h"
 #include "daemon/server/services.h"
 #include "daemon/server/streams.h"
@@ -36,6 +37,9 @@ class Daemon {
   // Stops accepting, lets in-flight calls finish, ends streams, flushes the store.
   void Shutdown();
 
+  // SIGHUP: re-reads plugins.d (added, removed, changed plugins); running instances stay.
+  void ReloadPlugins();
+
  private:
   Daemon() = default;
   absl::Status Init(const Config& config);
@@ -54,6 +58,7 @@ class Daemon {
   std::unique_ptr<boost::asio::thread_pool> readers_;
   std::unique_ptr<engine::Engine> engine_;
   std::unique_ptr<DurableRegistry> registry_;
+  std::unique_ptr<plugin::Manager> plugins_;
   Hub hub_;
   std::unique_ptr<ServiceContext> ctx_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
