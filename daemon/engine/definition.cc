@@ -31,7 +31,8 @@ const std::map<NodeType, std::set<std::string>>& AllowedFields() {
       {NodeType::kEnd, {"status"}},
       {NodeType::kService, {"job", "retries", "backoff"}},
       {NodeType::kUser,
-       {"role", "unit", "assignees", "due", "remind", "escalate", "outcomes", "completion"}},
+       {"role", "unit", "assignees", "due", "due_at", "remind", "remind_at", "escalate", "outcomes",
+        "completion"}},
       {NodeType::kExclusive, {"branches"}},
       {NodeType::kParallel, {"branches", "join"}},
       {NodeType::kTimer, {"duration", "at"}},
@@ -142,6 +143,9 @@ absl::StatusOr<Node> ParseNode(const std::string& id, const YAML::Node& y) {
   auto field = [&](const char* name) { return Where{id, name}; };
   if (y["name"]) {
     ASSIGN_OR_RETURN(node.name, Scalar(y["name"], field("name")));
+    if (node.name.find("${") != std::string::npos) {
+      ASSIGN_OR_RETURN(node.name_template, TemplateField(y["name"], field("name")));
+    }
   }
   if (y["next"]) {
     ASSIGN_OR_RETURN(node.next, Scalar(y["next"], field("next")));
@@ -185,6 +189,9 @@ absl::StatusOr<Node> ParseNode(const std::string& id, const YAML::Node& y) {
     case NodeType::kUser: {
       if (y["role"]) {
         ASSIGN_OR_RETURN(node.role, Scalar(y["role"], field("role")));
+        if (node.role.find("${") != std::string::npos) {
+          ASSIGN_OR_RETURN(node.role_template, TemplateField(y["role"], field("role")));
+        }
       }
       if (y["unit"]) {
         ASSIGN_OR_RETURN(node.unit, TemplateField(y["unit"], field("unit")));
@@ -199,11 +206,24 @@ absl::StatusOr<Node> ParseNode(const std::string& id, const YAML::Node& y) {
       if (node.role.empty() && node.assignees.empty()) {
         return field("role").Error("a user node needs a role or assignees");
       }
+      if (y["due"] && y["due_at"]) return field("due_at").Error("give `due` or `due_at`, not both");
       if (y["due"]) {
         ASSIGN_OR_RETURN(node.due, DurationField(y["due"], field("due")));
       }
+      if (y["due_at"]) {
+        ASSIGN_OR_RETURN(node.due_at, TemplateField(y["due_at"], field("due_at")));
+      }
+      const bool has_due = node.due || node.due_at;
+      if (y["remind_at"]) {
+        if (!has_due) return field("remind_at").Error("reminders need a due time, which is missing");
+        if (!y["remind_at"].IsSequence()) return field("remind_at").Error("expected a list of moments");
+        for (const auto& r : y["remind_at"]) {
+          ASSIGN_OR_RETURN(Template t, TemplateField(r, field("remind_at")));
+          node.remind_at.push_back(std::move(t));
+        }
+      }
       if (y["remind"]) {
-        if (!node.due) return field("remind").Error("reminders are relative to `due`, which is missing");
+        if (!has_due) return field("remind").Error("reminders are relative to `due`, which is missing");
         if (!y["remind"].IsSequence()) return field("remind").Error("expected a list of durations");
         for (const auto& r : y["remind"]) {
           ASSIGN_OR_RETURN(Duration d, DurationField(r, field("remind")));
@@ -212,7 +232,7 @@ absl::StatusOr<Node> ParseNode(const std::string& id, const YAML::Node& y) {
       }
       if (y["escalate"]) {
         const YAML::Node& e = y["escalate"];
-        if (!node.due) return field("escalate").Error("escalation is relative to `due`, which is missing");
+        if (!has_due) return field("escalate").Error("escalation is relative to `due`, which is missing");
         if (!e.IsMap() || !e["after"] || !e["role"]) {
           return field("escalate").Error("expected {after: duration, role: name}");
         }

@@ -46,10 +46,14 @@ struct Node {
   Duration backoff{10'000, 0};
 
   std::string role;  // user
+  // User tasks: `role` and `name` may hold `${…}` parts, evaluated when the task is created.
+  std::optional<Template> role_template, name_template;
   std::optional<Template> unit;
   std::vector<Template> assignees;
   std::optional<Duration> due;
-  std::vector<Duration> remind;
+  std::optional<Template> due_at;   // instead of `due`: epoch ms or a YYYY-MM-DD date
+  std::vector<Duration> remind;     // relative to the due time
+  std::vector<Template> remind_at;  // absolute, like `due_at`
   std::optional<Escalation> escalate;
   std::vector<std::string> outcomes;
   int required = 0;  // countersign: completions needed; 0 = all, 1 = any; n of "n/m"

@@ -629,6 +629,32 @@ void Engine::ExecuteDomain(const char* command, std::string request_id, std::str
           std::move(reply));
 }
 
+void Engine::RegisterHandler(std::string job_type, Handler handler) {
+  handlers_[std::move(job_type)] = std::move(handler);
+}
+
+void Engine::RunHandler(Tx& tx, Instance& inst, Token& token, const Node& node,
+                        const Handler& handler) {
+  DomainTx domain(*this, tx);
+  absl::StatusOr<json> out =
+      handler(domain, {inst.id, inst.business_key, node.id, inst.variables});
+  if (out.ok() && !out->is_object()) {
+    out = absl::InternalError(absl::StrCat("answered ", out->dump(), ", not a JSON object"));
+  }
+  absl::Status size_ok;
+  json merged;
+  if (out.ok()) merged = MergedSize(inst.variables, *out, options_.max_variables_bytes, &size_ok);
+  if (!out.ok() || !size_ok.ok()) {
+    const absl::Status& s = out.ok() ? size_ok : out.status();
+    RaiseIncident(tx, inst, token, "handler", absl::StrCat(node.job, ": ", s.message()));
+    return;
+  }
+  inst.variables = std::move(merged);
+  tx.Event(inst.id, "handler.completed", node.id, {{"type", node.job}});
+  tx.Save(inst);
+  Leave(tx, inst, token.id, node.next);
+}
+
 void Engine::Start(Caller caller, StartArgs args, std::string request_id, Reply reply) {
   Execute("Start", std::move(request_id), caller.user,
           [this, args = std::move(args)](Tx& tx) mutable -> absl::StatusOr<json> {

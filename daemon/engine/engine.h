@@ -128,6 +128,20 @@ class Engine {
   void ExecuteDomain(const char* command, std::string request_id, std::string actor,
                      std::function<absl::StatusOr<json>(DomainTx&)> body, Reply reply);
 
+  // Built-in handlers. A service node whose job type has a handler runs it inside the
+  // transaction that reaches the node, instead of making a job for a worker: the domain change
+  // it makes (through DomainTx) and the instance moving on commit together. What it returns (a
+  // JSON object) is merged into the instance's variables; an error raises an incident on the
+  // node, and resolving the incident runs the handler again. Register before Recover.
+  struct HandlerCall {
+    int64_t instance_id;
+    const std::string& business_key;
+    const std::string& node;
+    const json& variables;
+  };
+  using Handler = std::function<absl::StatusOr<json>(DomainTx&, const HandlerCall&)>;
+  void RegisterHandler(std::string job_type, Handler handler);
+
   // Manual clock only: moves it to `to_ms`, fires what came due, replies after it committed.
   void AdvanceClock(ManualClock& clock, int64_t to_ms, Reply reply);
 
@@ -198,6 +212,7 @@ class Engine {
   void ChildEnded(Tx& tx, const Instance& child);
   void ReleaseToken(Tx& tx, Instance& inst, Token& token);
   void CancelInstance(Tx& tx, Instance& inst, const std::string& reason, bool notify_parent);
+  void RunHandler(Tx& tx, Instance& inst, Token& token, const Node& node, const Handler& handler);
   absl::StatusOr<int64_t> StartInstance(Tx& tx, const Definition& def, StartArgs args,
                                         int64_t parent_id, int64_t parent_token);
   void CompleteTaskNode(Tx& tx, Instance& inst, Token& token);
@@ -261,6 +276,7 @@ class Engine {
   std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers_;
   std::atomic<int64_t> timers_pending_{0};
   std::map<SubscriptionKey, std::deque<std::pair<int64_t, int64_t>>> subscriptions_;
+  std::map<std::string, Handler> handlers_;  // by job type; fixed before Recover
   std::map<SubscriptionKey, std::deque<BufferedMessage>> buffered_;
 
   std::map<std::string, std::deque<int64_t>> ready_jobs_;

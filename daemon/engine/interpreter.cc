@@ -151,6 +151,10 @@ void Engine::Enter(Tx& tx, Instance& inst, Token& token) {
       return;
     }
     case NodeType::kService: {
+      if (auto h = handlers_.find(node->job); h != handlers_.end()) {
+        RunHandler(tx, inst, token, *node, h->second);
+        return;
+      }
       Job job;
       job.id = NextId("job");
       job.instance_id = inst.id;
@@ -326,6 +330,17 @@ void Engine::CreateTasks(Tx& tx, Instance& inst, Token& token, const Node& node,
     }
     unit = AsText(*v);
   }
+  std::string role = node.role, name = node.name.empty() ? node.id : node.name;
+  for (auto [tmpl, out, what] : {std::tuple{&node.role_template, &role, "role"},
+                                 std::tuple{&node.name_template, &name, "name"}}) {
+    if (!*tmpl) continue;
+    auto v = (*tmpl)->Evaluate(inst.variables);
+    if (!v.ok()) {
+      RaiseIncident(tx, inst, token, "expression", absl::StrCat(what, ": ", v.status().message()));
+      return;
+    }
+    *out = AsText(*v);
+  }
   std::vector<std::string> people;
   for (const auto& tmpl : node.assignees) {
     auto v = tmpl.Evaluate(inst.variables);
@@ -340,13 +355,30 @@ void Engine::CreateTasks(Tx& tx, Instance& inst, Token& token, const Node& node,
       people.push_back(AsText(*v));
     }
   }
-  if (node.role.empty() && people.empty()) {
+  if (role.empty() && people.empty()) {
     RaiseIncident(tx, inst, token, "no-assignee", "assignees evaluated to nobody");
     return;
   }
   if (inst.visited.empty() || inst.visited.back() != node.id) inst.visited.push_back(node.id);
 
-  const int64_t due = node.due ? ApplyDuration(tx.now, *node.due, calendar_) : 0;
+  int64_t due = node.due ? ApplyDuration(tx.now, *node.due, calendar_) : 0;
+  std::vector<int64_t> remind_at;
+  if (node.due_at) {
+    absl::StatusOr<int64_t> at = TimerAt(*node.due_at, inst.variables, calendar_);
+    if (!at.ok()) {
+      RaiseIncident(tx, inst, token, "expression", absl::StrCat("due_at: ", at.status().message()));
+      return;
+    }
+    due = *at;
+  }
+  for (const Template& r : node.remind_at) {
+    absl::StatusOr<int64_t> at = TimerAt(r, inst.variables, calendar_);
+    if (!at.ok()) {
+      RaiseIncident(tx, inst, token, "expression", absl::StrCat("remind_at: ", at.status().message()));
+      return;
+    }
+    remind_at.push_back(*at);
+  }
   // Countersign: one task per person; otherwise one task, assigned when there is one person.
   std::vector<std::vector<std::string>> shares;
   if (node.countersign) {
@@ -365,8 +397,8 @@ void Engine::CreateTasks(Tx& tx, Instance& inst, Token& token, const Node& node,
     task.token = token.id;
     task.definition_id = def.id;
     task.node = node.id;
-    task.name = node.name.empty() ? node.id : node.name;
-    task.role = node.role;
+    task.name = name;
+    task.role = role;
     task.unit = unit;
     task.outcomes = node.outcomes;
     task.group_id = group;
@@ -385,6 +417,10 @@ void Engine::CreateTasks(Tx& tx, Instance& inst, Token& token, const Node& node,
         if (at < tx.now) continue;
         task.timers.push_back(tx.AddTimer({0, at, inst.id, "task-remind", task.id,
                                            {{"offset", FormatDuration(node.remind[i])}}}));
+      }
+      for (int64_t at : remind_at) {
+        if (at < tx.now) continue;
+        task.timers.push_back(tx.AddTimer({0, at, inst.id, "task-remind", task.id, json::object()}));
       }
       if (node.escalate) {
         const int64_t at = ApplyDuration(due, node.escalate->after, calendar_);

@@ -15,6 +15,7 @@
 #include "daemon/server/demo.h"
 #include "daemon/server/plugins_service.h"
 #include "daemon/server/prometheus.h"
+#include "daemon/server/recruitment_service.h"
 #include "daemon/server/workforce_service.h"
 #include "daemon/store/sqlite/sqlite_store.h"
 
@@ -87,6 +88,9 @@ absl::Status Daemon::Init(const Config& config) {
     hub_.Publish(events, notifications);
   });
   if (auto s = engine_->Recover(); !s.ok()) return s;
+  // The registry and the campaigns are rebuilt, and recruitment's built-in steps registered,
+  // before the engine runs: a timer due at start must find them.
+  if (auto s = OpenRegistry(config); !s.ok()) return s;
 
   work_ = std::make_unique<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(
       io_.get_executor());
@@ -94,7 +98,6 @@ absl::Status Daemon::Init(const Config& config) {
   readers_ = std::make_unique<boost::asio::thread_pool>(std::max(2, config.store_readers));
 
   if (auto s = DeployWorkflows(config.workflows_dir); !s.ok()) return s;
-  if (auto s = OpenRegistry(config); !s.ok()) return s;
   if (!config.demo.empty()) {
     if (auto s = LoadDemoDistrict(*registry_, config.demo + "/district"); !s.ok()) return s;
     if (auto s = StartDemoInstances(*engine_, config.demo + "/instances.yaml"); !s.ok()) return s;
@@ -127,6 +130,8 @@ absl::Status Daemon::Init(const Config& config) {
       *ctx_, *registry_,
       WorkforceOptions{config.personal_data_roles, static_cast<size_t>(config.max_import_bytes)}));
   services_.push_back(std::make_unique<PluginsService>(*ctx_, *plugins_));
+  services_.push_back(
+      std::make_unique<RecruitmentService>(*ctx_, *recruitment_, config.personal_data_roles));
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -186,8 +191,14 @@ absl::Status Daemon::OpenRegistry(const Config& config) {
   };
   const std::string quota_file = config.policy_dir + "/quota.yaml";
   const std::string grades_file = config.policy_dir + "/grades.yaml";
+  const std::string recruitment_file = config.policy_dir + "/recruitment.yaml";
   ASSIGN_OR_RETURN(std::string quota_text, read(quota_file));
   ASSIGN_OR_RETURN(std::string grades_text, read(grades_file));
+  ASSIGN_OR_RETURN(std::string recruitment_text, read(recruitment_file));
+  if (auto policy = rc::ParseRecruitmentPolicy(recruitment_text); !policy.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(recruitment_file, ": ", policy.status().message()));
+  }
   auto quota = wf::ParseQuotaPolicy(quota_text);
   if (!quota.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(quota_file, ": ", quota.status().message()));
@@ -203,9 +214,12 @@ absl::Status Daemon::OpenRegistry(const Config& config) {
   auto sealer = Sealer::OpenKeyFile(key_file);
   if (!sealer.ok()) return sealer.status();
   registry_ = std::make_unique<DurableRegistry>(
-      *engine_, *store_, *std::move(sealer),
-      wf::Registry(*std::move(quota), *std::move(grades)));
-  return registry_->Recover();
+      *engine_, *store_, *sealer, wf::Registry(*std::move(quota), *std::move(grades)));
+  RETURN_IF_ERROR(registry_->Recover());
+  recruitment_ = std::make_unique<DurableRecruitment>(*engine_, *store_, *registry_,
+                                                      *std::move(sealer), recruitment_text);
+  recruitment_->RegisterHandlers();
+  return recruitment_->Recover();
 }
 
 void Daemon::WatchHealth() {

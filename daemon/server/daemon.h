@@ -20,6 +20,7 @@
 #include "daemon/server/http_server.h"
 #include "daemon/server/services.h"
 #include "daemon/server/streams.h"
+#include "daemon/server/recruitment.h"
 #include "daemon/server/workforce.h"
 #include "daemon/store/store.h"
 
@@ -58,6 +59,7 @@ class Daemon {
   std::unique_ptr<boost::asio::thread_pool> readers_;
   std::unique_ptr<engine::Engine> engine_;
   std::unique_ptr<DurableRegistry> registry_;
+  std::unique_ptr<DurableRecruitment> recruitment_;
   std::unique_ptr<plugin::Manager> plugins_;
   Hub hub_;
   std::unique_ptr<ServiceContext> ctx_;

@@ -118,22 +118,26 @@ void DurableRegistry::Mutate(const char* command, const engine::Caller& caller,
   engine_.ExecuteDomain(
       command, std::move(request_id), caller.user,
       [this, op = std::move(op)](engine::Engine::DomainTx& tx) -> absl::StatusOr<json> {
-        absl::StatusOr<wf::Change> change;
-        {
-          std::unique_lock lock(mu_);
-          change = op(registry_, Today());
-        }
-        if (!change.ok()) return change.status();
-        // From here on nothing may fail: the registry has already changed.
-        Persist(tx, *change);
+        ASSIGN_OR_RETURN(wf::Change change, Apply(tx, op));
         json answer = {{"units", json::array()}, {"workers", json::array()},
                        {"revisions", json::array()}};
-        for (const auto& u : change->units) answer["units"].push_back(u.id);
-        for (const auto& w : change->workers) answer["workers"].push_back(w.id);
-        for (const auto& r : change->revisions) answer["revisions"].push_back(r.id);
+        for (const auto& u : change.units) answer["units"].push_back(u.id);
+        for (const auto& w : change.workers) answer["workers"].push_back(w.id);
+        for (const auto& r : change.revisions) answer["revisions"].push_back(r.id);
         return answer;
       },
       std::move(reply));
+}
+
+absl::StatusOr<wf::Change> DurableRegistry::Apply(engine::Engine::DomainTx& tx, const Op& op) {
+  absl::StatusOr<wf::Change> change;
+  {
+    std::unique_lock lock(mu_);
+    change = op(registry_, Today());
+  }
+  // From here on nothing may fail: the registry has already changed.
+  if (change.ok()) Persist(tx, *change);
+  return change;
 }
 
 void DurableRegistry::Persist(engine::Engine::DomainTx& tx, const wf::Change& change) {

@@ -46,6 +46,10 @@ class DurableRegistry {
   void Mutate(const char* command, const engine::Caller& caller, std::string request_id, Op op,
               engine::Reply reply);
 
+  // Runs `op` inside another module's engine transaction (recruitment hires and releases) and
+  // writes what it changed into that transaction.
+  absl::StatusOr<wf::Change> Apply(engine::Engine::DomainTx& tx, const Op& op);
+
   // Runs `fn(const Registry&)` under the shared lock.
   template <typename Fn>
   auto Read(Fn&& fn) const {

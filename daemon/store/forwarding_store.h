@@ -66,6 +66,9 @@ class ForwardingStore : public Store {
   std::vector<QuotaReservationRow> LoadReservations() override {
     return inner_.LoadReservations();
   }
+  void ForEachCampaignCommand(const std::function<void(const CampaignCommandRow&)>& fn) override {
+    inner_.ForEachCampaignCommand(fn);
+  }
   void ForEachWorker(const std::function<void(const WorkerRow&)>& fn) override {
     inner_.ForEachWorker(fn);
   }

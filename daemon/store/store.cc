@@ -15,7 +15,8 @@ size_t WriteBatch::size() const {
          timers.size() + deleted_timers.size() + messages.size() + deleted_messages.size() +
          subscriptions.size() + deleted_subscriptions.size() + incidents.size() +
          notifications.size() + events.size() + requests.size() + units.size() +
-         quota_revisions.size() + workers.size() + reservations.size() + sequences.size();
+         quota_revisions.size() + workers.size() + reservations.size() + campaign_log.size() +
+         sequences.size();
 }
 
 bool WriteBatch::empty() const { return size() == 0; }
@@ -40,6 +41,7 @@ void WriteBatch::Append(WriteBatch&& o) {
   MoveAppend(quota_revisions, o.quota_revisions);
   MoveAppend(workers, o.workers);
   MoveAppend(reservations, o.reservations);
+  MoveAppend(campaign_log, o.campaign_log);
   for (auto& [k, v] : o.sequences) sequences[k] = v;
 }
 

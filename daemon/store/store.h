@@ -146,6 +146,17 @@ struct QuotaReservationRow {  // posts a recruitment campaign holds in a unit
   std::string body;
 };
 
+// One accepted command of a recruitment campaign. A campaign is rebuilt at start by replaying
+// its commands in order; `body` holds the command's arguments, sealed when they carry personal
+// data (the daemon's Sealer).
+struct CampaignCommandRow {
+  std::string campaign_id;
+  int64_t seq = 0;  // 1, 2, … per campaign
+  int64_t at_ms = 0;
+  std::string command;
+  std::string body;  // bytes
+};
+
 struct WorkerRow {
   int64_t id = 0;
   std::string unit_id;
@@ -181,6 +192,7 @@ struct WriteBatch {
   std::vector<QuotaRevisionRow> quota_revisions; // upsert by id
   std::vector<WorkerRow> workers;                // upsert by id
   std::vector<QuotaReservationRow> reservations; // upsert by (campaign_id, unit_id)
+  std::vector<CampaignCommandRow> campaign_log;  // insert
   std::map<std::string, int64_t> sequences;      // id high-water marks, upsert by name
 
   bool empty() const;
@@ -281,6 +293,8 @@ class Store {
   virtual std::vector<QuotaRevisionRow> LoadQuotaRevisions() = 0;
   virtual std::vector<QuotaReservationRow> LoadReservations() = 0;
   virtual void ForEachWorker(const std::function<void(const WorkerRow&)>& fn) = 0;
+  // Every campaign's commands, by campaign id then seq.
+  virtual void ForEachCampaignCommand(const std::function<void(const CampaignCommandRow&)>& fn) = 0;
   virtual Counts Count() = 0;
 };
 

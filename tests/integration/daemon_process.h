@@ -12,6 +12,7 @@
 #include "shequ/v1/instances.grpc.pb.h"
 #include "shequ/v1/jobs.grpc.pb.h"
 #include "shequ/v1/notifications.grpc.pb.h"
+#include "shequ/v1/recruitment.grpc.pb.h"
 #include "shequ/v1/tasks.grpc.pb.h"
 #include "shequ/v1/workforce.grpc.pb.h"
 
@@ -71,7 +72,8 @@ struct Stubs {
         incidents(v1::Incidents::NewStub(ch)),
         notifications(v1::Notifications::NewStub(ch)),
         admin(v1::Admin::NewStub(ch)),
-        workforce(v1::Workforce::NewStub(ch)) {}
+        workforce(v1::Workforce::NewStub(ch)),
+        recruitment(v1::Recruitment::NewStub(ch)) {}
   std::unique_ptr<v1::Definitions::Stub> definitions;
   std::unique_ptr<v1::Instances::Stub> instances;
   std::unique_ptr<v1::Tasks::Stub> tasks;
@@ -80,6 +82,7 @@ struct Stubs {
   std::unique_ptr<v1::Notifications::Stub> notifications;
   std::unique_ptr<v1::Admin::Stub> admin;
   std::unique_ptr<v1::Workforce::Stub> workforce;
+  std::unique_ptr<v1::Recruitment::Stub> recruitment;
 };
 
 // Names the caller in request metadata, as department systems do.

@@ -928,13 +928,13 @@ absl::StatusOr<workforce::Worker> Campaign::WorkerFor(int64_t id, int grade,
   return w;
 }
 
-absl::StatusOr<workforce::Change> Campaign::Hire(int64_t id, workforce::Registry& registry,
-                                                 int grade, std::string_view today, int64_t at_ms) {
+absl::StatusOr<workforce::Worker> Campaign::PrepareHire(int64_t id, int grade,
+                                                       std::string_view today) const {
   if (state_ != CampaignState::kNotice && state_ != CampaignState::kHiring) {
     return absl::FailedPreconditionError("hire: campaign " + spec_.id + " is " +
                                          S(StateName(state_)) + ", needs notice or hiring");
   }
-  Application* a = Find(id);
+  const Application* a = Find(id);
   if (!a) return absl::NotFoundError("application " + N(id) + " not found");
   const std::vector<int64_t> ready = ReadyToHire(today);
   if (std::find(ready.begin(), ready.end(), id) == ready.end()) {
@@ -944,13 +944,29 @@ absl::StatusOr<workforce::Change> Campaign::Hire(int64_t id, workforce::Registry
              ? " until " + a->notice_until + " or has an open objection"
              : ""));
   }
-  ASSIGN_OR_RETURN(workforce::Worker w, WorkerFor(id, grade, today));
-  // The registry checks and applies first; only on success does the campaign move.
-  ASSIGN_OR_RETURN(workforce::Change change, registry.HireReserved(spec_.id, std::move(w), today));
+  return WorkerFor(id, grade, today);
+}
+
+absl::Status Campaign::RecordHire(int64_t id, int64_t worker_id, int64_t at_ms) {
+  Application* a = Find(id);
+  if (!a) return absl::NotFoundError("application " + N(id) + " not found");
+  if (a->status != CandidateStatus::kNotice) {
+    return absl::FailedPreconditionError("hire: application " + N(id) + " is " +
+                                         S(CandidateStatusName(a->status)));
+  }
   a->status = CandidateStatus::kHired;
-  a->worker_id = change.workers.empty() ? 0 : change.workers.front().id;
+  a->worker_id = worker_id;
   ++posts_.at(a->post_id).hired;
   if (state_ == CampaignState::kNotice) Enter(CampaignState::kHiring, at_ms);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<workforce::Change> Campaign::Hire(int64_t id, workforce::Registry& registry,
+                                                 int grade, std::string_view today, int64_t at_ms) {
+  ASSIGN_OR_RETURN(workforce::Worker w, PrepareHire(id, grade, today));
+  // The registry checks and applies first; only on success does the campaign move.
+  ASSIGN_OR_RETURN(workforce::Change change, registry.HireReserved(spec_.id, std::move(w), today));
+  RETURN_IF_ERROR(RecordHire(id, change.workers.empty() ? 0 : change.workers.front().id, at_ms));
   return change;
 }
 

@@ -294,6 +294,11 @@ class Campaign {
   // notice → hiring on the first hire.
   absl::StatusOr<workforce::Change> Hire(int64_t application_id, workforce::Registry& registry,
                                          int grade, std::string_view today, int64_t at_ms);
+  // Hire in two halves, for a caller that applies the registry change itself: the checks and
+  // the worker to create, then recording the hire once the registry created worker `worker_id`.
+  absl::StatusOr<workforce::Worker> PrepareHire(int64_t application_id, int grade,
+                                                std::string_view today) const;
+  absl::Status RecordHire(int64_t application_id, int64_t worker_id, int64_t at_ms);
   // hiring → done once no candidate is pending; returns the posts left unfilled per post
   // (to release in the registry).
   absl::StatusOr<std::vector<PostCut>> Finish(int64_t at_ms);

@@ -526,6 +526,17 @@ CREATE TABLE quota_reservations (
   PRIMARY KEY (campaign_id, unit_id)
 ) WITHOUT ROWID;
 )sql"},
+    // Recruitment campaigns, as the log of their accepted commands (issue 6).
+    {5, R"sql(
+CREATE TABLE campaign_log (
+  campaign_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  at_ms INTEGER NOT NULL,
+  command TEXT NOT NULL,
+  body BLOB NOT NULL,
+  PRIMARY KEY (campaign_id, seq)
+) WITHOUT ROWID;
+)sql"},
 };
 
 int64_t NowUnixMs() {
@@ -732,6 +743,8 @@ constexpr char kUpsertQuotaRevision[] =
 constexpr char kUpsertReservation[] =
     "INSERT INTO quota_reservations (campaign_id, unit_id, body) VALUES (?1, ?2, ?3) "
     "ON CONFLICT (campaign_id, unit_id) DO UPDATE SET body = excluded.body";
+constexpr char kInsertCampaignCommand[] =
+    "INSERT INTO campaign_log (campaign_id, seq, at_ms, command, body) VALUES (?1, ?2, ?3, ?4, ?5)";
 constexpr char kUpsertWorker[] =
     "INSERT INTO workers (id, unit_id, status, body) VALUES (?1, ?2, ?3, ?4) "
     "ON CONFLICT (id) DO UPDATE SET unit_id = excluded.unit_id, status = excluded.status, "
@@ -1083,6 +1096,10 @@ absl::Status SqliteStore::ApplyBatch(const WriteBatch& b) {
   RETURN_IF_ERROR(ForRows(c, kUpsertReservation, b.reservations, [](Statement& s, const auto& r) {
     s.BindAll(r.campaign_id, r.unit_id, r.body);
   }));
+  RETURN_IF_ERROR(ForRows(c, kInsertCampaignCommand, b.campaign_log, [](Statement& s, const auto& r) {
+    s.BindAll(r.campaign_id, r.seq, r.at_ms, r.command);
+    s.BindBlob(5, r.body);
+  }));
   RETURN_IF_ERROR(ForRows(c, kInsertRequest, b.requests, [](Statement& s, const auto& r) {
     s.Bind(1, r.request_id);
     s.BindBlob(2, r.reply);
@@ -1418,6 +1435,13 @@ std::vector<QuotaReservationRow> SqliteStore::LoadReservations() {
        [&](Statement& s) { rows.push_back({s.Text(0), s.Text(1), s.Text(2)}); })
       .IgnoreError();
   return rows;
+}
+
+void SqliteStore::ForEachCampaignCommand(const std::function<void(const CampaignCommandRow&)>& fn) {
+  Read("ForEachCampaignCommand",
+       "SELECT campaign_id, seq, at_ms, command, body FROM campaign_log ORDER BY campaign_id, seq",
+       {}, [&](Statement& s) { fn({s.Text(0), s.Int(1), s.Int(2), s.Text(3), s.Blob(4)}); })
+      .IgnoreError();
 }
 
 void SqliteStore::ForEachWorker(const std::function<void(const WorkerRow&)>& fn) {

@@ -109,6 +109,7 @@ class SqliteStore : public Store {
   std::vector<UnitRow> LoadUnits() override;
   std::vector<QuotaRevisionRow> LoadQuotaRevisions() override;
   std::vector<QuotaReservationRow> LoadReservations() override;
+  void ForEachCampaignCommand(const std::function<void(const CampaignCommandRow&)>& fn) override;
   void ForEachWorker(const std::function<void(const WorkerRow&)>& fn) override;
   // jobs_pending = activatable or active.
   Counts Count() override;

@@ -1,0 +1,912 @@
+#include "daemon/server/recruitment.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <mutex>
+
+#include "absl/strings/str_cat.h"
+#include "daemon/core/logging.h"
+#include "daemon/core/status.h"
+#include "daemon/domain/recruitment/onboarding.h"
+#include "daemon/domain/recruitment/policy.h"
+
+namespace shequ::server {
+
+using engine::json;
+namespace wf = ::shequ::domain::workforce;
+
+namespace {
+
+// ---- JSON of the domain values (the field names of recruitment.proto) ----------------------
+
+std::string Text(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+int64_t Int(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end()) return 0;
+  if (it->is_number_integer()) return it->get<int64_t>();
+  if (it->is_string()) return std::atoll(it->get<std::string>().c_str());  // proto3 JSON int64
+  return 0;
+}
+std::vector<std::string> Texts(const json& j, const char* key) {
+  std::vector<std::string> out;
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_array()) return out;
+  for (const json& v : *it) {
+    if (v.is_string()) out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+absl::StatusOr<rc::CampaignSpec> SpecFromJson(const json& j, const rc::RecruitmentPolicy& policy) {
+  rc::CampaignSpec spec;
+  spec.id = Text(j, "id");
+  spec.street_unit_id = Text(j, "street_unit_id");
+  spec.title = Text(j, "title");
+  spec.opens = Text(j, "opens");
+  spec.closes = Text(j, "closes");
+  if (auto posts = j.find("posts"); posts != j.end() && posts->is_array()) {
+    for (const json& p : *posts) {
+      spec.posts.push_back({Text(p, "id"), Text(p, "unit_id"), Text(p, "post"),
+                            static_cast<int>(Int(p, "count"))});
+    }
+  }
+  spec.requirements = rc::DefaultRequirements(policy);
+  if (auto r = j.find("requirements"); r != j.end() && r->is_object()) {
+    rc::Requirements& req = spec.requirements;
+    if (Int(*r, "min_age") > 0) req.min_age = static_cast<int>(Int(*r, "min_age"));
+    if (Int(*r, "max_age") > 0) req.max_age = static_cast<int>(Int(*r, "max_age"));
+    if (std::string e = Text(*r, "min_education"); !e.empty()) {
+      auto edu = wf::ParseEnum<wf::Education>(e);
+      if (!edu) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("campaign.requirements.min_education: '", e, "' is not one of ",
+                         wf::EnumChoices<wf::Education>()));
+      }
+      req.min_education = *edu;
+    }
+    req.certificates = Texts(*r, "certificates");
+    req.other_conditions = Text(*r, "other_conditions");
+  }
+  return spec;
+}
+
+json SpecToJson(const rc::CampaignSpec& s) {
+  json posts = json::array();
+  for (const auto& p : s.posts) {
+    posts.push_back({{"id", p.id}, {"unit_id", p.unit_id}, {"post", p.post}, {"count", p.count}});
+  }
+  const rc::Requirements& r = s.requirements;
+  return {{"id", s.id},
+          {"street_unit_id", s.street_unit_id},
+          {"title", s.title},
+          {"posts", posts},
+          {"requirements",
+           {{"min_age", r.min_age},
+            {"max_age", r.max_age},
+            {"min_education", wf::EnglishName(r.min_education)},
+            {"certificates", r.certificates},
+            {"other_conditions", r.other_conditions}}},
+          {"opens", s.opens},
+          {"closes", s.closes}};
+}
+
+absl::StatusOr<rc::Application> ApplicationFromJson(const json& j) {
+  rc::Application a;
+  a.post_id = Text(j, "post_id");
+  a.personal = {Text(j, "name"), Text(j, "id_number"), Text(j, "phone")};
+  const std::string edu = Text(j, "education");
+  auto education = wf::ParseEnum<wf::Education>(edu);
+  if (!education) {
+    return absl::InvalidArgumentError(absl::StrCat("application.education: '", edu,
+                                                   "' is not one of ",
+                                                   wf::EnumChoices<wf::Education>()));
+  }
+  a.education = *education;
+  const std::string src = Text(j, "source");
+  if (!src.empty()) {
+    auto source = wf::ParseEnum<rc::Source>(src);
+    if (!source) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "application.source: '", src, "' is not one of ", wf::EnumChoices<rc::Source>()));
+    }
+    a.source = *source;
+  }
+  a.certificates = Texts(j, "certificates");
+  a.categories = Texts(j, "categories");
+  a.applied_at_ms = Int(j, "applied_at_ms");
+  return a;
+}
+
+std::string_view CheckName(rc::CheckResult r) {
+  switch (r) {
+    case rc::CheckResult::kPassed: return "passed";
+    case rc::CheckResult::kFailed: return "failed";
+    default: return "pending";
+  }
+}
+
+json ApplicationToJson(const rc::Application& a, bool personal) {
+  json j = {{"id", a.id},
+            {"post_id", a.post_id},
+            {"name", personal ? a.personal.name : wf::MaskName(a.personal.name)},
+            {"id_number", personal ? a.personal.id_number : wf::MaskIdNumber(a.personal.id_number)},
+            {"phone", personal ? a.personal.phone : wf::MaskPhone(a.personal.phone)},
+            {"education", wf::EnglishName(a.education)},
+            {"certificates", a.certificates},
+            {"source", wf::EnglishName(a.source)},
+            {"categories", a.categories},
+            {"status", rc::CandidateStatusName(a.status)},
+            {"refusals", a.refusals},
+            {"written", a.written ? rc::FormatTenths(*a.written) : ""},
+            {"interview", a.interview ? rc::FormatTenths(*a.interview) : ""},
+            {"bonus", a.bonus ? rc::FormatTenths(a.bonus) : ""},
+            {"bonus_for", a.bonus_for},
+            {"rank", a.rank},
+            {"physical", CheckName(a.physical)},
+            {"background", CheckName(a.background)},
+            {"notice_until", a.notice_until},
+            {"removed_reason", a.removed_reason},
+            {"worker_id", a.worker_id},
+            {"applied_at_ms", a.applied_at_ms}};
+  if (a.rank > 0) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%lld.%03lld", static_cast<long long>(a.composite_milli / 1000),
+                  static_cast<long long>(a.composite_milli % 1000));
+    j["composite"] = buf;
+  }
+  return j;
+}
+
+json PromotionJson(const std::optional<rc::Promotion>& p) {
+  if (!p) return {{"removed_id", 0}, {"promoted_id", 0}};
+  return {{"removed_id", p->removed_id}, {"promoted_id", p->promoted_id.value_or(0)}};
+}
+
+json CutsJson(const std::vector<rc::PostCut>& cuts) {
+  json out = json::array();
+  for (const auto& c : cuts) {
+    if (c.released > 0) out.push_back({{"unit_id", c.unit_id}, {"posts", c.released}});
+  }
+  return out;
+}
+
+std::string_view ObjectionState(rc::Objection::State s) {
+  switch (s) {
+    case rc::Objection::State::kUpheld: return "upheld";
+    case rc::Objection::State::kDismissed: return "dismissed";
+    default: return "open";
+  }
+}
+
+// A domain refusal the workflow answers by going back to the task; anything else (a bug, a
+// broken store) is an incident for an operator.
+bool IsRefusal(const absl::Status& s) {
+  return s.code() == absl::StatusCode::kFailedPrecondition ||
+         s.code() == absl::StatusCode::kInvalidArgument ||
+         s.code() == absl::StatusCode::kNotFound || s.code() == absl::StatusCode::kAlreadyExists;
+}
+absl::StatusOr<json> Refused(const absl::Status& s) {
+  if (!IsRefusal(s)) return s;
+  return json{{"refused", std::string(s.message())}};
+}
+
+}  // namespace
+
+DurableRecruitment::DurableRecruitment(engine::Engine& engine, store::Store& store,
+                                       DurableRegistry& registry, Sealer sealer,
+                                       std::string policy_yaml)
+    : engine_(engine),
+      store_(store),
+      registry_(registry),
+      sealer_(std::move(sealer)),
+      policy_yaml_(std::move(policy_yaml)) {}
+
+rc::DedupeKeyFn DurableRecruitment::Dedupe() const {
+  // A keyed hash: raw ID numbers are never a map key.
+  return [this](std::string_view id_number) { return sealer_.BlindIndex(std::string(id_number)); };
+}
+
+DurableRecruitment::Entry* DurableRecruitment::Find(const std::string& id) {
+  auto it = campaigns_.find(id);
+  return it == campaigns_.end() ? nullptr : &it->second;
+}
+const DurableRecruitment::Entry* DurableRecruitment::Find(const std::string& id) const {
+  auto it = campaigns_.find(id);
+  return it == campaigns_.end() ? nullptr : &it->second;
+}
+
+std::string DurableRecruitment::AfterWorkingDays(int64_t from_ms, int n) const {
+  const auto day = engine_.calendar().LocalDay(engine_.calendar().AddWorkingDays(from_ms, n));
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(day.year()),
+                static_cast<unsigned>(day.month()), static_cast<unsigned>(day.day()));
+  return buf;
+}
+
+// ---- Commands ------------------------------------------------------------------------------
+
+absl::StatusOr<json> DurableRecruitment::Apply(Entry& e, const std::string& command,
+                                               const json& args) {
+  rc::Campaign& c = e.campaign;
+  const int64_t at = Int(args, "at_ms");
+  const std::string today = Text(args, "today");
+  if (command == "approve") {
+    RETURN_IF_ERROR(c.Approve(at));
+    RETURN_IF_ERROR(c.Publish(at));
+    return json::object();
+  }
+  if (command == "cancel") {
+    ASSIGN_OR_RETURN(auto cuts, c.Cancel(Text(args, "reason"), at));
+    return json{{"release", CutsJson(cuts)}};
+  }
+  if (command == "apply") {
+    ASSIGN_OR_RETURN(rc::Application a, ApplicationFromJson(args["application"]));
+    a.applied_at_ms = at;
+    ASSIGN_OR_RETURN(int64_t id, c.Apply(std::move(a), today));
+    return json{{"application_id", id}};
+  }
+  if (command == "close") {
+    RETURN_IF_ERROR(c.CloseApplications(today, at));
+    return json::object();
+  }
+  if (command == "review") {
+    RETURN_IF_ERROR(c.Review(Int(args, "application_id"), args.value("eligible", false),
+                             Text(args, "reason"), Text(args, "by")));
+    return json::object();
+  }
+  if (command == "cut") {
+    ASSIGN_OR_RETURN(rc::PostCut cut,
+                     c.CutPosts(Text(args, "post_id"), static_cast<int>(Int(args, "count"))));
+    return json{{"release", CutsJson({cut})}};
+  }
+  if (command == "extend") {
+    RETURN_IF_ERROR(c.ExtendWindow(Text(args, "closes"), at));
+    return json::object();
+  }
+  if (command == "finish_review") {
+    RETURN_IF_ERROR(c.FinishEligibilityReview(at));
+    return json::object();
+  }
+  if (command == "scores_csv") {
+    RETURN_IF_ERROR(c.ImportScoresCsv(Text(args, "csv")));
+    return json::object();
+  }
+  if (command == "finish_written") {
+    RETURN_IF_ERROR(c.FinishWrittenScores(at));
+    return json::object();
+  }
+  if (command == "shortlist") {
+    ASSIGN_OR_RETURN(auto lists, c.Shortlist(at));
+    json out = json::array();
+    for (const auto& s : lists) {
+      out.push_back({{"post_id", s.post_id}, {"through", s.through},
+                     {"cut_line", rc::FormatTenths(s.cut_line)}});
+    }
+    return json{{"shortlist", out}};
+  }
+  if (command == "finish_interviews") {
+    RETURN_IF_ERROR(c.FinishInterviews(at));
+    return json::object();
+  }
+  if (command == "rank") {
+    RETURN_IF_ERROR(c.Rank(at));
+    return json::object();
+  }
+  if (command == "start_checks") {
+    RETURN_IF_ERROR(c.StartChecks(at));
+    return json::object();
+  }
+  if (command == "check") {
+    const std::string kind = Text(args, "kind");
+    if (kind != "physical" && kind != "background") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("kind: '", kind, "' is not physical or background"));
+    }
+    ASSIGN_OR_RETURN(auto promotion,
+                     c.RecordCheck(Int(args, "application_id"),
+                                   kind == "physical" ? rc::CheckKind::kPhysical
+                                                      : rc::CheckKind::kBackground,
+                                   args.value("passed", false), Text(args, "reason")));
+    return PromotionJson(promotion);
+  }
+  if (command == "withdraw") {
+    ASSIGN_OR_RETURN(auto promotion, c.Withdraw(Int(args, "application_id"), Text(args, "reason")));
+    return PromotionJson(promotion);
+  }
+  if (command == "notice") {
+    ASSIGN_OR_RETURN(auto ids, c.StartNotice(Text(args, "from"), Text(args, "until"), at));
+    return json{{"in_notice", ids}};
+  }
+  if (command == "objection") {
+    ASSIGN_OR_RETURN(rc::Investigation inv,
+                     c.FileObjection(Int(args, "application_id"), Text(args, "text"), today));
+    if (int64_t instance = Int(args, "instance_id")) e.investigations[inv.objection_id] = instance;
+    return json{{"objection_id", inv.objection_id}, {"post_id", inv.post_id},
+                {"unit_id", inv.unit_id}, {"candidate", inv.candidate},
+                {"notice_until", inv.notice_until}};
+  }
+  if (command == "decide_objection") {
+    ASSIGN_OR_RETURN(auto promotion, c.DecideObjection(Int(args, "objection_id"),
+                                                       args.value("upheld", false),
+                                                       Text(args, "reason")));
+    return PromotionJson(promotion);
+  }
+  if (command == "hire") {
+    RETURN_IF_ERROR(c.RecordHire(Int(args, "application_id"), Int(args, "worker_id"), at));
+    return json::object();
+  }
+  if (command == "finish") {
+    ASSIGN_OR_RETURN(auto cuts, c.Finish(at));
+    return json{{"release", CutsJson(cuts)}};
+  }
+  return absl::InvalidArgumentError(absl::StrCat("unknown campaign command '", command, "'"));
+}
+
+absl::StatusOr<json> DurableRecruitment::Run(engine::Engine::DomainTx& tx, Entry& e,
+                                             const std::string& command, json args) {
+  args["at_ms"] = tx.now();
+  if (!args.contains("today")) args["today"] = registry_.Today();
+  ASSIGN_OR_RETURN(json result, Apply(e, command, args));
+  const rc::CampaignSpec& spec = e.campaign.spec();
+  // Releasing posts that the campaign holds cannot be refused: it only gives quota back.
+  if (auto it = result.find("release"); it != result.end()) {
+    for (const json& r : *it) {
+      auto released = registry_.Apply(tx, [&](wf::Registry& reg, const std::string& today) {
+        return reg.ReleaseReservation(spec.id, r["unit_id"].get<std::string>(),
+                                      r["posts"].get<int>(), today);
+      });
+      if (!released.ok()) {
+        Logger("recruitment")->error("campaign {}: releasing posts at {}: {}", spec.id,
+                                     r["unit_id"].get<std::string>(), released.status().ToString());
+      }
+    }
+  }
+  tx.rows().campaign_log.push_back(
+      {spec.id, ++e.seq, tx.now(), command, sealer_.Seal(args.dump())});
+  // The history names what happened, never who applied (no personal data in events).
+  json event = {{"state", rc::StateName(e.campaign.state())}};
+  for (const char* key : {"application_id", "objection_id", "post_id", "worker_id", "kind"}) {
+    if (args.contains(key)) event[key] = args[key];
+  }
+  if (result.contains("application_id")) event["application_id"] = result["application_id"];
+  tx.Record("campaign:" + spec.id, spec.street_unit_id, "recruitment." + command, event);
+  return result;
+}
+
+void DurableRecruitment::Create(const engine::Caller& caller, json spec_json,
+                                std::string request_id, engine::Reply reply) {
+  engine_.ExecuteDomain(
+      "Recruitment.CreateCampaign", std::move(request_id), caller.user,
+      [this, spec_json = std::move(spec_json)](engine::Engine::DomainTx& tx)
+          -> absl::StatusOr<json> {
+        for (const char* workflow : {kWorkflow, kObjectionWorkflow, kOnboardingWorkflow}) {
+          if (!engine_.GetDefinition(workflow)) {
+            return absl::FailedPreconditionError(
+                absl::StrCat("workflow '", workflow, "' is not deployed"));
+          }
+        }
+        ASSIGN_OR_RETURN(rc::RecruitmentPolicy policy, rc::ParseRecruitmentPolicy(policy_yaml_));
+        ASSIGN_OR_RETURN(rc::CampaignSpec spec, SpecFromJson(spec_json, policy));
+        std::unique_lock lock(mu_);
+        if (campaigns_.count(spec.id)) {
+          return absl::AlreadyExistsError(absl::StrCat("campaign.id: campaign '", spec.id,
+                                                       "' exists already"));
+        }
+        ASSIGN_OR_RETURN(rc::Campaign campaign,
+                         rc::Campaign::Create(spec, std::move(policy), tx.now(), Dedupe()));
+        // Every post checked against its street and its vacancies, and reserved: all or none.
+        RETURN_IF_ERROR(registry_.Read([&](const wf::Registry& reg) -> absl::Status {
+          for (const auto& p : campaign.spec().posts) {
+            ASSIGN_OR_RETURN(wf::Unit unit, reg.GetUnit(p.unit_id));
+            if (p.unit_id != spec.street_unit_id && unit.parent_id != spec.street_unit_id) {
+              return absl::InvalidArgumentError(absl::StrCat(
+                  "campaign.posts: unit ", p.unit_id, " is not in street ", spec.street_unit_id));
+            }
+          }
+          return absl::OkStatus();
+        }));
+        const auto needed = campaign.QuotaNeeded();
+        ASSIGN_OR_RETURN(wf::Change reserved,
+                         registry_.Apply(tx, [&](wf::Registry& reg, const std::string& today) {
+                           return reg.ReserveQuotas(spec.id, needed, today);
+                         }));
+        (void)reserved;
+        engine::StartArgs args;
+        args.definition_id = kWorkflow;
+        args.business_key = spec.id;
+        args.unit = spec.street_unit_id;
+        args.variables = {{"campaign_id", spec.id},
+                          {"title", spec.title},
+                          {"street", spec.street_unit_id},
+                          {"opens", spec.opens},
+                          {"closes", spec.closes}};
+        ASSIGN_OR_RETURN(int64_t instance, tx.StartInstance(std::move(args)));
+        Entry& e = campaigns_.emplace(spec.id, Entry{std::move(campaign)}).first->second;
+        e.instance_id = instance;
+        json log = {{"campaign", SpecToJson(e.campaign.spec())},
+                    {"policy_yaml", policy_yaml_},
+                    {"at_ms", tx.now()},
+                    {"instance_id", instance}};
+        tx.rows().campaign_log.push_back(
+            {spec.id, ++e.seq, tx.now(), "create", sealer_.Seal(log.dump())});
+        tx.Record("campaign:" + spec.id, spec.street_unit_id, "recruitment.create",
+                  {{"state", "draft"}, {"instance_id", instance}});
+        return json{{"campaign_id", spec.id}, {"instance_id", instance}};
+      },
+      std::move(reply));
+}
+
+void DurableRecruitment::Command(const engine::Caller& caller, std::string campaign_id,
+                                 std::string command, json args, std::string request_id,
+                                 engine::Reply reply) {
+  engine_.ExecuteDomain(
+      "Recruitment.Command", std::move(request_id), caller.user,
+      [this, caller, campaign_id = std::move(campaign_id), command = std::move(command),
+       args = std::move(args)](engine::Engine::DomainTx& tx) mutable -> absl::StatusOr<json> {
+        std::unique_lock lock(mu_);
+        Entry* e = Find(campaign_id);
+        if (!e) return absl::NotFoundError(absl::StrCat("campaign_id: no campaign '", campaign_id, "'"));
+        if (command == "review") args["by"] = caller.user;
+        if (command != "objection") return Run(tx, *e, command, std::move(args));
+        // An objection opens an investigation for the campaign's street office, whose instance
+        // id is logged with the objection: check the workflow first, so nothing fails after
+        // the campaign changed.
+        if (!engine_.GetDefinition(kObjectionWorkflow)) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("workflow '", kObjectionWorkflow, "' is not deployed"));
+        }
+        args["today"] = registry_.Today();
+        args["at_ms"] = tx.now();
+        ASSIGN_OR_RETURN(json filed, Apply(*e, "objection", args));
+        const rc::CampaignSpec& spec = e->campaign.spec();
+        engine::StartArgs start;
+        start.definition_id = kObjectionWorkflow;
+        start.business_key = campaign_id;
+        start.unit = spec.street_unit_id;
+        start.variables = {{"campaign_id", campaign_id},
+                           {"street", spec.street_unit_id},
+                           {"objection_id", filed["objection_id"]},
+                           {"application_id", args["application_id"]},
+                           {"candidate", filed["candidate"]},
+                           {"notice_until", filed["notice_until"]},
+                           {"text", args["text"]}};
+        ASSIGN_OR_RETURN(int64_t instance, tx.StartInstance(std::move(start)));
+        e->investigations[filed["objection_id"].get<int64_t>()] = instance;
+        args["instance_id"] = instance;
+        tx.rows().campaign_log.push_back(
+            {campaign_id, ++e->seq, tx.now(), "objection", sealer_.Seal(args.dump())});
+        tx.Record("campaign:" + campaign_id, spec.street_unit_id, "recruitment.objection",
+                  {{"objection_id", filed["objection_id"]},
+                   {"application_id", args["application_id"]},
+                   {"instance_id", instance}});
+        filed["instance_id"] = instance;
+        return filed;
+      },
+      std::move(reply));
+}
+
+// ---- Workflow steps ------------------------------------------------------------------------
+
+absl::StatusOr<DurableRecruitment::Entry*> DurableRecruitment::FromStep(
+    const engine::Engine::HandlerCall& call) {
+  const std::string id = Text(call.variables, "campaign_id");
+  Entry* e = Find(id);
+  if (!e) return absl::NotFoundError(absl::StrCat("campaign_id: no campaign '", id, "'"));
+  return e;
+}
+
+void DurableRecruitment::RegisterHandlers() {
+  using Call = engine::Engine::HandlerCall;
+  using Tx = engine::Engine::DomainTx;
+  // Each step runs its commands in order; the first refusal stops it and is answered as
+  // `refused` (the commands before it stay applied: each is a state of its own).
+  auto step = [this](std::vector<std::string> commands, auto finish) {
+    return [this, commands = std::move(commands), finish](Tx& tx, const Call& call)
+               -> absl::StatusOr<json> {
+      std::unique_lock lock(mu_);
+      ASSIGN_OR_RETURN(Entry * e, FromStep(call));
+      json out = {{"refused", nullptr}};
+      for (const std::string& command : commands) {
+        auto r = Run(tx, *e, command, json::object());
+        if (!r.ok()) return Refused(r.status());
+        out.update(*r);
+      }
+      out.erase("release");
+      return finish(tx, *e, call, std::move(out));
+    };
+  };
+  auto same = [](Tx&, Entry&, const Call&, json out) -> absl::StatusOr<json> { return out; };
+
+  engine_.RegisterHandler(
+      "recruitment.publish",
+      step({"approve"}, [](Tx&, Entry& e, const Call&, json out) -> absl::StatusOr<json> {
+        // The window closes at the end of its last day: the timer waits for the next midnight.
+        out["window_over"] = rc::AddDays(e.campaign.spec().closes, 1);
+        return out;
+      }));
+  engine_.RegisterHandler("recruitment.close", step({"close"}, same));
+  engine_.RegisterHandler("recruitment.shortlist", step({"finish_written", "shortlist"}, same));
+  engine_.RegisterHandler("recruitment.rank",
+                          step({"finish_interviews", "rank", "start_checks"}, same));
+  engine_.RegisterHandler("recruitment.finish", step({"finish"}, same));
+
+  engine_.RegisterHandler("recruitment.cancel", [this](Tx& tx, const Call& call)
+                                                    -> absl::StatusOr<json> {
+    std::unique_lock lock(mu_);
+    ASSIGN_OR_RETURN(Entry * e, FromStep(call));
+    std::string reason = Text(call.variables, "comment");
+    if (reason.empty()) reason = "not approved by the leading group";
+    ASSIGN_OR_RETURN(json r, Run(tx, *e, "cancel", {{"reason", reason}}));
+    return json::object();
+  });
+
+  engine_.RegisterHandler("recruitment.finish-review", [this](Tx& tx, const Call& call)
+                                                           -> absl::StatusOr<json> {
+    std::unique_lock lock(mu_);
+    ASSIGN_OR_RETURN(Entry * e, FromStep(call));
+    const auto shortfalls = e->campaign.Shortfalls();
+    if (!shortfalls.empty()) {
+      json list = json::array();
+      for (const auto& s : shortfalls) {
+        list.push_back({{"post_id", s.post_id}, {"unit_id", s.unit_id}, {"posts", s.posts},
+                        {"eligible", s.eligible}, {"needed", s.needed}});
+      }
+      return json{{"shortfall", true}, {"shortfalls", list}, {"refused", nullptr}};
+    }
+    auto r = Run(tx, *e, "finish_review", json::object());
+    if (!r.ok()) return Refused(r.status());
+    return json{{"shortfall", false}, {"shortfalls", json::array()}, {"refused", nullptr}};
+  });
+
+  // The leading group's answer to a shortfall, from the task's variables: outcome "cut" with
+  // `cut: [{post_id, count}]`, or "extend" with `extend_until`.
+  engine_.RegisterHandler("recruitment.decide-shortfall", [this](Tx& tx, const Call& call)
+                                                              -> absl::StatusOr<json> {
+    std::unique_lock lock(mu_);
+    ASSIGN_OR_RETURN(Entry * e, FromStep(call));
+    const json& v = call.variables;
+    if (Text(v, "outcome") == "extend") {
+      const std::string until = Text(v, "extend_until");
+      auto r = Run(tx, *e, "extend", {{"closes", until}});
+      if (!r.ok()) return Refused(r.status());
+      return json{{"refused", nullptr}, {"window_over", rc::AddDays(until, 1)}};
+    }
+    auto cuts = v.find("cut");
+    if (cuts == v.end() || !cuts->is_array() || cuts->empty()) {
+      return json{{"refused", "cut: list the posts to cut, [{post_id, count}]"}};
+    }
+    for (const json& c : *cuts) {
+      auto r = Run(tx, *e, "cut", {{"post_id", Text(c, "post_id")}, {"count", Int(c, "count")}});
+      if (!r.ok()) return Refused(r.status());
+    }
+    return json{{"refused", nullptr}};
+  });
+
+  engine_.RegisterHandler("recruitment.notice", [this](Tx& tx, const Call& call)
+                                                    -> absl::StatusOr<json> {
+    std::unique_lock lock(mu_);
+    ASSIGN_OR_RETURN(Entry * e, FromStep(call));
+    const std::string from = registry_.Today();
+    const std::string until =
+        AfterWorkingDays(tx.now(), e->campaign.policy().notice_working_days);
+    auto r = Run(tx, *e, "notice", {{"from", from}, {"until", until}});
+    if (!r.ok()) return Refused(r.status());
+    return json{{"refused", nullptr}, {"notice_until", until},
+                {"notice_over", rc::AddDays(until, 1)}};
+  });
+
+  engine_.RegisterHandler("recruitment.hire", [this](Tx& tx, const Call& call)
+                                                  -> absl::StatusOr<json> {
+    std::unique_lock lock(mu_);
+    ASSIGN_OR_RETURN(Entry * e, FromStep(call));
+    return HireReady(tx, *e);
+  });
+
+  engine_.RegisterHandler("recruitment.decide-objection", [this](Tx& tx, const Call& call)
+                                                              -> absl::StatusOr<json> {
+    std::unique_lock lock(mu_);
+    ASSIGN_OR_RETURN(Entry * e, FromStep(call));
+    const json& v = call.variables;
+    auto r = Run(tx, *e, "decide_objection",
+                 {{"objection_id", Int(v, "objection_id")},
+                  {"upheld", Text(v, "outcome") == "upheld"},
+                  {"reason", Text(v, "comment").empty() ? Text(v, "outcome") : Text(v, "comment")}});
+    if (!r.ok()) return Refused(r.status());
+    return json{{"refused", nullptr}, {"promoted_id", (*r)["promoted_id"]}};
+  });
+  RegisterOnboardingHandlers();
+}
+
+void DurableRecruitment::RegisterOnboardingHandlers() {
+  using Call = engine::Engine::HandlerCall;
+  using Tx = engine::Engine::DomainTx;
+  // The contract's term and probation (from the contract task) checked against the law, and
+  // the policy's steps dated for this hire.
+  engine_.RegisterHandler("onboarding.plan", [this](Tx& tx, const Call& call)
+                                                 -> absl::StatusOr<json> {
+    const json& v = call.variables;
+    if (!v.contains("contract_term_months") || !v.contains("probation_months")) {
+      return json{{"refused",
+                   "contract_term_months and probation_months: required (months; a term of -1 "
+                   "is open-ended)"}};
+    }
+    rc::RecruitmentPolicy policy;
+    {
+      std::shared_lock lock(mu_);
+      const Entry* e = Find(Text(v, "campaign_id"));
+      if (!e) return absl::NotFoundError(absl::StrCat("campaign_id: no campaign '", Text(v, "campaign_id"), "'"));
+      policy = e->campaign.policy();
+    }
+    const int term = static_cast<int>(Int(v, "contract_term_months"));
+    const int probation = static_cast<int>(Int(v, "probation_months"));
+    auto plan = rc::PlanOnboarding(policy, Text(v, "hired_on"), term, probation);
+    if (!plan.ok()) return Refused(plan.status());
+    json steps = json::array(), review = nullptr, conversion = nullptr;
+    for (const rc::PlannedStep& p : *plan) {
+      std::string role = p.step.owner;
+      std::replace(role.begin(), role.end(), '_', '-');
+      json step = {{"id", p.step.id},          {"name", p.step.name},
+                   {"kind", wf::EnglishName(p.step.kind)}, {"role", role},
+                   {"unit", p.step.owner == "street_office" ? Text(v, "street") : ""},
+                   {"due_on", p.due_on},       {"remind_on", p.remind_on}};
+      if (!p.step.insurance.empty()) step["insurance"] = p.step.insurance;
+      switch (p.step.kind) {
+        case rc::MilestoneKind::kContract: break;  // the contract task itself
+        case rc::MilestoneKind::kProbationReview: review = step; break;
+        case rc::MilestoneKind::kConversion: conversion = step; break;
+        default: steps.push_back(step);
+      }
+    }
+    tx.Record(absl::StrCat("worker:", Int(v, "worker_id")), Text(v, "unit"), "worker.onboarding",
+              {{"step", "contract"},
+               {"contract_term_months", term},
+               {"probation_months", probation},
+               {"probation_until", probation ? rc::AddMonths(Text(v, "hired_on"), probation) : ""},
+               {"done_on", registry_.Today()}});
+    return json{{"refused", nullptr}, {"steps", steps}, {"probation_review", review},
+                {"conversion", conversion}};
+  });
+  // A step done, on the worker's record (Workforce/History).
+  engine_.RegisterHandler("onboarding.record-step", [this](Tx& tx, const Call& call)
+                                                        -> absl::StatusOr<json> {
+    const json& v = call.variables;
+    const json& step = v.contains("step") ? v["step"] : json();
+    json data = {{"step", step.is_object() ? Text(step, "id") : step.is_string() ? step.get<std::string>() : ""},
+                 {"done_on", registry_.Today()}};
+    if (step.is_object() && step.contains("insurance")) data["insurance"] = step["insurance"];
+    if (v.contains("outcome") && v["outcome"].is_string()) data["outcome"] = v["outcome"];
+    tx.Record(absl::StrCat("worker:", Int(v, "worker_id")), Text(v, "unit"), "worker.onboarding",
+              std::move(data));
+    return json::object();
+  });
+}
+
+absl::StatusOr<json> DurableRecruitment::HireReady(engine::Engine::DomainTx& tx, Entry& e) {
+  const std::string today = registry_.Today();
+  const rc::Campaign& c = e.campaign;
+  json hired = json::array(), failed = json::array();
+  for (int64_t id : c.ReadyToHire(today)) {
+    ASSIGN_OR_RETURN(rc::Application a, c.Get(id));
+    const rc::CampaignPost* post = nullptr;
+    for (const auto& p : c.spec().posts) {
+      if (p.id == a.post_id) post = &p;
+    }
+    if (!post) return absl::InternalError(absl::StrCat("application ", id, ": no post"));
+    int64_t worker_id = 0;
+    auto change = registry_.Apply(tx, [&](wf::Registry& reg, const std::string& day)
+                                          -> absl::StatusOr<wf::Change> {
+      ASSIGN_OR_RETURN(int grade, rc::GradeAtHire(reg, post->post, "", day, a.education));
+      ASSIGN_OR_RETURN(wf::Worker w, c.PrepareHire(id, grade, day));
+      return reg.HireReserved(c.spec().id, std::move(w), day);
+    });
+    if (!change.ok()) {
+      if (!IsRefusal(change.status())) return change.status();
+      failed.push_back({{"application_id", id}, {"error", std::string(change.status().message())}});
+      continue;
+    }
+    worker_id = change->workers.empty() ? 0 : change->workers.front().id;
+    RETURN_IF_ERROR(Run(tx, e, "hire", {{"application_id", id}, {"worker_id", worker_id}}).status());
+    engine::StartArgs start;
+    start.definition_id = kOnboardingWorkflow;
+    start.business_key = absl::StrCat("worker:", worker_id);
+    start.unit = post->unit_id;
+    start.variables = {{"worker_id", worker_id},
+                       {"campaign_id", c.spec().id},
+                       {"unit", post->unit_id},
+                       {"street", c.spec().street_unit_id},
+                       {"post", post->post},
+                       {"hired_on", today}};
+    ASSIGN_OR_RETURN(int64_t onboarding, tx.StartInstance(std::move(start)));
+    hired.push_back({{"application_id", id}, {"worker_id", worker_id},
+                     {"onboarding_instance", onboarding}});
+  }
+  // What next: a refused hire goes to the leading group; promoted candidates still need their
+  // checks; candidates in notice or under an objection are waited for; otherwise finish.
+  std::string next = "finish";
+  bool checks = false, waiting = false;
+  for (const rc::Application& a : c.applications()) {
+    if (a.status == rc::CandidateStatus::kSelected) checks = true;
+    if (a.status == rc::CandidateStatus::kNotice) waiting = true;
+  }
+  if (!failed.empty()) {
+    next = "hire_failed";
+  } else if (checks) {
+    next = "checks";
+  } else if (waiting) {
+    next = "wait";
+  }
+  return json{{"hired", hired}, {"hire_failures", failed}, {"next_step", next},
+              {"refused", nullptr}};
+}
+
+// ---- Recovery ------------------------------------------------------------------------------
+
+absl::Status DurableRecruitment::Recover() {
+  absl::Status bad;
+  size_t commands = 0;
+  std::unique_lock lock(mu_);
+  store_.ForEachCampaignCommand([&](const store::CampaignCommandRow& row) {
+    if (!bad.ok()) return;
+    auto fail = [&](const absl::Status& why) {
+      bad = absl::DataLossError(absl::StrCat("campaign ", row.campaign_id, " command ", row.seq,
+                                             " (", row.command, "): ", why.message()));
+    };
+    auto text = sealer_.Open(row.body);
+    if (!text.ok()) return fail(text.status());
+    json args = json::parse(*text, nullptr, false);
+    if (args.is_discarded()) return fail(absl::DataLossError("unreadable arguments"));
+    ++commands;
+    if (row.command == "create") {
+      auto policy = rc::ParseRecruitmentPolicy(Text(args, "policy_yaml"));
+      if (!policy.ok()) return fail(policy.status());
+      auto spec = SpecFromJson(args["campaign"], *policy);
+      if (!spec.ok()) return fail(spec.status());
+      auto campaign = rc::Campaign::Create(*std::move(spec), *std::move(policy),
+                                           Int(args, "at_ms"), Dedupe());
+      if (!campaign.ok()) return fail(campaign.status());
+      Entry& e = campaigns_.emplace(row.campaign_id, Entry{*std::move(campaign)}).first->second;
+      e.seq = row.seq;
+      e.instance_id = Int(args, "instance_id");
+      return;
+    }
+    Entry* e = Find(row.campaign_id);
+    if (!e || row.seq != e->seq + 1) return fail(absl::DataLossError("out of order"));
+    // A command the campaign accepted once is accepted again: anything else is a bug.
+    auto applied = Apply(*e, row.command, args);
+    if (!applied.ok()) return fail(applied.status());
+    e->seq = row.seq;
+  });
+  RETURN_IF_ERROR(bad);
+  Logger("recruitment")->info("recruitment: {} campaigns rebuilt from {} commands",
+                              campaigns_.size(), commands);
+  return absl::OkStatus();
+}
+
+// ---- Reads ---------------------------------------------------------------------------------
+
+int64_t DurableRecruitment::InstanceOf(const std::string& campaign_id) const {
+  std::shared_lock lock(mu_);
+  const Entry* e = Find(campaign_id);
+  return e ? e->instance_id : 0;
+}
+
+namespace {
+json CampaignToJson(const rc::Campaign& c, int64_t instance_id, int64_t now_ms) {
+  const rc::Funnel f = c.GetFunnel(now_ms);
+  json stages = json::array();
+  const auto& history = c.history();
+  for (size_t i = 0; i < history.size(); ++i) {
+    const int64_t end = i + 1 < history.size() ? history[i + 1].at_ms : now_ms;
+    stages.push_back({{"state", rc::StateName(history[i].state)},
+                      {"at_ms", history[i].at_ms},
+                      {"ms_in_state", end - history[i].at_ms}});
+  }
+  json shortfalls = json::array();
+  if (c.state() == rc::CampaignState::kApplicationsClosed) {
+    for (const auto& s : c.Shortfalls()) {
+      shortfalls.push_back({{"post_id", s.post_id}, {"unit_id", s.unit_id}, {"posts", s.posts},
+                            {"eligible", s.eligible}, {"needed", s.needed}});
+    }
+  }
+  json hired = json::array();
+  for (const auto& a : c.applications()) {
+    if (a.worker_id) hired.push_back(a.worker_id);
+  }
+  return {{"spec", SpecToJson(c.spec())},
+          {"state", rc::StateName(c.state())},
+          {"instance_id", instance_id},
+          {"funnel",
+           {{"applied", f.applied},
+            {"eligible", f.eligible},
+            {"examined", f.examined},
+            {"interviewed", f.interviewed},
+            {"notified", f.notified},
+            {"hired", f.hired}}},
+          {"stages", stages},
+          {"shortfalls", shortfalls},
+          {"hired_workers", hired}};
+}
+}  // namespace
+
+absl::StatusOr<json> DurableRecruitment::CampaignJson(const std::string& id) const {
+  std::shared_lock lock(mu_);
+  const Entry* e = Find(id);
+  if (!e) return absl::NotFoundError(absl::StrCat("id: no campaign '", id, "'"));
+  return CampaignToJson(e->campaign, e->instance_id, engine_.clock().NowMs());
+}
+
+std::vector<json> DurableRecruitment::ListCampaigns(const std::string& street_unit_id,
+                                                    const std::string& state) const {
+  std::shared_lock lock(mu_);
+  std::vector<json> out;
+  for (const auto& [id, e] : campaigns_) {
+    if (!street_unit_id.empty() && e.campaign.spec().street_unit_id != street_unit_id) continue;
+    if (!state.empty() && rc::StateName(e.campaign.state()) != state) continue;
+    out.push_back(CampaignToJson(e.campaign, e.instance_id, engine_.clock().NowMs()));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<json>> DurableRecruitment::Applications(
+    const std::string& campaign_id, const std::string& post_id, const std::string& status,
+    int64_t after_id, int limit, bool personal) const {
+  std::shared_lock lock(mu_);
+  const Entry* e = Find(campaign_id);
+  if (!e) return absl::NotFoundError(absl::StrCat("campaign_id: no campaign '", campaign_id, "'"));
+  std::vector<json> out;
+  const auto& apps = e->campaign.applications();
+  for (size_t i = static_cast<size_t>(std::max<int64_t>(after_id, 0));
+       i < apps.size() && static_cast<int>(out.size()) < limit; ++i) {
+    const rc::Application& a = apps[i];
+    if (!post_id.empty() && a.post_id != post_id) continue;
+    if (!status.empty() && rc::CandidateStatusName(a.status) != status) continue;
+    out.push_back(ApplicationToJson(a, personal));
+  }
+  return out;
+}
+
+absl::StatusOr<json> DurableRecruitment::Application(const std::string& campaign_id, int64_t id,
+                                                     bool personal) const {
+  std::shared_lock lock(mu_);
+  const Entry* e = Find(campaign_id);
+  if (!e) return absl::NotFoundError(absl::StrCat("campaign_id: no campaign '", campaign_id, "'"));
+  ASSIGN_OR_RETURN(rc::Application a, e->campaign.Get(id));
+  return ApplicationToJson(a, personal);
+}
+
+absl::StatusOr<std::vector<json>> DurableRecruitment::Ranking(const std::string& campaign_id,
+                                                              const std::string& post_id,
+                                                              bool personal) const {
+  std::shared_lock lock(mu_);
+  const Entry* e = Find(campaign_id);
+  if (!e) return absl::NotFoundError(absl::StrCat("campaign_id: no campaign '", campaign_id, "'"));
+  ASSIGN_OR_RETURN(std::vector<int64_t> ids, e->campaign.Ranking(post_id));
+  std::vector<json> out;
+  for (int64_t id : ids) out.push_back(ApplicationToJson(*e->campaign.Get(id), personal));
+  return out;
+}
+
+absl::StatusOr<json> DurableRecruitment::Objection(const std::string& campaign_id,
+                                                   int64_t id) const {
+  std::shared_lock lock(mu_);
+  const Entry* e = Find(campaign_id);
+  if (!e) return absl::NotFoundError(absl::StrCat("campaign_id: no campaign '", campaign_id, "'"));
+  for (const rc::Objection& o : e->campaign.objections()) {
+    if (o.id != id) continue;
+    auto inv = e->investigations.find(id);
+    return json{{"id", o.id},
+                {"application_id", o.application_id},
+                {"text", o.text},
+                {"filed_on", o.filed_on},
+                {"state", ObjectionState(o.state)},
+                {"decision_reason", o.decision_reason},
+                {"instance_id", inv == e->investigations.end() ? 0 : inv->second}};
+  }
+  return absl::NotFoundError(absl::StrCat("objection_id: campaign ", campaign_id,
+                                          " has no objection ", id));
+}
+
+}  // namespace shequ::server

@@ -1,0 +1,110 @@
+#pragma once
+
+// Recruitment campaigns made durable (issue 6; docs/decisions/0009-recruitment.md).
+//
+// Each campaign (daemon/domain/recruitment) is held in memory and stored as the log of the
+// commands it accepted (table campaign_log, arguments sealed): a restart replays the log, and
+// since every command carries its instants and dates, the replay rebuilds the same campaign.
+// Commands run inside engine transactions, so a campaign's log rows, the registry rows it
+// changes (quota reservations, hired workers), its history entries and the workflows it moves
+// or starts commit together or not at all.
+//
+// The workflow `recruitment` drives a campaign: its user tasks are the human decisions, and its
+// built-in service steps (Engine::RegisterHandler, job types "recruitment.*") apply the
+// decisions to the campaign in the task's own transaction. A step the campaign refuses (scores
+// still missing, checks pending …) sets the variable `refused` and the workflow goes back to
+// the task.
+
+#include <map>
+#include <shared_mutex>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "daemon/core/sealer.h"
+#include "daemon/domain/recruitment/campaign.h"
+#include "daemon/engine/engine.h"
+#include "daemon/server/workforce.h"
+#include "daemon/store/store.h"
+
+namespace shequ::server {
+
+namespace rc = ::shequ::domain::recruitment;
+
+class DurableRecruitment {
+ public:
+  static constexpr char kWorkflow[] = "recruitment";
+  static constexpr char kObjectionWorkflow[] = "recruitment-objection";
+  static constexpr char kOnboardingWorkflow[] = "onboarding";
+
+  // `policy_yaml` is config/policy/recruitment.yaml: each campaign keeps the policy text it was
+  // created under (in its first log entry), so a later edit of the file leaves it as it was.
+  DurableRecruitment(engine::Engine& engine, store::Store& store, DurableRegistry& registry,
+                     Sealer sealer, std::string policy_yaml);
+
+  // The built-in steps of the recruitment, objection and onboarding workflows. Call before the
+  // engine runs.
+  void RegisterHandlers();
+  // Replays every campaign's log. Call after the registry recovered, before serving.
+  absl::Status Recover();
+
+  // Commands; each replies with the campaign's answer after the commit.
+  //   create: {"campaign": spec JSON}; replies {"campaign_id", "instance_id"}
+  void Create(const engine::Caller& caller, engine::json spec, std::string request_id,
+              engine::Reply reply);
+  // A campaign command from the API: apply, review, scores_csv, check, withdraw, objection.
+  void Command(const engine::Caller& caller, std::string campaign_id, std::string command,
+               engine::json args, std::string request_id, engine::Reply reply);
+
+  // The campaign as the API answers it (the same JSON field names as recruitment.proto).
+  absl::StatusOr<engine::json> CampaignJson(const std::string& id) const;
+  std::vector<engine::json> ListCampaigns(const std::string& street_unit_id,
+                                          const std::string& state) const;
+  absl::StatusOr<std::vector<engine::json>> Applications(const std::string& campaign_id,
+                                                         const std::string& post_id,
+                                                         const std::string& status,
+                                                         int64_t after_id, int limit,
+                                                         bool personal) const;
+  absl::StatusOr<engine::json> Application(const std::string& campaign_id, int64_t id,
+                                           bool personal) const;
+  absl::StatusOr<std::vector<engine::json>> Ranking(const std::string& campaign_id,
+                                                    const std::string& post_id,
+                                                    bool personal) const;
+  absl::StatusOr<engine::json> Objection(const std::string& campaign_id, int64_t id) const;
+  // The recruitment workflow instance of a campaign (0 if none).
+  int64_t InstanceOf(const std::string& campaign_id) const;
+
+ private:
+  struct Entry {
+    rc::Campaign campaign;
+    int64_t seq = 0;          // of the last logged command
+    int64_t instance_id = 0;  // the recruitment workflow
+    std::map<int64_t, int64_t> investigations;  // objection id → investigation instance
+  };
+
+  rc::DedupeKeyFn Dedupe() const;
+  // Applies one logged command to a campaign: the same code live and in a replay. What it
+  // answers may list posts to release in the registry ("release").
+  absl::StatusOr<engine::json> Apply(Entry& e, const std::string& command,
+                                     const engine::json& args);
+  // Live: Apply, then log the command, record it in the history and release what it freed.
+  // The caller holds mu_ exclusively.
+  absl::StatusOr<engine::json> Run(engine::Engine::DomainTx& tx, Entry& e,
+                                   const std::string& command, engine::json args);
+  Entry* Find(const std::string& id);
+  const Entry* Find(const std::string& id) const;
+  void RegisterOnboardingHandlers();
+  absl::StatusOr<Entry*> FromStep(const engine::Engine::HandlerCall& call);
+  // The hire step: hires every candidate whose notice is over, each starting onboarding.
+  absl::StatusOr<engine::json> HireReady(engine::Engine::DomainTx& tx, Entry& e);
+  std::string AfterWorkingDays(int64_t from_ms, int n) const;
+
+  engine::Engine& engine_;
+  store::Store& store_;
+  DurableRegistry& registry_;
+  const Sealer sealer_;
+  const std::string policy_yaml_;
+  mutable std::shared_mutex mu_;  // campaigns_: changed on the engine strand only
+  std::map<std::string, Entry> campaigns_;
+};
+
+}  // namespace shequ::server

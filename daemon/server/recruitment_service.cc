@@ -1,0 +1,339 @@
+#include "daemon/server/recruitment_service.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "daemon/core/status.h"
+#include "daemon/engine/model.h"
+#include "daemon/server/reactors.h"
+
+namespace shequ::server {
+
+using engine::json;
+
+namespace {
+
+// Answers are built as JSON with the proto's field names and parsed into the response.
+absl::Status Fill(const json& j, google::protobuf::Message* msg) {
+  google::protobuf::util::JsonParseOptions opts;
+  opts.ignore_unknown_fields = true;
+  const std::string text = j.dump();
+  auto s = google::protobuf::util::JsonStringToMessage(text, msg, opts);
+  if (!s.ok()) {
+    return absl::InternalError(
+        absl::StrCat("answer: ", std::string(s.message().data(), s.message().size())));
+  }
+  return absl::OkStatus();
+}
+
+json ToJson(const google::protobuf::Message& msg) {
+  google::protobuf::util::JsonPrintOptions opts;
+  opts.preserve_proto_field_names = true;
+  std::string text;
+  (void)google::protobuf::util::MessageToJsonString(msg, &text, opts);
+  return json::parse(text, nullptr, false);
+}
+
+absl::Status Required(const std::string& value, const char* field) {
+  if (value.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": required"));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+bool RecruitmentService::MaySeePersonal(const engine::Caller& caller) const {
+  return std::any_of(personal_data_roles_.begin(), personal_data_roles_.end(),
+                     [&](const std::string& role) { return caller.HasRole(role); });
+}
+
+// ---- Campaigns -----------------------------------------------------------------------------
+
+grpc::ServerUnaryReactor* RecruitmentService::CreateCampaign(Ctx* ctx,
+                                                             const v1::CreateCampaignRequest* req,
+                                                             v1::Campaign* resp) {
+  auto* r = ctx->DefaultReactor();
+  rec_.Create(CallerOf(ctx), ToJson(req->campaign()), req->request_id(),
+              Answer(r, [this, resp](const json& a) -> absl::Status {
+                ASSIGN_OR_RETURN(json c, rec_.CampaignJson(a["campaign_id"].get<std::string>()));
+                return Fill(c, resp);
+              }));
+  return r;
+}
+
+grpc::ServerUnaryReactor* RecruitmentService::GetCampaign(Ctx* ctx,
+                                                          const v1::GetCampaignRequest* req,
+                                                          v1::Campaign* resp) {
+  return OnReader(c_.readers, ctx, [this, id = req->id(), resp]() -> absl::Status {
+    ASSIGN_OR_RETURN(json c, rec_.CampaignJson(id));
+    // The open steps: the tasks of the campaign's workflow waiting for someone.
+    store::TaskFilter f;
+    f.instance_id = c.value("instance_id", int64_t{0});
+    json steps = json::array();
+    if (f.instance_id) {
+      for (const auto& row : c_.store.ListTasks(f, {0, 100})) {
+        const engine::Task t = engine::FromRow(row);
+        steps.push_back({{"step", t.node}, {"task_id", t.id}, {"role", t.role},
+                         {"due_at_ms", t.due_at_ms}});
+      }
+    }
+    c["open_steps"] = steps;
+    return Fill(c, resp);
+  });
+}
+
+grpc::ServerUnaryReactor* RecruitmentService::ListCampaigns(Ctx* ctx,
+                                                            const v1::ListCampaignsRequest* req,
+                                                            v1::ListCampaignsResponse* resp) {
+  return OnReader(c_.readers, ctx, [this, req, resp]() -> absl::Status {
+    json list = rec_.ListCampaigns(req->street_unit_id(), req->state());
+    return Fill({{"campaigns", list}}, resp);
+  });
+}
+
+// ---- Steps: the campaign's workflow tasks --------------------------------------------------
+
+void RecruitmentService::CompleteStep(Reactor* r, const engine::Caller& caller,
+                                      int64_t instance_id, const std::string& node,
+                                      const std::string& what, std::string outcome,
+                                      json variables, std::string comment,
+                                      std::string request_id,
+                                      std::function<absl::Status(const json&)> done) {
+  boost::asio::post(c_.readers, [=, this, variables = std::move(variables)]() mutable {
+    store::TaskFilter f;
+    f.instance_id = instance_id;
+    int64_t task_id = 0;
+    for (const auto& row : c_.store.ListTasks(f, {0, 100})) {
+      if (engine::FromRow(row).node == node) task_id = row.id;
+    }
+    if (task_id == 0) {
+      r->Finish(ToGrpc(absl::FailedPreconditionError(
+          absl::StrCat(what, " has no open step '", node, "' now"))));
+      return;
+    }
+    c_.engine.CompleteTask(
+        caller, task_id, std::move(outcome), std::move(variables), std::move(comment),
+        std::move(request_id),
+        // The answer reads the instance back: on a reader, not on the engine's strand.
+        [this, r, instance_id, done = std::move(done)](absl::StatusOr<json> result) {
+          if (!result.ok()) {
+            r->Finish(ToGrpc(result.status()));
+            return;
+          }
+          boost::asio::post(c_.readers, [this, r, instance_id, done] {
+            auto row = c_.store.GetInstance(instance_id);
+            if (!row) {
+              r->Finish(ToGrpc(absl::InternalError("the workflow instance vanished")));
+              return;
+            }
+            const json vars = engine::FromRow(*row).variables;
+            // The step's own refusal: the task is open again, the campaign did not move.
+            if (auto it = vars.find("refused"); it != vars.end() && it->is_string()) {
+              r->Finish(ToGrpc(absl::FailedPreconditionError(it->get<std::string>())));
+              return;
+            }
+            r->Finish(ToGrpc(done(vars)));
+          });
+        });
+  });
+}
+
+grpc::ServerUnaryReactor* RecruitmentService::CampaignStep(Ctx* ctx,
+                                                           const std::string& campaign_id,
+                                                           const std::string& node,
+                                                           std::string outcome, json variables,
+                                                           std::string comment,
+                                                           std::string request_id,
+                                                           v1::Campaign* resp) {
+  if (auto s = Required(campaign_id, "campaign_id"); !s.ok()) return Refuse(ctx, s);
+  const int64_t instance = rec_.InstanceOf(campaign_id);
+  if (!instance) {
+    return Refuse(ctx, absl::NotFoundError(
+                           absl::StrCat("campaign_id: no campaign '", campaign_id, "'")));
+  }
+  auto* r = ctx->DefaultReactor();
+  CompleteStep(r, CallerOf(ctx), instance, node, "campaign " + campaign_id, std::move(outcome),
+               std::move(variables), std::move(comment), std::move(request_id),
+               [this, campaign_id, resp](const json&) -> absl::Status {
+                 ASSIGN_OR_RETURN(json c, rec_.CampaignJson(campaign_id));
+                 return Fill(c, resp);
+               });
+  return r;
+}
+
+grpc::ServerUnaryReactor* RecruitmentService::ApproveCampaign(Ctx* ctx,
+                                                              const v1::StepRequest* req,
+                                                              v1::Campaign* resp) {
+  if (req->outcome() != "approved" && req->outcome() != "rejected") {
+    return Refuse(ctx, absl::InvalidArgumentError(absl::StrCat(
+                           "outcome: '", req->outcome(), "' is not approved or rejected")));
+  }
+  return CampaignStep(ctx, req->campaign_id(), "approve", req->outcome(),
+                      {{"comment", req->comment()}}, req->comment(), req->request_id(), resp);
+}
+
+grpc::ServerUnaryReactor* RecruitmentService::FinishReview(Ctx* ctx, const v1::StepRequest* req,
+                                                           v1::Campaign* resp) {
+  return CampaignStep(ctx, req->campaign_id(), "review", "", json::object(), req->comment(),
+                      req->request_id(), resp);
+}
+
+grpc::ServerUnaryReactor* RecruitmentService::DecideShortfall(
+    Ctx* ctx, const v1::DecideShortfallRequest* req, v1::Campaign* resp) {
+  const bool extend = !req->extend_until().empty();
+  if (extend == (req->cut_size() > 0)) {
+    return Refuse(ctx, absl::InvalidArgumentError(
+                           "cut, extend_until: give the posts to cut or a new closing date"));
+  }
+  json vars = json::object();
+  if (extend) {
+    vars["extend_until"] = req->extend_until();
+  } else {
+    vars["cut"] = json::array();
+    for (const auto& c : req->cut()) vars["cut"].push_back({{"post_id", c.post_id()}, {"count", c.count()}});
+  }
+  return CampaignStep(ctx, req->campaign_id(), "shortfall", extend ? "extend" : "cut",
+                      std::move(vars), req->comment(), req->request_id(), resp);
+}
+
+grpc::ServerUnaryReactor* RecruitmentService::Shortlist(Ctx* ctx, const v1::StepRequest* req,
+                                                        v1::Campaign* resp) {
+  return CampaignStep(ctx, req->campaign_id(), "written", "", json::object(), req->comment(),
+                      req->request_id(), resp);
+}
+
+grpc::ServerUnaryReactor* RecruitmentService::Rank(Ctx* ctx, const v1::StepRequest* req,
+                                                   v1::Campaign* resp) {
+  return CampaignStep(ctx, req->campaign_id(), "interview", "", json::object(), req->comment(),
+                      req->request_id(), resp);
+}
+
+grpc::ServerUnaryReactor* RecruitmentService::StartNotice(Ctx* ctx, const v1::StepRequest* req,
+                                                          v1::Campaign* resp) {
+  return CampaignStep(ctx, req->campaign_id(), "checks", "", json::object(), req->comment(),
+                      req->request_id(), resp);
+}
+
+// ---- Applications --------------------------------------------------------------------------
+
+grpc::ServerUnaryReactor* RecruitmentService::Apply(Ctx* ctx, const v1::ApplyRequest* req,
+                                                    v1::ApplyResponse* resp) {
+  if (auto s = Required(req->campaign_id(), "campaign_id"); !s.ok()) return Refuse(ctx, s);
+  auto* r = ctx->DefaultReactor();
+  rec_.Command(CallerOf(ctx), req->campaign_id(), "apply",
+               {{"application", ToJson(req->application())}}, req->request_id(),
+               Answer(r, [resp](const json& a) {
+                 resp->set_application_id(a.value("application_id", int64_t{0}));
+               }));
+  return r;
+}
+
+grpc::ServerUnaryReactor* RecruitmentService::ListApplications(
+    Ctx* ctx, const v1::ListApplicationsRequest* req, v1::ListApplicationsResponse* resp) {
+  const int limit = req->limit() <= 0 ? 100 : std::min(req->limit(), 1000);
+  const bool personal = MaySeePersonal(CallerOf(ctx));
+  return OnReader(c_.readers, ctx, [this, req, resp, limit, personal]() -> absl::Status {
+    ASSIGN_OR_RETURN(auto list, rec_.Applications(req->campaign_id(), req->post_id(),
+                                                  req->status(), req->after_id(), limit, personal));
+    return Fill({{"applications", list}}, resp);
+  });
+}
+
+grpc::ServerUnaryReactor* RecruitmentService::ReviewApplication(
+    Ctx* ctx, const v1::ReviewApplicationRequest* req, v1::Application* resp) {
+  const engine::Caller caller = CallerOf(ctx);
+  auto* r = ctx->DefaultReactor();
+  rec_.Command(caller, req->campaign_id(), "review",
+               {{"application_id", req->application_id()},
+                {"eligible", req->eligible()},
+                {"reason", req->reason()}},
+               req->request_id(),
+               Answer(r, [this, resp, id = req->application_id(), campaign = req->campaign_id(),
+                          personal = MaySeePersonal(caller)](const json&) -> absl::Status {
+                 ASSIGN_OR_RETURN(json a, rec_.Application(campaign, id, personal));
+                 return Fill(a, resp);
+               }));
+  return r;
+}
+
+grpc::ServerUnaryReactor* RecruitmentService::ImportScores(Ctx* ctx,
+                                                           const v1::ImportScoresRequest* req,
+                                                           v1::ImportScoresResponse* resp) {
+  if (auto s = Required(req->csv(), "csv"); !s.ok()) return Refuse(ctx, s);
+  const int64_t rows = std::count(req->csv().begin(), req->csv().end(), '\n') +
+                       (req->csv().back() == '\n' ? 0 : 1) - 1;  // lines after the header
+  auto* r = ctx->DefaultReactor();
+  rec_.Command(CallerOf(ctx), req->campaign_id(), "scores_csv", {{"csv", req->csv()}},
+               req->request_id(), Answer(r, [resp, rows](const json&) { resp->set_rows(rows); }));
+  return r;
+}
+
+grpc::ServerUnaryReactor* RecruitmentService::GetRanking(Ctx* ctx,
+                                                         const v1::GetRankingRequest* req,
+                                                         v1::Ranking* resp) {
+  const bool personal = MaySeePersonal(CallerOf(ctx));
+  return OnReader(c_.readers, ctx, [this, req, resp, personal]() -> absl::Status {
+    ASSIGN_OR_RETURN(auto list, rec_.Ranking(req->campaign_id(), req->post_id(), personal));
+    return Fill({{"applications", list}}, resp);
+  });
+}
+
+// ---- Checks and objections -----------------------------------------------------------------
+
+grpc::ServerUnaryReactor* RecruitmentService::RecordCheck(Ctx* ctx,
+                                                          const v1::RecordCheckRequest* req,
+                                                          v1::CheckResponse* resp) {
+  auto* r = ctx->DefaultReactor();
+  rec_.Command(CallerOf(ctx), req->campaign_id(), "check",
+               {{"application_id", req->application_id()},
+                {"kind", req->kind()},
+                {"passed", req->passed()},
+                {"reason", req->reason()}},
+               req->request_id(), Answer(r, [resp](const json& a) { return Fill(a, resp); }));
+  return r;
+}
+
+grpc::ServerUnaryReactor* RecruitmentService::Withdraw(Ctx* ctx, const v1::WithdrawRequest* req,
+                                                       v1::CheckResponse* resp) {
+  auto* r = ctx->DefaultReactor();
+  rec_.Command(CallerOf(ctx), req->campaign_id(), "withdraw",
+               {{"application_id", req->application_id()}, {"reason", req->reason()}},
+               req->request_id(), Answer(r, [resp](const json& a) { return Fill(a, resp); }));
+  return r;
+}
+
+grpc::ServerUnaryReactor* RecruitmentService::FileObjection(Ctx* ctx,
+                                                            const v1::FileObjectionRequest* req,
+                                                            v1::Objection* resp) {
+  auto* r = ctx->DefaultReactor();
+  rec_.Command(CallerOf(ctx), req->campaign_id(), "objection",
+               {{"application_id", req->application_id()}, {"text", req->text()}},
+               req->request_id(),
+               Answer(r, [this, resp, campaign = req->campaign_id()](const json& a)
+                             -> absl::Status {
+                 ASSIGN_OR_RETURN(json o, rec_.Objection(campaign, a["objection_id"].get<int64_t>()));
+                 return Fill(o, resp);
+               }));
+  return r;
+}
+
+grpc::ServerUnaryReactor* RecruitmentService::DecideObjection(
+    Ctx* ctx, const v1::DecideObjectionRequest* req, v1::Objection* resp) {
+  auto objection = rec_.Objection(req->campaign_id(), req->objection_id());
+  if (!objection.ok()) return Refuse(ctx, objection.status());
+  auto* r = ctx->DefaultReactor();
+  CompleteStep(r, CallerOf(ctx), (*objection)["instance_id"].get<int64_t>(), "investigate",
+               absl::StrCat("objection ", req->objection_id()),
+               req->upheld() ? "upheld" : "dismissed", {{"comment", req->reason()}},
+               req->reason(), req->request_id(),
+               [this, resp, campaign = req->campaign_id(), id = req->objection_id()](
+                   const json& vars) -> absl::Status {
+                 ASSIGN_OR_RETURN(json o, rec_.Objection(campaign, id));
+                 o["promoted_id"] = vars.value("promoted_id", json(0));
+                 return Fill(o, resp);
+               });
+  return r;
+}
+
+}  // namespace shequ::server

@@ -1,0 +1,380 @@
+// Open recruitment through gRPC on the fake clock: a whole campaign from the announcement to an
+// onboarded worker (with a shortfall cut, a failed check promoting the next candidate and an
+// objection), the quota changed before the hire, and the campaign rebuilt after kill -9.
+
+#include <gtest/gtest.h>
+
+#include "nlohmann/json.hpp"
+#include "tests/integration/client.h"
+
+namespace shequ::testing {
+namespace {
+
+using nlohmann::json;
+
+const Caller kStreet{"li.clerk", "street-office", "bh.hp"};
+const Caller kLeadingGroup{"chen.lg", "leading-group", ""};
+const Caller kPersonnel{"zhou.hr", "personnel", ""};
+
+std::string IdNumber(const std::string& first17) {
+  static const int kWeights[] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+  int sum = 0;
+  for (int i = 0; i < 17; ++i) sum += (first17[i] - '0') * kWeights[i];
+  return first17 + "10X98765432"[sum % 11];
+}
+
+class RecruitmentTest : public DaemonTest {
+ protected:
+  RecruitmentTest() : DaemonTest("recruitment") {}
+
+  void SetUp() override {
+    DaemonTest::SetUp();
+    ASSERT_TRUE(CreateUnit("bh", "", "包河区", "district").ok());
+    ASSERT_TRUE(CreateUnit("bh.hp", "bh", "和平街道", "street", "", 0, 1).ok());
+    ASSERT_TRUE(CreateUnit("bh.hp.xf", "bh.hp", "幸福里社区", "community", "城市社区", 2400).ok());
+    ASSERT_TRUE(CreateUnit("bh.hp.df", "bh.hp", "东风社区", "community", "村改居", 1500).ok());
+    ASSERT_TRUE(Revise("bh.hp.xf", 2, "2026-01-01").ok());
+    ASSERT_TRUE(Revise("bh.hp.df", 1, "2026-01-01").ok());
+  }
+
+  v1::Recruitment::Stub& rec() { return *client_->stubs.recruitment; }
+
+  grpc::Status CreateUnit(const std::string& id, const std::string& parent,
+                          const std::string& name, const std::string& kind,
+                          const std::string& type = "", int households = 0, int unit_class = 0) {
+    v1::CreateUnitRequest req;
+    auto* u = req.mutable_unit();
+    u->set_id(id);
+    u->set_parent_id(parent);
+    u->set_name(name);
+    u->set_kind(kind);
+    u->set_community_type(type);
+    u->set_households(households);
+    u->set_unit_class(unit_class);
+    grpc::ClientContext ctx;
+    client_->Prepare(&ctx, kLeadingGroup);
+    v1::Unit out;
+    return client_->stubs.workforce->CreateUnit(&ctx, req, &out);
+  }
+
+  grpc::Status Revise(const std::string& unit, int approved, const std::string& from) {
+    v1::ReviseQuotaRequest req;
+    req.set_unit_id(unit);
+    req.set_approved(approved);
+    req.set_effective_from(from);
+    req.set_reason("核定");
+    req.set_approved_by("区委编委");
+    grpc::ClientContext ctx;
+    client_->Prepare(&ctx, kLeadingGroup);
+    v1::QuotaRevision out;
+    return client_->stubs.workforce->ReviseQuota(&ctx, req, &out);
+  }
+
+  // Two posts: one assistant at 幸福里 (P01), one at 东风 (P02); applications 2026-03-02..06.
+  grpc::Status Create(const std::string& id, v1::Campaign* out, int p01 = 1, int p02 = 1) {
+    v1::CreateCampaignRequest req;
+    auto* c = req.mutable_campaign();
+    c->set_id(id);
+    c->set_street_unit_id("bh.hp");
+    c->set_title("和平街道2026年社区工作者招聘");
+    auto* p = c->add_posts();
+    p->set_id("P01");
+    p->set_unit_id("bh.hp.xf");
+    p->set_post("assistant");
+    p->set_count(p01);
+    p = c->add_posts();
+    p->set_id("P02");
+    p->set_unit_id("bh.hp.df");
+    p->set_post("assistant");
+    p->set_count(p02);
+    c->set_opens("2026-03-02");
+    c->set_closes("2026-03-06");
+    grpc::ClientContext ctx;
+    client_->Prepare(&ctx, kStreet);
+    return rec().CreateCampaign(&ctx, req, out);
+  }
+
+  v1::Campaign Get(const std::string& id) {
+    v1::GetCampaignRequest req;
+    req.set_id(id);
+    grpc::ClientContext ctx;
+    client_->Prepare(&ctx, kStreet);
+    v1::Campaign out;
+    auto s = rec().GetCampaign(&ctx, req, &out);
+    EXPECT_TRUE(s.ok()) << Describe(s);
+    return out;
+  }
+
+  grpc::Status Step(grpc::Status (v1::Recruitment::Stub::*call)(grpc::ClientContext*,
+                                                                 const v1::StepRequest&,
+                                                                 v1::Campaign*),
+                    const std::string& campaign, const Caller& as, const std::string& outcome = "",
+                    v1::Campaign* out = nullptr) {
+    v1::StepRequest req;
+    req.set_campaign_id(campaign);
+    req.set_outcome(outcome);
+    grpc::ClientContext ctx;
+    client_->Prepare(&ctx, as);
+    v1::Campaign ignored;
+    return (rec().*call)(&ctx, req, out ? out : &ignored);
+  }
+
+  grpc::Status Apply(const std::string& campaign, const std::string& post,
+                     const std::string& name, const std::string& id_number,
+                     int64_t* id = nullptr, const std::string& education = "bachelor") {
+    v1::ApplyRequest req;
+    req.set_campaign_id(campaign);
+    auto* a = req.mutable_application();
+    a->set_post_id(post);
+    a->set_name(name);
+    a->set_id_number(id_number);
+    a->set_phone("13812345678");
+    a->set_education(education);
+    a->set_source("graduate");
+    grpc::ClientContext ctx;
+    client_->Prepare(&ctx, Caller{"applicant", "", ""});
+    v1::ApplyResponse out;
+    auto s = rec().Apply(&ctx, req, &out);
+    if (id) *id = out.application_id();
+    return s;
+  }
+
+  grpc::Status Scores(const std::string& campaign, const std::string& csv) {
+    v1::ImportScoresRequest req;
+    req.set_campaign_id(campaign);
+    req.set_csv(csv);
+    grpc::ClientContext ctx;
+    client_->Prepare(&ctx, kStreet);
+    v1::ImportScoresResponse out;
+    return rec().ImportScores(&ctx, req, &out);
+  }
+
+  grpc::Status Check(const std::string& campaign, int64_t id, const std::string& kind,
+                     bool passed, v1::CheckResponse* out = nullptr) {
+    v1::RecordCheckRequest req;
+    req.set_campaign_id(campaign);
+    req.set_application_id(id);
+    req.set_kind(kind);
+    req.set_passed(passed);
+    req.set_reason(passed ? "" : "体检不合格");
+    grpc::ClientContext ctx;
+    client_->Prepare(&ctx, kStreet);
+    v1::CheckResponse ignored;
+    return rec().RecordCheck(&ctx, req, out ? out : &ignored);
+  }
+
+  void PassChecks(const std::string& campaign, int64_t id) {
+    ASSERT_TRUE(Check(campaign, id, "physical", true).ok());
+    ASSERT_TRUE(Check(campaign, id, "background", true).ok());
+  }
+
+  // Through approval, five applicants on P01 (one too old), two on P02, the window closed and
+  // reviewed, P02 cut for too few applicants, written and interview scores, ranking.
+  // Returns P01's application ids in the order applied.
+  std::vector<int64_t> ToRanked(const std::string& id) {
+    v1::Campaign c;
+    EXPECT_TRUE(Create(id, &c).ok());
+    EXPECT_TRUE(Step(&v1::Recruitment::Stub::ApproveCampaign, id, kLeadingGroup, "approved").ok());
+    std::vector<int64_t> p01;
+    const char* names[] = {"王小明", "李小红", "张大伟", "刘芳", "陈老"};
+    const char* ids[] = {"34010419950101001", "34010419960202002", "34010419970303003",
+                         "34010419980404004", "34010419700505005"};  // the last one is 56
+    for (int i = 0; i < 5; ++i) {
+      int64_t app = 0;
+      auto s = Apply(id, "P01", names[i], IdNumber(ids[i]), &app);
+      EXPECT_TRUE(s.ok()) << Describe(s);
+      p01.push_back(app);
+    }
+    EXPECT_TRUE(Apply(id, "P02", "赵一", IdNumber("34010419950606006")).ok());
+    EXPECT_TRUE(Apply(id, "P02", "钱二", IdNumber("34010419950707007")).ok());
+    client_->AdvanceTo(kMonday0900 + 5 * 86'400'000);  // Saturday 2026-03-07: window over
+    EXPECT_EQ(Get(id).state(), "applications_closed");
+    // P02 has 2 eligible applicants for 1 post, below 3:1: finishing the review raises the
+    // leading group's decision.
+    auto s = Step(&v1::Recruitment::Stub::FinishReview, id, kStreet, "", &c);
+    EXPECT_TRUE(s.ok()) << Describe(s);
+    EXPECT_EQ(c.state(), "applications_closed");
+    EXPECT_EQ(c.shortfalls_size(), 1);
+    c = Get(id);
+    EXPECT_EQ(c.open_steps_size() == 1 ? c.open_steps(0).step() : "", "shortfall");
+    // Cutting P02 releases its reservation; the review then finishes by itself.
+    v1::DecideShortfallRequest cut;
+    cut.set_campaign_id(id);
+    auto* pc = cut.add_cut();
+    pc->set_post_id("P02");
+    pc->set_count(0);
+    grpc::ClientContext ctx;
+    client_->Prepare(&ctx, kLeadingGroup);
+    s = rec().DecideShortfall(&ctx, cut, &c);
+    EXPECT_TRUE(s.ok()) << Describe(s);
+    EXPECT_EQ(c.state(), "eligibility_reviewed");
+    EXPECT_TRUE(Scores(id, "报名号,笔试成绩\n" + std::to_string(p01[0]) + ",91\n" +
+                               std::to_string(p01[1]) + ",88.5\n" + std::to_string(p01[2]) +
+                               ",80\n" + std::to_string(p01[3]) + ",缺考\n")
+                    .ok());
+    s = Step(&v1::Recruitment::Stub::Shortlist, id, kStreet, "", &c);
+    EXPECT_TRUE(s.ok()) << Describe(s);
+    EXPECT_EQ(c.state(), "shortlisted");
+    EXPECT_TRUE(Scores(id, "报名号,面试成绩\n" + std::to_string(p01[0]) + ",85\n" +
+                               std::to_string(p01[1]) + ",90\n" + std::to_string(p01[2]) + ",70\n")
+                    .ok());
+    s = Step(&v1::Recruitment::Stub::Rank, id, kStreet, "", &c);
+    EXPECT_TRUE(s.ok()) << Describe(s);
+    EXPECT_EQ(c.state(), "checking");
+    return p01;
+  }
+};
+
+TEST_F(RecruitmentTest, WholeCampaignFromAnnouncementToOnboardedWorker) {
+  // Quota: 幸福里 has 2 approved posts, 东风 1; a campaign for 3 at 幸福里 is refused.
+  v1::Campaign c;
+  auto s = Create("too-many", &c, 3, 1);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << Describe(s);
+  // Nothing applied before approval.
+  ASSERT_TRUE(Create("hp-2026", &c).ok());
+  EXPECT_EQ(c.state(), "draft");
+  EXPECT_EQ(Apply("hp-2026", "P01", "王小明", IdNumber("34010419950101001")).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  // Only the leading group approves.
+  EXPECT_EQ(Step(&v1::Recruitment::Stub::ApproveCampaign, "hp-2026", kStreet, "approved")
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // A second campaign cannot reserve the posts this one holds.
+  ASSERT_TRUE(Revise("bh.hp.xf", 2, "2026-01-01").ok());
+  EXPECT_EQ(Create("again", &c, 2, 1).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  ASSERT_TRUE(Step(&v1::Recruitment::Stub::ApproveCampaign, "hp-2026", kLeadingGroup, "approved",
+                   &c)
+                  .ok());
+  EXPECT_EQ(c.state(), "published");
+}
+
+TEST_F(RecruitmentTest, RankedCandidatesThroughChecksObjectionNoticeAndHire) {
+  const std::vector<int64_t> p01 = ToRanked("hp-2026");
+  ASSERT_EQ(p01.size(), 5u);
+  // Composite 50/50: 李小红 (88.5, 90) 89.25 first, 王小明 (91, 85) 88 second.
+  v1::GetRankingRequest rr;
+  rr.set_campaign_id("hp-2026");
+  rr.set_post_id("P01");
+  grpc::ClientContext rctx;
+  client_->Prepare(&rctx, kStreet);
+  v1::Ranking ranking;
+  ASSERT_TRUE(rec().GetRanking(&rctx, rr, &ranking).ok());
+  ASSERT_GE(ranking.applications_size(), 2);
+  EXPECT_EQ(ranking.applications(0).id(), p01[1]);
+  EXPECT_EQ(ranking.applications(0).status(), "selected");
+  EXPECT_EQ(ranking.applications(0).name(), "李*红");  // masked for the street office
+  EXPECT_EQ(ranking.applications(1).id(), p01[0]);
+
+  // The first fails the physical examination: the next is promoted (递补).
+  v1::CheckResponse promoted;
+  ASSERT_TRUE(Check("hp-2026", p01[1], "physical", false, &promoted).ok());
+  EXPECT_EQ(promoted.removed_id(), p01[1]);
+  EXPECT_EQ(promoted.promoted_id(), p01[0]);
+  // Notice refused while the promoted candidate's checks are pending.
+  EXPECT_EQ(Step(&v1::Recruitment::Stub::StartNotice, "hp-2026", kStreet).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  PassChecks("hp-2026", p01[0]);
+  v1::Campaign c;
+  auto s = Step(&v1::Recruitment::Stub::StartNotice, "hp-2026", kStreet, "", &c);
+  ASSERT_TRUE(s.ok()) << Describe(s);
+  EXPECT_EQ(c.state(), "notice");
+
+  // An objection opens an investigation; dismissed, the candidate stays.
+  v1::FileObjectionRequest fo;
+  fo.set_campaign_id("hp-2026");
+  fo.set_application_id(p01[0]);
+  fo.set_text("反映该考生学历造假");
+  grpc::ClientContext fctx;
+  client_->Prepare(&fctx, Caller{"citizen", "", ""});
+  v1::Objection objection;
+  s = rec().FileObjection(&fctx, fo, &objection);
+  ASSERT_TRUE(s.ok()) << Describe(s);
+  EXPECT_EQ(objection.state(), "open");
+  ASSERT_GT(objection.instance_id(), 0);
+  EXPECT_EQ(client_->OnlyTask(objection.instance_id()).role(), "street-office");
+  v1::DecideObjectionRequest dobj;
+  dobj.set_campaign_id("hp-2026");
+  dobj.set_objection_id(objection.id());
+  dobj.set_upheld(false);
+  dobj.set_reason("经核查学历属实");
+  grpc::ClientContext dctx;
+  client_->Prepare(&dctx, kStreet);
+  s = rec().DecideObjection(&dctx, dobj, &objection);
+  ASSERT_TRUE(s.ok()) << Describe(s);
+  EXPECT_EQ(objection.state(), "dismissed");
+
+  // Five working days of notice, then the hire: a worker in the reserved post, onboarding
+  // started, the campaign done.
+  client_->Advance("P14D");
+  c = Get("hp-2026");
+  EXPECT_EQ(c.state(), "done");
+  ASSERT_EQ(c.hired_workers_size(), 1);
+  EXPECT_EQ(c.funnel().applied(), 7);
+  EXPECT_EQ(c.funnel().hired(), 1);
+  EXPECT_EQ(client_->Instance(c.instance_id()).state(), "completed");
+
+  v1::GetWorkerRequest gw;
+  gw.set_id(c.hired_workers(0));
+  grpc::ClientContext wctx;
+  client_->Prepare(&wctx, kPersonnel);
+  v1::Worker worker;
+  ASSERT_TRUE(client_->stubs.workforce->GetWorker(&wctx, gw, &worker).ok());
+  EXPECT_EQ(worker.name(), "王小明");
+  EXPECT_EQ(worker.unit_id(), "bh.hp.xf");
+  EXPECT_EQ(worker.post(), "assistant");
+
+  // Onboarding: the contract first; a probation longer than the law allows is sent back.
+  std::vector<v1::Instance> onboarding = client_->Instances("onboarding");
+  ASSERT_EQ(onboarding.size(), 1u);
+  v1::Task contract = client_->OnlyTask(onboarding[0].id());
+  ASSERT_TRUE(client_->Complete(contract.id(), kStreet, "", nullptr,
+                                R"({"contract_term_months": 36, "probation_months": 7})")
+                  .ok());
+  v1::Task again = client_->OnlyTask(onboarding[0].id());
+  EXPECT_NE(again.id(), contract.id());
+  EXPECT_NE(client_->Instance(onboarding[0].id()).variables().find("probation"),
+            std::string::npos);
+  ASSERT_TRUE(client_->Complete(again.id(), kStreet, "", nullptr,
+                                R"({"contract_term_months": 36, "probation_months": 6})")
+                  .ok());
+  // The policy's steps: one child instance each, each a task due on its dated plan.
+  std::vector<v1::Instance> steps = client_->Instances("onboarding-step");
+  EXPECT_EQ(steps.size(), 5u);  // archive, personnel agency, insurance, grade, training
+  for (const auto& step : steps) {
+    v1::Task t = client_->OnlyTask(step.id());
+    EXPECT_GT(t.due_at_ms(), 0);
+  }
+}
+
+TEST_F(RecruitmentTest, QuotaCutBeforeTheHireGoesToTheLeadingGroup) {
+  const std::vector<int64_t> p01 = ToRanked("hp-2026");
+  PassChecks("hp-2026", p01[1]);
+  ASSERT_TRUE(Step(&v1::Recruitment::Stub::StartNotice, "hp-2026", kStreet).ok());
+  // 幸福里's quota is cut to 0 during the notice: the reserved post no longer fits.
+  ASSERT_TRUE(Revise("bh.hp.xf", 0, "2026-03-20").ok());
+  client_->Advance("P14D");
+  v1::Campaign c = Get("hp-2026");
+  EXPECT_EQ(c.state(), "notice");
+  ASSERT_EQ(c.open_steps_size(), 1);
+  EXPECT_EQ(c.open_steps(0).step(), "hire-failed");
+  EXPECT_EQ(c.open_steps(0).role(), "leading-group");
+  EXPECT_EQ(c.hired_workers_size(), 0);
+}
+
+TEST_F(RecruitmentTest, CampaignSurvivesKill9) {
+  const std::vector<int64_t> p01 = ToRanked("hp-2026");
+  const v1::Campaign before = Get("hp-2026");
+  daemon_->Kill();
+  client_.reset();
+  StartDaemon();
+  const v1::Campaign after = Get("hp-2026");
+  EXPECT_EQ(after.state(), "checking");
+  EXPECT_EQ(after.funnel().applied(), before.funnel().applied());
+  EXPECT_EQ(after.funnel().interviewed(), before.funnel().interviewed());
+  // Still one application per person after the replay.
+  EXPECT_EQ(Apply("hp-2026", "P01", "王小明", IdNumber("34010419950101001")).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+}  // namespace
+}  // namespace shequ::testing
