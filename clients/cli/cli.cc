@@ -31,7 +31,7 @@ const std::vector<Flag>& GlobalFlags() {
 std::vector<Command> AllCommands() {
   std::vector<Command> all;
   for (auto group : {InstanceCommands, TaskCommands, IncidentCommands, NotifyCommands,
-                     WorkforceCommands, AdminCommands}) {
+                     WorkforceCommands, PluginCommands, AdminCommands}) {
     for (auto& c : group()) all.push_back(std::move(c));
   }
   return all;
@@ -59,41 +59,76 @@ constexpr char kExitCodes[] =
     "  2  usage: the command line is wrong (unknown command or flag, missing argument)\n"
     "  3  INVALID_ARGUMENT: a value is malformed; the message names the field (or row and "
     "column)\n"
-    "  4  NOT_FOUND: no such instance, task, incident, unit, worker or file\n"
+    "  4  NOT_FOUND: no such instance, task, incident, unit, worker, plugin, operation or file\n"
     "  5  FAILED_PRECONDITION or ALREADY_EXISTS: the state does not allow it (a completed task, "
     "a full quota)\n"
     "  6  UNAVAILABLE: the daemon cannot be reached, or its store refuses writes (retry with the "
     "same --request-id)\n"
     "Errors are printed on stderr as `shequctl: CODE: message`.\n";
 
+// Commands with subcommands ("workforce units"): one line each in the top help, and their own
+// help page.
+struct Group {
+  const char* name;
+  const char* summary;  // the top help's line
+  const char* intro;    // the group help's text before the subcommands
+};
+
+const std::vector<Group>& Groups() {
+  static const std::vector<Group> groups = {
+      {"workforce", "the workforce registry: units, quotas, workers, roster import/export, reports",
+       "The workforce registry. Personal data (name, ID number, phone) is masked unless you "
+       "have a\npersonal-data role (personnel, district-admin by default): pass --roles.\n"},
+      {"plugins", "the department plugins: list, describe, invoke their operations",
+       "The department plugins the daemon loaded from its plugins_dir (docs/api.md, "
+       "\"Plugins\").\n"},
+  };
+  return groups;
+}
+
+const Group* FindGroup(const std::string& name) {
+  for (const Group& g : Groups()) {
+    if (name == g.name) return &g;
+  }
+  return nullptr;
+}
+
+// The group of a command name ("workforce units" -> workforce), or nullptr.
+const Group* GroupOf(const std::string& command) {
+  const auto space = command.find(' ');
+  return space == std::string::npos ? nullptr : FindGroup(command.substr(0, space));
+}
+
 void PrintTopHelp(std::ostream& out, const std::vector<Command>& commands) {
   out << "shequctl — the command line for shequd (gRPC API shequ.v1)\n\n"
          "Usage: shequctl [global flags] COMMAND [arguments] [flags]\n\nCommands:\n";
   for (const Command& c : commands) {
-    if (absl::StartsWith(c.name, "workforce ")) continue;
+    if (GroupOf(c.name)) continue;
     out << "  " << c.name << std::string(c.name.size() < 15 ? 15 - c.name.size() : 1, ' ')
         << c.summary << "\n";
   }
-  out << "  workforce      the workforce registry: units, quotas, workers, roster import/export, "
-         "reports\n                 (shequctl workforce --help)\n";
+  for (const Group& g : Groups()) {
+    const std::string name = g.name;
+    out << "  " << name << std::string(name.size() < 15 ? 15 - name.size() : 1, ' ') << g.summary
+        << "\n                 (shequctl " << name << " --help)\n";
+  }
   out << "\nGlobal flags (before the command, or after it):\n";
   for (const Flag& f : GlobalFlags()) out << FlagLine(f);
   out << "  -h, --help                  help; `shequctl COMMAND --help` for a command\n\n"
       << kExitCodes;
 }
 
-void PrintGroupHelp(std::ostream& out, const std::vector<Command>& commands) {
-  out << "Usage: shequctl workforce SUBCOMMAND [arguments] [flags]\n\n"
-         "The workforce registry. Personal data (name, ID number, phone) is masked unless you "
-         "have a\npersonal-data role (personnel, district-admin by default): pass --roles.\n\n"
-         "Subcommands:\n";
+void PrintGroupHelp(std::ostream& out, const Group& group, const std::vector<Command>& commands) {
+  const std::string prefix = absl::StrCat(group.name, " ");
+  out << "Usage: shequctl " << group.name << " SUBCOMMAND [arguments] [flags]\n\n"
+      << group.intro << "\nSubcommands:\n";
   for (const Command& c : commands) {
-    if (!absl::StartsWith(c.name, "workforce ")) continue;
-    const std::string sub = c.name.substr(10);
+    if (!absl::StartsWith(c.name, prefix)) continue;
+    const std::string sub = c.name.substr(prefix.size());
     out << "  " << sub << std::string(sub.size() < 12 ? 12 - sub.size() : 1, ' ') << c.summary
         << "\n";
   }
-  out << "\n`shequctl workforce SUBCOMMAND --help` for one of them.\n";
+  out << "\n`shequctl " << group.name << " SUBCOMMAND --help` for one of them.\n";
 }
 
 void PrintCommandHelp(std::ostream& out, const Command& c) {
@@ -426,9 +461,9 @@ int Main(int argc, char** argv) {
     PrintTopHelp(std::cout, commands);
     return kOk;
   }
-  if (name == "workforce") {
+  if (const Group* group = FindGroup(name)) {
     if (i >= args.size() || args[i] == "--help" || args[i] == "-h") {
-      PrintGroupHelp(i >= args.size() ? std::cerr : std::cout, commands);
+      PrintGroupHelp(i >= args.size() ? std::cerr : std::cout, *group, commands);
       return i >= args.size() ? kUsage : kOk;
     }
     name += " " + args[i++];

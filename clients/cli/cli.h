@@ -80,6 +80,7 @@ std::vector<Command> IncidentCommands();
 std::vector<Command> NotifyCommands();
 std::vector<Command> WorkforceCommands();
 std::vector<Command> AdminCommands();
+std::vector<Command> PluginCommands();
 
 struct Globals {
   std::string addr = "127.0.0.1:7070";

@@ -107,6 +107,43 @@ export interface WorkforceChange {
   reason: string; data: string;
 }
 
+/** A department plugin as Plugins/List shows it. */
+export interface PluginStatus {
+  name: string;
+  state: 'loaded' | 'isolated' | 'restarting' | 'failed' | string;
+  isolation: 'inprocess' | 'isolated' | 'remote' | string;
+  /** the library path or the remote address */
+  source: string; department: string; version: string; restarts: number; lastError: string;
+  jobTypes: string[]; jobsCompleted: number; jobsFailed: number; jobsRunning: number;
+}
+// The plugin descriptor (proto/shequ/plugin/v1/plugin.proto).
+export interface PluginJobType { type: string; description: string; inputs: string[]; outputs: string[] }
+export interface PluginOperation { name: string; description: string }
+export interface PluginField {
+  id: string; label: string;
+  /** text, integer, decimal, boolean, date, choice, roster */
+  type: string; required: boolean; unit: string; choices: string[]; columns: PluginField[];
+  description: string;
+}
+export interface ChecklistItem { id: string; text: string; fieldIds: string[] }
+export interface ChecklistTemplate {
+  id: string; title: string; frequency: string; basis: string; items: ChecklistItem[];
+  fields: PluginField[];
+}
+export interface SignboardRequest {
+  id: string; title: string; model: string; size: string; colour: string; placement: string;
+  photoOnFileAcceptable: boolean; fundedBy: string;
+}
+export interface NotificationChannel { id: string; kind: string; description: string }
+export interface PluginDescriptor {
+  name: string; department: string; version: string; protocolVersion: number;
+  description: string; jobTypes: PluginJobType[]; operations: PluginOperation[];
+  checklists: ChecklistTemplate[]; ledgerFields: PluginField[]; signboards: SignboardRequest[];
+  channels: NotificationChannel[];
+}
+/** plugin is empty (null) until the plugin first loaded. */
+export interface DescribePluginResponse { status: PluginStatus; plugin: PluginDescriptor | null }
+
 /** Variables as accepted by the client: an object (sent as JSON) or JSON text. */
 export type Variables = Record<string, unknown> | string | null | undefined;
 export interface Paging { pageSize?: number; pageToken?: string }
@@ -204,6 +241,13 @@ export class Admin {
   stats(): Promise<StatsResponse>;
 }
 
+export class Plugins {
+  list(): Promise<PluginStatus[]>;
+  describe(name: string): Promise<DescribePluginResponse>;
+  /** input: a JSON object (or its text); resolves to the operation's output object. */
+  invoke(name: string, operation: string, input?: Variables, options?: RequestId): Promise<Record<string, any>>;
+}
+
 /** Fields of a Unit or Worker as sent: any subset, nested messages as objects. */
 export type UnitInput = Partial<Unit>;
 export type WorkerInput = Partial<Omit<CommunityWorker, 'pay'>> & { pay?: Partial<Pay> };
@@ -266,6 +310,7 @@ export class Client {
   readonly notifications: Notifications;
   readonly admin: Admin;
   readonly workforce: Workforce;
+  readonly plugins: Plugins;
   /** The same connection, speaking as someone else. */
   asCaller(identity: Identity): Client;
   worker(name: string, options?: WorkerOptions): Worker;

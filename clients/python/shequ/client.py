@@ -12,6 +12,7 @@ from .services.incidents import Incidents
 from .services.instances import Instances
 from .services.jobs import Jobs
 from .services.notifications import Notifications
+from .services.plugins import Plugins
 from .services.tasks import Tasks
 from .services.workforce import Workforce
 
@@ -50,6 +51,7 @@ class Client:
     notifications: Notifications
     admin: Admin
     workforce: Workforce
+    plugins: Plugins
 
     def __init__(self, address: str = "127.0.0.1:7070", *, user: str = "",
                  roles: str | Iterable[str] = (), unit: str = "", timeout: float | None = 30.0,

@@ -1,5 +1,5 @@
 """shequctl against the real daemon (fake clock): the guide's example, exit codes and messages,
---json and table output, following streams until Ctrl-C, and the workforce commands."""
+--json and table output, following streams until Ctrl-C, the workforce and plugins commands."""
 
 import json
 import os
@@ -14,7 +14,7 @@ import unicodedata
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "python"))
-from harness import SOURCE_DIR, Daemon  # noqa: E402  (puts clients/python on sys.path)
+from harness import DEPARTMENT_PLUGINS, SOURCE_DIR, Daemon  # noqa: E402  (clients/python on path)
 import shequ  # noqa: E402
 
 SHEQUCTL = os.environ.get("SHEQUCTL_BINARY") or os.path.join(SOURCE_DIR, "build", "clients",
@@ -49,10 +49,11 @@ def free_port() -> int:
 
 class CliTestCase(unittest.TestCase):
     daemon: Daemon
+    plugins = False  # True: the daemon loads the six department plugins
 
     @classmethod
     def setUpClass(cls) -> None:
-        cls.daemon = Daemon().start()
+        cls.daemon = Daemon(plugins=cls.plugins).start()
 
     @classmethod
     def tearDownClass(cls) -> None:
@@ -202,9 +203,8 @@ class CommandsTest(CliTestCase):
                      "6  UNAVAILABLE"):
             self.assertIn(code, top)
         for command in ("deploy", "start", "get", "list", "watch", "tasks", "claim", "complete",
-                        "incidents", "resolve", "notify", "workforce"):
+                        "incidents", "resolve", "notify", "workforce", "plugins"):
             self.assertRegex(top, rf"\n  {command} ")
-        self.assertNotIn("plugins", top)
         self.assertIn("--business-key KEY", self.ok("start", "--help"))
         self.assertIn("-o, --output FILE", self.ok("workforce", "export", "--help"))
         group = self.ok("workforce", "--help")
@@ -212,6 +212,14 @@ class CommandsTest(CliTestCase):
                     "import", "export", "occupancy", "pay-parity", "history"):
             self.assertRegex(group, rf"\n  {sub} ")
             self.assertIn(f"Usage: shequctl workforce {sub}", self.ok("workforce", sub, "--help"))
+        group = self.ok("plugins", "--help")
+        for sub in ("list", "describe", "invoke"):
+            self.assertRegex(group, rf"\n  {sub} ")
+            self.assertIn(f"Usage: shequctl plugins {sub}", self.ok("plugins", sub, "--help"))
+        self.assertIn("--input-file FILE", self.ok("plugins", "invoke", "--help"))
+        bare = self.run_cli("plugins")  # no subcommand: the group's help, as a usage error
+        self.assertEqual(bare.returncode, 2)
+        self.assertIn("Usage: shequctl plugins SUBCOMMAND", bare.stderr)
 
     def test_follow_streams_until_ctrl_c(self):
         env = dict(os.environ, SHEQU_ADDR=self.daemon.address)
@@ -342,6 +350,96 @@ class WorkforceCliTest(CliTestCase):
         quiet = self.run_cli(*HR, "workforce", "import", path)
         self.assertNotIn("%", quiet.stderr)
         self.assertEqual(quiet.stderr.count("\n"), 1)
+
+
+class PluginsCliTest(CliTestCase):
+    plugins = True
+    LEDGER = {"community_name": "芜湖路社区", "inspection_date": "2026-03-02",
+              "household_count": 2400, "elderly_over_60": 1500, "elderly_over_80": 100,
+              "low_income_households": 40, "disabled_persons": 90,
+              "old_age_allowance_recipients": 100, "home_care_served": 300,
+              "care_station_area": 120.5}  # low_income_reviewed is missing
+
+    def test_list(self):
+        deadline = time.monotonic() + 15
+        while True:  # plugin states change on the daemon's schedule: poll
+            listed = json.loads(self.ok("--json", "plugins", "list"))["plugins"]
+            if all(p["state"] == "isolated" for p in listed) or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        self.assertEqual([p["name"] for p in listed], list(DEPARTMENT_PLUGINS))
+        self.assertEqual({p["state"] for p in listed}, {"isolated"})
+        lines = self.ok("plugins", "list").splitlines()
+        self.assertRegex(lines[0], r"^NAME\s+STATE\s+KIND\s+DEPARTMENT\s+VERSION\s+JOB TYPES\s+"
+                                   r"LAST ERROR$")
+        self.assertEqual([ln.split()[0] for ln in lines[1:]], list(DEPARTMENT_PLUGINS))
+        self.assertRegex(lines[1], r"^civil_affairs\s+isolated\s+isolated\s+民政局 / civil "
+                                   r"affairs bureau\s+1\.0\.0\s+civil-affairs\.elderly-care-check$")
+        # Columns line up by display width, with the departments' Chinese names in them.
+        at = width(lines[0][:lines[0].index("VERSION")])
+        for line in lines[1:]:
+            version = re.search(r"\s(\d+\.\d+\.\d+)\s", line)
+            self.assertIsNotNone(version, line)
+            self.assertEqual(width(line[:version.start(1)]), at, line)
+
+    def test_describe(self):
+        out = self.ok("plugins", "describe", "civil_affairs")
+        self.assertRegex(out, r"(?m)^state\s+isolated \(isolated, 0 restarts\)$")
+        self.assertIn("\nJob types:\n  civil-affairs.elderly-care-check  ", out)
+        self.assertRegex(out, r"(?m)^  validate-ledger\s+Which of this checklist's fields")
+        self.assertIn("\nChecklist civil-affairs-yearly: 民政工作年度检查表", out)
+        fields = out[out.index("  Fields:\n"):out.index("\nLedger fields:")]
+        self.assertRegex(fields, r"(?m)^    FIELD\s+LABEL\s+TYPE\s+UNIT\s+REQUIRED$")
+        self.assertRegex(fields, r"(?m)^    household_count\s+户数\s+integer\s+户\s+yes$")
+        self.assertRegex(fields, r"(?m)^    care_station_area\s+养老服务站面积\s+decimal\s+㎡\s+yes$")
+        self.assertRegex(fields, r"(?m)^    volunteers_count\s+.*\sno$")
+        self.assertIn("\nSignboards:\n  home-care-station  社区居家养老服务站\n", out)
+        self.assertIn("\nNotification channels:\n  civil-affairs-platform  platform  ", out)
+        described = json.loads(self.ok("--json", "plugins", "describe", "civil_affairs"))
+        self.assertEqual(described["status"]["name"], "civil_affairs")
+        fields = {f["id"]: f for f in described["plugin"]["checklists"][0]["fields"]}
+        self.assertEqual(fields["household_count"]["type"], "integer")
+        self.assertEqual(described["plugin"]["signboards"][0]["title"], "社区居家养老服务站")
+
+    def test_invoke(self):
+        ledger = json.dumps({"ledger": self.LEDGER}, ensure_ascii=False)
+        out = self.ok("plugins", "invoke", "civil_affairs", "validate-ledger", "--input", ledger,
+                      "--request-id", "cli-validate-1")
+        self.assertTrue(out.startswith("{\n  "), out)  # indented
+        self.assertEqual(json.loads(out), {"complete": False, "missing": ["low_income_reviewed"],
+                                           "invalid": []})
+        path = os.path.join(self.daemon.data_dir, "ledger.json")
+        with open(path, "w") as f:
+            f.write(ledger)
+        out = self.ok("--json", "plugins", "invoke", "civil_affairs", "validate-ledger",
+                      "--input-file", path)
+        self.assertEqual(out.count("\n"), 1, out)  # one line
+        self.assertEqual(json.loads(out)["missing"], ["low_income_reviewed"])
+        run = self.run_cli("plugins", "invoke", "civil_affairs", "validate-ledger",
+                           "--input-file", "-", input=ledger)
+        self.assertEqual(run.returncode, 0, run.stderr)
+        self.assertEqual(json.loads(run.stdout)["missing"], ["low_income_reviewed"])
+
+    def test_exit_codes(self):
+        err = self.fails(4, "plugins", "invoke", "no_such_plugin", "validate-ledger")
+        self.assertRegex(err, r"^shequctl: NOT_FOUND: .*no_such_plugin.*\n$")
+        self.fails(4, "plugins", "describe", "no_such_plugin")
+        err = self.fails(4, "plugins", "invoke", "civil_affairs", "shout")
+        self.assertIn("validate-ledger", err)  # names what is offered
+        # The plugin refuses an input without "ledger": 3.
+        self.fails(3, "plugins", "invoke", "civil_affairs", "validate-ledger", "--input", "{}")
+        # Found before the call.
+        err = self.fails(3, "plugins", "invoke", "civil_affairs", "validate-ledger",
+                         "--input", "[1, 2]")
+        self.assertEqual(err, "shequctl: INVALID_ARGUMENT: --input: not a JSON object\n")
+        err = self.fails(4, "plugins", "invoke", "civil_affairs", "validate-ledger",
+                         "--input-file", "/nonexistent/ledger.json")
+        self.assertIn("/nonexistent/ledger.json: cannot read the file", err)
+        self.assertIn("not both", self.fails(2, "plugins", "invoke", "civil_affairs", "x",
+                                             "--input", "{}", "--input-file", "f.json"))
+        self.assertIn("missing argument", self.fails(2, "plugins", "invoke", "civil_affairs"))
+        self.assertIn("unknown command 'plugins frob'", self.fails(2, "plugins", "frob"))
+        self.fails(6, "plugins", "list", addr=f"127.0.0.1:{free_port()}")
 
 
 if __name__ == "__main__":

@@ -8,17 +8,47 @@ const path = require('path');
 
 const SOURCE_DIR = process.env.SHEQU_SOURCE_DIR || path.resolve(__dirname, '..', '..', '..');
 const SHEQUD = process.env.SHEQUD_BINARY || path.join(SOURCE_DIR, 'build', 'daemon', 'shequd');
+// The department plugin libraries (build/plugins, next to build/daemon/shequd).
+const PLUGIN_DIR = path.resolve(process.env.SHEQU_PLUGIN_DIR
+  || path.join(path.dirname(path.dirname(path.resolve(SHEQUD))), 'plugins'));
+const DEPARTMENT_PLUGINS = ['civil_affairs', 'comprehensive_governance', 'culture_sports',
+  'health_family_planning', 'hr_social_security', 'party_building'];
 const shequ = require(path.join(SOURCE_DIR, 'clients', 'node'));
 
 const MONDAY_0900 = 1772413200000; // 2026-03-02 09:00 Beijing, a working day
 const READY = /serving gRPC on [^:]+:(\d+) and HTTP on [^:]+:(\d+)/;
 
+/** <dir>/shequd.yaml: the fixture config plus a plugins_dir (<dir>/plugins.d) loading the six
+ * department plugins, isolated (the default), as config/plugins.d does. Returns its path. */
+function writePluginConfig(dir) {
+  for (const name of DEPARTMENT_PLUGINS) {
+    const lib = path.join(PLUGIN_DIR, `libshequ_${name}.so`);
+    if (!fs.existsSync(lib)) throw new Error(`${lib} is missing: build the plugins (or set SHEQU_PLUGIN_DIR)`);
+  }
+  const pluginsD = path.join(dir, 'plugins.d');
+  fs.mkdirSync(pluginsD, { recursive: true });
+  for (const name of DEPARTMENT_PLUGINS) {
+    fs.writeFileSync(path.join(pluginsD, `${name}.yaml`),
+      `name: ${name}\npath: ${path.join(PLUGIN_DIR, `libshequ_${name}.so`)}\n`);
+  }
+  const config = path.join(dir, 'shequd.yaml');
+  fs.writeFileSync(config, [
+    `calendar_dir: ${SOURCE_DIR}/config/calendar`, `workflows_dir: ${SOURCE_DIR}/config/workflows`,
+    `policy_dir: ${SOURCE_DIR}/config/policy`, `plugins_dir: ${pluginsD}`, 'store:', '  synchronous: FULL', '',
+  ].join('\n'));
+  return config;
+}
+
 class Daemon {
-  constructor(fakeClockMs = MONDAY_0900) {
+  /** plugins: load the six department plugins (writePluginConfig); off by default, as each is a
+   * shequ-plugin-host process of its own. */
+  constructor(fakeClockMs = MONDAY_0900, { plugins = false } = {}) {
     this.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shequ-e2e-node-'));
     this.fakeClockMs = fakeClockMs;
     this.port = 0;
     this.proc = null;
+    this.config = plugins ? writePluginConfig(path.join(this.dataDir, 'conf'))
+      : path.join(SOURCE_DIR, 'tests/fixtures/shequd.yaml');
   }
 
   get address() {
@@ -29,7 +59,7 @@ class Daemon {
   start() {
     const log = fs.openSync(path.join(this.dataDir, 'shequd.log'), 'a');
     this.proc = spawn(SHEQUD, [
-      '--config', path.join(SOURCE_DIR, 'tests/fixtures/shequd.yaml'), '--data-dir', this.dataDir,
+      '--config', this.config, '--data-dir', this.dataDir,
       '--listen', `127.0.0.1:${this.port}`, '--http', '127.0.0.1:0',
       `--fake-clock=${this.fakeClockMs}`, '--log-level', 'warn',
     ], { stdio: ['ignore', 'pipe', log] });
@@ -101,13 +131,14 @@ async function waitFor(fn, { timeoutMs = 15000, what = 'condition' } = {}) {
   }
 }
 
-/** A daemon and a client speaking as the street office, for one test file. */
-async function setUp() {
-  const daemon = await new Daemon().start();
+/** A daemon and a client speaking as the street office, for one test file; { plugins: true }
+ * loads the department plugins. */
+async function setUp({ plugins = false } = {}) {
+  const daemon = await new Daemon(MONDAY_0900, { plugins }).start();
   const client = new shequ.Client(daemon.address, {
     user: 'wang', roles: ['street-office'], unit: 'street-1', timeoutMs: 15000,
   });
   return { daemon, client };
 }
 
-module.exports = { Daemon, SOURCE_DIR, shequ, setUp, waitFor };
+module.exports = { Daemon, DEPARTMENT_PLUGINS, SOURCE_DIR, shequ, setUp, waitFor };

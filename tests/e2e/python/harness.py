@@ -17,6 +17,11 @@ import unittest
 SOURCE_DIR = os.environ.get("SHEQU_SOURCE_DIR") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 SHEQUD = os.environ.get("SHEQUD_BINARY") or os.path.join(SOURCE_DIR, "build", "daemon", "shequd")
+# The department plugin libraries (build/plugins, next to build/daemon/shequd).
+PLUGIN_DIR = os.path.abspath(os.environ.get("SHEQU_PLUGIN_DIR") or os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(SHEQUD))), "plugins"))
+DEPARTMENT_PLUGINS = ("civil_affairs", "comprehensive_governance", "culture_sports",
+                      "health_family_planning", "hr_social_security", "party_building")
 sys.path.insert(0, os.path.join(SOURCE_DIR, "clients", "python"))
 
 import shequ  # noqa: E402
@@ -25,12 +30,39 @@ MONDAY_0900 = 1772413200000  # 2026-03-02 09:00 Beijing, a working day
 _READY = re.compile(rb"serving gRPC on [^:]+:(\d+) and HTTP on [^:]+:(\d+)")
 
 
+def write_plugin_config(dir: str) -> str:
+    """<dir>/shequd.yaml: the fixture config plus a plugins_dir (<dir>/plugins.d) loading the six
+    department plugins, isolated (the default), as config/plugins.d does. Returns its path."""
+    for name in DEPARTMENT_PLUGINS:
+        if not os.path.exists(os.path.join(PLUGIN_DIR, f"libshequ_{name}.so")):
+            raise RuntimeError(f"{PLUGIN_DIR}/libshequ_{name}.so is missing: build the plugins "
+                               "(or set SHEQU_PLUGIN_DIR)")
+    plugins_d = os.path.join(dir, "plugins.d")
+    os.makedirs(plugins_d, exist_ok=True)
+    for name in DEPARTMENT_PLUGINS:
+        with open(os.path.join(plugins_d, f"{name}.yaml"), "w") as f:
+            f.write(f"name: {name}\npath: {PLUGIN_DIR}/libshequ_{name}.so\n")
+    config = os.path.join(dir, "shequd.yaml")
+    with open(config, "w") as f:
+        f.write(f"calendar_dir: {SOURCE_DIR}/config/calendar\n"
+                f"workflows_dir: {SOURCE_DIR}/config/workflows\n"
+                f"policy_dir: {SOURCE_DIR}/config/policy\n"
+                f"plugins_dir: {plugins_d}\n"
+                "store:\n  synchronous: FULL\n")
+    return config
+
+
 class Daemon:
-    def __init__(self, fake_clock_ms: int = MONDAY_0900):
+    def __init__(self, fake_clock_ms: int = MONDAY_0900, *, plugins: bool = False):
+        """plugins: load the six department plugins (write_plugin_config); off by default, as
+        each is a shequ-plugin-host process of its own."""
         self.data_dir = tempfile.mkdtemp(prefix="shequ-e2e-py-")
         self.fake_clock_ms = fake_clock_ms
         self.port = 0
         self.proc: subprocess.Popen | None = None
+        self.config = os.path.join(SOURCE_DIR, "tests/fixtures/shequd.yaml")
+        if plugins:
+            self.config = write_plugin_config(os.path.join(self.data_dir, "conf"))
 
     @property
     def address(self) -> str:
@@ -38,7 +70,7 @@ class Daemon:
 
     def start(self) -> "Daemon":
         """Starts on self.port (0 the first time: any free port) and waits for the ready line."""
-        args = [SHEQUD, "--config", os.path.join(SOURCE_DIR, "tests/fixtures/shequd.yaml"),
+        args = [SHEQUD, "--config", self.config,
                 "--data-dir", self.data_dir, "--listen", f"127.0.0.1:{self.port}",
                 "--http", "127.0.0.1:0", f"--fake-clock={self.fake_clock_ms}",
                 "--log-level", "warn"]
@@ -99,10 +131,11 @@ class DaemonTestCase(unittest.TestCase):
 
     daemon: Daemon
     client: shequ.Client
+    plugins = False  # True: the daemon loads the six department plugins
 
     @classmethod
     def setUpClass(cls) -> None:
-        cls.daemon = Daemon().start()
+        cls.daemon = Daemon(plugins=cls.plugins).start()
         cls.client = shequ.Client(cls.daemon.address, user="wang", roles=["street-office"],
                                   unit="street-1", timeout=15)
 

@@ -10,4 +10,5 @@ module.exports = {
   notifications: require('./notifications'),
   admin: require('./admin'),
   workforce: require('./workforce'),
+  plugins: require('./plugins'),
 };

@@ -7,6 +7,7 @@ from .incidents import Incidents
 from .instances import Instances
 from .jobs import Jobs
 from .notifications import Notifications
+from .plugins import Plugins
 from .tasks import Tasks
 from .workforce import Workforce
 
@@ -19,4 +20,5 @@ SERVICES = {
     "notifications": Notifications,
     "admin": Admin,
     "workforce": Workforce,
+    "plugins": Plugins,
 }
