@@ -362,7 +362,28 @@ start: a
 nodes:
   a: {type: call, next: b}
   b: {type: end}
-)", {"node 'a'", "field 'definition'"}}),
+)", {"node 'a'", "field 'definition'"}},
+        Malformed{"due and due_at", R"(
+id: x
+start: a
+nodes:
+  a: {type: user, role: r, due: 5wd, due_at: "${d}", next: b}
+  b: {type: end}
+)", {"node 'a'", "field 'due_at'", "not both"}},
+        Malformed{"remind_at without a due time", R"(
+id: x
+start: a
+nodes:
+  a: {type: user, role: r, remind_at: ["${d}"], next: b}
+  b: {type: end}
+)", {"node 'a'", "field 'remind_at'"}},
+        Malformed{"unterminated role template", R"(
+id: x
+start: a
+nodes:
+  a: {type: user, role: "${step.role", next: b}
+  b: {type: end}
+)", {"node 'a'", "field 'role'"}}),
     [](const ::testing::TestParamInfo<Malformed>& info) {
       std::string name;
       for (char ch : std::string(info.param.what)) {

@@ -199,5 +199,104 @@ TEST_F(EngineTest, IdsOfRowsNeverDeletedContinueAfterRestart) {
   EXPECT_EQ(Get(*second).state, "completed");
 }
 
+
+constexpr char kHandlerFlow[] = R"(
+id: with-handler
+start: step
+nodes:
+  step: {type: service, job: domain.step, next: done}
+  done: {type: end, status: done}
+)";
+
+// A built-in handler runs in the transaction that reaches its node: its record and the
+// instance moving on commit together, and no job is made. An error raises an incident;
+// resolving it runs the handler again.
+TEST_F(EngineTest, BuiltInHandlerRunsInTheStepsTransaction) {
+  int calls = 0;
+  bool fail = true;
+  engine_->RegisterHandler("domain.step", [&](Engine::DomainTx& tx, const Engine::HandlerCall& c)
+                                              -> absl::StatusOr<json> {
+    ++calls;
+    if (fail) return absl::FailedPreconditionError("not yet");
+    tx.Record("thing:1", "", "thing.done", {{"n", c.variables["n"]}});
+    return json{{"doubled", c.variables["n"].get<int>() * 2}};
+  });
+  ASSERT_TRUE(Deploy(kHandlerFlow).ok());
+  auto id = Start("with-handler", {{"n", 21}});
+  ASSERT_TRUE(id.ok()) << id.status();
+  EXPECT_EQ(calls, 1);
+  Instance inst = Get(*id);
+  ASSERT_EQ(inst.tokens.size(), 1u);
+  EXPECT_EQ(inst.tokens[0].wait, "incident");
+  auto incidents = store_->ListIncidents({}, {});
+  ASSERT_EQ(incidents.size(), 1u);
+  const Incident incident = FromRow(incidents[0]);
+  EXPECT_EQ(incident.kind, "handler");
+  EXPECT_EQ(incident.message, "domain.step: not yet");
+  EXPECT_EQ(store_->Count().jobs_pending, 0);
+
+  fail = false;
+  auto resolved = Run([&](Reply r) {
+    engine_->ResolveIncident({"op"}, incident.id, 0, json::object(), "", std::move(r));
+  });
+  ASSERT_TRUE(resolved.ok()) << resolved.status();
+  EXPECT_EQ(calls, 2);
+  inst = Get(*id);
+  EXPECT_EQ(inst.state, "completed");
+  EXPECT_EQ(inst.variables["doubled"], 42);
+  EXPECT_EQ(store_->SubjectHistory("thing:1", "", 0, 10).size(), 1u);
+}
+
+// Task times and people from the instance's variables: due_at and remind_at (dates or epoch
+// milliseconds), a role and a name with `${…}`.
+TEST_F(EngineTest, TaskDueAtRemindAtAndTemplatedRoleFromVariables) {
+  ASSERT_TRUE(Deploy(R"(
+id: dated
+start: task
+nodes:
+  task:
+    type: user
+    name: "办理 ${step.name}"
+    role: "${step.role}"
+    due_at: "${step.due_on}"
+    remind_at: ["${step.remind_on}"]
+    next: done
+  done: {type: end}
+)").ok());
+  auto id = Start("dated", {{"step", {{"name", "社保登记"}, {"role", "hr-bureau"},
+                                      {"due_on", "2026-03-12"},
+                                      {"remind_on", kMonday0900 + 2 * kDay}}}});
+  ASSERT_TRUE(id.ok()) << id.status();
+  const int64_t task_id = Get(*id).tokens.at(0).tasks.at(0);
+  Task task = FromRow(*store_->GetTask(task_id));
+  EXPECT_EQ(task.name, "办理 社保登记");
+  EXPECT_EQ(task.role, "hr-bureau");
+  EXPECT_EQ(task.due_at_ms, calendar_.StartOfDayMs(std::chrono::year_month_day{
+                                std::chrono::year{2026}, std::chrono::month{3},
+                                std::chrono::day{12}}));
+  auto reminders = [&] {
+    store::NotificationFilter f;
+    f.roles = {"hr-bureau"};
+    int n = 0;
+    for (const auto& row : store_->ListNotifications(f, {0, 100})) {
+      n += FromRow(row).kind == "task.reminder";
+    }
+    return n;
+  };
+  EXPECT_EQ(reminders(), 0);
+  Advance(2 * kDay + 1);
+  EXPECT_EQ(reminders(), 1);
+
+  // A variable that is not a moment raises an incident naming the field.
+  auto bad = Start("dated", {{"step", {{"name", "x"}, {"role", "r"}, {"due_on", "soon"},
+                                       {"remind_on", 0}}}});
+  ASSERT_TRUE(bad.ok());
+  bool named = false;
+  for (const auto& row : store_->ListIncidents({}, {})) {
+    named |= FromRow(row).message.rfind("due_at: ", 0) == 0;
+  }
+  EXPECT_TRUE(named);
+}
+
 }  // namespace
 }  // namespace shequ::engine

@@ -296,7 +296,7 @@ TEST_F(SqliteStoreTest, FormerSchemaIsMigratedAcrossAGapInVersions) {
     unit.units = {{"bh", "", "{}"}};
     ASSERT_TRUE(CommitSync(*store, std::move(unit)).ok());
   }
-  EXPECT_EQ(QueryRaw(path_, "SELECT group_concat(version) FROM schema_migrations"), "1,2,3,4");
+  EXPECT_EQ(QueryRaw(path_, "SELECT group_concat(version) FROM schema_migrations"), "1,2,3,4,5");
   EXPECT_EQ(QueryRaw(path_, "SELECT COUNT(*) FROM units"), "1");
   for (const auto& [name, table, column] : kPartialIndexes) {
     EXPECT_NE(

@@ -823,6 +823,24 @@ TEST_P(StoreConformanceTest, RegistryRowsUpsertAndLoadWhole) {
                                                       hired.reservations[0]}));
 }
 
+// Campaign logs come back per campaign in seq order, bytes intact.
+TEST_P(StoreConformanceTest, CampaignLogInOrderPerCampaign) {
+  WriteBatch b;
+  const std::string sealed("v1:\x00\xff bytes", 15);
+  b.campaign_log = {{"zp-b", 1, 10, "create", sealed}, {"zp-a", 1, 11, "create", "{}"},
+                    {"zp-a", 2, 12, "apply", "{\"x\":1}"}};
+  ASSERT_TRUE(CommitAndWait(b).ok());
+  Reopen();
+  std::vector<std::string> seen;
+  store_->ForEachCampaignCommand([&](const CampaignCommandRow& r) {
+    seen.push_back(r.campaign_id + "/" + std::to_string(r.seq) + "/" + r.command + "/" +
+                   std::to_string(r.at_ms));
+    if (r.campaign_id == "zp-b") EXPECT_EQ(r.body, sealed);
+  });
+  EXPECT_EQ(seen, (std::vector<std::string>{"zp-a/1/create/11", "zp-a/2/apply/12",
+                                            "zp-b/1/create/10"}));
+}
+
 TEST_P(StoreConformanceTest, SubjectHistoryBySubjectOrUnit) {
   WriteBatch b;
   b.events.push_back(Event(1, 100));  // an engine event: neither subject nor unit
