@@ -361,6 +361,104 @@ TEST_F(RecruitmentTest, QuotaCutBeforeTheHireGoesToTheLeadingGroup) {
   EXPECT_EQ(c.hired_workers_size(), 0);
 }
 
+TEST_F(RecruitmentTest, UpheldObjectionPromotesTheNextWhoIsCheckedAndNoticedInTurn) {
+  const std::vector<int64_t> p01 = ToRanked("hp-2026");
+  PassChecks("hp-2026", p01[1]);
+  ASSERT_TRUE(Step(&v1::Recruitment::Stub::StartNotice, "hp-2026", kStreet).ok());
+  v1::FileObjectionRequest fo;
+  fo.set_campaign_id("hp-2026");
+  fo.set_application_id(p01[1]);
+  fo.set_text("反映该考生曾受过处分");
+  grpc::ClientContext fctx;
+  client_->Prepare(&fctx, Caller{"citizen", "", ""});
+  v1::Objection objection;
+  ASSERT_TRUE(rec().FileObjection(&fctx, fo, &objection).ok());
+  // Only the street office investigates.
+  v1::DecideObjectionRequest dobj;
+  dobj.set_campaign_id("hp-2026");
+  dobj.set_objection_id(objection.id());
+  dobj.set_upheld(true);
+  dobj.set_reason("经核查属实");
+  {
+    grpc::ClientContext ctx;
+    client_->Prepare(&ctx, kLeadingGroup);
+    EXPECT_EQ(rec().DecideObjection(&ctx, dobj, &objection).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+  grpc::ClientContext dctx;
+  client_->Prepare(&dctx, kStreet);
+  auto s = rec().DecideObjection(&dctx, dobj, &objection);
+  ASSERT_TRUE(s.ok()) << Describe(s);
+  EXPECT_EQ(objection.state(), "upheld");
+  EXPECT_EQ(objection.promoted_id(), p01[0]);
+
+  // The notice ends with nobody to hire yet: the promoted candidate goes through the checks
+  // and a notice of their own, then is hired.
+  client_->Advance("P10D");
+  v1::Campaign c = Get("hp-2026");
+  EXPECT_EQ(c.hired_workers_size(), 0);
+  ASSERT_EQ(c.open_steps_size(), 1);
+  EXPECT_EQ(c.open_steps(0).step(), "checks");
+  PassChecks("hp-2026", p01[0]);
+  ASSERT_TRUE(Step(&v1::Recruitment::Stub::StartNotice, "hp-2026", kStreet).ok());
+  client_->Advance("P10D");
+  c = Get("hp-2026");
+  EXPECT_EQ(c.state(), "done");
+  ASSERT_EQ(c.hired_workers_size(), 1);
+  v1::ListApplicationsRequest la;
+  la.set_campaign_id("hp-2026");
+  la.set_status("hired");
+  grpc::ClientContext lctx;
+  client_->Prepare(&lctx, kPersonnel);
+  v1::ListApplicationsResponse hired;
+  ASSERT_TRUE(rec().ListApplications(&lctx, la, &hired).ok());
+  ASSERT_EQ(hired.applications_size(), 1);
+  EXPECT_EQ(hired.applications(0).id(), p01[0]);
+  EXPECT_EQ(hired.applications(0).name(), "王小明");  // unmasked for personnel
+}
+
+TEST_F(RecruitmentTest, ShortfallExtendsTheWindowAndLateApplicationsAreRefused) {
+  v1::Campaign c;
+  ASSERT_TRUE(Create("hp-2026", &c, 1, 1).ok());
+  ASSERT_TRUE(Step(&v1::Recruitment::Stub::ApproveCampaign, "hp-2026", kLeadingGroup, "approved")
+                  .ok());
+  int64_t first = 0;
+  ASSERT_TRUE(Apply("hp-2026", "P01", "王小明", IdNumber("34010419950101001"), &first).ok());
+  // One person applies once.
+  auto s = Apply("hp-2026", "P02", "王小明", IdNumber("34010419950101001"));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS) << Describe(s);
+  EXPECT_EQ(s.error_message().find("19950101"), std::string::npos) << "ID number in an error";
+  // Unknown post and bad education are named.
+  s = Apply("hp-2026", "P09", "李四", IdNumber("34010419960202002"));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND) << Describe(s);
+  EXPECT_NE(s.error_message().find("post_id"), std::string::npos) << Describe(s);
+  s = Apply("hp-2026", "P01", "李四", IdNumber("34010419960202002"), nullptr, "kindergarten");
+  EXPECT_NE(s.error_message().find("application.education"), std::string::npos) << Describe(s);
+
+  client_->AdvanceTo(kMonday0900 + 5 * 86'400'000);
+  EXPECT_EQ(Apply("hp-2026", "P01", "李四", IdNumber("34010419960202002")).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  ASSERT_TRUE(Step(&v1::Recruitment::Stub::FinishReview, "hp-2026", kStreet, "", &c).ok());
+  EXPECT_EQ(c.shortfalls_size(), 2);
+  // Extend the window by a week: applications open again, then close again for review.
+  v1::DecideShortfallRequest ext;
+  ext.set_campaign_id("hp-2026");
+  ext.set_extend_until("2026-03-13");
+  grpc::ClientContext ctx;
+  client_->Prepare(&ctx, kLeadingGroup);
+  s = rec().DecideShortfall(&ctx, ext, &c);
+  ASSERT_TRUE(s.ok()) << Describe(s);
+  EXPECT_EQ(c.state(), "published");
+  s = Apply("hp-2026", "P01", "李四", IdNumber("34010419960202002"));
+  EXPECT_TRUE(s.ok()) << Describe(s);
+  client_->Advance("P7D");
+  c = Get("hp-2026");
+  EXPECT_EQ(c.state(), "applications_closed");
+  ASSERT_EQ(c.open_steps_size(), 1);
+  EXPECT_EQ(c.open_steps(0).step(), "review");
+  EXPECT_EQ(c.funnel().applied(), 2);
+}
+
 TEST_F(RecruitmentTest, CampaignSurvivesKill9) {
   const std::vector<int64_t> p01 = ToRanked("hp-2026");
   const v1::Campaign before = Get("hp-2026");
