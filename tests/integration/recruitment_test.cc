@@ -359,6 +359,14 @@ TEST_F(RecruitmentTest, QuotaCutBeforeTheHireGoesToTheLeadingGroup) {
   EXPECT_EQ(c.open_steps(0).step(), "hire-failed");
   EXPECT_EQ(c.open_steps(0).role(), "leading-group");
   EXPECT_EQ(c.hired_workers_size(), 0);
+  const std::string vars = client_->Instance(c.instance_id()).variables();
+  EXPECT_NE(vars.find("the quota changed after the reservation"), std::string::npos) << vars;
+  // The quota restored, the leading group retries from its task list: the hire goes through.
+  ASSERT_TRUE(Revise("bh.hp.xf", 2, "2026-03-21").ok());
+  ASSERT_TRUE(client_->Complete(c.open_steps(0).task_id(), kLeadingGroup, "retry").ok());
+  c = Get("hp-2026");
+  EXPECT_EQ(c.state(), "done");
+  EXPECT_EQ(c.hired_workers_size(), 1);
 }
 
 TEST_F(RecruitmentTest, UpheldObjectionPromotesTheNextWhoIsCheckedAndNoticedInTurn) {
