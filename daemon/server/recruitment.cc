@@ -380,7 +380,7 @@ void DurableRecruitment::Create(const engine::Caller& caller, json spec_json,
                                 std::string request_id, engine::Reply reply) {
   engine_.ExecuteDomain(
       "Recruitment.CreateCampaign", std::move(request_id), caller.user,
-      [this, spec_json = std::move(spec_json)](engine::Engine::DomainTx& tx)
+      [this, caller, spec_json = std::move(spec_json)](engine::Engine::DomainTx& tx)
           -> absl::StatusOr<json> {
         for (const char* workflow : {kWorkflow, kObjectionWorkflow, kOnboardingWorkflow}) {
           if (!engine_.GetDefinition(workflow)) {
@@ -390,6 +390,11 @@ void DurableRecruitment::Create(const engine::Caller& caller, json spec_json,
         }
         ASSIGN_OR_RETURN(rc::RecruitmentPolicy policy, rc::ParseRecruitmentPolicy(policy_yaml_));
         ASSIGN_OR_RETURN(rc::CampaignSpec spec, SpecFromJson(spec_json, policy));
+        if (!(caller.HasRole("street-office") && caller.unit == spec.street_unit_id)) {
+          return absl::PermissionDeniedError(absl::StrCat(
+              "campaign.street_unit_id: only the street office of ", spec.street_unit_id,
+              " (role street-office, unit ", spec.street_unit_id, ") may open its campaign"));
+        }
         std::unique_lock lock(mu_);
         if (campaigns_.count(spec.id)) {
           return absl::AlreadyExistsError(absl::StrCat("campaign.id: campaign '", spec.id,
@@ -449,6 +454,15 @@ void DurableRecruitment::Command(const engine::Caller& caller, std::string campa
         std::unique_lock lock(mu_);
         Entry* e = Find(campaign_id);
         if (!e) return absl::NotFoundError(absl::StrCat("campaign_id: no campaign '", campaign_id, "'"));
+        // The street office keeps the campaign's records; anyone may apply or object.
+        const std::string& street = e->campaign.spec().street_unit_id;
+        if (command != "apply" && command != "objection" &&
+            !(caller.HasRole("street-office") && caller.unit == street)) {
+          return absl::PermissionDeniedError(absl::StrCat(
+              command, ": only the street office of campaign ", campaign_id,
+              " (role street-office, unit ", street, ") may; the caller is ",
+              caller.user.empty() ? "unnamed" : caller.user));
+        }
         if (command == "review") args["by"] = caller.user;
         if (command != "objection") return Run(tx, *e, command, std::move(args));
         // An objection opens an investigation for the campaign's street office, whose instance

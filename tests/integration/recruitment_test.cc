@@ -150,7 +150,7 @@ class RecruitmentTest : public DaemonTest {
   }
 
   grpc::Status Check(const std::string& campaign, int64_t id, const std::string& kind,
-                     bool passed, v1::CheckResponse* out = nullptr) {
+                     bool passed, v1::CheckResponse* out = nullptr, const Caller& as = kStreet) {
     v1::RecordCheckRequest req;
     req.set_campaign_id(campaign);
     req.set_application_id(id);
@@ -158,7 +158,7 @@ class RecruitmentTest : public DaemonTest {
     req.set_passed(passed);
     req.set_reason(passed ? "" : "体检不合格");
     grpc::ClientContext ctx;
-    client_->Prepare(&ctx, kStreet);
+    client_->Prepare(&ctx, as);
     v1::CheckResponse ignored;
     return rec().RecordCheck(&ctx, req, out ? out : &ignored);
   }
@@ -265,6 +265,10 @@ TEST_F(RecruitmentTest, RankedCandidatesThroughChecksObjectionNoticeAndHire) {
   EXPECT_EQ(ranking.applications(0).name(), "李*红");  // masked for the street office
   EXPECT_EQ(ranking.applications(1).id(), p01[0]);
 
+  // Only the campaign's street office records checks.
+  EXPECT_EQ(Check("hp-2026", p01[1], "physical", true, nullptr, Caller{"x", "street-office", "bh.other"})
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
   // The first fails the physical examination: the next is promoted (递补).
   v1::CheckResponse promoted;
   ASSERT_TRUE(Check("hp-2026", p01[1], "physical", false, &promoted).ok());
