@@ -101,6 +101,9 @@ absl::Status Daemon::Init(const Config& config) {
   if (!config.demo.empty()) {
     if (auto s = LoadDemoDistrict(*registry_, config.demo + "/district"); !s.ok()) return s;
     if (auto s = StartDemoInstances(*engine_, config.demo + "/instances.yaml"); !s.ok()) return s;
+    if (auto s = StartDemoCampaigns(*recruitment_, config.demo + "/instances.yaml"); !s.ok()) {
+      return s;
+    }
   }
 
   plugin::ManagerOptions popts;

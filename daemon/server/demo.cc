@@ -187,4 +187,35 @@ absl::Status StartDemoInstances(engine::Engine& engine, const std::string& file)
   return absl::OkStatus();
 }
 
+absl::Status StartDemoCampaigns(DurableRecruitment& recruitment, const std::string& file) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(file);
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(file, ": ", e.what()));
+  }
+  int created = 0;
+  for (const auto& item : root["campaigns"]) {
+    try {
+      engine::Caller caller{item["user"].as<std::string>("demo"), {"street-office"},
+                            item["unit"].as<std::string>("")};
+      auto result = Await([&](engine::Reply reply) {
+        recruitment.Create(caller, YamlToJson(item["campaign"]),
+                           item["request_id"].as<std::string>(), std::move(reply));
+      });
+      if (!result.ok()) {
+        return absl::Status(result.status().code(),
+                            absl::StrCat(file, ": campaign ", created + 1, ": ",
+                                         result.status().message()));
+      }
+      ++created;
+    } catch (const std::exception& e) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(file, ": campaign ", created + 1, ": ", e.what()));
+    }
+  }
+  Logger("daemon")->info("demo: {} recruitment campaigns present from {}", created, file);
+  return absl::OkStatus();
+}
+
 }  // namespace shequ::server

@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "daemon/engine/engine.h"
+#include "daemon/server/recruitment.h"
 #include "daemon/server/workforce.h"
 
 namespace shequ::server {
@@ -18,5 +19,7 @@ absl::Status LoadDemoDistrict(DurableRegistry& registry, const std::string& dir)
 
 // instances.yaml: each instance carries a request_id, so it is started once.
 absl::Status StartDemoInstances(engine::Engine& engine, const std::string& file);
+// The `campaigns` of the same file: recruitment campaigns opened by a street office.
+absl::Status StartDemoCampaigns(DurableRecruitment& recruitment, const std::string& file);
 
 }  // namespace shequ::server

@@ -147,6 +147,15 @@ TEST_F(DemoTest, ShippedConfigLoadsTheDemoOnce) {
     v1::PayParityReport parity;
     ASSERT_TRUE(client_->stubs.workforce->PayParity(&pctx, v1::PayParityRequest(), &parity).ok());
     EXPECT_GT(parity.flagged(), 0);  // 大圩镇 pays less performance for the same grade
+    EXPECT_EQ(total.reserved(), 3);  // the demo recruitment campaign's posts
+
+    grpc::ClientContext cctx;
+    v1::ListCampaignsResponse campaigns;
+    ASSERT_TRUE(
+        client_->stubs.recruitment->ListCampaigns(&cctx, v1::ListCampaignsRequest(), &campaigns)
+            .ok());
+    ASSERT_EQ(campaigns.campaigns_size(), 1) << "run " << run;
+    EXPECT_EQ(campaigns.campaigns(0).state(), "draft");  // waiting for the leading group
   }
 }
 
