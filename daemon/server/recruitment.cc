@@ -674,12 +674,14 @@ void DurableRecruitment::RegisterOnboardingHandlers() {
         default: steps.push_back(step);
       }
     }
-    tx.Record(absl::StrCat("worker:", Int(v, "worker_id")), Text(v, "unit"), "worker.onboarding",
-              {{"step", "contract"},
-               {"contract_term_months", term},
-               {"probation_months", probation},
-               {"probation_until", probation ? rc::AddMonths(Text(v, "hired_on"), probation) : ""},
-               {"done_on", registry_.Today()}});
+    // On the worker's record: the probation's end (or regular status at once without one).
+    const std::string until = probation ? rc::AddMonths(Text(v, "hired_on"), probation) : "";
+    RETURN_IF_ERROR(registry_
+                        .Apply(tx,
+                               [&](wf::Registry& reg, const std::string& today) {
+                                 return reg.RecordContract(Int(v, "worker_id"), term, until, today);
+                               })
+                        .status());
     return json{{"refused", nullptr}, {"steps", steps}, {"probation_review", review},
                 {"conversion", conversion}};
   });
@@ -688,8 +690,18 @@ void DurableRecruitment::RegisterOnboardingHandlers() {
                                                         -> absl::StatusOr<json> {
     const json& v = call.variables;
     const json& step = v.contains("step") ? v["step"] : json();
-    json data = {{"step", step.is_object() ? Text(step, "id") : step.is_string() ? step.get<std::string>() : ""},
-                 {"done_on", registry_.Today()}};
+    const std::string id =
+        step.is_object() ? Text(step, "id") : step.is_string() ? step.get<std::string>() : "";
+    if (id == "conversion") {  // regular status is a field of the worker, not just history
+      RETURN_IF_ERROR(registry_
+                          .Apply(tx,
+                                 [&](wf::Registry& reg, const std::string& today) {
+                                   return reg.ConvertToRegular(Int(v, "worker_id"), today);
+                                 })
+                          .status());
+      return json::object();
+    }
+    json data = {{"step", id}, {"done_on", registry_.Today()}};
     if (step.is_object() && step.contains("insurance")) data["insurance"] = step["insurance"];
     if (v.contains("outcome") && v["outcome"].is_string()) data["outcome"] = v["outcome"];
     tx.Record(absl::StrCat("worker:", Int(v, "worker_id")), Text(v, "unit"), "worker.onboarding",

@@ -341,13 +341,33 @@ TEST_F(RecruitmentTest, RankedCandidatesThroughChecksObjectionNoticeAndHire) {
   ASSERT_TRUE(client_->Complete(again.id(), kStreet, "", nullptr,
                                 R"({"contract_term_months": 36, "probation_months": 6})")
                   .ok());
-  // The policy's steps: one child instance each, each a task due on its dated plan.
+  {
+    grpc::ClientContext ctx;
+    client_->Prepare(&ctx, kPersonnel);
+    ASSERT_TRUE(client_->stubs.workforce->GetWorker(&ctx, gw, &worker).ok());
+    EXPECT_EQ(worker.probation_until(), "2026-09-21");  // hired 2026-03-21, 6 months
+    EXPECT_EQ(worker.regular_on(), "");
+  }
+  // The policy's steps: one child instance each, each a task for its owner due on its plan.
   std::vector<v1::Instance> steps = client_->Instances("onboarding-step");
-  EXPECT_EQ(steps.size(), 5u);  // archive, personnel agency, insurance, grade, training
+  ASSERT_EQ(steps.size(), 5u);  // archive, personnel agency, insurance, grade, training
   for (const auto& step : steps) {
     v1::Task t = client_->OnlyTask(step.id());
     EXPECT_GT(t.due_at_ms(), 0);
+    EXPECT_FALSE(t.name().empty() || t.name().find("${") != std::string::npos) << t.name();
+    const Caller owner{"someone", t.role(), t.unit()};
+    ASSERT_TRUE(client_->Complete(t.id(), owner).ok()) << t.name();
   }
+  // Then the probation-end review, and the conversion recorded on the worker.
+  v1::Task review = client_->OnlyTask(onboarding[0].id());
+  EXPECT_EQ(review.role(), "street-office");
+  ASSERT_TRUE(client_->Complete(review.id(), kStreet, "passed").ok());
+  ASSERT_TRUE(client_->Complete(client_->OnlyTask(onboarding[0].id()).id(), kStreet).ok());
+  EXPECT_EQ(client_->Instance(onboarding[0].id()).end_status(), "regular");
+  grpc::ClientContext ctx;
+  client_->Prepare(&ctx, kPersonnel);
+  ASSERT_TRUE(client_->stubs.workforce->GetWorker(&ctx, gw, &worker).ok());
+  EXPECT_EQ(worker.regular_on(), "2026-03-21");  // the fake clock did not move
 }
 
 TEST_F(RecruitmentTest, QuotaCutBeforeTheHireGoesToTheLeadingGroup) {

@@ -437,6 +437,8 @@ void to_json(nlohmann::json& j, const Worker& v) {
   };
   if (v.pay) j["pay"] = *v.pay;
   if (!v.converted_on.empty()) j["converted_on"] = v.converted_on;
+  if (!v.probation_until.empty()) j["probation_until"] = v.probation_until;
+  if (!v.regular_on.empty()) j["regular_on"] = v.regular_on;
 }
 
 std::string PersonalJson(const PersonalData& v) {
@@ -487,6 +489,8 @@ std::string WorkerRecordJson(const Worker& v) {
     w.EndObject();
   }
   if (!v.converted_on.empty()) w.Field("converted_on", v.converted_on);
+  if (!v.probation_until.empty()) w.Field("probation_until", v.probation_until);
+  if (!v.regular_on.empty()) w.Field("regular_on", v.regular_on);
   w.EndObject();
   return out;
 }
@@ -514,6 +518,8 @@ void from_json(const nlohmann::json& j, Worker& v) {
   if (auto it = j.find("pay"); it != j.end() && !it->is_null()) v.pay = it->get<Pay>();
   Opt(j, "number", v.number);
   Opt(j, "converted_on", v.converted_on);
+  Opt(j, "probation_until", v.probation_until);
+  Opt(j, "regular_on", v.regular_on);
   Opt(j, "transfers", v.transfers);
 }
 

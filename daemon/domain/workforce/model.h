@@ -181,6 +181,8 @@ struct Worker {
   std::optional<Pay> pay;    // actual monthly pay; the registry fills it from the table when absent
   std::string number;        // external employee number (工号), optional
   std::string converted_on;  // date of the dispatch -> contract conversion, if any
+  std::string probation_until;  // onboarding: the probation's last day, if any
+  std::string regular_on;       // onboarding: converted to regular status (转正)
   std::vector<Transfer> transfers;
 };
 

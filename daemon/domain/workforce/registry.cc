@@ -1014,6 +1014,47 @@ std::string Registry::StreetStart(const Worker& w) const {
   return start;
 }
 
+absl::StatusOr<Change> Registry::RecordContract(int64_t id, int term_months,
+                                                std::string_view probation_until,
+                                                std::string_view today) {
+  RETURN_IF_ERROR(CheckDate(today, "today"));
+  if (!probation_until.empty()) RETURN_IF_ERROR(CheckDate(probation_until, "probation_until"));
+  auto it = workers_.find(id);
+  if (it == workers_.end()) return absl::NotFoundError("worker " + N(id) + " not found");
+  if (!it->second.regular_on.empty()) {
+    return Refused("worker", "worker " + N(id) + " is regular since " + it->second.regular_on);
+  }
+  Worker& w = it->second;
+  w.probation_until = S(probation_until);
+  if (probation_until.empty()) w.regular_on = w.hired_on.empty() ? S(today) : w.hired_on;
+  Change change;
+  change.workers.push_back(w);
+  change.audit.push_back({"worker:" + N(id),
+                          w.unit_id,
+                          "worker.contract_recorded",
+                          {{"term_months", term_months},
+                           {"probation_until", w.probation_until},
+                           {"regular_on", w.regular_on},
+                           {"date", S(today)}}});
+  return change;
+}
+
+absl::StatusOr<Change> Registry::ConvertToRegular(int64_t id, std::string_view date) {
+  RETURN_IF_ERROR(CheckDate(date, "date"));
+  auto it = workers_.find(id);
+  if (it == workers_.end()) return absl::NotFoundError("worker " + N(id) + " not found");
+  Worker& w = it->second;
+  if (!w.regular_on.empty()) {
+    return Refused("worker", "worker " + N(id) + " is regular since " + w.regular_on);
+  }
+  w.regular_on = S(date);
+  Change change;
+  change.workers.push_back(w);
+  change.audit.push_back({"worker:" + N(id), w.unit_id, "worker.converted_to_regular",
+                          {{"probation_until", w.probation_until}, {"date", S(date)}}});
+  return change;
+}
+
 absl::StatusOr<Change> Registry::ConvertDispatch(int64_t id, std::string_view reason,
                                                  std::string_view date) {
   RETURN_IF_ERROR(CheckDate(date, "date"));

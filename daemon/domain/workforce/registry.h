@@ -192,6 +192,12 @@ class Registry {
   // Labour dispatch -> contract (see quota.yaml dispatch_conversion).
   absl::StatusOr<Change> ConvertDispatch(int64_t id, std::string_view reason,
                                          std::string_view date);
+  // Onboarding of a recruited worker: the contract's term (months, -1 open-ended) and the
+  // probation's last day ("" without probation: regular from the hire), then the conversion to
+  // regular status on `date`.
+  absl::StatusOr<Change> RecordContract(int64_t id, int term_months,
+                                        std::string_view probation_until, std::string_view today);
+  absl::StatusOr<Change> ConvertToRegular(int64_t id, std::string_view date);
   // All or nothing. Each row is checked against the state as it would be after the rows before
   // it; an error names the row (1-based, and its file line) and the column.
   absl::StatusOr<Change> ImportRoster(std::vector<RosterRow> rows, std::string_view today);

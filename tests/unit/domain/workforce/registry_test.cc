@@ -452,6 +452,33 @@ TEST_F(RegistryTest, ReplacePoliciesReportsMisfits) {
   EXPECT_EQ(reg_.ReplacePolicies(DefaultQuota(), *three), std::vector<int64_t>{officer});
 }
 
+TEST_F(RegistryTest, ContractProbationAndConversionToRegular) {
+  Quota("bh.a.c1", 3);
+  Worker hire = MakeWorker(1, "bh.a.c1", "assistant", 2);
+  hire.hired_on = "2026-02-21";
+  const int64_t id = Add(hire);
+  EXPECT_TRUE(Fails(reg_.RecordContract(id, 36, "2026-13-01", kToday).status(),
+                    Code::kInvalidArgument, "probation_until"));
+  EXPECT_EQ(reg_.RecordContract(999, 36, "", kToday).status().code(), Code::kNotFound);
+  Change c = Ok(reg_.RecordContract(id, 36, "2026-09-21", kToday));
+  EXPECT_EQ(c.workers[0].probation_until, "2026-09-21");
+  EXPECT_EQ(c.workers[0].regular_on, "");
+  EXPECT_EQ(c.audit[0].type, "worker.contract_recorded");
+  EXPECT_EQ(c.audit[0].data["term_months"], 36);
+  c = Ok(reg_.ConvertToRegular(id, "2026-09-22"));
+  EXPECT_EQ(c.workers[0].regular_on, "2026-09-22");
+  EXPECT_EQ(c.audit[0].type, "worker.converted_to_regular");
+  EXPECT_TRUE(Fails(reg_.ConvertToRegular(id, "2026-09-23").status(), Code::kFailedPrecondition,
+                    "is regular since 2026-09-22"));
+  EXPECT_TRUE(Fails(reg_.RecordContract(id, 12, "", kToday).status(),
+                    Code::kFailedPrecondition, "is regular since 2026-09-22"));
+  // No probation: regular from the day of hire.
+  Worker other = MakeWorker(2, "bh.a.c1", "assistant", 2);
+  other.hired_on = "2026-02-21";
+  const int64_t second = Add(other);
+  EXPECT_EQ(Ok(reg_.RecordContract(second, 6, "", kToday)).workers[0].regular_on, "2026-02-21");
+}
+
 // ------------------------------------------------------------------ dispatch conversion
 
 class ConversionTest : public RegistryTest {
