@@ -340,7 +340,10 @@ class EngineHarness {
     worker_.user = "bench-worker";
     activation_ =
         engine_->OpenActivation({"bench.work"}, "bench-worker", 600'000,
-                                [this](const engine::Job& job, const json&) { OnJob(job.id); });
+                                [this](const engine::Job& job, const json&) {
+                                  OnJob(job.id);
+                                  return true;
+                                });
   }
 
   ~EngineHarness() {

@@ -146,6 +146,7 @@ class Harness {
                                  [](absl::StatusOr<json> r) {
                                    if (!r.ok()) Die("complete: " + r.status().ToString());
                                  });
+            return true;
           });
       for (int i = 0; i < kConcurrency; ++i) engine_->RequestJob(activation_);
     } else {

@@ -420,8 +420,11 @@ void Engine::OnCommitted(uint64_t gen, absl::Status status) {
 
   for (auto& [id, type] : flight.ready_jobs) ready_jobs_[type].push_back(id);
   for (auto& [activation, job] : flight.activated) {
+    // A worker that went away meanwhile does not hold the job until its lock expires.
     auto it = activations_.find(activation);
-    if (it != activations_.end()) it->second.sink(job.first, job.second);
+    if (it == activations_.end() || !it->second.sink(job.first, job.second)) {
+      ReleaseJob(job.first.id, job.first.attempt);
+    }
   }
   if (!flight.events.empty() || !flight.notifications.empty()) {
     for (auto& listener : listeners_) listener(flight.events, flight.notifications);
@@ -946,6 +949,26 @@ void Engine::CompleteJob(Caller caller, int64_t job_id, json variables, std::str
     Leave(tx, *inst, token->id, DefinitionOf(*inst)->Find(token->node)->next);
     return json::object();
   }, std::move(reply));
+}
+
+void Engine::ReleaseJob(int64_t job_id, int attempt) {
+  Execute("ReleaseJob", "", "", [this, job_id, attempt](Tx& tx) -> absl::StatusOr<json> {
+    Job* job = tx.GetJob(job_id);
+    // Only the hand-out that never arrived: the job may since have timed out, been completed
+    // or been handed out again.
+    if (!job || job->state != "active" || job->attempt != attempt) return json::object();
+    tx.DeleteTimer(job->timer);
+    tx.Event(job->instance_id, "job.released", job->node,
+             {{"job", job->id}, {"worker", job->worker}});
+    job->timer = 0;
+    job->state = "activatable";
+    job->worker.clear();
+    job->attempt -= 1;  // it never reached a worker
+    job->due_at_ms = tx.now;
+    tx.Save(*job);
+    tx.ready_jobs.emplace_back(job->id, job->type);
+    return json::object();
+  }, [](absl::StatusOr<json>) {});
 }
 
 void Engine::FailJob(Caller caller, int64_t job_id, std::string error, int retries_left,

@@ -146,12 +146,16 @@ class Engine {
   void AdvanceClock(ManualClock& clock, int64_t to_ms, Reply reply);
 
   // Job workers. A sink receives each activated job after its lock committed. The worker asks
-  // for one job at a time with RequestJob, so a slow stream never piles jobs up.
-  using JobSink = std::function<void(const Job& job, const json& variables)>;
+  // for one job at a time with RequestJob, so a slow stream never piles jobs up. A sink returns
+  // false when it cannot deliver the job (its stream is ending): the job is released at once.
+  using JobSink = std::function<bool(const Job& job, const json& variables)>;
   int64_t OpenActivation(std::vector<std::string> types, std::string worker, int64_t lock_ms,
                          JobSink sink);
   void RequestJob(int64_t activation_id);
   void CloseActivation(int64_t activation_id);
+  // Gives back a job whose hand-out (`attempt`) never reached its worker: activatable again at
+  // once, the attempt not counted. A no-op if the job has moved on since.
+  void ReleaseJob(int64_t job_id, int attempt);
 
   // Called on the strand with what each commit made durable (events, notifications).
   using CommitListener = std::function<void(const std::vector<store::EventRow>&,

@@ -636,7 +636,9 @@ void Engine::FireTimer(Tx& tx, const Timer& timer) {
       tx.Event(task->instance_id, "task.escalated", task->node,
                {{"task", task->id}, {"role", task->escalation_role}});
     } else {
-      const bool overdue = tx.now >= task->due_at_ms;
+      // The timer's own moment decides: a clock step past several timers fires each as what
+      // it was set to be, not every one as "due".
+      const bool overdue = timer.due_at_ms >= task->due_at_ms;
       Notify(tx, {0, task->assignee, task->assignee.empty() ? task->role : "", task->unit,
                   overdue ? "task.due" : "task.reminder",
                   absl::StrCat(overdue ? "到期 / due now: " : "提醒 / reminder: ", task->name),

@@ -403,6 +403,7 @@ void Manager::Admit(const std::shared_ptr<Entry>& e, std::shared_ptr<Connection>
                        [shared, call = std::move(call)](absl::StatusOr<std::string> r) {
                          Finish(shared, call, std::move(r));
                        });
+      return true;  // a failed call fails the job (and retries it) in Finish
     };
     e->activation = engine_.OpenActivation(types, "plugin:" + c.name,
                                            c.limits.job_deadline_ms + kLockMarginMs, sink);

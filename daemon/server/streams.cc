@@ -118,7 +118,7 @@ ActivateStream::ActivateStream(engine::Engine& engine, boost::asio::io_context& 
       [out](const engine::Job& job, const engine::json& variables) {
         v1::Job msg;
         ToProto(job, variables, &msg);
-        out->Push(std::move(msg));
+        return out->Push(std::move(msg));
       });
   engine_.RequestJob(activation_);
   ArmLongPoll();
@@ -145,6 +145,10 @@ void ActivateStream::AfterWrite() {
   }
   ArmLongPoll();
   engine_.RequestJob(activation_);
+}
+
+void ActivateStream::Dropped(const v1::Job& job) {
+  engine_.ReleaseJob(job.id(), job.attempt());
 }
 
 void ActivateStream::Ended() {

@@ -33,9 +33,10 @@ class Stream : public grpc::ServerWriteReactor<Msg> {
 
   class Handle {
    public:
-    void Push(Msg m) {
+    // False when the stream has ended or is ending and will not write `m`.
+    bool Push(Msg m) {
       std::lock_guard lock(mu_);
-      if (stream_) stream_->Enqueue(std::move(m));
+      return stream_ && stream_->Enqueue(std::move(m));
     }
     void Close(grpc::Status s) {
       std::lock_guard lock(mu_);
@@ -51,19 +52,20 @@ class Stream : public grpc::ServerWriteReactor<Msg> {
   Stream() : handle_(std::make_shared<Handle>()) { handle_->stream_ = this; }
   std::shared_ptr<Handle> handle() const { return handle_; }
 
-  void Enqueue(Msg m) {
+  bool Enqueue(Msg m) {
     std::lock_guard lock(mu_);
-    if (finished_ || closing_) return;
+    if (finished_ || closing_) return false;
     if (queue_.size() >= kMaxQueued) {
       FinishLocked(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                                 "the stream's reader fell too far behind"));
-      return;
+      return false;
     }
     queue_.push_back(std::move(m));
     if (!writing_) {
       writing_ = true;
       this->StartWrite(&queue_.front());
     }
+    return true;
   }
 
   void Close(grpc::Status s) {
@@ -81,14 +83,16 @@ class Stream : public grpc::ServerWriteReactor<Msg> {
     bool wrote = false;
     {
       std::lock_guard lock(mu_);
+      Msg written = std::move(queue_.front());
       queue_.pop_front();
-      if (finished_) {
-        writing_ = false;
-        return;
-      }
       if (!ok) {
         writing_ = false;
+        Dropped(written);
         FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "stream write failed"));
+        return;
+      }
+      if (finished_) {
+        writing_ = false;
         return;
       }
       wrote = true;
@@ -116,17 +120,18 @@ class Stream : public grpc::ServerWriteReactor<Msg> {
  protected:
   virtual void AfterWrite() {}
   virtual void Ended() {}
+  // A queued message that will never be written. Called under the stream's lock: must not block.
+  virtual void Dropped(const Msg&) {}
 
  private:
   void FinishLocked(grpc::Status s) {
     if (finished_) return;
     finished_ = true;
-    queue_.clear();
-    if (writing_) {
-      // Finish is allowed while a write is outstanding; OnWriteDone(false) follows and must not
-      // pop an emptied queue, so keep a placeholder.
-      queue_.emplace_back();
-    }
+    // Finish is allowed while a write is outstanding: that message stays at the front and its
+    // OnWriteDone settles it; the rest are dropped now.
+    const size_t keep = writing_ ? 1 : 0;
+    for (size_t i = keep; i < queue_.size(); ++i) Dropped(queue_[i]);
+    queue_.resize(keep);
     this->Finish(std::move(s));
   }
 
@@ -225,6 +230,7 @@ class ActivateStream : public Stream<v1::Job> {
  private:
   void AfterWrite() override;
   void Ended() override;
+  void Dropped(const v1::Job& job) override;
   void ArmLongPoll();
 
   engine::Engine& engine_;

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <future>
+#include <set>
 #include <thread>
 
 #include "daemon/store/sqlite/sqlite_store.h"
@@ -296,6 +297,59 @@ nodes:
     named |= FromRow(row).message.rfind("due_at: ", 0) == 0;
   }
   EXPECT_TRUE(named);
+}
+
+TEST_F(EngineTest, AJobItsWorkerCannotTakeGoesToTheNextWorkerAtOnce) {
+  ASSERT_TRUE(Deploy(R"(
+id: mail
+start: send
+nodes:
+  send: {type: service, job: mail, next: done}
+  done: {type: end}
+)").ok());
+  std::promise<Job> refused, taken;
+  // The first worker's stream is ending: its sink cannot deliver. The lock (default minutes,
+  // and the clock is manual) must not keep the job from the second worker.
+  const int64_t gone = engine_->OpenActivation({"mail"}, "w1", 0, [&](const Job& job, const json&) {
+    refused.set_value(job);
+    return false;
+  });
+  engine_->RequestJob(gone);
+  auto id = Start("mail");
+  ASSERT_TRUE(id.ok()) << id.status();
+  EXPECT_EQ(refused.get_future().get().attempt, 1);
+  const int64_t next = engine_->OpenActivation({"mail"}, "w2", 0, [&](const Job& job, const json&) {
+    taken.set_value(job);
+    return true;
+  });
+  engine_->RequestJob(next);
+  auto handed = taken.get_future();
+  ASSERT_EQ(handed.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  const Job job = handed.get();
+  EXPECT_EQ(job.worker, "w2");
+  EXPECT_EQ(job.attempt, 1);  // the hand-out that never arrived is not counted
+  std::vector<std::string> types;
+  for (const auto& e : store_->History(*id, 0, 100)) types.push_back(e.type);
+  EXPECT_NE(std::find(types.begin(), types.end(), "job.released"), types.end());
+  engine_->CloseActivation(gone);
+  engine_->CloseActivation(next);
+}
+
+TEST_F(EngineTest, OneClockStepPastReminderAndDueSendsEachAsWhatItIs) {
+  ASSERT_TRUE(Deploy(R"(
+id: reminded
+start: task
+nodes:
+  task: {type: user, name: 审核, role: clerk, due: P2D, remind: [-P1D, 0], next: done}
+  done: {type: end}
+)").ok());
+  ASSERT_TRUE(Start("reminded").ok());
+  Advance(3 * kDay);  // past both timers at once, as after a restart or a fake-clock jump
+  std::multiset<std::string> kinds;
+  store::NotificationFilter f;
+  f.roles = {"clerk"};
+  for (const auto& row : store_->ListNotifications(f, {0, 100})) kinds.insert(FromRow(row).kind);
+  EXPECT_EQ(kinds, (std::multiset<std::string>{"task.created", "task.due", "task.reminder"}));
 }
 
 }  // namespace

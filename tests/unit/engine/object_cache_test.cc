@@ -188,7 +188,10 @@ TEST_F(EngineCacheTest, JobsAndTheirInstancesStayInMemoryUntilDeleted) {
   ASSERT_TRUE(Run([&](Reply r) { engine_->Deploy(kService, "", std::move(r)); }).ok());
   std::promise<Job> activated;
   const int64_t activation = engine_->OpenActivation(
-      {"mail"}, "w1", 0, [&](const Job& job, const json&) { activated.set_value(job); });
+      {"mail"}, "w1", 0, [&](const Job& job, const json&) {
+        activated.set_value(job);
+        return true;
+      });
   engine_->RequestJob(activation);
   const int64_t id = Start("svc");
   const Job job = activated.get_future().get();
