@@ -116,6 +116,7 @@ absl::StatusOr<rc::Application> ApplicationFromJson(const json& j) {
   }
   a.certificates = Texts(j, "certificates");
   a.categories = Texts(j, "categories");
+  a.community_since = Text(j, "community_since");
   a.applied_at_ms = Int(j, "applied_at_ms");
   return a;
 }
@@ -138,6 +139,7 @@ json ApplicationToJson(const rc::Application& a, bool personal) {
             {"certificates", a.certificates},
             {"source", wf::EnglishName(a.source)},
             {"categories", a.categories},
+            {"community_since", a.community_since},
             {"status", rc::CandidateStatusName(a.status)},
             {"refusals", a.refusals},
             {"written", a.written ? rc::FormatTenths(*a.written) : ""},
@@ -724,7 +726,8 @@ absl::StatusOr<json> DurableRecruitment::HireReady(engine::Engine::DomainTx& tx,
     int64_t worker_id = 0;
     auto change = registry_.Apply(tx, [&](wf::Registry& reg, const std::string& day)
                                           -> absl::StatusOr<wf::Change> {
-      ASSIGN_OR_RETURN(int grade, rc::GradeAtHire(reg, post->post, "", day, a.education));
+      ASSIGN_OR_RETURN(int grade, rc::GradeAtHire(reg, post->post, a.community_since, day,
+                                                           a.education));
       ASSIGN_OR_RETURN(wf::Worker w, c.PrepareHire(id, grade, day));
       return reg.HireReserved(c.spec().id, std::move(w), day);
     });

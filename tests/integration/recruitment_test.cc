@@ -121,7 +121,8 @@ class RecruitmentTest : public DaemonTest {
 
   grpc::Status Apply(const std::string& campaign, const std::string& post,
                      const std::string& name, const std::string& id_number,
-                     int64_t* id = nullptr, const std::string& education = "bachelor") {
+                     int64_t* id = nullptr, const std::string& education = "bachelor",
+                     const std::string& community_since = "") {
     v1::ApplyRequest req;
     req.set_campaign_id(campaign);
     auto* a = req.mutable_application();
@@ -131,6 +132,7 @@ class RecruitmentTest : public DaemonTest {
     a->set_phone("13812345678");
     a->set_education(education);
     a->set_source("graduate");
+    a->set_community_since(community_since);
     grpc::ClientContext ctx;
     client_->Prepare(&ctx, Caller{"applicant", "", ""});
     v1::ApplyResponse out;
@@ -181,7 +183,9 @@ class RecruitmentTest : public DaemonTest {
                          "34010419980404004", "34010419700505005"};  // the last one is 56
     for (int i = 0; i < 5; ++i) {
       int64_t app = 0;
-      auto s = Apply(id, "P01", names[i], IdNumber(ids[i]), &app);
+      // 王小明 worked in a residents' committee before: those years count for his grade.
+      auto s = Apply(id, "P01", names[i], IdNumber(ids[i]), &app, "bachelor",
+                     i == 0 ? "2019-06-01" : "");
       EXPECT_TRUE(s.ok()) << Describe(s);
       p01.push_back(app);
     }
@@ -326,6 +330,9 @@ TEST_F(RecruitmentTest, RankedCandidatesThroughChecksObjectionNoticeAndHire) {
   EXPECT_EQ(worker.name(), "王小明");
   EXPECT_EQ(worker.unit_id(), "bh.hp.xf");
   EXPECT_EQ(worker.post(), "assistant");
+  // Grade: assistant's minimum 1 + 6 years of community work ÷ 3 + 2 for a bachelor's degree.
+  EXPECT_EQ(worker.grade(), 5);
+  EXPECT_EQ(worker.community_since(), "2019-06-01");
 
   // Onboarding: the contract first; a probation longer than the law allows is sent back.
   std::vector<v1::Instance> onboarding = client_->Instances("onboarding");

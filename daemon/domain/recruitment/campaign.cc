@@ -245,6 +245,15 @@ absl::StatusOr<int64_t> Campaign::Apply(Application a, std::string_view today) {
     return Invalid("application.phone", "must be an 11-digit mobile number starting with 1 (" +
                                             workforce::MaskPhone(a.personal.phone) + ")");
   }
+  a.community_since = Trimmed(a.community_since);
+  if (!a.community_since.empty()) {
+    if (!workforce::IsValidDate(a.community_since)) {
+      return Invalid("application.community_since", "not a date (YYYY-MM-DD)");
+    }
+    if (a.community_since > today) {
+      return Invalid("application.community_since", a.community_since + " is after today");
+    }
+  }
   const PostState* post = FindPost(a.post_id);
   if (!post) return absl::NotFoundError("application.post_id: no post '" + a.post_id + "'");
   if (spec_.posts[post->index].count == 0) {
@@ -919,6 +928,7 @@ absl::StatusOr<workforce::Worker> Campaign::WorkerFor(int64_t id, int grade,
   w.personal = a->personal;
   w.education = a->education;
   w.certificates = a->certificates;
+  w.community_since = a->community_since;
   w.employment = workforce::Employment::kContract;  // 聘用合同制
   w.status = workforce::WorkerStatus::kOnPost;
   w.post = p.post;

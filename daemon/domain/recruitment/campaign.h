@@ -102,7 +102,8 @@ struct Application {
   std::vector<std::string> certificates;
   Source source = Source::kOther;
   std::vector<std::string> categories;  // bonus categories claimed (policy ids)
-  std::string post_id;                  // the campaign post applied for
+  std::string community_since;  // start of earlier community work (YYYY-MM-DD), "" if none
+  std::string post_id;          // the campaign post applied for
   int64_t applied_at_ms = 0;
 
   // Kept by the campaign.

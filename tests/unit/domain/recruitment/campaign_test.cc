@@ -160,6 +160,13 @@ TEST_F(CampaignTest, ApplicationWindowAndOnePersonOnce) {
   bad.categories = {"nope"};
   EXPECT_TRUE(Fails(c().Apply(bad, "2026-04-05").status(), Code::kInvalidArgument,
                     "unknown bonus category 'nope'"));
+  bad = App(2, "P01");
+  bad.community_since = "2026-04-06";
+  EXPECT_TRUE(Fails(c().Apply(bad, "2026-04-05").status(), Code::kInvalidArgument,
+                    "application.community_since: 2026-04-06 is after today"));
+  bad.community_since = "2019/06/01";
+  EXPECT_TRUE(Fails(c().Apply(bad, "2026-04-05").status(), Code::kInvalidArgument,
+                    "application.community_since: not a date"));
   EXPECT_EQ(c().applications().size(), 1u);
 }
 
