@@ -400,6 +400,31 @@ TEST_F(RecruitmentTest, QuotaCutBeforeTheHireGoesToTheLeadingGroup) {
   EXPECT_EQ(c.hired_workers_size(), 1);
 }
 
+TEST_F(RecruitmentTest, TheLeadingGroupCancelsAHireTheQuotaNoLongerAllows) {
+  const std::vector<int64_t> p01 = ToRanked("hp-2026");
+  PassChecks("hp-2026", p01[1]);
+  ASSERT_TRUE(Step(&v1::Recruitment::Stub::StartNotice, "hp-2026", kStreet).ok());
+  ASSERT_TRUE(Revise("bh.hp.xf", 0, "2026-03-20").ok());
+  client_->Advance("P14D");
+  v1::Campaign c = Get("hp-2026");
+  ASSERT_EQ(c.open_steps_size(), 1);
+  ASSERT_EQ(c.open_steps(0).step(), "hire-failed");
+  auto reserved = [&] {
+    grpc::ClientContext ctx;
+    client_->Prepare(&ctx, kPersonnel);
+    v1::OccupancyReport report;
+    EXPECT_TRUE(client_->stubs.workforce->Occupancy(&ctx, v1::OccupancyRequest(), &report).ok());
+    return report.rows_size() ? report.rows(0).subtree().reserved() : -1;
+  };
+  EXPECT_EQ(reserved(), 1);  // P01's post, still held for the campaign
+  ASSERT_TRUE(client_->Complete(c.open_steps(0).task_id(), kLeadingGroup, "cancel").ok());
+  c = Get("hp-2026");
+  EXPECT_EQ(c.state(), "cancelled");
+  EXPECT_EQ(c.hired_workers_size(), 0);
+  EXPECT_EQ(client_->Instance(c.instance_id()).end_status(), "cancelled");
+  EXPECT_EQ(reserved(), 0);  // given back
+}
+
 TEST_F(RecruitmentTest, UpheldObjectionPromotesTheNextWhoIsCheckedAndNoticedInTurn) {
   const std::vector<int64_t> p01 = ToRanked("hp-2026");
   PassChecks("hp-2026", p01[1]);
