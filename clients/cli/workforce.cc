@@ -166,6 +166,8 @@ void PrintWorker(const v1::Worker& w) {
   t.Add({"education", w.education()});
   if (w.certificates_size() > 0) t.Add({"certificates", absl::StrJoin(w.certificates(), ", ")});
   t.Add({"hired on", w.hired_on()});
+  if (!w.probation_until().empty()) t.Add({"probation until", w.probation_until()});
+  if (!w.regular_on().empty()) t.Add({"regular since", w.regular_on()});
   if (!w.community_since().empty()) {
     t.Add({"community work",
            absl::StrCat("since ", w.community_since(), " (", w.years_of_service(), " years)")});
