@@ -24,6 +24,7 @@ const std::vector<std::string> kHeader = {"ID",       "KIND",    "FOR",    "TASK
 int Follow(Cli& cli, const Args& args) {
   v1::SubscribeRequest req;
   req.set_recipient(args.Get("recipient"));
+  req.set_unit(args.Get("unit"));
   for (const std::string& role : args.All("role")) {
     for (auto r : absl::StrSplit(role, ',', absl::SkipEmpty())) req.add_roles(std::string(r));
   }
@@ -55,6 +56,7 @@ int Notify(Cli& cli, const Args& args) {
   v1::ListNotificationsRequest req;
   req.set_recipient(args.Get("recipient"));
   req.set_role(args.Get("role"));
+  req.set_unit(args.Get("unit"));
   req.set_include_acked(args.Has("all"));
   auto stub = v1::Notifications::NewStub(cli.channel());
   Table t(kHeader);
@@ -85,13 +87,14 @@ int Notify(Cli& cli, const Args& args) {
 std::vector<Command> NotifyCommands() {
   return {
       {"notify",
-       "[--recipient USER] [--role ROLE] [--follow]",
+       "[--recipient USER] [--role ROLE] [--unit UNIT] [--follow]",
        "Lists reminders and notices, or follows them as they come",
        "Without --follow: the unacknowledged notifications (--all: acknowledged ones too).\n"
        "With --follow: the unacknowledged backlog, then new ones as they commit, until Ctrl-C\n"
        "(exit 0); --role may then be repeated or comma-separated.",
        {{"recipient", "USER", "notifications for this person"},
         {"role", "ROLE", "notifications for this role", true},
+        {"unit", "UNIT", "only the role's notifications for this unit (and unit-less ones)"},
         {"all", "", "include acknowledged ones"},
         {"follow", "", "subscribe: keep printing new ones"}},
        0,

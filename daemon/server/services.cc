@@ -380,7 +380,7 @@ grpc::ServerUnaryReactor* NotificationsService::List(grpc::CallbackServerContext
   if (req->recipient().empty() && req->role().empty()) {
     return Refuse(ctx, absl::InvalidArgumentError("recipient, role: name at least one"));
   }
-  store::NotificationFilter f{req->recipient(), {}, req->include_acked()};
+  store::NotificationFilter f{req->recipient(), {}, req->unit(), req->include_acked()};
   if (!req->role().empty()) f.roles.push_back(req->role());
   return OnReader(c_, ctx, [this, f, p = *page, resp]() -> absl::Status {
     auto rows = c_.store.ListNotifications(f, p);
@@ -394,13 +394,14 @@ namespace {
 class SubscribeStream : public Stream<v1::Notification> {
  public:
   SubscribeStream(ServiceContext& c, const v1::SubscribeRequest& req) : c_(c) {
-    Hub::NotificationFilter f{req.recipient(), {req.roles().begin(), req.roles().end()}};
+    Hub::NotificationFilter f{req.recipient(), {req.roles().begin(), req.roles().end()},
+                              req.unit()};
     subscriber_ = c.hub.Subscribe(f, handle());
     boost::asio::post(c.readers, [&c, s = subscriber_, f] {
       std::vector<store::NotificationRow> backlog;
       store::Page page{0, 1000};
       for (;;) {
-        auto rows = c.store.ListNotifications({f.recipient, f.roles, false}, page);
+        auto rows = c.store.ListNotifications(f, page);
         backlog.insert(backlog.end(), rows.begin(), rows.end());
         if (rows.size() < 1000) break;
         page.after_id = rows.back().id;

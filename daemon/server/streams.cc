@@ -6,11 +6,6 @@
 
 namespace shequ::server {
 
-bool Hub::NotificationFilter::Matches(const store::NotificationRow& n) const {
-  if (!recipient.empty() && n.recipient == recipient) return true;
-  return n.recipient.empty() && std::find(roles.begin(), roles.end(), n.role) != roles.end();
-}
-
 std::shared_ptr<Hub::Watcher> Hub::Watch(EventFilter f,
                                          std::shared_ptr<Stream<v1::Event>::Handle> out) {
   auto w = std::make_shared<Watcher>(f, std::move(out));

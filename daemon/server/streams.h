@@ -158,11 +158,7 @@ class Hub {
   struct EventFilter {
     int64_t instance_id = 0;  // 0 = all
   };
-  struct NotificationFilter {
-    std::string recipient;
-    std::vector<std::string> roles;
-    bool Matches(const store::NotificationRow& n) const;
-  };
+  using NotificationFilter = store::NotificationFilter;
 
   // Registers a watcher; events committed from now on are buffered until Go() releases them
   // (after the stored history was sent), skipping what the history already covered.

@@ -1,5 +1,6 @@
 #include "daemon/store/store.h"
 
+#include <algorithm>
 #include <iterator>
 
 namespace shequ::store {
@@ -20,6 +21,12 @@ size_t WriteBatch::size() const {
 }
 
 bool WriteBatch::empty() const { return size() == 0; }
+
+bool NotificationFilter::Matches(const NotificationRow& n) const {
+  if (!recipient.empty() && n.recipient == recipient) return true;
+  return !n.role.empty() && std::find(roles.begin(), roles.end(), n.role) != roles.end() &&
+         (unit.empty() || n.unit.empty() || n.unit == unit);
+}
 
 void WriteBatch::Append(WriteBatch&& o) {
   MoveAppend(definitions, o.definitions);

@@ -214,9 +214,12 @@ struct IncidentFilter {
   int64_t instance_id = 0;
 };
 struct NotificationFilter {
-  std::string recipient;            // matches recipient == this
-  std::vector<std::string> roles;   // or role among these
+  std::string recipient;           // matches recipient == this
+  std::vector<std::string> roles;  // or role among these, and then, when `unit` is set, the
+  std::string unit;                // notification's unit is this one or none
   bool include_acked = false;
+  // The audience part (recipient, roles, unit); the store's queries mean the same.
+  bool Matches(const NotificationRow& n) const;
 };
 // Keyset paging: rows with id > after_id, ascending, at most limit.
 struct Page {

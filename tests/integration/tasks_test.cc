@@ -687,6 +687,40 @@ TEST_F(TasksTest, SubscribeSkipsAcknowledgedBacklogAndNeedsAnAudience) {
   EXPECT_EQ(s.error_code(), StatusCode::INVALID_ARGUMENT);
 }
 
+// A community's clerks follow their own community's tasks, not the whole district's.
+TEST_F(TasksTest, RoleNotificationsNarrowToOneUnit) {
+  client_->Deploy(DueYaml("t-due", "2wd"));
+  const int64_t other = client_->Start("t-due", {{"unit", "u1"}}, kStarter);
+  const int64_t mine = client_->Start("t-due", {{"unit", "u2"}}, kStarter);
+
+  v1::ListNotificationsRequest list;
+  list.set_role("clerk");
+  list.set_unit("u2");
+  grpc::ClientContext lctx;
+  v1::ListNotificationsResponse listed;
+  ASSERT_TRUE(client_->stubs.notifications->List(&lctx, list, &listed).ok());
+  ASSERT_EQ(listed.notifications_size(), 1);
+  EXPECT_EQ(listed.notifications(0).instance_id(), mine);
+  EXPECT_EQ(client_->Notifications("", "clerk").size(), 2u);  // without a unit: both
+
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  v1::SubscribeRequest req;
+  req.add_roles("clerk");
+  req.set_unit("u2");
+  auto reader = client_->stubs.notifications->Subscribe(&ctx, req);
+  v1::Notification n;
+  ASSERT_TRUE(reader->Read(&n));  // the backlog: u1's task is left out
+  EXPECT_EQ(n.instance_id(), mine);
+  EXPECT_EQ(n.unit(), "u2");
+  // Live: u1's next task passes by; u2's arrives.
+  EXPECT_NE(client_->Start("t-due", {{"unit", "u1"}}, kStarter), other);
+  const int64_t next = client_->Start("t-due", {{"unit", "u2"}}, kStarter);
+  ASSERT_TRUE(reader->Read(&n));
+  EXPECT_EQ(n.instance_id(), next);
+  ctx.TryCancel();
+}
+
 // ---- acknowledgement -----------------------------------------------------------------------
 
 TEST_F(TasksTest, AckByTheRecipientIsIdempotent) {

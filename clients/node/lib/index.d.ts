@@ -231,8 +231,8 @@ export class Incidents {
 }
 
 export class Notifications {
-  list(filter?: { recipient?: string; role?: string; includeAcked?: boolean } & Paging): Promise<ListNotificationsResponse>;
-  subscribe(filter: { recipient?: string; roles?: string[] }): Stream<Notification>;
+  list(filter?: { recipient?: string; role?: string; unit?: string; includeAcked?: boolean } & Paging): Promise<ListNotificationsResponse>;
+  subscribe(filter: { recipient?: string; roles?: string[]; unit?: string }): Stream<Notification>;
   ack(id: number, options?: RequestId): Promise<void>;
 }
 

@@ -1366,7 +1366,8 @@ std::vector<NotificationRow> SqliteStore::ListNotifications(const NotificationFi
       audience_params.emplace_back(role);
     }
     absl::StrAppend(&audience, audience.empty() ? "" : " OR ", "(role IN (", marks,
-                    ") AND role != '')");
+                    ") AND role != ''", f.unit.empty() ? "" : " AND (unit = '' OR unit = ?)", ")");
+    if (!f.unit.empty()) audience_params.emplace_back(f.unit);
   }
   if (!audience.empty()) {
     w.Add(absl::StrCat("(", audience, ")"));

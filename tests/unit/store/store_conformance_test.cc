@@ -550,10 +550,12 @@ TEST_P(StoreConformanceTest, ListIncidentsDefaultsToOpen) {
 TEST_P(StoreConformanceTest, ListNotificationsByRecipientOrRole) {
   const std::vector<std::string> recipients = {"alice", "bob", ""};
   const std::vector<std::string> roles = {"clerk", "head", "", "hr"};
+  const std::vector<std::string> units = {"bh.a", "", "bh.b"};
   std::vector<NotificationRow> all;
   WriteBatch b;
   for (int i = 0; i < 60; ++i) {
-    NotificationRow n{i + 1, recipients[i % 3], roles[i % 4], "u", i % 5 == 0, 0, "{}"};
+    NotificationRow n{i + 1, recipients[i % 3], roles[i % 4], units[(i / 2) % 3], i % 5 == 0, 0,
+                      "{}"};
     all.push_back(n);
     b.notifications.push_back(n);
   }
@@ -566,16 +568,21 @@ TEST_P(StoreConformanceTest, ListNotificationsByRecipientOrRole) {
       {.recipient = "alice", .include_acked = true},
       {.recipient = "carol", .roles = {"head", "hr"}, .include_acked = true},
       {.recipient = "nobody", .roles = {"nothing"}},
+      {.roles = {"head", "hr"}, .unit = "bh.a"},
+      {.recipient = "bob", .roles = {"clerk"}, .unit = "bh.b", .include_acked = true},
   };
   for (const NotificationFilter& f : filters) {
     std::vector<int64_t> expected;
     for (const auto& n : all) {
-      const bool audience = (!f.recipient.empty() && n.recipient == f.recipient) ||
-                            std::find(f.roles.begin(), f.roles.end(), n.role) != f.roles.end();
+      const bool role = !n.role.empty() &&
+                        std::find(f.roles.begin(), f.roles.end(), n.role) != f.roles.end() &&
+                        (f.unit.empty() || n.unit.empty() || n.unit == f.unit);
+      const bool audience = (!f.recipient.empty() && n.recipient == f.recipient) || role;
       if (audience && (f.include_acked || !n.acked)) expected.push_back(n.id);
+      EXPECT_EQ(f.Matches(n), audience) << n.id;  // what live subscriptions use
     }
     SCOPED_TRACE(testing::Message() << "recipient=" << f.recipient << " roles=" << f.roles.size()
-                                    << " acked=" << f.include_acked);
+                                    << " unit=" << f.unit << " acked=" << f.include_acked);
     for (int limit : {1, 3, 100}) {
       EXPECT_EQ(PageAll([&](const Page& p) { return store_->ListNotifications(f, p); }, limit),
                 expected);

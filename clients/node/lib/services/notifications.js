@@ -7,13 +7,14 @@ class Notifications extends Service {
     super(client, 'Notifications');
   }
 
-  list({ recipient = '', role = '', includeAcked = false, pageSize = 0, pageToken = '' } = {}) {
-    return this._unary('List', { recipient, role, includeAcked, page: { pageSize, pageToken } });
+  /** `unit` leaves out the role's notifications for other units. */
+  list({ recipient = '', role = '', unit = '', includeAcked = false, pageSize = 0, pageToken = '' } = {}) {
+    return this._unary('List', { recipient, role, unit, includeAcked, page: { pageSize, pageToken } });
   }
 
-  /** The unacknowledged backlog for the recipient or roles, then new ones live. */
-  subscribe({ recipient = '', roles = [] } = {}) {
-    return this._stream('Subscribe', { recipient, roles });
+  /** The unacknowledged backlog for the recipient or roles (of `unit`, if given), then new ones live. */
+  subscribe({ recipient = '', roles = [], unit = '' } = {}) {
+    return this._stream('Subscribe', { recipient, roles, unit });
   }
 
   async ack(id, { requestId = '' } = {}) {

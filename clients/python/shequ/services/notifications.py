@@ -11,17 +11,20 @@ class Notifications(Service):
 
     stub = pb_grpc.NotificationsStub
 
-    def list(self, *, recipient: str = "", role: str = "", include_acked: bool = False,
-             page_size: int = 0, page_token: str = "") -> pb.ListNotificationsResponse:
+    def list(self, *, recipient: str = "", role: str = "", unit: str = "",
+             include_acked: bool = False, page_size: int = 0,
+             page_token: str = "") -> pb.ListNotificationsResponse:
+        """`unit` leaves out the role's notifications for other units."""
         return self._unary("List", pb.ListNotificationsRequest(
-            recipient=recipient, role=role, include_acked=include_acked,
+            recipient=recipient, role=role, unit=unit, include_acked=include_acked,
             page=common_pb2.PageRequest(page_size=page_size, page_token=page_token)))
 
-    def subscribe(self, *, recipient: str = "",
-                  roles: Iterable[str] = ()) -> Stream[pb.Notification]:
-        """The unacknowledged backlog for the recipient or roles, then new ones live."""
+    def subscribe(self, *, recipient: str = "", roles: Iterable[str] = (),
+                  unit: str = "") -> Stream[pb.Notification]:
+        """The unacknowledged backlog for the recipient or roles (of `unit`, if given), then
+        new ones live."""
         return self._stream("Subscribe", pb.SubscribeRequest(recipient=recipient,
-                                                             roles=list(roles)))
+                                                             roles=list(roles), unit=unit))
 
     def ack(self, id: int, *, request_id: str = "") -> None:
         self._unary("Ack", pb.AckRequest(id=id, request_id=request_id))
