@@ -85,13 +85,17 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
     }
     if (const YAML::Node& e = root["engine"]) {
       if (auto st =
-              Unknown(e, {"max_steps", "max_variables_kb", "cache_objects"}, path + ": engine.");
+              Unknown(e, {"max_steps", "max_variables_kb", "cache_objects", "request_retention_days"},
+                      path + ": engine.");
           !st.ok()) {
         return st;
       }
       if (e["max_steps"]) c.max_steps = e["max_steps"].as<int>();
       if (e["max_variables_kb"]) c.max_variables_bytes = e["max_variables_kb"].as<int64_t>() << 10;
       if (e["cache_objects"]) c.cache_objects = e["cache_objects"].as<int64_t>();
+      if (e["request_retention_days"]) {
+        c.request_retention_days = e["request_retention_days"].as<int>();
+      }
     }
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": ", e.what()));
@@ -102,6 +106,10 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
   }
   if (c.cache_objects < 0) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": engine.cache_objects: must be >= 0"));
+  }
+  if (c.request_retention_days < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": engine.request_retention_days: must be >= 0"));
   }
   if (c.synchronous != "FULL" && c.synchronous != "NORMAL") {
     return absl::InvalidArgumentError(

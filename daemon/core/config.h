@@ -26,6 +26,7 @@ struct Config {
   int max_steps = 1000;
   int64_t max_variables_bytes = 1 << 20;
   int64_t cache_objects = 4096;  // committed instances, tasks and jobs kept in memory, each
+  int request_retention_days = 7;  // request_id answers kept for retries; 0 = forever
 
   std::string policy_dir = "policy";  // quota.yaml, grades.yaml
   std::string personal_data_key;      // key file sealing personal data; "" = data_dir/personal-data.key

@@ -334,6 +334,11 @@ void Engine::Commit(Tx& tx, json answer, std::string request_id, Reply done) {
   }
   for (const auto& name : changed_sequences_) batch.sequences[name] = sequences_[name];
   changed_sequences_.clear();
+  if (options_.request_retention_ms > 0 && tx.now >= next_request_sweep_ms_) {
+    constexpr int64_t kSweepEveryMs = 3'600'000;
+    batch.forget_requests_before_ms = tx.now - options_.request_retention_ms;
+    next_request_sweep_ms_ = tx.now + kSweepEveryMs;
+  }
   if (done) {
     flight.replies.push_back(std::move(done));
     flight.answers.push_back(std::move(answer));

@@ -56,6 +56,9 @@ struct EngineOptions {
   size_t cache_objects = 4096;
   // Objects whose JSON body is larger are not kept: bounds the cache's memory.
   size_t cache_max_body_bytes = 64 << 10;
+  // How long a request_id's answer is kept for retries (at least; swept about hourly on the
+  // engine's clock). 0 = forever.
+  int64_t request_retention_ms = int64_t{7} * 86'400'000;
 };
 
 struct StartArgs {
@@ -284,6 +287,7 @@ class Engine {
   std::map<SubscriptionKey, std::deque<BufferedMessage>> buffered_;
 
   std::map<std::string, std::deque<int64_t>> ready_jobs_;
+  int64_t next_request_sweep_ms_ = 0;  // engine clock; see EngineOptions::request_retention_ms
   std::map<int64_t, Activation> activations_;
   std::atomic<int64_t> next_activation_{1};
 

@@ -17,7 +17,7 @@ size_t WriteBatch::size() const {
          subscriptions.size() + deleted_subscriptions.size() + incidents.size() +
          notifications.size() + events.size() + requests.size() + units.size() +
          quota_revisions.size() + workers.size() + reservations.size() + campaign_log.size() +
-         sequences.size();
+         sequences.size() + (forget_requests_before_ms > 0 ? 1 : 0);
 }
 
 bool WriteBatch::empty() const { return size() == 0; }
@@ -50,6 +50,7 @@ void WriteBatch::Append(WriteBatch&& o) {
   MoveAppend(reservations, o.reservations);
   MoveAppend(campaign_log, o.campaign_log);
   for (auto& [k, v] : o.sequences) sequences[k] = v;
+  forget_requests_before_ms = std::max(forget_requests_before_ms, o.forget_requests_before_ms);
 }
 
 }  // namespace shequ::store

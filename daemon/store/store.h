@@ -194,6 +194,7 @@ struct WriteBatch {
   std::vector<QuotaReservationRow> reservations; // upsert by (campaign_id, unit_id)
   std::vector<CampaignCommandRow> campaign_log;  // insert
   std::map<std::string, int64_t> sequences;      // id high-water marks, upsert by name
+  int64_t forget_requests_before_ms = 0;          // delete requests with at_ms below; 0 = none
 
   bool empty() const;
   size_t size() const;  // number of records, for metrics

@@ -753,6 +753,8 @@ constexpr char kUpsertWorker[] =
 constexpr char kInsertRequest[] =
     "INSERT INTO requests (request_id, reply, at_ms) VALUES (?1, ?2, ?3) "
     "ON CONFLICT (request_id) DO NOTHING";
+// A full scan of the key-ordered table; run rarely (the engine does it about hourly).
+constexpr char kForgetRequests[] = "DELETE FROM requests WHERE at_ms < ?1";
 constexpr char kUpsertSequence[] =
     "INSERT INTO sequences (name, value) VALUES (?1, ?2) "
     "ON CONFLICT (name) DO UPDATE SET value = excluded.value";
@@ -1107,6 +1109,11 @@ absl::Status SqliteStore::ApplyBatch(const WriteBatch& b) {
   }));
   RETURN_IF_ERROR(ForRows(c, kUpsertSequence, b.sequences,
                           [](Statement& s, const auto& kv) { s.BindAll(kv.first, kv.second); }));
+  if (b.forget_requests_before_ms > 0) {
+    ASSIGN_OR_RETURN(Statement st, c.Prepare(kForgetRequests));
+    st.BindAll(b.forget_requests_before_ms);
+    RETURN_IF_ERROR(st.Run());
+  }
   return absl::OkStatus();
 }
 

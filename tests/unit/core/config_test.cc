@@ -41,9 +41,20 @@ TEST(ConfigTest, CacheObjectsIsACount) {
   auto c = LoadConfig(Write("shequ-config-cache.yaml", "engine: {cache_objects: 0}\n"));
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->cache_objects, 0);
+  EXPECT_EQ(c->request_retention_days, 7);
   c = LoadConfig(Write("shequ-config-cache-neg.yaml", "engine: {cache_objects: -1}\n"));
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.status().message().find("engine.cache_objects"), std::string::npos) << c.status();
+}
+
+TEST(ConfigTest, RequestRetentionIsDaysNotNegative) {
+  auto c = LoadConfig(Write("shequ-config-ret.yaml", "engine: {request_retention_days: 0}\n"));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->request_retention_days, 0);  // forever
+  c = LoadConfig(Write("shequ-config-ret-neg.yaml", "engine: {request_retention_days: -2}\n"));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("engine.request_retention_days"), std::string::npos)
+      << c.status();
 }
 
 TEST(ConfigTest, UnknownSettingIsNamed) {

@@ -179,6 +179,26 @@ TEST_F(EngineTest, IdempotentStartAcrossRestart) {
   EXPECT_EQ(store_->ListInstances({}, {}).size(), 1u);
 }
 
+TEST_F(EngineTest, RequestIdsAreForgottenAfterTheirRetention) {
+  ASSERT_TRUE(Deploy(kTimerFlow).ok());
+  auto start = [&](const std::string& request_id) -> int64_t {
+    auto r = Run([&](Reply reply) {
+      engine_->Start({"tester"}, {"wait-a-day"}, request_id, std::move(reply));
+    });
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? (*r)["instance_id"].get<int64_t>() : 0;
+  };
+  const int64_t first = start("req-1");
+  EXPECT_TRUE(store_->GetRequest("Start:req-1").has_value());
+  Advance(6 * kDay);  // the default retention is 7 days
+  EXPECT_EQ(start("req-1"), first);
+  Advance(2 * kDay);
+  start("req-2");  // a commit past the hourly sweep forgets req-1
+  EXPECT_FALSE(store_->GetRequest("Start:req-1").has_value());
+  EXPECT_NE(start("req-1"), first);  // now a new request
+  EXPECT_EQ(start("req-2"), start("req-2"));
+}
+
 TEST_F(EngineTest, IdsOfRowsNeverDeletedContinueAfterRestart) {
   ASSERT_TRUE(Deploy(kTimerFlow).ok());
   auto first = Start("wait-a-day");

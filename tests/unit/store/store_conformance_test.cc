@@ -202,6 +202,21 @@ TEST_P(StoreConformanceTest, FreshStoreIsEmptyAndHealthy) {
             std::make_tuple(0, 0, 0, 0, 0, 0));
 }
 
+TEST_P(StoreConformanceTest, OldRequestsAreForgottenInTheBatchThatSaysSo) {
+  WriteBatch b;
+  for (int64_t at : {100, 200, 300}) b.requests.push_back({"r" + std::to_string(at), "{}", at});
+  ASSERT_TRUE(CommitAndWait(b).ok());
+  WriteBatch sweep;
+  sweep.requests.push_back({"r400", "{}", 400});
+  sweep.forget_requests_before_ms = 300;
+  EXPECT_FALSE(sweep.empty());
+  ASSERT_TRUE(CommitAndWait(sweep).ok());
+  EXPECT_FALSE(store_->GetRequest("r100").has_value());
+  EXPECT_FALSE(store_->GetRequest("r200").has_value());
+  EXPECT_TRUE(store_->GetRequest("r300").has_value());
+  EXPECT_TRUE(store_->GetRequest("r400").has_value());
+}
+
 TEST_P(StoreConformanceTest, EveryRowTypeRoundTrips) {
   WriteBatch b;
   const DefinitionRow def{
