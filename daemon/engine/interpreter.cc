@@ -301,18 +301,45 @@ void Engine::Enter(Tx& tx, Instance& inst, Token& token) {
         }
       }
       token.wait = node->type == NodeType::kCall ? "call" : "foreach";
+      // Entered again after Resolve (a child failed): a foreach over the same number of items
+      // keeps the children that completed or still run and starts only the failed items again;
+      // otherwise the earlier children still running are cancelled, not left behind.
+      std::vector<int64_t> earlier = std::move(token.children);
       token.children.clear();
       token.children_done = 0;
+      const bool keep = node->type == NodeType::kForeach && earlier.size() == items.size();
       std::vector<int64_t> children;
-      for (const auto& item : items) {
+      int done = 0;
+      for (size_t i = 0; i < items.size(); ++i) {
+        if (keep) {
+          const Instance* old = tx.GetInstance(earlier[i]);
+          if (old && (old->state == "completed" || old->state == "active")) {
+            children.push_back(earlier[i]);
+            done += old->state == "completed";
+            continue;
+          }
+        }
         StartArgs args{node->definition, child_def->version, inst.business_key, inst.unit, with};
-        if (node->type == NodeType::kForeach) args.variables[node->as] = item;
+        if (node->type == NodeType::kForeach) args.variables[node->as] = items[i];
         auto child = StartInstance(tx, *child_def, std::move(args), inst.id, token_id);
         if (child.ok()) children.push_back(*child);
       }
+      if (!keep) {
+        for (int64_t id : earlier) {
+          Instance* old = tx.GetInstance(id);
+          if (old && old->state == "active") {
+            CancelInstance(tx, *old, "its parent's step was entered again", false);
+          }
+        }
+      }
       // StartInstance may have reloaded objects: look the token up again.
       Token* t = inst.FindToken(token_id);
+      if (done == static_cast<int>(items.size())) {  // nothing left to run
+        Leave(tx, inst, token_id, node->next);
+        return;
+      }
       t->children = std::move(children);
+      t->children_done = done;
       tx.Save(inst);
       return;
     }

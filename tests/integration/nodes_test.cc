@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -649,7 +650,33 @@ TEST_F(NodesTest, ForeachRunsAChildPerItemAndContinuesAfterAll) {
   EXPECT_EQ(Count(client_->History(parent), "child.ended", "each"), 3);
 }
 
-// A child of an earlier, failed attempt of a foreach must not count towards the new attempt.
+// Resolving a foreach whose child failed runs that item again; the others are kept.
+TEST_F(NodesTest, ResolvingAForeachRunsOnlyTheFailedItemAgain) {
+  MustDeploy({kReviewOne, kReviewEach});
+  int64_t parent = Start("review-each", {{"people", {"ann", "bo", "cy"}}, {"round", 1}});
+  auto first = client_->Instances("review-one");
+  ASSERT_EQ(first.size(), 3u);
+  std::map<std::string, int64_t> child;
+  for (const auto& c : first) child[json::parse(c.variables())["person"]] = c.id();
+  EXPECT_EQ(client_->Publish("reviewed", "ann-1").delivered_to(), child["ann"]);
+  ASSERT_TRUE(client_->Cancel(child["bo"], "started by mistake").ok());
+  auto incidents = client_->Incidents(parent);
+  ASSERT_EQ(incidents.size(), 1u);
+
+  ASSERT_TRUE(client_->Resolve(incidents[0].id(), json::object()).ok());
+  auto all = client_->Instances("review-one");
+  ASSERT_EQ(all.size(), 4u);  // one new child, for bo
+  const v1::Instance& again = all.back();
+  EXPECT_EQ(json::parse(again.variables())["person"], "bo");
+  EXPECT_EQ(client_->Instance(child["cy"]).state(), "active");  // kept, not started twice
+  EXPECT_EQ(client_->Publish("reviewed", "bo-1").delivered_to(), again.id());
+  EXPECT_EQ(client_->Instance(parent).state(), "active");  // cy still runs
+  EXPECT_EQ(client_->Publish("reviewed", "cy-1").delivered_to(), child["cy"]);
+  EXPECT_EQ(client_->Instance(parent).end_status(), "all-reviewed");
+}
+
+// Resolved with a different list, a foreach starts over: the earlier children still running
+// are cancelled, and one of them ending does not count towards the new attempt.
 TEST_F(NodesTest, ForeachCountsOnlyTheChildrenOfTheCurrentAttempt) {
   MustDeploy({kReviewOne, kReviewEach});
   int64_t parent = Start("review-each", {{"people", {"ann", "bo"}}, {"round", 1}});
@@ -663,20 +690,22 @@ TEST_F(NodesTest, ForeachCountsOnlyTheChildrenOfTheCurrentAttempt) {
   ASSERT_EQ(incidents.size(), 1u);
   EXPECT_EQ(incidents[0].kind(), "call-failed");
 
-  // Entered again, in round 2: a new child per item.
-  ASSERT_TRUE(client_->Resolve(incidents[0].id(), {{"round", 2}}).ok());
+  // Entered again, in round 2 with a third person: a new child per item.
+  ASSERT_TRUE(
+      client_->Resolve(incidents[0].id(), {{"round", 2}, {"people", {"ann", "bo", "cy"}}}).ok());
   auto all = client_->Instances("review-one");
-  ASSERT_EQ(all.size(), 4u);
+  ASSERT_EQ(all.size(), 5u);
+  EXPECT_EQ(client_->Instance(bo1).state(), "cancelled");
   std::vector<int64_t> current;
   for (const auto& c : all) {
     if (c.id() != first[0].id() && c.id() != first[1].id()) current.push_back(c.id());
   }
-  ASSERT_EQ(current.size(), 2u);
+  ASSERT_EQ(current.size(), 3u);
 
-  // bo's child of the first attempt ends, then the new ann child. The new bo child still
-  // waits, so the parent must too.
-  EXPECT_EQ(client_->Publish("reviewed", "bo-1").delivered_to(), bo1);
+  // The new ann and cy children end; the new bo child still waits, so the parent must too.
+  EXPECT_EQ(client_->Publish("reviewed", "bo-1").delivered_to(), 0);  // bo1 is gone
   EXPECT_NE(client_->Publish("reviewed", "ann-2").delivered_to(), 0);
+  EXPECT_NE(client_->Publish("reviewed", "cy-2").delivered_to(), 0);
   EXPECT_EQ(client_->Instance(parent).state(), "active");
   EXPECT_EQ(Nodes(client_->Instance(parent)), std::vector<std::string>{"each"});
 
