@@ -927,18 +927,30 @@ absl::Status MissingJob(int64_t job_id, const std::map<std::string, int64_t>& se
   }
   return absl::NotFoundError(absl::StrCat("job_id: no job ", job_id));
 }
+
+// The job is active, and in the hand-out the worker answers.
+absl::Status CheckAnswerable(const Job& job, int attempt) {
+  if (job.state != "active") {
+    return absl::FailedPreconditionError(
+        absl::StrCat("job ", job.id, " is ", job.state, ", not active"));
+  }
+  if (attempt > 0 && attempt != job.attempt) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("attempt: job ", job.id, " was handed out again (attempt ", job.attempt,
+                     "); this answers attempt ", attempt, ", whose lock expired"));
+  }
+  return absl::OkStatus();
+}
 }  // namespace
 
-void Engine::CompleteJob(Caller caller, int64_t job_id, json variables, std::string request_id,
+void Engine::CompleteJob(Caller caller, JobRef ref, json variables, std::string request_id,
                          Reply reply) {
   Execute("CompleteJob", std::move(request_id), caller.user,
-          [this, job_id, variables = std::move(variables)](Tx& tx) -> absl::StatusOr<json> {
+          [this, ref, variables = std::move(variables)](Tx& tx) -> absl::StatusOr<json> {
+    const int64_t job_id = ref.id;
     Job* job = tx.GetJob(job_id);
     if (!job) return MissingJob(job_id, sequences_);
-    if (job->state != "active") {
-      return absl::FailedPreconditionError(
-          absl::StrCat("job ", job_id, " is ", job->state, ", not active"));
-    }
+    RETURN_IF_ERROR(CheckAnswerable(*job, ref.attempt));
     Instance* inst = tx.GetInstance(job->instance_id);
     Token* token = inst ? inst->FindToken(job->token) : nullptr;
     if (!token) return absl::FailedPreconditionError(absl::StrCat("job ", job_id, " was withdrawn"));
@@ -976,16 +988,14 @@ void Engine::ReleaseJob(int64_t job_id, int attempt) {
   }, [](absl::StatusOr<json>) {});
 }
 
-void Engine::FailJob(Caller caller, int64_t job_id, std::string error, int retries_left,
+void Engine::FailJob(Caller caller, JobRef ref, std::string error, int retries_left,
                      std::string request_id, Reply reply) {
   Execute("FailJob", std::move(request_id), caller.user,
-          [this, job_id, error = std::move(error), retries_left](Tx& tx) -> absl::StatusOr<json> {
+          [this, ref, error = std::move(error), retries_left](Tx& tx) -> absl::StatusOr<json> {
+    const int64_t job_id = ref.id;
     Job* job = tx.GetJob(job_id);
     if (!job) return MissingJob(job_id, sequences_);
-    if (job->state != "active") {
-      return absl::FailedPreconditionError(
-          absl::StrCat("job ", job_id, " is ", job->state, ", not active"));
-    }
+    RETURN_IF_ERROR(CheckAnswerable(*job, ref.attempt));
     Instance* inst = tx.GetInstance(job->instance_id);
     Token* token = inst ? inst->FindToken(job->token) : nullptr;
     if (!token) return absl::FailedPreconditionError(absl::StrCat("job ", job_id, " was withdrawn"));

@@ -61,6 +61,14 @@ struct EngineOptions {
   int64_t request_retention_ms = int64_t{7} * 86'400'000;
 };
 
+// A job answered by a worker: its id and, when the worker gives it, the hand-out (Job::attempt)
+// it answers, so a worker whose lock expired cannot answer for the job's next hand-out.
+struct JobRef {
+  JobRef(int64_t id, int attempt = 0) : id(id), attempt(attempt) {}  // NOLINT: an id is a ref
+  int64_t id;
+  int attempt;  // 0 = not checked
+};
+
 struct StartArgs {
   std::string definition_id;
   int32_t version = 0;
@@ -99,9 +107,9 @@ class Engine {
                     std::string request_id, Reply reply);
   void ReturnTask(Caller caller, int64_t task_id, std::string to_node, std::string comment,
                   std::string request_id, Reply reply);
-  void CompleteJob(Caller caller, int64_t job_id, json variables, std::string request_id,
+  void CompleteJob(Caller caller, JobRef job, json variables, std::string request_id,
                    Reply reply);
-  void FailJob(Caller caller, int64_t job_id, std::string error, int retries_left,
+  void FailJob(Caller caller, JobRef job, std::string error, int retries_left,
                std::string request_id, Reply reply);
   void ResolveIncident(Caller caller, int64_t incident_id, int retries, json variables,
                        std::string request_id, Reply reply);

@@ -184,6 +184,7 @@ struct Manager::JobCall {
   std::string plugin;
   std::shared_ptr<Counters> counters;
   int64_t job_id = 0;
+  int attempt = 0;  // the hand-out this call answers
   int64_t activation = 0;
   uint64_t generation = 0;
   bool isolated = false;
@@ -397,7 +398,8 @@ void Manager::Admit(const std::shared_ptr<Entry>& e, std::shared_ptr<Connection>
       req.set_node_id(job.node);
       req.set_attempt(job.attempt);
       req.set_retries_left(job.retries_left);
-      JobCall call{name, counters, job.id, activation->load(), gen, isolated, deadline};
+      JobCall call{name,   counters, job.id,   job.attempt, activation->load(),
+                   gen,    isolated, deadline};
       counters->running++;
       conn->ExecuteJob(std::move(req), deadline,
                        [shared, call = std::move(call)](absl::StatusOr<std::string> r) {
@@ -432,7 +434,7 @@ void Manager::Finish(const std::shared_ptr<Shared>& shared, const JobCall& call,
   const engine::Caller caller{"plugin:" + call.plugin, {}, ""};
   if (status.ok()) {
     call.counters->completed++;
-    engine.CompleteJob(caller, call.job_id, std::move(variables), "",
+    engine.CompleteJob(caller, {call.job_id, call.attempt}, std::move(variables), "",
                        [plugin = call.plugin, id = call.job_id](absl::StatusOr<json> r) {
                          if (!r.ok()) {
                            Log()->warn("plugin {}: job {} not completed: {}", plugin, id,
@@ -450,7 +452,7 @@ void Manager::Finish(const std::shared_ptr<Shared>& shared, const JobCall& call,
                   : absl::StrCat("plugin ", call.plugin, ": ",
                                  absl::StatusCodeToString(status.code()), ": ", status.message());
     Log()->warn("job {} failed: {}", call.job_id, error);
-    engine.FailJob(caller, call.job_id, error, permanent ? 0 : -1, "",
+    engine.FailJob(caller, {call.job_id, call.attempt}, error, permanent ? 0 : -1, "",
                    [plugin = call.plugin, id = call.job_id](absl::StatusOr<json> r) {
                      if (!r.ok()) {
                        Log()->warn("plugin {}: job {} not failed: {}", plugin, id,

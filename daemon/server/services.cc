@@ -311,11 +311,14 @@ grpc::ServerUnaryReactor* JobsService::Complete(grpc::CallbackServerContext* ctx
                                                 const v1::CompleteJobRequest* req,
                                                 v1::CompleteJobResponse*) {
   if (auto s = RequireId(req->job_id(), "job_id"); !s.ok()) return Refuse(ctx, s);
+  if (req->attempt() < 0) {
+    return Refuse(ctx, absl::InvalidArgumentError("attempt: must not be negative"));
+  }
   auto vars = ParseVariables(req->variables(), "variables", c_.max_variables_bytes);
   if (!vars.ok()) return Refuse(ctx, vars.status());
   auto* r = ctx->DefaultReactor();
-  c_.engine.CompleteJob(CallerOf(ctx), req->job_id(), *std::move(vars), req->request_id(),
-                        Answer(r));
+  c_.engine.CompleteJob(CallerOf(ctx), {req->job_id(), req->attempt()}, *std::move(vars),
+                        req->request_id(), Answer(r));
   return r;
 }
 
@@ -326,8 +329,12 @@ grpc::ServerUnaryReactor* JobsService::Fail(grpc::CallbackServerContext* ctx,
   if (req->retries_left() < -1) {
     return Refuse(ctx, absl::InvalidArgumentError("retries_left: -1 or a count"));
   }
+  if (req->attempt() < 0) {
+    return Refuse(ctx, absl::InvalidArgumentError("attempt: must not be negative"));
+  }
   auto* r = ctx->DefaultReactor();
-  c_.engine.FailJob(CallerOf(ctx), req->job_id(), req->error(), req->retries_left(),
+  c_.engine.FailJob(CallerOf(ctx), {req->job_id(), req->attempt()}, req->error(),
+                    req->retries_left(),
                     req->request_id(), Answer(r, [resp](const json& a) {
                       resp->set_incident(a.at("incident"));
                       resp->set_retry_at_ms(a.at("retry_at_ms"));

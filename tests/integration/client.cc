@@ -284,11 +284,12 @@ grpc::Status Client::Return(int64_t task, const Caller& as, const std::string& t
 // ---- Jobs
 
 grpc::Status Client::CompleteJob(int64_t job, const std::string& variables,
-                                 const std::string& request_id) {
+                                 const std::string& request_id, int attempt) {
   v1::CompleteJobRequest req;
   req.set_job_id(job);
   req.set_variables(variables);
   req.set_request_id(request_id);
+  req.set_attempt(attempt);
   v1::CompleteJobResponse resp;
   return Call(*this, *stubs.jobs, &v1::Jobs::Stub::Complete, req, &resp);
 }

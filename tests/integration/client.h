@@ -96,8 +96,9 @@ class Client {
                       const std::string& request_id = "");
 
   // ---- Jobs
+  // attempt: the hand-out answered (0 = not checked).
   grpc::Status CompleteJob(int64_t job, const std::string& variables = "",
-                           const std::string& request_id = "");
+                           const std::string& request_id = "", int attempt = 0);
   grpc::Status FailJob(int64_t job, const std::string& error, v1::FailJobResponse* out = nullptr,
                        int retries_left = -1, const std::string& request_id = "");
 

@@ -241,7 +241,11 @@ TEST_F(JobsTest, JobWhoseLockExpiresIsHandedOutAgain) {
   EXPECT_EQ(again->retries_left(), 4);  // a lost lock is not a failure
   EXPECT_EQ(again->deadline_ms(), kMonday0900 + 120'000);
   EXPECT_EQ(OfType(client_->History(id), "job.timed-out").size(), 1u);
-  ASSERT_TRUE(client_->CompleteJob(again->id(), R"({"ok": false})").ok());
+  // The first hand-out's late answer is refused; the second's is taken.
+  grpc::Status late = client_->CompleteJob(job->id(), R"({"ok": true})", "", job->attempt());
+  EXPECT_EQ(late.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(late.error_message().find("attempt: job"), std::string::npos) << late.error_message();
+  ASSERT_TRUE(client_->CompleteJob(again->id(), R"({"ok": false})", "", again->attempt()).ok());
   EXPECT_EQ(client_->Instance(id).end_status(), "bad");
 }
 

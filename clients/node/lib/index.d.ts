@@ -221,8 +221,8 @@ export class Tasks {
 export class Jobs {
   activate(types: string[], worker: string,
            options?: { maxJobs?: number; timeoutMs?: number; longPollMs?: number; waitForReady?: boolean }): Stream<Job>;
-  complete(jobId: number, variables?: Variables, options?: RequestId): Promise<void>;
-  fail(jobId: number, error: string, options?: { retriesLeft?: number } & RequestId): Promise<FailJobResponse>;
+  complete(jobId: number, variables?: Variables, options?: { attempt?: number } & RequestId): Promise<void>;
+  fail(jobId: number, error: string, options?: { retriesLeft?: number; attempt?: number } & RequestId): Promise<FailJobResponse>;
 }
 
 export class Incidents {

@@ -37,12 +37,12 @@ class ActiveJob {
 
   complete(variables) {
     return this._worker._report(this, 'complete', (requestId) =>
-      this._worker.client.jobs.complete(this.id, variables, { requestId }));
+      this._worker.client.jobs.complete(this.id, variables, { requestId, attempt: this.attempt }));
   }
 
   fail(error, { retriesLeft = -1 } = {}) {
     return this._worker._report(this, 'fail', (requestId) =>
-      this._worker.client.jobs.fail(this.id, error, { retriesLeft, requestId }));
+      this._worker.client.jobs.fail(this.id, error, { retriesLeft, requestId, attempt: this.attempt }));
   }
 }
 

@@ -195,10 +195,10 @@ class Worker:
                 text = str(exc) or type(exc).__name__
                 log.info("job %d (%s) failed: %s", job.id, job.type, text)
                 self._report(job, "fail", lambda rid: self.client.jobs.fail(
-                    job.id, text, retries_left=retries, request_id=rid))
+                    job.id, text, retries_left=retries, request_id=rid, attempt=job.attempt))
             else:
                 self._report(job, "complete", lambda rid: self.client.jobs.complete(
-                    job.id, result, request_id=rid))
+                    job.id, result, request_id=rid, attempt=job.attempt))
         except Exception:  # never let a pool thread die silently
             log.exception("worker %s: job %d", self.name, message.id)
         finally:

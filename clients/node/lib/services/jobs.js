@@ -13,14 +13,16 @@ class Jobs extends Service {
     return this._stream('Activate', { types, worker, maxJobs, timeoutMs, longPollMs }, { waitForReady });
   }
 
-  async complete(jobId, variables, { requestId = '' } = {}) {
-    await this._unary('Complete', { jobId, variables: toJson(variables), requestId });
+  /** attempt: the job's attempt being answered; once the job was handed out again (its lock
+   * expired) that answer is refused with FailedPrecondition. 0: not checked. */
+  async complete(jobId, variables, { requestId = '', attempt = 0 } = {}) {
+    await this._unary('Complete', { jobId, variables: toJson(variables), requestId, attempt });
   }
 
   /** retriesLeft -1 lets the engine count down (retry with back-off, then an incident); 0
-   * raises the incident now. */
-  fail(jobId, error, { retriesLeft = -1, requestId = '' } = {}) {
-    return this._unary('Fail', { jobId, error, retriesLeft, requestId });
+   * raises the incident now. attempt: as in complete(). */
+  fail(jobId, error, { retriesLeft = -1, requestId = '', attempt = 0 } = {}) {
+    return this._unary('Fail', { jobId, error, retriesLeft, requestId, attempt });
   }
 }
 

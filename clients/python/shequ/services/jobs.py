@@ -29,13 +29,17 @@ class Jobs(Service):
                                    wait_for_ready=wait_for_ready)
 
     def complete(self, job_id: int, variables: dict | None = None, *,
-                 request_id: str = "") -> None:
+                 request_id: str = "", attempt: int = 0) -> None:
+        """attempt: the job's attempt being answered; once the job was handed out again
+        (its lock expired) that answer is refused with FailedPrecondition. 0: not checked."""
         self._unary("Complete", pb.CompleteJobRequest(
-            job_id=job_id, variables=to_json(variables), request_id=request_id))
+            job_id=job_id, variables=to_json(variables), request_id=request_id,
+            attempt=attempt))
 
     def fail(self, job_id: int, error: str, *, retries_left: int = -1,
-             request_id: str = "") -> pb.FailJobResponse:
+             request_id: str = "", attempt: int = 0) -> pb.FailJobResponse:
         """retries_left -1 lets the engine count down (retry with back-off, then an
-        incident); 0 raises the incident now."""
+        incident); 0 raises the incident now. attempt: as in complete()."""
         return self._unary("Fail", pb.FailJobRequest(
-            job_id=job_id, error=error, retries_left=retries_left, request_id=request_id))
+            job_id=job_id, error=error, retries_left=retries_left, request_id=request_id,
+            attempt=attempt))
