@@ -980,7 +980,6 @@ void Engine::ReleaseJob(int64_t job_id, int attempt) {
     job->timer = 0;
     job->state = "activatable";
     job->worker.clear();
-    job->attempt -= 1;  // it never reached a worker
     job->due_at_ms = tx.now;
     tx.Save(*job);
     tx.ready_jobs.emplace_back(job->id, job->type);

@@ -165,7 +165,8 @@ class Engine {
   void RequestJob(int64_t activation_id);
   void CloseActivation(int64_t activation_id);
   // Gives back a job whose hand-out (`attempt`) never reached its worker: activatable again at
-  // once, the attempt not counted. A no-op if the job has moved on since.
+  // once, no retry used up. Attempts stay unique per hand-out (they fence late answers). A no-op
+  // if the job has moved on since.
   void ReleaseJob(int64_t job_id, int attempt);
 
   // Called on the strand with what each commit made durable (events, notifications).

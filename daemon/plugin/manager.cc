@@ -398,8 +398,8 @@ void Manager::Admit(const std::shared_ptr<Entry>& e, std::shared_ptr<Connection>
       req.set_node_id(job.node);
       req.set_attempt(job.attempt);
       req.set_retries_left(job.retries_left);
-      JobCall call{name,   counters, job.id,   job.attempt, activation->load(),
-                   gen,    isolated, deadline};
+      JobCall call{name, counters, job.id,   job.attempt, activation->load(),
+                   gen,  isolated, deadline};
       counters->running++;
       conn->ExecuteJob(std::move(req), deadline,
                        [shared, call = std::move(call)](absl::StatusOr<std::string> r) {

@@ -337,7 +337,9 @@ nodes:
   engine_->RequestJob(gone);
   auto id = Start("mail");
   ASSERT_TRUE(id.ok()) << id.status();
-  EXPECT_EQ(refused.get_future().get().attempt, 1);
+  const Job first = refused.get_future().get();
+  EXPECT_EQ(first.attempt, 1);
+  const int refused_retries = first.retries_left;
   const int64_t next = engine_->OpenActivation({"mail"}, "w2", 0, [&](const Job& job, const json&) {
     taken.set_value(job);
     return true;
@@ -347,7 +349,8 @@ nodes:
   ASSERT_EQ(handed.wait_for(std::chrono::seconds(10)), std::future_status::ready);
   const Job job = handed.get();
   EXPECT_EQ(job.worker, "w2");
-  EXPECT_EQ(job.attempt, 1);  // the hand-out that never arrived is not counted
+  EXPECT_EQ(job.attempt, 2);  // a hand-out of its own, so a late answer to the first is refused
+  EXPECT_EQ(job.retries_left, refused_retries);  // no retry used up
   std::vector<std::string> types;
   for (const auto& e : store_->History(*id, 0, 100)) types.push_back(e.type);
   EXPECT_NE(std::find(types.begin(), types.end(), "job.released"), types.end());
