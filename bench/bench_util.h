@@ -35,9 +35,9 @@ inline int64_t WallMicros() {
       .count();
 }
 
-// VmRSS of this process in bytes (0 if /proc is unavailable).
-inline int64_t RssBytes() {
-  std::ifstream in("/proc/self/status");
+// VmRSS of a process (0: this one) in bytes (0 if /proc is unavailable).
+inline int64_t RssBytes(pid_t pid = 0) {
+  std::ifstream in(pid ? "/proc/" + std::to_string(pid) + "/status" : "/proc/self/status");
   std::string line;
   while (std::getline(in, line)) {
     if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6)) * 1024;

@@ -14,8 +14,8 @@
 // Applicants have distinct, valid 18-digit ID numbers; 1 in 47 is too old (refused by the
 // automatic eligibility rules), the rest pass. Application i applies to post i % 500.
 //
-// Intake goes through the same client as grpc_bench: one channel, grpc::GenericStub with the
-// callback API, requests serialized up front, 64 calls outstanding. Phases alternate Health
+// Intake goes through the same client as grpc_bench (bench/load_runner.h): one channel,
+// grpc::GenericStub with the callback API, requests serialized up front, 64 calls outstanding. Phases alternate Health
 // (fixed time) and Apply (a fixed share of the applicants), so drift in the machine's load hits
 // both and a rate that falls as the campaign grows shows per round.
 //
@@ -25,24 +25,18 @@
 //   recruitment_bench [--quick] [--applicants N] [--posts N] [--rounds N] [--health-seconds S]
 //                     [--concurrency C]
 
-#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 
 #include <algorithm>
-#include <atomic>
-#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <memory>
-#include <mutex>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "bench/bench_util.h"
+#include "bench/load_runner.h"
 #include "tests/integration/daemon_process.h"
 
 namespace shequ::bench {
@@ -54,9 +48,6 @@ constexpr char kCampaign[] = "bench-2026";
 constexpr char kStreet[] = "bz.s1";
 constexpr int kPostsPerCommunity = 5;
 
-struct Who {
-  std::string user, roles, unit;
-};
 const Who kStreetOffice{"bench.clerk", "street-office", kStreet};
 const Who kLeadingGroup{"bench.lg", "leading-group", ""};
 
@@ -144,16 +135,6 @@ std::string ApplyBytes(int64_t i, int posts) {
   return req.SerializeAsString();
 }
 
-// VmRSS of another process, bytes.
-int64_t RssOf(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6)) * 1024;
-  }
-  return 0;
-}
-
 // The store's files (database, WAL, shared memory), not the daemon's log.
 int64_t StoreBytes(const std::string& dir) {
   int64_t total = 0;
@@ -163,178 +144,6 @@ int64_t StoreBytes(const std::string& dir) {
     }
   }
   return total;
-}
-
-double ProcessCpuSeconds(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto close = text.rfind(')');
-  if (close == std::string::npos) return 0;
-  std::istringstream rest(text.substr(close + 2));
-  std::string field;
-  double ticks = 0;
-  for (int i = 3; rest >> field; ++i) {
-    if (i == 14 || i == 15) ticks += std::stod(field);
-    if (i == 15) break;
-  }
-  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-struct Phase {
-  std::string name;
-  int64_t calls = 0;
-  int64_t errors = 0;
-  double seconds = 0;
-  double daemon_cpu_s = 0;
-  std::vector<int64_t> latency_us;
-  std::string first_error;
-};
-
-void Add(Phase& all, const Phase& one) {
-  all.calls += one.calls;
-  all.errors += one.errors;
-  all.seconds += one.seconds;
-  all.daemon_cpu_s += one.daemon_cpu_s;
-  all.latency_us.insert(all.latency_us.end(), one.latency_us.begin(), one.latency_us.end());
-  if (all.first_error.empty()) all.first_error = one.first_error;
-}
-
-// Keeps `concurrency` unary calls outstanding: either the same request until a deadline
-// (Health), or each of a range of distinct requests once (Apply), keeping each answer.
-class LoadRunner {
- public:
-  LoadRunner(std::shared_ptr<grpc::Channel> channel, int concurrency)
-      : stub_(std::move(channel)), concurrency_(concurrency) {}
-
-  Phase RunFor(const std::string& name, const std::string& method, const std::string& request,
-               double seconds, pid_t daemon) {
-    fixed_ = &request;
-    requests_ = nullptr;
-    answers_ = nullptr;
-    deadline_ = SteadyClock::now() + std::chrono::microseconds(static_cast<int64_t>(seconds * 1e6));
-    return Run(name, method, daemon);
-  }
-
-  // Sends requests[begin, end) once each; answers[i] gets the response bytes of request i.
-  Phase RunRange(const std::string& name, const std::string& method,
-                 const std::vector<std::string>& requests, size_t begin, size_t end,
-                 std::vector<std::string>* answers, const Who& who, pid_t daemon) {
-    fixed_ = nullptr;
-    requests_ = &requests;
-    answers_ = answers;
-    who_ = who;
-    next_ = begin;
-    end_ = end;
-    deadline_ = SteadyClock::time_point::max();
-    return Run(name, method, daemon);
-  }
-
- private:
-  struct Slot {
-    std::unique_ptr<grpc::ClientContext> ctx;
-    grpc::ByteBuffer request, response;
-    SteadyClock::time_point sent;
-    size_t index = 0;
-    std::vector<int64_t> latency_us;
-    int64_t errors = 0;
-    std::string first_error;
-  };
-
-  Phase Run(const std::string& name, const std::string& method, pid_t daemon) {
-    Phase p;
-    p.name = name;
-    method_ = method;
-    slots_.clear();
-    slots_.resize(static_cast<size_t>(concurrency_));
-    const double cpu0 = ProcessCpuSeconds(daemon);
-    const auto t0 = SteadyClock::now();
-    active_ = concurrency_;
-    for (auto& s : slots_) {
-      if (!Issue(&s)) Finished();
-    }
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] { return active_ == 0; });
-    }
-    p.seconds = SecondsSince(t0);
-    p.daemon_cpu_s = ProcessCpuSeconds(daemon) - cpu0;
-    for (auto& s : slots_) {
-      p.calls += static_cast<int64_t>(s.latency_us.size());
-      p.errors += s.errors;
-      if (p.first_error.empty()) p.first_error = s.first_error;
-      p.latency_us.insert(p.latency_us.end(), s.latency_us.begin(), s.latency_us.end());
-    }
-    return p;
-  }
-
-  // False when there is nothing left to send.
-  bool Issue(Slot* s) {
-    const std::string* body = fixed_;
-    if (requests_) {
-      const size_t i = next_.fetch_add(1);
-      if (i >= end_) return false;
-      s->index = i;
-      body = &(*requests_)[i];
-    } else if (SteadyClock::now() >= deadline_) {
-      return false;
-    }
-    s->ctx = std::make_unique<grpc::ClientContext>();
-    if (requests_) st::Identify(s->ctx.get(), who_.user, who_.roles, who_.unit);
-    grpc::Slice slice(*body);
-    s->request = grpc::ByteBuffer(&slice, 1);
-    s->response.Clear();
-    s->sent = SteadyClock::now();
-    stub_.UnaryCall(s->ctx.get(), method_, grpc::StubOptions(), &s->request, &s->response,
-                    [this, s](grpc::Status status) { Done(s, status); });
-    return true;
-  }
-
-  void Done(Slot* s, const grpc::Status& status) {
-    const auto now = SteadyClock::now();
-    if (status.ok()) {
-      s->latency_us.push_back(
-          std::chrono::duration_cast<std::chrono::microseconds>(now - s->sent).count());
-      if (answers_) {
-        std::vector<grpc::Slice> slices;
-        (void)s->response.Dump(&slices);
-        std::string& out = (*answers_)[s->index];
-        for (const auto& sl : slices) out.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
-      }
-    } else if (s->errors++ == 0) {
-      s->first_error = Describe(status);
-    }
-    if (s->errors < 100 && Issue(s)) return;
-    Finished();
-  }
-
-  void Finished() {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (--active_ == 0) cv_.notify_all();
-  }
-
-  grpc::GenericStub stub_;
-  const int concurrency_;
-  std::string method_;
-  const std::string* fixed_ = nullptr;
-  const std::vector<std::string>* requests_ = nullptr;
-  std::vector<std::string>* answers_ = nullptr;
-  Who who_;
-  std::atomic<size_t> next_{0};
-  size_t end_ = 0;
-  std::vector<Slot> slots_;
-  SteadyClock::time_point deadline_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  int active_ = 0;
-};
-
-void PrintPhase(const Phase& p) {
-  std::vector<int64_t> lat = p.latency_us;
-  std::printf("%-8s %8lld %7.2f %10.0f %9.2f %9.2f %9.2f %11.0f\n", p.name.c_str(),
-              static_cast<long long>(p.calls), p.seconds, static_cast<double>(p.calls) / p.seconds,
-              Percentile(lat, 50) / 1000.0, Percentile(lat, 99) / 1000.0,
-              Percentile(lat, 100) / 1000.0,
-              p.calls ? p.daemon_cpu_s * 1e6 / static_cast<double>(p.calls) : 0);
 }
 
 // ---- Setup and steps through the generated stubs -------------------------------------------
@@ -543,16 +352,15 @@ int main(int argc, char** argv) {
 
   LoadRunner runner(channel, concurrency);
   runner.RunFor("warm", kHealth, health_bytes, quick ? 0.5 : 1.0, daemon->pid());
-  const int64_t rss0 = RssOf(daemon->pid());
+  const int64_t rss0 = RssBytes(daemon->pid());
   const int64_t disk0 = StoreBytes(dir.path());
 
   Phase health_all, apply_all;
   health_all.name = "Health";
   apply_all.name = "Apply";
-  Rule(82);
-  std::printf("%-8s %8s %7s %10s %9s %9s %9s %11s\n", "call", "calls", "secs", "calls/s",
-              "p50 ms", "p99 ms", "max ms", "daemon us/c");
-  Rule(82);
+  Rule(kPhaseWidth);
+  PrintPhaseHeader();
+  Rule(kPhaseWidth);
   for (int r = 0; r < rounds; ++r) {
     Phase h = runner.RunFor("Health", kHealth, health_bytes, health_s, daemon->pid());
     PrintPhase(h);
@@ -564,18 +372,14 @@ int main(int argc, char** argv) {
     Add(health_all, h);
     Add(apply_all, a);
   }
-  Rule(82);
+  Rule(kPhaseWidth);
   PrintPhase(health_all);
   PrintPhase(apply_all);
-  Rule(82);
-  for (const Phase* p : {&health_all, &apply_all}) {
-    if (p->errors > 0) {
-      std::printf("ERRORS: %s: %lld failed calls, first: %s\n", p->name.c_str(),
-                  static_cast<long long>(p->errors), p->first_error.c_str());
-    }
-  }
+  Rule(kPhaseWidth);
+  PrintErrors(health_all);
+  PrintErrors(apply_all);
   if (apply_all.calls != applicants) Die("not every application was accepted");
-  const int64_t rss1 = RssOf(daemon->pid());
+  const int64_t rss1 = RssBytes(daemon->pid());
   const int64_t disk1 = StoreBytes(dir.path());
 
   // Application ids (报名号) from the answers; the eligible ones get written scores.
@@ -658,7 +462,7 @@ int main(int argc, char** argv) {
     ranked = GetCampaign(stubs);
     get_campaign_s = std::min(get_campaign_s, SecondsSince(t0));
   }
-  const int64_t rss2 = RssOf(daemon->pid());
+  const int64_t rss2 = RssBytes(daemon->pid());
   const int64_t disk2 = StoreBytes(dir.path());
 
   // ---- 4. Restart after kill -9 ----
@@ -686,7 +490,7 @@ int main(int argc, char** argv) {
     Die("the campaign after the restart differs: " + after.state() + ", " +
         std::to_string(after.funnel().applied()) + " applied");
   }
-  const int64_t rss3 = RssOf(daemon->pid());
+  const int64_t rss3 = RssBytes(daemon->pid());
 
   // ---- Report ----
   const double apply_rate = static_cast<double>(apply_all.calls) / apply_all.seconds;

@@ -271,16 +271,6 @@ RestartResult RunRestartChild(const std::string& dir) {
   return r;
 }
 
-// VmRSS of another process, in bytes.
-int64_t RssOf(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6)) * 1024;
-  }
-  return 0;
-}
-
 // Starts the real shequd on `data_dir` (real clock) and measures how long until it prints that
 // it serves, and its VmRSS then.
 struct DaemonStart {
@@ -300,7 +290,7 @@ DaemonStart StartDaemon(const std::string& data_dir) {
   if (!daemon) return d;
   d.serving_s = SecondsSince(t0);
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let start-up work settle
-  d.rss = RssOf(daemon->pid());
+  d.rss = RssBytes(daemon->pid());
   d.ok = daemon->Terminate() == 0;
   if (!d.ok) d.error = "shequd did not exit cleanly:\n" + daemon->Log();
   return d;
