@@ -83,14 +83,14 @@ class Stream : public grpc::ServerWriteReactor<Msg> {
     bool wrote = false;
     {
       std::lock_guard lock(mu_);
-      Msg written = std::move(queue_.front());
-      queue_.pop_front();
       if (!ok) {
+        Dropped(queue_.front());
+        queue_.pop_front();
         writing_ = false;
-        Dropped(written);
         FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "stream write failed"));
         return;
       }
+      queue_.pop_front();
       if (finished_) {
         writing_ = false;
         return;
