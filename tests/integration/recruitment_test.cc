@@ -170,6 +170,17 @@ class RecruitmentTest : public DaemonTest {
     ASSERT_TRUE(Check(campaign, id, "background", true).ok());
   }
 
+  // Ranked, checked and in notice when 幸福里's quota is cut to 0: the reserved post no longer
+  // fits, and once the notice is over the hire is refused.
+  v1::Campaign ToQuotaCutAtHire(const std::string& id) {
+    const std::vector<int64_t> p01 = ToRanked(id);
+    PassChecks(id, p01[1]);
+    EXPECT_TRUE(Step(&v1::Recruitment::Stub::StartNotice, id, kStreet).ok());
+    EXPECT_TRUE(Revise("bh.hp.xf", 0, "2026-03-20").ok());
+    client_->Advance("P14D");
+    return Get(id);
+  }
+
   // Through approval, five applicants on P01 (one too old), two on P02, the window closed and
   // reviewed, P02 cut for too few applicants, written and interview scores, ranking.
   // Returns P01's application ids in the order applied.
@@ -378,13 +389,7 @@ TEST_F(RecruitmentTest, RankedCandidatesThroughChecksObjectionNoticeAndHire) {
 }
 
 TEST_F(RecruitmentTest, QuotaCutBeforeTheHireGoesToTheLeadingGroup) {
-  const std::vector<int64_t> p01 = ToRanked("hp-2026");
-  PassChecks("hp-2026", p01[1]);
-  ASSERT_TRUE(Step(&v1::Recruitment::Stub::StartNotice, "hp-2026", kStreet).ok());
-  // 幸福里's quota is cut to 0 during the notice: the reserved post no longer fits.
-  ASSERT_TRUE(Revise("bh.hp.xf", 0, "2026-03-20").ok());
-  client_->Advance("P14D");
-  v1::Campaign c = Get("hp-2026");
+  v1::Campaign c = ToQuotaCutAtHire("hp-2026");
   EXPECT_EQ(c.state(), "notice");
   ASSERT_EQ(c.open_steps_size(), 1);
   EXPECT_EQ(c.open_steps(0).step(), "hire-failed");
@@ -401,12 +406,7 @@ TEST_F(RecruitmentTest, QuotaCutBeforeTheHireGoesToTheLeadingGroup) {
 }
 
 TEST_F(RecruitmentTest, TheLeadingGroupCancelsAHireTheQuotaNoLongerAllows) {
-  const std::vector<int64_t> p01 = ToRanked("hp-2026");
-  PassChecks("hp-2026", p01[1]);
-  ASSERT_TRUE(Step(&v1::Recruitment::Stub::StartNotice, "hp-2026", kStreet).ok());
-  ASSERT_TRUE(Revise("bh.hp.xf", 0, "2026-03-20").ok());
-  client_->Advance("P14D");
-  v1::Campaign c = Get("hp-2026");
+  v1::Campaign c = ToQuotaCutAtHire("hp-2026");
   ASSERT_EQ(c.open_steps_size(), 1);
   ASSERT_EQ(c.open_steps(0).step(), "hire-failed");
   auto reserved = [&] {
