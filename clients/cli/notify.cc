@@ -25,6 +25,7 @@ int Follow(Cli& cli, const Args& args) {
   v1::SubscribeRequest req;
   req.set_recipient(args.Get("recipient"));
   req.set_unit(args.Get("unit"));
+  req.set_within_unit(args.Has("within"));
   for (const std::string& role : args.All("role")) {
     for (auto r : absl::StrSplit(role, ',', absl::SkipEmpty())) req.add_roles(std::string(r));
   }
@@ -57,6 +58,7 @@ int Notify(Cli& cli, const Args& args) {
   req.set_recipient(args.Get("recipient"));
   req.set_role(args.Get("role"));
   req.set_unit(args.Get("unit"));
+  req.set_within_unit(args.Has("within"));
   req.set_include_acked(args.Has("all"));
   auto stub = v1::Notifications::NewStub(cli.channel());
   Table t(kHeader);
@@ -87,7 +89,7 @@ int Notify(Cli& cli, const Args& args) {
 std::vector<Command> NotifyCommands() {
   return {
       {"notify",
-       "[--recipient USER] [--role ROLE] [--unit UNIT] [--follow]",
+       "[--recipient USER] [--role ROLE] [--unit UNIT [--within]] [--follow]",
        "Lists reminders and notices, or follows them as they come",
        "Without --follow: the unacknowledged notifications (--all: acknowledged ones too).\n"
        "With --follow: the unacknowledged backlog, then new ones as they commit, until Ctrl-C\n"
@@ -95,6 +97,7 @@ std::vector<Command> NotifyCommands() {
        {{"recipient", "USER", "notifications for this person"},
         {"role", "ROLE", "notifications for this role", true},
         {"unit", "UNIT", "only the role's notifications for this unit (and unit-less ones)"},
+        {"within", "", "with --unit: and for every unit under it (a street's communities)"},
         {"all", "", "include acknowledged ones"},
         {"follow", "", "subscribe: keep printing new ones"}},
        0,

@@ -15,6 +15,7 @@ int ListTasks(Cli& cli, const Args& args) {
   req.set_role(args.Get("role"));
   req.set_assignee(args.Get("assignee"));
   req.set_unit(args.Get("unit"));
+  req.set_within_unit(args.Has("within"));
   req.set_state(args.Get("state"));
   if (args.Has("instance")) {
     auto id = Cli::ParseId(args.Get("instance"));
@@ -109,6 +110,7 @@ std::vector<Command> TaskCommands() {
        {{"role", "ROLE", "tasks for this role"},
         {"assignee", "USER", "tasks assigned to this person"},
         {"unit", "UNIT", "tasks of this unit"},
+        {"within", "", "with --unit: and of every unit under it (a street's communities)"},
         {"state", "STATE", "open, claimed, delegated, completed, cancelled"},
         {"instance", "ID", "tasks of this instance"}},
        0,

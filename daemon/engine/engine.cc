@@ -577,7 +577,9 @@ bool Engine::CanClaim(const Caller& caller, const Task& task) const {
     return true;
   }
   if (task.escalated && caller.HasRole(task.escalation_role)) return true;
-  return caller.HasRole(task.role) && (task.unit.empty() || caller.unit == task.unit);
+  if (!caller.HasRole(task.role)) return false;
+  if (task.unit.empty() || caller.unit == task.unit) return true;
+  return units_ != nullptr && !caller.unit.empty() && units_->Covers(caller.unit, task.unit);
 }
 
 // ---- Engine: commands ----------------------------------------------------------------------
@@ -745,7 +747,7 @@ absl::Status NotYours(const Task& t, const Caller& c) {
   }
   return absl::PermissionDeniedError(absl::StrCat(
       "task ", t.id, " is for role '", t.role, "'", t.unit.empty() ? "" : " in unit ", t.unit,
-      "; ", c.user, " may not take it"));
+      t.unit.empty() ? "" : " (or a unit above it)", "; ", c.user, " may not take it"));
 }
 json TaskAnswer(const Task& t) { return json{{"task", json(t)}}; }
 }  // namespace

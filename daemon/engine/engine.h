@@ -22,6 +22,7 @@
 #include <set>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -75,6 +76,16 @@ struct StartArgs {
   std::string business_key;
   std::string unit;
   json variables = json::object();
+};
+
+// The tree of units that task scopes refer to (the workforce registry, in the daemon).
+class UnitTree {
+ public:
+  virtual ~UnitTree() = default;
+  // Whether `unit` is `scope` or lies under it. Thread-safe.
+  virtual bool Covers(std::string_view scope, std::string_view unit) const = 0;
+  // `unit` and every unit under it; empty if the tree does not know `unit`. Thread-safe.
+  virtual std::vector<std::string> Subtree(std::string_view unit) const = 0;
 };
 
 class Engine {
@@ -173,6 +184,10 @@ class Engine {
   using CommitListener = std::function<void(const std::vector<store::EventRow>&,
                                             const std::vector<store::NotificationRow>&)>;
   void AddCommitListener(CommitListener listener);
+  // Lets a caller take the tasks scoped to the units under its own (decision 0003); without a
+  // tree, a task's unit must equal the caller's. Set before serving; `units` must outlive the
+  // engine's commands.
+  void SetUnitTree(const UnitTree* units) { units_ = units; }
 
   // Thread-safe reads of deployed definitions. version 0 = latest.
   std::shared_ptr<const Definition> GetDefinition(const std::string& id, int32_t version = 0) const;
@@ -301,6 +316,7 @@ class Engine {
   std::atomic<int64_t> next_activation_{1};
 
   std::vector<CommitListener> listeners_;
+  const UnitTree* units_ = nullptr;
 };
 
 }  // namespace shequ::engine

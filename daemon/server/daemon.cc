@@ -92,6 +92,7 @@ absl::Status Daemon::Init(const Config& config) {
   // The registry and the campaigns are rebuilt, and recruitment's built-in steps registered,
   // before the engine runs: a timer due at start must find them.
   if (auto s = OpenRegistry(config); !s.ok()) return s;
+  engine_->SetUnitTree(registry_.get());
 
   work_ = std::make_unique<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(
       io_.get_executor());
@@ -119,10 +120,10 @@ absl::Status Daemon::Init(const Config& config) {
   plugins_ = std::make_unique<plugin::Manager>(*engine_, io_, popts);
   plugins_->Start();
 
-  ctx_ = std::make_unique<ServiceContext>(ServiceContext{
-      *engine_, *store_, hub_, io_, *readers_,
-      config.fake_clock ? static_cast<ManualClock*>(clock_.get()) : nullptr,
-      static_cast<size_t>(config.max_variables_bytes)});
+  ctx_ = std::make_unique<ServiceContext>(
+      ServiceContext{*engine_, *store_, hub_, io_, *readers_,
+                     config.fake_clock ? static_cast<ManualClock*>(clock_.get()) : nullptr,
+                     static_cast<size_t>(config.max_variables_bytes), registry_.get()});
   services_.push_back(std::make_unique<DefinitionsService>(*ctx_));
   services_.push_back(std::make_unique<InstancesService>(*ctx_));
   services_.push_back(std::make_unique<TasksService>(*ctx_));

@@ -10,6 +10,20 @@ namespace {
 
 using engine::json;
 
+// The units a request's `unit` filter stands for: none, that unit, or with `within_unit` that
+// unit and every unit under it in the registry (as of now).
+absl::StatusOr<std::vector<std::string>> UnitsOf(const ServiceContext& c, const std::string& unit,
+                                                 bool within_unit) {
+  if (!within_unit) return unit.empty() ? std::vector<std::string>{} : std::vector{unit};
+  if (unit.empty()) return absl::InvalidArgumentError("within_unit: needs a unit");
+  std::vector<std::string> units;
+  if (c.units != nullptr) units = c.units->Subtree(unit);
+  if (units.empty()) {
+    return absl::NotFoundError(absl::StrCat("unit: no unit '", unit, "' in the registry"));
+  }
+  return units;
+}
+
 template <typename Read>
 grpc::ServerUnaryReactor* OnReader(ServiceContext& c, grpc::CallbackServerContext* ctx,
                                    Read read) {
@@ -215,7 +229,9 @@ grpc::ServerUnaryReactor* TasksService::List(grpc::CallbackServerContext* ctx,
                            "state: '", req->state(),
                            "' is not open, claimed, delegated, completed or cancelled")));
   }
-  store::TaskFilter f{req->role(), req->assignee(), req->unit(), req->state(),
+  auto units = UnitsOf(c_, req->unit(), req->within_unit());
+  if (!units.ok()) return Refuse(ctx, units.status());
+  store::TaskFilter f{req->role(), req->assignee(), *std::move(units), req->state(),
                       req->instance_id()};
   return OnReader(c_, ctx, [this, f, p = *page, resp]() -> absl::Status {
     auto rows = c_.store.ListTasks(f, p);
@@ -387,7 +403,9 @@ grpc::ServerUnaryReactor* NotificationsService::List(grpc::CallbackServerContext
   if (req->recipient().empty() && req->role().empty()) {
     return Refuse(ctx, absl::InvalidArgumentError("recipient, role: name at least one"));
   }
-  store::NotificationFilter f{req->recipient(), {}, req->unit(), req->include_acked()};
+  auto units = UnitsOf(c_, req->unit(), req->within_unit());
+  if (!units.ok()) return Refuse(ctx, units.status());
+  store::NotificationFilter f{req->recipient(), {}, *std::move(units), req->include_acked()};
   if (!req->role().empty()) f.roles.push_back(req->role());
   return OnReader(c_, ctx, [this, f, p = *page, resp]() -> absl::Status {
     auto rows = c_.store.ListNotifications(f, p);
@@ -400,9 +418,7 @@ grpc::ServerUnaryReactor* NotificationsService::List(grpc::CallbackServerContext
 namespace {
 class SubscribeStream : public Stream<v1::Notification> {
  public:
-  SubscribeStream(ServiceContext& c, const v1::SubscribeRequest& req) : c_(c) {
-    Hub::NotificationFilter f{req.recipient(), {req.roles().begin(), req.roles().end()},
-                              req.unit()};
+  SubscribeStream(ServiceContext& c, const Hub::NotificationFilter& f) : c_(c) {
     subscriber_ = c.hub.Subscribe(f, handle());
     boost::asio::post(c.readers, [&c, s = subscriber_, f] {
       std::vector<store::NotificationRow> backlog;
@@ -430,7 +446,10 @@ grpc::ServerWriteReactor<v1::Notification>* NotificationsService::Subscribe(
     return new RefusedStream<v1::Notification>(grpc::Status(
         grpc::StatusCode::INVALID_ARGUMENT, "recipient, roles: name at least one"));
   }
-  return new SubscribeStream(c_, *req);
+  auto units = UnitsOf(c_, req->unit(), req->within_unit());
+  if (!units.ok()) return new RefusedStream<v1::Notification>(ToGrpc(units.status()));
+  return new SubscribeStream(
+      c_, {req->recipient(), {req->roles().begin(), req->roles().end()}, *std::move(units)});
 }
 
 grpc::ServerUnaryReactor* NotificationsService::Ack(grpc::CallbackServerContext* ctx,

@@ -29,6 +29,7 @@ struct ServiceContext {
   boost::asio::thread_pool& readers;
   ManualClock* manual_clock;  // null unless --fake-clock
   size_t max_variables_bytes;
+  const engine::UnitTree* units;  // the registry's unit tree
 };
 
 class DefinitionsService final : public v1::Definitions::CallbackService {

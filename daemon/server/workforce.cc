@@ -16,6 +16,21 @@ DurableRegistry::DurableRegistry(engine::Engine& engine, store::Store& store, Se
                                  wf::Registry registry)
     : engine_(engine), store_(store), sealer_(std::move(sealer)), registry_(std::move(registry)) {}
 
+bool DurableRegistry::Covers(std::string_view scope, std::string_view unit) const {
+  return Read([&](const wf::Registry& r) { return r.Covers(scope, unit); });
+}
+
+std::vector<std::string> DurableRegistry::Subtree(std::string_view unit) const {
+  std::vector<std::string> ids;
+  if (unit.empty()) return ids;  // Tree("") would be the whole district
+  Read([&](const wf::Registry& r) {
+    auto tree = r.Tree(unit);
+    if (!tree.ok()) return;
+    for (const auto& [u, depth] : *tree) ids.push_back(u.id);
+  });
+  return ids;
+}
+
 std::string DurableRegistry::Today() const {
   const auto day = engine_.calendar().LocalDay(engine_.clock().NowMs());
   char buf[16];

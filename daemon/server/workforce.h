@@ -26,7 +26,7 @@ namespace shequ::server {
 
 namespace wf = ::shequ::domain::workforce;
 
-class DurableRegistry {
+class DurableRegistry : public engine::UnitTree {
  public:
   static constexpr char kReviewWorkflow[] = "quota-review";
 
@@ -49,6 +49,9 @@ class DurableRegistry {
   // Runs `op` inside another module's engine transaction (recruitment hires and releases) and
   // writes what it changed into that transaction.
   absl::StatusOr<wf::Change> Apply(engine::Engine::DomainTx& tx, const Op& op);
+
+  bool Covers(std::string_view scope, std::string_view unit) const override;
+  std::vector<std::string> Subtree(std::string_view unit) const override;
 
   // Runs `fn(const Registry&)` under the shared lock.
   template <typename Fn>

@@ -25,7 +25,8 @@ bool WriteBatch::empty() const { return size() == 0; }
 bool NotificationFilter::Matches(const NotificationRow& n) const {
   if (!recipient.empty() && n.recipient == recipient) return true;
   return !n.role.empty() && std::find(roles.begin(), roles.end(), n.role) != roles.end() &&
-         (unit.empty() || n.unit.empty() || n.unit == unit);
+         (units.empty() || n.unit.empty() ||
+          std::find(units.begin(), units.end(), n.unit) != units.end());
 }
 
 void WriteBatch::Append(WriteBatch&& o) {

@@ -206,8 +206,9 @@ struct InstanceFilter {
   int64_t parent_id = 0;
 };
 struct TaskFilter {
-  std::string role, assignee, unit;
-  std::string state;  // "" = open, claimed or delegated
+  std::string role, assignee;
+  std::vector<std::string> units;  // the task's unit is one of these
+  std::string state;               // "" = open, claimed or delegated
   int64_t instance_id = 0;
 };
 struct IncidentFilter {
@@ -216,8 +217,8 @@ struct IncidentFilter {
 };
 struct NotificationFilter {
   std::string recipient;           // matches recipient == this
-  std::vector<std::string> roles;  // or role among these, and then, when `unit` is set, the
-  std::string unit;                // notification's unit is this one or none
+  std::vector<std::string> roles;  // or role among these, and then, when `units` are set, the
+  std::vector<std::string> units;  // notification's unit is one of them or none
   bool include_acked = false;
   // The audience part (recipient, roles, unit); the store's queries mean the same.
   bool Matches(const NotificationRow& n) const;

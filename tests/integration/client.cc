@@ -214,10 +214,15 @@ std::vector<v1::Task> Client::Tasks(int64_t instance_id, const std::string& stat
   return ListTasks(req);
 }
 
+grpc::Status Client::TryListTasks(const v1::ListTasksRequest& req, v1::ListTasksResponse* out) {
+  v1::ListTasksResponse ignored;
+  return Call(*this, *stubs.tasks, &v1::Tasks::Stub::List, req, out ? out : &ignored);
+}
+
 std::vector<v1::Task> Client::ListTasks(const v1::ListTasksRequest& req,
                                         std::string* next_page_token) {
   v1::ListTasksResponse resp;
-  grpc::Status s = Call(*this, *stubs.tasks, &v1::Tasks::Stub::List, req, &resp);
+  grpc::Status s = TryListTasks(req, &resp);
   EXPECT_TRUE(s.ok()) << Describe(s);
   if (next_page_token) *next_page_token = resp.next_page_token();
   return ToVector(resp.tasks());

@@ -76,6 +76,7 @@ class Client {
   v1::Task Task(int64_t id);
   // Tasks of an instance: those not completed or cancelled, or those in `state`.
   std::vector<v1::Task> Tasks(int64_t instance_id, const std::string& state = "");
+  grpc::Status TryListTasks(const v1::ListTasksRequest& req, v1::ListTasksResponse* out = nullptr);
   std::vector<v1::Task> ListTasks(const v1::ListTasksRequest& req,
                                   std::string* next_page_token = nullptr);
   v1::Task OnlyTask(int64_t instance_id);  // expects exactly one open task

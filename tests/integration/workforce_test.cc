@@ -556,6 +556,115 @@ TEST_F(WorkforceTest, ARevisionSchedulesItsReviewThreeYearsOn) {
   EXPECT_FALSE(client_->Notifications("", "leading-group").empty());
 }
 
+// Decision 0003: a task scoped to a community may be taken by the role's holders in that
+// community and in the units above it (its street office), not by a sibling community, and a
+// community may not take its street office's task.
+TEST_F(WorkforceTest, AStreetOfficeTakesItsCommunitiesTasks) {
+  client_->Deploy(R"(
+id: t-scoped
+name: a step scoped to a unit
+start: check
+nodes:
+  check: {type: user, role: clerk, unit: "${unit}", next: done}
+  done: {type: end}
+)");
+  const Caller street{"zhou", "clerk", "bh.hp"}, xf{"li", "clerk", "bh.hp.xf"},
+      df{"wu", "clerk", "bh.hp.df"}, other_role{"qian", "auditor", "bh.hp"};
+  const int64_t at_xf = client_->Start("t-scoped", {{"unit", "bh.hp.xf"}}, kLeadingGroup);
+  const int64_t at_street = client_->Start("t-scoped", {{"unit", "bh.hp"}}, kLeadingGroup);
+  const int64_t xf_task = client_->OnlyTask(at_xf).id();
+  const int64_t street_task = client_->OnlyTask(at_street).id();
+
+  // Listing: the street's own task and its communities'; a community sees only its own.
+  auto listed = [&](const std::string& unit, bool within) {
+    v1::ListTasksRequest req;
+    req.set_unit(unit);
+    req.set_within_unit(within);
+    std::set<int64_t> ids;
+    for (const auto& t : client_->ListTasks(req)) ids.insert(t.id());
+    return ids;
+  };
+  EXPECT_EQ(listed("bh.hp", true), (std::set<int64_t>{xf_task, street_task}));
+  EXPECT_EQ(listed("bh.hp", false), (std::set<int64_t>{street_task}));
+  EXPECT_EQ(listed("bh.hp.xf", true), (std::set<int64_t>{xf_task}));
+  EXPECT_EQ(listed("bh.hp.df", true), (std::set<int64_t>{}));
+  v1::ListTasksRequest unknown;
+  unknown.set_unit("bh.nowhere");
+  unknown.set_within_unit(true);
+  grpc::Status s = client_->TryListTasks(unknown);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_NE(Message(s).find("bh.nowhere"), std::string::npos) << Message(s);
+  unknown.clear_unit();
+  EXPECT_EQ(client_->TryListTasks(unknown).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  // Taking: a sibling community and another role may not; the community may not take the
+  // street's task; the street office takes its community's.
+  EXPECT_EQ(client_->Claim(xf_task, df).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(client_->Claim(xf_task, other_role).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  s = client_->Claim(street_task, xf);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(Message(s).find("or a unit above it"), std::string::npos) << Message(s);
+  ASSERT_TRUE(client_->Complete(xf_task, street).ok());
+  EXPECT_EQ(client_->Instance(at_xf).state(), "completed");
+  ASSERT_TRUE(client_->Complete(street_task, street).ok());
+}
+
+// The clerks' notifications follow the same scope: the street office's own unit and, asked
+// for, its communities', listed and live.
+TEST_F(WorkforceTest, AStreetOfficeFollowsItsCommunitiesNotifications) {
+  client_->Deploy(R"(
+id: t-scoped
+name: a step scoped to a unit
+start: check
+nodes:
+  check: {type: user, role: clerk, unit: "${unit}", next: done}
+  done: {type: end}
+)");
+  const int64_t at_xf = client_->Start("t-scoped", {{"unit", "bh.hp.xf"}}, kLeadingGroup);
+  const int64_t at_street = client_->Start("t-scoped", {{"unit", "bh.hp"}}, kLeadingGroup);
+  client_->Start("t-scoped", {{"unit", "elsewhere"}}, kLeadingGroup);
+  auto listed = [&](const std::string& unit, bool within) {
+    v1::ListNotificationsRequest req;
+    req.set_role("clerk");
+    req.set_unit(unit);
+    req.set_within_unit(within);
+    grpc::ClientContext ctx;
+    v1::ListNotificationsResponse resp;
+    grpc::Status s = client_->stubs.notifications->List(&ctx, req, &resp);
+    EXPECT_TRUE(s.ok()) << Message(s);
+    std::set<int64_t> instances;
+    for (const auto& n : resp.notifications()) instances.insert(n.instance_id());
+    return instances;
+  };
+  EXPECT_EQ(listed("bh.hp", true), (std::set<int64_t>{at_xf, at_street}));
+  EXPECT_EQ(listed("bh.hp", false), (std::set<int64_t>{at_street}));
+  EXPECT_EQ(listed("bh.hp.df", true), (std::set<int64_t>{}));
+
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  v1::SubscribeRequest req;
+  req.add_roles("clerk");
+  req.set_unit("bh.hp");
+  req.set_within_unit(true);
+  auto reader = client_->stubs.notifications->Subscribe(&ctx, req);
+  std::set<int64_t> backlog;
+  v1::Notification n;
+  for (int i = 0; i < 2 && reader->Read(&n); ++i) backlog.insert(n.instance_id());
+  EXPECT_EQ(backlog, (std::set<int64_t>{at_xf, at_street}));
+  // Live: another street's task passes by; the next community task arrives.
+  client_->Start("t-scoped", {{"unit", "elsewhere"}}, kLeadingGroup);
+  const int64_t next = client_->Start("t-scoped", {{"unit", "bh.hp.df"}}, kLeadingGroup);
+  ASSERT_TRUE(reader->Read(&n));
+  EXPECT_EQ(n.instance_id(), next);
+  ctx.TryCancel();
+
+  grpc::ClientContext refused_ctx;
+  req.set_unit("bh.nowhere");
+  auto refused = client_->stubs.notifications->Subscribe(&refused_ctx, req);
+  EXPECT_FALSE(refused->Read(&n));
+  EXPECT_EQ(refused->Finish().error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
 TEST_F(WorkforceTest, TheRegistrySurvivesKill9) {
   const int64_t id = MustCreate(NewWorker("王芳", "001"));
   ASSERT_TRUE(Transfer(id, "bh.hp.df", "工作需要").ok());

@@ -208,7 +208,7 @@ export class Instances {
 }
 
 export class Tasks {
-  list(filter?: { role?: string; assignee?: string; unit?: string; state?: string; instanceId?: number } & Paging): Promise<ListTasksResponse>;
+  list(filter?: { role?: string; assignee?: string; unit?: string; withinUnit?: boolean; state?: string; instanceId?: number } & Paging): Promise<ListTasksResponse>;
   get(id: number): Promise<Task>;
   claim(taskId: number, options?: RequestId): Promise<Task>;
   complete(taskId: number, outcome?: string, variables?: Variables,
@@ -231,8 +231,8 @@ export class Incidents {
 }
 
 export class Notifications {
-  list(filter?: { recipient?: string; role?: string; unit?: string; includeAcked?: boolean } & Paging): Promise<ListNotificationsResponse>;
-  subscribe(filter: { recipient?: string; roles?: string[]; unit?: string }): Stream<Notification>;
+  list(filter?: { recipient?: string; role?: string; unit?: string; withinUnit?: boolean; includeAcked?: boolean } & Paging): Promise<ListNotificationsResponse>;
+  subscribe(filter: { recipient?: string; roles?: string[]; unit?: string; withinUnit?: boolean }): Stream<Notification>;
   ack(id: number, options?: RequestId): Promise<void>;
 }
 

@@ -384,6 +384,15 @@ std::string Registry::StreetOf(std::string_view unit_id) const {
   return "";
 }
 
+bool Registry::Covers(std::string_view scope_id, std::string_view unit_id) const {
+  if (scope_id.empty()) return false;
+  for (const UnitNode* n = FindUnit(unit_id); n; n = FindUnit(n->unit.parent_id)) {
+    if (n->unit.id == scope_id) return true;
+    if (n->unit.parent_id.empty()) break;
+  }
+  return false;
+}
+
 void Registry::CollectSubtree(const std::string& id, std::vector<const UnitNode*>* out) const {
   const UnitNode* node = FindUnit(id);
   if (!node) return;

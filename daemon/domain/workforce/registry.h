@@ -135,6 +135,8 @@ class Registry {
   absl::StatusOr<std::vector<std::pair<Unit, int>>> Tree(std::string_view root_id) const;
   // The street-level unit a unit belongs to (itself when street-level), or "".
   std::string StreetOf(std::string_view unit_id) const;
+  // Whether `unit_id` is `scope_id` or lies under it (a street office covers its communities).
+  bool Covers(std::string_view scope_id, std::string_view unit_id) const;
   size_t unit_count() const { return units_.size(); }
 
   // ---- Quota ----

@@ -1328,7 +1328,14 @@ std::vector<TaskRow> SqliteStore::ListTasks(const TaskFilter& f, const Page& p) 
   Where w;
   if (!f.role.empty()) w.Add("role = ? AND role != ''", f.role);
   if (!f.assignee.empty()) w.Add("assignee = ? AND assignee != ''", f.assignee);
-  if (!f.unit.empty()) w.Add("unit = ? AND unit != ''", f.unit);
+  if (!f.units.empty()) {
+    std::string marks;
+    for (const std::string& unit : f.units) {
+      absl::StrAppend(&marks, marks.empty() ? "?" : ", ?");
+      w.params.emplace_back(unit);
+    }
+    w.Add(absl::StrCat("unit IN (", marks, ") AND unit != ''"));
+  }
   if (f.state.empty()) {
     w.Add("state IN ('open', 'claimed', 'delegated')");
   } else {
@@ -1367,14 +1374,20 @@ std::vector<NotificationRow> SqliteStore::ListNotifications(const NotificationFi
     audience_params.emplace_back(f.recipient);
   }
   if (!f.roles.empty()) {
-    std::string marks;
-    for (const std::string& role : f.roles) {
-      absl::StrAppend(&marks, marks.empty() ? "?" : ", ?");
-      audience_params.emplace_back(role);
+    auto marks = [&audience_params](const std::vector<std::string>& values) {
+      std::string out;
+      for (const std::string& v : values) {
+        absl::StrAppend(&out, out.empty() ? "?" : ", ?");
+        audience_params.emplace_back(v);
+      }
+      return out;
+    };
+    absl::StrAppend(&audience, audience.empty() ? "" : " OR ", "(role IN (", marks(f.roles),
+                    ") AND role != ''");
+    if (!f.units.empty()) {
+      absl::StrAppend(&audience, " AND (unit = '' OR unit IN (", marks(f.units), "))");
     }
-    absl::StrAppend(&audience, audience.empty() ? "" : " OR ", "(role IN (", marks,
-                    ") AND role != ''", f.unit.empty() ? "" : " AND (unit = '' OR unit = ?)", ")");
-    if (!f.unit.empty()) audience_params.emplace_back(f.unit);
+    absl::StrAppend(&audience, ")");
   }
   if (!audience.empty()) {
     w.Add(absl::StrCat("(", audience, ")"));

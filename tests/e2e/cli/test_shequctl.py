@@ -318,6 +318,19 @@ class WorkforceCliTest(CliTestCase):
         self.assertIn("东风社区", self.ok("workforce", "export", "occupancy"))
         self.assertIn("what", self.fails(3, "workforce", "export", "everything"))
 
+    def test_street_office_lists_its_communities_tasks(self):
+        path = self.write("scoped.yaml", "id: cli-scoped\nname: a scoped step\nstart: check\n"
+                          "nodes:\n"
+                          "  check: {type: user, role: clerk, unit: \"${unit}\", next: done}\n"
+                          "  done: {type: end}\n")
+        self.ok("deploy", path)
+        self.ok("start", "cli-scoped", "--var", "unit=bh.hp.df")
+        within = self.ok("tasks", "--unit", "bh.hp", "--within")
+        self.assertEqual(len(within.splitlines()), 2, within)  # header + the community's task
+        self.assertIn("bh.hp.df", within)
+        self.assertNotIn("bh.hp.df", self.ok("tasks", "--unit", "bh.hp"))
+        self.assertIn("bh.nowhere", self.fails(4, "tasks", "--unit", "bh.nowhere", "--within"))
+
     def test_progress_bar_on_a_terminal(self):
         # A large file (> one 64 KiB chunk) whose last row is bad: the bar reaches 100 %, then
         # the daemon refuses the file naming that row.

@@ -150,6 +150,30 @@ test('export round trip', async () => {
     (e) => e instanceof shequ.InvalidArgument && /what/.test(e.message));
 });
 
+test('a street office takes its communities\' tasks', async () => {
+  await hr.definitions.deploy(`
+id: e2e-scoped-node
+name: a step scoped to a unit
+start: check
+nodes:
+  check: {type: user, role: clerk, unit: "\${unit}", next: done}
+  done: {type: end}
+`);
+  const started = await hr.instances.start('e2e-scoped-node', { unit: 'bh.hp.xf' });
+  const street = hr.asCaller({ user: 'wu', roles: ['clerk'], unit: 'bh.hp' });
+  const mine = (await street.tasks.list({ unit: 'bh.hp', withinUnit: true })).tasks
+    .filter((t) => t.instanceId === started.instanceId);
+  assert.equal(mine.length, 1);
+  assert.equal(mine[0].unit, 'bh.hp.xf');
+  const own = (await street.tasks.list({ unit: 'bh.hp' })).tasks.filter((t) => t.instanceId === started.instanceId);
+  assert.equal(own.length, 0);
+  await assert.rejects(street.tasks.list({ unit: 'bh.nowhere', withinUnit: true }),
+    (e) => e instanceof shequ.NotFound && /bh\.nowhere/.test(e.message));
+  await assert.rejects(hr.asCaller({ user: 'qian', roles: ['clerk'], unit: 'bh.hp.df' }).tasks.claim(mine[0].id),
+    (e) => e instanceof shequ.PermissionDenied);
+  assert.equal((await street.tasks.claim(mine[0].id)).assignee, 'wu');
+});
+
 test('workforce example', async () => {
   const fresh = await new Daemon().start();
   try {

@@ -28,6 +28,17 @@ def row(name: str, seq3: str, unit: str, grade: int = 5) -> str:
             "2021-03-01\n")
 
 
+# A step for the clerks of the unit the instance names (decision 0003).
+SCOPED_STEP = """
+id: e2e-scoped
+name: a step scoped to a unit
+start: check
+nodes:
+  check: {type: user, role: clerk, unit: "${unit}", next: done}
+  done: {type: end}
+"""
+
+
 class WorkforceTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls) -> None:
@@ -71,6 +82,21 @@ class WorkforceTest(unittest.TestCase):
             self.assertEqual(len(seen), -(-size // 100))
             type(self)._imported = resp
         return type(self)._imported
+
+    def test_street_office_takes_its_communities_tasks(self):
+        self.hr.definitions.deploy(SCOPED_STEP)
+        started = self.hr.instances.start("e2e-scoped", {"unit": "bh.hp.xf"})
+        street = self.hr.as_caller(user="wu", roles=["clerk"], unit="bh.hp")
+        mine = street.tasks.list(unit="bh.hp", within_unit=True).tasks
+        task = next(t for t in mine if t.instance_id == started.instance_id)
+        self.assertEqual(task.unit, "bh.hp.xf")
+        self.assertFalse([t for t in street.tasks.list(unit="bh.hp").tasks
+                          if t.instance_id == started.instance_id])
+        notices = street.notifications.list(role="clerk", unit="bh.hp", within_unit=True)
+        self.assertIn(started.instance_id, [n.instance_id for n in notices.notifications])
+        with self.assertRaises(shequ.PermissionDenied):
+            self.hr.as_caller(user="qian", roles=["clerk"], unit="bh.hp.df").tasks.claim(task.id)
+        self.assertEqual(street.tasks.claim(task.id).assignee, "wu")
 
     def test_units_tree_and_quota(self):
         wf = self.clerk.workforce

@@ -346,8 +346,11 @@ TEST_F(SqliteStoreTest, FilteredListsUseThePartialIndexes) {
       {"SELECT * FROM tasks WHERE assignee = ? AND assignee != '' AND "
        "state IN ('open', 'claimed', 'delegated') AND id > ? ORDER BY id LIMIT ?",
        "USING INDEX tasks_by_assignee"},
-      {"SELECT * FROM tasks WHERE unit = ? AND unit != '' AND state = ? AND id > ? "
+      {"SELECT * FROM tasks WHERE unit IN (?) AND unit != '' AND state = ? AND id > ? "
        "ORDER BY id LIMIT ?",
+       "USING INDEX tasks_by_unit"},
+      {"SELECT * FROM tasks WHERE unit IN (?, ?, ?) AND unit != '' AND "
+       "state IN ('open', 'claimed', 'delegated') AND id > ? ORDER BY id LIMIT ?",
        "USING INDEX tasks_by_unit"},
       {"SELECT * FROM notifications WHERE ((recipient = ? AND recipient != '') OR "
        "(role IN (?, ?) AND role != '')) AND id > ? ORDER BY id LIMIT ?",

@@ -517,10 +517,11 @@ TEST_P(StoreConformanceTest, ListTasksFiltersAndDefaultOpenStates) {
       {.state = "claimed"},
       {.role = "head"},
       {.assignee = "alice"},
-      {.unit = "u1"},
+      {.units = {"u1"}},
       {.instance_id = 3},
-      {.role = "clerk", .assignee = "bob", .unit = "u0"},
+      {.role = "clerk", .assignee = "bob", .units = {"u0"}},
       {.role = "hr", .state = "cancelled", .instance_id = 2},
+      {.role = "head", .units = {"u9", "u0", "u1"}},
   };
   for (const TaskFilter& f : filters) {
     std::vector<int64_t> expected;
@@ -530,13 +531,13 @@ TEST_P(StoreConformanceTest, ListTasksFiltersAndDefaultOpenStates) {
                           : t.state == f.state;
       if (state_ok && (f.role.empty() || t.role == f.role) &&
           (f.assignee.empty() || t.assignee == f.assignee) &&
-          (f.unit.empty() || t.unit == f.unit) &&
+          (f.units.empty() || std::count(f.units.begin(), f.units.end(), t.unit) > 0) &&
           (f.instance_id == 0 || t.instance_id == f.instance_id)) {
         expected.push_back(t.id);
       }
     }
     SCOPED_TRACE(testing::Message()
-                 << "role=" << f.role << " assignee=" << f.assignee << " unit=" << f.unit
+                 << "role=" << f.role << " assignee=" << f.assignee << " units=" << f.units.size()
                  << " state=" << f.state << " instance=" << f.instance_id);
     ASSERT_FALSE(expected.empty());
     for (int limit : {1, 4, 100}) {
@@ -583,21 +584,23 @@ TEST_P(StoreConformanceTest, ListNotificationsByRecipientOrRole) {
       {.recipient = "alice", .include_acked = true},
       {.recipient = "carol", .roles = {"head", "hr"}, .include_acked = true},
       {.recipient = "nobody", .roles = {"nothing"}},
-      {.roles = {"head", "hr"}, .unit = "bh.a"},
-      {.recipient = "bob", .roles = {"clerk"}, .unit = "bh.b", .include_acked = true},
+      {.roles = {"head", "hr"}, .units = {"bh.a"}},
+      {.recipient = "bob", .roles = {"clerk"}, .units = {"bh.b"}, .include_acked = true},
+      {.roles = {"clerk", "head"}, .units = {"bh.b", "bh.a"}},
   };
   for (const NotificationFilter& f : filters) {
     std::vector<int64_t> expected;
     for (const auto& n : all) {
       const bool role = !n.role.empty() &&
                         std::find(f.roles.begin(), f.roles.end(), n.role) != f.roles.end() &&
-                        (f.unit.empty() || n.unit.empty() || n.unit == f.unit);
+                        (f.units.empty() || n.unit.empty() ||
+                         std::count(f.units.begin(), f.units.end(), n.unit) > 0);
       const bool audience = (!f.recipient.empty() && n.recipient == f.recipient) || role;
       if (audience && (f.include_acked || !n.acked)) expected.push_back(n.id);
       EXPECT_EQ(f.Matches(n), audience) << n.id;  // what live subscriptions use
     }
     SCOPED_TRACE(testing::Message() << "recipient=" << f.recipient << " roles=" << f.roles.size()
-                                    << " unit=" << f.unit << " acked=" << f.include_acked);
+                                    << " units=" << f.units.size() << " acked=" << f.include_acked);
     for (int limit : {1, 3, 100}) {
       EXPECT_EQ(PageAll([&](const Page& p) { return store_->ListNotifications(f, p); }, limit),
                 expected);

@@ -7,14 +7,14 @@ class Notifications extends Service {
     super(client, 'Notifications');
   }
 
-  /** `unit` leaves out the role's notifications for other units. */
-  list({ recipient = '', role = '', unit = '', includeAcked = false, pageSize = 0, pageToken = '' } = {}) {
-    return this._unary('List', { recipient, role, unit, includeAcked, page: { pageSize, pageToken } });
+  /** `unit` leaves out the role's notifications for other units; `withinUnit` keeps those of the units under it. */
+  list({ recipient = '', role = '', unit = '', withinUnit = false, includeAcked = false, pageSize = 0, pageToken = '' } = {}) {
+    return this._unary('List', { recipient, role, unit, withinUnit, includeAcked, page: { pageSize, pageToken } });
   }
 
-  /** The unacknowledged backlog for the recipient or roles (of `unit`, if given), then new ones live. */
-  subscribe({ recipient = '', roles = [], unit = '' } = {}) {
-    return this._stream('Subscribe', { recipient, roles, unit });
+  /** The unacknowledged backlog for the recipient or roles (of `unit`, and with `withinUnit` of the units under it, if given), then new ones live. */
+  subscribe({ recipient = '', roles = [], unit = '', withinUnit = false } = {}) {
+    return this._stream('Subscribe', { recipient, roles, unit, withinUnit });
   }
 
   async ack(id, { requestId = '' } = {}) {

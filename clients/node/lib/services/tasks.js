@@ -7,8 +7,9 @@ class Tasks extends Service {
     super(client, 'Tasks');
   }
 
-  list({ role = '', assignee = '', unit = '', state = '', instanceId = 0, pageSize = 0, pageToken = '' } = {}) {
-    return this._unary('List', { role, assignee, unit, state, instanceId, page: { pageSize, pageToken } });
+  /** `withinUnit`: the tasks of `unit` and of every unit under it in the registry. */
+  list({ role = '', assignee = '', unit = '', withinUnit = false, state = '', instanceId = 0, pageSize = 0, pageToken = '' } = {}) {
+    return this._unary('List', { role, assignee, unit, withinUnit, state, instanceId, page: { pageSize, pageToken } });
   }
 
   get(id) {

@@ -9,11 +9,13 @@ class Tasks(Service):
 
     stub = pb_grpc.TasksStub
 
-    def list(self, *, role: str = "", assignee: str = "", unit: str = "", state: str = "",
-             instance_id: int = 0, page_size: int = 0,
-             page_token: str = "") -> pb.ListTasksResponse:
+    def list(self, *, role: str = "", assignee: str = "", unit: str = "",
+             within_unit: bool = False, state: str = "", instance_id: int = 0,
+             page_size: int = 0, page_token: str = "") -> pb.ListTasksResponse:
+        """`within_unit`: the tasks of `unit` and of every unit under it in the registry."""
         return self._unary("List", pb.ListTasksRequest(
-            role=role, assignee=assignee, unit=unit, state=state, instance_id=instance_id,
+            role=role, assignee=assignee, unit=unit, within_unit=within_unit, state=state,
+            instance_id=instance_id,
             page=common_pb2.PageRequest(page_size=page_size, page_token=page_token)))
 
     def get(self, id: int) -> pb.Task:

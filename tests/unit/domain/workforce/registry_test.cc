@@ -108,6 +108,17 @@ TEST_F(RegistryTest, TreeAndStreets) {
   EXPECT_TRUE(Fails(reg_.Tree("nope").status(), Code::kNotFound, "nope"));
 }
 
+TEST_F(RegistryTest, AUnitCoversItselfAndTheUnitsUnderIt) {
+  EXPECT_TRUE(reg_.Covers("bh.a", "bh.a"));
+  EXPECT_TRUE(reg_.Covers("bh.a", "bh.a.c2"));
+  EXPECT_TRUE(reg_.Covers("bh", "bh.b.c1"));
+  EXPECT_FALSE(reg_.Covers("bh.a.c2", "bh.a"));  // not upwards
+  EXPECT_FALSE(reg_.Covers("bh.a", "bh.b.c1"));  // not sideways
+  EXPECT_FALSE(reg_.Covers("bh.a", "nope"));
+  EXPECT_FALSE(reg_.Covers("nope", "nope"));  // unknown units are not in the tree
+  EXPECT_FALSE(reg_.Covers("", "bh.a"));
+}
+
 TEST_F(RegistryTest, UnitRules) {
   EXPECT_TRUE(Fails(reg_.CreateUnit(MakeUnit("bh2", "", UnitKind::kDistrict), kToday).status(),
                     Code::kFailedPrecondition,
