@@ -788,6 +788,17 @@ struct Where {
   }
 };
 
+// "?, ?, ..." for an IN list, one per value, each appended to `params`.
+std::string Placeholders(const std::vector<std::string>& values,
+                         std::vector<std::variant<int64_t, std::string>>& params) {
+  std::string marks;
+  for (const std::string& v : values) {
+    absl::StrAppend(&marks, marks.empty() ? "?" : ", ?");
+    params.emplace_back(v);
+  }
+  return marks;
+}
+
 template <size_t N>
 size_t BucketOf(const std::array<int64_t, N>& bounds, int64_t value) {
   return static_cast<size_t>(std::lower_bound(bounds.begin(), bounds.end(), value) -
@@ -1329,12 +1340,7 @@ std::vector<TaskRow> SqliteStore::ListTasks(const TaskFilter& f, const Page& p) 
   if (!f.role.empty()) w.Add("role = ? AND role != ''", f.role);
   if (!f.assignee.empty()) w.Add("assignee = ? AND assignee != ''", f.assignee);
   if (!f.units.empty()) {
-    std::string marks;
-    for (const std::string& unit : f.units) {
-      absl::StrAppend(&marks, marks.empty() ? "?" : ", ?");
-      w.params.emplace_back(unit);
-    }
-    w.Add(absl::StrCat("unit IN (", marks, ") AND unit != ''"));
+    w.Add(absl::StrCat("unit IN (", Placeholders(f.units, w.params), ") AND unit != ''"));
   }
   if (f.state.empty()) {
     w.Add("state IN ('open', 'claimed', 'delegated')");
@@ -1374,18 +1380,11 @@ std::vector<NotificationRow> SqliteStore::ListNotifications(const NotificationFi
     audience_params.emplace_back(f.recipient);
   }
   if (!f.roles.empty()) {
-    auto marks = [&audience_params](const std::vector<std::string>& values) {
-      std::string out;
-      for (const std::string& v : values) {
-        absl::StrAppend(&out, out.empty() ? "?" : ", ?");
-        audience_params.emplace_back(v);
-      }
-      return out;
-    };
-    absl::StrAppend(&audience, audience.empty() ? "" : " OR ", "(role IN (", marks(f.roles),
-                    ") AND role != ''");
+    absl::StrAppend(&audience, audience.empty() ? "" : " OR ", "(role IN (",
+                    Placeholders(f.roles, audience_params), ") AND role != ''");
     if (!f.units.empty()) {
-      absl::StrAppend(&audience, " AND (unit = '' OR unit IN (", marks(f.units), "))");
+      absl::StrAppend(&audience, " AND (unit = '' OR unit IN (",
+                      Placeholders(f.units, audience_params), "))");
     }
     absl::StrAppend(&audience, ")");
   }
