@@ -577,9 +577,12 @@ bool Engine::CanClaim(const Caller& caller, const Task& task) const {
     return true;
   }
   if (task.escalated && caller.HasRole(task.escalation_role)) return true;
-  if (!caller.HasRole(task.role)) return false;
-  if (task.unit.empty() || caller.unit == task.unit) return true;
-  return units_ != nullptr && !caller.unit.empty() && units_->Covers(caller.unit, task.unit);
+  return caller.HasRole(task.role) && InScope(caller, task.unit);
+}
+
+bool Engine::InScope(const Caller& caller, const std::string& unit) const {
+  if (unit.empty() || caller.unit == unit) return true;
+  return units_ != nullptr && !caller.unit.empty() && units_->Covers(caller.unit, unit);
 }
 
 // ---- Engine: commands ----------------------------------------------------------------------
@@ -1082,11 +1085,13 @@ void Engine::ResolveIncident(Caller caller, int64_t incident_id, int retries, js
 void Engine::AckNotification(Caller caller, int64_t notification_id, std::string request_id,
                              Reply reply) {
   Execute("AckNotification", std::move(request_id), caller.user,
-          [caller, notification_id](Tx& tx) -> absl::StatusOr<json> {
+          [this, caller, notification_id](Tx& tx) -> absl::StatusOr<json> {
     Notification* n = tx.GetNotification(notification_id);
     if (!n) return absl::NotFoundError(absl::StrCat("id: no notification ", notification_id));
-    const bool addressed = n->recipient.empty() ? caller.HasRole(n->role)
-                                                : n->recipient == caller.user;
+    // A role's notice for a unit is for the holders who may take its task (decision 0003).
+    const bool addressed = n->recipient.empty()
+                               ? caller.HasRole(n->role) && InScope(caller, n->unit)
+                               : n->recipient == caller.user;
     if (!addressed) {
       return absl::PermissionDeniedError(
           absl::StrCat("notification ", notification_id, " is not addressed to ",

@@ -257,6 +257,8 @@ class Engine {
   void ScheduleWake();
   void Dispatch();
   bool CanClaim(const Caller& caller, const Task& task) const;
+  // Whether the caller's unit is `unit` or above it; true for "" (no scope).
+  bool InScope(const Caller& caller, const std::string& unit) const;
 
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   boost::asio::steady_timer wake_;

@@ -758,10 +758,15 @@ TEST_F(TasksTest, AckByTheRecipientIsIdempotent) {
   // A person who is not the recipient is still refused after it was acknowledged.
   EXPECT_EQ(client_->Ack(personal.id(), {"wu"}).error_code(), StatusCode::PERMISSION_DENIED);
 
-  // A role's notice: a holder of the role may acknowledge it, others may not.
-  EXPECT_EQ(client_->Ack(to_role.id(), {"wu", "auditor"}).error_code(),
+  // A role's notice for a unit: a holder of the role in that unit may acknowledge it; another
+  // role, or the role in another unit or in none, may not.
+  EXPECT_EQ(client_->Ack(to_role.id(), {"wu", "auditor", "u1"}).error_code(),
             StatusCode::PERMISSION_DENIED);
-  ASSERT_TRUE(client_->Ack(to_role.id(), {"wu", "clerk"}).ok());
+  EXPECT_EQ(client_->Ack(to_role.id(), {"wu", "clerk", "u2"}).error_code(),
+            StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(client_->Ack(to_role.id(), {"wu", "clerk"}).error_code(),
+            StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(client_->Ack(to_role.id(), {"wu", "clerk", "u1"}).ok());
   EXPECT_TRUE(client_->Notifications("", "clerk").empty());
   auto role_acked = client_->Notifications("", "clerk", true);
   ASSERT_EQ(role_acked.size(), 1u);

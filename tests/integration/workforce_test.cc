@@ -3,9 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
-#include <set>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "nlohmann/json.hpp"
@@ -657,6 +658,17 @@ nodes:
   ASSERT_TRUE(reader->Read(&n));
   EXPECT_EQ(n.instance_id(), next);
   ctx.TryCancel();
+
+  // Acknowledging follows the same scope: not a sibling community, but the street office.
+  auto xf_notices = client_->Notifications("", "clerk");
+  auto xf_notice =
+      std::find_if(xf_notices.begin(), xf_notices.end(),
+                   [&](const v1::Notification& x) { return x.instance_id() == at_xf; });
+  ASSERT_NE(xf_notice, xf_notices.end());
+  EXPECT_EQ(client_->Ack(xf_notice->id(), {"wu", "clerk", "bh.hp.df"}).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(client_->Ack(xf_notice->id(), {"zhou", "clerk", "bh.hp"}).ok());
+  EXPECT_EQ(listed("bh.hp.xf", false), (std::set<int64_t>{}));
 
   grpc::ClientContext refused_ctx;
   req.set_unit("bh.nowhere");
