@@ -557,18 +557,21 @@ TEST_F(WorkforceTest, ARevisionSchedulesItsReviewThreeYearsOn) {
   EXPECT_FALSE(client_->Notifications("", "leading-group").empty());
 }
 
-// Decision 0003: a task scoped to a community may be taken by the role's holders in that
-// community and in the units above it (its street office), not by a sibling community, and a
-// community may not take its street office's task.
-TEST_F(WorkforceTest, AStreetOfficeTakesItsCommunitiesTasks) {
-  client_->Deploy(R"(
+// A step for the clerks of the unit the instance names.
+constexpr char kScopedStep[] = R"(
 id: t-scoped
 name: a step scoped to a unit
 start: check
 nodes:
   check: {type: user, role: clerk, unit: "${unit}", next: done}
   done: {type: end}
-)");
+)";
+
+// Decision 0003: a task scoped to a community may be taken by the role's holders in that
+// community and in the units above it (its street office), not by a sibling community, and a
+// community may not take its street office's task.
+TEST_F(WorkforceTest, AStreetOfficeTakesItsCommunitiesTasks) {
+  client_->Deploy(kScopedStep);
   const Caller street{"zhou", "clerk", "bh.hp"}, xf{"li", "clerk", "bh.hp.xf"},
       df{"wu", "clerk", "bh.hp.df"}, other_role{"qian", "auditor", "bh.hp"};
   const int64_t at_xf = client_->Start("t-scoped", {{"unit", "bh.hp.xf"}}, kLeadingGroup);
@@ -613,14 +616,7 @@ nodes:
 // The clerks' notifications follow the same scope: the street office's own unit and, asked
 // for, its communities', listed and live.
 TEST_F(WorkforceTest, AStreetOfficeFollowsItsCommunitiesNotifications) {
-  client_->Deploy(R"(
-id: t-scoped
-name: a step scoped to a unit
-start: check
-nodes:
-  check: {type: user, role: clerk, unit: "${unit}", next: done}
-  done: {type: end}
-)");
+  client_->Deploy(kScopedStep);
   const int64_t at_xf = client_->Start("t-scoped", {{"unit", "bh.hp.xf"}}, kLeadingGroup);
   const int64_t at_street = client_->Start("t-scoped", {{"unit", "bh.hp"}}, kLeadingGroup);
   client_->Start("t-scoped", {{"unit", "elsewhere"}}, kLeadingGroup);
