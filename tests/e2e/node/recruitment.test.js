@@ -170,6 +170,10 @@ test('a campaign from the announcement to the hire', async () => {
   const checked = await rec.recordCheck('hp-2026', p01[1], 'physical', false, '体检不合格');
   assert.deepEqual([checked.removedId, checked.promotedId], [p01[1], p01[0]]);
   await assert.rejects(rec.startNotice('hp-2026'), shequ.FailedPrecondition); // 王小明's checks are pending
+  assert.deepEqual((await rec.getRanking('hp-2026', 'P01')).map((a) => a.status), ['removed', 'selected', 'ranked']);
+  const notCandidate = await failure(rec.withdraw('hp-2026', p01[2], '另有工作')); // 张大伟 is third
+  assert.ok(notCandidate instanceof shequ.FailedPrecondition, String(notCandidate));
+  assert.match(notCandidate.message, /not a candidate/);
   await rec.recordCheck('hp-2026', p01[0], 'physical', true);
   await rec.recordCheck('hp-2026', p01[0], 'background', true);
   c = await rec.startNotice('hp-2026');

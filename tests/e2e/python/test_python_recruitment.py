@@ -189,6 +189,11 @@ class RecruitmentTest(unittest.TestCase):
         self.assertEqual((checked.removed_id, checked.promoted_id), (p01[1], p01[0]))
         with self.assertRaises(shequ.FailedPrecondition):
             rec.start_notice("hp-2026")  # 王小明's checks are pending
+        self.assertEqual([a.status for a in rec.get_ranking("hp-2026", "P01")],
+                         ["removed", "selected", "ranked"])
+        with self.assertRaises(shequ.FailedPrecondition) as cm:
+            rec.withdraw("hp-2026", p01[2], "另有工作")  # 张大伟 is third, not a candidate
+        self.assertIn("not a candidate", str(cm.exception))
         rec.record_check("hp-2026", p01[0], "physical", True)
         rec.record_check("hp-2026", p01[0], "background", True)
         c = rec.start_notice("hp-2026")
