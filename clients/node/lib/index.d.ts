@@ -337,31 +337,31 @@ export type CampaignInput = Partial<Omit<CampaignSpec, 'posts' | 'requirements'>
 };
 export type ApplicationInput = Partial<Application>;
 export interface PostCount { postId: string; count: number }
-export interface Step extends RequestId { comment?: string }
+export interface StepOptions extends RequestId { comment?: string }
 
 export class Recruitment {
   createCampaign(campaign: CampaignInput, options?: RequestId): Promise<Campaign>;
   getCampaign(id: string): Promise<Campaign>;
   listCampaigns(filter?: { streetUnitId?: string; state?: string }): Promise<Campaign[]>;
-  approveCampaign(campaignId: string, outcome?: 'approved' | 'rejected' | string, options?: Step): Promise<Campaign>;
+  approveCampaign(campaignId: string, outcome?: 'approved' | 'rejected' | string, options?: StepOptions): Promise<Campaign>;
   /** Resolves to the application id (报名号). */
   apply(campaignId: string, application: ApplicationInput, options?: RequestId): Promise<number>;
   listApplications(campaignId: string, filter?: { postId?: string; status?: string; afterId?: number; limit?: number }): Promise<Application[]>;
   reviewApplication(campaignId: string, applicationId: number, eligible: boolean, reason?: string,
                     options?: RequestId): Promise<Application>;
-  finishReview(campaignId: string, options?: Step): Promise<Campaign>;
+  finishReview(campaignId: string, options?: StepOptions): Promise<Campaign>;
   /** cut: post id → count left (0 drops it), or a list of PostCount. */
-  decideShortfall(campaignId: string, options?: { cut?: Record<string, number> | PostCount[]; extendUntil?: string } & Step): Promise<Campaign>;
+  decideShortfall(campaignId: string, options?: { cut?: Record<string, number> | PostCount[]; extendUntil?: string } & StepOptions): Promise<Campaign>;
   /** csv: the text, its bytes, or { path } of a file; resolves to the rows imported. */
   importScores(campaignId: string, csv: string | Uint8Array | { path: string }, options?: RequestId): Promise<number>;
-  shortlist(campaignId: string, options?: Step): Promise<Campaign>;
-  rank(campaignId: string, options?: Step): Promise<Campaign>;
+  shortlist(campaignId: string, options?: StepOptions): Promise<Campaign>;
+  rank(campaignId: string, options?: StepOptions): Promise<Campaign>;
   /** Best first. */
   getRanking(campaignId: string, postId?: string): Promise<Application[]>;
   recordCheck(campaignId: string, applicationId: number, kind: 'physical' | 'background' | string,
               passed: boolean, reason?: string, options?: RequestId): Promise<CheckResponse>;
   withdraw(campaignId: string, applicationId: number, reason: string, options?: RequestId): Promise<CheckResponse>;
-  startNotice(campaignId: string, options?: Step): Promise<Campaign>;
+  startNotice(campaignId: string, options?: StepOptions): Promise<Campaign>;
   fileObjection(campaignId: string, applicationId: number, text: string, options?: RequestId): Promise<Objection>;
   decideObjection(campaignId: string, objectionId: number, upheld: boolean, reason: string,
                   options?: RequestId): Promise<Objection>;
