@@ -105,10 +105,11 @@ class Recruitment(Service):
 
     def import_scores(self, campaign_id: str, csv: str | bytes | os.PathLike, *,
                       request_id: str = "") -> int:
-        """Imports written or interview scores (the campaign's state says which) from CSV text,
-        bytes or the path of a file; returns the rows imported. Header 报名号/application_id or
-        身份证号/id_number, and 笔试成绩/written or 面试成绩/interview; a blank score or 缺考
-        marks absence. All rows or none: a bad row is InvalidArgument naming row and column."""
+        """Imports written or interview scores (the campaign's state says which) from CSV text
+        (a str), its bytes, or a file (a pathlib.Path); returns the rows imported. Header
+        报名号/application_id or 身份证号/id_number, and 笔试成绩/written or 面试成绩/interview; a
+        blank score or 缺考 marks absence. All rows or none: a bad row is InvalidArgument naming
+        row and column."""
         if isinstance(csv, (bytes, bytearray)):
             text = bytes(csv).decode("utf-8")
         elif isinstance(csv, str):
