@@ -7,6 +7,8 @@
 // Bad input is refused with the error class and the field.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
 const { Daemon, shequ } = require('./harness');
 
 const MONDAY_0900 = 1772413200000; // the harness's fake clock: 2026-03-02 09:00 Beijing
@@ -156,7 +158,9 @@ test('a campaign from the announcement to the hire', async () => {
 
   // Interview scores, then the ranking: composite 50/50, 李小红 (88.5, 90) 89.25 first,
   // 王小明 (91, 85) 88 second, 张大伟 (80, 70) 75 third.
-  assert.equal(await rec.importScores('hp-2026', `报名号,面试成绩\n${p01[0]},85\n${p01[1]},90\n${p01[2]},70\n`), 3);
+  const interview = path.join(daemon.dataDir, 'interview.csv'); // from a file
+  fs.writeFileSync(interview, `报名号,面试成绩\n${p01[0]},85\n${p01[1]},90\n${p01[2]},70\n`);
+  assert.equal(await rec.importScores('hp-2026', { path: interview }, { requestId: 'interview-1' }), 3);
   c = await rec.rank('hp-2026');
   assert.equal(c.state, 'checking');
   const ranking = await rec.getRanking('hp-2026', 'P01');

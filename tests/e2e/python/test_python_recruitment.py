@@ -5,6 +5,7 @@ cut, written and interview scores are imported, the post is ranked; a failed che
 next candidate, an objection is dismissed, and after the notice the candidate is hired. Bad
 input is refused with the error class and the field."""
 
+import pathlib
 import unittest
 
 from harness import MONDAY_0900, Daemon  # puts clients/python on sys.path
@@ -172,8 +173,10 @@ class RecruitmentTest(unittest.TestCase):
 
         # Interview scores, then the ranking: composite 50/50, 李小红 (88.5, 90) 89.25 first,
         # 王小明 (91, 85) 88 second, 张大伟 (80, 70) 75 third.
-        self.assertEqual(rec.import_scores(
-            "hp-2026", f"报名号,面试成绩\n{p01[0]},85\n{p01[1]},90\n{p01[2]},70\n"), 3)
+        interview = pathlib.Path(self.daemon.data_dir, "interview.csv")  # from a file
+        interview.write_text(f"报名号,面试成绩\n{p01[0]},85\n{p01[1]},90\n{p01[2]},70\n",
+                             encoding="utf-8")
+        self.assertEqual(rec.import_scores("hp-2026", interview, request_id="interview-1"), 3)
         c = rec.rank("hp-2026")
         self.assertEqual(c.state, "checking")
         ranking = rec.get_ranking("hp-2026", "P01")
