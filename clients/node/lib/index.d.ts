@@ -107,6 +107,51 @@ export interface WorkforceChange {
   reason: string; data: string;
 }
 
+// Recruitment (proto/shequ/v1/recruitment.proto). Enumerated values are English ids.
+export interface CampaignPost { id: string; unitId: string; post: string; count: number }
+export interface Requirements {
+  minAge: number; maxAge: number; minEducation: string; certificates: string[];
+  otherConditions: string;
+}
+export interface CampaignSpec {
+  id: string; streetUnitId: string; title: string; posts: CampaignPost[];
+  requirements: Requirements | null; opens: string; closes: string;
+}
+export interface StateTime { state: string; atMs: number; msInState: number }
+export interface Funnel {
+  applied: number; eligible: number; examined: number; interviewed: number; notified: number;
+  hired: number;
+}
+export interface Shortfall { postId: string; unitId: string; posts: number; eligible: number; needed: number }
+export interface OpenStep {
+  /** the workflow node: approve, review, shortfall, written, interview, checks, hire-failed */
+  step: string; taskId: number; role: string; dueAtMs: number;
+}
+export interface Campaign {
+  spec: CampaignSpec | null;
+  state: 'draft' | 'approved' | 'published' | 'applications_closed' | 'eligibility_reviewed' |
+    'written_scored' | 'shortlisted' | 'interviewed' | 'ranked' | 'checking' | 'notice' |
+    'hiring' | 'done' | 'cancelled' | string;
+  instanceId: number; funnel: Funnel | null; stages: StateTime[]; shortfalls: Shortfall[];
+  openSteps: OpenStep[]; hiredWorkers: number[];
+}
+export interface Application {
+  /** 报名号 */
+  id: number; postId: string; name: string; idNumber: string; phone: string; education: string;
+  certificates: string[]; source: string; categories: string[];
+  status: 'applied' | 'ineligible' | 'eligible' | 'written_absent' | 'not_shortlisted' |
+    'shortlisted' | 'interview_absent' | 'ranked' | 'selected' | 'notice' | 'hired' | 'removed' | string;
+  refusals: string[]; written: string; interview: string; bonus: string; bonusFor: string;
+  composite: string; rank: number; physical: string; background: string; noticeUntil: string;
+  removedReason: string; workerId: number; appliedAtMs: number; communitySince: string;
+}
+export interface CheckResponse { removedId: number; promotedId: number }
+export interface Objection {
+  id: number; applicationId: number; text: string; filedOn: string;
+  state: 'open' | 'upheld' | 'dismissed' | string;
+  decisionReason: string; instanceId: number; promotedId: number;
+}
+
 /** A department plugin as Plugins/List shows it. */
 export interface PluginStatus {
   name: string;
@@ -286,6 +331,42 @@ export class Workforce {
   history(filter: { workerId?: number; unitId?: string; afterSeq?: number; limit?: number }): Promise<WorkforceChange[]>;
 }
 
+/** Fields of a campaign or an application as sent: any subset, nested messages as objects. */
+export type CampaignInput = Partial<Omit<CampaignSpec, 'posts' | 'requirements'>> & {
+  posts?: Partial<CampaignPost>[]; requirements?: Partial<Requirements>;
+};
+export type ApplicationInput = Partial<Application>;
+export interface PostCount { postId: string; count: number }
+export interface StepOptions extends RequestId { comment?: string }
+
+export class Recruitment {
+  createCampaign(campaign: CampaignInput, options?: RequestId): Promise<Campaign>;
+  getCampaign(id: string): Promise<Campaign>;
+  listCampaigns(filter?: { streetUnitId?: string; state?: string }): Promise<Campaign[]>;
+  approveCampaign(campaignId: string, outcome?: 'approved' | 'rejected' | string, options?: StepOptions): Promise<Campaign>;
+  /** Resolves to the application id (报名号). */
+  apply(campaignId: string, application: ApplicationInput, options?: RequestId): Promise<number>;
+  listApplications(campaignId: string, filter?: { postId?: string; status?: string; afterId?: number; limit?: number }): Promise<Application[]>;
+  reviewApplication(campaignId: string, applicationId: number, eligible: boolean, reason?: string,
+                    options?: RequestId): Promise<Application>;
+  finishReview(campaignId: string, options?: StepOptions): Promise<Campaign>;
+  /** cut: post id → count left (0 drops it), or a list of PostCount. */
+  decideShortfall(campaignId: string, options?: { cut?: Record<string, number> | PostCount[]; extendUntil?: string } & StepOptions): Promise<Campaign>;
+  /** csv: the text, its bytes, or { path } of a file; resolves to the rows imported. */
+  importScores(campaignId: string, csv: string | Uint8Array | { path: string }, options?: RequestId): Promise<number>;
+  shortlist(campaignId: string, options?: StepOptions): Promise<Campaign>;
+  rank(campaignId: string, options?: StepOptions): Promise<Campaign>;
+  /** Best first. */
+  getRanking(campaignId: string, postId?: string): Promise<Application[]>;
+  recordCheck(campaignId: string, applicationId: number, kind: 'physical' | 'background' | string,
+              passed: boolean, reason?: string, options?: RequestId): Promise<CheckResponse>;
+  withdraw(campaignId: string, applicationId: number, reason: string, options?: RequestId): Promise<CheckResponse>;
+  startNotice(campaignId: string, options?: StepOptions): Promise<Campaign>;
+  fileObjection(campaignId: string, applicationId: number, text: string, options?: RequestId): Promise<Objection>;
+  decideObjection(campaignId: string, objectionId: number, upheld: boolean, reason: string,
+                  options?: RequestId): Promise<Objection>;
+}
+
 // ---- client and worker ---------------------------------------------------------------------
 
 export interface Identity {
@@ -311,6 +392,7 @@ export class Client {
   readonly admin: Admin;
   readonly workforce: Workforce;
   readonly plugins: Plugins;
+  readonly recruitment: Recruitment;
   /** The same connection, speaking as someone else. */
   asCaller(identity: Identity): Client;
   worker(name: string, options?: WorkerOptions): Worker;

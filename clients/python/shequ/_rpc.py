@@ -97,6 +97,11 @@ class Stream(Generic[T]):
         self.cancel()
 
 
+def message(cls, value):
+    """A message of `cls` from itself or a dict of its fields (nested messages as dicts)."""
+    return value if isinstance(value, cls) else cls(**value)
+
+
 class Service:
     """Base of the per-service wrappers: each sets `stub` to its generated stub class."""
 
@@ -115,4 +120,5 @@ class Service:
         return Stream(getattr(self._stub, method)(request, metadata=self._client.metadata))
 
 
-__all__ = ["Service", "Stream", "ShequError", "Cancelled", "to_json", "variables", "unary"]
+__all__ = ["Service", "Stream", "ShequError", "Cancelled", "message", "to_json", "variables",
+           "unary"]

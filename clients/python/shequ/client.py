@@ -13,6 +13,7 @@ from .services.instances import Instances
 from .services.jobs import Jobs
 from .services.notifications import Notifications
 from .services.plugins import Plugins
+from .services.recruitment import Recruitment
 from .services.tasks import Tasks
 from .services.workforce import Workforce
 
@@ -52,6 +53,7 @@ class Client:
     admin: Admin
     workforce: Workforce
     plugins: Plugins
+    recruitment: Recruitment
 
     def __init__(self, address: str = "127.0.0.1:7070", *, user: str = "",
                  roles: str | Iterable[str] = (), unit: str = "", timeout: float | None = 30.0,

@@ -11,4 +11,5 @@ module.exports = {
   admin: require('./admin'),
   workforce: require('./workforce'),
   plugins: require('./plugins'),
+  recruitment: require('./recruitment'),
 };

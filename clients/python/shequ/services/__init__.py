@@ -8,6 +8,7 @@ from .instances import Instances
 from .jobs import Jobs
 from .notifications import Notifications
 from .plugins import Plugins
+from .recruitment import Recruitment
 from .tasks import Tasks
 from .workforce import Workforce
 
@@ -21,4 +22,5 @@ SERVICES = {
     "admin": Admin,
     "workforce": Workforce,
     "plugins": Plugins,
+    "recruitment": Recruitment,
 }

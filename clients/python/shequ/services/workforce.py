@@ -5,7 +5,7 @@ from typing import Any, Callable, Iterator
 
 import grpc
 
-from .._rpc import Service
+from .._rpc import Service, message as _message
 from ..errors import from_rpc_error
 from ..v1 import common_pb2, workforce_pb2 as pb, workforce_pb2_grpc as pb_grpc
 
@@ -184,7 +184,3 @@ class Workforce(Service):
         return list(self._unary("History", pb.WorkforceHistoryRequest(
             worker_id=worker_id, unit_id=unit_id, after_seq=after_seq, limit=limit)).changes)
 
-
-def _message(cls, value):
-    """A message of `cls` from itself or a dict of its fields (nested messages as dicts)."""
-    return value if isinstance(value, cls) else cls(**value)
