@@ -404,13 +404,29 @@ void DurableRecruitment::Create(const engine::Caller& caller, json spec_json,
         }
         ASSIGN_OR_RETURN(rc::Campaign campaign,
                          rc::Campaign::Create(spec, std::move(policy), tx.now(), Dedupe()));
-        // Every post checked against its street and its vacancies, and reserved: all or none.
+        // Every post checked against its street, the grade ladder and its vacancies, and
+        // reserved: all or none.
         RETURN_IF_ERROR(registry_.Read([&](const wf::Registry& reg) -> absl::Status {
-          for (const auto& p : campaign.spec().posts) {
-            ASSIGN_OR_RETURN(wf::Unit unit, reg.GetUnit(p.unit_id));
-            if (p.unit_id != spec.street_unit_id && unit.parent_id != spec.street_unit_id) {
+          const auto& posts = campaign.spec().posts;
+          for (size_t i = 0; i < posts.size(); ++i) {
+            const auto& p = posts[i];
+            const std::string field = absl::StrCat("campaign.posts[", i, "]");
+            auto unit = reg.GetUnit(p.unit_id);
+            if (!unit.ok()) {
+              return absl::InvalidArgumentError(
+                  absl::StrCat(field, ".unit_id: no unit '", p.unit_id, "' in the registry"));
+            }
+            if (p.unit_id != spec.street_unit_id && unit->parent_id != spec.street_unit_id) {
               return absl::InvalidArgumentError(absl::StrCat(
-                  "campaign.posts: unit ", p.unit_id, " is not in street ", spec.street_unit_id));
+                  field, ".unit_id: ", p.unit_id, " is not in street ", spec.street_unit_id));
+            }
+            if (reg.grade_policy().FindPost(p.post) == nullptr) {
+              std::string known;
+              for (const auto& d : reg.grade_policy().posts) {
+                absl::StrAppend(&known, known.empty() ? "" : ", ", d.id);
+              }
+              return absl::InvalidArgumentError(absl::StrCat(
+                  field, ".post: '", p.post, "' is not a post of the grade ladder (", known, ")"));
             }
           }
           return absl::OkStatus();

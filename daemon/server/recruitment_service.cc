@@ -56,31 +56,32 @@ grpc::ServerUnaryReactor* RecruitmentService::CreateCampaign(Ctx* ctx,
   auto* r = ctx->DefaultReactor();
   rec_.Create(CallerOf(ctx), ToJson(req->campaign()), req->request_id(),
               Answer(r, [this, resp](const json& a) -> absl::Status {
-                ASSIGN_OR_RETURN(json c, rec_.CampaignJson(a["campaign_id"].get<std::string>()));
-                return Fill(c, resp);
+                return FillCampaign(a["campaign_id"].get<std::string>(), resp);
               }));
   return r;
+}
+
+absl::Status RecruitmentService::FillCampaign(const std::string& id, v1::Campaign* resp) {
+  ASSIGN_OR_RETURN(json c, rec_.CampaignJson(id));
+  // The open steps: the tasks of the campaign's workflow waiting for someone.
+  store::TaskFilter f;
+  f.instance_id = c.value("instance_id", int64_t{0});
+  json steps = json::array();
+  if (f.instance_id) {
+    for (const auto& row : c_.store.ListTasks(f, {0, 100})) {
+      const engine::Task t = engine::FromRow(row);
+      steps.push_back(
+          {{"step", t.node}, {"task_id", t.id}, {"role", t.role}, {"due_at_ms", t.due_at_ms}});
+    }
+  }
+  c["open_steps"] = steps;
+  return Fill(c, resp);
 }
 
 grpc::ServerUnaryReactor* RecruitmentService::GetCampaign(Ctx* ctx,
                                                           const v1::GetCampaignRequest* req,
                                                           v1::Campaign* resp) {
-  return OnReader(c_.readers, ctx, [this, id = req->id(), resp]() -> absl::Status {
-    ASSIGN_OR_RETURN(json c, rec_.CampaignJson(id));
-    // The open steps: the tasks of the campaign's workflow waiting for someone.
-    store::TaskFilter f;
-    f.instance_id = c.value("instance_id", int64_t{0});
-    json steps = json::array();
-    if (f.instance_id) {
-      for (const auto& row : c_.store.ListTasks(f, {0, 100})) {
-        const engine::Task t = engine::FromRow(row);
-        steps.push_back({{"step", t.node}, {"task_id", t.id}, {"role", t.role},
-                         {"due_at_ms", t.due_at_ms}});
-      }
-    }
-    c["open_steps"] = steps;
-    return Fill(c, resp);
-  });
+  return OnReader(c_.readers, ctx, [this, id = req->id(), resp] { return FillCampaign(id, resp); });
 }
 
 grpc::ServerUnaryReactor* RecruitmentService::ListCampaigns(Ctx* ctx,
@@ -155,10 +156,7 @@ grpc::ServerUnaryReactor* RecruitmentService::CampaignStep(Ctx* ctx,
   auto* r = ctx->DefaultReactor();
   CompleteStep(r, CallerOf(ctx), instance, node, "campaign " + campaign_id, std::move(outcome),
                std::move(variables), std::move(comment), std::move(request_id),
-               [this, campaign_id, resp](const json&) -> absl::Status {
-                 ASSIGN_OR_RETURN(json c, rec_.CampaignJson(campaign_id));
-                 return Fill(c, resp);
-               });
+               [this, campaign_id, resp](const json&) { return FillCampaign(campaign_id, resp); });
   return r;
 }
 

@@ -50,6 +50,8 @@ class RecruitmentService final : public v1::Recruitment::CallbackService {
                     const std::string& node, const std::string& what, std::string outcome,
                     engine::json variables, std::string comment, std::string request_id,
                     std::function<absl::Status(const engine::json& variables)> done);
+  // The campaign with its open steps (the tasks of its workflow waiting for someone).
+  absl::Status FillCampaign(const std::string& id, v1::Campaign* resp);
   // A step of the campaign's own workflow, answered with the campaign.
   Reactor* CampaignStep(Ctx* ctx, const std::string& campaign_id, const std::string& node,
                         std::string outcome, engine::json variables, std::string comment,

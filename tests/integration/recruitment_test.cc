@@ -71,7 +71,9 @@ class RecruitmentTest : public DaemonTest {
   }
 
   // Two posts: one assistant at 幸福里 (P01), one at 东风 (P02); applications 2026-03-02..06.
-  grpc::Status Create(const std::string& id, v1::Campaign* out, int p01 = 1, int p02 = 1) {
+  // `edit` changes the announcement before it is sent.
+  grpc::Status Create(const std::string& id, v1::Campaign* out, int p01 = 1, int p02 = 1,
+                      const std::function<void(v1::CampaignSpec&)>& edit = {}) {
     v1::CreateCampaignRequest req;
     auto* c = req.mutable_campaign();
     c->set_id(id);
@@ -89,6 +91,7 @@ class RecruitmentTest : public DaemonTest {
     p->set_count(p02);
     c->set_opens("2026-03-02");
     c->set_closes("2026-03-06");
+    if (edit) edit(*c);
     grpc::ClientContext ctx;
     client_->Prepare(&ctx, kStreet);
     return rec().CreateCampaign(&ctx, req, out);
@@ -191,7 +194,7 @@ class RecruitmentTest : public DaemonTest {
     std::vector<int64_t> p01;
     const char* names[] = {"王小明", "李小红", "张大伟", "刘芳", "陈老"};
     const char* ids[] = {"34010419950101001", "34010419960202002", "34010419970303003",
-                         "34010419980404004", "34010419700505005"};  // the last one is 56
+                         "34010419980404004", "34010419700505005"};  // the last one is 55
     for (int i = 0; i < 5; ++i) {
       int64_t app = 0;
       // 王小明 worked in a residents' committee before: those years count for his grade.
@@ -248,6 +251,9 @@ TEST_F(RecruitmentTest, WholeCampaignFromAnnouncementToOnboardedWorker) {
   // Nothing applied before approval.
   ASSERT_TRUE(Create("hp-2026", &c).ok());
   EXPECT_EQ(c.state(), "draft");
+  ASSERT_EQ(c.open_steps_size(), 1);  // the answer already shows the approval waiting
+  EXPECT_EQ(c.open_steps(0).step(), "approve");
+  EXPECT_EQ(c.open_steps(0).role(), "leading-group");
   EXPECT_EQ(Apply("hp-2026", "P01", "王小明", IdNumber("34010419950101001")).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
   // Only the leading group approves.
@@ -261,6 +267,35 @@ TEST_F(RecruitmentTest, WholeCampaignFromAnnouncementToOnboardedWorker) {
                    &c)
                   .ok());
   EXPECT_EQ(c.state(), "published");
+}
+
+// A post names its unit (in the registry, in the campaign's street) and a post of the grade
+// ladder, or the announcement is refused naming the post; nothing is reserved.
+TEST_F(RecruitmentTest, EachPostNamesAKnownUnitOfTheStreetAndALadderPost) {
+  ASSERT_TRUE(Revise("bh.hp.xf", 2, "2026-01-01").ok());
+  struct Case {
+    std::function<void(v1::CampaignSpec&)> edit;
+    std::string expected;
+  };
+  const Case cases[] = {
+      {[](v1::CampaignSpec& c) { c.mutable_posts(1)->set_unit_id("bh.nowhere"); },
+       "campaign.posts[1].unit_id: no unit 'bh.nowhere'"},
+      {[](v1::CampaignSpec& c) { c.mutable_posts(0)->set_unit_id("bh"); },
+       "campaign.posts[0].unit_id: bh is not in street bh.hp"},
+      {[](v1::CampaignSpec& c) { c.mutable_posts(1)->set_post("nope"); },
+       "campaign.posts[1].post: 'nope' is not a post of the grade ladder (head, deputy, officer, "
+       "assistant)"},
+  };
+  v1::Campaign c;
+  for (const Case& k : cases) {
+    auto s = Create("bad-post", &c, 1, 1, k.edit);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << Describe(s);
+    EXPECT_NE(s.error_message().find(k.expected), std::string::npos) << Describe(s);
+  }
+  // None of them reserved a post: the whole quota is still there for a campaign of 2 + 1.
+  ASSERT_TRUE(Create("good", &c, 2, 1, [](v1::CampaignSpec& c) {
+                c.mutable_posts(1)->set_post("助理");  // the ladder's Chinese name is as good
+              }).ok());
 }
 
 TEST_F(RecruitmentTest, RankedCandidatesThroughChecksObjectionNoticeAndHire) {

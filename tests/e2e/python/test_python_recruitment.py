@@ -77,9 +77,10 @@ class RecruitmentTest(unittest.TestCase):
         with self.assertRaises(shequ.InvalidArgument) as cm:
             self.street.recruitment.create_campaign(bad)
         self.assertIn("campaign.posts[0].count", str(cm.exception))
-        with self.assertRaises(shequ.NotFound):  # a unit the registry does not know
+        with self.assertRaises(shequ.InvalidArgument) as cm:  # a unit the registry lacks
             self.street.recruitment.create_campaign(dict(campaign("bad-unit"), posts=[
                 {"id": "P01", "unit_id": "bh.nowhere", "post": "assistant", "count": 1}]))
+        self.assertIn("campaign.posts[0].unit_id", str(cm.exception))
         with self.assertRaises(shequ.FailedPrecondition) as cm:
             self.street.recruitment.create_campaign(campaign("too-many", p01=3))
         self.assertIn("vacant", str(cm.exception))
@@ -90,8 +91,7 @@ class RecruitmentTest(unittest.TestCase):
         c = rec.create_campaign(campaign("hp-2026"), request_id="create-hp-2026")
         self.assertEqual(c.state, "draft")
         self.assertEqual(c.spec.posts[1].unit_id, "bh.hp.df")
-        steps = rec.get_campaign("hp-2026").open_steps
-        self.assertEqual([(s.step, s.role) for s in steps], [("approve", "leading-group")])
+        self.assertEqual([(s.step, s.role) for s in c.open_steps], [("approve", "leading-group")])
         # Nobody applies before approval; only the leading group approves.
         with self.assertRaises(shequ.FailedPrecondition):
             self.public.recruitment.apply("hp-2026", applicant("P01", *P01[0]))
