@@ -140,7 +140,8 @@ export interface Application {
   id: number; postId: string; name: string; idNumber: string; phone: string; education: string;
   certificates: string[]; source: string; categories: string[];
   status: 'applied' | 'ineligible' | 'eligible' | 'written_absent' | 'not_shortlisted' |
-    'shortlisted' | 'interview_absent' | 'ranked' | 'selected' | 'notice' | 'hired' | 'removed' | string;
+    'shortlisted' | 'interview_absent' | 'ranked' | 'selected' | 'notice' | 'hired' | 'removed' |
+    'post_cancelled' | string;
   refusals: string[]; written: string; interview: string; bonus: string; bonusFor: string;
   composite: string; rank: number; physical: string; background: string; noticeUntil: string;
   removedReason: string; workerId: number; appliedAtMs: number; communitySince: string;

@@ -76,10 +76,10 @@ constexpr std::array<std::string_view, 14> kStateNames = {"draft",
                                                           "hiring",
                                                           "done",
                                                           "cancelled"};
-constexpr std::array<std::string_view, 12> kStatusNames = {
-    "applied",     "ineligible",       "eligible", "written_absent", "not_shortlisted",
-    "shortlisted", "interview_absent", "ranked",   "selected",       "notice",
-    "hired",       "removed"};
+constexpr std::array<std::string_view, 13> kStatusNames = {
+    "applied",     "ineligible",       "eligible",      "written_absent", "not_shortlisted",
+    "shortlisted", "interview_absent", "ranked",        "selected",       "notice",
+    "hired",       "removed",          "post_cancelled"};
 
 bool IsCandidate(CandidateStatus s) {
   return s == CandidateStatus::kSelected || s == CandidateStatus::kNotice;
@@ -335,6 +335,10 @@ absl::Status Campaign::Review(int64_t id, bool eligible, std::string_view reason
   RETURN_IF_ERROR(Require(CampaignState::kApplicationsClosed, "review"));
   Application* a = Find(id);
   if (!a) return absl::NotFoundError("application " + N(id) + " not found");
+  if (a->status == CandidateStatus::kPostCancelled) {
+    return absl::FailedPreconditionError("application " + N(id) + ": its post " + a->post_id +
+                                         " was cancelled");
+  }
   if (Trimmed(by).empty()) return Invalid("by", "required");
   const bool overturn = eligible != a->auto_eligible;
   if ((!eligible || overturn) && Trimmed(reason).empty()) {
@@ -379,6 +383,16 @@ absl::StatusOr<PostCut> Campaign::CutPosts(std::string_view post_id, int new_cou
   }
   PostCut cut{p.id, p.unit_id, p.count - new_count};
   p.count = new_count;
+  if (new_count == 0) {
+    for (int64_t id : ps->applicants) {
+      Application* a = Find(id);
+      if (a->status != CandidateStatus::kApplied && a->status != CandidateStatus::kEligible) {
+        continue;  // refused already: keep the refusal they were given
+      }
+      a->status = CandidateStatus::kPostCancelled;
+      a->refusals.push_back("报考岗位" + p.id + "因开考比例不足取消");
+    }
+  }
   return cut;
 }
 
@@ -1001,7 +1015,8 @@ Funnel Campaign::GetFunnel(int64_t now_ms) const {
   Funnel f;
   for (const Application& a : apps_) {
     ++f.applied;
-    if (a.status != CandidateStatus::kApplied && a.status != CandidateStatus::kIneligible) {
+    if (a.status != CandidateStatus::kApplied && a.status != CandidateStatus::kIneligible &&
+        a.status != CandidateStatus::kPostCancelled) {
       ++f.eligible;
     }
     f.examined += a.written.has_value();

@@ -88,7 +88,8 @@ enum class CandidateStatus {
   kSelected,         // candidate: physical exam and background check
   kNotice,           // checks passed, in public notice (公示)
   kHired,
-  kRemoved,  // failed a check, withdrew, or an objection was upheld
+  kRemoved,        // failed a check, withdrew, or an objection was upheld
+  kPostCancelled,  // the post was dropped for too few applicants (开考比例不足)
 };
 std::string_view CandidateStatusName(CandidateStatus s);
 
@@ -238,7 +239,8 @@ class Campaign {
                       std::string_view by);
   // Posts whose eligible applicants are below count × min_applicants_per_post.
   std::vector<Shortfall> Shortfalls() const;
-  // The decision on a shortfall: cut the post's count (0 drops the post) …
+  // The decision on a shortfall: cut the post's count (0 drops the post and its applicants
+  // leave the competition as post_cancelled, with the reason among their refusals) …
   absl::StatusOr<PostCut> CutPosts(std::string_view post_id, int new_count);
   // … or reopen applications until `new_closes` (applications closed → published).
   absl::Status ExtendWindow(std::string_view new_closes, int64_t at_ms);

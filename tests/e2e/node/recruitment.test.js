@@ -141,9 +141,11 @@ test('a campaign from the announcement to the hire', async () => {
   await assert.rejects(rec.decideShortfall('hp-2026', { cut: { P02: 0 } }), shequ.PermissionDenied);
   c = await lg.recruitment.decideShortfall('hp-2026', { cut: { P02: 0 }, comment: '核减' });
   assert.equal(c.state, 'eligibility_reviewed');
-  assert.equal(c.funnel.eligible, 6);
-  // P02's two are left as they were on the dropped post.
-  assert.deepEqual((await rec.listApplications('hp-2026', { postId: 'P02' })).map((a) => a.status), ['eligible', 'eligible']);
+  assert.equal(c.funnel.eligible, 4);
+  // P02's two leave with their post, and see why.
+  const dropped = await rec.listApplications('hp-2026', { postId: 'P02' });
+  assert.deepEqual(dropped.map((a) => a.status), ['post_cancelled', 'post_cancelled']);
+  assert.equal(dropped[0].refusals.at(-1), '报考岗位P02因开考比例不足取消');
 
   // Written scores (刘芳 absent); a bad score refuses the whole file, naming the column.
   const bad = await failure(rec.importScores('hp-2026', `报名号,笔试成绩\n${p01[0]},91\n${p01[1]},高分\n`));
@@ -195,8 +197,8 @@ test('a campaign from the announcement to the hire', async () => {
   await street.admin.advanceClock('P14D');
   c = await rec.getCampaign('hp-2026');
   assert.equal(c.state, 'done');
-  const f = c.funnel; // 刘芳 missed the written exam; P02's two stay counted as eligible
-  assert.deepEqual([f.applied, f.eligible, f.examined, f.interviewed, f.notified, f.hired], [7, 6, 3, 3, 1, 1]);
+  const f = c.funnel; // 刘芳 missed the written exam; P02's two left with their post
+  assert.deepEqual([f.applied, f.eligible, f.examined, f.interviewed, f.notified, f.hired], [7, 4, 3, 3, 1, 1]);
   assert.deepEqual(c.stages.map((s) => s.state), ['draft', 'approved', 'published', 'applications_closed',
     'eligibility_reviewed', 'written_scored', 'shortlisted', 'interviewed', 'ranked', 'checking', 'notice', 'hiring', 'done']);
   assert.equal(c.hiredWorkers.length, 1);

@@ -154,9 +154,10 @@ class RecruitmentTest(unittest.TestCase):
             rec.decide_shortfall("hp-2026", cut={"P02": 0})
         c = self.lg.recruitment.decide_shortfall("hp-2026", cut={"P02": 0}, comment="核减")
         self.assertEqual(c.state, "eligibility_reviewed")
-        self.assertEqual(c.funnel.eligible, 6)
-        self.assertEqual([a.status for a in rec.list_applications("hp-2026", post_id="P02")],
-                         ["eligible", "eligible"])  # left as they were on the dropped post
+        self.assertEqual(c.funnel.eligible, 4)
+        dropped = rec.list_applications("hp-2026", post_id="P02")
+        self.assertEqual([a.status for a in dropped], ["post_cancelled", "post_cancelled"])
+        self.assertEqual(dropped[0].refusals[-1], "报考岗位P02因开考比例不足取消")
 
         # Written scores (刘芳 absent); a bad score refuses the whole file, naming the column.
         with self.assertRaises(shequ.InvalidArgument) as cm:
@@ -213,9 +214,9 @@ class RecruitmentTest(unittest.TestCase):
         self.street.admin.advance_clock("P14D")
         c = rec.get_campaign("hp-2026")
         self.assertEqual(c.state, "done")
-        f = c.funnel  # 刘芳 missed the written exam; P02's two stay counted as eligible
+        f = c.funnel  # 刘芳 missed the written exam; P02's two left with their post
         self.assertEqual((f.applied, f.eligible, f.examined, f.interviewed, f.notified, f.hired),
-                         (7, 6, 3, 3, 1, 1))
+                         (7, 4, 3, 3, 1, 1))
         self.assertEqual([s.state for s in c.stages], [
             "draft", "approved", "published", "applications_closed", "eligibility_reviewed",
             "written_scored", "shortlisted", "interviewed", "ranked", "checking", "notice",

@@ -267,6 +267,27 @@ TEST_F(CampaignTest, LowApplicantRatioCutsPostsOrExtendsTheWindow) {
   EXPECT_TRUE(c().FinishEligibilityReview(33 * kDay).ok());
 }
 
+// Dropping a post takes its applicants out of the competition with a reason they see; they no
+// longer count as eligible and cannot be reviewed back in.
+TEST_F(CampaignTest, ApplicantsOfADroppedPostAreOutWithTheReason) {
+  Open();
+  Applicants(3, 4);  // ids 1–3 for P01, 4–7 for P02 (2 posts, needs 6)
+  ASSERT_TRUE(c().CloseApplications("2026-04-16", 20 * kDay).ok());
+  ASSERT_TRUE(c().CutPosts("P02", 0).ok());
+  for (int64_t id = 4; id <= 7; ++id) {
+    auto a = c().Get(id);
+    ASSERT_TRUE(a.ok()) << a.status();
+    EXPECT_EQ(CandidateStatusName(a->status), "post_cancelled");
+    ASSERT_FALSE(a->refusals.empty());
+    EXPECT_EQ(a->refusals.back(), "报考岗位P02因开考比例不足取消");
+  }
+  EXPECT_EQ(CandidateStatusName(c().Get(1)->status), "eligible");
+  EXPECT_EQ(c().GetFunnel(20 * kDay).eligible, 3);
+  EXPECT_TRUE(Fails(c().Review(4, true, "复核", "li"), Code::kFailedPrecondition,
+                    "application 4: its post P02 was cancelled"));
+  EXPECT_TRUE(c().FinishEligibilityReview(21 * kDay).ok());
+}
+
 TEST_F(CampaignTest, ScoresAreAllOrNothingFromCsv) {
   Open();
   Applicants(3, 6);
