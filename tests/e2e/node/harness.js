@@ -141,4 +141,15 @@ async function setUp({ plugins = false } = {}) {
   return { daemon, client };
 }
 
-module.exports = { Daemon, DEPARTMENT_PLUGINS, SOURCE_DIR, shequ, setUp, waitFor };
+/** The street 和平街道 (bh.hp) of district bh with two communities: 幸福里 (bh.hp.xf, quota 2)
+ * and 东风 (bh.hp.df, quota dfQuota), as the workforce and recruitment tests use them. */
+async function createStreet(workforce, dfQuota) {
+  await workforce.createUnit({ id: 'bh', name: '包河区', kind: 'district' });
+  await workforce.createUnit({ id: 'bh.hp', parentId: 'bh', name: '和平街道', kind: 'street', unitClass: 1 });
+  await workforce.createUnit({ id: 'bh.hp.xf', parentId: 'bh.hp', name: '幸福里社区', kind: 'community', communityType: '城市社区', households: 2400 });
+  await workforce.createUnit({ id: 'bh.hp.df', parentId: 'bh.hp', name: '东风社区', kind: 'community', communityType: '村改居', households: 1500 });
+  await workforce.reviseQuota('bh.hp.xf', 2, '2026-01-01', '初始核定', { approvedBy: '区委编委' });
+  await workforce.reviseQuota('bh.hp.df', dfQuota, '2026-01-01', '初始核定', { approvedBy: '区委编委' });
+}
+
+module.exports = { Daemon, DEPARTMENT_PLUGINS, SOURCE_DIR, shequ, createStreet, setUp, waitFor };

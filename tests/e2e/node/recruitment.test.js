@@ -9,7 +9,7 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { Daemon, shequ } = require('./harness');
+const { Daemon, createStreet, shequ } = require('./harness');
 
 const MONDAY_0900 = 1772413200000; // the harness's fake clock: 2026-03-02 09:00 Beijing
 const DAY_MS = 86400000;
@@ -47,13 +47,7 @@ before(async () => {
   street = lg.asCaller({ user: 'li.clerk', roles: ['street-office'], unit: 'bh.hp' });
   hr = lg.asCaller({ user: 'zhou.hr', roles: ['personnel'] });
   pub = lg.asCaller({ user: 'applicant' });
-  const wf = lg.workforce;
-  await wf.createUnit({ id: 'bh', name: '包河区', kind: 'district' });
-  await wf.createUnit({ id: 'bh.hp', parentId: 'bh', name: '和平街道', kind: 'street', unitClass: 1 });
-  await wf.createUnit({ id: 'bh.hp.xf', parentId: 'bh.hp', name: '幸福里社区', kind: 'community', communityType: '城市社区', households: 2400 });
-  await wf.createUnit({ id: 'bh.hp.df', parentId: 'bh.hp', name: '东风社区', kind: 'community', communityType: '村改居', households: 1500 });
-  await wf.reviseQuota('bh.hp.xf', 2, '2026-01-01', '核定', { approvedBy: '区委编委' });
-  await wf.reviseQuota('bh.hp.df', 1, '2026-01-01', '核定', { approvedBy: '区委编委' });
+  await createStreet(lg.workforce, 1);
 });
 after(async () => {
   lg.close();

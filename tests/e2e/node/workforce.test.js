@@ -7,7 +7,7 @@ const assert = require('node:assert/strict');
 const { execFile } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
-const { Daemon, SOURCE_DIR, shequ } = require('./harness');
+const { Daemon, SOURCE_DIR, createStreet, shequ } = require('./harness');
 
 const HEADER = '姓名,身份证号,手机号,单位,岗位,等级,用工性质,状态,学历,入职日期\n';
 const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
@@ -30,13 +30,7 @@ before(async () => {
   daemon = await new Daemon().start();
   hr = new shequ.Client(daemon.address, { user: 'zhou', roles: ['personnel'], timeoutMs: 15000 });
   clerk = hr.asCaller({ user: 'li', roles: ['street-office'], unit: 'bh.hp' });
-  const wf = hr.workforce;
-  await wf.createUnit({ id: 'bh', name: '包河区', kind: '区' });
-  await wf.createUnit({ id: 'bh.hp', parentId: 'bh', name: '和平街道', kind: 'street', unitClass: 1 });
-  await wf.createUnit({ id: 'bh.hp.xf', parentId: 'bh.hp', name: '幸福里社区', kind: 'community', communityType: '城市社区', households: 2400 });
-  await wf.createUnit({ id: 'bh.hp.df', parentId: 'bh.hp', name: '东风社区', kind: 'community', communityType: '村改居', households: 1500 });
-  await wf.reviseQuota('bh.hp.xf', 2, '2026-01-01', '初始核定', { approvedBy: '区委编委' });
-  await wf.reviseQuota('bh.hp.df', 4, '2026-01-01', '初始核定', { approvedBy: '区委编委' });
+  await createStreet(hr.workforce, 4);
 });
 after(async () => {
   hr.close();

@@ -145,6 +145,20 @@ class DaemonTestCase(unittest.TestCase):
         cls.daemon.cleanup()
 
 
+def create_street(workforce, df_quota: int) -> None:
+    """The street 和平街道 (bh.hp) of district bh with two communities: 幸福里 (bh.hp.xf, quota 2)
+    and 东风 (bh.hp.df, quota `df_quota`), as the workforce and recruitment tests use them."""
+    workforce.create_unit({"id": "bh", "name": "包河区", "kind": "district"})
+    workforce.create_unit({"id": "bh.hp", "parent_id": "bh", "name": "和平街道", "kind": "street",
+                           "unit_class": 1})
+    workforce.create_unit({"id": "bh.hp.xf", "parent_id": "bh.hp", "name": "幸福里社区",
+                           "kind": "community", "community_type": "城市社区", "households": 2400})
+    workforce.create_unit({"id": "bh.hp.df", "parent_id": "bh.hp", "name": "东风社区",
+                           "kind": "community", "community_type": "村改居", "households": 1500})
+    workforce.revise_quota("bh.hp.xf", 2, "2026-01-01", "初始核定", approved_by="区委编委")
+    workforce.revise_quota("bh.hp.df", df_quota, "2026-01-01", "初始核定", approved_by="区委编委")
+
+
 def wait_for(predicate, timeout: float = 15.0, what: str = "condition"):
     """Polls predicate() until it returns something truthy; fails after `timeout` seconds."""
     deadline = time.monotonic() + timeout

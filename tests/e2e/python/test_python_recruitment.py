@@ -8,7 +8,7 @@ input is refused with the error class and the field."""
 import pathlib
 import unittest
 
-from harness import MONDAY_0900, Daemon  # puts clients/python on sys.path
+from harness import MONDAY_0900, Daemon, create_street  # puts clients/python on sys.path
 import shequ  # noqa: E402
 
 DAY_MS = 86_400_000
@@ -48,16 +48,7 @@ class RecruitmentTest(unittest.TestCase):
         cls.street = cls.lg.as_caller(user="li.clerk", roles=["street-office"], unit="bh.hp")
         cls.hr = cls.lg.as_caller(user="zhou.hr", roles=["personnel"])
         cls.public = cls.lg.as_caller(user="applicant")
-        wf = cls.lg.workforce
-        wf.create_unit({"id": "bh", "name": "包河区", "kind": "district"})
-        wf.create_unit({"id": "bh.hp", "parent_id": "bh", "name": "和平街道", "kind": "street",
-                        "unit_class": 1})
-        wf.create_unit({"id": "bh.hp.xf", "parent_id": "bh.hp", "name": "幸福里社区",
-                        "kind": "community", "community_type": "城市社区", "households": 2400})
-        wf.create_unit({"id": "bh.hp.df", "parent_id": "bh.hp", "name": "东风社区",
-                        "kind": "community", "community_type": "村改居", "households": 1500})
-        wf.revise_quota("bh.hp.xf", 2, "2026-01-01", "核定", approved_by="区委编委")
-        wf.revise_quota("bh.hp.df", 1, "2026-01-01", "核定", approved_by="区委编委")
+        create_street(cls.lg.workforce, df_quota=1)
 
     @classmethod
     def tearDownClass(cls) -> None:

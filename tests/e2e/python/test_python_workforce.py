@@ -10,7 +10,7 @@ import sys
 import unittest
 
 import grpc
-from harness import SOURCE_DIR, Daemon  # puts clients/python on sys.path
+from harness import SOURCE_DIR, Daemon, create_street  # puts clients/python on sys.path
 import shequ  # noqa: E402
 
 HEADER = "姓名,身份证号,手机号,单位,岗位,等级,用工性质,状态,学历,入职日期\n"
@@ -45,16 +45,7 @@ class WorkforceTest(unittest.TestCase):
         cls.daemon = Daemon().start()
         cls.hr = shequ.Client(cls.daemon.address, user="zhou", roles=["personnel"], timeout=15)
         cls.clerk = cls.hr.as_caller(user="li", roles=["street-office"], unit="bh.hp")
-        wf = cls.hr.workforce
-        wf.create_unit({"id": "bh", "name": "包河区", "kind": "区"})
-        wf.create_unit({"id": "bh.hp", "parent_id": "bh", "name": "和平街道", "kind": "street",
-                        "unit_class": 1})
-        wf.create_unit({"id": "bh.hp.xf", "parent_id": "bh.hp", "name": "幸福里社区",
-                        "kind": "community", "community_type": "城市社区", "households": 2400})
-        wf.create_unit({"id": "bh.hp.df", "parent_id": "bh.hp", "name": "东风社区",
-                        "kind": "community", "community_type": "村改居", "households": 1500})
-        wf.revise_quota("bh.hp.xf", 2, "2026-01-01", "初始核定", approved_by="区委编委")
-        wf.revise_quota("bh.hp.df", 4, "2026-01-01", "初始核定", approved_by="区委编委")
+        create_street(cls.hr.workforce, df_quota=4)
         # The roster every test reads: 2 at 幸福里 (full), 3 at 东风 (one post vacant).
         good = HEADER + "".join(row(n, s, u) for n, s, u in (
             ("王芳", "101", "bh.hp.xf"), ("李强", "102", "bh.hp.xf"), ("张敏", "103", "bh.hp.df"),
