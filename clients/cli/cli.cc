@@ -31,7 +31,7 @@ const std::vector<Flag>& GlobalFlags() {
 std::vector<Command> AllCommands() {
   std::vector<Command> all;
   for (auto group : {InstanceCommands, TaskCommands, IncidentCommands, NotifyCommands,
-                     WorkforceCommands, PluginCommands, AdminCommands}) {
+                     WorkforceCommands, RecruitmentCommands, PluginCommands, AdminCommands}) {
     for (auto& c : group()) all.push_back(std::move(c));
   }
   return all;
@@ -79,6 +79,9 @@ const std::vector<Group>& Groups() {
       {"workforce", "the workforce registry: units, quotas, workers, roster import/export, reports",
        "The workforce registry. Personal data (name, ID number, phone) is masked unless you "
        "have a\npersonal-data role (personnel, district-admin by default): pass --roles.\n"},
+      {"recruitment", "open-recruitment campaigns: where each stands (funnel, waiting steps)",
+       "Open-recruitment campaigns (docs/api.md, \"Recruitment\"), read-only: the steps are taken\n"
+       "by the department systems through the API or the clients.\n"},
       {"plugins", "the department plugins: list, describe, invoke their operations",
        "The department plugins the daemon loaded from its plugins_dir (docs/api.md, "
        "\"Plugins\").\n"},

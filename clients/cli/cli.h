@@ -81,6 +81,7 @@ std::vector<Command> NotifyCommands();
 std::vector<Command> WorkforceCommands();
 std::vector<Command> AdminCommands();
 std::vector<Command> PluginCommands();
+std::vector<Command> RecruitmentCommands();
 
 struct Globals {
   std::string addr = "127.0.0.1:7070";

@@ -331,6 +331,27 @@ class WorkforceCliTest(CliTestCase):
         self.assertNotIn("bh.hp.df", self.ok("tasks", "--unit", "bh.hp"))
         self.assertIn("bh.nowhere", self.fails(4, "tasks", "--unit", "bh.nowhere", "--within"))
 
+    def test_recruitment_campaigns(self):
+        with shequ.Client(self.daemon.address, user="li", roles=["street-office"],
+                          unit="bh.hp") as street:
+            street.recruitment.create_campaign({
+                "id": "cli-2026", "street_unit_id": "bh.hp", "title": "和平街道招聘",
+                "opens": "2026-03-02", "closes": "2026-03-06",
+                "posts": [{"id": "P01", "unit_id": "bh.hp.big", "post": "assistant",
+                           "count": 2}]})
+        listed = self.ok("recruitment", "campaigns", "--street", "bh.hp")
+        self.assertRegex(listed, r"\ncli-2026\s+bh\.hp\s+draft\s+2026-03-02 – 2026-03-06\s+2\s+"
+                                 r"0 → 0 → 0 → 0 → 0 → 0\s+和平街道招聘\n")
+        self.assertEqual(self.ok("recruitment", "campaigns", "--state", "done"), "no campaigns\n")
+        shown = self.ok("recruitment", "campaign", "cli-2026")
+        self.assertIn("state draft", shown)
+        self.assertRegex(shown, r"\nP01\s+bh\.hp\.big\s+assistant\s+2\n")
+        self.assertRegex(shown, r"waiting for:\nSTEP\s+TASK\s+ROLE\s+DUE\napprove\s+\d+\s+"
+                                r"leading-group\s")
+        as_json = json.loads(self.ok("--json", "recruitment", "campaign", "cli-2026"))
+        self.assertEqual(as_json["open_steps"][0]["step"], "approve")
+        self.assertIn("no campaign 'nope'", self.fails(4, "recruitment", "campaign", "nope"))
+
     def test_progress_bar_on_a_terminal(self):
         # A large file (> one 64 KiB chunk) whose last row is bad: the bar reaches 100 %, then
         # the daemon refuses the file naming that row.
