@@ -73,6 +73,15 @@ absl::Status AtRow(const RosterRow& row, const absl::Status& s) {
 
 json UnitJson(const Unit& u) { return json(u); }
 
+// One worker's new record and its audit entry: what a change to one worker amounts to.
+Change WorkerChange(const Worker& w, std::string unit_id, std::string type, json data) {
+  Change change;
+  change.workers.push_back(w);
+  change.audit.push_back(
+      {"worker:" + N(w.id), std::move(unit_id), std::move(type), std::move(data)});
+  return change;
+}
+
 }  // namespace
 
 void OccupancyFigures::Add(const OccupancyFigures& o) {
@@ -692,19 +701,15 @@ absl::StatusOr<Change> Registry::HireReserved(std::string_view campaign_id, Work
   ++r.hired;
   r.updated = S(today);
   --node.reserved;
-  Change change;
+  Change change = WorkerChange(worker, worker.unit_id, "worker.hired",
+                               {{"campaign_id", r.campaign_id},
+                                {"unit_id", worker.unit_id},
+                                {"post", worker.post},
+                                {"grade", worker.grade},
+                                {"employment", EnglishName(worker.employment)},
+                                {"hired_on", worker.hired_on},
+                                {"reserved_left", r.posts}});
   change.reservations.push_back(r);
-  change.audit.push_back({"worker:" + N(worker.id),
-                          worker.unit_id,
-                          "worker.hired",
-                          {{"campaign_id", r.campaign_id},
-                           {"unit_id", worker.unit_id},
-                           {"post", worker.post},
-                           {"grade", worker.grade},
-                           {"employment", EnglishName(worker.employment)},
-                           {"hired_on", worker.hired_on},
-                           {"reserved_left", r.posts}}});
-  change.workers.push_back(worker);
   InsertWorker(std::move(worker));
   return change;
 }
@@ -864,16 +869,12 @@ absl::StatusOr<Change> Registry::CreateWorker(Worker worker, std::string_view to
   worker.converted_on.clear();
   RETURN_IF_ERROR(ValidateNewWorker(worker, today, nullptr));
   worker.id = NextWorkerId();
-  Change change;
-  change.audit.push_back({"worker:" + N(worker.id),
-                          worker.unit_id,
-                          "worker.created",
-                          {{"unit_id", worker.unit_id},
-                           {"post", worker.post},
-                           {"grade", worker.grade},
-                           {"employment", EnglishName(worker.employment)},
-                           {"status", EnglishName(worker.status)}}});
-  change.workers.push_back(worker);
+  Change change = WorkerChange(worker, worker.unit_id, "worker.created",
+                               {{"unit_id", worker.unit_id},
+                                {"post", worker.post},
+                                {"grade", worker.grade},
+                                {"employment", EnglishName(worker.employment)},
+                                {"status", EnglishName(worker.status)}});
   InsertWorker(std::move(worker));
   return change;
 }
@@ -930,13 +931,7 @@ absl::StatusOr<Change> Registry::UpdateWorker(int64_t id, const WorkerPatch& pat
   Count(before, -1);
   it->second = w;
   Count(w, +1);
-  Change change;
-  change.workers.push_back(w);
-  change.audit.push_back({"worker:" + N(id),
-                          w.unit_id,
-                          "worker.updated",
-                          {{"fields", fields}, {"reason", S(reason)}}});
-  return change;
+  return WorkerChange(w, w.unit_id, "worker.updated", {{"fields", fields}, {"reason", S(reason)}});
 }
 
 absl::StatusOr<Change> Registry::TransferWorker(int64_t id, std::string_view to_unit,
@@ -971,10 +966,7 @@ absl::StatusOr<Change> Registry::TransferWorker(int64_t id, std::string_view to_
   Count(before, -1);
   it->second = w;
   Count(w, +1);
-  Change change;
-  change.workers.push_back(w);
-  change.audit.push_back({"worker:" + N(id), t.to, "worker.transferred", json(t)});
-  return change;
+  return WorkerChange(w, t.to, "worker.transferred", json(t));
 }
 
 absl::StatusOr<Change> Registry::ChangeStatus(int64_t id, WorkerStatus status,
@@ -1000,16 +992,11 @@ absl::StatusOr<Change> Registry::ChangeStatus(int64_t id, WorkerStatus status,
   Count(before, -1);
   it->second = w;
   Count(w, +1);
-  Change change;
-  change.workers.push_back(w);
-  change.audit.push_back({"worker:" + N(id),
-                          w.unit_id,
-                          "worker.status_changed",
-                          {{"from", EnglishName(before.status)},
-                           {"to", EnglishName(status)},
-                           {"date", S(date)},
-                           {"reason", Trimmed(reason)}}});
-  return change;
+  return WorkerChange(w, w.unit_id, "worker.status_changed",
+                      {{"from", EnglishName(before.status)},
+                       {"to", EnglishName(status)},
+                       {"date", S(date)},
+                       {"reason", Trimmed(reason)}});
 }
 
 std::string Registry::StreetStart(const Worker& w) const {
@@ -1036,16 +1023,11 @@ absl::StatusOr<Change> Registry::RecordContract(int64_t id, int term_months,
   Worker& w = it->second;
   w.probation_until = S(probation_until);
   if (probation_until.empty()) w.regular_on = w.hired_on.empty() ? S(today) : w.hired_on;
-  Change change;
-  change.workers.push_back(w);
-  change.audit.push_back({"worker:" + N(id),
-                          w.unit_id,
-                          "worker.contract_recorded",
-                          {{"term_months", term_months},
-                           {"probation_until", w.probation_until},
-                           {"regular_on", w.regular_on},
-                           {"date", S(today)}}});
-  return change;
+  return WorkerChange(w, w.unit_id, "worker.contract_recorded",
+                      {{"term_months", term_months},
+                       {"probation_until", w.probation_until},
+                       {"regular_on", w.regular_on},
+                       {"date", S(today)}});
 }
 
 absl::StatusOr<Change> Registry::ConvertToRegular(int64_t id, std::string_view date) {
@@ -1057,11 +1039,8 @@ absl::StatusOr<Change> Registry::ConvertToRegular(int64_t id, std::string_view d
     return Refused("worker", "worker " + N(id) + " is regular since " + w.regular_on);
   }
   w.regular_on = S(date);
-  Change change;
-  change.workers.push_back(w);
-  change.audit.push_back({"worker:" + N(id), w.unit_id, "worker.converted_to_regular",
-                          {{"probation_until", w.probation_until}, {"date", S(date)}}});
-  return change;
+  return WorkerChange(w, w.unit_id, "worker.converted_to_regular",
+                      {{"probation_until", w.probation_until}, {"date", S(date)}});
 }
 
 absl::StatusOr<Change> Registry::ConvertDispatch(int64_t id, std::string_view reason,
@@ -1127,19 +1106,14 @@ absl::StatusOr<Change> Registry::ConvertDispatch(int64_t id, std::string_view re
   Count(before, -1);
   it->second = w;
   Count(w, +1);
-  Change change;
-  change.workers.push_back(w);
-  change.audit.push_back({"worker:" + N(id),
-                          w.unit_id,
-                          "worker.dispatch_converted",
-                          {{"street", street},
-                           {"since", since},
-                           {"years", years},
-                           {"cap", cap},
-                           {"converted_before", converted},
-                           {"date", S(date)},
-                           {"reason", Trimmed(reason)}}});
-  return change;
+  return WorkerChange(w, w.unit_id, "worker.dispatch_converted",
+                      {{"street", street},
+                       {"since", since},
+                       {"years", years},
+                       {"cap", cap},
+                       {"converted_before", converted},
+                       {"date", S(date)},
+                       {"reason", Trimmed(reason)}});
 }
 
 absl::StatusOr<Change> Registry::ImportRoster(std::vector<RosterRow> rows, std::string_view today) {
