@@ -982,12 +982,7 @@ void Engine::ReleaseJob(int64_t job_id, int attempt) {
     tx.DeleteTimer(job->timer);
     tx.Event(job->instance_id, "job.released", job->node,
              {{"job", job->id}, {"worker", job->worker}});
-    job->timer = 0;
-    job->state = "activatable";
-    job->worker.clear();
-    job->due_at_ms = tx.now;
-    tx.Save(*job);
-    tx.ready_jobs.emplace_back(job->id, job->type);
+    Requeue(tx, *job);
     return json::object();
   }, [](absl::StatusOr<json>) {});
 }
@@ -1062,10 +1057,7 @@ void Engine::ResolveIncident(Caller caller, int64_t incident_id, int retries, js
       Job* job = tx.GetJob(incident->job_id);
       if (!job) return absl::InternalError("incident's job is missing");
       job->retries_left = std::max(1, retries);
-      job->state = "activatable";
-      job->due_at_ms = tx.now;
-      tx.Save(*job);
-      tx.ready_jobs.emplace_back(job->id, job->type);
+      Requeue(tx, *job);  // its lock and retry timers went when it failed
       token->wait = "job";
       return json::object();
     }

@@ -248,6 +248,8 @@ class Engine {
                                         int64_t parent_id, int64_t parent_token);
   void CompleteTaskNode(Tx& tx, Instance& inst, Token& token);
   void FireTimer(Tx& tx, const Timer& timer);
+  // Makes the job activatable at once (no worker, no lock timer) and queues it for hand-out.
+  void Requeue(Tx& tx, Job& job);
   void Notify(Tx& tx, Notification n);
   std::shared_ptr<const Definition> DefinitionOf(const Instance& inst) const;
 

@@ -627,6 +627,15 @@ void Engine::Notify(Tx& tx, Notification n) {
   tx.Add(std::move(n));
 }
 
+void Engine::Requeue(Tx& tx, Job& job) {
+  job.state = "activatable";
+  job.worker.clear();
+  job.timer = 0;
+  job.due_at_ms = tx.now;
+  tx.Save(job);
+  tx.ready_jobs.emplace_back(job.id, job.type);
+}
+
 void Engine::FireTimer(Tx& tx, const Timer& timer) {
   if (timer.kind == "message-expire") {
     std::string name = timer.data.value("name", ""), corr = timer.data.value("correlation", "");
@@ -640,13 +649,8 @@ void Engine::FireTimer(Tx& tx, const Timer& timer) {
       if (job->state != "active") return;
       tx.Event(job->instance_id, "job.timed-out", job->node,
                {{"job", job->id}, {"worker", job->worker}});
-      job->state = "activatable";
-      job->worker.clear();
     }
-    job->timer = 0;
-    job->due_at_ms = tx.now;
-    tx.Save(*job);
-    tx.ready_jobs.emplace_back(job->id, job->type);
+    Requeue(tx, *job);  // the timer that fired was its only one
     return;
   }
   if (timer.kind == "task-remind" || timer.kind == "task-escalate") {
