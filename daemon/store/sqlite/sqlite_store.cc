@@ -5,13 +5,17 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <map>
+#include <memory>
 #include <set>
 #include <system_error>
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "daemon/core/logging.h"
 #include "daemon/core/status.h"
@@ -537,6 +541,16 @@ CREATE TABLE campaign_log (
   PRIMARY KEY (campaign_id, seq)
 ) WITHOUT ROWID;
 )sql"},
+    // The migrations each domain module applied to its own tables (records.h, AttachModule).
+    {6, R"sql(
+CREATE TABLE module_migrations (
+  module TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  applied_at INTEGER NOT NULL,
+  PRIMARY KEY (module, version)
+) WITHOUT ROWID;
+)sql"},
 };
 
 int64_t NowUnixMs() {
@@ -811,7 +825,126 @@ bool IsPragmaName(std::string_view name) {
   });
 }
 
+// ---- Module records ----
+
+// [a-z][a-z0-9_]*
+bool IsIdentifier(std::string_view name) {
+  return !name.empty() && name.front() >= 'a' && name.front() <= 'z' &&
+         std::all_of(name.begin(), name.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+         });
+}
+
+absl::Status ValidateSchema(const ModuleSchema& schema) {
+  const std::string& m = schema.module;
+  if (!IsIdentifier(m)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("module name '", m, "' is not of the form [a-z][a-z0-9_]*"));
+  }
+  const std::string prefix = m + "_";
+  std::set<std::string> tables;
+  for (const TableSpec& t : schema.tables) {
+    if (!IsIdentifier(t.name) || !absl::StartsWith(t.name, prefix) || t.name == prefix) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "module ", m, ": table name '", t.name, "' is not of the form ", prefix, "[a-z0-9_]+"));
+    }
+    if (!tables.insert(t.name).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("module ", m, ": table ", t.name, " is declared twice"));
+    }
+    std::set<std::string> columns;
+    for (const std::string& c : t.columns) {
+      if (!IsIdentifier(c) || c == "key" || c == "body") {
+        return absl::InvalidArgumentError(
+            absl::StrCat("module ", m, ": table ", t.name, ": column name '", c,
+                         "' is not of the form [a-z][a-z0-9_]* (nor key or body)"));
+      }
+      if (!columns.insert(c).second) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("module ", m, ": table ", t.name, ": column ", c, " is declared twice"));
+      }
+    }
+  }
+  int previous = 0;
+  for (const SqlMigration& mig : schema.migrations) {
+    if (mig.version <= previous) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "module ", m, ": migration ", mig.name, " has version ", mig.version,
+          "; versions must be positive, unique and ascending (previous: ", previous, ")"));
+    }
+    previous = mig.version;
+  }
+  return absl::OkStatus();
+}
+
+// "a", "b", ... quoted, so a declared name that is also an SQL keyword ("order") still works.
+std::string Quoted(const std::string& name) { return absl::StrCat("\"", name, "\""); }
+
+// The smallest string above every string that starts with `prefix`, or "" if there is none
+// (the prefix is all 0xff bytes): the exclusive upper bound of a prefix scan.
+std::string PrefixEnd(std::string prefix) {
+  while (!prefix.empty() && static_cast<unsigned char>(prefix.back()) == 0xff) prefix.pop_back();
+  if (!prefix.empty()) {
+    prefix.back() = static_cast<char>(static_cast<unsigned char>(prefix.back()) + 1);
+  }
+  return prefix;
+}
+
 }  // namespace
+
+namespace sqlite_internal {
+
+// A declared table and its statements, built once at attach. Statements are prepared (and
+// cached) per connection by Connection::Prepare, keyed by this SQL.
+struct ModuleTable {
+  std::string module;
+  std::string name;
+  std::vector<std::string> columns;
+  std::string upsert, insert, remove, get;
+  // scans[c][lower][upper]: c = 0 no column filter, c = i + 1 `columns[i] = ?`; lower: 0 none,
+  // 1 `key > ?`, 2 `key >= ?`; upper: 0 none, 1 `key < ?`. Parameters in that order, then LIMIT.
+  std::vector<std::array<std::array<std::string, 2>, 3>> scans;
+
+  static std::shared_ptr<const ModuleTable> Build(const std::string& module, const TableSpec& t) {
+    auto table = std::make_shared<ModuleTable>();
+    table->module = module;
+    table->name = t.name;
+    table->columns = t.columns;
+    const std::string name = Quoted(t.name);
+    std::string cols = "key, body", marks = "?1, ?2", set = "body = excluded.body";
+    for (size_t i = 0; i < t.columns.size(); ++i) {
+      const std::string c = Quoted(t.columns[i]);
+      absl::StrAppend(&cols, ", ", c);
+      absl::StrAppend(&marks, ", ?", i + 3);
+      absl::StrAppend(&set, ", ", c, " = excluded.", c);
+    }
+    table->insert = absl::StrCat("INSERT INTO ", name, " (", cols, ") VALUES (", marks, ")");
+    table->upsert = absl::StrCat(table->insert, " ON CONFLICT (key) DO UPDATE SET ", set);
+    table->remove = absl::StrCat("DELETE FROM ", name, " WHERE key = ?1");
+    table->get = absl::StrCat("SELECT key, body FROM ", name, " WHERE key = ?1");
+    for (size_t c = 0; c <= t.columns.size(); ++c) {
+      auto& by_bounds = table->scans.emplace_back();
+      for (int lower = 0; lower < 3; ++lower) {
+        for (int upper = 0; upper < 2; ++upper) {
+          std::vector<std::string> where;
+          if (c > 0) where.push_back(absl::StrCat(Quoted(t.columns[c - 1]), " = ?"));
+          if (lower == 1) where.push_back("key > ?");
+          if (lower == 2) where.push_back("key >= ?");
+          if (upper == 1) where.push_back("key < ?");
+          by_bounds[lower][upper] = absl::StrCat(
+              "SELECT key, body FROM ", name,
+              where.empty() ? "" : absl::StrCat(" WHERE ", absl::StrJoin(where, " AND ")),
+              " ORDER BY key LIMIT ?");
+        }
+      }
+    }
+    return table;
+  }
+};
+
+}  // namespace sqlite_internal
+
+using sqlite_internal::ModuleTable;
 
 // Borrows a reader connection for the current scope; nested leases on one thread share one.
 class SqliteStore::ReaderLease {
@@ -953,7 +1086,11 @@ SqliteStore::~SqliteStore() {
 }
 
 void SqliteStore::Commit(WriteBatch batch, Done done) {
-  absl::Status failed;
+  absl::Status failed = ValidateRecords(batch.records);
+  if (!failed.ok()) {
+    if (done) done(failed);
+    return;
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (broken_.ok() && !stop_) {
@@ -1125,7 +1262,7 @@ absl::Status SqliteStore::ApplyBatch(const WriteBatch& b) {
     st.BindAll(b.forget_requests_before_ms);
     RETURN_IF_ERROR(st.Run());
   }
-  return absl::OkStatus();
+  return ApplyRecords(b.records);
 }
 
 void SqliteStore::RecordCommit(size_t batches, size_t records, int64_t latency_us) {
@@ -1144,6 +1281,231 @@ absl::StatusOr<std::string> SqliteStore::WriterPragma(std::string_view name) {
   }
   std::lock_guard<std::mutex> lock(writer_conn_mu_);
   return writer_->QueryText(absl::StrCat("PRAGMA ", std::string(name)));
+}
+
+// ---- Module records ----
+
+std::shared_ptr<const SqliteStore::ModuleTables> SqliteStore::Tables() const {
+  std::lock_guard<std::mutex> lock(tables_mu_);
+  return tables_;
+}
+
+absl::StatusOr<std::shared_ptr<const ModuleTable>> SqliteStore::FindTable(
+    const std::string& table) const {
+  std::shared_ptr<const ModuleTables> tables = Tables();
+  auto it = tables->find(table);
+  if (it == tables->end()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("table '", table, "' is not declared by an attached module"));
+  }
+  return it->second;
+}
+
+// The module's migrations not recorded yet, in version order, each in its own transaction.
+// Like the engine's (Migrate): by version, so one written on a parallel branch still runs.
+absl::Status SqliteStore::MigrateModule(const ModuleSchema& schema) {
+  Connection& c = *writer_;
+  std::set<int> applied;
+  RETURN_IF_ERROR(InTransaction(c, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(Statement st,
+                     c.Prepare("SELECT version FROM module_migrations WHERE module = ?1"));
+    st.BindAll(schema.module);
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, st.Next());
+      if (!row) break;
+      applied.insert(static_cast<int>(st.Int(0)));
+    }
+    return absl::OkStatus();
+  }));
+  std::set<int> known;
+  for (const SqlMigration& m : schema.migrations) known.insert(m.version);
+  for (int version : applied) {
+    if (!known.count(version)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "database ", options_.path, " has migration ", version, " of module ", schema.module,
+          ", which this shequd does not know; run a newer shequd (or restore a backup)"));
+    }
+  }
+  for (const SqlMigration& m : schema.migrations) {
+    if (applied.count(m.version)) continue;
+    absl::Status status = InTransaction(c, [&]() -> absl::Status {
+      RETURN_IF_ERROR(c.Exec(m.sql));
+      ASSIGN_OR_RETURN(Statement st, c.Prepare("INSERT INTO module_migrations (module, version, "
+                                               "name, applied_at) VALUES (?1, ?2, ?3, ?4)"));
+      st.BindAll(schema.module, int64_t{m.version}, m.name, NowUnixMs());
+      return st.Run();
+    });
+    if (!status.ok()) {
+      return absl::Status(status.code(), absl::StrCat("module ", schema.module, " migration ",
+                                                      m.version, " (", m.name, "): ",
+                                                      status.message()));
+    }
+    log_->info("database {}: module {} migrated to version {} ({})", options_.path,
+               schema.module, m.version, m.name);
+  }
+  return absl::OkStatus();
+}
+
+// The table exists with a TEXT primary key `key`, a TEXT `body` and every declared column.
+absl::Status SqliteStore::CheckTable(const std::string& module, const TableSpec& spec) {
+  ASSIGN_OR_RETURN(Statement st,
+                   writer_->Prepare("SELECT name, type, pk FROM pragma_table_info(?1)"));
+  st.BindAll(spec.name);
+  std::map<std::string, std::pair<std::string, int64_t>> found;  // name -> (type, pk)
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, st.Next());
+    if (!row) break;
+    found[st.Text(0)] = {absl::AsciiStrToUpper(st.Text(1)), st.Int(2)};
+  }
+  auto mismatch = [&](absl::string_view what) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "module ", module, ": table ", spec.name, " ", what,
+        " (a module table is key TEXT PRIMARY KEY, body TEXT NOT NULL and its declared columns "
+        "as TEXT, created by the module's migrations)"));
+  };
+  if (found.empty()) return mismatch("does not exist");
+  for (const auto& [name, info] : found) {
+    if (info.second != 0 && name != "key") return mismatch("has a primary key other than key");
+  }
+  auto key = found.find("key");
+  if (key == found.end() || key->second.second != 1 || key->second.first != "TEXT") {
+    return mismatch("has no key TEXT PRIMARY KEY");
+  }
+  auto body = found.find("body");
+  if (body == found.end() || body->second.first != "TEXT") return mismatch("has no body TEXT");
+  for (const std::string& column : spec.columns) {
+    auto it = found.find(column);
+    if (it == found.end() || it->second.first != "TEXT") {
+      return mismatch(absl::StrCat("has no TEXT column ", column));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SqliteStore::AttachModule(const ModuleSchema& schema) {
+  RETURN_IF_ERROR(ValidateSchema(schema));
+  auto attached = std::make_shared<ModuleTables>();
+  {
+    // Between commit groups: migrations and checks use the write connection.
+    std::lock_guard<std::mutex> lock(writer_conn_mu_);
+    RETURN_IF_ERROR(MigrateModule(schema));
+    for (const TableSpec& spec : schema.tables) {
+      RETURN_IF_ERROR(CheckTable(schema.module, spec));
+      (*attached)[spec.name] = ModuleTable::Build(schema.module, spec);
+    }
+  }
+  std::lock_guard<std::mutex> lock(tables_mu_);
+  // Attaching a module again replaces its tables.
+  for (const auto& [name, table] : *tables_) {
+    if (table->module != schema.module) attached->emplace(name, table);
+  }
+  tables_ = std::move(attached);
+  return absl::OkStatus();
+}
+
+// Refuses what would fail for the caller's fault rather than the storage's, before queuing.
+absl::Status SqliteStore::ValidateRecords(const std::vector<RecordWrite>& records) const {
+  if (records.empty()) return absl::OkStatus();
+  std::shared_ptr<const ModuleTables> tables = Tables();
+  for (size_t i = 0; i < records.size(); ++i) {
+    const RecordWrite& w = records[i];
+    auto it = tables->find(w.table);
+    if (it == tables->end()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "records[", i, "]: table '", w.table, "' is not declared by an attached module"));
+    }
+    if (w.key.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("records[", i, "]: table ", w.table, ": empty key"));
+    }
+    const std::vector<std::string>& declared = it->second->columns;
+    if (w.op != RecordWrite::Op::kDelete && w.columns.size() != declared.size()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "records[", i, "]: table ", w.table, ": ", w.columns.size(),
+          " column values, the table declares ", declared.size(), " (",
+          absl::StrJoin(declared, ", "), ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SqliteStore::ApplyRecords(const std::vector<RecordWrite>& records) {
+  if (records.empty()) return absl::OkStatus();
+  Connection& c = *writer_;
+  std::shared_ptr<const ModuleTables> tables = Tables();
+  for (const RecordWrite& w : records) {
+    auto it = tables->find(w.table);
+    if (it == tables->end()) {  // validated by Commit
+      return absl::InternalError(absl::StrCat("records: undeclared table ", w.table));
+    }
+    const ModuleTable& t = *it->second;
+    const std::string& sql = w.op == RecordWrite::Op::kPut      ? t.upsert
+                             : w.op == RecordWrite::Op::kAppend ? t.insert
+                                                                : t.remove;
+    ASSIGN_OR_RETURN(Statement st, c.Prepare(sql));
+    st.Bind(1, w.key);
+    if (w.op != RecordWrite::Op::kDelete) {
+      st.Bind(2, w.body);
+      for (size_t i = 0; i < w.columns.size(); ++i) st.Bind(static_cast<int>(i) + 3, w.columns[i]);
+    }
+    absl::Status status = st.Run();
+    if (!status.ok()) {
+      return absl::Status(status.code(), absl::StrCat("table ", w.table, ": ", status.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<Record>> SqliteStore::GetRecord(const std::string& table,
+                                                             const std::string& key) {
+  ASSIGN_OR_RETURN(std::shared_ptr<const ModuleTable> t, FindTable(table));
+  std::optional<Record> record;
+  RETURN_IF_ERROR(Read("GetRecord", t->get, {key}, [&](Statement& s) {
+    record = Record{s.Text(0), s.Text(1)};
+  }));
+  return record;
+}
+
+absl::StatusOr<std::vector<Record>> SqliteStore::ScanRecords(const RecordScan& scan) {
+  ASSIGN_OR_RETURN(std::shared_ptr<const ModuleTable> t, FindTable(scan.table));
+  if (scan.limit <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("scan of ", scan.table, ": limit must be positive, got ", scan.limit));
+  }
+  std::vector<Param> params;
+  size_t column = 0;
+  if (!scan.column.empty()) {
+    auto it = std::find(t->columns.begin(), t->columns.end(), scan.column);
+    if (it == t->columns.end()) {
+      return absl::InvalidArgumentError(absl::StrCat("scan of ", scan.table, ": column '",
+                                                     scan.column, "' is not declared"));
+    }
+    column = static_cast<size_t>(it - t->columns.begin()) + 1;
+    params.emplace_back(scan.value);
+  }
+  // One lower bound: the greater of `key > after_key` and `key >= key_prefix`.
+  int lower = 0;
+  if (!scan.after_key.empty() && scan.after_key >= scan.key_prefix) {
+    lower = 1;
+    params.emplace_back(scan.after_key);
+  } else if (!scan.key_prefix.empty()) {
+    lower = 2;
+    params.emplace_back(scan.key_prefix);
+  }
+  int upper = 0;
+  if (!scan.key_prefix.empty()) {
+    std::string end = PrefixEnd(scan.key_prefix);
+    if (!end.empty()) {
+      upper = 1;
+      params.emplace_back(std::move(end));
+    }
+  }
+  params.emplace_back(int64_t{scan.limit});
+  std::vector<Record> records;
+  RETURN_IF_ERROR(Read("ScanRecords", t->scans[column][lower][upper], params, [&](Statement& s) {
+    records.push_back(Record{s.Text(0), s.Text(1)});
+  }));
+  return records;
 }
 
 // ---- Reads ----

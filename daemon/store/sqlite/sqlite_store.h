@@ -7,8 +7,9 @@
 // Reads use a pool of read-only connections, so readers on any thread never block the writer
 // and always see the last committed transaction. Every connection caches its prepared statements.
 //
-// Read methods of the Store interface return no Status: on an SQLite error they log it and
-// return what they have (empty / nullopt). Write failures are sticky, see store.h.
+// Read methods of the Store interface for engine rows return no Status: on an SQLite error they
+// log it and return what they have (empty / nullopt). Module record reads return the error.
+// Write failures are sticky, see store.h.
 
 #include <array>
 #include <condition_variable>
@@ -35,6 +36,7 @@ namespace shequ::store {
 namespace sqlite_internal {
 class Connection;
 class Statement;
+struct ModuleTable;
 }  // namespace sqlite_internal
 
 struct SqliteOptions {
@@ -114,6 +116,13 @@ class SqliteStore : public Store {
   // jobs_pending = activatable or active.
   Counts Count() override;
 
+  // Module migrations are recorded in the table module_migrations (module, version). Attaching
+  // a module again (same process) replaces its tables.
+  absl::Status AttachModule(const ModuleSchema& schema) override;
+  absl::StatusOr<std::optional<Record>> GetRecord(const std::string& table,
+                                                  const std::string& key) override;
+  absl::StatusOr<std::vector<Record>> ScanRecords(const RecordScan& scan) override;
+
   // Runs `PRAGMA <name>` on the writer connection (between groups) and returns the first
   // column of the first row as text, e.g. "2" for synchronous=FULL. For tests and diagnostics.
   absl::StatusOr<std::string> WriterPragma(std::string_view name);
@@ -126,6 +135,8 @@ class SqliteStore : public Store {
   };
   using Param = std::variant<int64_t, std::string>;
   using RowFn = std::function<void(sqlite_internal::Statement&)>;
+  using ModuleTables =
+      std::unordered_map<std::string, std::shared_ptr<const sqlite_internal::ModuleTable>>;
 
   SqliteStore(SqliteOptions options, std::unique_ptr<sqlite_internal::Connection> writer,
               std::vector<std::unique_ptr<sqlite_internal::Connection>> readers);
@@ -135,6 +146,15 @@ class SqliteStore : public Store {
   absl::Status ApplyGroup(const std::vector<Pending>& group);
   absl::Status ApplyBatch(const WriteBatch& batch);
   void RecordCommit(size_t batches, size_t records, int64_t latency_us);
+
+  // Module records.
+  std::shared_ptr<const ModuleTables> Tables() const;
+  absl::StatusOr<std::shared_ptr<const sqlite_internal::ModuleTable>> FindTable(
+      const std::string& table) const;
+  absl::Status MigrateModule(const ModuleSchema& schema);
+  absl::Status CheckTable(const std::string& module, const TableSpec& spec);
+  absl::Status ValidateRecords(const std::vector<RecordWrite>& records) const;
+  absl::Status ApplyRecords(const std::vector<RecordWrite>& records);
 
   // Runs a read-only query on a borrowed reader connection, calling on_row for each row.
   // Errors are logged with `what` and returned.
@@ -169,6 +189,11 @@ class SqliteStore : public Store {
 
   mutable std::mutex stats_mu_;
   CommitStats stats_;
+
+  // The attached modules' tables, replaced whole by AttachModule; readers and the writer take a
+  // snapshot.
+  mutable std::mutex tables_mu_;
+  std::shared_ptr<const ModuleTables> tables_ = std::make_shared<ModuleTables>();
 };
 
 }  // namespace shequ::store
