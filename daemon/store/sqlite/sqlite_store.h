@@ -6,6 +6,8 @@
 // commits whatever the engine queued (one BEGIN IMMEDIATE ... COMMIT, so one fsync, per group).
 // Reads use a pool of read-only connections, so readers on any thread never block the writer
 // and always see the last committed transaction. Every connection caches its prepared statements.
+// The parts: connection.{h,cc}, migrations.{h,cc} (migrations/NNNN_name.sql), writer.cc and
+// rows.h, queries.cc; the internal headers are for this directory and the engine benchmark.
 //
 // Read methods of the Store interface for engine rows return no Status: on an SQLite error they
 // log it and return what they have (empty / nullopt). Module record reads return the error.
@@ -37,6 +39,7 @@ namespace sqlite_internal {
 class Connection;
 class Statement;
 struct ModuleTable;
+using ModuleTableMap = std::unordered_map<std::string, std::shared_ptr<const ModuleTable>>;
 }  // namespace sqlite_internal
 
 struct SqliteOptions {
@@ -135,8 +138,6 @@ class SqliteStore : public Store {
   };
   using Param = std::variant<int64_t, std::string>;
   using RowFn = std::function<void(sqlite_internal::Statement&)>;
-  using ModuleTables =
-      std::unordered_map<std::string, std::shared_ptr<const sqlite_internal::ModuleTable>>;
 
   SqliteStore(SqliteOptions options, std::unique_ptr<sqlite_internal::Connection> writer,
               std::vector<std::unique_ptr<sqlite_internal::Connection>> readers);
@@ -144,17 +145,12 @@ class SqliteStore : public Store {
   void WriterLoop();
   void ProcessGroup(std::vector<Pending>& group);
   absl::Status ApplyGroup(const std::vector<Pending>& group);
-  absl::Status ApplyBatch(const WriteBatch& batch);
   void RecordCommit(size_t batches, size_t records, int64_t latency_us);
 
-  // Module records.
-  std::shared_ptr<const ModuleTables> Tables() const;
+  // The attached modules' tables (a snapshot), and one of them or INVALID_ARGUMENT.
+  std::shared_ptr<const sqlite_internal::ModuleTableMap> Tables() const;
   absl::StatusOr<std::shared_ptr<const sqlite_internal::ModuleTable>> FindTable(
       const std::string& table) const;
-  absl::Status MigrateModule(const ModuleSchema& schema);
-  absl::Status CheckTable(const std::string& module, const TableSpec& spec);
-  absl::Status ValidateRecords(const std::vector<RecordWrite>& records) const;
-  absl::Status ApplyRecords(const std::vector<RecordWrite>& records);
 
   // Runs a read-only query on a borrowed reader connection, calling on_row for each row.
   // Errors are logged with `what` and returned.
@@ -193,7 +189,8 @@ class SqliteStore : public Store {
   // The attached modules' tables, replaced whole by AttachModule; readers and the writer take a
   // snapshot.
   mutable std::mutex tables_mu_;
-  std::shared_ptr<const ModuleTables> tables_ = std::make_shared<ModuleTables>();
+  std::shared_ptr<const sqlite_internal::ModuleTableMap> tables_ =
+      std::make_shared<sqlite_internal::ModuleTableMap>();
 };
 
 }  // namespace shequ::store
