@@ -2,7 +2,7 @@
 // and the occupancy report over the result.
 //
 // Registry side: the daemon's own path in process: an Engine on a real SqliteStore (WAL,
-// synchronous=FULL) and a DurableRegistry (daemon/server/workforce.h) holding a district of 10
+// synchronous=FULL) and a DurableRegistry (daemon/modules/workforce/durable_registry.h) holding a district of 10
 // street offices and 1,000 communities with room in their quotas. The timed import starts from
 // the CSV text and ends when the commit is durable: ParseRoster, every rule of ImportRoster
 // (ID checksums, grades, quotas, uniqueness), sealing each worker's personal data (AES-GCM),
@@ -36,7 +36,7 @@
 #include "daemon/core/sealer.h"
 #include "daemon/domain/workforce/roster.h"
 #include "daemon/engine/engine.h"
-#include "daemon/server/workforce.h"
+#include "daemon/modules/workforce/durable_registry.h"
 #include "daemon/store/sqlite/sqlite_store.h"
 
 namespace shequ::bench {
@@ -121,7 +121,7 @@ class Harness {
     auto quota = wf::ParseQuotaPolicy(Slurp(std::string(SHEQU_SOURCE_DIR) + "/config/policy/quota.yaml"));
     auto grades = wf::ParseGradePolicy(Slurp(std::string(SHEQU_SOURCE_DIR) + "/config/policy/grades.yaml"));
     if (!quota.ok() || !grades.ok()) Die("policy files");
-    registry_ = std::make_unique<server::DurableRegistry>(
+    registry_ = std::make_unique<modules::workforce::DurableRegistry>(
         *engine_, *store_, Sealer::FromKey({}), wf::Registry(*std::move(quota), *std::move(grades)));
     if (auto st = registry_->Recover(); !st.ok()) Die("registry: " + st.ToString());
 
@@ -211,13 +211,13 @@ class Harness {
     auto quota = wf::ParseQuotaPolicy(Slurp(std::string(SHEQU_SOURCE_DIR) + "/config/policy/quota.yaml"));
     auto grades = wf::ParseGradePolicy(Slurp(std::string(SHEQU_SOURCE_DIR) + "/config/policy/grades.yaml"));
     const auto t0 = SteadyClock::now();
-    server::DurableRegistry reloaded(*engine_, *store_, Sealer::FromKey({}),
+    modules::workforce::DurableRegistry reloaded(*engine_, *store_, Sealer::FromKey({}),
                                      wf::Registry(*std::move(quota), *std::move(grades)));
     if (auto st = reloaded.Recover(); !st.ok()) Die("reload: " + st.ToString());
     return SecondsSince(t0);
   }
 
-  server::DurableRegistry& registry() { return *registry_; }
+  modules::workforce::DurableRegistry& registry() { return *registry_; }
   store::SqliteStore& store() { return *store_; }
   int64_t LastSeq() {
     store_->Flush().IgnoreError();
@@ -234,7 +234,7 @@ class Harness {
       boost::asio::make_work_guard(io_);
   std::vector<std::thread> threads_;
   std::unique_ptr<engine::Engine> engine_;
-  std::unique_ptr<server::DurableRegistry> registry_;
+  std::unique_ptr<modules::workforce::DurableRegistry> registry_;
 };
 
 // Inserts the given rows with nothing but sqlite3 calls, in one transaction; returns seconds.

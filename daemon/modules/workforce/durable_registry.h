@@ -22,7 +22,7 @@
 #include "daemon/engine/engine.h"
 #include "daemon/store/store.h"
 
-namespace shequ::server {
+namespace shequ::modules::workforce {
 
 namespace wf = ::shequ::domain::workforce;
 
@@ -79,4 +79,4 @@ class DurableRegistry : public engine::UnitTree {
   std::map<std::string, Review> reviews_;  // by unit; touched only on the engine strand
 };
 
-}  // namespace shequ::server
+}  // namespace shequ::modules::workforce

@@ -1,16 +1,17 @@
-#include "daemon/server/recruitment.h"
+#include "daemon/modules/recruitment/durable_recruitment.h"
 
 #include <algorithm>
 #include <cstdio>
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
+#include "daemon/core/date.h"
 #include "daemon/core/logging.h"
 #include "daemon/core/status.h"
 #include "daemon/domain/recruitment/onboarding.h"
 #include "daemon/domain/recruitment/policy.h"
 
-namespace shequ::server {
+namespace shequ::modules::recruitment {
 
 using engine::json;
 namespace wf = ::shequ::domain::workforce;
@@ -198,7 +199,7 @@ absl::StatusOr<json> Refused(const absl::Status& s) {
 }  // namespace
 
 DurableRecruitment::DurableRecruitment(engine::Engine& engine, store::Store& store,
-                                       DurableRegistry& registry, Sealer sealer,
+                                       workforce::DurableRegistry& registry, Sealer sealer,
                                        std::string policy_yaml)
     : engine_(engine),
       store_(store),
@@ -221,11 +222,8 @@ const DurableRecruitment::Entry* DurableRecruitment::Find(const std::string& id)
 }
 
 std::string DurableRecruitment::AfterWorkingDays(int64_t from_ms, int n) const {
-  const auto day = engine_.calendar().LocalDay(engine_.calendar().AddWorkingDays(from_ms, n));
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(day.year()),
-                static_cast<unsigned>(day.month()), static_cast<unsigned>(day.day()));
-  return buf;
+  return date::Format(
+      engine_.calendar().LocalDay(engine_.calendar().AddWorkingDays(from_ms, n)));
 }
 
 // ---- Commands ------------------------------------------------------------------------------
@@ -954,4 +952,4 @@ absl::StatusOr<json> DurableRecruitment::Objection(const std::string& campaign_i
                                           " has no objection ", id));
 }
 
-}  // namespace shequ::server
+}  // namespace shequ::modules::recruitment

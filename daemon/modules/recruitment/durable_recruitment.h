@@ -23,10 +23,10 @@
 #include "daemon/core/sealer.h"
 #include "daemon/domain/recruitment/campaign.h"
 #include "daemon/engine/engine.h"
-#include "daemon/server/workforce.h"
+#include "daemon/modules/workforce/durable_registry.h"
 #include "daemon/store/store.h"
 
-namespace shequ::server {
+namespace shequ::modules::recruitment {
 
 namespace rc = ::shequ::domain::recruitment;
 
@@ -38,7 +38,7 @@ class DurableRecruitment {
 
   // `policy_yaml` is config/policy/recruitment.yaml: each campaign keeps the policy text it was
   // created under (in its first log entry), so a later edit of the file leaves it as it was.
-  DurableRecruitment(engine::Engine& engine, store::Store& store, DurableRegistry& registry,
+  DurableRecruitment(engine::Engine& engine, store::Store& store, workforce::DurableRegistry& registry,
                      Sealer sealer, std::string policy_yaml);
 
   // The built-in steps of the recruitment, objection and onboarding workflows. Call before the
@@ -70,6 +70,10 @@ class DurableRecruitment {
                                                     const std::string& post_id,
                                                     bool personal) const;
   absl::StatusOr<engine::json> Objection(const std::string& campaign_id, int64_t id) const;
+  size_t campaign_count() const {
+    std::shared_lock lock(mu_);
+    return campaigns_.size();
+  }
   // The recruitment workflow instance of a campaign (0 if none).
   int64_t InstanceOf(const std::string& campaign_id) const;
 
@@ -100,11 +104,11 @@ class DurableRecruitment {
 
   engine::Engine& engine_;
   store::Store& store_;
-  DurableRegistry& registry_;
+  workforce::DurableRegistry& registry_;
   const Sealer sealer_;
   const std::string policy_yaml_;
   mutable std::shared_mutex mu_;  // campaigns_: changed on the engine strand only
   std::map<std::string, Entry> campaigns_;
 };
 
-}  // namespace shequ::server
+}  // namespace shequ::modules::recruitment

@@ -1,14 +1,14 @@
-#include "daemon/server/workforce.h"
+#include "daemon/modules/workforce/durable_registry.h"
 
-#include <cstdio>
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
+#include "daemon/core/date.h"
 #include "daemon/core/logging.h"
 #include "daemon/core/status.h"
 #include "daemon/engine/model.h"
 
-namespace shequ::server {
+namespace shequ::modules::workforce {
 
 using engine::json;
 
@@ -32,11 +32,7 @@ std::vector<std::string> DurableRegistry::Subtree(std::string_view unit) const {
 }
 
 std::string DurableRegistry::Today() const {
-  const auto day = engine_.calendar().LocalDay(engine_.clock().NowMs());
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(day.year()),
-                static_cast<unsigned>(day.month()), static_cast<unsigned>(day.day()));
-  return buf;
+  return date::Format(engine_.calendar().LocalDay(engine_.clock().NowMs()));
 }
 
 // Personal data is stored sealed; gender and birth date are left out too (they are read off
@@ -210,4 +206,4 @@ void DurableRegistry::ScheduleReview(engine::Engine::DomainTx& tx,
   reviews_[revision.unit_id] = {*id, revision.effective_from};
 }
 
-}  // namespace shequ::server
+}  // namespace shequ::modules::workforce
