@@ -80,6 +80,14 @@ absl::Status Daemon::Init(const Config& config) {
   if (!store.ok()) return store.status();
   store_ = *std::move(store);
   log->info("store: SQLite at {} (synchronous={})", opts.path, opts.synchronous);
+  // Each module's tables, migrated before anything reads or writes them.
+  for (const auto& m : modules_) {
+    store::ModuleSchema schema = m->Schema();
+    if (schema.tables.empty() && schema.migrations.empty()) continue;  // keeps no records
+    if (auto s = store_->AttachModule(schema); !s.ok()) {
+      return absl::Status(s.code(), Cat("module ", m->name(), ": ", s.message()));
+    }
+  }
 
   engine::EngineOptions eopts;
   eopts.max_steps = config.max_steps;

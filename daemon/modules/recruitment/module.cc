@@ -9,10 +9,15 @@
 
 namespace shequ::modules::recruitment {
 
+store::ModuleSchema RecruitmentModule::Schema() const {
+  return {kName, DurableRecruitment::Tables(), Migrations()};
+}
+
 absl::Status RecruitmentModule::Open(const ModuleContext& ctx) {
   auto* workforce = ctx.Earlier<workforce::WorkforceModule>(workforce::WorkforceModule::kName);
   if (!workforce) {
-    return absl::FailedPreconditionError("recruitment: needs the workforce module listed before it");
+    return absl::FailedPreconditionError(
+        "recruitment: needs the workforce module listed before it");
   }
   const std::string policy_file = ctx.config.policy_dir + "/recruitment.yaml";
   ASSIGN_OR_RETURN(std::string policy_text, ReadTextFile(policy_file));

@@ -11,11 +11,15 @@
 
 namespace shequ::modules::recruitment {
 
+// migrations/NNNN_name.sql, compiled in (shequ_embed_sql).
+std::vector<store::SqlMigration> Migrations();
+
 class RecruitmentModule final : public Module {
  public:
   static constexpr char kName[] = "recruitment";
 
   std::string_view name() const override { return kName; }
+  store::ModuleSchema Schema() const override;
   absl::Status Open(const ModuleContext& ctx) override;
   void RegisterHandlers() override;
   absl::Status Recover() override;

@@ -1,12 +1,15 @@
 #include "daemon/modules/workforce/durable_registry.h"
 
+#include <algorithm>
 #include <mutex>
+#include <span>
 
 #include "absl/strings/str_cat.h"
 #include "daemon/core/date.h"
 #include "daemon/core/logging.h"
 #include "daemon/core/status.h"
 #include "daemon/engine/model.h"
+#include "daemon/modules/records.h"
 
 namespace shequ::modules::workforce {
 
@@ -35,69 +38,103 @@ std::string DurableRegistry::Today() const {
   return date::Format(engine_.calendar().LocalDay(engine_.clock().NowMs()));
 }
 
+namespace {
+
+// The fields a stored body may hold (model.cc writes them); anything else is DATA_LOSS.
+constexpr std::string_view kUnitFields[] = {
+    "id", "parent_id", "name", "kind", "households", "residents", "area_km2", "class", "created",
+    "updated", "community_type"};
+constexpr std::string_view kRevisionFields[] = {
+    "id", "unit_id", "approved", "effective_from", "reason", "approved_by", "recorded_at",
+    "computed"};
+constexpr std::string_view kReservationFields[] = {
+    "campaign_id", "unit_id", "posts", "hired", "released", "reserved_on", "updated"};
+constexpr std::string_view kWorkerFields[] = {
+    "id", "education", "certificates", "employment", "post", "grade", "unit_id", "status",
+    "hired_on", "community_since", "reserve_cadre", "number", "transfers", "pay", "converted_on",
+    "probation_until", "regular_on", "sealed"};
+constexpr std::string_view kReviewFields[] = {"instance_id", "effective_from"};
+
+// Reads every record of `table` through `read`, which turns a body into a value.
+template <typename T, typename Read>
+absl::Status LoadAll(store::Store& store, const char* table, std::vector<T>& out, Read read) {
+  return store::ForEachRecord(store, {.table = table}, [&](store::Record&& r) -> absl::Status {
+    ASSIGN_OR_RETURN(T value, read(r));
+    out.push_back(std::move(value));
+    return absl::OkStatus();
+  });
+}
+
+// A domain value from a strictly read body; DATA_LOSS naming the record when it does not parse.
+template <typename FromJson>
+auto Parse(const char* table, const store::Record& r, std::span<const std::string_view> fields,
+           FromJson from_json) -> decltype(from_json(json())) {
+  ASSIGN_OR_RETURN(json body, ReadBody(table, r, fields));
+  auto value = from_json(body);
+  if (!value.ok()) {
+    return absl::DataLossError(absl::StrCat(table, " ", r.key, ": ", value.status().message()));
+  }
+  return value;
+}
+
+}  // namespace
+
+std::vector<store::TableSpec> DurableRegistry::Tables() {
+  return {{kUnits, {"parent_id"}},
+          {kRevisions, {"unit_id"}},
+          {kReservations, {"campaign_id", "unit_id"}},
+          {kWorkers, {"unit_id", "status"}},
+          {kReviews, {}}};
+}
+
 // Personal data is stored sealed; gender and birth date are left out too (they are read off
-// the ID number again when the row is opened).
-store::WorkerRow DurableRegistry::SealedRow(const wf::Worker& worker) const {
+// the ID number again when the record is opened).
+store::RecordWrite DurableRegistry::SealedRecord(const wf::Worker& worker) const {
   std::string body = wf::WorkerRecordJson(worker);
   body.pop_back();  // the closing brace: the sealed field goes last (base64 needs no escaping)
   absl::StrAppend(&body, ",\"sealed\":\"", sealer_.Seal(wf::PersonalJson(worker.personal)), "\"}");
-  return {worker.id, worker.unit_id, std::string(wf::EnglishName(worker.status)), std::move(body)};
+  return PutRecord(kWorkers, NumberKey(worker.id), std::move(body),
+                   {worker.unit_id, std::string(wf::EnglishName(worker.status))});
 }
 
-absl::StatusOr<wf::Worker> DurableRegistry::OpenRow(const store::WorkerRow& row) const {
-  json body = json::parse(row.body, nullptr, false);
-  if (body.is_discarded() || !body.contains("sealed")) {
-    return absl::DataLossError(absl::StrCat("worker ", row.id, ": unreadable row"));
+absl::StatusOr<wf::Worker> DurableRegistry::OpenRecord(const store::Record& record) const {
+  ASSIGN_OR_RETURN(json body, ReadBody(kWorkers, record, kWorkerFields));
+  auto sealed = body.find("sealed");
+  if (sealed == body.end() || !sealed->is_string()) {
+    return absl::DataLossError(
+        absl::StrCat(kWorkers, " ", record.key, ": no sealed personal data"));
   }
-  ASSIGN_OR_RETURN(std::string personal, sealer_.Open(body["sealed"].get<std::string>()));
-  body["personal"] = json::parse(personal, nullptr, false);
+  auto personal = sealer_.Open(sealed->get<std::string>());
+  if (!personal.ok()) {
+    return absl::DataLossError(
+        absl::StrCat(kWorkers, " ", record.key, ": ", personal.status().message()));
+  }
+  body["personal"] = json::parse(*personal, nullptr, false);
   body.erase("sealed");
   auto worker = wf::WorkerFromJson(body);
   if (!worker.ok()) {
-    return absl::DataLossError(absl::StrCat("worker ", row.id, ": ", worker.status().message()));
+    return absl::DataLossError(
+        absl::StrCat(kWorkers, " ", record.key, ": ", worker.status().message()));
   }
   return worker;
 }
 
 absl::Status DurableRegistry::Recover() {
   std::vector<wf::Unit> units;
-  for (const auto& row : store_.LoadUnits()) {
-    auto unit = wf::UnitFromJson(json::parse(row.body, nullptr, false));
-    if (!unit.ok()) {
-      return absl::DataLossError(absl::StrCat("unit ", row.id, ": ", unit.status().message()));
-    }
-    units.push_back(*std::move(unit));
-  }
+  RETURN_IF_ERROR(LoadAll(store_, kUnits, units, [](const store::Record& r) {
+    return Parse(kUnits, r, kUnitFields, wf::UnitFromJson);
+  }));
   std::vector<wf::QuotaRevision> revisions;
-  for (const auto& row : store_.LoadQuotaRevisions()) {
-    auto rev = wf::RevisionFromJson(json::parse(row.body, nullptr, false));
-    if (!rev.ok()) {
-      return absl::DataLossError(
-          absl::StrCat("quota revision ", row.id, ": ", rev.status().message()));
-    }
-    revisions.push_back(*std::move(rev));
-  }
+  RETURN_IF_ERROR(LoadAll(store_, kRevisions, revisions, [](const store::Record& r) {
+    return Parse(kRevisions, r, kRevisionFields, wf::RevisionFromJson);
+  }));
   std::vector<wf::Reservation> reservations;
-  for (const auto& row : store_.LoadReservations()) {
-    auto r = wf::ReservationFromJson(json::parse(row.body, nullptr, false));
-    if (!r.ok()) {
-      return absl::DataLossError(absl::StrCat("quota reservation ", row.campaign_id, "/",
-                                              row.unit_id, ": ", r.status().message()));
-    }
-    reservations.push_back(*std::move(r));
-  }
+  RETURN_IF_ERROR(LoadAll(store_, kReservations, reservations, [](const store::Record& r) {
+    return Parse(kReservations, r, kReservationFields, wf::ReservationFromJson);
+  }));
   std::vector<wf::Worker> workers;
-  absl::Status bad;
-  store_.ForEachWorker([&](const store::WorkerRow& row) {
-    if (!bad.ok()) return;
-    auto worker = OpenRow(row);
-    if (!worker.ok()) {
-      bad = worker.status();
-      return;
-    }
-    workers.push_back(*std::move(worker));
-  });
-  RETURN_IF_ERROR(bad);
+  RETURN_IF_ERROR(LoadAll(store_, kWorkers, workers,
+                          [this](const store::Record& r) { return OpenRecord(r); }));
   {
     std::unique_lock lock(mu_);
     RETURN_IF_ERROR(registry_.Load(std::move(units), std::move(revisions), std::move(workers),
@@ -105,20 +142,29 @@ absl::Status DurableRegistry::Recover() {
   }
 
   // The open reviews, so that a new revision replaces its unit's review.
-  store::InstanceFilter filter;
-  filter.definition_id = kReviewWorkflow;
-  filter.state = "active";
-  store::Page page;
-  page.limit = 1000;
-  for (;;) {
-    auto rows = store_.ListInstances(filter, page);
-    for (const auto& row : rows) {
-      const json vars = engine::FromRow(row).variables;
-      reviews_[vars.value("unit_id", "")] = {row.id, vars.value("effective_from", "")};
-    }
-    if (rows.size() < static_cast<size_t>(page.limit)) break;
-    page.after_id = rows.back().id;
-  }
+  RETURN_IF_ERROR(store::ForEachRecord(
+      store_, {.table = kReviews}, [this](store::Record&& r) -> absl::Status {
+        ASSIGN_OR_RETURN(json body, ReadBody(kReviews, r, kReviewFields));
+        const json& id = body["instance_id"];
+        const json& from = body["effective_from"];
+        if (!id.is_number_integer() || !from.is_string()) {
+          return absl::DataLossError(absl::StrCat(kReviews, " ", r.key, ": expected ",
+                                                  "{instance_id: integer, effective_from: date}"));
+        }
+        Review review{id.get<int64_t>(), from.get<std::string>()};
+        if (review.effective_from.empty()) {
+          // Moved from a database written before the table (migration 0001): the review
+          // belongs to the unit's latest revision.
+          auto history = registry_.QuotaHistory(r.key);
+          if (history.ok()) {
+            for (const auto& rev : *history) {
+              review.effective_from = std::max(review.effective_from, rev.effective_from);
+            }
+          }
+        }
+        reviews_[r.key] = std::move(review);
+        return absl::OkStatus();
+      }));
   Logger("workforce")->info("registry: {} units, {} workers, {} open quota reviews",
                             registry_.unit_count(), registry_.worker_count(), reviews_.size());
   return absl::OkStatus();
@@ -152,19 +198,20 @@ absl::StatusOr<wf::Change> DurableRegistry::Apply(engine::Engine::DomainTx& tx, 
 }
 
 void DurableRegistry::Persist(engine::Engine::DomainTx& tx, const wf::Change& change) {
-  store::WriteBatch& rows = tx.rows();
+  std::vector<store::RecordWrite>& records = tx.rows().records;
   for (const auto& unit : change.units) {
-    rows.units.push_back({unit.id, unit.parent_id, json(unit).dump()});
+    records.push_back(PutRecord(kUnits, unit.id, json(unit).dump(), {unit.parent_id}));
   }
   for (const auto& rev : change.revisions) {
-    rows.quota_revisions.push_back({rev.id, rev.unit_id, json(rev).dump()});
+    records.push_back(PutRecord(kRevisions, NumberKey(rev.id), json(rev).dump(), {rev.unit_id}));
     ScheduleReview(tx, rev);
   }
   for (const auto& r : change.reservations) {
-    rows.reservations.push_back({r.campaign_id, r.unit_id, json(r).dump()});
+    records.push_back(PutRecord(kReservations, absl::StrCat(r.campaign_id, "/", r.unit_id),
+                                json(r).dump(), {r.campaign_id, r.unit_id}));
   }
-  rows.workers.reserve(rows.workers.size() + change.workers.size());
-  for (const auto& worker : change.workers) rows.workers.push_back(SealedRow(worker));
+  records.reserve(records.size() + change.workers.size());
+  for (const auto& worker : change.workers) records.push_back(SealedRecord(worker));
   for (const auto& entry : change.audit) {
     tx.Record(entry.subject, entry.unit_id, entry.type, entry.data);
   }
@@ -204,6 +251,10 @@ void DurableRegistry::ScheduleReview(engine::Engine::DomainTx& tx,
     return;
   }
   reviews_[revision.unit_id] = {*id, revision.effective_from};
+  // In the same batch as the review's start: a restart finds it here.
+  tx.rows().records.push_back(PutRecord(
+      kReviews, revision.unit_id,
+      json{{"instance_id", *id}, {"effective_from", revision.effective_from}}.dump()));
 }
 
 }  // namespace shequ::modules::workforce

@@ -7,6 +7,10 @@
 
 namespace shequ::modules::workforce {
 
+store::ModuleSchema WorkforceModule::Schema() const {
+  return {kName, DurableRegistry::Tables(), Migrations()};
+}
+
 absl::Status WorkforceModule::Open(const ModuleContext& ctx) {
   const std::string quota_file = ctx.config.policy_dir + "/quota.yaml";
   const std::string grades_file = ctx.config.policy_dir + "/grades.yaml";

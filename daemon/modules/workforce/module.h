@@ -10,11 +10,15 @@
 
 namespace shequ::modules::workforce {
 
+// migrations/NNNN_name.sql, compiled in (shequ_embed_sql).
+std::vector<store::SqlMigration> Migrations();
+
 class WorkforceModule final : public Module {
  public:
   static constexpr char kName[] = "workforce";
 
   std::string_view name() const override { return kName; }
+  store::ModuleSchema Schema() const override;
   absl::Status Open(const ModuleContext& ctx) override;
   absl::Status Recover() override;
   absl::Status LoadDemo(const std::string& demo_dir) override;

@@ -44,14 +44,14 @@ INSERT INTO workforce_reservations (key, body, campaign_id, unit_id)
 INSERT INTO workforce_workers (key, body, unit_id, status)
   SELECT substr('000000000000' || id, length('000000000000' || id) - 11), body, unit_id, status
   FROM workers;
--- Their open reviews were found by walking the active quota-review instances; the instance's
--- unit column and variables name the unit and the revision's effective date.
+-- Their open reviews were found by walking the active quota-review instances, whose unit
+-- column names the unit (the latest one per unit counts, as it did). The revision a review
+-- belongs to is the unit's latest: recovery fills in its effective date from the registry.
 INSERT INTO workforce_reviews (key, body)
-  SELECT unit, '{"instance_id":' || id || ',"effective_from":"' ||
-         COALESCE(json_extract(body, '$.variables.effective_from'), '') || '"}'
+  SELECT unit, '{"instance_id":' || MAX(id) || ',"effective_from":""}'
   FROM instances
   WHERE definition_id = 'quota-review' AND state = 'active' AND unit != ''
-  ORDER BY id;
+  GROUP BY unit;
 
 DROP TABLE units;
 DROP TABLE quota_revisions;
