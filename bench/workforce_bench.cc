@@ -2,17 +2,17 @@
 // and the occupancy report over the result.
 //
 // Registry side: the daemon's own path in process: an Engine on a real SqliteStore (WAL,
-// synchronous=FULL) and a DurableRegistry (daemon/server/workforce.h) holding a district of 10
-// street offices and 1,000 communities with room in their quotas. The timed import starts from
+// synchronous=FULL) and a DurableRegistry (daemon/modules/workforce/durable_registry.h) holding
+// a district of 10 street offices and 1,000 communities with room in their quotas. The timed import starts from
 // the CSV text and ends when the commit is durable: ParseRoster, every rule of ImportRoster
 // (ID checksums, grades, quotas, uniqueness), sealing each worker's personal data (AES-GCM),
 // the rows and one history entry per worker, all in one transaction.
 //
-// Baseline: a fresh database with the same schema (the store's migrations) and the same
-// synchronous setting; the very rows the import wrote (workers and their history entries, read
-// back from the registry's database) inserted with prepared sqlite3 statements in one
-// transaction. The ratio is registry rows/s ÷ raw rows/s; each round uses fresh databases and
-// the judged figure is the median over rounds.
+// Baseline: a fresh database with the same schema (the store's and the workforce module's
+// migrations) and the same synchronous setting; the very rows the import wrote (workers and
+// their history entries, read back from the registry's database) inserted with prepared sqlite3
+// statements in one transaction. The ratio is registry rows/s ÷ raw rows/s; each round uses
+// fresh databases and the judged figure is the median over rounds.
 //
 // Also printed: the time of the occupancy report over the whole district and of the pay-parity
 // report (best of 5), the resident memory the import added per worker, and the time a restart
@@ -36,7 +36,8 @@
 #include "daemon/core/sealer.h"
 #include "daemon/domain/workforce/roster.h"
 #include "daemon/engine/engine.h"
-#include "daemon/server/workforce.h"
+#include "daemon/modules/workforce/durable_registry.h"
+#include "daemon/modules/workforce/module.h"
 #include "daemon/store/sqlite/sqlite_store.h"
 
 namespace shequ::bench {
@@ -110,6 +111,9 @@ class Harness {
     auto s = store::SqliteStore::Open(opts);
     if (!s.ok()) Die("open store: " + s.status().ToString());
     store_ = *std::move(s);
+    if (auto st = store_->AttachModule(modules::workforce::WorkforceModule().Schema()); !st.ok()) {
+      Die("attach workforce: " + st.ToString());
+    }
     engine_ = std::make_unique<engine::Engine>(io_, *store_, clock_, calendar_);
     if (auto st = engine_->Recover(); !st.ok()) Die("recover: " + st.ToString());
     for (int i = 0; i < 2; ++i) threads_.emplace_back([this] { io_.run(); });
@@ -121,7 +125,7 @@ class Harness {
     auto quota = wf::ParseQuotaPolicy(Slurp(std::string(SHEQU_SOURCE_DIR) + "/config/policy/quota.yaml"));
     auto grades = wf::ParseGradePolicy(Slurp(std::string(SHEQU_SOURCE_DIR) + "/config/policy/grades.yaml"));
     if (!quota.ok() || !grades.ok()) Die("policy files");
-    registry_ = std::make_unique<server::DurableRegistry>(
+    registry_ = std::make_unique<modules::workforce::DurableRegistry>(
         *engine_, *store_, Sealer::FromKey({}), wf::Registry(*std::move(quota), *std::move(grades)));
     if (auto st = registry_->Recover(); !st.ok()) Die("registry: " + st.ToString());
 
@@ -211,13 +215,13 @@ class Harness {
     auto quota = wf::ParseQuotaPolicy(Slurp(std::string(SHEQU_SOURCE_DIR) + "/config/policy/quota.yaml"));
     auto grades = wf::ParseGradePolicy(Slurp(std::string(SHEQU_SOURCE_DIR) + "/config/policy/grades.yaml"));
     const auto t0 = SteadyClock::now();
-    server::DurableRegistry reloaded(*engine_, *store_, Sealer::FromKey({}),
+    modules::workforce::DurableRegistry reloaded(*engine_, *store_, Sealer::FromKey({}),
                                      wf::Registry(*std::move(quota), *std::move(grades)));
     if (auto st = reloaded.Recover(); !st.ok()) Die("reload: " + st.ToString());
     return SecondsSince(t0);
   }
 
-  server::DurableRegistry& registry() { return *registry_; }
+  modules::workforce::DurableRegistry& registry() { return *registry_; }
   store::SqliteStore& store() { return *store_; }
   int64_t LastSeq() {
     store_->Flush().IgnoreError();
@@ -234,17 +238,25 @@ class Harness {
       boost::asio::make_work_guard(io_);
   std::vector<std::thread> threads_;
   std::unique_ptr<engine::Engine> engine_;
-  std::unique_ptr<server::DurableRegistry> registry_;
+  std::unique_ptr<modules::workforce::DurableRegistry> registry_;
+};
+
+// A worker record as the registry stored it, with its declared columns.
+struct WorkerRecord {
+  std::string key, body, unit_id, status;
 };
 
 // Inserts the given rows with nothing but sqlite3 calls, in one transaction; returns seconds.
-double RawInsert(const std::string& path, const std::vector<store::WorkerRow>& workers,
+double RawInsert(const std::string& path, const std::vector<WorkerRecord>& workers,
                  const std::vector<store::EventRow>& events) {
   {
     store::SqliteOptions o;
     o.path = path;
-    auto s = store::SqliteStore::Open(o);  // the same schema, by the store's migrations
-    if (!s.ok()) Die("raw schema: " + s.status().ToString());
+    auto s = store::SqliteStore::Open(o);  // the same schema, by the store's and module's
+    if (!s.ok()) Die("raw schema: " + s.status().ToString());  // migrations
+    if (auto st = (*s)->AttachModule(modules::workforce::WorkforceModule().Schema()); !st.ok()) {
+      Die("raw schema: " + st.ToString());
+    }
   }
   sqlite3* db = nullptr;
   if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) Die("raw open");
@@ -256,7 +268,8 @@ double RawInsert(const std::string& path, const std::vector<store::WorkerRow>& w
   sqlite3_stmt* w = nullptr;
   sqlite3_stmt* e = nullptr;
   sqlite3_prepare_v2(db,
-                     "INSERT INTO workers (id, unit_id, status, body) VALUES (?1, ?2, ?3, ?4)",
+                     "INSERT INTO workforce_workers (key, unit_id, status, body) "
+                     "VALUES (?1, ?2, ?3, ?4)",
                      -1, &w, nullptr);
   sqlite3_prepare_v2(db,
                      "INSERT INTO events (seq, instance_id, type, at_ms, body, subject, unit) "
@@ -265,7 +278,7 @@ double RawInsert(const std::string& path, const std::vector<store::WorkerRow>& w
   const auto t0 = SteadyClock::now();
   exec("BEGIN IMMEDIATE");
   for (const auto& r : workers) {
-    sqlite3_bind_int64(w, 1, r.id);
+    sqlite3_bind_text(w, 1, r.key.data(), static_cast<int>(r.key.size()), SQLITE_STATIC);
     sqlite3_bind_text(w, 2, r.unit_id.data(), static_cast<int>(r.unit_id.size()), SQLITE_STATIC);
     sqlite3_bind_text(w, 3, r.status.data(), static_cast<int>(r.status.size()), SQLITE_STATIC);
     sqlite3_bind_text(w, 4, r.body.data(), static_cast<int>(r.body.size()), SQLITE_STATIC);
@@ -341,8 +354,15 @@ int main(int argc, char** argv) {
     });
 
     reload_s = h.Reload();
-    std::vector<shequ::store::WorkerRow> rows;
-    h.store().ForEachWorker([&](const shequ::store::WorkerRow& r) { rows.push_back(r); });
+    std::vector<WorkerRecord> rows;
+    auto read = shequ::store::ForEachRecord(
+        h.store(), {.table = shequ::modules::workforce::DurableRegistry::kWorkers},
+        [&](shequ::store::Record&& r) {
+          const auto body = nlohmann::json::parse(r.body);
+          rows.push_back({std::move(r.key), std::move(r.body), body["unit_id"], body["status"]});
+          return absl::OkStatus();
+        });
+    if (!read.ok()) Die("workers: " + read.ToString());
     std::vector<shequ::store::EventRow> events;
     for (const auto& e : h.store().History(0, seq0, static_cast<int>(n) * 2)) {
       if (!e.subject.empty()) events.push_back(e);

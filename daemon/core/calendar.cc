@@ -14,28 +14,14 @@
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "daemon/core/date.h"
 #include "daemon/core/status.h"
+#include "daemon/core/strings.h"
 
 namespace shequ {
 namespace {
 
 namespace chr = std::chrono;
-
-// Debian's Abseil has its own absl::string_view, so absl::StrCat and friends do not take
-// std::string_view; Cat and Sv bridge the two.
-absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
-template <typename T>
-decltype(auto) Bridge(const T& v) {
-  if constexpr (std::is_same_v<T, std::string_view>) {
-    return Sv(v);
-  } else {
-    return (v);
-  }
-}
-template <typename... Args>
-std::string Cat(const Args&... args) {
-  return absl::StrCat(Bridge(args)...);
-}
 
 constexpr int64_t kMsPerDay = 86'400'000;
 constexpr int kMinYear = 1900;
@@ -58,12 +44,6 @@ bool IsWeekend(int64_t day) {
   return wd == 0 || wd == 6;
 }
 
-std::string FormatDate(chr::year_month_day d) {
-  return Cat(absl::Dec(static_cast<int>(d.year()), absl::kZeroPad4), "-",
-             absl::Dec(static_cast<unsigned>(d.month()), absl::kZeroPad2), "-",
-             absl::Dec(static_cast<unsigned>(d.day()), absl::kZeroPad2));
-}
-
 std::string FormatOffset(int minutes) {
   const char sign = minutes < 0 ? '-' : '+';
   const int abs = minutes < 0 ? -minutes : minutes;
@@ -73,19 +53,6 @@ std::string FormatOffset(int minutes) {
 
 bool AllDigits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-// Strict YYYY-MM-DD; rejects 2026-02-30 and 2026-2-3.
-bool ParseDate(std::string_view s, chr::year_month_day* out) {
-  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
-  int y = 0, m = 0, d = 0;
-  if (!AllDigits(s.substr(0, 4)) || !AllDigits(s.substr(5, 2)) || !AllDigits(s.substr(8, 2)) ||
-      !absl::SimpleAtoi(Sv(s.substr(0, 4)), &y) || !absl::SimpleAtoi(Sv(s.substr(5, 2)), &m) ||
-      !absl::SimpleAtoi(Sv(s.substr(8, 2)), &d)) {
-    return false;
-  }
-  *out = chr::year(y) / chr::month(static_cast<unsigned>(m)) / chr::day(static_cast<unsigned>(d));
-  return out->ok();
 }
 
 // "+08:00", "-05:30", "+00:00".
@@ -147,7 +114,9 @@ absl::Status ParseEntries(std::string_view file, const YAML::Node& list, std::st
         if (!kv.second.IsScalar()) return Bad(file, entry, Cat(label, ": bad date"));
         const std::string text = kv.second.Scalar();
         label = Cat(key, "[", i, "] (", text, ")");
-        if (!ParseDate(text, &parsed.date)) {
+        if (auto d = date::Parse(text)) {
+          parsed.date = *d;
+        } else {
           return Bad(file, entry, Cat(label, ": '", text, "' is not a valid date (YYYY-MM-DD)"));
         }
         has_date = true;
@@ -263,17 +232,17 @@ absl::StatusOr<WorkCalendar> WorkCalendar::FromSources(const std::vector<Source>
           const bool other_workday = cal.specials_[day].workday;
           if (other_workday != workday) {
             return absl::InvalidArgumentError(
-                Cat("calendar ", src.name, ": ", e.label, ": ", FormatDate(e.date),
+                Cat("calendar ", src.name, ": ", e.label, ": ", date::Format(e.date),
                     " is both a holiday and a workday (see ", it->second, ")"));
           }
           return absl::InvalidArgumentError(Cat("calendar ", src.name, ": ", e.label, ": ",
-                                                FormatDate(e.date), " is listed twice (see ",
+                                                date::Format(e.date), " is listed twice (see ",
                                                 it->second, ")"));
         }
         // A make-up day on a weekday changes nothing, so it is almost surely a wrong date.
         if (workday && !IsWeekend(day)) {
           return absl::InvalidArgumentError(
-              Cat("calendar ", src.name, ": ", e.label, ": ", FormatDate(e.date),
+              Cat("calendar ", src.name, ": ", e.label, ": ", date::Format(e.date),
                   " is a weekday; 'workdays' lists make-up working days on weekends"));
         }
         seen[day] = e.label;

@@ -6,27 +6,13 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "daemon/core/strings.h"
 
 namespace shequ {
 namespace {
 
 constexpr int64_t kMsPerSecond = 1000;
 
-// Debian's Abseil has its own absl::string_view, so absl::StrCat and friends do not take
-// std::string_view; Cat and Sv bridge the two.
-absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
-template <typename T>
-decltype(auto) Bridge(const T& v) {
-  if constexpr (std::is_same_v<T, std::string_view>) {
-    return Sv(v);
-  } else {
-    return (v);
-  }
-}
-template <typename... Args>
-std::string Cat(const Args&... args) {
-  return absl::StrCat(Bridge(args)...);
-}
 constexpr int64_t kMsPerMinute = 60 * kMsPerSecond;
 constexpr int64_t kMsPerHour = 60 * kMsPerMinute;
 constexpr int64_t kMsPerDay = 24 * kMsPerHour;

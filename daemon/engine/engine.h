@@ -133,7 +133,7 @@ class Engine {
    public:
     int64_t now() const;
     const std::string& actor() const;
-    // Registry rows to write (units, quota_revisions, workers).
+    // Rows to write; modules add their records (rows().records).
     store::WriteBatch& rows();
     // A registry change in the event history: subject "worker:12" or "unit:bh.wuhu".
     void Record(std::string subject, std::string unit, std::string type, json data);

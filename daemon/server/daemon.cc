@@ -11,12 +11,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/numbers.h"
 #include "daemon/core/logging.h"
+#include "daemon/core/strings.h"
 #include "daemon/core/status.h"
 #include "daemon/server/demo.h"
 #include "daemon/server/plugins_service.h"
 #include "daemon/server/prometheus.h"
-#include "daemon/server/recruitment_service.h"
-#include "daemon/server/workforce_service.h"
 #include "daemon/store/sqlite/sqlite_store.h"
 
 namespace shequ::server {
@@ -35,9 +34,12 @@ absl::StatusOr<std::pair<std::string, int>> SplitHostPort(const std::string& add
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const Config& config) {
+absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const Config& config,
+                                                      modules::ModuleList modules) {
   std::unique_ptr<Daemon> d(new Daemon());
-  if (auto s = d->Init(config); !s.ok()) {
+  d->config_ = config;
+  d->modules_ = std::move(modules);
+  if (auto s = d->Init(d->config_); !s.ok()) {
     d->Shutdown();
     return s;
   }
@@ -78,6 +80,14 @@ absl::Status Daemon::Init(const Config& config) {
   if (!store.ok()) return store.status();
   store_ = *std::move(store);
   log->info("store: SQLite at {} (synchronous={})", opts.path, opts.synchronous);
+  // Each module's tables, migrated before anything reads or writes them.
+  for (const auto& m : modules_) {
+    store::ModuleSchema schema = m->Schema();
+    if (schema.tables.empty() && schema.migrations.empty()) continue;  // keeps no records
+    if (auto s = store_->AttachModule(schema); !s.ok()) {
+      return absl::Status(s.code(), Cat("module ", m->name(), ": ", s.message()));
+    }
+  }
 
   engine::EngineOptions eopts;
   eopts.max_steps = config.max_steps;
@@ -89,10 +99,17 @@ absl::Status Daemon::Init(const Config& config) {
     hub_.Publish(events, notifications);
   });
   if (auto s = engine_->Recover(); !s.ok()) return s;
-  // The registry and the campaigns are rebuilt, and recruitment's built-in steps registered,
-  // before the engine runs: a timer due at start must find them.
-  if (auto s = OpenRegistry(config); !s.ok()) return s;
-  engine_->SetUnitTree(registry_.get());
+  // The modules are opened and recovered, and their built-in steps registered, before the
+  // engine runs: a timer due at start must find them.
+  const std::string key_file =
+      config.personal_data_key.empty()
+          ? (std::filesystem::path(config.data_dir) / "personal-data.key").string()
+          : config.personal_data_key;
+  auto sealer = Sealer::OpenKeyFile(key_file);
+  if (!sealer.ok()) return sealer.status();
+  sealer_ = std::make_unique<Sealer>(*std::move(sealer));
+  if (auto s = OpenModules(); !s.ok()) return s;
+  engine_->SetUnitTree(units_);
 
   work_ = std::make_unique<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(
       io_.get_executor());
@@ -101,11 +118,8 @@ absl::Status Daemon::Init(const Config& config) {
 
   if (auto s = DeployWorkflows(config.workflows_dir); !s.ok()) return s;
   if (!config.demo.empty()) {
-    if (auto s = LoadDemoDistrict(*registry_, config.demo + "/district"); !s.ok()) return s;
-    if (auto s = StartDemoInstances(*engine_, config.demo + "/instances.yaml"); !s.ok()) return s;
-    if (auto s = StartDemoCampaigns(*recruitment_, config.demo + "/instances.yaml"); !s.ok()) {
-      return s;
-    }
+    for (auto& m : modules_) RETURN_IF_ERROR(m->LoadDemo(config.demo));
+    RETURN_IF_ERROR(StartDemoInstances(*engine_, config.demo + "/instances.yaml"));
   }
 
   plugin::ManagerOptions popts;
@@ -123,7 +137,7 @@ absl::Status Daemon::Init(const Config& config) {
   ctx_ = std::make_unique<ServiceContext>(
       ServiceContext{*engine_, *store_, hub_, io_, *readers_,
                      config.fake_clock ? static_cast<ManualClock*>(clock_.get()) : nullptr,
-                     static_cast<size_t>(config.max_variables_bytes), registry_.get()});
+                     static_cast<size_t>(config.max_variables_bytes), units_});
   services_.push_back(std::make_unique<DefinitionsService>(*ctx_));
   services_.push_back(std::make_unique<InstancesService>(*ctx_));
   services_.push_back(std::make_unique<TasksService>(*ctx_));
@@ -131,12 +145,8 @@ absl::Status Daemon::Init(const Config& config) {
   services_.push_back(std::make_unique<IncidentsService>(*ctx_));
   services_.push_back(std::make_unique<NotificationsService>(*ctx_));
   services_.push_back(std::make_unique<AdminService>(*ctx_));
-  services_.push_back(std::make_unique<WorkforceService>(
-      *ctx_, *registry_,
-      WorkforceOptions{config.personal_data_roles, static_cast<size_t>(config.max_import_bytes)}));
   services_.push_back(std::make_unique<PluginsService>(*ctx_, *plugins_));
-  services_.push_back(
-      std::make_unique<RecruitmentService>(*ctx_, *recruitment_, config.personal_data_roles));
+  for (auto& m : modules_) m->RegisterServices(*ctx_, services_);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -186,45 +196,32 @@ absl::Status Daemon::DeployWorkflows(const std::string& dir) {
   return absl::OkStatus();
 }
 
-absl::Status Daemon::OpenRegistry(const Config& config) {
-  auto read = [](const std::string& path) -> absl::StatusOr<std::string> {
-    std::ifstream in(path);
-    if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open policy file"));
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
+absl::Status Daemon::OpenModules() {
+  module_ctx_ = std::make_unique<modules::ModuleContext>(modules::ModuleContext{
+      *engine_, *store_, *clock_, *calendar_, *sealer_, config_, nullptr});
+  size_t opened = 0;
+  module_ctx_->earlier = [this, &opened](std::string_view name) -> modules::Module* {
+    for (size_t i = 0; i < opened; ++i) {
+      if (modules_[i]->name() == name) return modules_[i].get();
+    }
+    return nullptr;
   };
-  const std::string quota_file = config.policy_dir + "/quota.yaml";
-  const std::string grades_file = config.policy_dir + "/grades.yaml";
-  const std::string recruitment_file = config.policy_dir + "/recruitment.yaml";
-  ASSIGN_OR_RETURN(std::string quota_text, read(quota_file));
-  ASSIGN_OR_RETURN(std::string grades_text, read(grades_file));
-  ASSIGN_OR_RETURN(std::string recruitment_text, read(recruitment_file));
-  if (auto policy = rc::ParseRecruitmentPolicy(recruitment_text); !policy.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(recruitment_file, ": ", policy.status().message()));
+  for (; opened < modules_.size(); ++opened) {
+    modules::Module& m = *modules_[opened];
+    if (auto s = m.Open(*module_ctx_); !s.ok()) {
+      return absl::Status(s.code(), Cat("module ", m.name(), ": ", s.message()));
+    }
+    if (!units_) units_ = m.unit_tree();
   }
-  auto quota = wf::ParseQuotaPolicy(quota_text);
-  if (!quota.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(quota_file, ": ", quota.status().message()));
-  }
-  auto grades = wf::ParseGradePolicy(grades_text);
-  if (!grades.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(grades_file, ": ", grades.status().message()));
-  }
-  const std::string key_file =
-      config.personal_data_key.empty()
-          ? (std::filesystem::path(config.data_dir) / "personal-data.key").string()
-          : config.personal_data_key;
-  auto sealer = Sealer::OpenKeyFile(key_file);
-  if (!sealer.ok()) return sealer.status();
-  registry_ = std::make_unique<DurableRegistry>(
-      *engine_, *store_, *sealer, wf::Registry(*std::move(quota), *std::move(grades)));
-  RETURN_IF_ERROR(registry_->Recover());
-  recruitment_ = std::make_unique<DurableRecruitment>(*engine_, *store_, *registry_,
-                                                      *std::move(sealer), recruitment_text);
-  recruitment_->RegisterHandlers();
-  return recruitment_->Recover();
+  module_ctx_->earlier = [this](std::string_view name) -> modules::Module* {
+    for (auto& m : modules_) {
+      if (m->name() == name) return m.get();
+    }
+    return nullptr;
+  };
+  for (auto& m : modules_) m->RegisterHandlers();
+  for (auto& m : modules_) RETURN_IF_ERROR(m->Recover());
+  return absl::OkStatus();
 }
 
 void Daemon::WatchHealth() {
@@ -266,6 +263,7 @@ std::string Daemon::Metrics() {
           n.notifications_unacked);
   w.Gauge("shequ_store_healthy", "1 while the store accepts writes.", store_->Health().ok());
   store::CommitStats cs = store_->GetCommitStats();
+  for (const auto& m : modules_) m->Metrics(w);
   w.Counter("shequ_store_commits_total", "Store transactions committed.", cs.commits);
   w.Counter("shequ_store_records_total", "Records written by committed transactions.", cs.records);
   w.Counter("shequ_store_batches_total", "Engine write batches committed.", cs.batches);
@@ -332,6 +330,7 @@ void Daemon::Shutdown() {
   io_threads_.clear();
   if (grpc_) grpc_->Wait();
   plugins_.reset();
+  modules_.clear();  // they hold references to the engine and the store
   engine_.reset();
   store_.reset();
   log->info("stopped");

@@ -1,6 +1,7 @@
 #pragma once
 
-// Wires the daemon together: store, calendar, engine, gRPC services, HTTP, and shutdown.
+// Wires the daemon together: store, calendar, engine, the domain modules, gRPC services, HTTP,
+// and shutdown.
 
 #include <utility>  // before Boost.Asio with GCC 12 in C++20
 
@@ -15,21 +16,23 @@
 #include "daemon/core/calendar.h"
 #include "daemon/core/clock.h"
 #include "daemon/core/config.h"
+#include "daemon/core/sealer.h"
 #include "daemon/engine/engine.h"
+#include "daemon/modules/module.h"
 #include "daemon/plugin/manager.h"
 #include "daemon/server/http_server.h"
 #include "daemon/server/services.h"
 #include "daemon/server/streams.h"
-#include "daemon/server/recruitment.h"
-#include "daemon/server/workforce.h"
 #include "daemon/store/store.h"
 
 namespace shequ::server {
 
 class Daemon {
  public:
-  // Opens the store, recovers the engine, deploys config workflows, and starts serving.
-  static absl::StatusOr<std::unique_ptr<Daemon>> Start(const Config& config);
+  // Opens the store, recovers the engine and the modules, deploys config workflows, and starts
+  // serving. `modules` are shequd's own (daemon/modules/all.cc) unless a test brings others.
+  static absl::StatusOr<std::unique_ptr<Daemon>> Start(
+      const Config& config, modules::ModuleList modules = modules::AllModules());
   ~Daemon();
 
   int grpc_port() const { return grpc_port_; }
@@ -45,7 +48,7 @@ class Daemon {
   Daemon() = default;
   absl::Status Init(const Config& config);
   absl::Status DeployWorkflows(const std::string& dir);
-  absl::Status OpenRegistry(const Config& config);
+  absl::Status OpenModules();
   HttpResponse ServeHttp(const HttpRequest& req);
   std::string Metrics();
   void WatchHealth();
@@ -58,8 +61,11 @@ class Daemon {
   std::vector<std::thread> io_threads_;
   std::unique_ptr<boost::asio::thread_pool> readers_;
   std::unique_ptr<engine::Engine> engine_;
-  std::unique_ptr<DurableRegistry> registry_;
-  std::unique_ptr<DurableRecruitment> recruitment_;
+  Config config_;
+  std::unique_ptr<Sealer> sealer_;
+  modules::ModuleList modules_;
+  std::unique_ptr<modules::ModuleContext> module_ctx_;
+  const engine::UnitTree* units_ = nullptr;  // the first module's that keeps one
   std::unique_ptr<plugin::Manager> plugins_;
   Hub hub_;
   std::unique_ptr<ServiceContext> ctx_;

@@ -1,25 +1,21 @@
 #pragma once
 
-// Demo data for `make run` (config/demo/): a district with its units, quotas and roster, and a
-// few workflow instances. Loading is idempotent: a restart finds the data present and adds
-// nothing.
+// Demo data for `make run` (config/demo/): the workflow instances of instances.yaml. Each module
+// loads its own part of the demo (Module::LoadDemo). Loading is idempotent: every step carries a
+// request_id, so a restart finds the data present and adds nothing.
 
+#include <functional>
 #include <string>
 
 #include "absl/status/status.h"
 #include "daemon/engine/engine.h"
-#include "daemon/server/recruitment.h"
-#include "daemon/server/workforce.h"
 
 namespace shequ::server {
 
-// units.csv (units and their initial quotas), roster.csv, revisions.csv of `dir`. Each step
-// carries a request_id, so a restart (even after a crash half-way) completes what is missing.
-absl::Status LoadDemoDistrict(DurableRegistry& registry, const std::string& dir);
+// Runs `call` and waits for the engine's reply (never on the engine strand).
+absl::StatusOr<engine::json> Await(const std::function<void(engine::Reply)>& call);
 
 // instances.yaml: each instance carries a request_id, so it is started once.
 absl::Status StartDemoInstances(engine::Engine& engine, const std::string& file);
-// The `campaigns` of the same file: recruitment campaigns opened by a street office.
-absl::Status StartDemoCampaigns(DurableRecruitment& recruitment, const std::string& file);
 
 }  // namespace shequ::server

@@ -59,19 +59,6 @@ class ForwardingStore : public Store {
                                        int64_t after_seq, int limit) override {
     return inner_.SubjectHistory(subject, unit, after_seq, limit);
   }
-  std::vector<UnitRow> LoadUnits() override { return inner_.LoadUnits(); }
-  std::vector<QuotaRevisionRow> LoadQuotaRevisions() override {
-    return inner_.LoadQuotaRevisions();
-  }
-  std::vector<QuotaReservationRow> LoadReservations() override {
-    return inner_.LoadReservations();
-  }
-  void ForEachCampaignCommand(const std::function<void(const CampaignCommandRow&)>& fn) override {
-    inner_.ForEachCampaignCommand(fn);
-  }
-  void ForEachWorker(const std::function<void(const WorkerRow&)>& fn) override {
-    inner_.ForEachWorker(fn);
-  }
   Counts Count() override { return inner_.Count(); }
 
   absl::Status AttachModule(const ModuleSchema& schema) override {

@@ -15,9 +15,8 @@ size_t WriteBatch::size() const {
   return definitions.size() + instances.size() + tasks.size() + jobs.size() + deleted_jobs.size() +
          timers.size() + deleted_timers.size() + messages.size() + deleted_messages.size() +
          subscriptions.size() + deleted_subscriptions.size() + incidents.size() +
-         notifications.size() + events.size() + requests.size() + units.size() +
-         quota_revisions.size() + workers.size() + reservations.size() + campaign_log.size() +
-         records.size() + sequences.size() + (forget_requests_before_ms > 0 ? 1 : 0);
+         notifications.size() + events.size() + requests.size() + records.size() +
+         sequences.size() + (forget_requests_before_ms > 0 ? 1 : 0);
 }
 
 bool WriteBatch::empty() const { return size() == 0; }
@@ -45,11 +44,6 @@ void WriteBatch::Append(WriteBatch&& o) {
   MoveAppend(notifications, o.notifications);
   MoveAppend(events, o.events);
   MoveAppend(requests, o.requests);
-  MoveAppend(units, o.units);
-  MoveAppend(quota_revisions, o.quota_revisions);
-  MoveAppend(workers, o.workers);
-  MoveAppend(reservations, o.reservations);
-  MoveAppend(campaign_log, o.campaign_log);
   MoveAppend(records, o.records);
   for (auto& [k, v] : o.sequences) sequences[k] = v;
   forget_requests_before_ms = std::max(forget_requests_before_ms, o.forget_requests_before_ms);

@@ -131,46 +131,9 @@ struct EventRow {
   std::string type;
   int64_t at_ms = 0;
   std::string body;
-  // Registry changes (instance_id 0) name what they changed: "worker:12", "unit:bh.wuhu".
+  // A module's changes (instance_id 0) name what they changed ("<kind>:<id>") and its unit.
   std::string subject;
   std::string unit;
-};
-
-// The workforce registry (daemon/domain/workforce): bodies are the domain's JSON.
-struct UnitRow {
-  std::string id;
-  std::string parent_id;
-  std::string body;
-};
-
-struct QuotaRevisionRow {
-  int64_t id = 0;
-  std::string unit_id;
-  std::string body;
-};
-
-struct QuotaReservationRow {  // posts a recruitment campaign holds in a unit
-  std::string campaign_id;
-  std::string unit_id;
-  std::string body;
-};
-
-// One accepted command of a recruitment campaign. A campaign is rebuilt at start by replaying
-// its commands in order; `body` holds the command's arguments, sealed when they carry personal
-// data (the daemon's Sealer).
-struct CampaignCommandRow {
-  std::string campaign_id;
-  int64_t seq = 0;  // 1, 2, … per campaign
-  int64_t at_ms = 0;
-  std::string command;
-  std::string body;  // bytes
-};
-
-struct WorkerRow {
-  int64_t id = 0;
-  std::string unit_id;
-  std::string status;
-  std::string body;  // personal data inside is sealed (encrypted) by the caller
 };
 
 struct RequestRow {
@@ -197,11 +160,6 @@ struct WriteBatch {
   std::vector<NotificationRow> notifications;    // upsert by id
   std::vector<EventRow> events;                  // insert
   std::vector<RequestRow> requests;              // insert
-  std::vector<UnitRow> units;                    // upsert by id
-  std::vector<QuotaRevisionRow> quota_revisions; // upsert by id
-  std::vector<WorkerRow> workers;                // upsert by id
-  std::vector<QuotaReservationRow> reservations; // upsert by (campaign_id, unit_id)
-  std::vector<CampaignCommandRow> campaign_log;  // insert
   std::vector<RecordWrite> records;              // module records, applied in order,
                                                  // after the engine rows
   std::map<std::string, int64_t> sequences;      // id high-water marks, upsert by name
@@ -299,18 +257,11 @@ class Store {
   // Events of one instance (all when instance_id == 0) with seq > after_seq, ascending.
   virtual std::vector<EventRow> History(int64_t instance_id, int64_t after_seq, int limit) = 0;
   virtual std::optional<RequestRow> GetRequest(const std::string& request_id) = 0;
-  // Registry changes whose subject (or, when subject is empty, whose unit) is the one given,
+  // Module changes whose subject (or, when subject is empty, whose unit) is the one given,
   // with seq > after_seq, ascending.
   virtual std::vector<EventRow> SubjectHistory(const std::string& subject, const std::string& unit,
                                                int64_t after_seq, int limit) = 0;
 
-  // The workforce registry, loaded whole at start-up.
-  virtual std::vector<UnitRow> LoadUnits() = 0;
-  virtual std::vector<QuotaRevisionRow> LoadQuotaRevisions() = 0;
-  virtual std::vector<QuotaReservationRow> LoadReservations() = 0;
-  virtual void ForEachWorker(const std::function<void(const WorkerRow&)>& fn) = 0;
-  // Every campaign's commands, by campaign id then seq.
-  virtual void ForEachCampaignCommand(const std::function<void(const CampaignCommandRow&)>& fn) = 0;
   virtual Counts Count() = 0;
 
   // ---- Module records (records.h) ----

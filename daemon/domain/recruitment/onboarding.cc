@@ -1,41 +1,14 @@
 #include "daemon/domain/recruitment/onboarding.h"
 
-#include <chrono>
-#include <cstdio>
-
+#include "daemon/core/date.h"
 #include "daemon/core/status.h"
 
 namespace shequ::domain::recruitment {
-namespace {
 
-namespace chr = std::chrono;
-
-chr::year_month_day Ymd(std::string_view d) {
-  const int y = std::stoi(std::string(d.substr(0, 4)));
-  const unsigned m = std::stoi(std::string(d.substr(5, 2)));
-  const unsigned day = std::stoi(std::string(d.substr(8, 2)));
-  return chr::year_month_day{chr::year(y), chr::month(m), chr::day(day)};
-}
-
-std::string Format(chr::year_month_day d) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(d.year()),
-                static_cast<unsigned>(d.month()), static_cast<unsigned>(d.day()));
-  return buf;
-}
-
-}  // namespace
-
-std::string AddDays(std::string_view date, int days) {
-  if (!workforce::IsValidDate(date)) return std::string(date);
-  return Format(chr::year_month_day(chr::sys_days(Ymd(date)) + chr::days(days)));
-}
+std::string AddDays(std::string_view date, int days) { return ::shequ::date::AddDays(date, days); }
 
 std::string AddMonths(std::string_view date, int months) {
-  if (!workforce::IsValidDate(date)) return std::string(date);
-  chr::year_month_day out = Ymd(date) + chr::months(months);
-  if (!out.ok()) out = chr::year_month_day_last(out.year(), chr::month_day_last(out.month()));
-  return Format(out);
+  return ::shequ::date::AddMonths(date, months);
 }
 
 absl::StatusOr<int> GradeAtHire(const workforce::Registry& registry, std::string_view post,

@@ -1,16 +1,13 @@
 #include "daemon/domain/workforce/model.h"
 
 #include <array>
-#include <cstdio>
-#include <chrono>
 #include <string>
 
+#include "daemon/core/date.h"
 #include "daemon/core/json_writer.h"
 
 namespace shequ::domain::workforce {
 namespace {
-
-namespace chr = std::chrono;
 
 constexpr std::array<EnumSpelling<UnitKind>, 5> kUnitKinds{{
     {UnitKind::kDistrict, "district", "区"},
@@ -95,27 +92,6 @@ bool AllDigits(std::string_view s) {
     if (c < '0' || c > '9') return false;
   }
   return !s.empty();
-}
-
-bool ParseYmd(std::string_view s, chr::year_month_day* out) {
-  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
-  if (!AllDigits(s.substr(0, 4)) || !AllDigits(s.substr(5, 2)) || !AllDigits(s.substr(8, 2))) {
-    return false;
-  }
-  const int y = std::stoi(std::string(s.substr(0, 4)));
-  const unsigned m = std::stoi(std::string(s.substr(5, 2)));
-  const unsigned d = std::stoi(std::string(s.substr(8, 2)));
-  const chr::year_month_day ymd{chr::year(y), chr::month(m), chr::day(d)};
-  if (!ymd.ok()) return false;
-  if (out) *out = ymd;
-  return true;
-}
-
-std::string FormatYmd(chr::year_month_day d) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(d.year()),
-                static_cast<unsigned>(d.month()), static_cast<unsigned>(d.day()));
-  return buf;
 }
 
 template <typename E>
@@ -292,27 +268,13 @@ bool IsValidPhone(std::string_view phone) {
   return phone.size() == 11 && AllDigits(phone) && phone[0] == '1';
 }
 
-bool IsValidDate(std::string_view date) { return ParseYmd(date, nullptr); }
+bool IsValidDate(std::string_view date) { return ::shequ::date::IsValid(date); }
 
 int FullYearsBetween(std::string_view from, std::string_view to) {
-  chr::year_month_day a, b;
-  if (!ParseYmd(from, &a) || !ParseYmd(to, &b)) return 0;
-  int years = static_cast<int>(b.year()) - static_cast<int>(a.year());
-  const auto md = [](chr::year_month_day d) {
-    return static_cast<unsigned>(d.month()) * 100 + static_cast<unsigned>(d.day());
-  };
-  if (years > 0 && md(b) < md(a)) --years;
-  if (years < 0 && md(b) > md(a)) ++years;
-  return years;
+  return ::shequ::date::FullYearsBetween(from, to);
 }
 
-std::string AddYears(std::string_view date, int years) {
-  chr::year_month_day d;
-  if (!ParseYmd(date, &d)) return std::string(date);
-  chr::year_month_day out = d + chr::years(years);
-  if (!out.ok()) out = chr::year_month_day_last(out.year(), chr::month_day_last(out.month()));
-  return FormatYmd(out);
-}
+std::string AddYears(std::string_view date, int years) { return ::shequ::date::AddYears(date, years); }
 
 // ---- JSON ----
 

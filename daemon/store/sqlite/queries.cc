@@ -82,10 +82,6 @@ EventRow ReadEvent(const Statement& s) {
   return EventRow{s.Int(0), s.Int(1), s.Text(2), s.Int(3), s.Text(4), s.Text(5), s.Text(6)};
 }
 
-constexpr char kUnitCols[] = "id, parent_id, body";
-constexpr char kQuotaRevisionCols[] = "id, unit_id, body";
-constexpr char kWorkerCols[] = "id, unit_id, status, body";
-
 // Conjunction of conditions with positional parameters.
 struct Where {
   std::string sql;
@@ -441,52 +437,6 @@ std::vector<EventRow> SqliteStore::SubjectHistory(const std::string& subject,
     rows.push_back(ReadEvent(s));
   }).IgnoreError();
   return rows;
-}
-
-std::vector<UnitRow> SqliteStore::LoadUnits() {
-  std::vector<UnitRow> rows;
-  Read("LoadUnits", Select(kUnitCols, "units", {}, "id"), {}, [&](Statement& s) {
-    rows.push_back(UnitRow{s.Text(0), s.Text(1), s.Text(2)});
-  }).IgnoreError();
-  return rows;
-}
-
-std::vector<QuotaRevisionRow> SqliteStore::LoadQuotaRevisions() {
-  std::vector<QuotaRevisionRow> rows;
-  Read("LoadQuotaRevisions", Select(kQuotaRevisionCols, "quota_revisions", {}, "id"), {},
-       [&](Statement& s) {
-         rows.push_back(QuotaRevisionRow{s.Int(0), s.Text(1), s.Text(2)});
-       })
-      .IgnoreError();
-  return rows;
-}
-
-std::vector<QuotaReservationRow> SqliteStore::LoadReservations() {
-  std::vector<QuotaReservationRow> rows;
-  Read("LoadReservations",
-       "SELECT campaign_id, unit_id, body FROM quota_reservations ORDER BY campaign_id, unit_id",
-       {},
-       [&](Statement& s) {
-         rows.push_back({s.Text(0), s.Text(1), s.Text(2)});
-       })
-      .IgnoreError();
-  return rows;
-}
-
-void SqliteStore::ForEachCampaignCommand(const std::function<void(const CampaignCommandRow&)>& fn) {
-  Read("ForEachCampaignCommand",
-       "SELECT campaign_id, seq, at_ms, command, body FROM campaign_log ORDER BY campaign_id, seq",
-       {},
-       [&](Statement& s) {
-         fn({s.Text(0), s.Int(1), s.Int(2), s.Text(3), s.Blob(4)});
-       })
-      .IgnoreError();
-}
-
-void SqliteStore::ForEachWorker(const std::function<void(const WorkerRow&)>& fn) {
-  Read("ForEachWorker", Select(kWorkerCols, "workers", {}, "id"), {}, [&](Statement& s) {
-    fn(WorkerRow{s.Int(0), s.Text(1), s.Text(2), s.Text(3)});
-  }).IgnoreError();
 }
 
 Counts SqliteStore::Count() {

@@ -111,11 +111,7 @@ class SqliteStore : public Store {
   std::optional<RequestRow> GetRequest(const std::string& request_id) override;
   std::vector<EventRow> SubjectHistory(const std::string& subject, const std::string& unit,
                                        int64_t after_seq, int limit) override;
-  std::vector<UnitRow> LoadUnits() override;
-  std::vector<QuotaRevisionRow> LoadQuotaRevisions() override;
-  std::vector<QuotaReservationRow> LoadReservations() override;
-  void ForEachCampaignCommand(const std::function<void(const CampaignCommandRow&)>& fn) override;
-  void ForEachWorker(const std::function<void(const WorkerRow&)>& fn) override;
+
   // jobs_pending = activatable or active.
   Counts Count() override;
 

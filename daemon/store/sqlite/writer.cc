@@ -77,21 +77,6 @@ constexpr char kUpsertNotification[] =
 constexpr char kInsertEvent[] =
     "INSERT INTO events (seq, instance_id, type, at_ms, body, subject, unit) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
-constexpr char kUpsertUnit[] =
-    "INSERT INTO units (id, parent_id, body) VALUES (?1, ?2, ?3) "
-    "ON CONFLICT (id) DO UPDATE SET parent_id = excluded.parent_id, body = excluded.body";
-constexpr char kUpsertQuotaRevision[] =
-    "INSERT INTO quota_revisions (id, unit_id, body) VALUES (?1, ?2, ?3) "
-    "ON CONFLICT (id) DO UPDATE SET unit_id = excluded.unit_id, body = excluded.body";
-constexpr char kUpsertReservation[] =
-    "INSERT INTO quota_reservations (campaign_id, unit_id, body) VALUES (?1, ?2, ?3) "
-    "ON CONFLICT (campaign_id, unit_id) DO UPDATE SET body = excluded.body";
-constexpr char kInsertCampaignCommand[] =
-    "INSERT INTO campaign_log (campaign_id, seq, at_ms, command, body) VALUES (?1, ?2, ?3, ?4, ?5)";
-constexpr char kUpsertWorker[] =
-    "INSERT INTO workers (id, unit_id, status, body) VALUES (?1, ?2, ?3, ?4) "
-    "ON CONFLICT (id) DO UPDATE SET unit_id = excluded.unit_id, status = excluded.status, "
-    "body = excluded.body";
 // The first answer is the one replayed on retries, so a second insert keeps it.
 constexpr char kInsertRequest[] =
     "INSERT INTO requests (request_id, reply, at_ms) VALUES (?1, ?2, ?3) "
@@ -157,22 +142,6 @@ absl::Status WriteRows(Connection& c, const WriteBatch& b, const ModuleTableMap&
   RETURN_IF_ERROR(ForRows(c, kInsertEvent, b.events, [](Statement& s, const auto& r) {
     s.BindAll(r.seq, r.instance_id, r.type, r.at_ms, r.body, r.subject, r.unit);
   }));
-  RETURN_IF_ERROR(ForRows(c, kUpsertUnit, b.units, [](Statement& s, const auto& r) {
-    s.BindAll(r.id, r.parent_id, r.body);
-  }));
-  RETURN_IF_ERROR(ForRows(c, kUpsertQuotaRevision, b.quota_revisions,
-                          [](Statement& s, const auto& r) { s.BindAll(r.id, r.unit_id, r.body); }));
-  RETURN_IF_ERROR(ForRows(c, kUpsertWorker, b.workers, [](Statement& s, const auto& r) {
-    s.BindAll(r.id, r.unit_id, r.status, r.body);
-  }));
-  RETURN_IF_ERROR(ForRows(c, kUpsertReservation, b.reservations, [](Statement& s, const auto& r) {
-    s.BindAll(r.campaign_id, r.unit_id, r.body);
-  }));
-  RETURN_IF_ERROR(
-      ForRows(c, kInsertCampaignCommand, b.campaign_log, [](Statement& s, const auto& r) {
-        s.BindAll(r.campaign_id, r.seq, r.at_ms, r.command);
-        s.BindBlob(5, r.body);
-      }));
   RETURN_IF_ERROR(ForRows(c, kInsertRequest, b.requests, [](Statement& s, const auto& r) {
     s.Bind(1, r.request_id);
     s.BindBlob(2, r.reply);

@@ -293,12 +293,12 @@ TEST_F(SqliteStoreTest, FormerSchemaIsMigratedAcrossAGapInVersions) {
     auto store = OpenStore(Options());
     ASSERT_NE(store, nullptr);
     ASSERT_TRUE(CommitSync(*store, InstanceBatch(7)).ok());
-    WriteBatch unit;
-    unit.units = {{"bh", "", "{}"}};
-    ASSERT_TRUE(CommitSync(*store, std::move(unit)).ok());
+    WriteBatch change;  // an event with the columns migration 2 adds
+    change.events.push_back({1, 0, "unit.created", 1, "{}", "unit:bh", "bh"});
+    ASSERT_TRUE(CommitSync(*store, std::move(change)).ok());
   }
   EXPECT_EQ(QueryRaw(path_, "SELECT group_concat(version) FROM schema_migrations"), "1,2,3,4,5,6");
-  EXPECT_EQ(QueryRaw(path_, "SELECT COUNT(*) FROM units"), "1");
+  EXPECT_EQ(QueryRaw(path_, "SELECT COUNT(*) FROM events WHERE subject = 'unit:bh'"), "1");
   for (const auto& [name, table, column] : kPartialIndexes) {
     EXPECT_NE(
         QueryRaw(path_, absl::StrCat("SELECT sql FROM sqlite_master WHERE name = '", name, "'"))

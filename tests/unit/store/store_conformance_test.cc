@@ -86,12 +86,6 @@ auto Fields(const NotificationRow& r) {
 auto Fields(const EventRow& r) {
   return std::make_tuple(r.seq, r.instance_id, r.type, r.at_ms, r.body, r.subject, r.unit);
 }
-auto Fields(const UnitRow& r) { return std::make_tuple(r.id, r.parent_id, r.body); }
-auto Fields(const QuotaRevisionRow& r) { return std::make_tuple(r.id, r.unit_id, r.body); }
-auto Fields(const QuotaReservationRow& r) {
-  return std::make_tuple(r.campaign_id, r.unit_id, r.body);
-}
-auto Fields(const WorkerRow& r) { return std::make_tuple(r.id, r.unit_id, r.status, r.body); }
 auto Fields(const RequestRow& r) { return std::make_tuple(r.request_id, r.reply, r.at_ms); }
 
 template <typename Row>
@@ -816,58 +810,6 @@ TEST_P(StoreConformanceTest, DestructionDrainsTheQueue) {
   Reopen();  // destroys the store without Flush
   EXPECT_EQ(ok.load(), 200);
   EXPECT_EQ(store_->ListInstances({}, {.after_id = 0, .limit = 1000}).size(), 200u);
-}
-
-TEST_P(StoreConformanceTest, RegistryRowsUpsertAndLoadWhole) {
-  WriteBatch b;
-  b.units = {{"bh", "", R"({"name":"包河区"})"}, {"bh.wh", "bh", R"({"name":"芜湖路街道"})"}};
-  b.quota_revisions = {{1, "bh.wh", R"({"approved":20})"}};
-  for (int64_t id = 1; id <= 5; ++id) {
-    b.workers.push_back({id, "bh.wh", "on_post", R"({"sealed":"v1:xx"})"});
-  }
-  ASSERT_TRUE(CommitAndWait(b).ok());
-  WriteBatch change;
-  change.units = {{"bh.wh", "bh", R"({"name":"芜湖路街道","households":1})"}};
-  change.quota_revisions = {{2, "bh.wh", R"({"approved":18})"}};
-  change.workers = {{3, "bh", "left", "{}"}};
-  change.reservations = {{"zp-2026", "bh.wh", R"({"posts":2})"}, {"zp-2026", "bh", "{}"}};
-  ASSERT_TRUE(CommitAndWait(change).ok());
-  WriteBatch hired;
-  hired.reservations = {{"zp-2026", "bh.wh", R"({"posts":1})"}};
-  ASSERT_TRUE(CommitAndWait(hired).ok());
-  Reopen();
-
-  EXPECT_EQ(FieldsOf(store_->LoadUnits()),
-            FieldsOf(std::vector<UnitRow>{b.units[0], change.units[0]}));
-  EXPECT_EQ(FieldsOf(store_->LoadQuotaRevisions()),
-            FieldsOf(std::vector<QuotaRevisionRow>{b.quota_revisions[0],
-                                                   change.quota_revisions[0]}));
-  std::vector<WorkerRow> workers;
-  store_->ForEachWorker([&](const WorkerRow& w) { workers.push_back(w); });
-  ASSERT_EQ(workers.size(), 5u);
-  EXPECT_EQ(Fields(workers[2]), Fields(change.workers[0]));
-  EXPECT_EQ(Fields(workers[4]), Fields(b.workers[4]));
-  EXPECT_EQ(FieldsOf(store_->LoadReservations()),
-            FieldsOf(std::vector<QuotaReservationRow>{change.reservations[1],
-                                                      hired.reservations[0]}));
-}
-
-// Campaign logs come back per campaign in seq order, bytes intact.
-TEST_P(StoreConformanceTest, CampaignLogInOrderPerCampaign) {
-  WriteBatch b;
-  const std::string sealed("v1:\x00\xff bytes", 15);
-  b.campaign_log = {{"zp-b", 1, 10, "create", sealed}, {"zp-a", 1, 11, "create", "{}"},
-                    {"zp-a", 2, 12, "apply", "{\"x\":1}"}};
-  ASSERT_TRUE(CommitAndWait(b).ok());
-  Reopen();
-  std::vector<std::string> seen;
-  store_->ForEachCampaignCommand([&](const CampaignCommandRow& r) {
-    seen.push_back(r.campaign_id + "/" + std::to_string(r.seq) + "/" + r.command + "/" +
-                   std::to_string(r.at_ms));
-    if (r.campaign_id == "zp-b") EXPECT_EQ(r.body, sealed);
-  });
-  EXPECT_EQ(seen, (std::vector<std::string>{"zp-a/1/create/11", "zp-a/2/apply/12",
-                                            "zp-b/1/create/10"}));
 }
 
 TEST_P(StoreConformanceTest, SubjectHistoryBySubjectOrUnit) {

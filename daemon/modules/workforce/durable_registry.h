@@ -1,11 +1,11 @@
 #pragma once
 
 // The workforce registry made durable: the domain's in-memory Registry (daemon/domain/workforce)
-// plus its rows in the store, sealed personal data, the change history, and the three-yearly
-// quota reviews.
+// plus its records in the workforce module's tables (migrations/), sealed personal data, the
+// change history, and the three-yearly quota reviews.
 //
 // Changes run as engine transactions (Engine::ExecuteDomain): the registry applies the change
-// on the strand, and its rows, its history entries and any workflow it starts commit in one
+// on the strand, and its records, its history entries and any workflow it starts commit in one
 // batch; the reply waits for the commit. Reads take a shared lock and never wait for the strand.
 // The registry is held whole in memory (a district has hundreds to a few thousand workers; 100k
 // take about 60 MB) so that every rule check and report is answered without touching SQLite.
@@ -20,9 +20,10 @@
 #include "daemon/core/sealer.h"
 #include "daemon/domain/workforce/registry.h"
 #include "daemon/engine/engine.h"
+#include "daemon/store/records.h"
 #include "daemon/store/store.h"
 
-namespace shequ::server {
+namespace shequ::modules::workforce {
 
 namespace wf = ::shequ::domain::workforce;
 
@@ -30,11 +31,21 @@ class DurableRegistry : public engine::UnitTree {
  public:
   static constexpr char kReviewWorkflow[] = "quota-review";
 
+  // The module's tables (migrations/0001_records.sql). Revisions and workers are keyed by their
+  // id in 12 digits.
+  static constexpr char kUnits[] = "workforce_units";                  // by id; parent_id
+  static constexpr char kRevisions[] = "workforce_quota_revisions";    // unit_id
+  static constexpr char kReservations[] = "workforce_reservations";    // "<campaign>/<unit>"
+  static constexpr char kWorkers[] = "workforce_workers";              // unit_id, status
+  static constexpr char kReviews[] = "workforce_reviews";              // by unit
+  static std::vector<store::TableSpec> Tables();
+
   DurableRegistry(engine::Engine& engine, store::Store& store, Sealer sealer,
                   wf::Registry registry);
 
-  // Loads every unit, revision and worker from the store, and the open quota reviews. Call once,
-  // after the engine recovered and before serving.
+  // Loads every unit, revision, reservation and worker from the module's records, and the open
+  // quota reviews (from their own table: no walk over workflow instances). Call once, after the
+  // engine recovered and before serving.
   absl::Status Recover();
 
   // Today's date (YYYY-MM-DD) on the daemon's clock and the calendar's time zone.
@@ -60,23 +71,29 @@ class DurableRegistry : public engine::UnitTree {
     return fn(static_cast<const wf::Registry&>(registry_));
   }
 
+  // The quota review open for a unit: its instance and the revision's effective date.
+  struct Review {
+    int64_t instance_id = 0;
+    std::string effective_from;
+  };
+  // By unit (read on the engine strand, or before the engine runs).
+  const std::map<std::string, Review>& open_reviews() const { return reviews_; }
+
  private:
   void Persist(engine::Engine::DomainTx& tx, const wf::Change& change);
   // Cancels the unit's open review and starts the next one, due review_years after `revision`.
   void ScheduleReview(engine::Engine::DomainTx& tx, const wf::QuotaRevision& revision);
-  store::WorkerRow SealedRow(const wf::Worker& worker) const;
-  absl::StatusOr<wf::Worker> OpenRow(const store::WorkerRow& row) const;
+  store::RecordWrite SealedRecord(const wf::Worker& worker) const;
+  absl::StatusOr<wf::Worker> OpenRecord(const store::Record& record) const;
 
   engine::Engine& engine_;
   store::Store& store_;
   const Sealer sealer_;
   mutable std::shared_mutex mu_;
   wf::Registry registry_;
-  struct Review {
-    int64_t instance_id = 0;
-    std::string effective_from;
-  };
-  std::map<std::string, Review> reviews_;  // by unit; touched only on the engine strand
+  // By unit; touched only on the engine strand. An entry may name a review that has since
+  // ended: cancelling it when the next revision comes is a no-op.
+  std::map<std::string, Review> reviews_;
 };
 
-}  // namespace shequ::server
+}  // namespace shequ::modules::workforce

@@ -5,20 +5,21 @@
 #include <string>
 #include <vector>
 
+#include "daemon/modules/personal_data.h"
+#include "daemon/modules/workforce/durable_registry.h"
 #include "daemon/server/services.h"
-#include "daemon/server/workforce.h"
 #include "shequ/v1/workforce.grpc.pb.h"
 
-namespace shequ::server {
+namespace shequ::modules::workforce {
 
 struct WorkforceOptions {
-  std::vector<std::string> personal_data_roles;  // see names, ID numbers and phones unmasked
+  PersonalDataPolicy personal_data{{}};  // who sees names, ID numbers and phones unmasked
   size_t max_import_bytes = size_t{64} << 20;
 };
 
 class WorkforceService final : public v1::Workforce::CallbackService {
  public:
-  WorkforceService(ServiceContext& c, DurableRegistry& registry, WorkforceOptions options)
+  WorkforceService(server::ServiceContext& c, DurableRegistry& registry, WorkforceOptions options)
       : c_(c), registry_(registry), options_(std::move(options)) {}
 
   grpc::ServerUnaryReactor* CreateUnit(grpc::CallbackServerContext*, const v1::CreateUnitRequest*,
@@ -70,15 +71,17 @@ class WorkforceService final : public v1::Workforce::CallbackService {
 
  private:
   class ImportReactor;
-  bool MaySeePersonal(const engine::Caller& caller) const;
+  bool MaySeePersonal(const engine::Caller& caller) const {
+    return options_.personal_data.MaySee(caller);
+  }
   // Runs a change; on success answers with worker `id` as it now stands.
   grpc::ServerUnaryReactor* ChangeWorker(grpc::CallbackServerContext* ctx, const char* command,
                                          const std::string& request_id, DurableRegistry::Op op,
                                          v1::Worker* resp);
 
-  ServiceContext& c_;
+  server::ServiceContext& c_;
   DurableRegistry& registry_;
   const WorkforceOptions options_;
 };
 
-}  // namespace shequ::server
+}  // namespace shequ::modules::workforce

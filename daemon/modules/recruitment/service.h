@@ -5,17 +5,18 @@
 #include <string>
 #include <vector>
 
-#include "daemon/server/recruitment.h"
+#include "daemon/modules/personal_data.h"
+#include "daemon/modules/recruitment/durable_recruitment.h"
 #include "daemon/server/services.h"
 #include "shequ/v1/recruitment.grpc.pb.h"
 
-namespace shequ::server {
+namespace shequ::modules::recruitment {
 
 class RecruitmentService final : public v1::Recruitment::CallbackService {
  public:
-  RecruitmentService(ServiceContext& c, DurableRecruitment& recruitment,
-                     std::vector<std::string> personal_data_roles)
-      : c_(c), rec_(recruitment), personal_data_roles_(std::move(personal_data_roles)) {}
+  RecruitmentService(server::ServiceContext& c, DurableRecruitment& recruitment,
+                     PersonalDataPolicy personal_data)
+      : c_(c), rec_(recruitment), personal_data_(std::move(personal_data)) {}
 
   using Ctx = grpc::CallbackServerContext;
   using Reactor = grpc::ServerUnaryReactor;
@@ -43,7 +44,9 @@ class RecruitmentService final : public v1::Recruitment::CallbackService {
   Reactor* DecideObjection(Ctx*, const v1::DecideObjectionRequest*, v1::Objection*) override;
 
  private:
-  bool MaySeePersonal(const engine::Caller& caller) const;
+  bool MaySeePersonal(const engine::Caller& caller) const {
+    return personal_data_.MaySee(caller);
+  }
   // Completes the open task at `node` of `instance_id` as the caller; `done` gets the
   // instance's variables after the commit, or the step's refusal.
   void CompleteStep(Reactor* r, const engine::Caller& caller, int64_t instance_id,
@@ -57,9 +60,9 @@ class RecruitmentService final : public v1::Recruitment::CallbackService {
                         std::string outcome, engine::json variables, std::string comment,
                         std::string request_id, v1::Campaign* resp);
 
-  ServiceContext& c_;
+  server::ServiceContext& c_;
   DurableRecruitment& rec_;
-  const std::vector<std::string> personal_data_roles_;
+  const PersonalDataPolicy personal_data_;
 };
 
-}  // namespace shequ::server
+}  // namespace shequ::modules::recruitment

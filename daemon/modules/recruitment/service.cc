@@ -1,4 +1,4 @@
-#include "daemon/server/recruitment_service.h"
+#include "daemon/modules/recruitment/service.h"
 
 #include <google/protobuf/util/json_util.h>
 
@@ -9,8 +9,13 @@
 #include "daemon/engine/model.h"
 #include "daemon/server/reactors.h"
 
-namespace shequ::server {
+namespace shequ::modules::recruitment {
 
+using server::Answer;
+using server::CallerOf;
+using server::OnReader;
+using server::Refuse;
+using server::ToGrpc;
 using engine::json;
 
 namespace {
@@ -42,11 +47,6 @@ absl::Status Required(const std::string& value, const char* field) {
 }
 
 }  // namespace
-
-bool RecruitmentService::MaySeePersonal(const engine::Caller& caller) const {
-  return std::any_of(personal_data_roles_.begin(), personal_data_roles_.end(),
-                     [&](const std::string& role) { return caller.HasRole(role); });
-}
 
 // ---- Campaigns -----------------------------------------------------------------------------
 
@@ -334,4 +334,4 @@ grpc::ServerUnaryReactor* RecruitmentService::DecideObjection(
   return r;
 }
 
-}  // namespace shequ::server
+}  // namespace shequ::modules::recruitment

@@ -3,11 +3,11 @@
 // Recruitment campaigns made durable (issue 6; docs/decisions/0009-recruitment.md).
 //
 // Each campaign (daemon/domain/recruitment) is held in memory and stored as the log of the
-// commands it accepted (table campaign_log, arguments sealed): a restart replays the log, and
-// since every command carries its instants and dates, the replay rebuilds the same campaign.
-// Commands run inside engine transactions, so a campaign's log rows, the registry rows it
-// changes (quota reservations, hired workers), its history entries and the workflows it moves
-// or starts commit together or not at all.
+// commands it accepted (the module record table recruitment_campaign_log, arguments sealed): a
+// restart replays the log, and since every command carries its instants and dates, the replay
+// rebuilds the same campaign. Commands run inside engine transactions, so a campaign's log
+// records, the registry records it changes (quota reservations, hired workers), its history
+// entries and the workflows it moves or starts commit together or not at all.
 //
 // The workflow `recruitment` drives a campaign: its user tasks are the human decisions, and its
 // built-in service steps (Engine::RegisterHandler, job types "recruitment.*") apply the
@@ -23,10 +23,11 @@
 #include "daemon/core/sealer.h"
 #include "daemon/domain/recruitment/campaign.h"
 #include "daemon/engine/engine.h"
-#include "daemon/server/workforce.h"
+#include "daemon/modules/workforce/durable_registry.h"
+#include "daemon/store/records.h"
 #include "daemon/store/store.h"
 
-namespace shequ::server {
+namespace shequ::modules::recruitment {
 
 namespace rc = ::shequ::domain::recruitment;
 
@@ -35,11 +36,16 @@ class DurableRecruitment {
   static constexpr char kWorkflow[] = "recruitment";
   static constexpr char kObjectionWorkflow[] = "recruitment-objection";
   static constexpr char kOnboardingWorkflow[] = "onboarding";
+  // The module's table (migrations/0001_campaign_log.sql): every campaign's accepted commands,
+  // append only, keyed "<campaign>/<seq of 12 digits>".
+  static constexpr char kLog[] = "recruitment_campaign_log";
+  static std::vector<store::TableSpec> Tables();
 
   // `policy_yaml` is config/policy/recruitment.yaml: each campaign keeps the policy text it was
   // created under (in its first log entry), so a later edit of the file leaves it as it was.
-  DurableRecruitment(engine::Engine& engine, store::Store& store, DurableRegistry& registry,
-                     Sealer sealer, std::string policy_yaml);
+  DurableRecruitment(engine::Engine& engine, store::Store& store,
+                     workforce::DurableRegistry& registry, Sealer sealer,
+                     std::string policy_yaml);
 
   // The built-in steps of the recruitment, objection and onboarding workflows. Call before the
   // engine runs.
@@ -70,6 +76,10 @@ class DurableRecruitment {
                                                     const std::string& post_id,
                                                     bool personal) const;
   absl::StatusOr<engine::json> Objection(const std::string& campaign_id, int64_t id) const;
+  size_t campaign_count() const {
+    std::shared_lock lock(mu_);
+    return campaigns_.size();
+  }
   // The recruitment workflow instance of a campaign (0 if none).
   int64_t InstanceOf(const std::string& campaign_id) const;
 
@@ -86,6 +96,9 @@ class DurableRecruitment {
   // answers may list posts to release in the registry ("release").
   absl::StatusOr<engine::json> Apply(Entry& e, const std::string& command,
                                      const engine::json& args);
+  // Appends the command to the campaign's log in `tx`, arguments sealed.
+  void Log(engine::Engine::DomainTx& tx, Entry& e, const std::string& command,
+           const engine::json& args);
   // Live: Apply, then log the command, record it in the history and release what it freed.
   // The caller holds mu_ exclusively.
   absl::StatusOr<engine::json> Run(engine::Engine::DomainTx& tx, Entry& e,
@@ -100,11 +113,11 @@ class DurableRecruitment {
 
   engine::Engine& engine_;
   store::Store& store_;
-  DurableRegistry& registry_;
+  workforce::DurableRegistry& registry_;
   const Sealer sealer_;
   const std::string policy_yaml_;
   mutable std::shared_mutex mu_;  // campaigns_: changed on the engine strand only
   std::map<std::string, Entry> campaigns_;
 };
 
-}  // namespace shequ::server
+}  // namespace shequ::modules::recruitment

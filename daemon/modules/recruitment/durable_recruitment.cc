@@ -1,16 +1,19 @@
-#include "daemon/server/recruitment.h"
+#include "daemon/modules/recruitment/durable_recruitment.h"
 
 #include <algorithm>
 #include <cstdio>
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
+#include "daemon/core/date.h"
 #include "daemon/core/logging.h"
 #include "daemon/core/status.h"
+#include "absl/strings/numbers.h"
 #include "daemon/domain/recruitment/onboarding.h"
 #include "daemon/domain/recruitment/policy.h"
+#include "daemon/modules/records.h"
 
-namespace shequ::server {
+namespace shequ::modules::recruitment {
 
 using engine::json;
 namespace wf = ::shequ::domain::workforce;
@@ -198,7 +201,7 @@ absl::StatusOr<json> Refused(const absl::Status& s) {
 }  // namespace
 
 DurableRecruitment::DurableRecruitment(engine::Engine& engine, store::Store& store,
-                                       DurableRegistry& registry, Sealer sealer,
+                                       workforce::DurableRegistry& registry, Sealer sealer,
                                        std::string policy_yaml)
     : engine_(engine),
       store_(store),
@@ -221,11 +224,8 @@ const DurableRecruitment::Entry* DurableRecruitment::Find(const std::string& id)
 }
 
 std::string DurableRecruitment::AfterWorkingDays(int64_t from_ms, int n) const {
-  const auto day = engine_.calendar().LocalDay(engine_.calendar().AddWorkingDays(from_ms, n));
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(day.year()),
-                static_cast<unsigned>(day.month()), static_cast<unsigned>(day.day()));
-  return buf;
+  return date::Format(
+      engine_.calendar().LocalDay(engine_.calendar().AddWorkingDays(from_ms, n)));
 }
 
 // ---- Commands ------------------------------------------------------------------------------
@@ -366,8 +366,7 @@ absl::StatusOr<json> DurableRecruitment::Run(engine::Engine::DomainTx& tx, Entry
       }
     }
   }
-  tx.rows().campaign_log.push_back(
-      {spec.id, ++e.seq, tx.now(), command, sealer_.Seal(args.dump())});
+  Log(tx, e, command, args);
   // The history names what happened, never who applied (no personal data in events).
   json event = {{"state", rc::StateName(e.campaign.state())}};
   for (const char* key : {"application_id", "objection_id", "post_id", "worker_id", "kind"}) {
@@ -453,8 +452,7 @@ void DurableRecruitment::Create(const engine::Caller& caller, json spec_json,
                     {"policy_yaml", policy_yaml_},
                     {"at_ms", tx.now()},
                     {"instance_id", instance}};
-        tx.rows().campaign_log.push_back(
-            {spec.id, ++e.seq, tx.now(), "create", sealer_.Seal(log.dump())});
+        Log(tx, e, "create", log);
         tx.Record("campaign:" + spec.id, spec.street_unit_id, "recruitment.create",
                   {{"state", "draft"}, {"instance_id", instance}});
         return json{{"campaign_id", spec.id}, {"instance_id", instance}};
@@ -508,8 +506,7 @@ void DurableRecruitment::Command(const engine::Caller& caller, std::string campa
         ASSIGN_OR_RETURN(int64_t instance, tx.StartInstance(std::move(start)));
         e->investigations[filed["objection_id"].get<int64_t>()] = instance;
         args["instance_id"] = instance;
-        tx.rows().campaign_log.push_back(
-            {campaign_id, ++e->seq, tx.now(), "objection", sealer_.Seal(args.dump())});
+        Log(tx, *e, "objection", args);
         tx.Record("campaign:" + campaign_id, spec.street_unit_id, "recruitment.objection",
                   {{"objection_id", filed["objection_id"]},
                    {"application_id", args["application_id"]},
@@ -789,22 +786,45 @@ absl::StatusOr<json> DurableRecruitment::HireReady(engine::Engine::DomainTx& tx,
 
 // ---- Recovery ------------------------------------------------------------------------------
 
+namespace {
+constexpr std::string_view kLogFields[] = {"at_ms", "command", "sealed"};
+}  // namespace
+
+std::vector<store::TableSpec> DurableRecruitment::Tables() { return {{kLog, {"campaign_id"}}}; }
+
+void DurableRecruitment::Log(engine::Engine::DomainTx& tx, Entry& e, const std::string& command,
+                             const json& args) {
+  const std::string& id = e.campaign.spec().id;
+  json body = {{"at_ms", tx.now()}, {"command", command}, {"sealed", sealer_.Seal(args.dump())}};
+  tx.rows().records.push_back(
+      AppendRecord(kLog, absl::StrCat(id, "/", NumberKey(++e.seq)), body.dump(), {id}));
+}
+
 absl::Status DurableRecruitment::Recover() {
-  absl::Status bad;
   size_t commands = 0;
   std::unique_lock lock(mu_);
-  store_.ForEachCampaignCommand([&](const store::CampaignCommandRow& row) {
-    if (!bad.ok()) return;
+  // Keys "<campaign>/<seq of 12 digits>": each campaign's commands come in order.
+  RETURN_IF_ERROR(store::ForEachRecord(store_, {.table = kLog}, [&](store::Record&& r)
+                                                                    -> absl::Status {
+    const size_t slash = r.key.rfind('/');
+    int64_t seq = 0;
+    if (slash == std::string::npos || !absl::SimpleAtoi(r.key.substr(slash + 1), &seq)) {
+      return absl::DataLossError(absl::StrCat(kLog, " ", r.key, ": not <campaign>/<seq>"));
+    }
+    const std::string campaign_id = r.key.substr(0, slash);
+    ASSIGN_OR_RETURN(json body, ReadBody(kLog, r, kLogFields));
+    const std::string command = body.value("command", "");
     auto fail = [&](const absl::Status& why) {
-      bad = absl::DataLossError(absl::StrCat("campaign ", row.campaign_id, " command ", row.seq,
-                                             " (", row.command, "): ", why.message()));
+      return absl::DataLossError(absl::StrCat("campaign ", campaign_id, " command ", seq, " (",
+                                              command, "): ", why.message()));
     };
-    auto text = sealer_.Open(row.body);
+    if (!body["sealed"].is_string()) return fail(absl::DataLossError("no sealed arguments"));
+    auto text = sealer_.Open(body["sealed"].get<std::string>());
     if (!text.ok()) return fail(text.status());
     json args = json::parse(*text, nullptr, false);
     if (args.is_discarded()) return fail(absl::DataLossError("unreadable arguments"));
     ++commands;
-    if (row.command == "create") {
+    if (command == "create") {
       auto policy = rc::ParseRecruitmentPolicy(Text(args, "policy_yaml"));
       if (!policy.ok()) return fail(policy.status());
       auto spec = SpecFromJson(args["campaign"], *policy);
@@ -812,19 +832,19 @@ absl::Status DurableRecruitment::Recover() {
       auto campaign = rc::Campaign::Create(*std::move(spec), *std::move(policy),
                                            Int(args, "at_ms"), Dedupe());
       if (!campaign.ok()) return fail(campaign.status());
-      Entry& e = campaigns_.emplace(row.campaign_id, Entry{*std::move(campaign)}).first->second;
-      e.seq = row.seq;
+      Entry& e = campaigns_.emplace(campaign_id, Entry{*std::move(campaign)}).first->second;
+      e.seq = seq;
       e.instance_id = Int(args, "instance_id");
-      return;
+      return absl::OkStatus();
     }
-    Entry* e = Find(row.campaign_id);
-    if (!e || row.seq != e->seq + 1) return fail(absl::DataLossError("out of order"));
+    Entry* e = Find(campaign_id);
+    if (!e || seq != e->seq + 1) return fail(absl::DataLossError("out of order"));
     // A command the campaign accepted once is accepted again: anything else is a bug.
-    auto applied = Apply(*e, row.command, args);
+    auto applied = Apply(*e, command, args);
     if (!applied.ok()) return fail(applied.status());
-    e->seq = row.seq;
-  });
-  RETURN_IF_ERROR(bad);
+    e->seq = seq;
+    return absl::OkStatus();
+  }));
   Logger("recruitment")->info("recruitment: {} campaigns rebuilt from {} commands",
                               campaigns_.size(), commands);
   return absl::OkStatus();
@@ -954,4 +974,4 @@ absl::StatusOr<json> DurableRecruitment::Objection(const std::string& campaign_i
                                           " has no objection ", id));
 }
 
-}  // namespace shequ::server
+}  // namespace shequ::modules::recruitment

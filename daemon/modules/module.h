@@ -1,0 +1,99 @@
+#pragma once
+
+// A domain module: everything one domain adds to the daemon, in daemon/modules/<name>/
+// (docs/decisions/0011-domain-modules.md). The pure rules stay in daemon/domain/<name>/; the
+// module holds the application layer around them: its state made durable (module records,
+// daemon/store/records.h), its built-in workflow steps, its recovery, its gRPC service with the
+// mapping between proto and domain types and its access rules, and its demo data.
+//
+// The daemon drives every module of its list (daemon/modules/all.cc) through the same phases,
+// in list order: Schema (tables attached before anything runs), Open, RegisterHandlers,
+// Recover, then LoadDemo and RegisterServices once the engine runs; Metrics at each scrape.
+// A module may use the modules listed before it (recruitment hires into workforce's registry).
+
+#include <grpcpp/grpcpp.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "daemon/core/calendar.h"
+#include "daemon/core/clock.h"
+#include "daemon/core/config.h"
+#include "daemon/core/sealer.h"
+#include "daemon/engine/engine.h"
+#include "daemon/server/prometheus.h"
+#include "daemon/server/services.h"
+#include "daemon/store/records.h"
+#include "daemon/store/store.h"
+
+namespace shequ::modules {
+
+class Module;
+
+// What a module may use. Built by the daemon; everything outlives the modules.
+struct ModuleContext {
+  engine::Engine& engine;
+  store::Store& store;
+  const Clock& clock;
+  const WorkCalendar& calendar;
+  const Sealer& sealer;  // personal data at rest
+  const Config& config;
+  // A module listed before the one being opened, by name; null when there is none.
+  std::function<Module*(std::string_view name)> earlier;
+
+  // The earlier module `name` as its concrete type, or null.
+  template <typename M>
+  M* Earlier(std::string_view name) const {
+    return dynamic_cast<M*>(earlier(name));
+  }
+};
+
+class Module {
+ public:
+  virtual ~Module() = default;
+
+  // The module's name: its folder under daemon/modules/ and the prefix of its tables.
+  virtual std::string_view name() const = 0;
+
+  // Its tables and their migrations; the store applies them before Open. None by default.
+  virtual store::ModuleSchema Schema() const { return {}; }
+
+  // Reads the module's configuration (policy files, …) and builds its state. The engine has
+  // recovered but does not run yet.
+  virtual absl::Status Open(const ModuleContext& ctx) = 0;
+
+  // The module's built-in workflow steps (Engine::RegisterHandler). Before the engine runs.
+  virtual void RegisterHandlers() {}
+
+  // Rebuilds the module's state from its records. After every earlier module recovered.
+  virtual absl::Status Recover() { return absl::OkStatus(); }
+
+  // config.demo's data for this module; idempotent (a restart adds nothing). The engine runs.
+  virtual absl::Status LoadDemo(const std::string& demo_dir) { return absl::OkStatus(); }
+
+  // The module's gRPC services, sharing the transport's context.
+  virtual void RegisterServices(server::ServiceContext& ctx,
+                                std::vector<std::unique_ptr<grpc::Service>>& out) {}
+
+  // The module's samples for /metrics.
+  virtual void Metrics(server::PrometheusWriter& w) const {}
+
+  // The tree of units that task and instance scopes refer to, when this module keeps it (the
+  // daemon gives the first one to the engine and the services); null by default.
+  virtual const engine::UnitTree* unit_tree() const { return nullptr; }
+};
+
+using ModuleList = std::vector<std::unique_ptr<Module>>;
+
+// A whole file (a policy, a demo table); NOT_FOUND naming the path when it cannot be read.
+absl::StatusOr<std::string> ReadTextFile(const std::string& path);
+
+// The modules of shequd, in order (daemon/modules/all.cc): one line per module.
+ModuleList AllModules();
+
+}  // namespace shequ::modules

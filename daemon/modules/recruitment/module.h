@@ -1,0 +1,38 @@
+#pragma once
+
+// The recruitment module: open recruitment campaigns and onboarding (daemon/domain/recruitment
+// made durable; docs/decisions/0009-recruitment.md). Needs the workforce module, listed before
+// it: campaigns reserve quota and hire into its registry.
+
+#include <memory>
+
+#include "daemon/modules/module.h"
+#include "daemon/modules/recruitment/durable_recruitment.h"
+
+namespace shequ::modules::recruitment {
+
+// migrations/NNNN_name.sql, compiled in (shequ_embed_sql).
+std::vector<store::SqlMigration> Migrations();
+
+class RecruitmentModule final : public Module {
+ public:
+  static constexpr char kName[] = "recruitment";
+
+  std::string_view name() const override { return kName; }
+  store::ModuleSchema Schema() const override;
+  absl::Status Open(const ModuleContext& ctx) override;
+  void RegisterHandlers() override;
+  absl::Status Recover() override;
+  absl::Status LoadDemo(const std::string& demo_dir) override;
+  void RegisterServices(server::ServiceContext& ctx,
+                        std::vector<std::unique_ptr<grpc::Service>>& out) override;
+  void Metrics(server::PrometheusWriter& w) const override;
+
+  DurableRecruitment& recruitment() { return *recruitment_; }
+
+ private:
+  std::vector<std::string> personal_data_roles_;
+  std::unique_ptr<DurableRecruitment> recruitment_;
+};
+
+}  // namespace shequ::modules::recruitment

@@ -1,0 +1,56 @@
+#include "daemon/modules/workforce/module.h"
+
+#include "absl/strings/str_cat.h"
+#include "daemon/core/status.h"
+#include "daemon/modules/workforce/demo.h"
+#include "daemon/modules/workforce/service.h"
+
+namespace shequ::modules::workforce {
+
+store::ModuleSchema WorkforceModule::Schema() const {
+  return {kName, DurableRegistry::Tables(), Migrations()};
+}
+
+absl::Status WorkforceModule::Open(const ModuleContext& ctx) {
+  const std::string quota_file = ctx.config.policy_dir + "/quota.yaml";
+  const std::string grades_file = ctx.config.policy_dir + "/grades.yaml";
+  ASSIGN_OR_RETURN(std::string quota_text, ReadTextFile(quota_file));
+  ASSIGN_OR_RETURN(std::string grades_text, ReadTextFile(grades_file));
+  auto quota = wf::ParseQuotaPolicy(quota_text);
+  if (!quota.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(quota_file, ": ", quota.status().message()));
+  }
+  auto grades = wf::ParseGradePolicy(grades_text);
+  if (!grades.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(grades_file, ": ", grades.status().message()));
+  }
+  personal_data_roles_ = ctx.config.personal_data_roles;
+  max_import_bytes_ = static_cast<size_t>(ctx.config.max_import_bytes);
+  registry_ = std::make_unique<DurableRegistry>(
+      ctx.engine, ctx.store, ctx.sealer, wf::Registry(*std::move(quota), *std::move(grades)));
+  return absl::OkStatus();
+}
+
+absl::Status WorkforceModule::Recover() { return registry_->Recover(); }
+
+absl::Status WorkforceModule::LoadDemo(const std::string& demo_dir) {
+  return LoadDemoDistrict(*registry_, demo_dir + "/district");
+}
+
+void WorkforceModule::RegisterServices(server::ServiceContext& ctx,
+                                       std::vector<std::unique_ptr<grpc::Service>>& out) {
+  out.push_back(std::make_unique<WorkforceService>(
+      ctx, *registry_,
+      WorkforceOptions{PersonalDataPolicy(personal_data_roles_), max_import_bytes_}));
+}
+
+void WorkforceModule::Metrics(server::PrometheusWriter& w) const {
+  const auto [units, workers] = registry_->Read([](const wf::Registry& r) {
+    return std::make_pair(r.unit_count(), r.worker_count());
+  });
+  w.Gauge("shequ_workforce_units", "Units in the workforce registry.", static_cast<double>(units));
+  w.Gauge("shequ_workforce_workers", "Workers in the workforce registry, of any status.",
+          static_cast<double>(workers));
+}
+
+}  // namespace shequ::modules::workforce

@@ -1,0 +1,38 @@
+#pragma once
+
+// The workforce module: units, quotas and their three-yearly reviews, and workers
+// (daemon/domain/workforce made durable; docs/decisions/0006-workforce-registry.md).
+
+#include <memory>
+
+#include "daemon/modules/module.h"
+#include "daemon/modules/workforce/durable_registry.h"
+
+namespace shequ::modules::workforce {
+
+// migrations/NNNN_name.sql, compiled in (shequ_embed_sql).
+std::vector<store::SqlMigration> Migrations();
+
+class WorkforceModule final : public Module {
+ public:
+  static constexpr char kName[] = "workforce";
+
+  std::string_view name() const override { return kName; }
+  store::ModuleSchema Schema() const override;
+  absl::Status Open(const ModuleContext& ctx) override;
+  absl::Status Recover() override;
+  absl::Status LoadDemo(const std::string& demo_dir) override;
+  void RegisterServices(server::ServiceContext& ctx,
+                        std::vector<std::unique_ptr<grpc::Service>>& out) override;
+  void Metrics(server::PrometheusWriter& w) const override;
+  const engine::UnitTree* unit_tree() const override { return registry_.get(); }
+
+  DurableRegistry& registry() { return *registry_; }
+
+ private:
+  std::vector<std::string> personal_data_roles_;
+  size_t max_import_bytes_ = 0;
+  std::unique_ptr<DurableRegistry> registry_;
+};
+
+}  // namespace shequ::modules::workforce
