@@ -492,14 +492,12 @@ void Engine::AdvanceClock(ManualClock& clock, int64_t to_ms, Reply reply) {
     clock.Set(to_ms);
     uint64_t gen = 0;
     const int fired = FireDueTimers(&gen);
-    json answer = {{"now_ms", to_ms}, {"timers_fired", fired}};
-    // Answer once everything up to the last transaction fired here is durable.
-    if (auto it = in_flight_.find(gen); gen != 0 && it != in_flight_.end()) {
-      it->second.replies.push_back(std::move(reply));
-      it->second.answers.push_back(std::move(answer));
-    } else {
-      reply(std::move(answer));
-    }
+    // The time reached is stored, so a restart goes on from it (decision 0004). Commits are
+    // durable in order: answering after this one answers after every timer fired above.
+    sequences_[kFakeClockSequence] = to_ms;
+    changed_sequences_.insert(kFakeClockSequence);
+    Tx tx(*this, "system");
+    Commit(tx, json{{"now_ms", to_ms}, {"timers_fired", fired}}, "", std::move(reply));
   });
 }
 
@@ -753,6 +751,10 @@ absl::Status NotYours(const Task& t, const Caller& c) {
       t.unit.empty() ? "" : " (or a unit above it)", "; ", c.user, " may not take it"));
 }
 json TaskAnswer(const Task& t) { return json{{"task", json(t)}}; }
+// After escalation the escalation role may take over a task someone else holds (docs/workflows.md).
+bool HoldsEscalation(const Caller& c, const Task& t) {
+  return t.escalated && !c.user.empty() && c.HasRole(t.escalation_role);
+}
 }  // namespace
 
 void Engine::ClaimTask(Caller caller, int64_t task_id, std::string request_id, Reply reply) {
@@ -761,16 +763,27 @@ void Engine::ClaimTask(Caller caller, int64_t task_id, std::string request_id, R
     Task* task = tx.GetTask(task_id);
     if (!task) return TaskNotFound(task_id);
     if (!task->IsOpen()) return TaskClosed(*task);
+    std::string from;
     if (task->state != "open") {
       if (task->assignee == caller.user) return TaskAnswer(*task);
-      return absl::FailedPreconditionError(
-          absl::StrCat("task ", task_id, " is already claimed by ", task->assignee));
+      if (!HoldsEscalation(caller, *task)) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("task ", task_id, " is already claimed by ", task->assignee));
+      }
+      from = task->assignee;  // taken over from its assignee (or delegate)
+    } else if (!CanClaim(caller, *task)) {
+      return NotYours(*task, caller);
     }
-    if (!CanClaim(caller, *task)) return NotYours(*task, caller);
     task->state = "claimed";
     task->assignee = caller.user;
+    task->owner.clear();
     tx.Save(*task);
-    tx.Event(task->instance_id, "task.claimed", task->node, {{"task", task_id}});
+    if (from.empty()) {
+      tx.Event(task->instance_id, "task.claimed", task->node, {{"task", task_id}});
+    } else {
+      tx.Event(task->instance_id, "task.claimed", task->node,
+               {{"task", task_id}, {"from", from}, {"escalated", true}});
+    }
     return TaskAnswer(*task);
   }, std::move(reply));
 }
@@ -787,7 +800,11 @@ void Engine::CompleteTask(Caller caller, int64_t task_id, std::string outcome, j
       if (!CanClaim(caller, *task)) return NotYours(*task, caller);
       task->assignee = caller.user;  // completing an open task claims it
     } else if (task->assignee != caller.user) {
-      return NotYours(*task, caller);
+      if (!HoldsEscalation(caller, *task)) return NotYours(*task, caller);
+      // The escalation role completes it in the assignee's stead (a delegation ends with it).
+      task->assignee = caller.user;
+      task->owner.clear();
+      task->state = "claimed";
     }
     if (!task->outcomes.empty() &&
         std::find(task->outcomes.begin(), task->outcomes.end(), outcome) == task->outcomes.end()) {
@@ -869,8 +886,9 @@ void Engine::TransferTask(Caller caller, int64_t task_id, std::string to, std::s
     if (!task) return TaskNotFound(task_id);
     if (to.empty()) return absl::InvalidArgumentError("to: whom to transfer to is missing");
     if (!task->IsOpen()) return TaskClosed(*task);
-    const bool escalation_holder = task->escalated && caller.HasRole(task->escalation_role);
-    if (task->assignee != caller.user && !escalation_holder) return NotYours(*task, caller);
+    if (task->assignee != caller.user && !HoldsEscalation(caller, *task)) {
+      return NotYours(*task, caller);
+    }
     task->assignee = to;
     task->owner.clear();
     task->state = "claimed";

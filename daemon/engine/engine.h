@@ -164,8 +164,10 @@ class Engine {
   using Handler = std::function<absl::StatusOr<json>(DomainTx&, const HandlerCall&)>;
   void RegisterHandler(std::string job_type, Handler handler);
 
-  // Manual clock only: moves it to `to_ms`, fires what came due, replies after it committed.
+  // Manual clock only: moves it to `to_ms`, fires what came due, stores the time reached (as
+  // the sequence kFakeClockSequence) and replies after all of it committed.
   void AdvanceClock(ManualClock& clock, int64_t to_ms, Reply reply);
+  static constexpr char kFakeClockSequence[] = "fake_clock_ms";
 
   // Job workers. A sink receives each activated job after its lock committed. The worker asks
   // for one job at a time with RequestJob, so a slow stream never piles jobs up. A sink returns
@@ -242,6 +244,9 @@ class Engine {
   void EndInstance(Tx& tx, Instance& inst, const std::string& state, const std::string& status);
   void ChildEnded(Tx& tx, const Instance& child);
   void ReleaseToken(Tx& tx, Instance& inst, Token& token);
+  // Releases every token (tasks, jobs, timers, subscriptions, incidents) and cancels the child
+  // instances they wait on.
+  void WithdrawTokens(Tx& tx, Instance& inst, const std::string& reason);
   void CancelInstance(Tx& tx, Instance& inst, const std::string& reason, bool notify_parent);
   void RunHandler(Tx& tx, Instance& inst, Token& token, const Node& node, const Handler& handler);
   absl::StatusOr<int64_t> StartInstance(Tx& tx, const Definition& def, StartArgs args,

@@ -147,6 +147,12 @@ void Engine::Enter(Tx& tx, Instance& inst, Token& token) {
         return;
       }
       std::erase_if(inst.tokens, [&](const Token& t) { return t.id == token_id; });
+      if (node->terminate && !inst.tokens.empty()) {
+        // Like BPMN's terminate end event: the branches still running end here too.
+        tx.Event(inst.id, "instance.terminated", node->id,
+                 {{"withdrawn", static_cast<int64_t>(inst.tokens.size())}});
+        WithdrawTokens(tx, inst, absl::StrCat("its parent ended at '", node->id, "'"));
+      }
       if (inst.tokens.empty()) EndInstance(tx, inst, "completed", node->status);
       return;
     }
@@ -534,8 +540,7 @@ void Engine::ReleaseToken(Tx& tx, Instance& inst, Token& token) {
   token.wait.clear();
 }
 
-void Engine::CancelInstance(Tx& tx, Instance& inst, const std::string& reason,
-                            bool notify_parent) {
+void Engine::WithdrawTokens(Tx& tx, Instance& inst, const std::string& reason) {
   for (auto& token : inst.tokens) {
     for (int64_t child_id : token.children) {
       Instance* child = tx.GetInstance(child_id);
@@ -545,6 +550,11 @@ void Engine::CancelInstance(Tx& tx, Instance& inst, const std::string& reason,
   }
   inst.tokens.clear();
   inst.forks.clear();
+}
+
+void Engine::CancelInstance(Tx& tx, Instance& inst, const std::string& reason,
+                            bool notify_parent) {
+  WithdrawTokens(tx, inst, reason);
   inst.state = "cancelled";
   inst.ended_at_ms = tx.now;
   tx.Save(inst);

@@ -46,12 +46,6 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const Config& config) {
 
 absl::Status Daemon::Init(const Config& config) {
   auto log = Logger("daemon");
-  if (config.fake_clock) {
-    clock_ = std::make_unique<ManualClock>(config.fake_clock_start_ms ? config.fake_clock_start_ms
-                                                                      : SystemClock().NowMs());
-  } else {
-    clock_ = std::make_unique<SystemClock>();
-  }
   auto calendar = WorkCalendar::LoadDir(config.calendar_dir);
   if (!calendar.ok()) return calendar.status();
   calendar_ = std::make_unique<WorkCalendar>(*std::move(calendar));
@@ -78,6 +72,20 @@ absl::Status Daemon::Init(const Config& config) {
   if (!store.ok()) return store.status();
   store_ = *std::move(store);
   log->info("store: SQLite at {} (synchronous={})", opts.path, opts.synchronous);
+
+  if (config.fake_clock) {
+    // A fake clock goes on from the time it had reached (decision 0004): never backwards, and
+    // not to the wall clock. --fake-clock=EPOCH_MS may move it forward.
+    int64_t start = config.fake_clock_start_ms;
+    const auto sequences = store_->LoadSequences();
+    if (auto it = sequences.find(engine::Engine::kFakeClockSequence); it != sequences.end()) {
+      start = std::max(start, it->second);
+      log->info("fake clock: going on from {} ms, the time it had reached", start);
+    }
+    clock_ = std::make_unique<ManualClock>(start ? start : SystemClock().NowMs());
+  } else {
+    clock_ = std::make_unique<SystemClock>();
+  }
 
   engine::EngineOptions eopts;
   eopts.max_steps = config.max_steps;

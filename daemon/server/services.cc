@@ -349,8 +349,9 @@ grpc::ServerUnaryReactor* JobsService::Fail(grpc::CallbackServerContext* ctx,
     return Refuse(ctx, absl::InvalidArgumentError("attempt: must not be negative"));
   }
   auto* r = ctx->DefaultReactor();
+  // Absent is the same as -1: the node's retry policy decides (proto3 would read 0, "none left").
   c_.engine.FailJob(CallerOf(ctx), {req->job_id(), req->attempt()}, req->error(),
-                    req->retries_left(),
+                    req->has_retries_left() ? req->retries_left() : -1,
                     req->request_id(), Answer(r, [resp](const json& a) {
                       resp->set_incident(a.at("incident"));
                       resp->set_retry_at_ms(a.at("retry_at_ms"));

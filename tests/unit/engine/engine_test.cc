@@ -375,5 +375,157 @@ nodes:
   EXPECT_EQ(kinds, (std::multiset<std::string>{"task.created", "task.due", "task.reminder"}));
 }
 
+constexpr char kTerminateFlow[] = R"(
+id: terminate
+start: split
+nodes:
+  split: {type: parallel, branches: [review, wait, work, sub, stop_on], join: joined}
+  review: {type: user, assignees: [zhang], due: P1D, remind: [0], next: joined}
+  wait: {type: timer, duration: P1D, next: joined}
+  work: {type: service, job: test.work, next: joined}
+  sub: {type: call, definition: child-wait, next: joined}
+  stop_on: {type: message, name: stop, correlate: "${key}", next: stop}
+  joined: {type: end, status: joined}
+  stop: {type: end, terminate: true, status: stopped, set: {stopped: "true"}}
+)";
+
+constexpr char kChildWait[] = R"(
+id: child-wait
+start: wait
+nodes:
+  wait: {type: timer, duration: P2D, next: done}
+  done: {type: end}
+)";
+
+TEST_F(EngineTest, TerminatingEndInsideAParallelBlockEndsTheInstance) {
+  ASSERT_TRUE(Deploy(kChildWait).ok());
+  ASSERT_TRUE(Deploy(kTerminateFlow).ok());
+  auto id = Start("terminate", {{"key", "k-1"}});
+  ASSERT_TRUE(id.ok()) << id.status();
+  Instance inst = Get(*id);
+  ASSERT_EQ(inst.tokens.size(), 5u);
+  int64_t task_id = 0, job_id = 0, child_id = 0;
+  for (const Token& t : inst.tokens) {
+    if (!t.tasks.empty()) task_id = t.tasks[0];
+    if (t.job) job_id = t.job;
+    if (!t.children.empty()) child_id = t.children[0];
+  }
+  ASSERT_TRUE(task_id && job_id && child_id);
+  // The task's reminder, the timer node, the child's timer and the message waits are open.
+  EXPECT_EQ(engine_->TimersPending(), 3);
+  Advance(3'600'000);  // a later transaction, not the one that started the branches
+
+  auto published = Run([&](Reply r) {
+    engine_->PublishMessage({"tester"}, "stop", "k-1", {{"why", "withdrawn"}}, 0, "",
+                            std::move(r));
+  });
+  ASSERT_TRUE(published.ok()) << published.status();
+  inst = Get(*id);
+  EXPECT_EQ(inst.state, "completed");
+  EXPECT_EQ(inst.end_status, "stopped");
+  EXPECT_EQ(inst.variables["stopped"], true);
+  EXPECT_TRUE(inst.tokens.empty());
+  EXPECT_TRUE(inst.forks.empty());
+  EXPECT_EQ(FromRow(*store_->GetTask(task_id)).state, "cancelled");
+  EXPECT_FALSE(store_->GetJob(job_id).has_value());
+  EXPECT_EQ(Get(child_id).state, "cancelled");
+  EXPECT_EQ(engine_->TimersPending(), 0);
+  auto history = store_->History(*id, 0, 1000);
+  std::vector<std::string> tail;
+  for (size_t i = history.size() - 2; i < history.size(); ++i) tail.push_back(history[i].type);
+  EXPECT_EQ(tail, (std::vector<std::string>{"instance.terminated", "instance.completed"}));
+
+  // Nothing withdrawn comes back: no timer fires, the join never runs, the task stays closed.
+  Advance(3 * kDay);
+  EXPECT_EQ(Get(*id).end_status, "stopped");
+  EXPECT_EQ(store_->History(*id, 0, 1000).size(), history.size());
+  auto complete = Run([&](Reply r) {
+    engine_->CompleteTask({"zhang"}, task_id, "", json::object(), "", "", std::move(r));
+  });
+  EXPECT_EQ(complete.status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(EngineTest, TerminatingEndWithNothingElseRunningCompletesAsAnEnd) {
+  ASSERT_TRUE(Deploy(R"(
+id: plain
+start: stop
+nodes:
+  stop: {type: end, terminate: true, status: early}
+)").ok());
+  auto id = Start("plain");
+  ASSERT_TRUE(id.ok());
+  EXPECT_EQ(Get(*id).state, "completed");
+  EXPECT_EQ(Get(*id).end_status, "early");
+  EXPECT_EQ(store_->History(*id, 0, 100).back().type, "instance.completed");
+}
+
+constexpr char kEscalatedCountersign[] = R"(
+id: sign
+start: sign
+nodes:
+  sign:
+    type: user
+    assignees: [zhang, li]
+    completion: all
+    outcomes: [yes, no]
+    due: PT8H
+    escalate: {after: PT1H, role: district-admin}
+    next: done
+  done: {type: end, status: signed}
+)";
+
+TEST_F(EngineTest, EscalationRoleMayClaimAndCompleteCountersignShares) {
+  ASSERT_TRUE(Deploy(kEscalatedCountersign).ok());
+  auto id = Start("sign");
+  ASSERT_TRUE(id.ok());
+  const std::vector<int64_t> tasks = Get(*id).tokens.at(0).tasks;
+  ASSERT_EQ(tasks.size(), 2u);
+  const Caller admin{"wang", {"district-admin"}, "other-unit"};
+  auto claim = [&](const Caller& c, int64_t task) {
+    return Run([&](Reply r) { engine_->ClaimTask(c, task, "", std::move(r)); });
+  };
+  auto complete = [&](const Caller& c, int64_t task, const std::string& outcome) {
+    return Run([&](Reply r) {
+      engine_->CompleteTask(c, task, outcome, json::object(), "", "", std::move(r));
+    });
+  };
+  // Before escalation the shares are their assignees'.
+  EXPECT_EQ(claim(admin, tasks[0]).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(complete(admin, tasks[0], "yes").status().code(),
+            absl::StatusCode::kPermissionDenied);
+
+  Advance(9 * 3'600'000);  // past due + 1 h
+  ASSERT_TRUE(FromRow(*store_->GetTask(tasks[0])).escalated);
+  // Someone without the role still may not.
+  EXPECT_EQ(claim({"zhao", {"clerk"}, ""}, tasks[0]).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(complete({"zhao", {"clerk"}, ""}, tasks[1], "yes").status().code(),
+            absl::StatusCode::kPermissionDenied);
+
+  // Claiming takes the share over from zhang, who may then no longer complete it.
+  auto claimed = claim(admin, tasks[0]);
+  ASSERT_TRUE(claimed.ok()) << claimed.status();
+  EXPECT_EQ((*claimed)["task"]["assignee"], "wang");
+  EXPECT_EQ(complete({"zhang"}, tasks[0], "yes").status().code(),
+            absl::StatusCode::kPermissionDenied);
+  ASSERT_TRUE(complete(admin, tasks[0], "yes").ok());
+  // Completing li's share without claiming it first completes it in li's stead.
+  auto done = complete(admin, tasks[1], "no");
+  ASSERT_TRUE(done.ok()) << done.status();
+  EXPECT_EQ((*done)["task"]["completed_by"], "wang");
+
+  Instance inst = Get(*id);
+  EXPECT_EQ(inst.state, "completed");
+  EXPECT_EQ(inst.end_status, "signed");
+  EXPECT_EQ(inst.variables["votes"], (json{{"yes", 1}, {"no", 1}}));
+  bool took_over = false;
+  for (const auto& e : store_->History(*id, 0, 100)) {
+    if (e.type == "task.claimed" && json::parse(e.body).value("from", "") == "zhang") {
+      took_over = true;
+    }
+  }
+  EXPECT_TRUE(took_over);
+}
+
 }  // namespace
 }  // namespace shequ::engine
