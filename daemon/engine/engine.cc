@@ -5,6 +5,7 @@
 
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
+#include "daemon/core/json_depth.h"
 #include "daemon/core/logging.h"
 #include "daemon/core/status.h"
 #include "daemon/engine/transaction.h"
@@ -32,6 +33,11 @@ T* LoadInto(TxTable<T>& table, PendingMap& pending, std::type_identity_t<ObjectC
 }
 
 json MergedSize(const json& base, const json& update, size_t limit, absl::Status* status) {
+  if (JsonDeeperThan(update)) {  // before anything recurses over it
+    *status = absl::InvalidArgumentError(
+        absl::StrCat("variables: nested deeper than ", kMaxJsonDepth, " levels"));
+    return base;
+  }
   json merged = base;
   merged.update(update);
   if (JsonTextSize(merged) > limit) {  // the dump's length, without writing it

@@ -48,6 +48,11 @@ using Reply = std::function<void(absl::StatusOr<json>)>;
 
 struct EngineOptions {
   int max_steps = 1000;                 // nodes one instance may pass without waiting
+  // How deep call/foreach children may nest below their root instance, and how many instances
+  // one root's tree may start in all: a definition that calls itself stops with an incident
+  // (call-depth-limit, spawn-limit) instead of growing without bound in one transaction.
+  int max_call_depth = 16;
+  int64_t max_spawned_instances = 10'000;
   size_t max_variables_bytes = 1 << 20;
   int64_t default_job_lock_ms = 300'000;
   int64_t max_backoff_ms = 3'600'000;

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "daemon/core/status.h"
 #include "daemon/engine/engine.h"
+#include "daemon/core/json_depth.h"
 #include "daemon/core/json_writer.h"
 #include "daemon/engine/transaction.h"
 
@@ -48,6 +49,12 @@ absl::Status Assign(const std::vector<std::pair<std::string, Expression>>& assig
     auto value = expr.Evaluate(scope);
     if (!value.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(field, ".", var, ": ", value.status().message()));
+    }
+    // `set: {x: "[x]"}` in a loop would nest a level per pass, until measuring or storing the
+    // variables overflowed the stack. Under the variables' root object: one level less.
+    if (JsonDeeperThan(*value, kMaxJsonDepth - 1)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ".", var, ": nested deeper than ", kMaxJsonDepth, " levels"));
     }
     target[var] = *std::move(value);
   }
@@ -306,6 +313,28 @@ void Engine::Enter(Tx& tx, Instance& inst, Token& token) {
           return;
         }
       }
+      // Bounded before anything starts: a definition calling itself (directly or not) would
+      // otherwise start children without end inside this one transaction.
+      const bool keep = node->type == NodeType::kForeach && token.children.size() == items.size();
+      if (inst.call_depth + 1 > options_.max_call_depth) {
+        RaiseIncident(tx, inst, token, "call-depth-limit",
+                      absl::StrCat("children would nest deeper than ", options_.max_call_depth,
+                                   " levels (engine.max_call_depth); a definition calling itself?"));
+        return;
+      }
+      Instance* root = inst.root_id ? tx.GetInstance(inst.root_id) : &inst;
+      int64_t starting = 0;
+      for (size_t i = 0; i < items.size(); ++i) {
+        const Instance* old = keep ? tx.GetInstance(token.children[i]) : nullptr;
+        starting += !(old && (old->state == "completed" || old->state == "active"));
+      }
+      if (root && root->spawned + starting > options_.max_spawned_instances) {
+        RaiseIncident(tx, inst, token, "spawn-limit",
+                      absl::StrCat("instance ", root->id, "'s tree would start more than ",
+                                   options_.max_spawned_instances,
+                                   " instances (engine.max_spawned_instances)"));
+        return;
+      }
       token.wait = node->type == NodeType::kCall ? "call" : "foreach";
       // Entered again after Resolve (a child failed): a foreach over the same number of items
       // keeps the children that completed or still run and starts only the failed items again;
@@ -313,7 +342,6 @@ void Engine::Enter(Tx& tx, Instance& inst, Token& token) {
       std::vector<int64_t> earlier = std::move(token.children);
       token.children.clear();
       token.children_done = 0;
-      const bool keep = node->type == NodeType::kForeach && earlier.size() == items.size();
       std::vector<int64_t> children;
       int done = 0;
       for (size_t i = 0; i < items.size(); ++i) {
@@ -607,6 +635,10 @@ void Engine::ChildEnded(Tx& tx, const Instance& child) {
 
 absl::StatusOr<int64_t> Engine::StartInstance(Tx& tx, const Definition& def, StartArgs args,
                                               int64_t parent_id, int64_t parent_token) {
+  if (JsonDeeperThan(args.variables)) {  // before anything recurses over it
+    return absl::InvalidArgumentError(
+        absl::StrCat("variables: nested deeper than ", kMaxJsonDepth, " levels"));
+  }
   if (JsonTextSize(args.variables) > options_.max_variables_bytes) {
     return absl::ResourceExhaustedError(
         absl::StrCat("variables: larger than ", options_.max_variables_bytes, " bytes"));
@@ -620,6 +652,15 @@ absl::StatusOr<int64_t> Engine::StartInstance(Tx& tx, const Definition& def, Sta
   inst.variables = std::move(args.variables);
   inst.parent_id = parent_id;
   inst.parent_token = parent_token;
+  if (Instance* parent = parent_id ? tx.GetInstance(parent_id) : nullptr) {
+    inst.root_id = parent->root_id ? parent->root_id : parent->id;
+    inst.call_depth = parent->call_depth + 1;
+    Instance* root = tx.GetInstance(inst.root_id);
+    if (root) {
+      ++root->spawned;
+      tx.Save(*root);
+    }
+  }
   inst.created_at_ms = tx.now;
   Token first{inst.next_token++, def.start};
   inst.tokens.push_back(first);

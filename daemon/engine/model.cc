@@ -79,6 +79,7 @@ std::string ToJson(const Instance& i) {
   JsonWriter w(body);
   w.BeginObject();
   w.Field("business_key", i.business_key);
+  w.Field("call_depth", i.call_depth);
   w.Field("created_at_ms", i.created_at_ms);
   w.Field("definition_id", i.definition_id);
   w.Field("end_status", i.end_status);
@@ -89,6 +90,8 @@ std::string ToJson(const Instance& i) {
   w.Field("next_token", i.next_token);
   w.Field("parent_id", i.parent_id);
   w.Field("parent_token", i.parent_token);
+  w.Field("root_id", i.root_id);
+  w.Field("spawned", i.spawned);
   w.Field("state", i.state);
   WriteList(w, "tokens", i.tokens);
   w.Field("unit", i.unit);

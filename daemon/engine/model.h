@@ -52,6 +52,9 @@ struct Instance {
   std::vector<std::string> visited;  // user nodes passed, for Return (退回)
   int64_t parent_id = 0;
   int64_t parent_token = 0;
+  int64_t root_id = 0;  // the top of its tree of call/foreach children; 0 = this one
+  int call_depth = 0;   // parents above it
+  int64_t spawned = 0;  // a root: instances its tree has started (EngineOptions::max_spawned_instances)
   int64_t next_token = 1;
   int64_t next_fork = 1;
   int64_t created_at_ms = 0;
@@ -162,7 +165,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Token, id, node, fork, wait, tas
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Fork, id, join, expected, arrived, parent)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Instance, id, definition_id, version, business_key,
                                                 unit, state, end_status, variables, tokens, forks,
-                                                visited, parent_id, parent_token, next_token,
+                                                visited, parent_id, parent_token, root_id,
+                                                call_depth, spawned, next_token,
                                                 next_fork, created_at_ms, updated_at_ms,
                                                 ended_at_ms)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Task, id, instance_id, token, definition_id, node,

@@ -89,6 +89,8 @@ absl::Status Daemon::Init(const Config& config) {
 
   engine::EngineOptions eopts;
   eopts.max_steps = config.max_steps;
+  eopts.max_call_depth = config.max_call_depth;
+  eopts.max_spawned_instances = config.max_spawned_instances;
   eopts.max_variables_bytes = config.max_variables_bytes;
   eopts.cache_objects = static_cast<size_t>(config.cache_objects);
   eopts.request_retention_ms = int64_t{config.request_retention_days} * 86'400'000;

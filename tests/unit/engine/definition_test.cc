@@ -425,6 +425,19 @@ nodes:
   EXPECT_FALSE((*def)->Find("j")->terminate);
 }
 
+TEST(DefinitionTest, DeeplyNestedYamlIsRefusedNotACrash) {
+  // Deploy parses YAML from a request; flow collections 100,000 levels deep must not recurse
+  // the parser off the stack.
+  for (const std::string& deep : {std::string(100'000, '[') + std::string(100'000, ']'),
+                                  std::string(100'000, '{') + std::string(100'000, '}')}) {
+    auto def = ParseDefinition("id: x\nstart: a\nnodes:\n  a: {type: end, status: " + deep +
+                               "}\n");
+    EXPECT_EQ(def.status().code(), absl::StatusCode::kInvalidArgument);
+    def = ParseDefinition("id: x\nstart: a\nnodes: " + deep + "\n");
+    EXPECT_EQ(def.status().code(), absl::StatusCode::kInvalidArgument);
+  }
+}
+
 TEST(DefinitionTest, DigestDependsOnTheExactText) {
   const char* a = "id: x\nstart: a\nnodes: {a: {type: end}}\n";
   const char* b = "id: x\nstart: a\nnodes: {a: {type: end, status: done}}\n";

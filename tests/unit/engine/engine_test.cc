@@ -36,7 +36,7 @@ class EngineTest : public ::testing::Test {
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
     io_ = std::make_unique<boost::asio::io_context>();
-    engine_ = std::make_unique<Engine>(*io_, *store_, clock_, calendar_);
+    engine_ = std::make_unique<Engine>(*io_, *store_, clock_, calendar_, options_);
     ASSERT_TRUE(engine_->Recover().ok());
     work_ = std::make_unique<Work>(io_->get_executor());
     thread_ = std::thread([this] { io_->run(); });
@@ -75,6 +75,7 @@ class EngineTest : public ::testing::Test {
 
   using Work = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;
   std::filesystem::path dir_;
+  EngineOptions options_;
   ManualClock clock_{kMonday0900};
   WorkCalendar calendar_ = WorkCalendar::Empty();
   std::unique_ptr<store::Store> store_;
@@ -525,6 +526,96 @@ TEST_F(EngineTest, EscalationRoleMayClaimAndCompleteCountersignShares) {
     }
   }
   EXPECT_TRUE(took_over);
+}
+
+std::vector<Incident> OpenIncidents(store::Store& store) {
+  std::vector<Incident> out;
+  for (const auto& row : store.ListIncidents({}, {})) out.push_back(FromRow(row));
+  return out;
+}
+
+TEST_F(EngineTest, ADefinitionCallingItselfStopsAtTheCallDepthLimit) {
+  ASSERT_TRUE(Deploy(R"(
+id: self
+start: again
+nodes:
+  again: {type: call, definition: self, next: done}
+  done: {type: end}
+)").ok());
+  auto id = Start("self");  // used to grow without bound inside this one transaction
+  ASSERT_TRUE(id.ok()) << id.status();
+  const Instance root = Get(*id);
+  EXPECT_EQ(root.spawned, 16);
+  const Instance deepest = Get(*id + 16);
+  EXPECT_EQ(deepest.call_depth, 16);
+  EXPECT_EQ(deepest.root_id, *id);
+  EXPECT_EQ(deepest.parent_id, *id + 15);
+  EXPECT_FALSE(store_->GetInstance(*id + 17).has_value());
+  auto incidents = OpenIncidents(*store_);
+  ASSERT_EQ(incidents.size(), 1u);
+  EXPECT_EQ(incidents[0].kind, "call-depth-limit");
+  EXPECT_EQ(incidents[0].instance_id, *id + 16);
+  EXPECT_NE(incidents[0].message.find("engine.max_call_depth"), std::string::npos);
+  // Cancelling the root withdraws the whole chain.
+  auto cancelled = Run([&](Reply r) { engine_->Cancel({"tester"}, *id, "runaway", "", std::move(r)); });
+  ASSERT_TRUE(cancelled.ok()) << cancelled.status();
+  EXPECT_EQ(Get(*id + 16).state, "cancelled");
+}
+
+TEST_F(EngineTest, AForeachFanningOutItselfStopsAtTheSpawnLimit) {
+  Close();
+  options_.max_spawned_instances = 20;
+  Open();
+  ASSERT_TRUE(Deploy(R"(
+id: fan
+start: fan
+nodes:
+  fan: {type: foreach, items: "${[1, 2, 3]}", as: i, call: fan, next: done}
+  done: {type: end}
+)").ok());
+  auto id = Start("fan");
+  ASSERT_TRUE(id.ok()) << id.status();
+  const Instance root = Get(*id);
+  EXPECT_GT(root.spawned, 12);  // 3 + 9 at least
+  EXPECT_LE(root.spawned, 20);
+  EXPECT_TRUE(store_->GetInstance(*id + root.spawned).has_value());
+  EXPECT_FALSE(store_->GetInstance(*id + root.spawned + 1).has_value());
+  EXPECT_EQ(Get(*id + root.spawned).root_id, *id);
+  bool spawn_limit = false;
+  for (const Incident& i : OpenIncidents(*store_)) {
+    EXPECT_EQ(i.kind, "spawn-limit");
+    spawn_limit = true;
+  }
+  EXPECT_TRUE(spawn_limit);
+}
+
+TEST_F(EngineTest, SetMayNotNestVariablesDeeperThanTheLimit) {
+  ASSERT_TRUE(Deploy(R"(
+id: nest
+start: grow
+nodes:
+  grow: {type: exclusive, set: {x: "[x]"}, branches: [{next: grow}]}
+)").ok());
+  auto id = Start("nest");
+  ASSERT_TRUE(id.ok()) << id.status();
+  auto incidents = OpenIncidents(*store_);
+  ASSERT_EQ(incidents.size(), 1u);
+  EXPECT_EQ(incidents[0].kind, "expression");
+  EXPECT_EQ(incidents[0].message, "set.x: nested deeper than 64 levels");
+  // 63 levels of arrays under the variables' root object: 64 in all.
+  const Instance inst = Get(*id);
+  int depth = 0;
+  for (const json* x = &inst.variables.at("x"); x->is_array(); x = &(*x)[0]) ++depth;
+  EXPECT_EQ(depth, 63);
+}
+
+TEST_F(EngineTest, DeeplyNestedVariablesAreRefusedByTheEngineToo) {
+  ASSERT_TRUE(Deploy(kTimerFlow).ok());
+  json deep = 1;
+  for (int i = 0; i < 100; ++i) deep = json::array({std::move(deep)});
+  auto started = Start("wait-a-day", {{"deep", deep}});
+  EXPECT_EQ(started.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(started.status().message(), "variables: nested deeper than 64 levels");
 }
 
 }  // namespace

@@ -31,6 +31,9 @@ Instance FullInstance() {
   i.visited = {"a", "审批"};
   i.parent_id = 5;
   i.parent_token = 6;
+  i.root_id = 4;
+  i.call_depth = 2;
+  i.spawned = 17;
   i.next_token = 9;
   i.next_fork = 3;
   i.created_at_ms = 1772413200000;
@@ -118,7 +121,14 @@ TEST(ModelJsonTest, BodiesWrittenByTheFormerVersionStillLoad) {
   const Instance inst = FromRow(row);
   EXPECT_EQ(inst.tokens.at(0).tasks, std::vector<int64_t>{1});
   EXPECT_EQ(inst.variables, json({{"n", 1}}));
-  EXPECT_EQ(ToJson(inst), old);
+  EXPECT_EQ(inst.root_id, 0);  // fields added since (call depth and spawn limits) default
+  EXPECT_EQ(inst.call_depth, 0);
+  EXPECT_EQ(inst.spawned, 0);
+  // Written again, the body is the same text with those fields in their sorted places.
+  std::string again = old;
+  again.insert(again.find(R"("created_at_ms")"), R"("call_depth":0,)");
+  again.insert(again.find(R"("state")"), R"("root_id":0,"spawned":0,)");
+  EXPECT_EQ(ToJson(inst), again);
 }
 
 }  // namespace
