@@ -22,11 +22,13 @@
 
 #include <sqlite3.h>
 
+#include <boost/asio.hpp>
 #include <cstdio>
 #include <future>
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>  // before Boost.Asio with GCC 12 in C++20
 #include <vector>
 
 #include "bench/bench_util.h"
@@ -114,8 +116,9 @@ class Harness {
     if (auto st = engine_->Recover(); !st.ok()) Die("recover: " + st.ToString());
     for (int i = 0; i < 2; ++i) threads_.emplace_back([this] { io_.run(); });
     auto deployed = Await([&](engine::Reply r) {
-      engine_->Deploy(Slurp(std::string(SHEQU_SOURCE_DIR) + "/config/workflows/quota-review.yaml"),
-                      "", std::move(r));
+      engine_->Deploy(
+          {Slurp(std::string(SHEQU_SOURCE_DIR) + "/config/workflows/quota-review.yaml"), ""},
+          std::move(r));
     });
     if (!deployed.ok()) Die("deploy: " + deployed.status().ToString());
     auto quota = wf::ParseQuotaPolicy(Slurp(std::string(SHEQU_SOURCE_DIR) + "/config/policy/quota.yaml"));

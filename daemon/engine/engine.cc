@@ -8,6 +8,7 @@
 #include "daemon/core/json_depth.h"
 #include "daemon/core/logging.h"
 #include "daemon/core/status.h"
+#include "daemon/engine/engine_impl.h"
 #include "daemon/engine/transaction.h"
 
 namespace shequ::engine {
@@ -55,27 +56,27 @@ bool Caller::HasRole(const std::string& role) const {
 
 // ---- Tx ------------------------------------------------------------------------------------
 
-Instance* Engine::Tx::GetInstance(int64_t id) {
+Instance* Tx::GetInstance(int64_t id) {
   return LoadInto(instances, engine_.pending_instances_, &engine_.cached_instances_, id,
                   [&](int64_t i) { return engine_.store_.GetInstance(i); });
 }
-Task* Engine::Tx::GetTask(int64_t id) {
+Task* Tx::GetTask(int64_t id) {
   return LoadInto(tasks, engine_.pending_tasks_, &engine_.cached_tasks_, id,
                   [&](int64_t i) { return engine_.store_.GetTask(i); });
 }
-Job* Engine::Tx::GetJob(int64_t id) {
+Job* Tx::GetJob(int64_t id) {
   return LoadInto(jobs, engine_.pending_jobs_, &engine_.cached_jobs_, id,
                   [&](int64_t i) { return engine_.store_.GetJob(i); });
 }
-Incident* Engine::Tx::GetIncident(int64_t id) {
+Incident* Tx::GetIncident(int64_t id) {
   return LoadInto(incidents, engine_.pending_incidents_, nullptr, id,
                   [&](int64_t i) { return engine_.store_.GetIncident(i); });
 }
-Notification* Engine::Tx::GetNotification(int64_t id) {
+Notification* Tx::GetNotification(int64_t id) {
   return LoadInto(notifications, engine_.pending_notifications_, nullptr, id,
                   [&](int64_t i) { return engine_.store_.GetNotification(i); });
 }
-std::optional<Timer> Engine::Tx::GetTimer(int64_t id) {
+std::optional<Timer> Tx::GetTimer(int64_t id) {
   if (deleted_timers.count(id)) return std::nullopt;
   if (auto it = new_timers.find(id); it != new_timers.end()) return it->second;
   if (auto it = engine_.pending_timers_.find(id); it != engine_.pending_timers_.end()) {
@@ -87,27 +88,27 @@ std::optional<Timer> Engine::Tx::GetTimer(int64_t id) {
   return FromRow(*row);
 }
 
-int64_t Engine::Tx::AddTimer(Timer t) {
+int64_t Tx::AddTimer(Timer t) {
   t.id = engine_.NextId("timer");
   int64_t id = t.id;
   new_timers.emplace(id, std::move(t));
   return id;
 }
 
-void Engine::Tx::CloseTask(Task& task, const char* state) {
+void Tx::CloseTask(Task& task, const char* state) {
   task.state = state;
   for (int64_t timer : task.timers) DeleteTimer(timer);
   task.timers.clear();
   Save(task);
 }
 
-void Engine::Tx::DeleteTimer(int64_t id) {
+void Tx::DeleteTimer(int64_t id) {
   if (id == 0) return;
   if (new_timers.erase(id)) return;  // created and dropped in the same transaction
   deleted_timers.insert(id);
 }
 
-void Engine::Tx::Event(int64_t instance_id, std::string type, std::string_view node,
+void Tx::Event(int64_t instance_id, std::string type, std::string_view node,
                        std::initializer_list<JsonMember> data) {
   absl::InlinedVector<JsonMember, 8> members(data.begin(), data.end());
   if (!node.empty()) members.push_back({"node", node});
@@ -118,8 +119,8 @@ void Engine::Tx::Event(int64_t instance_id, std::string type, std::string_view n
 
 // ---- Engine: lifecycle ---------------------------------------------------------------------
 
-Engine::Engine(boost::asio::io_context& io, store::Store& store, const Clock& clock,
-               const WorkCalendar& calendar, EngineOptions options)
+Engine::Impl::Impl(boost::asio::io_context& io, store::Store& store, const Clock& clock,
+                   const WorkCalendar& calendar, EngineOptions options)
     : strand_(boost::asio::make_strand(io)),
       wake_(io),
       store_(store),
@@ -130,9 +131,7 @@ Engine::Engine(boost::asio::io_context& io, store::Store& store, const Clock& cl
       cached_tasks_(options.cache_objects),
       cached_jobs_(options.cache_objects) {}
 
-Engine::~Engine() = default;
-
-int64_t Engine::NextId(const std::string& sequence) {
+int64_t Engine::Impl::NextId(const std::string& sequence) {
   // Sequences of rows never deleted are recovered from the rows (Store::HighestIds): writing
   // them was 4 of the 10 rows of a Start.
   if (std::find(store::kIdsRecoveredFromRows.begin(), store::kIdsRecoveredFromRows.end(),
@@ -142,7 +141,7 @@ int64_t Engine::NextId(const std::string& sequence) {
   return ++sequences_[sequence];
 }
 
-absl::Status Engine::Recover() {
+absl::Status Engine::Impl::Recover() {
   auto log = Logger("engine");
   for (const auto& row : store_.LoadDefinitions()) {
     auto def = ParseDefinition(row.yaml);
@@ -187,11 +186,7 @@ absl::Status Engine::Recover() {
   return store_.Health();
 }
 
-void Engine::AddCommitListener(CommitListener listener) {
-  listeners_.push_back(std::move(listener));
-}
-
-std::shared_ptr<const Definition> Engine::GetDefinition(const std::string& id,
+std::shared_ptr<const Definition> Engine::Impl::GetDefinition(const std::string& id,
                                                         int32_t version) const {
   std::shared_lock lock(definitions_mu_);
   auto it = definitions_.find(id);
@@ -203,7 +198,7 @@ std::shared_ptr<const Definition> Engine::GetDefinition(const std::string& id,
   return nullptr;
 }
 
-std::vector<std::shared_ptr<const Definition>> Engine::LatestDefinitions() const {
+std::vector<std::shared_ptr<const Definition>> Engine::Impl::LatestDefinitions() const {
   std::shared_lock lock(definitions_mu_);
   std::vector<std::shared_ptr<const Definition>> out;
   for (const auto& [id, versions] : definitions_) {
@@ -212,13 +207,13 @@ std::vector<std::shared_ptr<const Definition>> Engine::LatestDefinitions() const
   return out;
 }
 
-std::shared_ptr<const Definition> Engine::DefinitionOf(const Instance& inst) const {
+std::shared_ptr<const Definition> Engine::Impl::DefinitionOf(const Instance& inst) const {
   return GetDefinition(inst.definition_id, inst.version);
 }
 
 // ---- Engine: transactions ------------------------------------------------------------------
 
-void Engine::Execute(const char* command, std::string request_id, std::string actor,
+void Engine::Impl::Execute(const char* command, std::string request_id, std::string actor,
                      std::function<absl::StatusOr<json>(Tx&)> body, Reply reply) {
   // A request id names one call of one command: the same id sent with another command is a
   // different request, never answered with the first command's reply.
@@ -254,7 +249,7 @@ void Engine::Execute(const char* command, std::string request_id, std::string ac
   });
 }
 
-void Engine::Commit(Tx& tx, json answer, std::string request_id, Reply done) {
+void Engine::Impl::Commit(Tx& tx, json answer, std::string request_id, Reply done) {
   const uint64_t gen = next_gen_++;
   InFlight& flight = in_flight_[gen];
   store::WriteBatch batch = std::move(tx.domain_rows);
@@ -355,7 +350,7 @@ void Engine::Commit(Tx& tx, json answer, std::string request_id, Reply done) {
                 [this, gen](absl::Status status) { Committed(gen, std::move(status)); });
 }
 
-void Engine::Committed(uint64_t gen, absl::Status status) {
+void Engine::Impl::Committed(uint64_t gen, absl::Status status) {
   bool wake;
   {
     std::lock_guard lock(committed_mu_);
@@ -373,7 +368,7 @@ void Engine::Committed(uint64_t gen, absl::Status status) {
   });
 }
 
-void Engine::OnCommitted(uint64_t gen, absl::Status status) {
+void Engine::Impl::OnCommitted(uint64_t gen, absl::Status status) {
   auto node = in_flight_.extract(gen);
   if (node.empty()) return;
   InFlight& flight = node.mapped();
@@ -446,7 +441,7 @@ void Engine::OnCommitted(uint64_t gen, absl::Status status) {
 
 // ---- Engine: timers ------------------------------------------------------------------------
 
-int Engine::FireDueTimers(uint64_t* last_gen) {
+int Engine::Impl::FireDueTimers(uint64_t* last_gen) {
   int total = 0;
   if (!store_.Health().ok()) return total;
   for (;;) {
@@ -472,7 +467,7 @@ int Engine::FireDueTimers(uint64_t* last_gen) {
   }
 }
 
-void Engine::ScheduleWake() {
+void Engine::Impl::ScheduleWake() {
   if (clock_.IsManual() || timers_.empty()) return;
   const int64_t due = timers_.top().due_at_ms;
   if (wake_at_ms_ != 0 && wake_at_ms_ <= due) return;
@@ -489,7 +484,7 @@ void Engine::ScheduleWake() {
   }));
 }
 
-void Engine::AdvanceClock(ManualClock& clock, int64_t to_ms, Reply reply) {
+void Engine::Impl::AdvanceClock(ManualClock& clock, int64_t to_ms, Reply reply) {
   boost::asio::post(strand_, [this, &clock, to_ms, reply = std::move(reply)]() mutable {
     if (to_ms < clock.NowMs()) {
       reply(absl::InvalidArgumentError("to: the clock cannot move backwards"));
@@ -509,7 +504,7 @@ void Engine::AdvanceClock(ManualClock& clock, int64_t to_ms, Reply reply) {
 
 // ---- Engine: job activation ----------------------------------------------------------------
 
-int64_t Engine::OpenActivation(std::vector<std::string> types, std::string worker,
+int64_t Engine::Impl::OpenActivation(std::vector<std::string> types, std::string worker,
                                int64_t lock_ms, JobSink sink) {
   const int64_t id = next_activation_++;  // only touched on the strand, see below
   boost::asio::post(strand_, [this, id, types = std::move(types), worker = std::move(worker),
@@ -521,7 +516,7 @@ int64_t Engine::OpenActivation(std::vector<std::string> types, std::string worke
   return id;
 }
 
-void Engine::RequestJob(int64_t activation_id) {
+void Engine::Impl::RequestJob(int64_t activation_id) {
   boost::asio::post(strand_, [this, activation_id] {
     auto it = activations_.find(activation_id);
     if (it == activations_.end()) return;
@@ -530,11 +525,11 @@ void Engine::RequestJob(int64_t activation_id) {
   });
 }
 
-void Engine::CloseActivation(int64_t activation_id) {
+void Engine::Impl::CloseActivation(int64_t activation_id) {
   boost::asio::post(strand_, [this, activation_id] { activations_.erase(activation_id); });
 }
 
-void Engine::Dispatch() {
+void Engine::Impl::Dispatch() {
   if (!store_.Health().ok() || activations_.empty()) return;
   Tx tx(*this, "");
   bool progress = true;
@@ -574,7 +569,7 @@ void Engine::Dispatch() {
   if (!tx.activated.empty()) Commit(tx, json::object(), "", nullptr);
 }
 
-bool Engine::CanClaim(const Caller& caller, const Task& task) const {
+bool Engine::Impl::CanClaim(const Caller& caller, const Task& task) const {
   if (caller.user.empty()) return false;
   if (std::find(task.candidates.begin(), task.candidates.end(), caller.user) !=
       task.candidates.end()) {
@@ -584,16 +579,16 @@ bool Engine::CanClaim(const Caller& caller, const Task& task) const {
   return caller.HasRole(task.role) && InScope(caller, task.unit);
 }
 
-bool Engine::InScope(const Caller& caller, const std::string& unit) const {
+bool Engine::Impl::InScope(const Caller& caller, const std::string& unit) const {
   if (unit.empty() || caller.unit == unit) return true;
   return units_ != nullptr && !caller.unit.empty() && units_->Covers(caller.unit, unit);
 }
 
 // ---- Engine: commands ----------------------------------------------------------------------
 
-void Engine::Deploy(std::string yaml, std::string request_id, Reply reply) {
-  Execute("Deploy", std::move(request_id), "",
-          [this, yaml = std::move(yaml)](Tx& tx) -> absl::StatusOr<json> {
+void Engine::Impl::Deploy(DeployRequest request, Reply reply) {
+  Execute("Deploy", std::move(request.request_id), "",
+          [this, yaml = std::move(request.yaml)](Tx& tx) -> absl::StatusOr<json> {
     ASSIGN_OR_RETURN(std::shared_ptr<Definition> def, ParseDefinition(yaml));
     auto latest = GetDefinition(def->id);
     if (latest && latest->digest == def->digest) {
@@ -636,7 +631,7 @@ absl::Status Engine::DomainTx::CancelInstance(int64_t instance_id, const std::st
   return absl::OkStatus();
 }
 
-void Engine::ExecuteDomain(const char* command, std::string request_id, std::string actor,
+void Engine::Impl::ExecuteDomain(const char* command, std::string request_id, std::string actor,
                            std::function<absl::StatusOr<json>(DomainTx&)> body, Reply reply) {
   Execute(command, std::move(request_id), std::move(actor),
           [this, body = std::move(body)](Tx& tx) -> absl::StatusOr<json> {
@@ -646,11 +641,7 @@ void Engine::ExecuteDomain(const char* command, std::string request_id, std::str
           std::move(reply));
 }
 
-void Engine::RegisterHandler(std::string job_type, Handler handler) {
-  handlers_[std::move(job_type)] = std::move(handler);
-}
-
-void Engine::RunHandler(Tx& tx, Instance& inst, Token& token, const Node& node,
+void Engine::Impl::RunHandler(Tx& tx, Instance& inst, Token& token, const Node& node,
                         const Handler& handler) {
   DomainTx domain(*this, tx);
   absl::StatusOr<json> out =
@@ -672,9 +663,9 @@ void Engine::RunHandler(Tx& tx, Instance& inst, Token& token, const Node& node,
   Leave(tx, inst, token.id, node.next);
 }
 
-void Engine::Start(Caller caller, StartArgs args, std::string request_id, Reply reply) {
-  Execute("Start", std::move(request_id), caller.user,
-          [this, args = std::move(args)](Tx& tx) mutable -> absl::StatusOr<json> {
+void Engine::Impl::Start(Caller caller, StartRequest request, Reply reply) {
+  Execute("Start", std::move(request.request_id), caller.user,
+          [this, args = std::move(request.args)](Tx& tx) mutable -> absl::StatusOr<json> {
     auto def = GetDefinition(args.definition_id, args.version);
     if (!def) {
       return absl::NotFoundError(
@@ -688,10 +679,10 @@ void Engine::Start(Caller caller, StartArgs args, std::string request_id, Reply 
   }, std::move(reply));
 }
 
-void Engine::Cancel(Caller caller, int64_t instance_id, std::string reason,
-                    std::string request_id, Reply reply) {
-  Execute("Cancel", std::move(request_id), caller.user,
-          [this, instance_id, reason = std::move(reason)](Tx& tx) -> absl::StatusOr<json> {
+void Engine::Impl::Cancel(Caller caller, CancelRequest request, Reply reply) {
+  Execute("Cancel", std::move(request.request_id), caller.user,
+          [this, instance_id = request.instance_id,
+           reason = std::move(request.reason)](Tx& tx) -> absl::StatusOr<json> {
     Instance* inst = tx.GetInstance(instance_id);
     if (!inst) return absl::NotFoundError(absl::StrCat("id: no instance ", instance_id));
     if (inst->state != "active") {
@@ -703,11 +694,11 @@ void Engine::Cancel(Caller caller, int64_t instance_id, std::string reason,
   }, std::move(reply));
 }
 
-void Engine::PublishMessage(Caller caller, std::string name, std::string correlation,
-                            json variables, int64_t ttl_ms, std::string request_id, Reply reply) {
-  Execute("PublishMessage", std::move(request_id), caller.user,
-          [this, name = std::move(name), correlation = std::move(correlation),
-           variables = std::move(variables), ttl_ms](Tx& tx) -> absl::StatusOr<json> {
+void Engine::Impl::PublishMessage(Caller caller, PublishMessageRequest request, Reply reply) {
+  Execute("PublishMessage", std::move(request.request_id), caller.user,
+          [this, name = std::move(request.name), correlation = std::move(request.correlation),
+           variables = std::move(request.variables),
+           ttl_ms = request.ttl_ms](Tx& tx) -> absl::StatusOr<json> {
     auto it = subscriptions_.find({name, correlation});
     if (it != subscriptions_.end()) {
       for (auto [instance_id, token_id] : it->second) {
@@ -763,9 +754,9 @@ bool HoldsEscalation(const Caller& c, const Task& t) {
 }
 }  // namespace
 
-void Engine::ClaimTask(Caller caller, int64_t task_id, std::string request_id, Reply reply) {
-  Execute("ClaimTask", std::move(request_id), caller.user,
-          [this, caller, task_id](Tx& tx) -> absl::StatusOr<json> {
+void Engine::Impl::ClaimTask(Caller caller, ClaimTaskRequest request, Reply reply) {
+  Execute("ClaimTask", std::move(request.request_id), caller.user,
+          [this, caller, task_id = request.task_id](Tx& tx) -> absl::StatusOr<json> {
     Task* task = tx.GetTask(task_id);
     if (!task) return TaskNotFound(task_id);
     if (!task->IsOpen()) return TaskClosed(*task);
@@ -794,11 +785,11 @@ void Engine::ClaimTask(Caller caller, int64_t task_id, std::string request_id, R
   }, std::move(reply));
 }
 
-void Engine::CompleteTask(Caller caller, int64_t task_id, std::string outcome, json variables,
-                          std::string comment, std::string request_id, Reply reply) {
-  Execute("CompleteTask", std::move(request_id), caller.user,
-          [this, caller, task_id, outcome = std::move(outcome), variables = std::move(variables),
-           comment = std::move(comment)](Tx& tx) -> absl::StatusOr<json> {
+void Engine::Impl::CompleteTask(Caller caller, CompleteTaskRequest request, Reply reply) {
+  Execute("CompleteTask", std::move(request.request_id), caller.user,
+          [this, caller, task_id = request.task_id, outcome = std::move(request.outcome),
+           variables = std::move(request.variables),
+           comment = std::move(request.comment)](Tx& tx) -> absl::StatusOr<json> {
     Task* task = tx.GetTask(task_id);
     if (!task) return TaskNotFound(task_id);
     if (!task->IsOpen()) return TaskClosed(*task);
@@ -857,10 +848,10 @@ void Engine::CompleteTask(Caller caller, int64_t task_id, std::string outcome, j
   }, std::move(reply));
 }
 
-void Engine::DelegateTask(Caller caller, int64_t task_id, std::string to, std::string comment,
-                          std::string request_id, Reply reply) {
-  Execute("DelegateTask", std::move(request_id), caller.user,
-          [this, caller, task_id, to = std::move(to), comment](Tx& tx) -> absl::StatusOr<json> {
+void Engine::Impl::DelegateTask(Caller caller, DelegateTaskRequest request, Reply reply) {
+  Execute("DelegateTask", std::move(request.request_id), caller.user,
+          [this, caller, task_id = request.task_id, to = std::move(request.to),
+           comment = std::move(request.comment)](Tx& tx) -> absl::StatusOr<json> {
     Task* task = tx.GetTask(task_id);
     if (!task) return TaskNotFound(task_id);
     if (to.empty()) return absl::InvalidArgumentError("to: whom to delegate to is missing");
@@ -884,10 +875,10 @@ void Engine::DelegateTask(Caller caller, int64_t task_id, std::string to, std::s
   }, std::move(reply));
 }
 
-void Engine::TransferTask(Caller caller, int64_t task_id, std::string to, std::string comment,
-                          std::string request_id, Reply reply) {
-  Execute("TransferTask", std::move(request_id), caller.user,
-          [this, caller, task_id, to = std::move(to), comment](Tx& tx) -> absl::StatusOr<json> {
+void Engine::Impl::TransferTask(Caller caller, TransferTaskRequest request, Reply reply) {
+  Execute("TransferTask", std::move(request.request_id), caller.user,
+          [this, caller, task_id = request.task_id, to = std::move(request.to),
+           comment = std::move(request.comment)](Tx& tx) -> absl::StatusOr<json> {
     Task* task = tx.GetTask(task_id);
     if (!task) return TaskNotFound(task_id);
     if (to.empty()) return absl::InvalidArgumentError("to: whom to transfer to is missing");
@@ -909,11 +900,10 @@ void Engine::TransferTask(Caller caller, int64_t task_id, std::string to, std::s
   }, std::move(reply));
 }
 
-void Engine::ReturnTask(Caller caller, int64_t task_id, std::string to_node, std::string comment,
-                        std::string request_id, Reply reply) {
-  Execute("ReturnTask", std::move(request_id), caller.user,
-          [this, caller, task_id, to_node = std::move(to_node), comment](Tx& tx)
-              -> absl::StatusOr<json> {
+void Engine::Impl::ReturnTask(Caller caller, ReturnTaskRequest request, Reply reply) {
+  Execute("ReturnTask", std::move(request.request_id), caller.user,
+          [this, caller, task_id = request.task_id, to_node = std::move(request.to_node),
+           comment = std::move(request.comment)](Tx& tx) -> absl::StatusOr<json> {
     Task* task = tx.GetTask(task_id);
     if (!task) return TaskNotFound(task_id);
     if (!task->IsOpen()) return TaskClosed(*task);
@@ -972,10 +962,10 @@ absl::Status CheckAnswerable(const Job& job, int attempt) {
 }
 }  // namespace
 
-void Engine::CompleteJob(Caller caller, JobRef ref, json variables, std::string request_id,
-                         Reply reply) {
-  Execute("CompleteJob", std::move(request_id), caller.user,
-          [this, ref, variables = std::move(variables)](Tx& tx) -> absl::StatusOr<json> {
+void Engine::Impl::CompleteJob(Caller caller, CompleteJobRequest request, Reply reply) {
+  Execute("CompleteJob", std::move(request.request_id), caller.user,
+          [this, ref = request.job,
+           variables = std::move(request.variables)](Tx& tx) -> absl::StatusOr<json> {
     const int64_t job_id = ref.id;
     Job* job = tx.GetJob(job_id);
     if (!job) return MissingJob(job_id, sequences_);
@@ -997,7 +987,7 @@ void Engine::CompleteJob(Caller caller, JobRef ref, json variables, std::string 
   }, std::move(reply));
 }
 
-void Engine::ReleaseJob(int64_t job_id, int attempt) {
+void Engine::Impl::ReleaseJob(int64_t job_id, int attempt) {
   Execute("ReleaseJob", "", "", [this, job_id, attempt](Tx& tx) -> absl::StatusOr<json> {
     Job* job = tx.GetJob(job_id);
     // Only the hand-out that never arrived: the job may since have timed out, been completed
@@ -1011,10 +1001,10 @@ void Engine::ReleaseJob(int64_t job_id, int attempt) {
   }, [](absl::StatusOr<json>) {});
 }
 
-void Engine::FailJob(Caller caller, JobRef ref, std::string error, int retries_left,
-                     std::string request_id, Reply reply) {
-  Execute("FailJob", std::move(request_id), caller.user,
-          [this, ref, error = std::move(error), retries_left](Tx& tx) -> absl::StatusOr<json> {
+void Engine::Impl::FailJob(Caller caller, FailJobRequest request, Reply reply) {
+  Execute("FailJob", std::move(request.request_id), caller.user,
+          [this, ref = request.job, error = std::move(request.error),
+           retries_left = request.retries_left](Tx& tx) -> absl::StatusOr<json> {
     const int64_t job_id = ref.id;
     Job* job = tx.GetJob(job_id);
     if (!job) return MissingJob(job_id, sequences_);
@@ -1050,11 +1040,10 @@ void Engine::FailJob(Caller caller, JobRef ref, std::string error, int retries_l
   }, std::move(reply));
 }
 
-void Engine::ResolveIncident(Caller caller, int64_t incident_id, int retries, json variables,
-                             std::string request_id, Reply reply) {
-  Execute("ResolveIncident", std::move(request_id), caller.user,
-          [this, incident_id, retries, variables = std::move(variables)](Tx& tx)
-              -> absl::StatusOr<json> {
+void Engine::Impl::ResolveIncident(Caller caller, ResolveIncidentRequest request, Reply reply) {
+  Execute("ResolveIncident", std::move(request.request_id), caller.user,
+          [this, incident_id = request.incident_id, retries = request.retries,
+           variables = std::move(request.variables)](Tx& tx) -> absl::StatusOr<json> {
     Incident* incident = tx.GetIncident(incident_id);
     if (!incident) return absl::NotFoundError(absl::StrCat("id: no incident ", incident_id));
     if (incident->state != "open") {
@@ -1098,10 +1087,10 @@ void Engine::ResolveIncident(Caller caller, int64_t incident_id, int retries, js
   }, std::move(reply));
 }
 
-void Engine::AckNotification(Caller caller, int64_t notification_id, std::string request_id,
-                             Reply reply) {
-  Execute("AckNotification", std::move(request_id), caller.user,
-          [this, caller, notification_id](Tx& tx) -> absl::StatusOr<json> {
+void Engine::Impl::AckNotification(Caller caller, AckNotificationRequest request, Reply reply) {
+  Execute("AckNotification", std::move(request.request_id), caller.user,
+          [this, caller,
+           notification_id = request.notification_id](Tx& tx) -> absl::StatusOr<json> {
     Notification* n = tx.GetNotification(notification_id);
     if (!n) return absl::NotFoundError(absl::StrCat("id: no notification ", notification_id));
     // A role's notice for a unit is for the holders who may take its task (decision 0003).
@@ -1121,5 +1110,87 @@ void Engine::AckNotification(Caller caller, int64_t notification_id, std::string
     return json::object();
   }, std::move(reply));
 }
+
+// ---- Engine: the contract's forwarding ------------------------------------------------------
+
+Engine::Engine(boost::asio::io_context& io, store::Store& store, const Clock& clock,
+               const WorkCalendar& calendar, EngineOptions options)
+    : impl_(std::make_unique<Impl>(io, store, clock, calendar, options)) {}
+
+Engine::~Engine() = default;
+
+absl::Status Engine::Recover() { return impl_->Recover(); }
+
+void Engine::Deploy(DeployRequest request, Reply reply) {
+  impl_->Deploy(std::move(request), std::move(reply));
+}
+void Engine::Start(Caller caller, StartRequest request, Reply reply) {
+  impl_->Start(std::move(caller), std::move(request), std::move(reply));
+}
+void Engine::Cancel(Caller caller, CancelRequest request, Reply reply) {
+  impl_->Cancel(std::move(caller), std::move(request), std::move(reply));
+}
+void Engine::PublishMessage(Caller caller, PublishMessageRequest request, Reply reply) {
+  impl_->PublishMessage(std::move(caller), std::move(request), std::move(reply));
+}
+void Engine::ClaimTask(Caller caller, ClaimTaskRequest request, Reply reply) {
+  impl_->ClaimTask(std::move(caller), std::move(request), std::move(reply));
+}
+void Engine::CompleteTask(Caller caller, CompleteTaskRequest request, Reply reply) {
+  impl_->CompleteTask(std::move(caller), std::move(request), std::move(reply));
+}
+void Engine::DelegateTask(Caller caller, DelegateTaskRequest request, Reply reply) {
+  impl_->DelegateTask(std::move(caller), std::move(request), std::move(reply));
+}
+void Engine::TransferTask(Caller caller, TransferTaskRequest request, Reply reply) {
+  impl_->TransferTask(std::move(caller), std::move(request), std::move(reply));
+}
+void Engine::ReturnTask(Caller caller, ReturnTaskRequest request, Reply reply) {
+  impl_->ReturnTask(std::move(caller), std::move(request), std::move(reply));
+}
+void Engine::CompleteJob(Caller caller, CompleteJobRequest request, Reply reply) {
+  impl_->CompleteJob(std::move(caller), std::move(request), std::move(reply));
+}
+void Engine::FailJob(Caller caller, FailJobRequest request, Reply reply) {
+  impl_->FailJob(std::move(caller), std::move(request), std::move(reply));
+}
+void Engine::ResolveIncident(Caller caller, ResolveIncidentRequest request, Reply reply) {
+  impl_->ResolveIncident(std::move(caller), std::move(request), std::move(reply));
+}
+void Engine::AckNotification(Caller caller, AckNotificationRequest request, Reply reply) {
+  impl_->AckNotification(std::move(caller), std::move(request), std::move(reply));
+}
+void Engine::AdvanceClock(ManualClock& clock, int64_t to_ms, Reply reply) {
+  impl_->AdvanceClock(clock, to_ms, std::move(reply));
+}
+void Engine::ExecuteDomain(const char* command, std::string request_id, std::string actor,
+                           std::function<absl::StatusOr<json>(DomainTx&)> body, Reply reply) {
+  impl_->ExecuteDomain(command, std::move(request_id), std::move(actor), std::move(body),
+                       std::move(reply));
+}
+void Engine::RegisterHandler(std::string job_type, Handler handler) {
+  impl_->handlers_[std::move(job_type)] = std::move(handler);
+}
+int64_t Engine::OpenActivation(std::vector<std::string> types, std::string worker,
+                               int64_t lock_ms, JobSink sink) {
+  return impl_->OpenActivation(std::move(types), std::move(worker), lock_ms, std::move(sink));
+}
+void Engine::RequestJob(int64_t activation_id) { impl_->RequestJob(activation_id); }
+void Engine::CloseActivation(int64_t activation_id) { impl_->CloseActivation(activation_id); }
+void Engine::ReleaseJob(int64_t job_id, int attempt) { impl_->ReleaseJob(job_id, attempt); }
+void Engine::AddCommitListener(CommitListener listener) {
+  impl_->listeners_.push_back(std::move(listener));
+}
+void Engine::SetUnitTree(const UnitTree* units) { impl_->units_ = units; }
+std::shared_ptr<const Definition> Engine::GetDefinition(const std::string& id,
+                                                        int32_t version) const {
+  return impl_->GetDefinition(id, version);
+}
+std::vector<std::shared_ptr<const Definition>> Engine::LatestDefinitions() const {
+  return impl_->LatestDefinitions();
+}
+int64_t Engine::TimersPending() const { return impl_->timers_pending_.load(); }
+const WorkCalendar& Engine::calendar() const { return impl_->calendar_; }
+const Clock& Engine::clock() const { return impl_->clock_; }
 
 }  // namespace shequ::engine

@@ -63,7 +63,7 @@ absl::Status Assign(const std::vector<std::pair<std::string, Expression>>& assig
 
 }  // namespace
 
-void Engine::RunScheduled(Tx& tx) {
+void Engine::Impl::RunScheduled(Tx& tx) {
   while (!tx.runnable.empty()) {
     auto [instance_id, token_id] = tx.runnable.front();
     tx.runnable.pop_front();
@@ -75,7 +75,7 @@ void Engine::RunScheduled(Tx& tx) {
   }
 }
 
-void Engine::RaiseIncident(Tx& tx, Instance& inst, Token& token, const std::string& kind,
+void Engine::Impl::RaiseIncident(Tx& tx, Instance& inst, Token& token, const std::string& kind,
                            const std::string& message, int64_t job_id) {
   Incident incident{NextId("incident"), inst.id, token.id, token.node, kind, message, job_id};
   incident.created_at_ms = tx.now;
@@ -87,7 +87,7 @@ void Engine::RaiseIncident(Tx& tx, Instance& inst, Token& token, const std::stri
   tx.Save(inst);
 }
 
-void Engine::MoveTo(Tx& tx, Instance& inst, int64_t token_id, const std::string& node) {
+void Engine::Impl::MoveTo(Tx& tx, Instance& inst, int64_t token_id, const std::string& node) {
   Token* token = inst.FindToken(token_id);
   token->wait.clear();
   if (token->fork != 0) {
@@ -116,7 +116,7 @@ void Engine::MoveTo(Tx& tx, Instance& inst, int64_t token_id, const std::string&
   tx.Schedule(inst.id, token_id);
 }
 
-void Engine::Leave(Tx& tx, Instance& inst, int64_t token_id, const std::string& next) {
+void Engine::Impl::Leave(Tx& tx, Instance& inst, int64_t token_id, const std::string& next) {
   Token* token = inst.FindToken(token_id);
   auto def = DefinitionOf(inst);
   const Node* node = def->Find(token->node);
@@ -129,7 +129,7 @@ void Engine::Leave(Tx& tx, Instance& inst, int64_t token_id, const std::string& 
   MoveTo(tx, inst, token_id, next);
 }
 
-void Engine::Enter(Tx& tx, Instance& inst, Token& token) {
+void Engine::Impl::Enter(Tx& tx, Instance& inst, Token& token) {
   auto def = DefinitionOf(inst);
   const Node* node = def ? def->Find(token.node) : nullptr;
   if (!node) {
@@ -380,7 +380,7 @@ void Engine::Enter(Tx& tx, Instance& inst, Token& token) {
   }
 }
 
-void Engine::CreateTasks(Tx& tx, Instance& inst, Token& token, const Node& node,
+void Engine::Impl::CreateTasks(Tx& tx, Instance& inst, Token& token, const Node& node,
                          const Definition& def) {
   std::string unit;  // no `unit` on the node: anyone with the role may take the task
   if (node.unit) {
@@ -500,7 +500,7 @@ void Engine::CreateTasks(Tx& tx, Instance& inst, Token& token, const Node& node,
   tx.Save(inst);
 }
 
-void Engine::CompleteTaskNode(Tx& tx, Instance& inst, Token& token) {
+void Engine::Impl::CompleteTaskNode(Tx& tx, Instance& inst, Token& token) {
   auto def = DefinitionOf(inst);
   const Node* node = def->Find(token.node);
   std::vector<Task*> tasks;
@@ -539,7 +539,7 @@ void Engine::CompleteTaskNode(Tx& tx, Instance& inst, Token& token) {
   Leave(tx, inst, token.id, node->next);
 }
 
-void Engine::ReleaseToken(Tx& tx, Instance& inst, Token& token) {
+void Engine::Impl::ReleaseToken(Tx& tx, Instance& inst, Token& token) {
   for (int64_t id : token.tasks) {
     Task* t = tx.GetTask(id);
     if (t && t->IsOpen()) tx.CloseTask(*t, "cancelled");
@@ -568,7 +568,7 @@ void Engine::ReleaseToken(Tx& tx, Instance& inst, Token& token) {
   token.wait.clear();
 }
 
-void Engine::WithdrawTokens(Tx& tx, Instance& inst, const std::string& reason) {
+void Engine::Impl::WithdrawTokens(Tx& tx, Instance& inst, const std::string& reason) {
   for (auto& token : inst.tokens) {
     for (int64_t child_id : token.children) {
       Instance* child = tx.GetInstance(child_id);
@@ -580,7 +580,7 @@ void Engine::WithdrawTokens(Tx& tx, Instance& inst, const std::string& reason) {
   inst.forks.clear();
 }
 
-void Engine::CancelInstance(Tx& tx, Instance& inst, const std::string& reason,
+void Engine::Impl::CancelInstance(Tx& tx, Instance& inst, const std::string& reason,
                             bool notify_parent) {
   WithdrawTokens(tx, inst, reason);
   inst.state = "cancelled";
@@ -590,7 +590,7 @@ void Engine::CancelInstance(Tx& tx, Instance& inst, const std::string& reason,
   if (notify_parent && inst.parent_id) ChildEnded(tx, inst);
 }
 
-void Engine::EndInstance(Tx& tx, Instance& inst, const std::string& state,
+void Engine::Impl::EndInstance(Tx& tx, Instance& inst, const std::string& state,
                          const std::string& status) {
   inst.state = state;
   inst.end_status = status;
@@ -601,7 +601,7 @@ void Engine::EndInstance(Tx& tx, Instance& inst, const std::string& state,
   if (inst.parent_id) ChildEnded(tx, inst);
 }
 
-void Engine::ChildEnded(Tx& tx, const Instance& child) {
+void Engine::Impl::ChildEnded(Tx& tx, const Instance& child) {
   Instance* parent = tx.GetInstance(child.parent_id);
   if (!parent || parent->state != "active") return;
   Token* token = parent->FindToken(child.parent_token);
@@ -633,7 +633,7 @@ void Engine::ChildEnded(Tx& tx, const Instance& child) {
   Leave(tx, *parent, token->id, node->next);
 }
 
-absl::StatusOr<int64_t> Engine::StartInstance(Tx& tx, const Definition& def, StartArgs args,
+absl::StatusOr<int64_t> Engine::Impl::StartInstance(Tx& tx, const Definition& def, StartArgs args,
                                               int64_t parent_id, int64_t parent_token) {
   if (JsonDeeperThan(args.variables)) {  // before anything recurses over it
     return absl::InvalidArgumentError(
@@ -672,13 +672,13 @@ absl::StatusOr<int64_t> Engine::StartInstance(Tx& tx, const Definition& def, Sta
   return id;
 }
 
-void Engine::Notify(Tx& tx, Notification n) {
+void Engine::Impl::Notify(Tx& tx, Notification n) {
   n.id = NextId("notification");
   n.created_at_ms = tx.now;
   tx.Add(std::move(n));
 }
 
-void Engine::Requeue(Tx& tx, Job& job) {
+void Engine::Impl::Requeue(Tx& tx, Job& job) {
   job.state = "activatable";
   job.worker.clear();
   job.timer = 0;
@@ -687,7 +687,7 @@ void Engine::Requeue(Tx& tx, Job& job) {
   tx.ready_jobs.emplace_back(job.id, job.type);
 }
 
-void Engine::FireTimer(Tx& tx, const Timer& timer) {
+void Engine::Impl::FireTimer(Tx& tx, const Timer& timer) {
   if (timer.kind == "message-expire") {
     std::string name = timer.data.value("name", ""), corr = timer.data.value("correlation", "");
     tx.consumed_messages.push_back({{name, corr}, timer.ref_id});

@@ -438,7 +438,7 @@ void Manager::Finish(const std::shared_ptr<Shared>& shared, const JobCall& call,
   const engine::Caller caller{"plugin:" + call.plugin, {}, ""};
   if (status.ok()) {
     call.counters->completed++;
-    engine.CompleteJob(caller, {call.job_id, call.attempt}, std::move(variables), "",
+    engine.CompleteJob(caller, {{call.job_id, call.attempt}, std::move(variables), ""},
                        [plugin = call.plugin, id = call.job_id](absl::StatusOr<json> r) {
                          if (!r.ok()) {
                            Log()->warn("plugin {}: job {} not completed: {}", plugin, id,
@@ -456,7 +456,7 @@ void Manager::Finish(const std::shared_ptr<Shared>& shared, const JobCall& call,
                   : absl::StrCat("plugin ", call.plugin, ": ",
                                  absl::StatusCodeToString(status.code()), ": ", status.message());
     Log()->warn("job {} failed: {}", call.job_id, error);
-    engine.FailJob(caller, {call.job_id, call.attempt}, error, permanent ? 0 : -1, "",
+    engine.FailJob(caller, {{call.job_id, call.attempt}, error, permanent ? 0 : -1, ""},
                    [plugin = call.plugin, id = call.job_id](absl::StatusOr<json> r) {
                      if (!r.ok()) {
                        Log()->warn("plugin {}: job {} not failed: {}", plugin, id,

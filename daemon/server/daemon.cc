@@ -183,7 +183,8 @@ absl::Status Daemon::DeployWorkflows(const std::string& dir) {
     std::stringstream text;
     text << in.rdbuf();
     std::promise<absl::StatusOr<engine::json>> done;
-    engine_->Deploy(text.str(), "", [&done](absl::StatusOr<engine::json> r) { done.set_value(r); });
+    engine_->Deploy({text.str(), ""},
+                    [&done](absl::StatusOr<engine::json> r) { done.set_value(r); });
     auto result = done.get_future().get();
     if (!result.ok()) {
       return absl::Status(result.status().code(),

@@ -4,10 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio.hpp>
 #include <filesystem>
 #include <future>
 #include <set>
 #include <thread>
+#include <utility>  // before Boost.Asio with GCC 12 in C++20
 
 #include "daemon/store/sqlite/sqlite_store.h"
 
@@ -56,11 +58,11 @@ class EngineTest : public ::testing::Test {
     return done.get_future().get();
   }
   absl::StatusOr<json> Deploy(const std::string& yaml) {
-    return Run([&](Reply r) { engine_->Deploy(yaml, "", std::move(r)); });
+    return Run([&](Reply r) { engine_->Deploy({yaml, ""}, std::move(r)); });
   }
   absl::StatusOr<int64_t> Start(const std::string& def, json vars = json::object()) {
     auto r = Run([&](Reply reply) {
-      engine_->Start({"tester"}, {def, 0, "", "", std::move(vars)}, "", std::move(reply));
+      engine_->Start({"tester"}, {{def, 0, "", "", std::move(vars)}, ""}, std::move(reply));
     });
     if (!r.ok()) return r.status();
     return (*r)["instance_id"].get<int64_t>();
@@ -127,13 +129,13 @@ nodes:
   const auto before = store_->History(*id, 0, 100).size();
   // A wrong outcome is refused after the task and instance were loaded and touched.
   auto bad = Run([&](Reply r) {
-    engine_->CompleteTask({"zhang"}, task_id, "maybe", {{"note", "x"}}, "", "", std::move(r));
+    engine_->CompleteTask({"zhang"}, {task_id, "maybe", {{"note", "x"}}, "", ""}, std::move(r));
   });
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(store_->History(*id, 0, 100).size(), before);
   EXPECT_FALSE(Get(*id).variables.contains("note"));
   auto good = Run([&](Reply r) {
-    engine_->CompleteTask({"zhang"}, task_id, "ok", {{"note", "fine"}}, "", "", std::move(r));
+    engine_->CompleteTask({"zhang"}, {task_id, "ok", {{"note", "fine"}}, "", ""}, std::move(r));
   });
   ASSERT_TRUE(good.ok()) << good.status();
   EXPECT_EQ(Get(*id).state, "completed");
@@ -167,7 +169,7 @@ TEST_F(EngineTest, IdempotentStartAcrossRestart) {
   ASSERT_TRUE(Deploy(kTimerFlow).ok());
   auto start = [&] {
     return Run([&](Reply r) {
-      engine_->Start({"tester"}, {"wait-a-day"}, "req-1", std::move(r));
+      engine_->Start({"tester"}, {{"wait-a-day"}, "req-1"}, std::move(r));
     });
   };
   auto first = start();
@@ -184,7 +186,7 @@ TEST_F(EngineTest, RequestIdsAreForgottenAfterTheirRetention) {
   ASSERT_TRUE(Deploy(kTimerFlow).ok());
   auto start = [&](const std::string& request_id) -> int64_t {
     auto r = Run([&](Reply reply) {
-      engine_->Start({"tester"}, {"wait-a-day"}, request_id, std::move(reply));
+      engine_->Start({"tester"}, {{"wait-a-day"}, request_id}, std::move(reply));
     });
     EXPECT_TRUE(r.ok()) << r.status();
     return r.ok() ? (*r)["instance_id"].get<int64_t>() : 0;
@@ -259,7 +261,7 @@ TEST_F(EngineTest, BuiltInHandlerRunsInTheStepsTransaction) {
 
   fail = false;
   auto resolved = Run([&](Reply r) {
-    engine_->ResolveIncident({"op"}, incident.id, 0, json::object(), "", std::move(r));
+    engine_->ResolveIncident({"op"}, {incident.id, 0, json::object(), ""}, std::move(r));
   });
   ASSERT_TRUE(resolved.ok()) << resolved.status();
   EXPECT_EQ(calls, 2);
@@ -417,7 +419,7 @@ TEST_F(EngineTest, TerminatingEndInsideAParallelBlockEndsTheInstance) {
   Advance(3'600'000);  // a later transaction, not the one that started the branches
 
   auto published = Run([&](Reply r) {
-    engine_->PublishMessage({"tester"}, "stop", "k-1", {{"why", "withdrawn"}}, 0, "",
+    engine_->PublishMessage({"tester"}, {"stop", "k-1", {{"why", "withdrawn"}}, 0, ""},
                             std::move(r));
   });
   ASSERT_TRUE(published.ok()) << published.status();
@@ -441,7 +443,7 @@ TEST_F(EngineTest, TerminatingEndInsideAParallelBlockEndsTheInstance) {
   EXPECT_EQ(Get(*id).end_status, "stopped");
   EXPECT_EQ(store_->History(*id, 0, 1000).size(), history.size());
   auto complete = Run([&](Reply r) {
-    engine_->CompleteTask({"zhang"}, task_id, "", json::object(), "", "", std::move(r));
+    engine_->CompleteTask({"zhang"}, {task_id, "", json::object(), "", ""}, std::move(r));
   });
   EXPECT_EQ(complete.status().code(), absl::StatusCode::kFailedPrecondition);
 }
@@ -483,11 +485,11 @@ TEST_F(EngineTest, EscalationRoleMayClaimAndCompleteCountersignShares) {
   ASSERT_EQ(tasks.size(), 2u);
   const Caller admin{"wang", {"district-admin"}, "other-unit"};
   auto claim = [&](const Caller& c, int64_t task) {
-    return Run([&](Reply r) { engine_->ClaimTask(c, task, "", std::move(r)); });
+    return Run([&](Reply r) { engine_->ClaimTask(c, {task, ""}, std::move(r)); });
   };
   auto complete = [&](const Caller& c, int64_t task, const std::string& outcome) {
     return Run([&](Reply r) {
-      engine_->CompleteTask(c, task, outcome, json::object(), "", "", std::move(r));
+      engine_->CompleteTask(c, {task, outcome, json::object(), "", ""}, std::move(r));
     });
   };
   // Before escalation the shares are their assignees'.
@@ -557,7 +559,9 @@ nodes:
   EXPECT_EQ(incidents[0].instance_id, *id + 16);
   EXPECT_NE(incidents[0].message.find("engine.max_call_depth"), std::string::npos);
   // Cancelling the root withdraws the whole chain.
-  auto cancelled = Run([&](Reply r) { engine_->Cancel({"tester"}, *id, "runaway", "", std::move(r)); });
+  auto cancelled = Run([&](Reply r) {
+    engine_->Cancel({"tester"}, {*id, "runaway", ""}, std::move(r));
+  });
   ASSERT_TRUE(cancelled.ok()) << cancelled.status();
   EXPECT_EQ(Get(*id + 16).state, "cancelled");
 }
