@@ -551,7 +551,7 @@ void Engine::Impl::Dispatch() {
           job->worker = act.worker;
           job->attempt += 1;
           job->due_at_ms = tx.now + act.lock_ms;
-          Timer lock{0, job->due_at_ms, job->instance_id, "job-lock", job->id, json::object()};
+          Timer lock{0, job->due_at_ms, job->instance_id, TimerKind::kJobLock, job->id, json::object()};
           job->timer = tx.AddTimer(lock);
           tx.Save(*job);
           tx.Event(job->instance_id, "job.activated", job->node,
@@ -721,7 +721,7 @@ void Engine::Impl::PublishMessage(Caller caller, PublishMessageRequest request, 
     }
     if (ttl_ms <= 0) return json{{"delivered_to", 0}, {"buffered", false}};
     BufferedMessage m{NextId("message"), name, correlation, variables, tx.now + ttl_ms, 0};
-    m.timer = tx.AddTimer({0, m.expires_at_ms, 0, "message-expire", m.id,
+    m.timer = tx.AddTimer({0, m.expires_at_ms, 0, TimerKind::kMessageExpire, m.id,
                            {{"name", name}, {"correlation", correlation}}});
     tx.new_messages.push_back(std::move(m));
     return json{{"delivered_to", 0}, {"buffered", true}};
@@ -1025,7 +1025,7 @@ void Engine::Impl::FailJob(Caller caller, FailJobRequest request, Reply reply) {
       delay = std::min(delay, options_.max_backoff_ms);
       job->state = "activatable";
       job->due_at_ms = tx.now + delay;
-      job->timer = tx.AddTimer({0, job->due_at_ms, job->instance_id, "job-retry", job_id, {}});
+      job->timer = tx.AddTimer({0, job->due_at_ms, job->instance_id, TimerKind::kJobRetry, job_id, {}});
       tx.Event(inst->id, "job.failed", job->node,
                {{"job", job_id}, {"error", error}, {"retry_at_ms", job->due_at_ms},
                 {"retries_left", job->retries_left}});

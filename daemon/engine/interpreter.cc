@@ -239,7 +239,7 @@ void Engine::Impl::Enter(Tx& tx, Instance& inst, Token& token) {
         due = ApplyDuration(tx.now, node->duration, calendar_);
       }
       token.wait = "timer";
-      token.timer = tx.AddTimer({0, due, inst.id, "node", token_id, json::object()});
+      token.timer = tx.AddTimer({0, due, inst.id, TimerKind::kNode, token_id, json::object()});
       tx.Event(inst.id, "timer.scheduled", node->id, {{"due_at_ms", due}});
       return;
     }
@@ -275,7 +275,7 @@ void Engine::Impl::Enter(Tx& tx, Instance& inst, Token& token) {
           {inst.id, std::to_string(token_id), node->message, correlation});
       if (node->timeout_after) {
         const int64_t due = ApplyDuration(tx.now, *node->timeout_after, calendar_);
-        token.timer = tx.AddTimer({0, due, inst.id, "message-timeout", token_id, json::object()});
+        token.timer = tx.AddTimer({0, due, inst.id, TimerKind::kMessageTimeout, token_id, json::object()});
       }
       tx.Event(inst.id, "message.waiting", node->id,
                {{"name", node->message}, {"correlation", correlation}});
@@ -476,16 +476,16 @@ void Engine::Impl::CreateTasks(Tx& tx, Instance& inst, Token& token, const Node&
       for (size_t i = 0; i < node.remind.size(); ++i) {
         const int64_t at = ApplyDuration(due, node.remind[i], calendar_);
         if (at < tx.now) continue;
-        task.timers.push_back(tx.AddTimer({0, at, inst.id, "task-remind", task.id,
+        task.timers.push_back(tx.AddTimer({0, at, inst.id, TimerKind::kTaskRemind, task.id,
                                            {{"offset", FormatDuration(node.remind[i])}}}));
       }
       for (int64_t at : remind_at) {
         if (at < tx.now) continue;
-        task.timers.push_back(tx.AddTimer({0, at, inst.id, "task-remind", task.id, json::object()}));
+        task.timers.push_back(tx.AddTimer({0, at, inst.id, TimerKind::kTaskRemind, task.id, json::object()}));
       }
       if (node.escalate) {
         const int64_t at = ApplyDuration(due, node.escalate->after, calendar_);
-        task.timers.push_back(tx.AddTimer({0, at, inst.id, "task-escalate", task.id, {}}));
+        task.timers.push_back(tx.AddTimer({0, at, inst.id, TimerKind::kTaskEscalate, task.id, {}}));
       }
     }
     token.tasks.push_back(task.id);
@@ -688,15 +688,16 @@ void Engine::Impl::Requeue(Tx& tx, Job& job) {
 }
 
 void Engine::Impl::FireTimer(Tx& tx, const Timer& timer) {
-  if (timer.kind == "message-expire") {
+  if (timer.kind == TimerKind::kUnknown) return;  // stored by a later version: not ours
+  if (timer.kind == TimerKind::kMessageExpire) {
     std::string name = timer.data.value("name", ""), corr = timer.data.value("correlation", "");
     tx.consumed_messages.push_back({{name, corr}, timer.ref_id});
     return;
   }
-  if (timer.kind == "job-retry" || timer.kind == "job-lock") {
+  if (timer.kind == TimerKind::kJobRetry || timer.kind == TimerKind::kJobLock) {
     Job* job = tx.GetJob(timer.ref_id);
     if (!job || job->timer != timer.id) return;
-    if (timer.kind == "job-lock") {
+    if (timer.kind == TimerKind::kJobLock) {
       if (job->state != "active") return;
       tx.Event(job->instance_id, "job.timed-out", job->node,
                {{"job", job->id}, {"worker", job->worker}});
@@ -704,11 +705,11 @@ void Engine::Impl::FireTimer(Tx& tx, const Timer& timer) {
     Requeue(tx, *job);  // the timer that fired was its only one
     return;
   }
-  if (timer.kind == "task-remind" || timer.kind == "task-escalate") {
+  if (timer.kind == TimerKind::kTaskRemind || timer.kind == TimerKind::kTaskEscalate) {
     Task* task = tx.GetTask(timer.ref_id);
     if (!task || !task->IsOpen()) return;
     std::erase(task->timers, timer.id);
-    if (timer.kind == "task-escalate") {
+    if (timer.kind == TimerKind::kTaskEscalate) {
       task->escalated = true;
       Notify(tx, {0, "", task->escalation_role, "", "task.escalated",
                   absl::StrCat("督办 / overdue, escalated: ", task->name),
@@ -738,7 +739,7 @@ void Engine::Impl::FireTimer(Tx& tx, const Timer& timer) {
   if (!token || token->timer != timer.id) return;
   token->timer = 0;
   const Node* node = DefinitionOf(*inst)->Find(token->node);
-  if (timer.kind == "message-timeout") {
+  if (timer.kind == TimerKind::kMessageTimeout) {
     tx.removed_subscriptions.push_back(
         {inst->id, std::to_string(token->id), node->message, token->correlation});
     tx.Event(inst->id, "message.timed-out", node->id, {{"name", node->message}});

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "daemon/store/store.h"
@@ -112,12 +113,26 @@ struct Job {
   int64_t timer = 0;      // the retry or lock timer
 };
 
+// What a timer does when it fires, and what its ref_id names.
+enum class TimerKind {
+  kUnknown,         // a stored kind this version does not know: ignored
+  kNode,            // a timer node: the token moves on (ref: token)
+  kMessageTimeout,  // a message node's timeout (ref: token)
+  kTaskRemind,      // a reminder or due notice (ref: task)
+  kTaskEscalate,    // escalation (ref: task)
+  kJobRetry,        // a failed job's back-off is over (ref: job)
+  kJobLock,         // an active job's lock expired (ref: job)
+  kMessageExpire,   // a buffered message's ttl ran out (ref: message)
+};
+// The names stored in the timers table: "node", "message-timeout", "task-remind", …
+std::string_view TimerKindName(TimerKind kind);
+TimerKind ParseTimerKind(std::string_view name);
+
 struct Timer {
   int64_t id = 0;
   int64_t due_at_ms = 0;
   int64_t instance_id = 0;
-  std::string kind;  // node, message-timeout, task-remind, task-escalate, job-retry, job-lock,
-                     // message-expire
+  TimerKind kind = TimerKind::kUnknown;
   int64_t ref_id = 0;  // token, task, job or message
   json data = json::object();
 };

@@ -87,8 +87,33 @@ TEST(ModelJsonTest, BodiesAreWhatNlohmannWrote) {
   EXPECT_EQ(ToJson(n), Nlohmann(json(n)));
   BufferedMessage m{4, "paid", "order-1", {{"amount", 12}}, 1000, 6};
   EXPECT_EQ(ToJson(m), Nlohmann(json(m)));
-  Timer timer{8, 1000, 42, "task-remind", 11, {{"offset", "-PT1H"}}};
+  Timer timer{8, 1000, 42, TimerKind::kTaskRemind, 11, {{"offset", "-PT1H"}}};
   EXPECT_EQ(ToRow(timer).body, Nlohmann(timer.data));
+}
+
+TEST(ModelJsonTest, TimerKindsKeepTheirStoredNames) {
+  // The timers table holds these names; databases written before the enum must still load.
+  const std::pair<TimerKind, const char*> kinds[] = {
+      {TimerKind::kNode, "node"},
+      {TimerKind::kMessageTimeout, "message-timeout"},
+      {TimerKind::kTaskRemind, "task-remind"},
+      {TimerKind::kTaskEscalate, "task-escalate"},
+      {TimerKind::kJobRetry, "job-retry"},
+      {TimerKind::kJobLock, "job-lock"},
+      {TimerKind::kMessageExpire, "message-expire"},
+  };
+  for (const auto& [kind, name] : kinds) {
+    EXPECT_EQ(TimerKindName(kind), name);
+    EXPECT_EQ(ParseTimerKind(name), kind);
+    Timer t{3, 500, 42, kind, 7, json::object()};
+    const store::TimerRow row = ToRow(t);
+    EXPECT_EQ(row.kind, name);
+    EXPECT_EQ(FromRow(row).kind, kind);
+  }
+  // A kind this version does not know is kept as unknown (and ignored when it fires).
+  store::TimerRow later{9, 500, 42, "from-a-later-version", 7, ""};
+  EXPECT_EQ(FromRow(later).kind, TimerKind::kUnknown);
+  EXPECT_EQ(TimerKindName(TimerKind::kUnknown), "unknown");
 }
 
 TEST(ModelJsonTest, RowsRoundTripThroughFromRow) {
