@@ -24,6 +24,8 @@
 
 #include <sqlite3.h>
 
+#include <utility>  // before Boost.Asio with GCC 12 in C++20
+
 #include <atomic>
 #include <boost/asio.hpp>
 #include <condition_variable>
@@ -33,7 +35,6 @@
 #include <mutex>
 #include <string>
 #include <thread>
-#include <utility>  // before Boost.Asio with GCC 12 in C++20
 #include <vector>
 
 #include "bench/bench_util.h"

@@ -24,6 +24,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <utility>  // before Boost.Asio with GCC 12 in C++20
+
 #include <atomic>
 #include <boost/asio.hpp>
 #include <condition_variable>
@@ -35,7 +37,6 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
-#include <utility>  // before Boost.Asio with GCC 12 in C++20
 #include <vector>
 
 #include "bench/bench_util.h"

@@ -22,13 +22,14 @@
 
 #include <sqlite3.h>
 
+#include <utility>  // before Boost.Asio with GCC 12 in C++20
+
 #include <boost/asio.hpp>
 #include <cstdio>
 #include <future>
 #include <memory>
 #include <string>
 #include <thread>
-#include <utility>  // before Boost.Asio with GCC 12 in C++20
 #include <vector>
 
 #include "bench/bench_util.h"

@@ -4,12 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <utility>  // before Boost.Asio with GCC 12 in C++20
+
 #include <boost/asio.hpp>
 #include <filesystem>
 #include <future>
 #include <set>
 #include <thread>
-#include <utility>  // before Boost.Asio with GCC 12 in C++20
 
 #include "daemon/store/sqlite/sqlite_store.h"
 

@@ -5,12 +5,13 @@
 
 #include <gtest/gtest.h>
 
+#include <utility>  // before Boost.Asio with GCC 12 in C++20
+
 #include <atomic>
 #include <boost/asio.hpp>
 #include <filesystem>
 #include <future>
 #include <thread>
-#include <utility>  // before Boost.Asio with GCC 12 in C++20
 
 #include "daemon/engine/engine.h"
 #include "daemon/store/forwarding_store.h"
