@@ -2,7 +2,14 @@
 
 // Engine-private: the engine's state and the functions that work on it, behind Engine (the
 // contract, engine.h). One strand serializes every command, timer and hand-out; the members
-// below are touched only on it unless marked otherwise.
+// below are touched only on it unless marked otherwise. Its units, by file:
+//   commit.cc       transactions (Tx) and the commit pipeline: pending writes, the cache
+//   interpreter.cc  how a token moves through the nodes, one function per node type
+//   tasks.cc        user tasks: creation, countersign, the task commands, reminders, escalation
+//   jobs.cc         service jobs: hand-out to workers, complete, fail and retry, lock timers
+//   timers.cc       the timer index, firing what came due, the wake-up, the manual clock
+//   engine.cc       lifecycle, definitions, instances and messages, domain transactions, and
+//                   Engine's forwarding to Impl
 
 #include <utility>  // before Boost.Asio with GCC 12 in C++20
 
@@ -22,6 +29,17 @@
 namespace shequ::engine {
 
 using SubscriptionKey = std::pair<std::string, std::string>;  // name, correlation
+
+// Helpers the units share.
+// `update` merged into `base`; *status says when the result would exceed `limit` bytes or
+// `update` nests too deeply.
+json MergedSize(const json& base, const json& update, size_t limit, absl::Status* status);
+// A string as it is, anything else as JSON text.
+std::string AsText(const json& v);
+// A template giving epoch milliseconds or a "YYYY-MM-DD" date (its local midnight).
+absl::StatusOr<int64_t> TimerAt(const Template& at, const json& vars, const WorkCalendar& cal);
+// Day-level dates in China Standard Time, for notification texts.
+std::string FormatLocal(int64_t ms);
 
 class Engine::Impl {
  public:
@@ -92,6 +110,19 @@ class Engine::Impl {
                                         int64_t parent_id, int64_t parent_token);
   void Notify(Tx& tx, Notification n);
   std::shared_ptr<const Definition> DefinitionOf(const Instance& inst) const;
+  // One per node type, entered with the token on the node (call and foreach share one).
+  void EnterEnd(Tx& tx, Instance& inst, Token& token, const Node& node);
+  void EnterService(Tx& tx, Instance& inst, Token& token, const Node& node);
+  void EnterUser(Tx& tx, Instance& inst, Token& token, const Node& node);
+  void EnterExclusive(Tx& tx, Instance& inst, Token& token, const Node& node);
+  void EnterParallel(Tx& tx, Instance& inst, Token& token, const Node& node);
+  void EnterTimer(Tx& tx, Instance& inst, Token& token, const Node& node);
+  void EnterMessage(Tx& tx, Instance& inst, Token& token, const Node& node);
+  void EnterCall(Tx& tx, Instance& inst, Token& token, const Node& node);
+  // Timer nodes and message time-outs: the token moves on.
+  void FireTokenTimer(Tx& tx, const Timer& timer);
+  // A buffered message's ttl ran out (engine.cc, with PublishMessage).
+  void ExpireMessage(Tx& tx, const Timer& timer);
 
   // ---- User tasks (tasks.cc) ----
   void CreateTasks(Tx& tx, Instance& inst, Token& token, const Node& node,
@@ -100,6 +131,8 @@ class Engine::Impl {
   bool CanClaim(const Caller& caller, const Task& task) const;
   // Whether the caller's unit is `unit` or above it; true for "" (no scope).
   bool InScope(const Caller& caller, const std::string& unit) const;
+  // Reminders, due notices and escalation.
+  void FireTaskTimer(Tx& tx, const Timer& timer);
 
   // ---- Jobs (jobs.cc) ----
   struct Activation {
@@ -112,6 +145,8 @@ class Engine::Impl {
   // Makes the job activatable at once (no worker, no lock timer) and queues it for hand-out.
   void Requeue(Tx& tx, Job& job);
   void Dispatch();
+  // A job's lock expired or its back-off is over: activatable again.
+  void FireJobTimer(Tx& tx, const Timer& timer);
 
   // ---- Timers (timers.cc) ----
   struct TimerEntry {
@@ -123,6 +158,7 @@ class Engine::Impl {
   };
   // Fires every timer due by now; returns how many. *last_gen: the last batch it committed.
   int FireDueTimers(uint64_t* last_gen);
+  // Hands the timer to its kind's unit.
   void FireTimer(Tx& tx, const Timer& timer);
   void ScheduleWake();
 
