@@ -475,7 +475,7 @@ class Parser {
     switch (kind) {
       case Tok::kOr:
         return BinaryOp{1, Op::kOr};
-      case Tok::kCoalesce:  // as in JavaScript: with ||, and never mixed with && or || unparenthesized
+      case Tok::kCoalesce:  // as in JavaScript: with ||; mixing needs parentheses
         return BinaryOp{1, Op::kCoalesce};
       case Tok::kAnd:
         return BinaryOp{2, Op::kAnd};
