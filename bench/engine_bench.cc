@@ -25,7 +25,10 @@
 
 #include <sqlite3.h>
 
+#include <utility>  // before Boost.Asio with GCC 12 in C++20
+
 #include <atomic>
+#include <boost/asio.hpp>
 #include <condition_variable>
 #include <cstdio>
 #include <future>
@@ -174,7 +177,7 @@ class EngineHarness {
     // Like the daemon: two io threads; the engine's strand runs on them one handler at a time.
     for (int i = 0; i < 2; ++i) threads_.emplace_back([this] { io_.run(); });
     std::promise<absl::StatusOr<json>> deployed;
-    engine_->Deploy(kWorkflow, "", [&](absl::StatusOr<json> r) { deployed.set_value(r); });
+    engine_->Deploy({kWorkflow, ""}, [&](absl::StatusOr<json> r) { deployed.set_value(r); });
     auto r = deployed.get_future().get();
     if (!r.ok()) Die("deploy: " + r.status().ToString());
     worker_.user = "bench-worker";
@@ -251,14 +254,14 @@ class EngineHarness {
     args.definition_id = "bench-job";
     args.business_key = "bench";
     args.variables = json{{"n", 1}};
-    engine_->Start(starter_, std::move(args), "", [this](absl::StatusOr<json> r) {
+    engine_->Start(starter_, {std::move(args), ""}, [this](absl::StatusOr<json> r) {
       if (!r.ok()) Fail(r.status());
     });
   }
 
   void OnJob(int64_t job_id) {
     engine_->RequestJob(activation_);  // keep the worker's credit topped up
-    engine_->CompleteJob(worker_, job_id, json::object(), "", [this](absl::StatusOr<json> r) {
+    engine_->CompleteJob(worker_, {job_id, json::object(), ""}, [this](absl::StatusOr<json> r) {
       if (!r.ok()) {
         Fail(r.status());
         return;

@@ -28,6 +28,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <utility>  // before Boost.Asio with GCC 12 in C++20
+
+#include <boost/asio.hpp>
 #include <condition_variable>
 #include <cstdio>
 #include <filesystem>
@@ -136,13 +139,13 @@ class Harness {
     const std::string yaml =
         "id: bench-plugin\nstart: work\nnodes:\n  work: {type: service, job: " + job_type +
         ", retries: 1, next: done}\n  done: {type: end}\n";
-    engine_->Deploy(yaml, "", [&](absl::StatusOr<json> r) { deployed.set_value(r); });
+    engine_->Deploy({yaml, ""}, [&](absl::StatusOr<json> r) { deployed.set_value(r); });
     if (auto r = deployed.get_future().get(); !r.ok()) Die("deploy: " + r.status().ToString());
     if (plugin_yaml.empty()) {
       activation_ = engine_->OpenActivation(
           {job_type}, "builtin", 600'000, [this](const engine::Job& job, const json& vars) {
             engine_->RequestJob(activation_);
-            engine_->CompleteJob(worker_, job.id, json{{"echoed", vars.value("n", 0)}}, "",
+            engine_->CompleteJob(worker_, {job.id, json{{"echoed", vars.value("n", 0)}}, ""},
                                  [](absl::StatusOr<json> r) {
                                    if (!r.ok()) Die("complete: " + r.status().ToString());
                                  });
@@ -203,7 +206,7 @@ class Harness {
     engine::StartArgs args;
     args.definition_id = "bench-plugin";
     args.variables = {{"n", 1}, {"ledger", {{"household_count", 2}, {"resident_count", 5}}}};
-    engine_->Start(starter_, std::move(args), "", [](absl::StatusOr<json> r) {
+    engine_->Start(starter_, {std::move(args), ""}, [](absl::StatusOr<json> r) {
       if (!r.ok()) Die("start: " + r.status().ToString());
     });
   }

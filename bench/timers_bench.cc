@@ -24,7 +24,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <utility>  // before Boost.Asio with GCC 12 in C++20
+
 #include <atomic>
+#include <boost/asio.hpp>
 #include <condition_variable>
 #include <cstdio>
 #include <future>
@@ -111,7 +114,7 @@ class Harness {
   }
 
   void Deploy(const char* yaml) {
-    Await([&](engine::Reply reply) { engine_->Deploy(yaml, "", std::move(reply)); });
+    Await([&](engine::Reply reply) { engine_->Deploy({yaml, ""}, std::move(reply)); });
   }
 
  private:
@@ -216,7 +219,7 @@ int RestartChild(const std::string& dir) {
   std::promise<absl::StatusOr<json>> acked;
   engine::StartArgs args;
   args.definition_id = "bench-wait-2s";
-  engine->Start({"bench", {}, ""}, std::move(args), "",
+  engine->Start({"bench", {}, ""}, {std::move(args), ""},
                 [&](absl::StatusOr<json> r) { acked.set_value(std::move(r)); });
   auto r = acked.get_future().get();
   if (!r.ok()) Die("first command after restart: " + r.status().ToString());
@@ -349,7 +352,7 @@ int main(int argc, char** argv) {
         args.definition_id = "bench-wait-30d-batch";
         args.variables = json{{"items", std::move(items)}};
       }
-      engine.Start({"bench", {}, ""}, std::move(args), "", std::move(reply));
+      engine.Start({"bench", {}, ""}, {std::move(args), ""}, std::move(reply));
     });
     h.store().Flush().IgnoreError();
     create_s = SecondsSince(t0);
@@ -373,7 +376,7 @@ int main(int argc, char** argv) {
       std::this_thread::sleep_until(l0 + std::chrono::microseconds(1000LL * i));
       shequ::engine::StartArgs args;
       args.definition_id = "bench-wait-2s";
-      engine.Start({"bench", {}, ""}, std::move(args), "", [](absl::StatusOr<json> r) {
+      engine.Start({"bench", {}, ""}, {std::move(args), ""}, [](absl::StatusOr<json> r) {
         if (!r.ok()) Die("start: " + r.status().ToString());
       });
     }

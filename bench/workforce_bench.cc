@@ -22,6 +22,9 @@
 
 #include <sqlite3.h>
 
+#include <utility>  // before Boost.Asio with GCC 12 in C++20
+
+#include <boost/asio.hpp>
 #include <cstdio>
 #include <future>
 #include <memory>
@@ -118,8 +121,9 @@ class Harness {
     if (auto st = engine_->Recover(); !st.ok()) Die("recover: " + st.ToString());
     for (int i = 0; i < 2; ++i) threads_.emplace_back([this] { io_.run(); });
     auto deployed = Await([&](engine::Reply r) {
-      engine_->Deploy(Slurp(std::string(SHEQU_SOURCE_DIR) + "/config/workflows/quota-review.yaml"),
-                      "", std::move(r));
+      engine_->Deploy(
+          {Slurp(std::string(SHEQU_SOURCE_DIR) + "/config/workflows/quota-review.yaml"), ""},
+          std::move(r));
     });
     if (!deployed.ok()) Die("deploy: " + deployed.status().ToString());
     auto quota = wf::ParseQuotaPolicy(Slurp(std::string(SHEQU_SOURCE_DIR) + "/config/policy/quota.yaml"));

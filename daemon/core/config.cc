@@ -85,12 +85,17 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
     }
     if (const YAML::Node& e = root["engine"]) {
       if (auto st =
-              Unknown(e, {"max_steps", "max_variables_kb", "cache_objects", "request_retention_days"},
+              Unknown(e, {"max_steps", "max_call_depth", "max_spawned_instances",
+                          "max_variables_kb", "cache_objects", "request_retention_days"},
                       path + ": engine.");
           !st.ok()) {
         return st;
       }
       if (e["max_steps"]) c.max_steps = e["max_steps"].as<int>();
+      if (e["max_call_depth"]) c.max_call_depth = e["max_call_depth"].as<int>();
+      if (e["max_spawned_instances"]) {
+        c.max_spawned_instances = e["max_spawned_instances"].as<int64_t>();
+      }
       if (e["max_variables_kb"]) c.max_variables_bytes = e["max_variables_kb"].as<int64_t>() << 10;
       if (e["cache_objects"]) c.cache_objects = e["cache_objects"].as<int64_t>();
       if (e["request_retention_days"]) {
@@ -103,6 +108,13 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
   if (c.store_backend != "sqlite") {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": store.backend: '", c.store_backend, "' is not available (sqlite)"));
+  }
+  if (c.max_call_depth < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": engine.max_call_depth: must be >= 1"));
+  }
+  if (c.max_spawned_instances < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": engine.max_spawned_instances: must be >= 1"));
   }
   if (c.cache_objects < 0) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": engine.cache_objects: must be >= 0"));

@@ -24,6 +24,8 @@ struct Config {
   int64_t store_max_size_bytes = 0;  // a storage quota; 0 = none
 
   int max_steps = 1000;
+  int max_call_depth = 16;                // call/foreach children nested below a root instance
+  int64_t max_spawned_instances = 10'000;  // instances one root instance's tree may start
   int64_t max_variables_bytes = 1 << 20;
   int64_t cache_objects = 4096;  // committed instances, tasks and jobs kept in memory, each
   int request_retention_days = 7;  // request_id answers kept for retries; 0 = forever

@@ -28,7 +28,7 @@ const std::map<std::string, NodeType, std::less<>>& NodeTypes() {
 // The fields each node type accepts besides type/name/next/set; anything else is a typo.
 const std::map<NodeType, std::set<std::string>>& AllowedFields() {
   static const std::map<NodeType, std::set<std::string>> kFields = {
-      {NodeType::kEnd, {"status"}},
+      {NodeType::kEnd, {"status", "terminate"}},
       {NodeType::kService, {"job", "retries", "backoff"}},
       {NodeType::kUser,
        {"role", "unit", "assignees", "due", "due_at", "remind", "remind_at", "escalate", "outcomes",
@@ -165,6 +165,11 @@ absl::StatusOr<Node> ParseNode(const std::string& id, const YAML::Node& y) {
     case NodeType::kEnd: {
       if (y["status"]) {
         ASSIGN_OR_RETURN(node.status, Scalar(y["status"], field("status")));
+      }
+      if (y["terminate"]) {
+        ASSIGN_OR_RETURN(std::string t, Scalar(y["terminate"], field("terminate")));
+        if (t != "true" && t != "false") return field("terminate").Error("expected true or false");
+        node.terminate = t == "true";
       }
       break;
     }
@@ -385,7 +390,7 @@ absl::Status Validate(const Definition& def) {
     }
   }
   // Each parallel branch must arrive at its join and may not end before it, or the join would
-  // wait forever.
+  // wait forever. A terminating end is the exception: it ends the whole instance, join and all.
   for (const auto& [id, node] : def.nodes) {
     if (node.type != NodeType::kParallel) continue;
     for (const auto& head : node.parallel) {
@@ -396,7 +401,13 @@ absl::Status Validate(const Definition& def) {
       while (!q.empty() && head != node.join) {
         const Node& n = def.nodes.at(q.front());
         q.pop_front();
-        if (n.type == NodeType::kEnd && ends_at.empty()) ends_at = n.id;
+        if (n.type == NodeType::kEnd) {
+          if (n.terminate) {
+            reaches = true;
+          } else if (ends_at.empty()) {
+            ends_at = n.id;
+          }
+        }
         for (const auto& [field, target] : Successors(n)) {
           if (target == node.join) {
             reaches = true;
@@ -406,8 +417,8 @@ absl::Status Validate(const Definition& def) {
         }
       }
       if (!reaches) {
-        return Where{id, "join"}.Error(
-            absl::StrCat("branch '", head, "' never reaches join '", node.join, "'"));
+        return Where{id, "join"}.Error(absl::StrCat("branch '", head, "' never reaches join '",
+                                                    node.join, "' (or a terminating end)"));
       }
       if (!ends_at.empty()) {
         return Where{id, "branches"}.Error(absl::StrCat("branch '", head, "' can end at '",

@@ -39,7 +39,8 @@ struct Node {
   std::string next;
   std::vector<std::pair<std::string, Expression>> set;  // applied when the node completes
 
-  std::string status;  // end
+  std::string status;     // end
+  bool terminate = false;  // end: ends the whole instance, withdrawing its other tokens
 
   std::string job;  // service
   int retries = 3;

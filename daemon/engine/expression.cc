@@ -43,6 +43,7 @@ enum class Op {
   kIn,
   kAnd,
   kOr,
+  kCoalesce,  // kids[0] ?? kids[1]
 };
 
 struct ExprNode {
@@ -51,6 +52,7 @@ struct ExprNode {
   std::string name;
   std::string source;  // this node's text, for evaluation errors
   int height = 1;      // longest path to a leaf; bounds evaluation recursion
+  bool grouped = false;  // written in parentheses: may be mixed with `??`
   std::vector<std::unique_ptr<ExprNode>> kids;
 };
 
@@ -109,6 +111,7 @@ enum class Tok {
   kGe,
   kAnd,
   kOr,
+  kCoalesce,
 };
 
 struct Token {
@@ -237,6 +240,10 @@ class Parser {
         two(Tok::kAnd);
       } else if (c == '|' && next == '|') {
         two(Tok::kOr);
+      } else if (c == '?' && next == '?') {
+        two(Tok::kCoalesce);
+      } else if (c == '?') {
+        return Error(i, "unexpected '?'", "did you mean '?\?'? (there is no `a ? b : c`)");
       } else if (c == '=' || c == '&' || c == '|') {
         return Error(i, Cat("unexpected '", std::string(1, c), "'"),
                      Cat("did you mean '", std::string(2, c), "'?"));
@@ -468,6 +475,8 @@ class Parser {
     switch (kind) {
       case Tok::kOr:
         return BinaryOp{1, Op::kOr};
+      case Tok::kCoalesce:  // as in JavaScript: with ||; mixing needs parentheses
+        return BinaryOp{1, Op::kCoalesce};
       case Tok::kAnd:
         return BinaryOp{2, Op::kAnd};
       case Tok::kEq:
@@ -513,13 +522,32 @@ class Parser {
         return Unexpected(Peek(),
                           "comparisons do not chain; combine them with && or add parentheses");
       }
-      Take();
+      const Token& op_token = Take();
       ASSIGN_OR_RETURN(auto right, ParseBinary(bin->precedence + 1));
+      RETURN_IF_ERROR(CheckCoalesceMix(bin->op, *left, *right, op_token));
       ASSIGN_OR_RETURN(left, Binary(bin->op, std::move(left), std::move(right), begin));
       const bool is_comparison =
           bin->precedence == kEqualityPrecedence || bin->precedence == kRelationalPrecedence;
       comparison = is_comparison ? bin->precedence : 0;
     }
+  }
+
+  // As in JavaScript, `a ?? b || c` and `a && b ?? c` are refused: which operator applies first
+  // is not obvious, so parentheses must say it.
+  absl::Status CheckCoalesceMix(Op op, const ExprNode& left, const ExprNode& right,
+                                const Token& op_token) const {
+    auto is_logic = [](const ExprNode& n) {
+      return !n.grouped && (n.op == Op::kAnd || n.op == Op::kOr);
+    };
+    auto is_coalesce = [](const ExprNode& n) { return !n.grouped && n.op == Op::kCoalesce; };
+    const bool mixed = op == Op::kCoalesce ? is_logic(left) || is_logic(right)
+                       : op == Op::kAnd || op == Op::kOr ? is_coalesce(left) || is_coalesce(right)
+                                                         : false;
+    if (!mixed) return absl::OkStatus();
+    return Error(op_token.begin,
+                 Cat("unexpected '", text_.substr(op_token.begin, op_token.end - op_token.begin),
+                     "'"),
+                 "'?\?' does not mix with '&&' or '||'; add parentheses");
   }
 
   absl::StatusOr<std::unique_ptr<ExprNode>> ParseUnary() {
@@ -593,6 +621,7 @@ class Parser {
         Take();
         ASSIGN_OR_RETURN(auto inner, ParseExpression());
         if (!Accept(Tok::kRParen)) return Unexpected(Peek(), "expected ')'");
+        inner->grouped = true;
         return inner;
       }
       case Tok::kLBracket: {
@@ -810,6 +839,11 @@ class Evaluator {
         if (n.op == Op::kAnd ? !lt : lt) return Val::Own(lt);  // short circuit
         ASSIGN_OR_RETURN(Val r, Eval(*n.kids[1]));
         return Val::Own(Expression::Truthy(r.get()));
+      }
+      case Op::kCoalesce: {
+        ASSIGN_OR_RETURN(Val l, Eval(*n.kids[0]));
+        if (!l.get().is_null()) return l;
+        return Eval(*n.kids[1]);
       }
       case Op::kEq:
       case Op::kNe: {

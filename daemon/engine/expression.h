@@ -22,7 +22,9 @@ struct ExprNode;
 //                strings take \\ \' \" \n \r \t \uXXXX escapes
 //   paths        a  a.b  a.b[0]  a["key"]  a[i + 1]
 //   operators    by binding, loosest first:
-//                ||   &&   == !=   < <= > >= in   + -   * / %   unary ! -
+//                || ??   &&   == !=   < <= > >= in   + -   * / %   unary ! -
+//                (`??` as in JavaScript: as loose as ||, and it does not mix with && or ||
+//                without parentheses, so `a ?? b || c` is refused; `n ?? 0 + 1` is n ?? (0 + 1))
 //   functions    len(x): characters of a string, elements of an array or object; 0 for null
 //
 // Semantics:
@@ -37,6 +39,7 @@ struct ExprNode;
 // - `&&`/`||` short-circuit and give booleans; `!` negates truthiness. False, null, 0, "" and []
 //   are falsy; everything else (including {}) is truthy.
 // - `x in y`: element of an array, substring of a string, key of an object; false when y is null.
+// - `a ?? b`: a, unless a is null (unset) — then b, evaluated only then: `revisions ?? 0`.
 //
 // Limits: kMaxLength bytes of text and kMaxDepth levels of nesting, where each operator of a chain
 // like a + b + c also counts as a level (evaluation recurses once per level). Copies share the

@@ -1,17 +1,18 @@
-// The interpreter: how a token moves through the nodes of a definition.
+// The interpreter: how a token moves through the nodes of a definition, one function per node
+// type.
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
-#include "daemon/core/status.h"
-#include "daemon/engine/engine.h"
+#include "daemon/core/json_depth.h"
 #include "daemon/core/json_writer.h"
+#include "daemon/core/status.h"
+#include "daemon/engine/engine_impl.h"
 #include "daemon/engine/transaction.h"
 
 namespace shequ::engine {
-namespace {
 
 std::string AsText(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
 
@@ -40,6 +41,8 @@ std::string FormatLocal(int64_t ms) {
   return buf;
 }
 
+namespace {
+
 // Evaluates `assignments` in order over `scope` into `target` (`set` and `out`); the first
 // failure names the field, e.g. "set.total: ...".
 absl::Status Assign(const std::vector<std::pair<std::string, Expression>>& assignments,
@@ -49,6 +52,12 @@ absl::Status Assign(const std::vector<std::pair<std::string, Expression>>& assig
     if (!value.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(field, ".", var, ": ", value.status().message()));
     }
+    // `set: {x: "[x]"}` in a loop would nest a level per pass, until measuring or storing the
+    // variables overflowed the stack. Under the variables' root object: one level less.
+    if (JsonDeeperThan(*value, kMaxJsonDepth - 1)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ".", var, ": nested deeper than ", kMaxJsonDepth, " levels"));
+    }
     target[var] = *std::move(value);
   }
   return absl::OkStatus();
@@ -56,7 +65,7 @@ absl::Status Assign(const std::vector<std::pair<std::string, Expression>>& assig
 
 }  // namespace
 
-void Engine::RunScheduled(Tx& tx) {
+void Engine::Impl::RunScheduled(Tx& tx) {
   while (!tx.runnable.empty()) {
     auto [instance_id, token_id] = tx.runnable.front();
     tx.runnable.pop_front();
@@ -68,7 +77,7 @@ void Engine::RunScheduled(Tx& tx) {
   }
 }
 
-void Engine::RaiseIncident(Tx& tx, Instance& inst, Token& token, const std::string& kind,
+void Engine::Impl::RaiseIncident(Tx& tx, Instance& inst, Token& token, const std::string& kind,
                            const std::string& message, int64_t job_id) {
   Incident incident{NextId("incident"), inst.id, token.id, token.node, kind, message, job_id};
   incident.created_at_ms = tx.now;
@@ -80,7 +89,7 @@ void Engine::RaiseIncident(Tx& tx, Instance& inst, Token& token, const std::stri
   tx.Save(inst);
 }
 
-void Engine::MoveTo(Tx& tx, Instance& inst, int64_t token_id, const std::string& node) {
+void Engine::Impl::MoveTo(Tx& tx, Instance& inst, int64_t token_id, const std::string& node) {
   Token* token = inst.FindToken(token_id);
   token->wait.clear();
   if (token->fork != 0) {
@@ -109,7 +118,7 @@ void Engine::MoveTo(Tx& tx, Instance& inst, int64_t token_id, const std::string&
   tx.Schedule(inst.id, token_id);
 }
 
-void Engine::Leave(Tx& tx, Instance& inst, int64_t token_id, const std::string& next) {
+void Engine::Impl::Leave(Tx& tx, Instance& inst, int64_t token_id, const std::string& next) {
   Token* token = inst.FindToken(token_id);
   auto def = DefinitionOf(inst);
   const Node* node = def->Find(token->node);
@@ -122,7 +131,7 @@ void Engine::Leave(Tx& tx, Instance& inst, int64_t token_id, const std::string& 
   MoveTo(tx, inst, token_id, next);
 }
 
-void Engine::Enter(Tx& tx, Instance& inst, Token& token) {
+void Engine::Impl::Enter(Tx& tx, Instance& inst, Token& token) {
   auto def = DefinitionOf(inst);
   const Node* node = def ? def->Find(token.node) : nullptr;
   if (!node) {
@@ -139,373 +148,263 @@ void Engine::Enter(Tx& tx, Instance& inst, Token& token) {
   }
   tx.Event(inst.id, "node.entered", node->id, {{"type", NodeTypeName(node->type)}});
   tx.Save(inst);
-  const int64_t token_id = token.id;
   switch (node->type) {
-    case NodeType::kEnd: {
-      if (absl::Status s = Assign(node->set, "set", inst.variables, inst.variables); !s.ok()) {
-        RaiseIncident(tx, inst, token, "expression", std::string(s.message()));
-        return;
-      }
-      std::erase_if(inst.tokens, [&](const Token& t) { return t.id == token_id; });
-      if (inst.tokens.empty()) EndInstance(tx, inst, "completed", node->status);
-      return;
-    }
-    case NodeType::kService: {
-      if (auto h = handlers_.find(node->job); h != handlers_.end()) {
-        RunHandler(tx, inst, token, *node, h->second);
-        return;
-      }
-      Job job;
-      job.id = NextId("job");
-      job.instance_id = inst.id;
-      job.token = token_id;
-      job.definition_id = inst.definition_id;
-      job.node = node->id;
-      job.type = node->job;
-      job.retries_left = node->retries;
-      job.backoff_ms = node->backoff.ms;
-      job.due_at_ms = tx.now;
-      token.wait = "job";
-      token.job = job.id;
-      tx.ready_jobs.emplace_back(job.id, job.type);
-      tx.Event(inst.id, "job.created", node->id, {{"job", job.id}, {"type", job.type}});
-      tx.Add(std::move(job));
-      return;
-    }
+    case NodeType::kEnd:
+      return EnterEnd(tx, inst, token, *node);
+    case NodeType::kService:
+      return EnterService(tx, inst, token, *node);
     case NodeType::kUser:
-      CreateTasks(tx, inst, token, *node, *def);
-      return;
-    case NodeType::kExclusive: {
-      for (size_t i = 0; i < node->branches.size(); ++i) {
-        const Branch& b = node->branches[i];
-        bool taken = true;
-        if (b.when) {
-          auto v = b.when->EvaluateBool(inst.variables);
-          if (!v.ok()) {
-            RaiseIncident(tx, inst, token, "expression",
-                          absl::StrCat("branches[", i, "].when: ", v.status().message()));
-            return;
-          }
-          taken = *v;
-        }
-        if (taken) {
-          Leave(tx, inst, token_id, b.next);
-          return;
-        }
-      }
-      RaiseIncident(tx, inst, token, "no-branch",
-                    "no branch condition is true and there is no default branch");
-      return;
-    }
-    case NodeType::kParallel: {
-      Fork fork{inst.next_fork++, node->join, static_cast<int>(node->parallel.size()), 0,
-                token.fork};
-      if (absl::Status s = Assign(node->set, "set", inst.variables, inst.variables); !s.ok()) {
-        RaiseIncident(tx, inst, token, "expression", std::string(s.message()));
-        return;
-      }
-      std::erase_if(inst.tokens, [&](const Token& t) { return t.id == token_id; });
-      inst.forks.push_back(fork);
-      for (const auto& head : node->parallel) {
-        Token branch{inst.next_token++, node->id, fork.id};
-        inst.tokens.push_back(branch);
-        MoveTo(tx, inst, branch.id, head);
-      }
-      return;
-    }
-    case NodeType::kTimer: {
-      int64_t due = 0;
-      if (node->at) {
-        absl::StatusOr<int64_t> at = TimerAt(*node->at, inst.variables, calendar_);
-        if (!at.ok()) {
-          RaiseIncident(tx, inst, token, "expression", absl::StrCat("at: ", at.status().message()));
-          return;
-        }
-        due = std::max(*at, tx.now);  // a moment already past fires at once
-      } else {
-        due = ApplyDuration(tx.now, node->duration, calendar_);
-      }
-      token.wait = "timer";
-      token.timer = tx.AddTimer({0, due, inst.id, "node", token_id, json::object()});
-      tx.Event(inst.id, "timer.scheduled", node->id, {{"due_at_ms", due}});
-      return;
-    }
-    case NodeType::kMessage: {
-      std::string correlation;
-      if (node->correlate) {
-        auto v = node->correlate->Evaluate(inst.variables);
-        if (!v.ok()) {
-          RaiseIncident(tx, inst, token, "expression",
-                        absl::StrCat("correlate: ", v.status().message()));
-          return;
-        }
-        correlation = AsText(*v);
-      }
-      auto buffered = buffered_.find({node->message, correlation});
-      if (buffered != buffered_.end()) {
-        for (const auto& m : buffered->second) {
-          bool taken = std::any_of(tx.consumed_messages.begin(), tx.consumed_messages.end(),
-                                   [&](const auto& c) { return c.second == m.id; });
-          if (taken) continue;
-          inst.variables.update(m.variables);
-          tx.consumed_messages.push_back({buffered->first, m.id});
-          tx.DeleteTimer(m.timer);
-          tx.Event(inst.id, "message.received", node->id,
-                   {{"name", node->message}, {"correlation", correlation}, {"buffered", true}});
-          Leave(tx, inst, token_id, node->next);
-          return;
-        }
-      }
-      token.wait = "message";
-      token.correlation = correlation;
-      tx.new_subscriptions.push_back(
-          {inst.id, std::to_string(token_id), node->message, correlation});
-      if (node->timeout_after) {
-        const int64_t due = ApplyDuration(tx.now, *node->timeout_after, calendar_);
-        token.timer = tx.AddTimer({0, due, inst.id, "message-timeout", token_id, json::object()});
-      }
-      tx.Event(inst.id, "message.waiting", node->id,
-               {{"name", node->message}, {"correlation", correlation}});
-      return;
-    }
+      return EnterUser(tx, inst, token, *node);
+    case NodeType::kExclusive:
+      return EnterExclusive(tx, inst, token, *node);
+    case NodeType::kParallel:
+      return EnterParallel(tx, inst, token, *node);
+    case NodeType::kTimer:
+      return EnterTimer(tx, inst, token, *node);
+    case NodeType::kMessage:
+      return EnterMessage(tx, inst, token, *node);
     case NodeType::kCall:
-    case NodeType::kForeach: {
-      auto child_def = GetDefinition(node->definition);
-      if (!child_def) {
-        RaiseIncident(tx, inst, token, "call-failed",
-                      absl::StrCat("no definition '", node->definition, "' is deployed"));
-        return;
-      }
-      json with = json::object();
-      for (const auto& [var, tmpl] : node->with) {
-        auto v = tmpl.Evaluate(inst.variables);
-        if (!v.ok()) {
-          RaiseIncident(tx, inst, token, "expression",
-                        absl::StrCat("with.", var, ": ", v.status().message()));
-          return;
-        }
-        with[var] = *std::move(v);
-      }
-      std::vector<json> items{json()};
-      if (node->type == NodeType::kForeach) {
-        auto v = node->items->Evaluate(inst.variables);
-        if (!v.ok() || !v->is_array()) {
-          RaiseIncident(tx, inst, token, "expression",
-                        v.ok() ? "items: not a list" : absl::StrCat("items: ", v.status().message()));
-          return;
-        }
-        items.assign(v->begin(), v->end());
-        if (items.empty()) {
-          Leave(tx, inst, token_id, node->next);
-          return;
-        }
-      }
-      token.wait = node->type == NodeType::kCall ? "call" : "foreach";
-      // Entered again after Resolve (a child failed): a foreach over the same number of items
-      // keeps the children that completed or still run and starts only the failed items again;
-      // otherwise the earlier children still running are cancelled, not left behind.
-      std::vector<int64_t> earlier = std::move(token.children);
-      token.children.clear();
-      token.children_done = 0;
-      const bool keep = node->type == NodeType::kForeach && earlier.size() == items.size();
-      std::vector<int64_t> children;
-      int done = 0;
-      for (size_t i = 0; i < items.size(); ++i) {
-        if (keep) {
-          const Instance* old = tx.GetInstance(earlier[i]);
-          if (old && (old->state == "completed" || old->state == "active")) {
-            children.push_back(earlier[i]);
-            done += old->state == "completed";
-            continue;
-          }
-        }
-        StartArgs args{node->definition, child_def->version, inst.business_key, inst.unit, with};
-        if (node->type == NodeType::kForeach) args.variables[node->as] = items[i];
-        auto child = StartInstance(tx, *child_def, std::move(args), inst.id, token_id);
-        if (child.ok()) children.push_back(*child);
-      }
-      if (!keep) {
-        for (int64_t id : earlier) {
-          Instance* old = tx.GetInstance(id);
-          if (old && old->state == "active") {
-            CancelInstance(tx, *old, "its parent's step was entered again", false);
-          }
-        }
-      }
-      // StartInstance may have reloaded objects: look the token up again.
-      Token* t = inst.FindToken(token_id);
-      if (done == static_cast<int>(items.size())) {  // nothing left to run
-        Leave(tx, inst, token_id, node->next);
-        return;
-      }
-      t->children = std::move(children);
-      t->children_done = done;
-      tx.Save(inst);
-      return;
-    }
+    case NodeType::kForeach:
+      return EnterCall(tx, inst, token, *node);
   }
 }
 
-void Engine::CreateTasks(Tx& tx, Instance& inst, Token& token, const Node& node,
-                         const Definition& def) {
-  std::string unit;  // no `unit` on the node: anyone with the role may take the task
-  if (node.unit) {
-    auto v = node.unit->Evaluate(inst.variables);
-    if (!v.ok()) {
-      RaiseIncident(tx, inst, token, "expression", absl::StrCat("unit: ", v.status().message()));
+void Engine::Impl::EnterEnd(Tx& tx, Instance& inst, Token& token, const Node& node) {
+  const int64_t token_id = token.id;
+  if (absl::Status s = Assign(node.set, "set", inst.variables, inst.variables); !s.ok()) {
+    RaiseIncident(tx, inst, token, "expression", std::string(s.message()));
+    return;
+  }
+  std::erase_if(inst.tokens, [&](const Token& t) { return t.id == token_id; });
+  if (node.terminate && !inst.tokens.empty()) {
+    // Like BPMN's terminate end event: the branches still running end here too.
+    tx.Event(inst.id, "instance.terminated", node.id,
+             {{"withdrawn", static_cast<int64_t>(inst.tokens.size())}});
+    WithdrawTokens(tx, inst, absl::StrCat("its parent ended at '", node.id, "'"));
+  }
+  if (inst.tokens.empty()) EndInstance(tx, inst, "completed", node.status);
+}
+
+void Engine::Impl::EnterService(Tx& tx, Instance& inst, Token& token, const Node& node) {
+  const int64_t token_id = token.id;
+  if (auto h = handlers_.find(node.job); h != handlers_.end()) {
+    RunHandler(tx, inst, token, node, h->second);
+    return;
+  }
+  Job job;
+  job.id = NextId("job");
+  job.instance_id = inst.id;
+  job.token = token_id;
+  job.definition_id = inst.definition_id;
+  job.node = node.id;
+  job.type = node.job;
+  job.retries_left = node.retries;
+  job.backoff_ms = node.backoff.ms;
+  job.due_at_ms = tx.now;
+  token.wait = "job";
+  token.job = job.id;
+  tx.ready_jobs.emplace_back(job.id, job.type);
+  tx.Event(inst.id, "job.created", node.id, {{"job", job.id}, {"type", job.type}});
+  tx.Add(std::move(job));
+}
+
+void Engine::Impl::EnterUser(Tx& tx, Instance& inst, Token& token, const Node& node) {
+  CreateTasks(tx, inst, token, node, *DefinitionOf(inst));
+}
+
+void Engine::Impl::EnterExclusive(Tx& tx, Instance& inst, Token& token, const Node& node) {
+  const int64_t token_id = token.id;
+  for (size_t i = 0; i < node.branches.size(); ++i) {
+    const Branch& b = node.branches[i];
+    bool taken = true;
+    if (b.when) {
+      auto v = b.when->EvaluateBool(inst.variables);
+      if (!v.ok()) {
+        RaiseIncident(tx, inst, token, "expression",
+                      absl::StrCat("branches[", i, "].when: ", v.status().message()));
+        return;
+      }
+      taken = *v;
+    }
+    if (taken) {
+      Leave(tx, inst, token_id, b.next);
       return;
     }
-    unit = AsText(*v);
   }
-  std::string role = node.role, name = node.name.empty() ? node.id : node.name;
-  for (auto [tmpl, out, what] : {std::tuple{&node.role_template, &role, "role"},
-                                 std::tuple{&node.name_template, &name, "name"}}) {
-    if (!*tmpl) continue;
-    auto v = (*tmpl)->Evaluate(inst.variables);
-    if (!v.ok()) {
-      RaiseIncident(tx, inst, token, "expression", absl::StrCat(what, ": ", v.status().message()));
+  RaiseIncident(tx, inst, token, "no-branch",
+                "no branch condition is true and there is no default branch");
+}
+
+void Engine::Impl::EnterParallel(Tx& tx, Instance& inst, Token& token, const Node& node) {
+  const int64_t token_id = token.id;
+  Fork fork{inst.next_fork++, node.join, static_cast<int>(node.parallel.size()), 0, token.fork};
+  if (absl::Status s = Assign(node.set, "set", inst.variables, inst.variables); !s.ok()) {
+    RaiseIncident(tx, inst, token, "expression", std::string(s.message()));
+    return;
+  }
+  std::erase_if(inst.tokens, [&](const Token& t) { return t.id == token_id; });
+  inst.forks.push_back(fork);
+  for (const auto& head : node.parallel) {
+    Token branch{inst.next_token++, node.id, fork.id};
+    inst.tokens.push_back(branch);
+    MoveTo(tx, inst, branch.id, head);
+  }
+}
+
+void Engine::Impl::EnterTimer(Tx& tx, Instance& inst, Token& token, const Node& node) {
+  const int64_t token_id = token.id;
+  int64_t due = 0;
+  if (node.at) {
+    absl::StatusOr<int64_t> at = TimerAt(*node.at, inst.variables, calendar_);
+    if (!at.ok()) {
+      RaiseIncident(tx, inst, token, "expression", absl::StrCat("at: ", at.status().message()));
       return;
     }
-    *out = AsText(*v);
+    due = std::max(*at, tx.now);  // a moment already past fires at once
+  } else {
+    due = ApplyDuration(tx.now, node.duration, calendar_);
   }
-  std::vector<std::string> people;
-  for (const auto& tmpl : node.assignees) {
+  token.wait = "timer";
+  token.timer = tx.AddTimer({0, due, inst.id, TimerKind::kNode, token_id, json::object()});
+  tx.Event(inst.id, "timer.scheduled", node.id, {{"due_at_ms", due}});
+}
+
+void Engine::Impl::EnterMessage(Tx& tx, Instance& inst, Token& token, const Node& node) {
+  const int64_t token_id = token.id;
+  std::string correlation;
+  if (node.correlate) {
+    auto v = node.correlate->Evaluate(inst.variables);
+    if (!v.ok()) {
+      RaiseIncident(tx, inst, token, "expression",
+                    absl::StrCat("correlate: ", v.status().message()));
+      return;
+    }
+    correlation = AsText(*v);
+  }
+  auto buffered = buffered_.find({node.message, correlation});
+  if (buffered != buffered_.end()) {
+    for (const auto& m : buffered->second) {
+      bool taken = std::any_of(tx.consumed_messages.begin(), tx.consumed_messages.end(),
+                               [&](const auto& c) { return c.second == m.id; });
+      if (taken) continue;
+      inst.variables.update(m.variables);
+      tx.consumed_messages.push_back({buffered->first, m.id});
+      tx.DeleteTimer(m.timer);
+      tx.Event(inst.id, "message.received", node.id,
+               {{"name", node.message}, {"correlation", correlation}, {"buffered", true}});
+      Leave(tx, inst, token_id, node.next);
+      return;
+    }
+  }
+  token.wait = "message";
+  token.correlation = correlation;
+  tx.new_subscriptions.push_back({inst.id, std::to_string(token_id), node.message, correlation});
+  if (node.timeout_after) {
+    const int64_t due = ApplyDuration(tx.now, *node.timeout_after, calendar_);
+    token.timer =
+        tx.AddTimer({0, due, inst.id, TimerKind::kMessageTimeout, token_id, json::object()});
+  }
+  tx.Event(inst.id, "message.waiting", node.id,
+           {{"name", node.message}, {"correlation", correlation}});
+}
+
+void Engine::Impl::EnterCall(Tx& tx, Instance& inst, Token& token, const Node& node) {
+  const int64_t token_id = token.id;
+  auto child_def = GetDefinition(node.definition);
+  if (!child_def) {
+    RaiseIncident(tx, inst, token, "call-failed",
+                  absl::StrCat("no definition '", node.definition, "' is deployed"));
+    return;
+  }
+  json with = json::object();
+  for (const auto& [var, tmpl] : node.with) {
     auto v = tmpl.Evaluate(inst.variables);
     if (!v.ok()) {
       RaiseIncident(tx, inst, token, "expression",
-                    absl::StrCat("assignees: ", v.status().message()));
+                    absl::StrCat("with.", var, ": ", v.status().message()));
       return;
     }
-    if (v->is_array()) {
-      for (const auto& p : *v) people.push_back(AsText(p));
-    } else if (!v->is_null() && AsText(*v) != "") {
-      people.push_back(AsText(*v));
+    with[var] = *std::move(v);
+  }
+  std::vector<json> items{json()};
+  if (node.type == NodeType::kForeach) {
+    auto v = node.items->Evaluate(inst.variables);
+    if (!v.ok() || !v->is_array()) {
+      RaiseIncident(tx, inst, token, "expression",
+                    v.ok() ? "items: not a list" : absl::StrCat("items: ", v.status().message()));
+      return;
+    }
+    items.assign(v->begin(), v->end());
+    if (items.empty()) {
+      Leave(tx, inst, token_id, node.next);
+      return;
     }
   }
-  if (role.empty() && people.empty()) {
-    RaiseIncident(tx, inst, token, "no-assignee", "assignees evaluated to nobody");
+  // Bounded before anything starts: a definition calling itself (directly or not) would
+  // otherwise start children without end inside this one transaction.
+  const bool keep = node.type == NodeType::kForeach && token.children.size() == items.size();
+  if (inst.call_depth + 1 > options_.max_call_depth) {
+    RaiseIncident(tx, inst, token, "call-depth-limit",
+                  absl::StrCat("children would nest deeper than ", options_.max_call_depth,
+                               " levels (engine.max_call_depth); a definition calling itself?"));
     return;
   }
-  if (inst.visited.empty() || inst.visited.back() != node.id) inst.visited.push_back(node.id);
-
-  int64_t due = node.due ? ApplyDuration(tx.now, *node.due, calendar_) : 0;
-  std::vector<int64_t> remind_at;
-  if (node.due_at) {
-    absl::StatusOr<int64_t> at = TimerAt(*node.due_at, inst.variables, calendar_);
-    if (!at.ok()) {
-      RaiseIncident(tx, inst, token, "expression", absl::StrCat("due_at: ", at.status().message()));
-      return;
-    }
-    due = *at;
+  Instance* root = inst.root_id ? tx.GetInstance(inst.root_id) : &inst;
+  int64_t starting = 0;
+  for (size_t i = 0; i < items.size(); ++i) {
+    const Instance* old = keep ? tx.GetInstance(token.children[i]) : nullptr;
+    starting += !(old && (old->state == "completed" || old->state == "active"));
   }
-  for (const Template& r : node.remind_at) {
-    absl::StatusOr<int64_t> at = TimerAt(r, inst.variables, calendar_);
-    if (!at.ok()) {
-      RaiseIncident(tx, inst, token, "expression", absl::StrCat("remind_at: ", at.status().message()));
-      return;
-    }
-    remind_at.push_back(*at);
+  if (root && root->spawned + starting > options_.max_spawned_instances) {
+    RaiseIncident(
+        tx, inst, token, "spawn-limit",
+        absl::StrCat("instance ", root->id, "'s tree would start more than ",
+                     options_.max_spawned_instances, " instances (engine.max_spawned_instances)"));
+    return;
   }
-  // Countersign: one task per person; otherwise one task, assigned when there is one person.
-  std::vector<std::vector<std::string>> shares;
-  if (node.countersign) {
-    for (const auto& p : people) shares.push_back({p});
-  } else {
-    shares.push_back(people);
-  }
-  token.wait = "task";
-  token.tasks.clear();
-  int64_t group = 0;
-  for (const auto& share : shares) {
-    Task task;
-    task.id = NextId("task");
-    if (node.countersign) group = group ? group : task.id;
-    task.instance_id = inst.id;
-    task.token = token.id;
-    task.definition_id = def.id;
-    task.node = node.id;
-    task.name = name;
-    task.role = role;
-    task.unit = unit;
-    task.outcomes = node.outcomes;
-    task.group_id = group;
-    task.due_at_ms = due;
-    task.created_at_ms = tx.now;
-    if (share.size() == 1) {
-      task.assignee = share[0];
-      task.state = "claimed";
-    } else {
-      task.candidates = share;
-    }
-    if (node.escalate) task.escalation_role = node.escalate->role;
-    if (due) {
-      for (size_t i = 0; i < node.remind.size(); ++i) {
-        const int64_t at = ApplyDuration(due, node.remind[i], calendar_);
-        if (at < tx.now) continue;
-        task.timers.push_back(tx.AddTimer({0, at, inst.id, "task-remind", task.id,
-                                           {{"offset", FormatDuration(node.remind[i])}}}));
-      }
-      for (int64_t at : remind_at) {
-        if (at < tx.now) continue;
-        task.timers.push_back(tx.AddTimer({0, at, inst.id, "task-remind", task.id, json::object()}));
-      }
-      if (node.escalate) {
-        const int64_t at = ApplyDuration(due, node.escalate->after, calendar_);
-        task.timers.push_back(tx.AddTimer({0, at, inst.id, "task-escalate", task.id, {}}));
+  token.wait = node.type == NodeType::kCall ? "call" : "foreach";
+  // Entered again after Resolve (a child failed): a foreach over the same number of items
+  // keeps the children that completed or still run and starts only the failed items again;
+  // otherwise the earlier children still running are cancelled, not left behind.
+  std::vector<int64_t> earlier = std::move(token.children);
+  token.children.clear();
+  token.children_done = 0;
+  std::vector<int64_t> children;
+  int done = 0;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (keep) {
+      const Instance* old = tx.GetInstance(earlier[i]);
+      if (old && (old->state == "completed" || old->state == "active")) {
+        children.push_back(earlier[i]);
+        done += old->state == "completed";
+        continue;
       }
     }
-    token.tasks.push_back(task.id);
-    tx.Event(inst.id, "task.created", node.id,
-             {{"task", task.id}, {"assignee", task.assignee}, {"role", task.role},
-              {"unit", unit}, {"due_at_ms", due}});
-    Notify(tx, {0, task.assignee, task.assignee.empty() ? task.role : "", unit, "task.created",
-                absl::StrCat("新待办 / new task: ", task.name),
-                due ? absl::StrCat("due ", FormatLocal(due)) : "", task.id, inst.id});
-    tx.Add(std::move(task));
+    StartArgs args{node.definition, child_def->version, inst.business_key, inst.unit, with};
+    if (node.type == NodeType::kForeach) args.variables[node.as] = items[i];
+    auto child = StartInstance(tx, *child_def, std::move(args), inst.id, token_id);
+    if (child.ok()) children.push_back(*child);
   }
+  if (!keep) {
+    for (int64_t id : earlier) {
+      Instance* old = tx.GetInstance(id);
+      if (old && old->state == "active") {
+        CancelInstance(tx, *old, "its parent's step was entered again", false);
+      }
+    }
+  }
+  // StartInstance may have reloaded objects: look the token up again.
+  Token* t = inst.FindToken(token_id);
+  if (done == static_cast<int>(items.size())) {  // nothing left to run
+    Leave(tx, inst, token_id, node.next);
+    return;
+  }
+  t->children = std::move(children);
+  t->children_done = done;
   tx.Save(inst);
 }
 
-void Engine::CompleteTaskNode(Tx& tx, Instance& inst, Token& token) {
-  auto def = DefinitionOf(inst);
-  const Node* node = def->Find(token.node);
-  std::vector<Task*> tasks;
-  for (int64_t id : token.tasks) {
-    if (Task* t = tx.GetTask(id)) tasks.push_back(t);
-  }
-  const int total = static_cast<int>(tasks.size());
-  const int done = static_cast<int>(
-      std::count_if(tasks.begin(), tasks.end(), [](Task* t) { return t->state == "completed"; }));
-  int required = total;
-  if (node->countersign && node->required > 0) required = std::min(node->required, total);
-  if (done < required) return;
-  // Countersign verdict: the outcome with the most votes; ties go to the earlier-listed outcome.
-  std::map<std::string, int> votes;
-  for (Task* t : tasks) {
-    if (t->state == "completed") ++votes[t->outcome];
-  }
-  std::string outcome;
-  int best = -1;
-  std::vector<std::string> order = node->outcomes;
-  for (const auto& [o, n] : votes) {
-    if (std::find(order.begin(), order.end(), o) == order.end()) order.push_back(o);
-  }
-  for (const auto& o : order) {
-    if (votes.count(o) && votes[o] > best) {
-      best = votes[o];
-      outcome = o;
-    }
-  }
-  for (Task* t : tasks) {
-    if (t->IsOpen()) tx.CloseTask(*t, "cancelled");
-  }
-  if (node->countersign) inst.variables["votes"] = votes;
-  if (!outcome.empty()) inst.variables["outcome"] = outcome;
-  token.tasks.clear();
-  Leave(tx, inst, token.id, node->next);
-}
-
-void Engine::ReleaseToken(Tx& tx, Instance& inst, Token& token) {
+void Engine::Impl::ReleaseToken(Tx& tx, Instance& inst, Token& token) {
   for (int64_t id : token.tasks) {
     Task* t = tx.GetTask(id);
     if (t && t->IsOpen()) tx.CloseTask(*t, "cancelled");
@@ -534,8 +433,7 @@ void Engine::ReleaseToken(Tx& tx, Instance& inst, Token& token) {
   token.wait.clear();
 }
 
-void Engine::CancelInstance(Tx& tx, Instance& inst, const std::string& reason,
-                            bool notify_parent) {
+void Engine::Impl::WithdrawTokens(Tx& tx, Instance& inst, const std::string& reason) {
   for (auto& token : inst.tokens) {
     for (int64_t child_id : token.children) {
       Instance* child = tx.GetInstance(child_id);
@@ -545,6 +443,11 @@ void Engine::CancelInstance(Tx& tx, Instance& inst, const std::string& reason,
   }
   inst.tokens.clear();
   inst.forks.clear();
+}
+
+void Engine::Impl::CancelInstance(Tx& tx, Instance& inst, const std::string& reason,
+                            bool notify_parent) {
+  WithdrawTokens(tx, inst, reason);
   inst.state = "cancelled";
   inst.ended_at_ms = tx.now;
   tx.Save(inst);
@@ -552,7 +455,7 @@ void Engine::CancelInstance(Tx& tx, Instance& inst, const std::string& reason,
   if (notify_parent && inst.parent_id) ChildEnded(tx, inst);
 }
 
-void Engine::EndInstance(Tx& tx, Instance& inst, const std::string& state,
+void Engine::Impl::EndInstance(Tx& tx, Instance& inst, const std::string& state,
                          const std::string& status) {
   inst.state = state;
   inst.end_status = status;
@@ -563,7 +466,7 @@ void Engine::EndInstance(Tx& tx, Instance& inst, const std::string& state,
   if (inst.parent_id) ChildEnded(tx, inst);
 }
 
-void Engine::ChildEnded(Tx& tx, const Instance& child) {
+void Engine::Impl::ChildEnded(Tx& tx, const Instance& child) {
   Instance* parent = tx.GetInstance(child.parent_id);
   if (!parent || parent->state != "active") return;
   Token* token = parent->FindToken(child.parent_token);
@@ -595,8 +498,12 @@ void Engine::ChildEnded(Tx& tx, const Instance& child) {
   Leave(tx, *parent, token->id, node->next);
 }
 
-absl::StatusOr<int64_t> Engine::StartInstance(Tx& tx, const Definition& def, StartArgs args,
+absl::StatusOr<int64_t> Engine::Impl::StartInstance(Tx& tx, const Definition& def, StartArgs args,
                                               int64_t parent_id, int64_t parent_token) {
+  if (JsonDeeperThan(args.variables)) {  // before anything recurses over it
+    return absl::InvalidArgumentError(
+        absl::StrCat("variables: nested deeper than ", kMaxJsonDepth, " levels"));
+  }
   if (JsonTextSize(args.variables) > options_.max_variables_bytes) {
     return absl::ResourceExhaustedError(
         absl::StrCat("variables: larger than ", options_.max_variables_bytes, " bytes"));
@@ -610,6 +517,15 @@ absl::StatusOr<int64_t> Engine::StartInstance(Tx& tx, const Definition& def, Sta
   inst.variables = std::move(args.variables);
   inst.parent_id = parent_id;
   inst.parent_token = parent_token;
+  if (Instance* parent = parent_id ? tx.GetInstance(parent_id) : nullptr) {
+    inst.root_id = parent->root_id ? parent->root_id : parent->id;
+    inst.call_depth = parent->call_depth + 1;
+    Instance* root = tx.GetInstance(inst.root_id);
+    if (root) {
+      ++root->spawned;
+      tx.Save(*root);
+    }
+  }
   inst.created_at_ms = tx.now;
   Token first{inst.next_token++, def.start};
   inst.tokens.push_back(first);
@@ -621,65 +537,13 @@ absl::StatusOr<int64_t> Engine::StartInstance(Tx& tx, const Definition& def, Sta
   return id;
 }
 
-void Engine::Notify(Tx& tx, Notification n) {
+void Engine::Impl::Notify(Tx& tx, Notification n) {
   n.id = NextId("notification");
   n.created_at_ms = tx.now;
   tx.Add(std::move(n));
 }
 
-void Engine::Requeue(Tx& tx, Job& job) {
-  job.state = "activatable";
-  job.worker.clear();
-  job.timer = 0;
-  job.due_at_ms = tx.now;
-  tx.Save(job);
-  tx.ready_jobs.emplace_back(job.id, job.type);
-}
-
-void Engine::FireTimer(Tx& tx, const Timer& timer) {
-  if (timer.kind == "message-expire") {
-    std::string name = timer.data.value("name", ""), corr = timer.data.value("correlation", "");
-    tx.consumed_messages.push_back({{name, corr}, timer.ref_id});
-    return;
-  }
-  if (timer.kind == "job-retry" || timer.kind == "job-lock") {
-    Job* job = tx.GetJob(timer.ref_id);
-    if (!job || job->timer != timer.id) return;
-    if (timer.kind == "job-lock") {
-      if (job->state != "active") return;
-      tx.Event(job->instance_id, "job.timed-out", job->node,
-               {{"job", job->id}, {"worker", job->worker}});
-    }
-    Requeue(tx, *job);  // the timer that fired was its only one
-    return;
-  }
-  if (timer.kind == "task-remind" || timer.kind == "task-escalate") {
-    Task* task = tx.GetTask(timer.ref_id);
-    if (!task || !task->IsOpen()) return;
-    std::erase(task->timers, timer.id);
-    if (timer.kind == "task-escalate") {
-      task->escalated = true;
-      Notify(tx, {0, "", task->escalation_role, "", "task.escalated",
-                  absl::StrCat("督办 / overdue, escalated: ", task->name),
-                  absl::StrCat("task ", task->id, " was due ", FormatLocal(task->due_at_ms),
-                               task->assignee.empty() ? "" : ", assigned to " + task->assignee),
-                  task->id, task->instance_id});
-      tx.Event(task->instance_id, "task.escalated", task->node,
-               {{"task", task->id}, {"role", task->escalation_role}});
-    } else {
-      // The timer's own moment decides: a clock step past several timers fires each as what
-      // it was set to be, not every one as "due".
-      const bool overdue = timer.due_at_ms >= task->due_at_ms;
-      Notify(tx, {0, task->assignee, task->assignee.empty() ? task->role : "", task->unit,
-                  overdue ? "task.due" : "task.reminder",
-                  absl::StrCat(overdue ? "到期 / due now: " : "提醒 / reminder: ", task->name),
-                  absl::StrCat("due ", FormatLocal(task->due_at_ms)), task->id,
-                  task->instance_id});
-      tx.Event(task->instance_id, "task.reminded", task->node, {{"task", task->id}});
-    }
-    tx.Save(*task);
-    return;
-  }
+void Engine::Impl::FireTokenTimer(Tx& tx, const Timer& timer) {
   // Timers that move a token: timer nodes and message time-outs.
   Instance* inst = tx.GetInstance(timer.instance_id);
   if (!inst || inst->state != "active") return;
@@ -687,7 +551,7 @@ void Engine::FireTimer(Tx& tx, const Timer& timer) {
   if (!token || token->timer != timer.id) return;
   token->timer = 0;
   const Node* node = DefinitionOf(*inst)->Find(token->node);
-  if (timer.kind == "message-timeout") {
+  if (timer.kind == TimerKind::kMessageTimeout) {
     tx.removed_subscriptions.push_back(
         {inst->id, std::to_string(token->id), node->message, token->correlation});
     tx.Event(inst->id, "message.timed-out", node->id, {{"name", node->message}});

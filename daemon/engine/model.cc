@@ -79,6 +79,7 @@ std::string ToJson(const Instance& i) {
   JsonWriter w(body);
   w.BeginObject();
   w.Field("business_key", i.business_key);
+  w.Field("call_depth", i.call_depth);
   w.Field("created_at_ms", i.created_at_ms);
   w.Field("definition_id", i.definition_id);
   w.Field("end_status", i.end_status);
@@ -89,6 +90,8 @@ std::string ToJson(const Instance& i) {
   w.Field("next_token", i.next_token);
   w.Field("parent_id", i.parent_id);
   w.Field("parent_token", i.parent_token);
+  w.Field("root_id", i.root_id);
+  w.Field("spawned", i.spawned);
   w.Field("state", i.state);
   WriteList(w, "tokens", i.tokens);
   w.Field("unit", i.unit);
@@ -217,10 +220,37 @@ store::TaskRow ToRow(const Task& t) {
 store::JobRow ToRow(const Job& j) {
   return {j.id, j.instance_id, j.type, j.state, j.due_at_ms, ToJson(j)};
 }
+namespace {
+constexpr std::pair<TimerKind, std::string_view> kTimerKinds[] = {
+    {TimerKind::kNode, "node"},
+    {TimerKind::kMessageTimeout, "message-timeout"},
+    {TimerKind::kTaskRemind, "task-remind"},
+    {TimerKind::kTaskEscalate, "task-escalate"},
+    {TimerKind::kJobRetry, "job-retry"},
+    {TimerKind::kJobLock, "job-lock"},
+    {TimerKind::kMessageExpire, "message-expire"},
+};
+}  // namespace
+
+std::string_view TimerKindName(TimerKind kind) {
+  for (const auto& [k, name] : kTimerKinds) {
+    if (k == kind) return name;
+  }
+  return "unknown";
+}
+
+TimerKind ParseTimerKind(std::string_view name) {
+  for (const auto& [k, n] : kTimerKinds) {
+    if (n == name) return k;
+  }
+  return TimerKind::kUnknown;
+}
+
 store::TimerRow ToRow(const Timer& t) {
   std::string body;
   JsonWriter(body).Value(t.data);
-  return {t.id, t.due_at_ms, t.instance_id, t.kind, t.ref_id, std::move(body)};
+  return {t.id, t.due_at_ms, t.instance_id, std::string(TimerKindName(t.kind)), t.ref_id,
+          std::move(body)};
 }
 store::IncidentRow ToRow(const Incident& i) {
   return {i.id, i.instance_id, i.state, i.created_at_ms, ToJson(i)};
@@ -236,7 +266,7 @@ Instance FromRow(const store::InstanceRow& r) { return json::parse(r.body).get<I
 Task FromRow(const store::TaskRow& r) { return json::parse(r.body).get<Task>(); }
 Job FromRow(const store::JobRow& r) { return json::parse(r.body).get<Job>(); }
 Timer FromRow(const store::TimerRow& r) {
-  Timer t{r.id, r.due_at_ms, r.instance_id, r.kind, r.ref_id, json::object()};
+  Timer t{r.id, r.due_at_ms, r.instance_id, ParseTimerKind(r.kind), r.ref_id, json::object()};
   if (!r.body.empty()) t.data = json::parse(r.body);
   return t;
 }

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "daemon/store/store.h"
@@ -52,6 +53,9 @@ struct Instance {
   std::vector<std::string> visited;  // user nodes passed, for Return (退回)
   int64_t parent_id = 0;
   int64_t parent_token = 0;
+  int64_t root_id = 0;  // the top of its tree of call/foreach children; 0 = this one
+  int call_depth = 0;   // parents above it
+  int64_t spawned = 0;  // a root: instances its tree has started (EngineOptions::max_spawned_instances)
   int64_t next_token = 1;
   int64_t next_fork = 1;
   int64_t created_at_ms = 0;
@@ -109,12 +113,26 @@ struct Job {
   int64_t timer = 0;      // the retry or lock timer
 };
 
+// What a timer does when it fires, and what its ref_id names.
+enum class TimerKind {
+  kUnknown,         // a stored kind this version does not know: ignored
+  kNode,            // a timer node: the token moves on (ref: token)
+  kMessageTimeout,  // a message node's timeout (ref: token)
+  kTaskRemind,      // a reminder or due notice (ref: task)
+  kTaskEscalate,    // escalation (ref: task)
+  kJobRetry,        // a failed job's back-off is over (ref: job)
+  kJobLock,         // an active job's lock expired (ref: job)
+  kMessageExpire,   // a buffered message's ttl ran out (ref: message)
+};
+// The names stored in the timers table: "node", "message-timeout", "task-remind", …
+std::string_view TimerKindName(TimerKind kind);
+TimerKind ParseTimerKind(std::string_view name);
+
 struct Timer {
   int64_t id = 0;
   int64_t due_at_ms = 0;
   int64_t instance_id = 0;
-  std::string kind;  // node, message-timeout, task-remind, task-escalate, job-retry, job-lock,
-                     // message-expire
+  TimerKind kind = TimerKind::kUnknown;
   int64_t ref_id = 0;  // token, task, job or message
   json data = json::object();
 };
@@ -162,7 +180,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Token, id, node, fork, wait, tas
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Fork, id, join, expected, arrived, parent)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Instance, id, definition_id, version, business_key,
                                                 unit, state, end_status, variables, tokens, forks,
-                                                visited, parent_id, parent_token, next_token,
+                                                visited, parent_id, parent_token, root_id,
+                                                call_depth, spawned, next_token,
                                                 next_fork, created_at_ms, updated_at_ms,
                                                 ended_at_ms)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Task, id, instance_id, token, definition_id, node,

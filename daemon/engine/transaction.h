@@ -9,7 +9,7 @@
 #include <optional>
 #include <set>
 
-#include "daemon/engine/engine.h"
+#include "daemon/engine/engine_impl.h"
 #include "daemon/core/json_writer.h"
 
 namespace shequ::engine {
@@ -21,9 +21,9 @@ struct TxTable {
   std::set<int64_t> deleted;
 };
 
-class Engine::Tx {
+class Tx {
  public:
-  Tx(Engine& engine, std::string actor)
+  Tx(Engine::Impl& engine, std::string actor)
       : engine_(engine), now(engine.clock_.NowMs()), actor(std::move(actor)) {}
 
   Instance* GetInstance(int64_t id);
@@ -59,7 +59,7 @@ class Engine::Tx {
              std::initializer_list<JsonMember> data = {});
   void Schedule(int64_t instance_id, int64_t token_id) { runnable.emplace_back(instance_id, token_id); }
 
-  Engine& engine_;
+  Engine::Impl& engine_;
   const int64_t now;
   const std::string actor;
 

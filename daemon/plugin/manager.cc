@@ -18,6 +18,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "daemon/core/json_depth.h"
 #include "daemon/core/logging.h"
 #include "daemon/core/status.h"
 
@@ -421,8 +422,11 @@ void Manager::Finish(const std::shared_ptr<Shared>& shared, const JobCall& call,
   absl::Status status = result.status();
   json variables;
   if (result.ok()) {
-    variables = json::parse(*result, nullptr, /*allow_exceptions=*/false);
-    if (variables.is_discarded() || !variables.is_object()) {
+    absl::Status too_deep;
+    variables = ParseBoundedJson(*result, "variables", &too_deep);
+    if (!too_deep.ok()) {
+      status = absl::InternalError(absl::StrCat("returned ", too_deep.message()));
+    } else if (variables.is_discarded() || !variables.is_object()) {
       // The text itself is not logged: it may carry personal data.
       status = absl::InternalError(absl::StrCat("returned ", result->size(),
                                                 " bytes that are not a JSON object of variables"));
@@ -434,7 +438,7 @@ void Manager::Finish(const std::shared_ptr<Shared>& shared, const JobCall& call,
   const engine::Caller caller{"plugin:" + call.plugin, {}, ""};
   if (status.ok()) {
     call.counters->completed++;
-    engine.CompleteJob(caller, {call.job_id, call.attempt}, std::move(variables), "",
+    engine.CompleteJob(caller, {{call.job_id, call.attempt}, std::move(variables), ""},
                        [plugin = call.plugin, id = call.job_id](absl::StatusOr<json> r) {
                          if (!r.ok()) {
                            Log()->warn("plugin {}: job {} not completed: {}", plugin, id,
@@ -452,7 +456,7 @@ void Manager::Finish(const std::shared_ptr<Shared>& shared, const JobCall& call,
                   : absl::StrCat("plugin ", call.plugin, ": ",
                                  absl::StatusCodeToString(status.code()), ": ", status.message());
     Log()->warn("job {} failed: {}", call.job_id, error);
-    engine.FailJob(caller, {call.job_id, call.attempt}, error, permanent ? 0 : -1, "",
+    engine.FailJob(caller, {{call.job_id, call.attempt}, error, permanent ? 0 : -1, ""},
                    [plugin = call.plugin, id = call.job_id](absl::StatusOr<json> r) {
                      if (!r.ok()) {
                        Log()->warn("plugin {}: job {} not failed: {}", plugin, id,
@@ -654,7 +658,12 @@ void Manager::Invoke(const std::string& name, pb::InvokeRequest req, TextDone do
           return done(absl::Status(r.status().code(),
                                    absl::StrCat("plugin ", name, ": ", r.status().message())));
         }
-        json out = json::parse(*r, nullptr, false);
+        absl::Status too_deep;
+        json out = ParseBoundedJson(*r, "output", &too_deep);
+        if (!too_deep.ok()) {
+          return done(absl::InternalError(
+              absl::StrCat("plugin ", name, " returned ", too_deep.message())));
+        }
         if (out.is_discarded() || !out.is_object()) {
           return done(absl::InternalError(absl::StrCat("plugin ", name, " returned ", r->size(),
                                                        " bytes that are not a JSON object")));

@@ -4,6 +4,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "daemon/core/json_depth.h"
+#include "daemon/core/status.h"
 
 namespace shequ::server {
 namespace {
@@ -39,7 +41,9 @@ absl::StatusOr<json> ParseVariables(const std::string& text, const std::string& 
         absl::StrCat(field, ": ", text.size(), " bytes is over the limit of ", max_bytes));
   }
   if (text.empty()) return json::object();
-  json v = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  absl::Status too_deep;
+  json v = ParseBoundedJson(text, field, &too_deep);
+  RETURN_IF_ERROR(too_deep);
   if (v.is_discarded()) return absl::InvalidArgumentError(absl::StrCat(field, ": not valid JSON"));
   if (!v.is_object()) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": the JSON root must be an object"));

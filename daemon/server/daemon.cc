@@ -48,12 +48,6 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const Config& config,
 
 absl::Status Daemon::Init(const Config& config) {
   auto log = Logger("daemon");
-  if (config.fake_clock) {
-    clock_ = std::make_unique<ManualClock>(config.fake_clock_start_ms ? config.fake_clock_start_ms
-                                                                      : SystemClock().NowMs());
-  } else {
-    clock_ = std::make_unique<SystemClock>();
-  }
   auto calendar = WorkCalendar::LoadDir(config.calendar_dir);
   if (!calendar.ok()) return calendar.status();
   calendar_ = std::make_unique<WorkCalendar>(*std::move(calendar));
@@ -89,8 +83,24 @@ absl::Status Daemon::Init(const Config& config) {
     }
   }
 
+  if (config.fake_clock) {
+    // A fake clock goes on from the time it had reached (decision 0004): never backwards, and
+    // not to the wall clock. --fake-clock=EPOCH_MS may move it forward.
+    int64_t start = config.fake_clock_start_ms;
+    const auto sequences = store_->LoadSequences();
+    if (auto it = sequences.find(engine::Engine::kFakeClockSequence); it != sequences.end()) {
+      start = std::max(start, it->second);
+      log->info("fake clock: going on from {} ms, the time it had reached", start);
+    }
+    clock_ = std::make_unique<ManualClock>(start ? start : SystemClock().NowMs());
+  } else {
+    clock_ = std::make_unique<SystemClock>();
+  }
+
   engine::EngineOptions eopts;
   eopts.max_steps = config.max_steps;
+  eopts.max_call_depth = config.max_call_depth;
+  eopts.max_spawned_instances = config.max_spawned_instances;
   eopts.max_variables_bytes = config.max_variables_bytes;
   eopts.cache_objects = static_cast<size_t>(config.cache_objects);
   eopts.request_retention_ms = int64_t{config.request_retention_days} * 86'400'000;
@@ -183,7 +193,8 @@ absl::Status Daemon::DeployWorkflows(const std::string& dir) {
     std::stringstream text;
     text << in.rdbuf();
     std::promise<absl::StatusOr<engine::json>> done;
-    engine_->Deploy(text.str(), "", [&done](absl::StatusOr<engine::json> r) { done.set_value(r); });
+    engine_->Deploy({text.str(), ""},
+                    [&done](absl::StatusOr<engine::json> r) { done.set_value(r); });
     auto result = done.get_future().get();
     if (!result.ok()) {
       return absl::Status(result.status().code(),

@@ -32,8 +32,8 @@ absl::Status StartDemoInstances(engine::Engine& engine, const std::string& file)
                              item["unit"].as<std::string>(""), json::object()};
       if (item["variables"]) args.variables = YamlToJson(item["variables"]);
       auto result = Await([&](engine::Reply reply) {
-        engine.Start({item["user"].as<std::string>("demo")}, std::move(args),
-                     item["request_id"].as<std::string>(), std::move(reply));
+        engine.Start({item["user"].as<std::string>("demo")},
+                     {std::move(args), item["request_id"].as<std::string>()}, std::move(reply));
       });
       if (!result.ok()) {
         return absl::Status(result.status().code(),

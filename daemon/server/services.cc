@@ -51,11 +51,11 @@ grpc::ServerUnaryReactor* DefinitionsService::Deploy(grpc::CallbackServerContext
     return Refuse(ctx, absl::ResourceExhaustedError("yaml: larger than 1 MiB"));
   }
   auto* r = ctx->DefaultReactor();
-  c_.engine.Deploy(req->yaml(), req->request_id(), Answer(r, [resp](const json& a) {
-    resp->set_id(a.at("id"));
-    resp->set_version(a.at("version"));
-    resp->set_changed(a.at("changed"));
-  }));
+  c_.engine.Deploy({req->yaml(), req->request_id()}, Answer(r, [resp](const json& a) {
+                     resp->set_id(a.at("id"));
+                     resp->set_version(a.at("version"));
+                     resp->set_changed(a.at("changed"));
+                   }));
   return r;
 }
 
@@ -103,7 +103,7 @@ grpc::ServerUnaryReactor* InstancesService::Start(grpc::CallbackServerContext* c
   auto* r = ctx->DefaultReactor();
   engine::StartArgs args{req->definition_id(), req->version(), req->business_key(), req->unit(),
                          *std::move(vars)};
-  c_.engine.Start(CallerOf(ctx), std::move(args), req->request_id(),
+  c_.engine.Start(CallerOf(ctx), {std::move(args), req->request_id()},
                   Answer(r, [resp](const json& a) {
                     resp->set_instance_id(a.at("instance_id"));
                     resp->set_definition_version(a.at("version"));
@@ -147,7 +147,7 @@ grpc::ServerUnaryReactor* InstancesService::Cancel(grpc::CallbackServerContext* 
                                                    v1::CancelResponse*) {
   if (auto s = RequireId(req->id(), "id"); !s.ok()) return Refuse(ctx, s);
   auto* r = ctx->DefaultReactor();
-  c_.engine.Cancel(CallerOf(ctx), req->id(), req->reason(), req->request_id(), Answer(r));
+  c_.engine.Cancel(CallerOf(ctx), {req->id(), req->reason(), req->request_id()}, Answer(r));
   return r;
 }
 
@@ -159,11 +159,13 @@ grpc::ServerUnaryReactor* InstancesService::PublishMessage(grpc::CallbackServerC
   auto vars = ParseVariables(req->variables(), "variables", c_.max_variables_bytes);
   if (!vars.ok()) return Refuse(ctx, vars.status());
   auto* r = ctx->DefaultReactor();
-  c_.engine.PublishMessage(CallerOf(ctx), req->name(), req->correlation(), *std::move(vars),
-                           req->ttl_ms(), req->request_id(), Answer(r, [resp](const json& a) {
-                             resp->set_delivered_to(a.at("delivered_to"));
-                             resp->set_buffered(a.at("buffered"));
-                           }));
+  c_.engine.PublishMessage(
+      CallerOf(ctx),
+      {req->name(), req->correlation(), *std::move(vars), req->ttl_ms(), req->request_id()},
+      Answer(r, [resp](const json& a) {
+        resp->set_delivered_to(a.at("delivered_to"));
+        resp->set_buffered(a.at("buffered"));
+      }));
   return r;
 }
 
@@ -260,7 +262,7 @@ grpc::ServerUnaryReactor* TasksService::Claim(grpc::CallbackServerContext* ctx,
                                               v1::TaskResponse* resp) {
   if (auto s = RequireId(req->task_id(), "task_id"); !s.ok()) return Refuse(ctx, s);
   auto* r = ctx->DefaultReactor();
-  c_.engine.ClaimTask(CallerOf(ctx), req->task_id(), req->request_id(),
+  c_.engine.ClaimTask(CallerOf(ctx), {req->task_id(), req->request_id()},
                       Answer(r, [resp](const json& a) { FillTask(a, resp); }));
   return r;
 }
@@ -272,9 +274,10 @@ grpc::ServerUnaryReactor* TasksService::Complete(grpc::CallbackServerContext* ct
   auto vars = ParseVariables(req->variables(), "variables", c_.max_variables_bytes);
   if (!vars.ok()) return Refuse(ctx, vars.status());
   auto* r = ctx->DefaultReactor();
-  c_.engine.CompleteTask(CallerOf(ctx), req->task_id(), req->outcome(), *std::move(vars),
-                         req->comment(), req->request_id(),
-                         Answer(r, [resp](const json& a) { FillTask(a, resp); }));
+  c_.engine.CompleteTask(
+      CallerOf(ctx),
+      {req->task_id(), req->outcome(), *std::move(vars), req->comment(), req->request_id()},
+      Answer(r, [resp](const json& a) { FillTask(a, resp); }));
   return r;
 }
 
@@ -283,8 +286,9 @@ grpc::ServerUnaryReactor* TasksService::Delegate(grpc::CallbackServerContext* ct
                                                  v1::TaskResponse* resp) {
   if (auto s = RequireId(req->task_id(), "task_id"); !s.ok()) return Refuse(ctx, s);
   auto* r = ctx->DefaultReactor();
-  c_.engine.DelegateTask(CallerOf(ctx), req->task_id(), req->to(), req->comment(),
-                         req->request_id(), Answer(r, [resp](const json& a) { FillTask(a, resp); }));
+  c_.engine.DelegateTask(CallerOf(ctx),
+                         {req->task_id(), req->to(), req->comment(), req->request_id()},
+                         Answer(r, [resp](const json& a) { FillTask(a, resp); }));
   return r;
 }
 
@@ -293,8 +297,9 @@ grpc::ServerUnaryReactor* TasksService::Transfer(grpc::CallbackServerContext* ct
                                                  v1::TaskResponse* resp) {
   if (auto s = RequireId(req->task_id(), "task_id"); !s.ok()) return Refuse(ctx, s);
   auto* r = ctx->DefaultReactor();
-  c_.engine.TransferTask(CallerOf(ctx), req->task_id(), req->to(), req->comment(),
-                         req->request_id(), Answer(r, [resp](const json& a) { FillTask(a, resp); }));
+  c_.engine.TransferTask(CallerOf(ctx),
+                         {req->task_id(), req->to(), req->comment(), req->request_id()},
+                         Answer(r, [resp](const json& a) { FillTask(a, resp); }));
   return r;
 }
 
@@ -304,8 +309,9 @@ grpc::ServerUnaryReactor* TasksService::Return(grpc::CallbackServerContext* ctx,
   if (auto s = RequireId(req->task_id(), "task_id"); !s.ok()) return Refuse(ctx, s);
   if (req->to_node().empty()) return Refuse(ctx, absl::InvalidArgumentError("to_node: empty"));
   auto* r = ctx->DefaultReactor();
-  c_.engine.ReturnTask(CallerOf(ctx), req->task_id(), req->to_node(), req->comment(),
-                       req->request_id(), Answer(r, [resp](const json& a) { FillTask(a, resp); }));
+  c_.engine.ReturnTask(CallerOf(ctx),
+                       {req->task_id(), req->to_node(), req->comment(), req->request_id()},
+                       Answer(r, [resp](const json& a) { FillTask(a, resp); }));
   return r;
 }
 
@@ -333,8 +339,9 @@ grpc::ServerUnaryReactor* JobsService::Complete(grpc::CallbackServerContext* ctx
   auto vars = ParseVariables(req->variables(), "variables", c_.max_variables_bytes);
   if (!vars.ok()) return Refuse(ctx, vars.status());
   auto* r = ctx->DefaultReactor();
-  c_.engine.CompleteJob(CallerOf(ctx), {req->job_id(), req->attempt()}, *std::move(vars),
-                        req->request_id(), Answer(r));
+  c_.engine.CompleteJob(CallerOf(ctx),
+                        {{req->job_id(), req->attempt()}, *std::move(vars), req->request_id()},
+                        Answer(r));
   return r;
 }
 
@@ -349,9 +356,13 @@ grpc::ServerUnaryReactor* JobsService::Fail(grpc::CallbackServerContext* ctx,
     return Refuse(ctx, absl::InvalidArgumentError("attempt: must not be negative"));
   }
   auto* r = ctx->DefaultReactor();
-  c_.engine.FailJob(CallerOf(ctx), {req->job_id(), req->attempt()}, req->error(),
-                    req->retries_left(),
-                    req->request_id(), Answer(r, [resp](const json& a) {
+  // Absent is the same as -1: the node's retry policy decides (proto3 would read 0, "none left").
+  c_.engine.FailJob(CallerOf(ctx),
+                    {{req->job_id(), req->attempt()},
+                     req->error(),
+                     req->has_retries_left() ? req->retries_left() : -1,
+                     req->request_id()},
+                    Answer(r, [resp](const json& a) {
                       resp->set_incident(a.at("incident"));
                       resp->set_retry_at_ms(a.at("retry_at_ms"));
                     }));
@@ -388,8 +399,8 @@ grpc::ServerUnaryReactor* IncidentsService::Resolve(grpc::CallbackServerContext*
   auto vars = ParseVariables(req->variables(), "variables", c_.max_variables_bytes);
   if (!vars.ok()) return Refuse(ctx, vars.status());
   auto* r = ctx->DefaultReactor();
-  c_.engine.ResolveIncident(CallerOf(ctx), req->id(), req->retries(), *std::move(vars),
-                            req->request_id(), Answer(r));
+  c_.engine.ResolveIncident(
+      CallerOf(ctx), {req->id(), req->retries(), *std::move(vars), req->request_id()}, Answer(r));
   return r;
 }
 
@@ -456,7 +467,7 @@ grpc::ServerUnaryReactor* NotificationsService::Ack(grpc::CallbackServerContext*
                                                     const v1::AckRequest* req, v1::AckResponse*) {
   if (auto s = RequireId(req->id(), "id"); !s.ok()) return Refuse(ctx, s);
   auto* r = ctx->DefaultReactor();
-  c_.engine.AckNotification(CallerOf(ctx), req->id(), req->request_id(), Answer(r));
+  c_.engine.AckNotification(CallerOf(ctx), {req->id(), req->request_id()}, Answer(r));
   return r;
 }
 

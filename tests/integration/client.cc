@@ -300,11 +300,11 @@ grpc::Status Client::CompleteJob(int64_t job, const std::string& variables,
 }
 
 grpc::Status Client::FailJob(int64_t job, const std::string& error, v1::FailJobResponse* out,
-                             int retries_left, const std::string& request_id) {
+                             std::optional<int> retries_left, const std::string& request_id) {
   v1::FailJobRequest req;
   req.set_job_id(job);
   req.set_error(error);
-  req.set_retries_left(retries_left);
+  if (retries_left) req.set_retries_left(*retries_left);
   req.set_request_id(request_id);
   v1::FailJobResponse resp;
   grpc::Status s = Call(*this, *stubs.jobs, &v1::Jobs::Stub::Fail, req, &resp);

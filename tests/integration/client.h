@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -101,7 +102,8 @@ class Client {
   grpc::Status CompleteJob(int64_t job, const std::string& variables = "",
                            const std::string& request_id = "", int attempt = 0);
   grpc::Status FailJob(int64_t job, const std::string& error, v1::FailJobResponse* out = nullptr,
-                       int retries_left = -1, const std::string& request_id = "");
+                       std::optional<int> retries_left = -1,  // nullopt: not sent
+                       const std::string& request_id = "");
 
   // ---- Incidents
   std::vector<v1::Incident> Incidents(int64_t instance_id, const std::string& state = "");

@@ -225,6 +225,45 @@ TEST_F(JobsTest, FailRetriesWithExponentialBackoffThenIncidentThenResolve) {
   EXPECT_EQ(OfType(client_->History(id), "job.failed").size(), 4u);
 }
 
+TEST_F(JobsTest, FailWithoutRetriesLeftFollowsTheNodesRetries) {
+  // A Fail that leaves retries_left out means what -1 does: the node's `retries: 4` counts
+  // down, rather than proto3's 0 ("none left") raising an incident at the first failure.
+  int64_t id = client_->Start("job-flow");
+  auto worker = NewWorker("test.work", "w-1");
+  std::optional<v1::Job> job = worker->Next();
+  ASSERT_TRUE(job.has_value());
+  int64_t delay = 10'000;
+  for (int attempt = 1; attempt <= 4; ++attempt) {
+    SCOPED_TRACE(attempt);
+    ASSERT_TRUE(job.has_value());
+    EXPECT_EQ(job->retries_left(), 5 - attempt);
+    v1::FailJobResponse failed;
+    ASSERT_TRUE(client_->FailJob(job->id(), kFailure, &failed, std::nullopt).ok());
+    if (attempt == 4) {
+      EXPECT_TRUE(failed.incident());
+      break;
+    }
+    EXPECT_FALSE(failed.incident());
+    EXPECT_TRUE(client_->Incidents(id).empty());
+    EXPECT_EQ(client_->Advance(Seconds(delay)).timers_fired(), 1);
+    job = worker->Next();
+    delay *= 2;
+  }
+  auto incidents = client_->Incidents(id);
+  ASSERT_EQ(incidents.size(), 1u);
+  EXPECT_EQ(incidents[0].kind(), "job-failed");
+  EXPECT_EQ(OfType(client_->History(id), "job.failed").size(), 4u);
+
+  // An explicit 0 still gives up at once.
+  int64_t other = client_->Start("job-flow");
+  job = worker->Next();
+  ASSERT_TRUE(job.has_value());
+  EXPECT_EQ(job->instance_id(), other);
+  v1::FailJobResponse failed;
+  ASSERT_TRUE(client_->FailJob(job->id(), kFailure, &failed, 0).ok());
+  EXPECT_TRUE(failed.incident());
+}
+
 TEST_F(JobsTest, JobWhoseLockExpiresIsHandedOutAgain) {
   int64_t id = client_->Start("job-flow");
   auto worker = NewWorker("test.work", "w-slow", /*timeout_ms=*/60'000);

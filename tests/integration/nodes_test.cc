@@ -428,6 +428,40 @@ TEST_F(NodesTest, TimerFiresOnlyWhenTheClockPassesItsDuration) {
   EXPECT_EQ(inst.ended_at_ms(), kMonday0900 + kDay);
 }
 
+TEST_F(NodesTest, FakeClockGoesOnFromTheTimeReachedAcrossAKill) {
+  MustDeploy({kWaitADay});
+  int64_t id = Start("wait-a-day");
+  EXPECT_EQ(client_->Advance("PT12H").now_ms(), kMonday0900 + 12 * kHour);
+
+  // Killed outright and restarted with the same --fake-clock=<Monday 09:00>: the clock goes on
+  // from 21:00, neither back to the flag's start nor to the wall clock.
+  daemon_->Kill();
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  EXPECT_EQ(client_->Stats().now_ms(), kMonday0900 + 12 * kHour);
+  EXPECT_EQ(client_->Instance(id).state(), "active");
+  int64_t later = Start("wait-a-day");
+  EXPECT_EQ(client_->Instance(later).created_at_ms(), kMonday0900 + 12 * kHour);
+
+  EXPECT_EQ(client_->Advance("PT11H59M").timers_fired(), 0);
+  EXPECT_EQ(client_->Advance("PT1M").timers_fired(), 1);
+  EXPECT_EQ(client_->Instance(id).ended_at_ms(), kMonday0900 + kDay);
+
+  // A clean stop keeps it too; a --fake-clock start later than the time reached moves it on.
+  ASSERT_EQ(StopDaemon(), 0) << daemon_->Log();
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  EXPECT_EQ(client_->Stats().now_ms(), kMonday0900 + kDay);
+  ASSERT_EQ(StopDaemon(), 0) << daemon_->Log();
+  DaemonProcess::Options forward;
+  forward.fake_clock_start_ms = kMonday0900 + 2 * kDay;
+  ASSERT_NO_FATAL_FAILURE(StartDaemon(forward));
+  EXPECT_EQ(client_->Stats().now_ms(), kMonday0900 + 2 * kDay);
+  // `later` came due on Tuesday 21:00, passed by the move: it fires at start-up, before the
+  // next command on the engine's strand.
+  client_->Advance("PT1M");
+  EXPECT_EQ(client_->Instance(later).state(), "completed");
+  EXPECT_EQ(client_->Instance(later).ended_at_ms(), kMonday0900 + 2 * kDay);
+}
+
 TEST_F(NodesTest, TimerAtFiresAtADateOrAnEpochMoment) {
   MustDeploy({kWaitUntil});
   // 2026-03-04 is the Wednesday after kMonday0900 (2026-03-02 09:00, Asia/Shanghai).

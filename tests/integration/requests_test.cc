@@ -169,6 +169,52 @@ TEST_F(RequestsTest, CompleteRefusesBadAndOversizeVariables) {
   EXPECT_EQ(client_->Instance(id).state(), "active");
 }
 
+// {"a":{"a":…{"a":1}…}}: `levels` objects, the root included.
+std::string Nested(int levels) {
+  std::string text;
+  text.reserve(levels * 6);
+  for (int i = 0; i < levels; ++i) text += "{\"a\":";
+  text += "1";
+  text.append(levels, '}');
+  return text;
+}
+
+TEST_F(RequestsTest, DeeplyNestedVariablesAreRefusedAndTheDaemonStaysUp) {
+  // 100,000 levels used to overflow the stack (SIGSEGV, no log line) in Start and Complete.
+  ASSERT_TRUE(client_->TryDeploy(kApproveYaml).ok());
+  v1::StartRequest req;
+  req.set_definition_id("r-approve");
+  req.set_variables(Nested(100'000));
+  EXPECT_FIELD_ERROR(client_->TryStart(req, nullptr, kStarter), StatusCode::INVALID_ARGUMENT,
+                     "variables: nested deeper than 64 levels");
+  // Arrays count as levels too, and brackets inside strings do not.
+  req.set_variables("{\"a\":" + std::string(100'000, '[') + std::string(100'000, ']') + "}");
+  EXPECT_FIELD_ERROR(client_->TryStart(req, nullptr, kStarter), StatusCode::INVALID_ARGUMENT,
+                     "variables: nested deeper than 64 levels");
+  req.set_variables(Nested(65));
+  EXPECT_FIELD_ERROR(client_->TryStart(req, nullptr, kStarter), StatusCode::INVALID_ARGUMENT,
+                     "variables: nested deeper than 64 levels");
+  EXPECT_TRUE(client_->Instances("r-approve").empty());
+  json text_with_brackets = {{"s", std::string(1000, '[') + "\"{"}};
+  req.set_variables(text_with_brackets.dump());
+  ASSERT_TRUE(client_->TryStart(req, nullptr, kStarter).ok());
+  req.set_variables(Nested(64));
+  v1::StartResponse started;
+  grpc::Status ok = client_->TryStart(req, &started, kStarter);
+  ASSERT_TRUE(ok.ok()) << Describe(ok);
+
+  v1::Task task = client_->OnlyTask(started.instance_id());
+  EXPECT_FIELD_ERROR(
+      client_->Complete(task.id(), {"li", "clerk"}, "approved", nullptr, Nested(100'000)),
+      StatusCode::INVALID_ARGUMENT, "variables: nested deeper than 64 levels");
+  EXPECT_EQ(client_->OnlyTask(started.instance_id()).state(), "open");
+  // Still up, and still serving.
+  EXPECT_EQ(client_->Stats().instances_active(), 2);
+  ASSERT_TRUE(
+      client_->Complete(task.id(), {"li", "clerk"}, "approved", nullptr, Nested(30)).ok());
+  EXPECT_EQ(client_->Instance(started.instance_id()).state(), "completed");
+}
+
 TEST_F(RequestsTest, PagingIsChecked) {
   auto check = [&](const std::string& what, const std::function<grpc::Status(v1::PageRequest)>& call) {
     SCOPED_TRACE(what);

@@ -114,8 +114,9 @@ void RecruitmentService::CompleteStep(Reactor* r, const engine::Caller& caller,
       return;
     }
     c_.engine.CompleteTask(
-        caller, task_id, std::move(outcome), std::move(variables), std::move(comment),
-        std::move(request_id),
+        caller,
+        {task_id, std::move(outcome), std::move(variables), std::move(comment),
+         std::move(request_id)},
         // The answer reads the instance back: on a reader, not on the engine's strand.
         [this, r, instance_id, done = std::move(done)](absl::StatusOr<json> result) {
           if (!result.ok()) {

@@ -47,6 +47,25 @@ TEST(ConfigTest, CacheObjectsIsACount) {
   EXPECT_NE(c.status().message().find("engine.cache_objects"), std::string::npos) << c.status();
 }
 
+TEST(ConfigTest, CallDepthAndSpawnLimitsArePositive) {
+  auto c = LoadConfig(Write("shequ-config-calls.yaml",
+                            "engine: {max_call_depth: 4, max_spawned_instances: 50}\n"));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->max_call_depth, 4);
+  EXPECT_EQ(c->max_spawned_instances, 50);
+  c = LoadConfig(Write("shequ-config-calls-default.yaml", "engine: {max_steps: 10}\n"));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->max_call_depth, 16);
+  EXPECT_EQ(c->max_spawned_instances, 10'000);
+  c = LoadConfig(Write("shequ-config-calls-zero.yaml", "engine: {max_call_depth: 0}\n"));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("engine.max_call_depth"), std::string::npos) << c.status();
+  c = LoadConfig(Write("shequ-config-spawn-zero.yaml", "engine: {max_spawned_instances: 0}\n"));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("engine.max_spawned_instances"), std::string::npos)
+      << c.status();
+}
+
 TEST(ConfigTest, RequestRetentionIsDaysNotNegative) {
   auto c = LoadConfig(Write("shequ-config-ret.yaml", "engine: {request_retention_days: 0}\n"));
   ASSERT_TRUE(c.ok()) << c.status();

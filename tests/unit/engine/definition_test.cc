@@ -279,6 +279,19 @@ nodes:
   j: {type: end}
   early: {type: end}
 )", {"node 'p'", "field 'branches'", "'b' can end at 'early'"}},
+        Malformed{"terminate that is not a boolean", R"(
+id: x
+start: a
+nodes:
+  a: {type: end, terminate: sometimes}
+)", {"node 'a'", "field 'terminate'", "true or false"}},
+        Malformed{"terminate on another node type", R"(
+id: x
+start: a
+nodes:
+  a: {type: timer, duration: P1D, terminate: true, next: b}
+  b: {type: end}
+)", {"node 'a'", "field 'terminate'"}},
         Malformed{"single parallel branch", R"(
 id: x
 start: p
@@ -391,6 +404,39 @@ nodes:
       }
       return name;
     });
+
+TEST(DefinitionTest, ParallelBranchMayEndAtATerminatingEnd) {
+  // One branch may end the whole instance (`terminate: true`) without reaching the join, or
+  // only sometimes reach it; a plain end before the join is still refused (MalformedTest).
+  auto def = ParseDefinition(R"(
+id: x
+start: p
+nodes:
+  p: {type: parallel, branches: [a, b, c], join: j}
+  a: {type: timer, duration: P1D, next: j}
+  b: {type: exclusive, branches: [{when: "stop", next: stop}, {next: j}]}
+  c: {type: timer, duration: P2D, next: stop}
+  j: {type: end, status: joined}
+  stop: {type: end, terminate: true, status: stopped}
+)");
+  ASSERT_TRUE(def.ok()) << def.status();
+  EXPECT_TRUE((*def)->Find("stop")->terminate);
+  EXPECT_EQ((*def)->Find("stop")->status, "stopped");
+  EXPECT_FALSE((*def)->Find("j")->terminate);
+}
+
+TEST(DefinitionTest, DeeplyNestedYamlIsRefusedNotACrash) {
+  // Deploy parses YAML from a request; flow collections 100,000 levels deep must not recurse
+  // the parser off the stack.
+  for (const std::string& deep : {std::string(100'000, '[') + std::string(100'000, ']'),
+                                  std::string(100'000, '{') + std::string(100'000, '}')}) {
+    auto def = ParseDefinition("id: x\nstart: a\nnodes:\n  a: {type: end, status: " + deep +
+                               "}\n");
+    EXPECT_EQ(def.status().code(), absl::StatusCode::kInvalidArgument);
+    def = ParseDefinition("id: x\nstart: a\nnodes: " + deep + "\n");
+    EXPECT_EQ(def.status().code(), absl::StatusCode::kInvalidArgument);
+  }
+}
 
 TEST(DefinitionTest, DigestDependsOnTheExactText) {
   const char* a = "id: x\nstart: a\nnodes: {a: {type: end}}\n";

@@ -4,85 +4,21 @@
 
 #include <gtest/gtest.h>
 
+#include <utility>  // before Boost.Asio with GCC 12 in C++20
+
+#include <boost/asio.hpp>
 #include <filesystem>
 #include <future>
 #include <set>
 #include <thread>
 
 #include "daemon/store/sqlite/sqlite_store.h"
+#include "tests/unit/engine/engine_fixture.h"
 
 namespace shequ::engine {
 namespace {
 
-constexpr int64_t kMonday0900 = 1772413200000;  // 2026-03-02 09:00 Beijing
-constexpr int64_t kDay = 86'400'000;
-
-class EngineTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("engine-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    Open();
-  }
-  void TearDown() override {
-    Close();
-    std::filesystem::remove_all(dir_);
-  }
-
-  void Open() {
-    auto store = store::SqliteStore::Open({(dir_ / "db").string()});
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = *std::move(store);
-    io_ = std::make_unique<boost::asio::io_context>();
-    engine_ = std::make_unique<Engine>(*io_, *store_, clock_, calendar_);
-    ASSERT_TRUE(engine_->Recover().ok());
-    work_ = std::make_unique<Work>(io_->get_executor());
-    thread_ = std::thread([this] { io_->run(); });
-  }
-  void Close() {
-    work_.reset();
-    thread_.join();
-    engine_.reset();
-    store_.reset();
-  }
-
-  // Runs one engine command and waits for its (committed) answer.
-  template <typename Fn>
-  absl::StatusOr<json> Run(Fn&& command) {
-    std::promise<absl::StatusOr<json>> done;
-    command([&](absl::StatusOr<json> r) { done.set_value(std::move(r)); });
-    return done.get_future().get();
-  }
-  absl::StatusOr<json> Deploy(const std::string& yaml) {
-    return Run([&](Reply r) { engine_->Deploy(yaml, "", std::move(r)); });
-  }
-  absl::StatusOr<int64_t> Start(const std::string& def, json vars = json::object()) {
-    auto r = Run([&](Reply reply) {
-      engine_->Start({"tester"}, {def, 0, "", "", std::move(vars)}, "", std::move(reply));
-    });
-    if (!r.ok()) return r.status();
-    return (*r)["instance_id"].get<int64_t>();
-  }
-  Instance Get(int64_t id) { return FromRow(*store_->GetInstance(id)); }
-  void Advance(int64_t ms) {
-    auto r = Run([&](Reply reply) {
-      engine_->AdvanceClock(clock_, clock_.NowMs() + ms, std::move(reply));
-    });
-    ASSERT_TRUE(r.ok()) << r.status();
-  }
-
-  using Work = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;
-  std::filesystem::path dir_;
-  ManualClock clock_{kMonday0900};
-  WorkCalendar calendar_ = WorkCalendar::Empty();
-  std::unique_ptr<store::Store> store_;
-  std::unique_ptr<boost::asio::io_context> io_;
-  std::unique_ptr<Engine> engine_;
-  std::unique_ptr<Work> work_;
-  std::thread thread_;
-};
+using EngineTest = EngineFixture;
 
 constexpr char kTimerFlow[] = R"(
 id: wait-a-day
@@ -126,13 +62,13 @@ nodes:
   const auto before = store_->History(*id, 0, 100).size();
   // A wrong outcome is refused after the task and instance were loaded and touched.
   auto bad = Run([&](Reply r) {
-    engine_->CompleteTask({"zhang"}, task_id, "maybe", {{"note", "x"}}, "", "", std::move(r));
+    engine_->CompleteTask({"zhang"}, {task_id, "maybe", {{"note", "x"}}, "", ""}, std::move(r));
   });
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(store_->History(*id, 0, 100).size(), before);
   EXPECT_FALSE(Get(*id).variables.contains("note"));
   auto good = Run([&](Reply r) {
-    engine_->CompleteTask({"zhang"}, task_id, "ok", {{"note", "fine"}}, "", "", std::move(r));
+    engine_->CompleteTask({"zhang"}, {task_id, "ok", {{"note", "fine"}}, "", ""}, std::move(r));
   });
   ASSERT_TRUE(good.ok()) << good.status();
   EXPECT_EQ(Get(*id).state, "completed");
@@ -166,7 +102,7 @@ TEST_F(EngineTest, IdempotentStartAcrossRestart) {
   ASSERT_TRUE(Deploy(kTimerFlow).ok());
   auto start = [&] {
     return Run([&](Reply r) {
-      engine_->Start({"tester"}, {"wait-a-day"}, "req-1", std::move(r));
+      engine_->Start({"tester"}, {{"wait-a-day"}, "req-1"}, std::move(r));
     });
   };
   auto first = start();
@@ -183,7 +119,7 @@ TEST_F(EngineTest, RequestIdsAreForgottenAfterTheirRetention) {
   ASSERT_TRUE(Deploy(kTimerFlow).ok());
   auto start = [&](const std::string& request_id) -> int64_t {
     auto r = Run([&](Reply reply) {
-      engine_->Start({"tester"}, {"wait-a-day"}, request_id, std::move(reply));
+      engine_->Start({"tester"}, {{"wait-a-day"}, request_id}, std::move(reply));
     });
     EXPECT_TRUE(r.ok()) << r.status();
     return r.ok() ? (*r)["instance_id"].get<int64_t>() : 0;
@@ -258,7 +194,7 @@ TEST_F(EngineTest, BuiltInHandlerRunsInTheStepsTransaction) {
 
   fail = false;
   auto resolved = Run([&](Reply r) {
-    engine_->ResolveIncident({"op"}, incident.id, 0, json::object(), "", std::move(r));
+    engine_->ResolveIncident({"op"}, {incident.id, 0, json::object(), ""}, std::move(r));
   });
   ASSERT_TRUE(resolved.ok()) << resolved.status();
   EXPECT_EQ(calls, 2);
@@ -373,6 +309,250 @@ nodes:
   f.roles = {"clerk"};
   for (const auto& row : store_->ListNotifications(f, {0, 100})) kinds.insert(FromRow(row).kind);
   EXPECT_EQ(kinds, (std::multiset<std::string>{"task.created", "task.due", "task.reminder"}));
+}
+
+constexpr char kTerminateFlow[] = R"(
+id: terminate
+start: split
+nodes:
+  split: {type: parallel, branches: [review, wait, work, sub, stop_on], join: joined}
+  review: {type: user, assignees: [zhang], due: P1D, remind: [0], next: joined}
+  wait: {type: timer, duration: P1D, next: joined}
+  work: {type: service, job: test.work, next: joined}
+  sub: {type: call, definition: child-wait, next: joined}
+  stop_on: {type: message, name: stop, correlate: "${key}", next: stop}
+  joined: {type: end, status: joined}
+  stop: {type: end, terminate: true, status: stopped, set: {stopped: "true"}}
+)";
+
+constexpr char kChildWait[] = R"(
+id: child-wait
+start: wait
+nodes:
+  wait: {type: timer, duration: P2D, next: done}
+  done: {type: end}
+)";
+
+TEST_F(EngineTest, TerminatingEndInsideAParallelBlockEndsTheInstance) {
+  ASSERT_TRUE(Deploy(kChildWait).ok());
+  ASSERT_TRUE(Deploy(kTerminateFlow).ok());
+  auto id = Start("terminate", {{"key", "k-1"}});
+  ASSERT_TRUE(id.ok()) << id.status();
+  Instance inst = Get(*id);
+  ASSERT_EQ(inst.tokens.size(), 5u);
+  int64_t task_id = 0, job_id = 0, child_id = 0;
+  for (const Token& t : inst.tokens) {
+    if (!t.tasks.empty()) task_id = t.tasks[0];
+    if (t.job) job_id = t.job;
+    if (!t.children.empty()) child_id = t.children[0];
+  }
+  ASSERT_TRUE(task_id && job_id && child_id);
+  // The task's reminder, the timer node, the child's timer and the message waits are open.
+  EXPECT_EQ(engine_->TimersPending(), 3);
+  Advance(3'600'000);  // a later transaction, not the one that started the branches
+
+  auto published = Run([&](Reply r) {
+    engine_->PublishMessage({"tester"}, {"stop", "k-1", {{"why", "withdrawn"}}, 0, ""},
+                            std::move(r));
+  });
+  ASSERT_TRUE(published.ok()) << published.status();
+  inst = Get(*id);
+  EXPECT_EQ(inst.state, "completed");
+  EXPECT_EQ(inst.end_status, "stopped");
+  EXPECT_EQ(inst.variables["stopped"], true);
+  EXPECT_TRUE(inst.tokens.empty());
+  EXPECT_TRUE(inst.forks.empty());
+  EXPECT_EQ(FromRow(*store_->GetTask(task_id)).state, "cancelled");
+  EXPECT_FALSE(store_->GetJob(job_id).has_value());
+  EXPECT_EQ(Get(child_id).state, "cancelled");
+  EXPECT_EQ(engine_->TimersPending(), 0);
+  auto history = store_->History(*id, 0, 1000);
+  std::vector<std::string> tail;
+  for (size_t i = history.size() - 2; i < history.size(); ++i) tail.push_back(history[i].type);
+  EXPECT_EQ(tail, (std::vector<std::string>{"instance.terminated", "instance.completed"}));
+
+  // Nothing withdrawn comes back: no timer fires, the join never runs, the task stays closed.
+  Advance(3 * kDay);
+  EXPECT_EQ(Get(*id).end_status, "stopped");
+  EXPECT_EQ(store_->History(*id, 0, 1000).size(), history.size());
+  auto complete = Run([&](Reply r) {
+    engine_->CompleteTask({"zhang"}, {task_id, "", json::object(), "", ""}, std::move(r));
+  });
+  EXPECT_EQ(complete.status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(EngineTest, TerminatingEndWithNothingElseRunningCompletesAsAnEnd) {
+  ASSERT_TRUE(Deploy(R"(
+id: plain
+start: stop
+nodes:
+  stop: {type: end, terminate: true, status: early}
+)").ok());
+  auto id = Start("plain");
+  ASSERT_TRUE(id.ok());
+  EXPECT_EQ(Get(*id).state, "completed");
+  EXPECT_EQ(Get(*id).end_status, "early");
+  EXPECT_EQ(store_->History(*id, 0, 100).back().type, "instance.completed");
+}
+
+constexpr char kEscalatedCountersign[] = R"(
+id: sign
+start: sign
+nodes:
+  sign:
+    type: user
+    assignees: [zhang, li]
+    completion: all
+    outcomes: [yes, no]
+    due: PT8H
+    escalate: {after: PT1H, role: district-admin}
+    next: done
+  done: {type: end, status: signed}
+)";
+
+TEST_F(EngineTest, EscalationRoleMayClaimAndCompleteCountersignShares) {
+  ASSERT_TRUE(Deploy(kEscalatedCountersign).ok());
+  auto id = Start("sign");
+  ASSERT_TRUE(id.ok());
+  const std::vector<int64_t> tasks = Get(*id).tokens.at(0).tasks;
+  ASSERT_EQ(tasks.size(), 2u);
+  const Caller admin{"wang", {"district-admin"}, "other-unit"};
+  auto claim = [&](const Caller& c, int64_t task) {
+    return Run([&](Reply r) { engine_->ClaimTask(c, {task, ""}, std::move(r)); });
+  };
+  auto complete = [&](const Caller& c, int64_t task, const std::string& outcome) {
+    return Run([&](Reply r) {
+      engine_->CompleteTask(c, {task, outcome, json::object(), "", ""}, std::move(r));
+    });
+  };
+  // Before escalation the shares are their assignees'.
+  EXPECT_EQ(claim(admin, tasks[0]).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(complete(admin, tasks[0], "yes").status().code(),
+            absl::StatusCode::kPermissionDenied);
+
+  Advance(9 * 3'600'000);  // past due + 1 h
+  ASSERT_TRUE(FromRow(*store_->GetTask(tasks[0])).escalated);
+  // Someone without the role still may not.
+  EXPECT_EQ(claim({"zhao", {"clerk"}, ""}, tasks[0]).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(complete({"zhao", {"clerk"}, ""}, tasks[1], "yes").status().code(),
+            absl::StatusCode::kPermissionDenied);
+
+  // Claiming takes the share over from zhang, who may then no longer complete it.
+  auto claimed = claim(admin, tasks[0]);
+  ASSERT_TRUE(claimed.ok()) << claimed.status();
+  EXPECT_EQ((*claimed)["task"]["assignee"], "wang");
+  EXPECT_EQ(complete({"zhang"}, tasks[0], "yes").status().code(),
+            absl::StatusCode::kPermissionDenied);
+  ASSERT_TRUE(complete(admin, tasks[0], "yes").ok());
+  // Completing li's share without claiming it first completes it in li's stead.
+  auto done = complete(admin, tasks[1], "no");
+  ASSERT_TRUE(done.ok()) << done.status();
+  EXPECT_EQ((*done)["task"]["completed_by"], "wang");
+
+  Instance inst = Get(*id);
+  EXPECT_EQ(inst.state, "completed");
+  EXPECT_EQ(inst.end_status, "signed");
+  EXPECT_EQ(inst.variables["votes"], (json{{"yes", 1}, {"no", 1}}));
+  bool took_over = false;
+  for (const auto& e : store_->History(*id, 0, 100)) {
+    if (e.type == "task.claimed" && json::parse(e.body).value("from", "") == "zhang") {
+      took_over = true;
+    }
+  }
+  EXPECT_TRUE(took_over);
+}
+
+std::vector<Incident> OpenIncidents(store::Store& store) {
+  std::vector<Incident> out;
+  for (const auto& row : store.ListIncidents({}, {})) out.push_back(FromRow(row));
+  return out;
+}
+
+TEST_F(EngineTest, ADefinitionCallingItselfStopsAtTheCallDepthLimit) {
+  ASSERT_TRUE(Deploy(R"(
+id: self
+start: again
+nodes:
+  again: {type: call, definition: self, next: done}
+  done: {type: end}
+)").ok());
+  auto id = Start("self");  // used to grow without bound inside this one transaction
+  ASSERT_TRUE(id.ok()) << id.status();
+  const Instance root = Get(*id);
+  EXPECT_EQ(root.spawned, 16);
+  const Instance deepest = Get(*id + 16);
+  EXPECT_EQ(deepest.call_depth, 16);
+  EXPECT_EQ(deepest.root_id, *id);
+  EXPECT_EQ(deepest.parent_id, *id + 15);
+  EXPECT_FALSE(store_->GetInstance(*id + 17).has_value());
+  auto incidents = OpenIncidents(*store_);
+  ASSERT_EQ(incidents.size(), 1u);
+  EXPECT_EQ(incidents[0].kind, "call-depth-limit");
+  EXPECT_EQ(incidents[0].instance_id, *id + 16);
+  EXPECT_NE(incidents[0].message.find("engine.max_call_depth"), std::string::npos);
+  // Cancelling the root withdraws the whole chain.
+  auto cancelled = Run([&](Reply r) {
+    engine_->Cancel({"tester"}, {*id, "runaway", ""}, std::move(r));
+  });
+  ASSERT_TRUE(cancelled.ok()) << cancelled.status();
+  EXPECT_EQ(Get(*id + 16).state, "cancelled");
+}
+
+TEST_F(EngineTest, AForeachFanningOutItselfStopsAtTheSpawnLimit) {
+  Close();
+  options_.max_spawned_instances = 20;
+  Open();
+  ASSERT_TRUE(Deploy(R"(
+id: fan
+start: fan
+nodes:
+  fan: {type: foreach, items: "${[1, 2, 3]}", as: i, call: fan, next: done}
+  done: {type: end}
+)").ok());
+  auto id = Start("fan");
+  ASSERT_TRUE(id.ok()) << id.status();
+  const Instance root = Get(*id);
+  EXPECT_GT(root.spawned, 12);  // 3 + 9 at least
+  EXPECT_LE(root.spawned, 20);
+  EXPECT_TRUE(store_->GetInstance(*id + root.spawned).has_value());
+  EXPECT_FALSE(store_->GetInstance(*id + root.spawned + 1).has_value());
+  EXPECT_EQ(Get(*id + root.spawned).root_id, *id);
+  bool spawn_limit = false;
+  for (const Incident& i : OpenIncidents(*store_)) {
+    EXPECT_EQ(i.kind, "spawn-limit");
+    spawn_limit = true;
+  }
+  EXPECT_TRUE(spawn_limit);
+}
+
+TEST_F(EngineTest, SetMayNotNestVariablesDeeperThanTheLimit) {
+  ASSERT_TRUE(Deploy(R"(
+id: nest
+start: grow
+nodes:
+  grow: {type: exclusive, set: {x: "[x]"}, branches: [{next: grow}]}
+)").ok());
+  auto id = Start("nest");
+  ASSERT_TRUE(id.ok()) << id.status();
+  auto incidents = OpenIncidents(*store_);
+  ASSERT_EQ(incidents.size(), 1u);
+  EXPECT_EQ(incidents[0].kind, "expression");
+  EXPECT_EQ(incidents[0].message, "set.x: nested deeper than 64 levels");
+  // 63 levels of arrays under the variables' root object: 64 in all.
+  const Instance inst = Get(*id);
+  int depth = 0;
+  for (const json* x = &inst.variables.at("x"); x->is_array(); x = &(*x)[0]) ++depth;
+  EXPECT_EQ(depth, 63);
+}
+
+TEST_F(EngineTest, DeeplyNestedVariablesAreRefusedByTheEngineToo) {
+  ASSERT_TRUE(Deploy(kTimerFlow).ok());
+  json deep = 1;
+  for (int i = 0; i < 100; ++i) deep = json::array({std::move(deep)});
+  auto started = Start("wait-a-day", {{"deep", deep}});
+  EXPECT_EQ(started.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(started.status().message(), "variables: nested deeper than 64 levels");
 }
 
 }  // namespace

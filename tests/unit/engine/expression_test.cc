@@ -356,6 +356,56 @@ TEST(ExpressionTest, CompileErrorsGiveColumnAndExpectation) {
   EXPECT_EQ(CompileError("   "), "empty expression");
 }
 
+TEST(ExpressionTest, NullishDefault) {
+  EXPECT_EQ(Eval("revisions ?? 0"), json(0));                     // unset
+  EXPECT_EQ(Eval("nothing ?? 'x'", kVars), json("x"));            // null
+  EXPECT_EQ(Eval("zero ?? 5", kVars), json(0));                   // falsy but set: kept
+  EXPECT_EQ(Eval("text ?? 'x'", kVars), json(""));
+  EXPECT_EQ(Eval("empty ?? [1]", kVars), json::array());
+  EXPECT_EQ(Eval("flag ?? false", kVars), json(true));
+  EXPECT_EQ(Eval("unit.missing ?? unit.id", kVars), json("u-12"));
+  EXPECT_EQ(Eval("a ?? b ?? 3"), json(3));                        // chains, first set wins
+  EXPECT_EQ(Eval("a ?? posts ?? 3", kVars), json(3));
+  EXPECT_EQ(Eval("(revisions ?? 0) + 1"), json(1));               // counters need no seed
+  EXPECT_EQ(Eval("(revisions ?? 0) + 1", {{"revisions", 2}}), json(3));
+  // The right side is evaluated only when needed.
+  EXPECT_EQ(Eval("posts ?? 1 / 0", kVars), json(3));
+  EXPECT_TRUE(Has(EvalError("nothing ?? 1 / 0", kVars), "division by zero"));
+  // Reading a field of a number is still an error, not null.
+  EXPECT_TRUE(Has(EvalError("posts.x ?? 1", kVars), "posts.x"));
+}
+
+TEST(ExpressionTest, NullishDefaultPrecedenceIsJavaScripts) {
+  // Looser than arithmetic and comparisons: `n ?? 0 + 1` is n ?? (0 + 1).
+  EXPECT_EQ(Eval("n ?? 0 + 1"), json(1));
+  EXPECT_EQ(Eval("n ?? 0 + 1", {{"n", 5}}), json(5));
+  EXPECT_EQ(Eval("n ?? 1 < 2"), json(true));
+  EXPECT_EQ(Eval("n ?? 1 < 2", {{"n", 7}}), json(7));
+  EXPECT_EQ(Eval("n ?? 'a' in ['a']"), json(true));
+  EXPECT_EQ(Eval("(n ?? 0) < 2"), json(true));
+  EXPECT_EQ(Eval("!n ?? 3"), json(true));  // unary binds tighter: (!n) ?? 3
+  // Mixing with && or || needs parentheses, as in JavaScript.
+  EXPECT_EQ(CompileError("a ?? b || c"),
+            "unexpected '||' at column 8: '?\?' does not mix with '&&' or '||'; add parentheses");
+  EXPECT_EQ(CompileError("a || b ?? c"),
+            "unexpected '?\?' at column 8: '?\?' does not mix with '&&' or '||'; add parentheses");
+  EXPECT_EQ(CompileError("a && b ?? c"),
+            "unexpected '?\?' at column 8: '?\?' does not mix with '&&' or '||'; add parentheses");
+  EXPECT_EQ(CompileError("a ?? b && c"),
+            "unexpected '?\?' at column 3: '?\?' does not mix with '&&' or '||'; add parentheses");
+  EXPECT_EQ(Eval("(a ?? true) || c"), json(true));
+  EXPECT_EQ(Eval("a ?? (b || true)"), json(true));
+  EXPECT_EQ(Eval("(a && b) ?? 1"), json(false));
+  EXPECT_EQ(Eval("a ?? (false && b)"), json(false));
+  // A lone '?' is not an operator.
+  EXPECT_EQ(CompileError("a ? 1"),
+            "unexpected '?' at column 3: did you mean '?\?'? (there is no `a ? b : c`)");
+  EXPECT_EQ(CompileError("a ??"),
+            "unexpected end of expression at column 5: expected a value, a variable, '(' or '['");
+  EXPECT_EQ(CompileError("'中文' ?? ?? 1"),
+            "unexpected '?\?' at column 9: expected a value, a variable, '(' or '['");
+}
+
 TEST(ExpressionTest, ColumnsCountCharactersNotBytes) {
   EXPECT_EQ(CompileError("'中文' + )"),
             "unexpected ')' at column 8: expected a value, a variable, '(' or '['");

@@ -31,6 +31,9 @@ Instance FullInstance() {
   i.visited = {"a", "审批"};
   i.parent_id = 5;
   i.parent_token = 6;
+  i.root_id = 4;
+  i.call_depth = 2;
+  i.spawned = 17;
   i.next_token = 9;
   i.next_fork = 3;
   i.created_at_ms = 1772413200000;
@@ -84,8 +87,33 @@ TEST(ModelJsonTest, BodiesAreWhatNlohmannWrote) {
   EXPECT_EQ(ToJson(n), Nlohmann(json(n)));
   BufferedMessage m{4, "paid", "order-1", {{"amount", 12}}, 1000, 6};
   EXPECT_EQ(ToJson(m), Nlohmann(json(m)));
-  Timer timer{8, 1000, 42, "task-remind", 11, {{"offset", "-PT1H"}}};
+  Timer timer{8, 1000, 42, TimerKind::kTaskRemind, 11, {{"offset", "-PT1H"}}};
   EXPECT_EQ(ToRow(timer).body, Nlohmann(timer.data));
+}
+
+TEST(ModelJsonTest, TimerKindsKeepTheirStoredNames) {
+  // The timers table holds these names; databases written before the enum must still load.
+  const std::pair<TimerKind, const char*> kinds[] = {
+      {TimerKind::kNode, "node"},
+      {TimerKind::kMessageTimeout, "message-timeout"},
+      {TimerKind::kTaskRemind, "task-remind"},
+      {TimerKind::kTaskEscalate, "task-escalate"},
+      {TimerKind::kJobRetry, "job-retry"},
+      {TimerKind::kJobLock, "job-lock"},
+      {TimerKind::kMessageExpire, "message-expire"},
+  };
+  for (const auto& [kind, name] : kinds) {
+    EXPECT_EQ(TimerKindName(kind), name);
+    EXPECT_EQ(ParseTimerKind(name), kind);
+    Timer t{3, 500, 42, kind, 7, json::object()};
+    const store::TimerRow row = ToRow(t);
+    EXPECT_EQ(row.kind, name);
+    EXPECT_EQ(FromRow(row).kind, kind);
+  }
+  // A kind this version does not know is kept as unknown (and ignored when it fires).
+  store::TimerRow later{9, 500, 42, "from-a-later-version", 7, ""};
+  EXPECT_EQ(FromRow(later).kind, TimerKind::kUnknown);
+  EXPECT_EQ(TimerKindName(TimerKind::kUnknown), "unknown");
 }
 
 TEST(ModelJsonTest, RowsRoundTripThroughFromRow) {
@@ -118,7 +146,14 @@ TEST(ModelJsonTest, BodiesWrittenByTheFormerVersionStillLoad) {
   const Instance inst = FromRow(row);
   EXPECT_EQ(inst.tokens.at(0).tasks, std::vector<int64_t>{1});
   EXPECT_EQ(inst.variables, json({{"n", 1}}));
-  EXPECT_EQ(ToJson(inst), old);
+  EXPECT_EQ(inst.root_id, 0);  // fields added since (call depth and spawn limits) default
+  EXPECT_EQ(inst.call_depth, 0);
+  EXPECT_EQ(inst.spawned, 0);
+  // Written again, the body is the same text with those fields in their sorted places.
+  std::string again = old;
+  again.insert(again.find(R"("created_at_ms")"), R"("call_depth":0,)");
+  again.insert(again.find(R"("state")"), R"("root_id":0,"spawned":0,)");
+  EXPECT_EQ(ToJson(inst), again);
 }
 
 }  // namespace

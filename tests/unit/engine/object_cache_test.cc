@@ -5,7 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <utility>  // before Boost.Asio with GCC 12 in C++20
+
 #include <atomic>
+#include <boost/asio.hpp>
 #include <filesystem>
 #include <future>
 #include <thread>
@@ -139,7 +142,7 @@ class EngineCacheTest : public ::testing::Test {
   }
   int64_t Start(const std::string& def) {
     auto r = Run([&](Reply reply) {
-      engine_->Start({"tester"}, {def, 0, "", "", json::object()}, "", std::move(reply));
+      engine_->Start({"tester"}, {{def, 0, "", "", json::object()}, ""}, std::move(reply));
     });
     EXPECT_TRUE(r.ok()) << r.status();
     return r.ok() ? (*r)["instance_id"].get<int64_t>() : 0;
@@ -149,7 +152,7 @@ class EngineCacheTest : public ::testing::Test {
   }
   absl::StatusOr<json> Complete(int64_t task_id, json variables = json::object()) {
     return Run([&](Reply r) {
-      engine_->CompleteTask({"zhang"}, task_id, "ok", std::move(variables), "", "", std::move(r));
+      engine_->CompleteTask({"zhang"}, {task_id, "ok", std::move(variables), "", ""}, std::move(r));
     });
   }
   int Reads() { return counting_->instance_reads + counting_->task_reads + counting_->job_reads; }
@@ -168,7 +171,7 @@ class EngineCacheTest : public ::testing::Test {
 
 TEST_F(EngineCacheTest, CommittedObjectsAreNotReadBack) {
   Open(16);
-  ASSERT_TRUE(Run([&](Reply r) { engine_->Deploy(kReview, "", std::move(r)); }).ok());
+  ASSERT_TRUE(Run([&](Reply r) { engine_->Deploy({kReview, ""}, std::move(r)); }).ok());
   const int64_t id = Start("review");
   const int64_t task = TaskOf(id);
   const int before = Reads();
@@ -185,7 +188,7 @@ TEST_F(EngineCacheTest, CommittedObjectsAreNotReadBack) {
 
 TEST_F(EngineCacheTest, JobsAndTheirInstancesStayInMemoryUntilDeleted) {
   Open(16);
-  ASSERT_TRUE(Run([&](Reply r) { engine_->Deploy(kService, "", std::move(r)); }).ok());
+  ASSERT_TRUE(Run([&](Reply r) { engine_->Deploy({kService, ""}, std::move(r)); }).ok());
   std::promise<Job> activated;
   const int64_t activation = engine_->OpenActivation(
       {"mail"}, "w1", 0, [&](const Job& job, const json&) {
@@ -197,14 +200,16 @@ TEST_F(EngineCacheTest, JobsAndTheirInstancesStayInMemoryUntilDeleted) {
   const Job job = activated.get_future().get();
   EXPECT_EQ(job.instance_id, id);
   const int before = Reads();
-  auto done =
-      Run([&](Reply r) { engine_->CompleteJob({"w1"}, job.id, json::object(), "", std::move(r)); });
+  auto done = Run([&](Reply r) {
+    engine_->CompleteJob({"w1"}, {job.id, json::object(), ""}, std::move(r));
+  });
   ASSERT_TRUE(done.ok()) << done.status();
   EXPECT_EQ(Reads(), before);
   EXPECT_EQ(FromRow(*sqlite_->GetInstance(id)).state, "completed");
   // The job's row is deleted: the cache must not answer for it any more.
-  auto again =
-      Run([&](Reply r) { engine_->CompleteJob({"w1"}, job.id, json::object(), "", std::move(r)); });
+  auto again = Run([&](Reply r) {
+    engine_->CompleteJob({"w1"}, {job.id, json::object(), ""}, std::move(r));
+  });
   EXPECT_EQ(again.status().code(), absl::StatusCode::kFailedPrecondition) << again.status();
   EXPECT_GT(counting_->job_reads.load(), 0);
   engine_->CloseActivation(activation);
@@ -212,7 +217,7 @@ TEST_F(EngineCacheTest, JobsAndTheirInstancesStayInMemoryUntilDeleted) {
 
 TEST_F(EngineCacheTest, EvictedObjectsAreReadFromTheStore) {
   Open(2);  // two of each kind: the first instance and its task are evicted by the third
-  ASSERT_TRUE(Run([&](Reply r) { engine_->Deploy(kReview, "", std::move(r)); }).ok());
+  ASSERT_TRUE(Run([&](Reply r) { engine_->Deploy({kReview, ""}, std::move(r)); }).ok());
   const int64_t first = Start("review");
   Start("review");
   const int64_t third = Start("review");
@@ -228,7 +233,7 @@ TEST_F(EngineCacheTest, EvictedObjectsAreReadFromTheStore) {
 
 TEST_F(EngineCacheTest, DisabledCacheReadsEverythingBack) {
   Open(0);
-  ASSERT_TRUE(Run([&](Reply r) { engine_->Deploy(kReview, "", std::move(r)); }).ok());
+  ASSERT_TRUE(Run([&](Reply r) { engine_->Deploy({kReview, ""}, std::move(r)); }).ok());
   const int64_t id = Start("review");
   const int before = Reads();
   ASSERT_TRUE(Complete(TaskOf(id)).ok());
@@ -237,7 +242,7 @@ TEST_F(EngineCacheTest, DisabledCacheReadsEverythingBack) {
 
 TEST_F(EngineCacheTest, FailedCommitLeavesTheStoreBrokenAndNothingOfItCached) {
   Open(16, /*quota_bytes=*/512 << 10);
-  ASSERT_TRUE(Run([&](Reply r) { engine_->Deploy(kReview, "", std::move(r)); }).ok());
+  ASSERT_TRUE(Run([&](Reply r) { engine_->Deploy({kReview, ""}, std::move(r)); }).ok());
   const int64_t id = Start("review");
   const int64_t task = TaskOf(id);
   const int64_t other = Start("review");
