@@ -8,9 +8,10 @@
 //
 // Baseline: every WriteBatch the engine handed to the store during the measured window is
 // captured (a copy, taken on the engine strand: this costs the engine, not the baseline) and
-// replayed with nothing but sqlite3 calls - same schema (created by SqliteStore's migrations),
-// same upsert/insert/delete statements, same WAL mode and synchronous setting - in
-// transactions of round(average engine group size) batches. So the baseline writes exactly the
+// replayed on a connection of the baseline's own with the store's own statements (its
+// migrations, and sqlite_internal::WriteRows, the code its writer runs for each batch) - same
+// WAL mode and synchronous setting, but no engine, queue or writer thread - in transactions of
+// round(average engine group size) batches. So the baseline writes exactly the
 // rows the engine wrote, in the same group sizes, and the ratio is what the engine costs on top
 // of its own storage writes.
 //
@@ -43,6 +44,9 @@
 #include "daemon/core/logging.h"
 #include "daemon/engine/engine.h"
 #include "daemon/store/forwarding_store.h"
+#include "daemon/store/sqlite/connection.h"
+#include "daemon/store/sqlite/migrations.h"
+#include "daemon/store/sqlite/rows.h"
 #include "daemon/store/sqlite/sqlite_store.h"
 
 namespace shequ::bench {
@@ -97,219 +101,55 @@ class RecordingStore final : public store::ForwardingStore {
 
 // ---- Raw SQLite replay ------------------------------------------------------------------------
 
-// The statements of daemon/store/sqlite/sqlite_store.cc, verbatim.
-constexpr char kInsertDefinition[] =
-    "INSERT INTO definitions (id, version, name, digest, yaml, deployed_at_ms) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
-constexpr char kUpsertInstance[] =
-    "INSERT INTO instances (id, definition_id, version, business_key, unit, state, parent_id, "
-    "created_at_ms, updated_at_ms, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
-    "ON CONFLICT (id) DO UPDATE SET definition_id = excluded.definition_id, "
-    "version = excluded.version, business_key = excluded.business_key, unit = excluded.unit, "
-    "state = excluded.state, parent_id = excluded.parent_id, "
-    "created_at_ms = excluded.created_at_ms, updated_at_ms = excluded.updated_at_ms, "
-    "body = excluded.body";
-constexpr char kUpsertTask[] =
-    "INSERT INTO tasks (id, instance_id, state, role, unit, assignee, due_at_ms, created_at_ms, "
-    "body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
-    "ON CONFLICT (id) DO UPDATE SET instance_id = excluded.instance_id, state = excluded.state, "
-    "role = excluded.role, unit = excluded.unit, assignee = excluded.assignee, "
-    "due_at_ms = excluded.due_at_ms, created_at_ms = excluded.created_at_ms, "
-    "body = excluded.body";
-constexpr char kUpsertJob[] =
-    "INSERT INTO jobs (id, instance_id, type, state, due_at_ms, body) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
-    "ON CONFLICT (id) DO UPDATE SET instance_id = excluded.instance_id, type = excluded.type, "
-    "state = excluded.state, due_at_ms = excluded.due_at_ms, body = excluded.body";
-constexpr char kDeleteJob[] = "DELETE FROM jobs WHERE id = ?1";
-constexpr char kUpsertTimer[] =
-    "INSERT INTO timers (id, due_at_ms, instance_id, kind, ref_id, body) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
-    "ON CONFLICT (id) DO UPDATE SET due_at_ms = excluded.due_at_ms, "
-    "instance_id = excluded.instance_id, kind = excluded.kind, ref_id = excluded.ref_id, "
-    "body = excluded.body";
-constexpr char kDeleteTimer[] = "DELETE FROM timers WHERE id = ?1";
-constexpr char kUpsertMessage[] =
-    "INSERT INTO messages (id, name, correlation, expires_at_ms, body) "
-    "VALUES (?1, ?2, ?3, ?4, ?5) "
-    "ON CONFLICT (id) DO UPDATE SET name = excluded.name, correlation = excluded.correlation, "
-    "expires_at_ms = excluded.expires_at_ms, body = excluded.body";
-constexpr char kDeleteMessage[] = "DELETE FROM messages WHERE id = ?1";
-constexpr char kUpsertSubscription[] =
-    "INSERT INTO subscriptions (instance_id, token_id, name, correlation) "
-    "VALUES (?1, ?2, ?3, ?4) "
-    "ON CONFLICT (instance_id, token_id) DO UPDATE SET name = excluded.name, "
-    "correlation = excluded.correlation";
-constexpr char kDeleteSubscription[] =
-    "DELETE FROM subscriptions WHERE instance_id = ?1 AND token_id = ?2";
-constexpr char kUpsertIncident[] =
-    "INSERT INTO incidents (id, instance_id, state, created_at_ms, body) "
-    "VALUES (?1, ?2, ?3, ?4, ?5) "
-    "ON CONFLICT (id) DO UPDATE SET instance_id = excluded.instance_id, state = excluded.state, "
-    "created_at_ms = excluded.created_at_ms, body = excluded.body";
-constexpr char kUpsertNotification[] =
-    "INSERT INTO notifications (id, recipient, role, unit, acked, created_at_ms, body) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
-    "ON CONFLICT (id) DO UPDATE SET recipient = excluded.recipient, role = excluded.role, "
-    "unit = excluded.unit, acked = excluded.acked, created_at_ms = excluded.created_at_ms, "
-    "body = excluded.body";
-constexpr char kInsertEvent[] =
-    "INSERT INTO events (seq, instance_id, type, at_ms, body, subject, unit) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
-constexpr char kInsertRequest[] =
-    "INSERT INTO requests (request_id, reply, at_ms) VALUES (?1, ?2, ?3) "
-    "ON CONFLICT (request_id) DO NOTHING";
-constexpr char kUpsertSequence[] =
-    "INSERT INTO sequences (name, value) VALUES (?1, ?2) "
-    "ON CONFLICT (name) DO UPDATE SET value = excluded.value";
-
+// The baseline's own connection writes every captured batch with the store's statements and
+// bindings (sqlite_internal::WriteRows, which the store's writer thread runs for each batch), on
+// a schema made by the store's migrations, in BEGIN IMMEDIATE ... COMMIT of `group` batches:
+// the same SQL and rows as the store, without the engine, the queue or the writer thread.
 class RawDb {
  public:
-  // `path` must already hold the schema.
   RawDb(const std::string& path, const std::string& synchronous) {
-    Check(sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr),
-          "open");
-    Exec("PRAGMA journal_mode = WAL");
-    Exec("PRAGMA synchronous = " + synchronous);
-    for (const char* sql :
-         {kInsertDefinition, kUpsertInstance, kUpsertTask, kUpsertJob, kDeleteJob, kUpsertTimer,
-          kDeleteTimer, kUpsertMessage, kDeleteMessage, kUpsertSubscription, kDeleteSubscription,
-          kUpsertIncident, kUpsertNotification, kInsertEvent, kInsertRequest, kUpsertSequence,
-          "BEGIN IMMEDIATE", "COMMIT"}) {
-      sqlite3_stmt* st = nullptr;
-      Check(sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr), sql);
-      stmts_.push_back(st);
-    }
-  }
-  ~RawDb() {
-    for (auto* st : stmts_) sqlite3_finalize(st);
-    sqlite3_close(db_);
+    auto conn = store::sqlite_internal::Connection::Open(
+        path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX);
+    Check(conn.status(), "open");
+    conn_ = *std::move(conn);
+    Check(conn_->QueryText("PRAGMA journal_mode = WAL").status(), "journal_mode");
+    Check(conn_->Exec("PRAGMA synchronous = " + synchronous), "synchronous");
+    Check(store::sqlite_internal::Migrate(*conn_, path, *shequ::Logger("bench")), "migrate");
   }
 
   std::string Pragma(const std::string& name) {
-    sqlite3_stmt* st = nullptr;
-    std::string out;
-    if (sqlite3_prepare_v2(db_, ("PRAGMA " + name).c_str(), -1, &st, nullptr) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW) {
-      out = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
-    }
-    sqlite3_finalize(st);
-    return out;
+    return conn_->QueryText("PRAGMA " + name).value_or("?");
   }
 
   // Writes `batches` in transactions of `group` batches each; returns the rows written.
   int64_t Replay(const std::vector<store::WriteBatch>& batches, size_t group) {
     int64_t rows = 0;
     for (size_t i = 0; i < batches.size(); i += group) {
-      Step(kBegin);
-      for (size_t j = i; j < std::min(batches.size(), i + group); ++j) rows += Apply(batches[j]);
-      Step(kCommit);
+      Run("BEGIN IMMEDIATE");
+      for (size_t j = i; j < std::min(batches.size(), i + group); ++j) {
+        Check(store::sqlite_internal::WriteRows(*conn_, batches[j], tables_), "write");
+        rows += static_cast<int64_t>(batches[j].size());
+      }
+      Run("COMMIT");
     }
     return rows;
   }
 
  private:
-  enum Index {
-    kDefinition,
-    kInstance,
-    kTask,
-    kJob,
-    kJobDelete,
-    kTimer,
-    kTimerDelete,
-    kMessage,
-    kMessageDelete,
-    kSubscription,
-    kSubscriptionDelete,
-    kIncident,
-    kNotification,
-    kEvent,
-    kRequest,
-    kSequence,
-    kBegin,
-    kCommit
-  };
-
-  void Check(int rc, const std::string& what) {
-    if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW) {
-      std::fprintf(stderr, "raw sqlite: %s: %s\n", what.c_str(),
-                   db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc));
+  static void Check(const absl::Status& s, const char* what) {
+    if (!s.ok()) {
+      std::fprintf(stderr, "raw sqlite: %s: %s\n", what, s.ToString().c_str());
       std::exit(1);
     }
   }
-  void Exec(const std::string& sql) {
-    Check(sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr), sql);
-  }
-  void Step(Index i) {
-    sqlite3_stmt* st = stmts_[i];
-    Check(sqlite3_step(st), "step");
-    sqlite3_reset(st);
-  }
-  // Binds ?1.. in order and runs the statement once.
-  template <typename... Args>
-  void Run(Index i, const Args&... args) {
-    sqlite3_stmt* st = stmts_[i];
-    int n = 0;
-    (Bind(st, ++n, args), ...);
-    Check(sqlite3_step(st), "step");
-    sqlite3_reset(st);
-  }
-  static void Bind(sqlite3_stmt* st, int i, int64_t v) { sqlite3_bind_int64(st, i, v); }
-  static void Bind(sqlite3_stmt* st, int i, int32_t v) { sqlite3_bind_int64(st, i, v); }
-  static void Bind(sqlite3_stmt* st, int i, bool v) { sqlite3_bind_int64(st, i, v ? 1 : 0); }
-  static void Bind(sqlite3_stmt* st, int i, const std::string& v) {
-    sqlite3_bind_text(st, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  void Run(const char* sql) {
+    auto st = conn_->Prepare(sql);
+    Check(st.status(), sql);
+    Check(st->Run(), sql);
   }
 
-  int64_t Apply(const store::WriteBatch& b) {
-    for (const auto& r : b.definitions) {
-      Run(kDefinition, r.id, r.version, r.name, r.digest, r.yaml, r.deployed_at_ms);
-    }
-    for (const auto& r : b.instances) {
-      Run(kInstance, r.id, r.definition_id, r.version, r.business_key, r.unit, r.state, r.parent_id,
-          r.created_at_ms, r.updated_at_ms, r.body);
-    }
-    for (const auto& r : b.tasks) {
-      Run(kTask, r.id, r.instance_id, r.state, r.role, r.unit, r.assignee, r.due_at_ms,
-          r.created_at_ms, r.body);
-    }
-    for (const auto& r : b.jobs) {
-      Run(kJob, r.id, r.instance_id, r.type, r.state, r.due_at_ms, r.body);
-    }
-    for (int64_t id : b.deleted_jobs) Run(kJobDelete, id);
-    for (const auto& r : b.timers) {
-      Run(kTimer, r.id, r.due_at_ms, r.instance_id, r.kind, r.ref_id, r.body);
-    }
-    for (int64_t id : b.deleted_timers) Run(kTimerDelete, id);
-    for (const auto& r : b.messages) {
-      Run(kMessage, r.id, r.name, r.correlation, r.expires_at_ms, r.body);
-    }
-    for (int64_t id : b.deleted_messages) Run(kMessageDelete, id);
-    for (const auto& r : b.subscriptions) {
-      Run(kSubscription, r.instance_id, r.token_id, r.name, r.correlation);
-    }
-    for (const auto& k : b.deleted_subscriptions) Run(kSubscriptionDelete, k.first, k.second);
-    for (const auto& r : b.incidents) {
-      Run(kIncident, r.id, r.instance_id, r.state, r.created_at_ms, r.body);
-    }
-    for (const auto& r : b.notifications) {
-      Run(kNotification, r.id, r.recipient, r.role, r.unit, r.acked, r.created_at_ms, r.body);
-    }
-    for (const auto& r : b.events) Run(kEvent, r.seq, r.instance_id, r.type, r.at_ms, r.body, r.subject, r.unit);
-    for (const auto& r : b.requests) {
-      sqlite3_stmt* st = stmts_[kRequest];
-      Bind(st, 1, r.request_id);
-      sqlite3_bind_blob(st, 2, r.reply.data(), static_cast<int>(r.reply.size()), SQLITE_STATIC);
-      Bind(st, 3, r.at_ms);
-      Check(sqlite3_step(st), "step");
-      sqlite3_reset(st);
-    }
-    for (const auto& [name, value] : b.sequences) Run(kSequence, name, value);
-    return static_cast<int64_t>(b.size());
-  }
-
-  sqlite3* db_ = nullptr;
-  std::vector<sqlite3_stmt*> stmts_;
+  std::unique_ptr<store::sqlite_internal::Connection> conn_;
+  store::sqlite_internal::ModuleTableMap tables_;  // the engine's batches carry no module records
 };
 
 // ---- Engine driver -----------------------------------------------------------------------------
@@ -489,18 +329,8 @@ std::vector<Round> RunSuite(const std::string& sync, int64_t instances, int in_f
     std::fprintf(stderr, "engine_bench: cannot create a temporary directory\n");
     std::exit(1);
   }
-  // The baseline's database: the same schema, made by the store's own migrations.
+  // The baseline's database; RawDb gives it the schema with the store's own migrations.
   const std::string raw_path = dir.path() + "/raw.db";
-  {
-    store::SqliteOptions o;
-    o.path = raw_path;
-    o.synchronous = sync;
-    auto s = store::SqliteStore::Open(o);
-    if (!s.ok()) {
-      std::fprintf(stderr, "engine_bench: %s\n", s.status().ToString().c_str());
-      std::exit(1);
-    }
-  }
 
   std::vector<Round> results;
   EngineHarness h(dir.path(), sync);

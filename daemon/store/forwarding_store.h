@@ -74,6 +74,17 @@ class ForwardingStore : public Store {
   }
   Counts Count() override { return inner_.Count(); }
 
+  absl::Status AttachModule(const ModuleSchema& schema) override {
+    return inner_.AttachModule(schema);
+  }
+  absl::StatusOr<std::optional<Record>> GetRecord(const std::string& table,
+                                                  const std::string& key) override {
+    return inner_.GetRecord(table, key);
+  }
+  absl::StatusOr<std::vector<Record>> ScanRecords(const RecordScan& scan) override {
+    return inner_.ScanRecords(scan);
+  }
+
  private:
   Store& inner_;
 };

@@ -11,6 +11,10 @@
 // CREATE INDEX / INSERT … SELECT over TEXT columns, which SQLite and PostgreSQL both accept),
 // applied in version order and recorded per module. The writes travel in the engine's
 // WriteBatch, so a domain change and the workflow step that caused it commit together.
+//
+// Keys and values compare as bytes (SQLite's BINARY collation; a PostgreSQL backend declares
+// them COLLATE "C"). A table scanned by a declared column should have an index on
+// (column, key), so the scan walks the index in key order instead of sorting.
 
 #include <optional>
 #include <string>
@@ -50,7 +54,7 @@ struct RecordWrite {
   Op op = Op::kPut;
   std::string table;
   std::string key;
-  std::string body;                  // Put and Append: JSON text
+  std::string body;                  // Put and Append: JSON text; Delete ignores it
   std::vector<std::string> columns;  // Put and Append: the declared columns' values, in order
 };
 
@@ -66,7 +70,7 @@ struct RecordScan {
   std::string value;
   std::string key_prefix;  // when set, only keys that start with it
   std::string after_key;   // keyset paging: only keys greater than this
-  int limit = 1000;
+  int limit = 1000;        // > 0
 };
 
 }  // namespace shequ::store

@@ -17,7 +17,7 @@ size_t WriteBatch::size() const {
          subscriptions.size() + deleted_subscriptions.size() + incidents.size() +
          notifications.size() + events.size() + requests.size() + units.size() +
          quota_revisions.size() + workers.size() + reservations.size() + campaign_log.size() +
-         sequences.size() + (forget_requests_before_ms > 0 ? 1 : 0);
+         records.size() + sequences.size() + (forget_requests_before_ms > 0 ? 1 : 0);
 }
 
 bool WriteBatch::empty() const { return size() == 0; }
@@ -50,8 +50,25 @@ void WriteBatch::Append(WriteBatch&& o) {
   MoveAppend(workers, o.workers);
   MoveAppend(reservations, o.reservations);
   MoveAppend(campaign_log, o.campaign_log);
+  MoveAppend(records, o.records);
   for (auto& [k, v] : o.sequences) sequences[k] = v;
   forget_requests_before_ms = std::max(forget_requests_before_ms, o.forget_requests_before_ms);
+}
+
+absl::Status ForEachRecord(Store& store, RecordScan scan,
+                           const std::function<absl::Status(Record&&)>& fn) {
+  if (scan.limit <= 0) return absl::InvalidArgumentError("ForEachRecord: limit must be positive");
+  while (true) {
+    absl::StatusOr<std::vector<Record>> page = store.ScanRecords(scan);
+    if (!page.ok()) return page.status();
+    const bool last = page->size() < static_cast<size_t>(scan.limit);
+    if (!page->empty()) scan.after_key = page->back().key;
+    for (Record& r : *page) {
+      absl::Status status = fn(std::move(r));
+      if (!status.ok()) return status;
+    }
+    if (last) return absl::OkStatus();
+  }
 }
 
 }  // namespace shequ::store

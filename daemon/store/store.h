@@ -11,6 +11,14 @@
 // Reads may come from any thread and see the last committed state. Each row type keeps the
 // columns that are filtered or indexed; everything else lives in `body`, a JSON text owned by
 // the engine's model (daemon/engine/model.h).
+//
+// Domain modules do not add row types here: they keep their own records in tables they declare
+// (records.h, AttachModule), written through WriteBatch::records in the same transaction as the
+// engine rows.
+//
+// A Commit() whose batch is malformed (records naming an undeclared table, a wrong number of
+// column values, an empty key) is refused at once with INVALID_ARGUMENT, before anything is
+// queued; that is the caller's bug, not a storage failure, and does not break the store.
 
 #include <array>
 #include <cstdint>
@@ -23,6 +31,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "daemon/store/records.h"
 
 namespace shequ::store {
 
@@ -193,6 +202,8 @@ struct WriteBatch {
   std::vector<WorkerRow> workers;                // upsert by id
   std::vector<QuotaReservationRow> reservations; // upsert by (campaign_id, unit_id)
   std::vector<CampaignCommandRow> campaign_log;  // insert
+  std::vector<RecordWrite> records;              // module records, applied in order,
+                                                 // after the engine rows
   std::map<std::string, int64_t> sequences;      // id high-water marks, upsert by name
   int64_t forget_requests_before_ms = 0;          // delete requests with at_ms below; 0 = none
 
@@ -301,6 +312,26 @@ class Store {
   // Every campaign's commands, by campaign id then seq.
   virtual void ForEachCampaignCommand(const std::function<void(const CampaignCommandRow&)>& fn) = 0;
   virtual Counts Count() = 0;
+
+  // ---- Module records (records.h) ----
+
+  // Applies the module's migrations not yet recorded for it (each in its own transaction,
+  // recorded per module in the database) and checks every declared table: it exists with
+  // key, body and the declared columns. Call after Open and before any Commit or read that
+  // names its tables. Idempotent across restarts. A database holding a migration of the module
+  // that `schema` does not list (written by newer code) is refused with FAILED_PRECONDITION.
+  virtual absl::Status AttachModule(const ModuleSchema& schema) = 0;
+  // A table no attached module declared: INVALID_ARGUMENT. A failed read: the backend's error
+  // (UNAVAILABLE, INTERNAL, ...), never an empty answer.
+  virtual absl::StatusOr<std::optional<Record>> GetRecord(const std::string& table,
+                                                          const std::string& key) = 0;
+  // One page of `scan` (at most scan.limit rows, which must be positive). An undeclared table
+  // or column: INVALID_ARGUMENT.
+  virtual absl::StatusOr<std::vector<Record>> ScanRecords(const RecordScan& scan) = 0;
 };
+
+// Every row `scan` selects, page by page, until `fn` fails or the rows run out.
+absl::Status ForEachRecord(Store& store, RecordScan scan,
+                           const std::function<absl::Status(Record&&)>& fn);
 
 }  // namespace shequ::store

@@ -6,9 +6,12 @@
 // commits whatever the engine queued (one BEGIN IMMEDIATE ... COMMIT, so one fsync, per group).
 // Reads use a pool of read-only connections, so readers on any thread never block the writer
 // and always see the last committed transaction. Every connection caches its prepared statements.
+// The parts: connection.{h,cc}, migrations.{h,cc} (migrations/NNNN_name.sql), writer.cc and
+// rows.h, queries.cc; the internal headers are for this directory and the engine benchmark.
 //
-// Read methods of the Store interface return no Status: on an SQLite error they log it and
-// return what they have (empty / nullopt). Write failures are sticky, see store.h.
+// Read methods of the Store interface for engine rows return no Status: on an SQLite error they
+// log it and return what they have (empty / nullopt). Module record reads return the error.
+// Write failures are sticky, see store.h.
 
 #include <array>
 #include <condition_variable>
@@ -35,6 +38,8 @@ namespace shequ::store {
 namespace sqlite_internal {
 class Connection;
 class Statement;
+struct ModuleTable;
+using ModuleTableMap = std::unordered_map<std::string, std::shared_ptr<const ModuleTable>>;
 }  // namespace sqlite_internal
 
 struct SqliteOptions {
@@ -114,6 +119,13 @@ class SqliteStore : public Store {
   // jobs_pending = activatable or active.
   Counts Count() override;
 
+  // Module migrations are recorded in the table module_migrations (module, version). Attaching
+  // a module again (same process) replaces its tables.
+  absl::Status AttachModule(const ModuleSchema& schema) override;
+  absl::StatusOr<std::optional<Record>> GetRecord(const std::string& table,
+                                                  const std::string& key) override;
+  absl::StatusOr<std::vector<Record>> ScanRecords(const RecordScan& scan) override;
+
   // Runs `PRAGMA <name>` on the writer connection (between groups) and returns the first
   // column of the first row as text, e.g. "2" for synchronous=FULL. For tests and diagnostics.
   absl::StatusOr<std::string> WriterPragma(std::string_view name);
@@ -133,8 +145,12 @@ class SqliteStore : public Store {
   void WriterLoop();
   void ProcessGroup(std::vector<Pending>& group);
   absl::Status ApplyGroup(const std::vector<Pending>& group);
-  absl::Status ApplyBatch(const WriteBatch& batch);
   void RecordCommit(size_t batches, size_t records, int64_t latency_us);
+
+  // The attached modules' tables (a snapshot), and one of them or INVALID_ARGUMENT.
+  std::shared_ptr<const sqlite_internal::ModuleTableMap> Tables() const;
+  absl::StatusOr<std::shared_ptr<const sqlite_internal::ModuleTable>> FindTable(
+      const std::string& table) const;
 
   // Runs a read-only query on a borrowed reader connection, calling on_row for each row.
   // Errors are logged with `what` and returned.
@@ -169,6 +185,12 @@ class SqliteStore : public Store {
 
   mutable std::mutex stats_mu_;
   CommitStats stats_;
+
+  // The attached modules' tables, replaced whole by AttachModule; readers and the writer take a
+  // snapshot.
+  mutable std::mutex tables_mu_;
+  std::shared_ptr<const sqlite_internal::ModuleTableMap> tables_ =
+      std::make_shared<sqlite_internal::ModuleTableMap>();
 };
 
 }  // namespace shequ::store

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <future>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -296,7 +297,7 @@ TEST_F(SqliteStoreTest, FormerSchemaIsMigratedAcrossAGapInVersions) {
     unit.units = {{"bh", "", "{}"}};
     ASSERT_TRUE(CommitSync(*store, std::move(unit)).ok());
   }
-  EXPECT_EQ(QueryRaw(path_, "SELECT group_concat(version) FROM schema_migrations"), "1,2,3,4,5");
+  EXPECT_EQ(QueryRaw(path_, "SELECT group_concat(version) FROM schema_migrations"), "1,2,3,4,5,6");
   EXPECT_EQ(QueryRaw(path_, "SELECT COUNT(*) FROM units"), "1");
   for (const auto& [name, table, column] : kPartialIndexes) {
     EXPECT_NE(
@@ -366,6 +367,75 @@ TEST_F(SqliteStoreTest, FilteredListsUseThePartialIndexes) {
     EXPECT_NE(Plan(path_, sql).find(expected), std::string::npos) << sql << "\n"
                                                                   << Plan(path_, sql);
   }
+}
+
+ModuleSchema Notes() {
+  ModuleSchema s;
+  s.module = "notes";
+  s.tables = {{"notes_items", {"owner"}}};
+  s.migrations = {{1, "0001_items.sql",
+                   "CREATE TABLE notes_items (key TEXT PRIMARY KEY, body TEXT NOT NULL, "
+                   "owner TEXT NOT NULL DEFAULT '');\n"
+                   "CREATE INDEX notes_items_by_owner ON notes_items (owner, key);\n"}};
+  return s;
+}
+
+TEST_F(SqliteStoreTest, ModuleMigrationsAreRecordedPerModule) {
+  auto store = OpenStore(Options());
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->AttachModule(Notes()).ok());
+  store.reset();
+  EXPECT_EQ(QueryRaw(path_, "SELECT module || ':' || version || ':' || name FROM "
+                            "module_migrations"),
+            "notes:1:0001_items.sql");
+  EXPECT_NE(QueryRaw(path_, "SELECT MIN(applied_at) FROM module_migrations"), "0");
+  // A version this build does not know, as a newer build would have left it.
+  QueryRaw(path_, "INSERT INTO module_migrations VALUES ('notes', 7, '0007_later.sql', 1)");
+  store = OpenStore(Options());
+  ASSERT_NE(store, nullptr);
+  absl::Status s = store->AttachModule(Notes());
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("migration 7 of module notes"), absl::string_view::npos) << s;
+}
+
+// Scans by a declared column walk the module's (column, key) index in key order: no sort.
+TEST_F(SqliteStoreTest, RecordScansUseTheKeyAndTheModulesIndexes) {
+  auto store = OpenStore(Options());
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->AttachModule(Notes()).ok());
+  const std::string by_owner =
+      Plan(path_, "SELECT key, body FROM \"notes_items\" WHERE \"owner\" = ? AND key > ? "
+                  "ORDER BY key LIMIT ?");
+  EXPECT_NE(by_owner.find("USING INDEX notes_items_by_owner"), std::string::npos) << by_owner;
+  EXPECT_EQ(by_owner.find("TEMP B-TREE"), std::string::npos) << by_owner;
+  const std::string by_prefix = Plan(
+      path_, "SELECT key, body FROM \"notes_items\" WHERE key >= ? AND key < ? ORDER BY key "
+             "LIMIT ?");
+  EXPECT_NE(by_prefix.find("INDEX"), std::string::npos) << by_prefix;
+  EXPECT_EQ(by_prefix.find("TEMP B-TREE"), std::string::npos) << by_prefix;
+}
+
+// A record read that fails returns SQLite's error, never an empty answer.
+TEST_F(SqliteStoreTest, RecordReadErrorsReachTheCaller) {
+  auto store = OpenStore(Options());
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->AttachModule(Notes()).ok());
+  WriteBatch b;
+  b.records = {{RecordWrite::Op::kPut, "notes_items", "n-1", "{}", {"alice"}}};
+  ASSERT_TRUE(CommitSync(*store, std::move(b)).ok());
+  ASSERT_TRUE(store->GetRecord("notes_items", "n-1").value_or(std::nullopt).has_value());
+  QueryRaw(path_, "DROP TABLE notes_items");  // behind the store's back
+  absl::StatusOr<std::optional<Record>> got = store->GetRecord("notes_items", "n-1");
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kInternal) << got.status();
+  EXPECT_NE(got.status().message().find("no such table"), absl::string_view::npos)
+      << got.status();
+  absl::StatusOr<std::vector<Record>> scanned =
+      store->ScanRecords({.table = "notes_items", .column = "owner", .value = "alice"});
+  EXPECT_EQ(scanned.status().code(), absl::StatusCode::kInternal) << scanned.status();
+  absl::Status each = ForEachRecord(*store, {.table = "notes_items"},
+                                    [](Record&&) { return absl::OkStatus(); });
+  EXPECT_EQ(each.code(), absl::StatusCode::kInternal) << each;
 }
 
 TEST_F(SqliteStoreTest, CloseCheckpointsTheWal) {

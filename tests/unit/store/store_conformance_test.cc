@@ -1,7 +1,10 @@
 // The conformance suite every Store backend must pass. To cover a new backend add one line to
 // Backends() below; each test gets a fresh, empty directory and may reopen the store in it.
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -9,6 +12,7 @@
 #include <functional>
 #include <future>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <tuple>
@@ -887,6 +891,458 @@ TEST_P(StoreConformanceTest, SubjectHistoryBySubjectOrUnit) {
   // Engine history still sees every event.
   EXPECT_EQ(store_->History(0, 0, 10).size(), 5u);
 }
+
+// ---- Module records ----
+
+// A module "shop" with an orders table (two lookup columns, the second added by migration 2)
+// and an append-only log. Migration 2 also writes one "migrated-<n>" row, so a migration that
+// ran twice shows up as a second such row.
+ModuleSchema Shop() {
+  ModuleSchema s;
+  s.module = "shop";
+  s.tables = {{"shop_orders", {"customer", "state"}}, {"shop_log", {}}};
+  s.migrations = {
+      {1, "0001_orders.sql",
+       "CREATE TABLE shop_orders (key TEXT PRIMARY KEY, body TEXT NOT NULL, "
+       "customer TEXT NOT NULL DEFAULT '');\n"
+       "CREATE INDEX shop_orders_by_customer ON shop_orders (customer, key);\n"},
+      {2, "0002_state_and_log.sql",
+       "ALTER TABLE shop_orders ADD COLUMN state TEXT NOT NULL DEFAULT '';\n"
+       "CREATE TABLE shop_log (key TEXT PRIMARY KEY, body TEXT NOT NULL);\n"
+       "INSERT INTO shop_log (key, body) "
+       "SELECT 'migrated-' || (SELECT COUNT(*) FROM shop_log), '{}';\n"},
+  };
+  return s;
+}
+
+RecordWrite Put(std::string table, std::string key, std::string body,
+                std::vector<std::string> columns = {}) {
+  return RecordWrite{RecordWrite::Op::kPut, std::move(table), std::move(key), std::move(body),
+                     std::move(columns)};
+}
+RecordWrite Append(std::string table, std::string key, std::string body) {
+  return RecordWrite{RecordWrite::Op::kAppend, std::move(table), std::move(key), std::move(body),
+                     {}};
+}
+RecordWrite Delete(std::string table, std::string key) {
+  return RecordWrite{RecordWrite::Op::kDelete, std::move(table), std::move(key), "", {}};
+}
+RecordWrite Order(const std::string& key, const std::string& customer,
+                  const std::string& state = "open") {
+  return Put("shop_orders", key, R"({"order":")" + key + R"(","note":"王小明's \"cart\""})",
+             {customer, state});
+}
+
+std::vector<std::string> Keys(const absl::StatusOr<std::vector<Record>>& records) {
+  EXPECT_TRUE(records.ok()) << records.status();
+  std::vector<std::string> keys;
+  if (records.ok()) {
+    for (const Record& r : *records) keys.push_back(r.key);
+  }
+  return keys;
+}
+
+class ModuleRecordsTest : public StoreConformanceTest {
+ protected:
+  void SetUp() override {
+    StoreConformanceTest::SetUp();
+    ASSERT_TRUE(store_->AttachModule(Shop()).ok());
+  }
+  void ReopenAndAttach(const ModuleSchema& schema = Shop()) {
+    Reopen();
+    ASSERT_TRUE(store_->AttachModule(schema).ok());
+  }
+  std::vector<std::string> ScanKeys(RecordScan scan) {
+    return Keys(store_->ScanRecords(scan));
+  }
+  std::optional<std::string> Body(const std::string& table, const std::string& key) {
+    auto r = store_->GetRecord(table, key);
+    EXPECT_TRUE(r.ok()) << r.status();
+    if (!r.ok() || !r->has_value()) return std::nullopt;
+    EXPECT_EQ((*r)->key, key);
+    return (*r)->body;
+  }
+};
+
+TEST_P(ModuleRecordsTest, MigrationsRunOnceAcrossReopens) {
+  EXPECT_EQ(ScanKeys({.table = "shop_log"}), (std::vector<std::string>{"migrated-0"}));
+  ASSERT_TRUE(store_->AttachModule(Shop()).ok());  // again in the same process
+  ReopenAndAttach();
+  ReopenAndAttach();
+  EXPECT_EQ(ScanKeys({.table = "shop_log"}), (std::vector<std::string>{"migrated-0"}));
+
+  // A later build adds migration 3; only it runs.
+  ModuleSchema v3 = Shop();
+  v3.tables.push_back({"shop_stock", {"sku"}});
+  v3.migrations.push_back(
+      {3, "0003_stock.sql",
+       "CREATE TABLE shop_stock (key TEXT PRIMARY KEY, body TEXT NOT NULL, sku TEXT NOT NULL "
+       "DEFAULT '');\nINSERT INTO shop_log (key, body) VALUES ('stock-added', '{}');\n"});
+  ReopenAndAttach(v3);
+  ReopenAndAttach(v3);
+  EXPECT_EQ(ScanKeys({.table = "shop_log"}),
+            (std::vector<std::string>{"migrated-0", "stock-added"}));
+  WriteBatch b;
+  b.records = {Put("shop_stock", "sku-1", "{}", {"A1"})};
+  EXPECT_TRUE(CommitAndWait(std::move(b)).ok());
+
+  // The previous build, which knows only migrations 1 and 2, is refused.
+  Reopen();
+  absl::Status older = store_->AttachModule(Shop());
+  EXPECT_EQ(older.code(), absl::StatusCode::kFailedPrecondition) << older;
+  EXPECT_NE(older.message().find("migration 3 of module shop"), absl::string_view::npos)
+      << older;
+}
+
+TEST_P(ModuleRecordsTest, AttachChecksNamesVersionsAndTables) {
+  auto attach_code = [&](const ModuleSchema& s) { return store_->AttachModule(s).code(); };
+  ModuleSchema s = Shop();
+  s.module = "Shop";
+  EXPECT_EQ(attach_code(s), absl::StatusCode::kInvalidArgument);
+  s = Shop();
+  s.tables.push_back({"orders", {}});  // not prefixed "shop_"
+  EXPECT_EQ(attach_code(s), absl::StatusCode::kInvalidArgument);
+  s = Shop();
+  s.tables.push_back({"shop_", {}});
+  EXPECT_EQ(attach_code(s), absl::StatusCode::kInvalidArgument);
+  s = Shop();
+  s.tables[0].columns.push_back("bad-name");
+  EXPECT_EQ(attach_code(s), absl::StatusCode::kInvalidArgument);
+  s = Shop();
+  s.tables[0].columns.push_back("body");
+  EXPECT_EQ(attach_code(s), absl::StatusCode::kInvalidArgument);
+  s = Shop();
+  s.tables[0].columns.push_back("customer");  // twice
+  EXPECT_EQ(attach_code(s), absl::StatusCode::kInvalidArgument);
+  s = Shop();
+  std::swap(s.migrations[0], s.migrations[1]);  // descending
+  EXPECT_EQ(attach_code(s), absl::StatusCode::kInvalidArgument);
+  s = Shop();
+  s.migrations[1].version = 1;  // repeated
+  EXPECT_EQ(attach_code(s), absl::StatusCode::kInvalidArgument);
+
+  // Declared, but not what the database holds.
+  s = Shop();
+  s.tables.push_back({"shop_missing", {}});
+  absl::Status missing = store_->AttachModule(s);
+  EXPECT_EQ(missing.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(missing.message().find("shop_missing"), absl::string_view::npos) << missing;
+  s = Shop();
+  s.tables[1].columns = {"customer"};  // shop_log has no such column
+  EXPECT_EQ(attach_code(s), absl::StatusCode::kFailedPrecondition);
+
+  // A migration that fails is not recorded, and the module can be attached once it is fixed.
+  ModuleSchema broken;
+  broken.module = "books";
+  broken.tables = {{"books_titles", {}}};
+  broken.migrations = {{1, "0001_titles.sql", "CREATE TABLE books_titles (key TEXT PRIMARY KEY,"}};
+  EXPECT_FALSE(store_->AttachModule(broken).ok());
+  broken.migrations[0].sql =
+      "CREATE TABLE books_titles (key TEXT PRIMARY KEY, body TEXT NOT NULL);";
+  EXPECT_TRUE(store_->AttachModule(broken).ok());
+  // Still attached and healthy after all the refusals.
+  EXPECT_TRUE(store_->Health().ok());
+  WriteBatch b;
+  b.records = {Order("o-1", "alice"), Put("books_titles", "t-1", "{}")};
+  EXPECT_TRUE(CommitAndWait(std::move(b)).ok());
+}
+
+TEST_P(ModuleRecordsTest, PutReplacesAndDeleteRemoves) {
+  WriteBatch b;
+  b.records = {Order("o-1", "alice"), Order("o-2", "bob"), Order("o-3", "carol")};
+  ASSERT_TRUE(CommitAndWait(b).ok());
+  EXPECT_EQ(Body("shop_orders", "o-2"), b.records[1].body);
+  EXPECT_EQ(Body("shop_orders", "o-9"), std::nullopt);
+
+  // Within a batch later writes win; the columns are replaced along with the body.
+  WriteBatch change;
+  change.records = {Order("o-2", "bob", "paid"), Delete("shop_orders", "o-3"),
+                    Put("shop_orders", "o-2", R"({"v":3})", {"dave", "shipped"}),
+                    Delete("shop_orders", "o-absent")};
+  ASSERT_TRUE(CommitAndWait(change).ok());
+  EXPECT_EQ(Body("shop_orders", "o-2"), R"({"v":3})");
+  EXPECT_EQ(Body("shop_orders", "o-3"), std::nullopt);
+  EXPECT_EQ(ScanKeys({.table = "shop_orders", .column = "customer", .value = "bob"}),
+            std::vector<std::string>{});
+  EXPECT_EQ(ScanKeys({.table = "shop_orders", .column = "customer", .value = "dave"}),
+            std::vector<std::string>{"o-2"});
+  EXPECT_EQ(ScanKeys({.table = "shop_orders", .column = "state", .value = "shipped"}),
+            std::vector<std::string>{"o-2"});
+  // Deleted, then put again in a later batch.
+  WriteBatch again;
+  again.records = {Order("o-3", "carol")};
+  ASSERT_TRUE(CommitAndWait(again).ok());
+  EXPECT_EQ(ScanKeys({.table = "shop_orders"}), (std::vector<std::string>{"o-1", "o-2", "o-3"}));
+}
+
+TEST_P(ModuleRecordsTest, AppendOnAnExistingKeyFailsTheCommit) {
+  WriteBatch b;
+  b.records = {Append("shop_log", "000001", R"({"e":1})"),
+               Append("shop_log", "000002", R"({"e":2})")};
+  ASSERT_TRUE(CommitAndWait(b).ok());
+  EXPECT_EQ(Body("shop_log", "000002"), R"({"e":2})");
+
+  WriteBatch reused;
+  reused.instances = {Instance(1)};
+  reused.records = {Append("shop_log", "000003", "{}"), Append("shop_log", "000002", "{}")};
+  absl::Status s = CommitAndWait(std::move(reused));
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("shop_log"), absl::string_view::npos) << s;
+  // A real commit failure, like a reused event seq: the store refuses writes from now on.
+  EXPECT_FALSE(store_->Health().ok());
+  // Nothing of the failed batch was written.
+  EXPECT_FALSE(store_->GetInstance(1).has_value());
+  EXPECT_EQ(Body("shop_log", "000003"), std::nullopt);
+  EXPECT_EQ(Body("shop_log", "000002"), R"({"e":2})");
+  ReopenAndAttach();
+  EXPECT_EQ(ScanKeys({.table = "shop_log", .key_prefix = "0"}),
+            (std::vector<std::string>{"000001", "000002"}));
+}
+
+TEST_P(ModuleRecordsTest, ScansByColumnByPrefixAndByPage) {
+  WriteBatch b;
+  // Keys are put out of order; scans return them in key order.
+  for (int i : {7, 3, 12, 1, 9, 10, 5, 11, 2, 8, 4, 6}) {
+    char key[16];
+    snprintf(key, sizeof key, "%s/%03d", i % 2 == 0 ? "even" : "odd", i);
+    b.records.push_back(Order(key, i % 3 == 0 ? "alice" : "bob"));
+  }
+  b.records.push_back(Order("odd", "alice"));  // sorts before every "odd/..." key
+  b.records.push_back(Order("odd0", "alice"));  // after them ('0' > '/')
+  ASSERT_TRUE(CommitAndWait(b).ok());
+
+  EXPECT_EQ(ScanKeys({.table = "shop_orders"}),
+            (std::vector<std::string>{"even/002", "even/004", "even/006", "even/008", "even/010",
+                                      "even/012", "odd", "odd/001", "odd/003", "odd/005",
+                                      "odd/007", "odd/009", "odd/011", "odd0"}));
+  EXPECT_EQ(ScanKeys({.table = "shop_orders", .key_prefix = "odd/"}),
+            (std::vector<std::string>{"odd/001", "odd/003", "odd/005", "odd/007", "odd/009",
+                                      "odd/011"}));
+  EXPECT_EQ(ScanKeys({.table = "shop_orders", .column = "customer", .value = "alice"}),
+            (std::vector<std::string>{"even/006", "even/012", "odd", "odd/003", "odd/009",
+                                      "odd0"}));
+  EXPECT_EQ(ScanKeys({.table = "shop_orders",
+                      .column = "customer",
+                      .value = "alice",
+                      .key_prefix = "odd/"}),
+            (std::vector<std::string>{"odd/003", "odd/009"}));
+  EXPECT_EQ(ScanKeys({.table = "shop_orders", .column = "customer", .value = "nobody"}),
+            std::vector<std::string>{});
+  // after_key below, inside and above the prefix's range.
+  EXPECT_EQ(ScanKeys({.table = "shop_orders", .key_prefix = "odd/", .after_key = "even/010",
+                      .limit = 2}),
+            (std::vector<std::string>{"odd/001", "odd/003"}));
+  EXPECT_EQ(ScanKeys({.table = "shop_orders", .key_prefix = "odd/", .after_key = "odd/007"}),
+            (std::vector<std::string>{"odd/009", "odd/011"}));
+  EXPECT_EQ(ScanKeys({.table = "shop_orders", .key_prefix = "odd/", .after_key = "odd0"}),
+            std::vector<std::string>{});
+  // A prefix whose last byte is 0xff has no simple successor.
+  WriteBatch high;
+  high.records = {Order("x\xff", "z"), Order("x\xff\x01", "z"), Order("y", "z")};
+  ASSERT_TRUE(CommitAndWait(high).ok());
+  EXPECT_EQ(ScanKeys({.table = "shop_orders", .key_prefix = "x\xff"}),
+            (std::vector<std::string>{"x\xff", "x\xff\x01"}));
+
+  // Keyset pages by hand, and ForEachRecord, see every alice row once, in order.
+  std::vector<std::string> paged;
+  RecordScan scan{.table = "shop_orders", .column = "customer", .value = "alice", .limit = 4};
+  for (int guard = 0; guard < 100; ++guard) {
+    std::vector<std::string> page = ScanKeys(scan);
+    EXPECT_LE(page.size(), 4u);
+    paged.insert(paged.end(), page.begin(), page.end());
+    if (page.size() < 4) break;
+    scan.after_key = page.back();
+  }
+  EXPECT_EQ(paged, ScanKeys({.table = "shop_orders", .column = "customer", .value = "alice"}));
+  for (int limit : {1, 2, 6, 7, 1000}) {
+    std::vector<std::string> seen;
+    absl::Status s = ForEachRecord(
+        *store_, {.table = "shop_orders", .column = "customer", .value = "alice", .limit = limit},
+        [&](Record&& r) {
+          seen.push_back(r.key);
+          return absl::OkStatus();
+        });
+    EXPECT_TRUE(s.ok()) << s;
+    EXPECT_EQ(seen, paged) << "limit " << limit;
+  }
+  // ForEachRecord stops at the first error of fn and returns it.
+  int calls = 0;
+  absl::Status stopped =
+      ForEachRecord(*store_, {.table = "shop_orders", .limit = 2}, [&](Record&&) {
+        return ++calls == 3 ? absl::CancelledError("enough") : absl::OkStatus();
+      });
+  EXPECT_EQ(stopped.code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(calls, 3);
+
+  // Undeclared tables and columns, and a limit that is not positive, are refused.
+  EXPECT_EQ(store_->ScanRecords({.table = "shop_nope"}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->ScanRecords({.table = "shop_orders", .column = "body", .value = "x"})
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->ScanRecords({.table = "shop_orders", .limit = 0}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->GetRecord("shop_nope", "k").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->GetRecord("instances", "1").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_P(ModuleRecordsTest, MalformedBatchesAreRefusedWithoutBreakingTheStore) {
+  const std::vector<std::pair<RecordWrite, std::string>> malformed = {
+      {Put("shop_nope", "k", "{}"), "shop_nope"},
+      {Put("instances", "1", "{}"), "instances"},
+      {Put("shop_orders", "k", "{}", {"alice"}), "shop_orders"},   // one column of two
+      {Put("shop_log", "k", "{}", {"extra"}), "shop_log"},         // one column of none
+      {RecordWrite{RecordWrite::Op::kAppend, "shop_orders", "k", "{}", {}}, "shop_orders"},
+      {Put("shop_log", "", "{}"), "empty key"},
+      {Delete("shop_log", ""), "empty key"},
+  };
+  for (const auto& [write, named] : malformed) {
+    WriteBatch b;
+    b.instances = {Instance(1)};
+    b.records = {Order("o-1", "alice"), write};
+    bool done_ran = false;
+    absl::Status status;
+    store_->Commit(std::move(b), [&](absl::Status s) {
+      done_ran = true;
+      status = std::move(s);
+    });
+    // Refused at once, on the calling thread.
+    ASSERT_TRUE(done_ran) << named;
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+    EXPECT_NE(status.message().find(named), absl::string_view::npos) << status;
+    EXPECT_NE(status.message().find("records[1]"), absl::string_view::npos) << status;
+  }
+  ASSERT_TRUE(store_->Flush().ok());
+  EXPECT_TRUE(store_->Health().ok());
+  EXPECT_FALSE(store_->GetInstance(1).has_value());
+  EXPECT_EQ(Body("shop_orders", "o-1"), std::nullopt);
+
+  // The store takes the next, well-formed batch.
+  WriteBatch good;
+  good.instances = {Instance(1)};
+  good.records = {Order("o-1", "alice"), Append("shop_log", "000001", "{}")};
+  ASSERT_TRUE(CommitAndWait(std::move(good)).ok());
+  EXPECT_TRUE(store_->GetInstance(1).has_value());
+  EXPECT_TRUE(Body("shop_orders", "o-1").has_value());
+  // A table of a module that is not attached in this process is refused too.
+  Reopen();
+  WriteBatch unattached;
+  unattached.records = {Order("o-2", "bob")};
+  EXPECT_EQ(CommitAndWait(std::move(unattached)).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->GetRecord("shop_orders", "o-1").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(store_->Health().ok());
+}
+
+TEST_P(ModuleRecordsTest, RecordsCommitAtomicallyWithEngineRows) {
+  WriteBatch b;
+  b.instances = {Instance(1)};
+  b.events = {Event(1, 1)};
+  b.records = {Order("o-1", "alice"), Append("shop_log", "000001", R"({"started":1})")};
+  ASSERT_TRUE(CommitAndWait(b).ok());
+  EXPECT_TRUE(store_->GetInstance(1).has_value());
+  EXPECT_EQ(Body("shop_log", "000001"), R"({"started":1})");
+  EXPECT_EQ(store_->GetCommitStats().records, 4);
+
+  // Appended batches carry their records along, in order.
+  WriteBatch first, second;
+  first.records = {Order("o-2", "bob")};
+  second.records = {Put("shop_orders", "o-2", R"({"v":2})", {"bob", "paid"})};
+  first.Append(std::move(second));
+  EXPECT_EQ(first.size(), 2u);
+  ASSERT_TRUE(CommitAndWait(std::move(first)).ok());
+  EXPECT_EQ(Body("shop_orders", "o-2"), R"({"v":2})");
+
+  // An engine row that fails (a reused event seq) takes the batch's records down with it.
+  WriteBatch failing;
+  failing.instances = {Instance(2)};
+  failing.events = {Event(1, 2)};
+  failing.records = {Order("o-3", "carol"), Append("shop_log", "000002", "{}")};
+  EXPECT_FALSE(CommitAndWait(std::move(failing)).ok());
+  EXPECT_FALSE(store_->GetInstance(2).has_value());
+  EXPECT_EQ(Body("shop_orders", "o-3"), std::nullopt);
+  EXPECT_EQ(Body("shop_log", "000002"), std::nullopt);
+  ReopenAndAttach();
+  EXPECT_FALSE(store_->GetInstance(2).has_value());
+  EXPECT_EQ(ScanKeys({.table = "shop_orders"}), (std::vector<std::string>{"o-1", "o-2"}));
+  EXPECT_EQ(ScanKeys({.table = "shop_log"}), (std::vector<std::string>{"000001", "migrated-0"}));
+}
+
+TEST_P(ModuleRecordsTest, ReopenShowsExactlyTheCommittedRecords) {
+  // Many small batches, queued without waiting, then the store is destroyed without Flush.
+  std::atomic<int> ok{0};
+  for (int i = 1; i <= 200; ++i) {
+    WriteBatch b;
+    b.instances = {Instance(i)};
+    char key[16];
+    snprintf(key, sizeof key, "%06d", i);
+    b.records = {Order(key, i % 2 ? "odd" : "even"), Append("shop_log", key, "{}")};
+    if (i % 10 == 0) b.records.push_back(Delete("shop_orders", key));
+    store_->Commit(std::move(b), [&](absl::Status s) {
+      if (s.ok()) ++ok;
+    });
+  }
+  ReopenAndAttach();
+  EXPECT_EQ(ok.load(), 200);
+  EXPECT_EQ(store_->ListInstances({}, {.after_id = 0, .limit = 1000}).size(), 200u);
+  std::vector<std::string> orders = ScanKeys({.table = "shop_orders", .limit = 1000});
+  EXPECT_EQ(orders.size(), 180u);
+  EXPECT_EQ(std::count_if(orders.begin(), orders.end(),
+                          [](const std::string& k) { return k.back() == '0'; }),
+            0);
+  EXPECT_EQ(ScanKeys({.table = "shop_log", .key_prefix = "0", .limit = 1000}).size(), 200u);
+  EXPECT_EQ(ScanKeys({.table = "shop_orders", .column = "customer", .value = "odd",
+                      .limit = 1000})
+                .size(),
+            100u);
+}
+
+// The process dies after its commits were acknowledged, before any orderly shutdown: a reopen
+// shows every acknowledged record and nothing else.
+TEST_P(ModuleRecordsTest, AcknowledgedRecordsSurviveACrash) {
+  store_.reset();
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    std::unique_ptr<Store> store = GetParam().open(dir_);
+    if (store == nullptr || !store->AttachModule(Shop()).ok()) _exit(2);
+    for (int i = 1; i <= 50; ++i) {
+      WriteBatch b;
+      b.instances = {Instance(i)};
+      b.records = {Order("o-" + std::to_string(100 + i), "alice"),
+                   Append("shop_log", "e-" + std::to_string(100 + i), "{}")};
+      std::promise<absl::Status> done;
+      store->Commit(std::move(b), [&](absl::Status s) { done.set_value(s); });
+      if (!done.get_future().get().ok()) _exit(3);
+    }
+    WriteBatch refused;  // malformed: never written
+    refused.records = {Order("o-999", "alice"), Put("shop_log", "", "{}")};
+    store->Commit(std::move(refused), nullptr);
+    _exit(0);  // no destructors: no checkpoint, no orderly close
+  }
+  int wstatus = 0;
+  ASSERT_EQ(waitpid(child, &wstatus, 0), child);
+  ASSERT_TRUE(WIFEXITED(wstatus));
+  ASSERT_EQ(WEXITSTATUS(wstatus), 0);
+  store_ = GetParam().open(dir_);
+  ASSERT_NE(store_, nullptr);
+  ASSERT_TRUE(store_->AttachModule(Shop()).ok());
+  EXPECT_EQ(store_->ListInstances({}, {.after_id = 0, .limit = 1000}).size(), 50u);
+  std::vector<std::string> orders = ScanKeys({.table = "shop_orders", .limit = 1000});
+  ASSERT_EQ(orders.size(), 50u);
+  EXPECT_EQ(orders.front(), "o-101");
+  EXPECT_EQ(orders.back(), "o-150");
+  EXPECT_EQ(ScanKeys({.table = "shop_log", .key_prefix = "e-", .limit = 1000}).size(), 50u);
+  EXPECT_EQ(Body("shop_orders", "o-999"), std::nullopt);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ModuleRecordsTest, ::testing::ValuesIn(Backends()),
+                         [](const ::testing::TestParamInfo<Backend>& info) {
+                           return info.param.name;
+                         });
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreConformanceTest, ::testing::ValuesIn(Backends()),
                          [](const ::testing::TestParamInfo<Backend>& info) {

@@ -1,0 +1,1 @@
+CREATE TABLE shop_orders (key TEXT PRIMARY KEY, body TEXT NOT NULL);

@@ -1,0 +1,1 @@
+CREATE TABLE shop_log (key TEXT PRIMARY KEY, body TEXT NOT NULL);
