@@ -47,7 +47,7 @@ class Daemon {
   absl::Status DeployWorkflows(const std::string& dir);
   absl::Status OpenRegistry(const Config& config);
   HttpResponse ServeHttp(const HttpRequest& req);
-  std::string Metrics();
+  absl::StatusOr<std::string> Metrics();  // fails when the store cannot be read
   void WatchHealth();
 
   std::unique_ptr<Clock> clock_;

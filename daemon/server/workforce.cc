@@ -115,7 +115,7 @@ absl::Status DurableRegistry::Recover() {
   store::Page page;
   page.limit = 1000;
   for (;;) {
-    auto rows = store_.ListInstances(filter, page);
+    ASSIGN_OR_RETURN(auto rows, store_.ListInstances(filter, page));
     for (const auto& row : rows) {
       const json vars = engine::FromRow(row).variables;
       reviews_[vars.value("unit_id", "")] = {row.id, vars.value("effective_from", "")};
