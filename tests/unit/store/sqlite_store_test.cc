@@ -520,6 +520,50 @@ TEST_F(SqliteStoreTest, NotADatabaseIsDataLoss) {
       << store.status();
 }
 
+// A database that cannot answer (here its engine tables are gone under the store) makes every
+// engine read fail with the SQLite error; none answers "nothing there".
+TEST_F(SqliteStoreTest, ReadsOfABrokenDatabaseAnswerTheError) {
+  auto store = OpenStore(Options());
+  ASSERT_NE(store, nullptr);
+  WriteBatch b = InstanceBatch(1);
+  b.sequences["x"] = 1;
+  ASSERT_TRUE(CommitSync(*store, std::move(b)).ok());
+  ASSERT_TRUE(Must(store->GetInstance(1)).has_value());
+  for (const char* table :
+       {"definitions", "instances", "tasks", "jobs", "timers", "messages", "subscriptions",
+        "incidents", "notifications", "events", "requests", "sequences"}) {
+    QueryRaw(path_, absl::StrCat("DROP TABLE ", table));
+  }
+
+  auto expect_error = [](const absl::Status& status, const char* read) {
+    EXPECT_FALSE(status.ok()) << read << " answered as if the database were fine";
+    EXPECT_NE(status.message().find("no such table"), std::string::npos) << read << ": " << status;
+  };
+  expect_error(store->LoadDefinitions().status(), "LoadDefinitions");
+  expect_error(store->LoadSequences().status(), "LoadSequences");
+  expect_error(store->HighestIds().status(), "HighestIds");
+  int rows = 0;
+  expect_error(store->ForEachTimer([&](const TimerRow&) { ++rows; }), "ForEachTimer");
+  expect_error(store->ForEachJob("", [&](const JobRow&) { ++rows; }), "ForEachJob");
+  EXPECT_EQ(rows, 0);
+  expect_error(store->LoadMessages().status(), "LoadMessages");
+  expect_error(store->LoadSubscriptions().status(), "LoadSubscriptions");
+  expect_error(store->GetInstance(1).status(), "GetInstance");
+  expect_error(store->ListInstances({}, {}).status(), "ListInstances");
+  expect_error(store->GetTask(1).status(), "GetTask");
+  expect_error(store->ListTasks({}, {}).status(), "ListTasks");
+  expect_error(store->GetJob(1).status(), "GetJob");
+  expect_error(store->GetTimer(1).status(), "GetTimer");
+  expect_error(store->GetIncident(1).status(), "GetIncident");
+  expect_error(store->ListIncidents({}, {}).status(), "ListIncidents");
+  expect_error(store->GetNotification(1).status(), "GetNotification");
+  expect_error(store->ListNotifications({}, {}).status(), "ListNotifications");
+  expect_error(store->History(0, 0, 10).status(), "History");
+  expect_error(store->GetRequest("r").status(), "GetRequest");
+  expect_error(store->SubjectHistory("worker:1", "", 0, 10).status(), "SubjectHistory");
+  expect_error(store->Count().status(), "Count");
+}
+
 TEST_F(SqliteStoreTest, NestedReadsWithASingleReaderDoNotDeadlock) {
   SqliteOptions o = Options();
   o.readers = 1;
