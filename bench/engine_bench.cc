@@ -241,7 +241,11 @@ class EngineHarness {
     return run;
   }
 
-  store::Counts Count() { return sqlite_->Count(); }
+  store::Counts Count() {
+    auto counts = sqlite_->Count();
+    if (!counts.ok()) Die("count: " + counts.status().ToString());
+    return *counts;
+  }
 
  private:
   [[noreturn]] static void Die(const std::string& why) {

@@ -230,7 +230,8 @@ class Harness {
   int64_t LastSeq() {
     store_->Flush().IgnoreError();
     auto ids = store_->HighestIds();
-    return ids.count("event") ? ids["event"] : 0;
+    if (!ids.ok()) Die("highest ids: " + ids.status().ToString());
+    return ids->count("event") ? (*ids)["event"] : 0;
   }
 
  private:
@@ -368,7 +369,9 @@ int main(int argc, char** argv) {
         });
     if (!read.ok()) Die("workers: " + read.ToString());
     std::vector<shequ::store::EventRow> events;
-    for (const auto& e : h.store().History(0, seq0, static_cast<int>(n) * 2)) {
+    auto history = h.store().History(0, seq0, static_cast<int>(n) * 2);
+    if (!history.ok()) Die("history: " + history.status().ToString());
+    for (const auto& e : *history) {
       if (!e.subject.empty()) events.push_back(e);
     }
     const double raw_s = RawInsert(dir.path() + "/raw.db", rows, events);

@@ -17,10 +17,11 @@ namespace shequ::engine {
 namespace {
 
 // Looks an object up in the transaction, then in writes pending commit, then in the cache of
-// committed objects (if any), then in the store.
+// committed objects (if any), then in the store. A failed store read answers null and is kept
+// in `read_error`, which fails the command.
 template <typename T, typename PendingMap, typename Loader>
 T* LoadInto(TxTable<T>& table, PendingMap& pending, std::type_identity_t<ObjectCache<T>>* cache,
-            int64_t id, Loader&& from_store) {
+            int64_t id, absl::Status& read_error, Loader&& from_store) {
   if (table.deleted.count(id)) return nullptr;
   if (auto it = table.rows.find(id); it != table.rows.end()) return &it->second;
   if (auto it = pending.find(id); it != pending.end()) {
@@ -31,34 +32,38 @@ T* LoadInto(TxTable<T>& table, PendingMap& pending, std::type_identity_t<ObjectC
     if (const T* hit = cache->Get(id)) return &table.rows.emplace(id, *hit).first->second;
   }
   auto row = from_store(id);
-  if (!row) return nullptr;
-  return &table.rows.emplace(id, FromRow(*row)).first->second;
+  if (!row.ok()) {
+    read_error.Update(row.status());
+    return nullptr;
+  }
+  if (!row->has_value()) return nullptr;
+  return &table.rows.emplace(id, FromRow(**row)).first->second;
 }
 
 }  // namespace
 
 Instance* Tx::GetInstance(int64_t id) {
   return LoadInto(instances, engine_.pending_instances_, &engine_.cached_instances_, id,
-                  [&](int64_t i) { return engine_.store_.GetInstance(i); });
+                  read_error, [&](int64_t i) { return engine_.store_.GetInstance(i); });
 }
 
 Task* Tx::GetTask(int64_t id) {
-  return LoadInto(tasks, engine_.pending_tasks_, &engine_.cached_tasks_, id,
+  return LoadInto(tasks, engine_.pending_tasks_, &engine_.cached_tasks_, id, read_error,
                   [&](int64_t i) { return engine_.store_.GetTask(i); });
 }
 
 Job* Tx::GetJob(int64_t id) {
-  return LoadInto(jobs, engine_.pending_jobs_, &engine_.cached_jobs_, id,
+  return LoadInto(jobs, engine_.pending_jobs_, &engine_.cached_jobs_, id, read_error,
                   [&](int64_t i) { return engine_.store_.GetJob(i); });
 }
 
 Incident* Tx::GetIncident(int64_t id) {
-  return LoadInto(incidents, engine_.pending_incidents_, nullptr, id,
+  return LoadInto(incidents, engine_.pending_incidents_, nullptr, id, read_error,
                   [&](int64_t i) { return engine_.store_.GetIncident(i); });
 }
 
 Notification* Tx::GetNotification(int64_t id) {
-  return LoadInto(notifications, engine_.pending_notifications_, nullptr, id,
+  return LoadInto(notifications, engine_.pending_notifications_, nullptr, id, read_error,
                   [&](int64_t i) { return engine_.store_.GetNotification(i); });
 }
 
@@ -70,8 +75,12 @@ std::optional<Timer> Tx::GetTimer(int64_t id) {
     return it->second.value;
   }
   auto row = engine_.store_.GetTimer(id);
-  if (!row) return std::nullopt;
-  return FromRow(*row);
+  if (!row.ok()) {
+    read_error.Update(row.status());
+    return std::nullopt;
+  }
+  if (!row->has_value()) return std::nullopt;
+  return FromRow(**row);
 }
 
 int64_t Tx::AddTimer(Timer t) {
@@ -133,18 +142,26 @@ void Engine::Impl::Execute(const char* command, std::string request_id, std::str
         flight.answers.push_back(it->second.value);
         return;
       }
-      if (auto row = store_.GetRequest(request_id)) {
-        reply(json::parse(row->reply));
+      absl::StatusOr<std::optional<store::RequestRow>> row = store_.GetRequest(request_id);
+      if (!row.ok()) {
+        reply(row.status());
+        return;
+      }
+      if (row->has_value()) {
+        reply(json::parse((*row)->reply));
         return;
       }
     }
     Tx tx(*this, actor);
     absl::StatusOr<json> result = body(tx);
+    if (result.ok()) RunScheduled(tx);
+    // A read the store failed fails the command, whatever the body made of the missing row; the
+    // transaction is dropped, so nothing changes.
+    if (!tx.read_error.ok()) result = tx.read_error;
     if (!result.ok()) {
       reply(result.status());
       return;
     }
-    RunScheduled(tx);
     Commit(tx, *std::move(result), request_id, std::move(reply));
   });
 }

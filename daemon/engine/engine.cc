@@ -49,7 +49,10 @@ Engine::Impl::Impl(boost::asio::io_context& io, store::Store& store, const Clock
 
 absl::Status Engine::Impl::Recover() {
   auto log = Logger("engine");
-  for (const auto& row : store_.LoadDefinitions()) {
+  // A load that fails fails the start: an engine that forgot its timers or definitions would
+  // answer as if they had never been.
+  ASSIGN_OR_RETURN(std::vector<store::DefinitionRow> definitions, store_.LoadDefinitions());
+  for (const auto& row : definitions) {
     auto def = ParseDefinition(row.yaml);
     if (!def.ok()) {
       log->error("stored definition {} v{} no longer parses: {}", row.id, row.version,
@@ -59,33 +62,36 @@ absl::Status Engine::Impl::Recover() {
     (*def)->version = row.version;
     definitions_[row.id].push_back(*std::move(def));
   }
-  sequences_ = store_.LoadSequences();
-  for (const auto& [name, highest] : store_.HighestIds()) {
+  ASSIGN_OR_RETURN(sequences_, store_.LoadSequences());
+  ASSIGN_OR_RETURN(const auto highest_ids, store_.HighestIds());
+  for (const auto& [name, highest] : highest_ids) {
     int64_t& next = sequences_[name];
     next = std::max(next, highest);
   }
   int64_t timers = 0;
-  store_.ForEachTimer([&](const store::TimerRow& r) {
+  RETURN_IF_ERROR(store_.ForEachTimer([&](const store::TimerRow& r) {
     timers_.push({r.due_at_ms, r.id});
     ++timers;
-  });
+  }));
   timers_pending_ = timers;
   const int64_t now = clock_.NowMs();
-  store_.ForEachJob("activatable", [&](const store::JobRow& r) {
+  RETURN_IF_ERROR(store_.ForEachJob("activatable", [&](const store::JobRow& r) {
     if (r.due_at_ms <= now) ready_jobs_[r.type].push_back(r.id);  // later ones have a retry timer
-  });
-  for (const auto& m : store_.LoadMessages()) {
+  }));
+  ASSIGN_OR_RETURN(const auto messages, store_.LoadMessages());
+  for (const auto& m : messages) {
     BufferedMessage msg = FromRow(m);
     buffered_[{msg.name, msg.correlation}].push_back(std::move(msg));
   }
-  for (const auto& s : store_.LoadSubscriptions()) {
+  ASSIGN_OR_RETURN(const auto subscriptions, store_.LoadSubscriptions());
+  for (const auto& s : subscriptions) {
     subscriptions_[{s.name, s.correlation}].emplace_back(s.instance_id, std::stoll(s.token_id));
   }
   log->info("recovered {} definitions, {} timers, {} subscriptions", definitions_.size(), timers,
             subscriptions_.size());
   boost::asio::post(strand_, [this] {
     uint64_t gen = 0;
-    FireDueTimers(&gen);
+    FireDueTimers(&gen).IgnoreError();  // logged; retried by the next wake-up
     ScheduleWake();
     Dispatch();
   });

@@ -157,7 +157,10 @@ class Engine::Impl {
     }
   };
   // Fires every timer due by now; returns how many. *last_gen: the last batch it committed.
-  int FireDueTimers(uint64_t* last_gen);
+  // A failed store read stops it: that transaction is dropped, its timers stay due (retried
+  // after kTimerRetryMs on the real clock) and the error is returned.
+  absl::StatusOr<int> FireDueTimers(uint64_t* last_gen);
+  static constexpr int64_t kTimerRetryMs = 1000;
   // Hands the timer to its kind's unit.
   void FireTimer(Tx& tx, const Timer& timer);
   void ScheduleWake();
@@ -166,6 +169,7 @@ class Engine::Impl {
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   boost::asio::steady_timer wake_;
   int64_t wake_at_ms_ = 0;
+  int64_t timers_retry_at_ms_ = 0;  // after a failed read, no wake-up before this
   store::Store& store_;
   const Clock& clock_;
   const WorkCalendar& calendar_;

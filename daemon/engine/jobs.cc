@@ -78,8 +78,16 @@ void Engine::Impl::Dispatch() {
           int64_t job_id = q->second.front();
           q->second.pop_front();
           Job* job = tx.GetJob(job_id);
+          Instance* inst = job && job->state == "activatable" ? tx.GetInstance(job->instance_id)
+                                                              : nullptr;
+          if (!tx.read_error.ok()) {
+            // The job stays ready for the next dispatch; what was handed out so far commits.
+            q->second.push_front(job_id);
+            Logger("engine")->error("dispatching jobs: {}", tx.read_error.ToString());
+            if (!tx.activated.empty()) Commit(tx, json::object(), "", nullptr);
+            return;
+          }
           if (!job || job->state != "activatable") continue;  // cancelled, or handed out
-          Instance* inst = tx.GetInstance(job->instance_id);
           if (!inst || inst->state != "active") continue;
           job->state = "active";
           job->worker = act.worker;

@@ -12,27 +12,36 @@
 
 namespace shequ::engine {
 
-int Engine::Impl::FireDueTimers(uint64_t* last_gen) {
+absl::StatusOr<int> Engine::Impl::FireDueTimers(uint64_t* last_gen) {
   int total = 0;
   if (!store_.Health().ok()) return total;
   for (;;) {
     const int64_t now = clock_.NowMs();
     if (timers_.empty() || timers_.top().due_at_ms > now) return total;
     Tx tx(*this, "system");
+    std::vector<TimerEntry> taken;
     int fired = 0;
     while (!timers_.empty() && timers_.top().due_at_ms <= now &&
            fired < options_.max_timers_per_transaction) {
       TimerEntry entry = timers_.top();
       timers_.pop();
+      taken.push_back(entry);
       std::optional<Timer> timer = tx.GetTimer(entry.id);
       if (!timer || timer->due_at_ms != entry.due_at_ms) continue;  // deleted or stale entry
       tx.DeleteTimer(entry.id);
       FireTimer(tx, *timer);
       ++fired;
     }
+    if (fired > 0) RunScheduled(tx);
+    if (!tx.read_error.ok()) {
+      // Nothing of this transaction happened: its timers stay due.
+      for (const TimerEntry& entry : taken) timers_.push(entry);
+      timers_retry_at_ms_ = clock_.NowMs() + kTimerRetryMs;
+      Logger("engine")->error("firing timers: {}", tx.read_error.ToString());
+      return tx.read_error;
+    }
     if (fired == 0) continue;
     total += fired;
-    RunScheduled(tx);
     *last_gen = next_gen_;
     Commit(tx, json::object(), "", nullptr);
   }
@@ -40,7 +49,7 @@ int Engine::Impl::FireDueTimers(uint64_t* last_gen) {
 
 void Engine::Impl::ScheduleWake() {
   if (clock_.IsManual() || timers_.empty()) return;
-  const int64_t due = timers_.top().due_at_ms;
+  const int64_t due = std::max(timers_.top().due_at_ms, timers_retry_at_ms_);
   if (wake_at_ms_ != 0 && wake_at_ms_ <= due) return;
   wake_at_ms_ = due;
   // Sleep at most a minute, so a wall-clock jump is noticed.
@@ -50,7 +59,7 @@ void Engine::Impl::ScheduleWake() {
     if (ec) return;
     wake_at_ms_ = 0;
     uint64_t gen = 0;
-    FireDueTimers(&gen);
+    FireDueTimers(&gen).IgnoreError();  // logged; retried by the next wake-up
     ScheduleWake();
   }));
 }
@@ -61,15 +70,21 @@ void Engine::Impl::AdvanceClock(ManualClock& clock, int64_t to_ms, Reply reply) 
       reply(absl::InvalidArgumentError("to: the clock cannot move backwards"));
       return;
     }
+    const int64_t from_ms = clock.NowMs();
     clock.Set(to_ms);
     uint64_t gen = 0;
-    const int fired = FireDueTimers(&gen);
+    const absl::StatusOr<int> fired = FireDueTimers(&gen);
+    if (!fired.ok()) {
+      clock.Set(from_ms);  // timers that fired before the failed read stay fired
+      reply(fired.status());
+      return;
+    }
     // The time reached is stored, so a restart goes on from it (decision 0004). Commits are
     // durable in order: answering after this one answers after every timer fired above.
     sequences_[kFakeClockSequence] = to_ms;
     changed_sequences_.insert(kFakeClockSequence);
     Tx tx(*this, "system");
-    Commit(tx, json{{"now_ms", to_ms}, {"timers_fired", fired}}, "", std::move(reply));
+    Commit(tx, json{{"now_ms", to_ms}, {"timers_fired", *fired}}, "", std::move(reply));
   });
 }
 

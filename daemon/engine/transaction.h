@@ -82,6 +82,9 @@ class Tx {
   std::vector<std::pair<int64_t, std::pair<Job, json>>> activated;
   std::deque<std::pair<int64_t, int64_t>> runnable;
   std::map<int64_t, int> steps;  // per instance, for the loop guard
+  // The first store read that failed (the getters then answer null): the transaction must not
+  // commit.
+  absl::Status read_error;
 
  private:
   template <typename T>

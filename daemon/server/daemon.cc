@@ -87,7 +87,7 @@ absl::Status Daemon::Init(const Config& config) {
     // A fake clock goes on from the time it had reached (decision 0004): never backwards, and
     // not to the wall clock. --fake-clock=EPOCH_MS may move it forward.
     int64_t start = config.fake_clock_start_ms;
-    const auto sequences = store_->LoadSequences();
+    ASSIGN_OR_RETURN(const auto sequences, store_->LoadSequences());
     if (auto it = sequences.find(engine::Engine::kFakeClockSequence); it != sequences.end()) {
       start = std::max(start, it->second);
       log->info("fake clock: going on from {} ms, the time it had reached", start);
@@ -257,14 +257,19 @@ HttpResponse Daemon::ServeHttp(const HttpRequest& req) {
     return {200, "text/plain", "ready\n"};
   }
   if (req.target == "/metrics") {
-    return {200, "text/plain; version=0.0.4; charset=utf-8", Metrics()};
+    // Zeros from a store that cannot be read would look like an idle daemon.
+    absl::StatusOr<std::string> metrics = Metrics();
+    if (!metrics.ok()) {
+      return {503, "text/plain", absl::StrCat("store: ", metrics.status().message(), "\n")};
+    }
+    return {200, "text/plain; version=0.0.4; charset=utf-8", *std::move(metrics)};
   }
   return {404, "text/plain", "not found: try /healthz, /readyz, /metrics\n"};
 }
 
-std::string Daemon::Metrics() {
+absl::StatusOr<std::string> Daemon::Metrics() {
   PrometheusWriter w;
-  store::Counts n = store_->Count();
+  ASSIGN_OR_RETURN(const store::Counts n, store_->Count());
   w.Gauge("shequ_instances_active", "Workflow instances not yet ended.", n.instances_active);
   w.Gauge("shequ_tasks_open", "User tasks open, claimed or delegated.", n.tasks_open);
   w.Gauge("shequ_jobs_pending", "Jobs waiting for or held by a worker.", n.jobs_pending);

@@ -50,7 +50,7 @@ class Daemon {
   absl::Status DeployWorkflows(const std::string& dir);
   absl::Status OpenModules();
   HttpResponse ServeHttp(const HttpRequest& req);
-  std::string Metrics();
+  absl::StatusOr<std::string> Metrics();  // fails when the store cannot be read
   void WatchHealth();
 
   std::unique_ptr<Clock> clock_;

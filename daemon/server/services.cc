@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "daemon/core/duration.h"
+#include "daemon/core/status.h"
 #include "daemon/server/convert.h"
 #include "daemon/server/reactors.h"
 
@@ -116,7 +117,7 @@ grpc::ServerUnaryReactor* InstancesService::Get(grpc::CallbackServerContext* ctx
                                                 v1::Instance* resp) {
   if (auto s = RequireId(req->id(), "id"); !s.ok()) return Refuse(ctx, s);
   return OnReader(c_, ctx, [this, id = req->id(), resp]() -> absl::Status {
-    auto row = c_.store.GetInstance(id);
+    ASSIGN_OR_RETURN(auto row, c_.store.GetInstance(id));
     if (!row) return absl::NotFoundError(absl::StrCat("id: no instance ", id));
     ToProto(*row, resp);
     return absl::OkStatus();
@@ -135,7 +136,7 @@ grpc::ServerUnaryReactor* InstancesService::List(grpc::CallbackServerContext* ct
   }
   store::InstanceFilter f{req->definition_id(), req->state(), req->business_key(), req->unit()};
   return OnReader(c_, ctx, [this, f, p = *page, resp]() -> absl::Status {
-    auto rows = c_.store.ListInstances(f, p);
+    ASSIGN_OR_RETURN(auto rows, c_.store.ListInstances(f, p));
     for (const auto& row : rows) ToProto(row, resp->add_instances());
     if (!rows.empty()) resp->set_next_page_token(NextPageToken(rows.back().id, rows.size(), p.limit));
     return absl::OkStatus();
@@ -174,16 +175,17 @@ class WatchStream : public Stream<v1::Event> {
  public:
   WatchStream(ServiceContext& c, const v1::WatchRequest& req) : c_(c) {
     watcher_ = c.hub.Watch({req.instance_id()}, handle());
-    boost::asio::post(c.readers, [&c, w = watcher_, id = req.instance_id(),
+    boost::asio::post(c.readers, [&c, w = watcher_, h = handle(), id = req.instance_id(),
                                   after = req.after_seq()] {
       // Catch up from the store in pages, then go live.
       std::vector<store::EventRow> history;
       int64_t from = after;
       for (;;) {
         auto page = c.store.History(id, from, 1000);
-        history.insert(history.end(), page.begin(), page.end());
-        if (page.size() < 1000) break;
-        from = page.back().seq;
+        if (!page.ok()) return h->Close(ToGrpc(page.status()));
+        history.insert(history.end(), page->begin(), page->end());
+        if (page->size() < 1000) break;
+        from = page->back().seq;
       }
       w->Go(history, after);
     });
@@ -209,8 +211,9 @@ grpc::ServerUnaryReactor* InstancesService::History(grpc::CallbackServerContext*
     return Refuse(ctx, absl::InvalidArgumentError("limit: must be from 0 to 10000"));
   }
   return OnReader(c_, ctx, [this, req, resp]() -> absl::Status {
-    for (const auto& e : c_.store.History(req->instance_id(), req->after_seq(),
-                                          req->limit() ? req->limit() : 500)) {
+    ASSIGN_OR_RETURN(auto events, c_.store.History(req->instance_id(), req->after_seq(),
+                                                   req->limit() ? req->limit() : 500));
+    for (const auto& e : events) {
       ToProto(e, resp->add_events());
     }
     return absl::OkStatus();
@@ -236,7 +239,7 @@ grpc::ServerUnaryReactor* TasksService::List(grpc::CallbackServerContext* ctx,
   store::TaskFilter f{req->role(), req->assignee(), *std::move(units), req->state(),
                       req->instance_id()};
   return OnReader(c_, ctx, [this, f, p = *page, resp]() -> absl::Status {
-    auto rows = c_.store.ListTasks(f, p);
+    ASSIGN_OR_RETURN(auto rows, c_.store.ListTasks(f, p));
     for (const auto& row : rows) ToProto(engine::FromRow(row), resp->add_tasks());
     if (!rows.empty()) resp->set_next_page_token(NextPageToken(rows.back().id, rows.size(), p.limit));
     return absl::OkStatus();
@@ -247,12 +250,11 @@ grpc::ServerUnaryReactor* TasksService::Get(grpc::CallbackServerContext* ctx,
                                             const v1::GetTaskRequest* req, v1::Task* resp) {
   if (auto s = RequireId(req->id(), "id"); !s.ok()) return Refuse(ctx, s);
   return OnReader(c_, ctx, [this, id = req->id(), resp]() -> absl::Status {
-    auto row = c_.store.GetTask(id);
+    ASSIGN_OR_RETURN(auto row, c_.store.GetTask(id));
     if (!row) return absl::NotFoundError(absl::StrCat("id: no task ", id));
     ToProto(engine::FromRow(*row), resp);
-    if (auto inst = c_.store.GetInstance(row->instance_id)) {
-      resp->set_variables(engine::FromRow(*inst).variables.dump());
-    }
+    ASSIGN_OR_RETURN(auto inst, c_.store.GetInstance(row->instance_id));
+    if (inst) resp->set_variables(engine::FromRow(*inst).variables.dump());
     return absl::OkStatus();
   });
 }
@@ -384,7 +386,7 @@ grpc::ServerUnaryReactor* IncidentsService::List(grpc::CallbackServerContext* ct
   }
   store::IncidentFilter f{req->state(), req->instance_id()};
   return OnReader(c_, ctx, [this, f, p = *page, resp]() -> absl::Status {
-    auto rows = c_.store.ListIncidents(f, p);
+    ASSIGN_OR_RETURN(auto rows, c_.store.ListIncidents(f, p));
     for (const auto& row : rows) ToProto(engine::FromRow(row), resp->add_incidents());
     if (!rows.empty()) resp->set_next_page_token(NextPageToken(rows.back().id, rows.size(), p.limit));
     return absl::OkStatus();
@@ -419,7 +421,7 @@ grpc::ServerUnaryReactor* NotificationsService::List(grpc::CallbackServerContext
   store::NotificationFilter f{req->recipient(), {}, *std::move(units), req->include_acked()};
   if (!req->role().empty()) f.roles.push_back(req->role());
   return OnReader(c_, ctx, [this, f, p = *page, resp]() -> absl::Status {
-    auto rows = c_.store.ListNotifications(f, p);
+    ASSIGN_OR_RETURN(auto rows, c_.store.ListNotifications(f, p));
     for (const auto& row : rows) ToProto(engine::FromRow(row), resp->add_notifications());
     if (!rows.empty()) resp->set_next_page_token(NextPageToken(rows.back().id, rows.size(), p.limit));
     return absl::OkStatus();
@@ -431,14 +433,15 @@ class SubscribeStream : public Stream<v1::Notification> {
  public:
   SubscribeStream(ServiceContext& c, const Hub::NotificationFilter& f) : c_(c) {
     subscriber_ = c.hub.Subscribe(f, handle());
-    boost::asio::post(c.readers, [&c, s = subscriber_, f] {
+    boost::asio::post(c.readers, [&c, s = subscriber_, h = handle(), f] {
       std::vector<store::NotificationRow> backlog;
       store::Page page{0, 1000};
       for (;;) {
         auto rows = c.store.ListNotifications(f, page);
-        backlog.insert(backlog.end(), rows.begin(), rows.end());
-        if (rows.size() < 1000) break;
-        page.after_id = rows.back().id;
+        if (!rows.ok()) return h->Close(ToGrpc(rows.status()));
+        backlog.insert(backlog.end(), rows->begin(), rows->end());
+        if (rows->size() < 1000) break;
+        page.after_id = rows->back().id;
       }
       s->Go(backlog);
     });
@@ -499,7 +502,7 @@ grpc::ServerUnaryReactor* AdminService::AdvanceClock(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* AdminService::Stats(grpc::CallbackServerContext* ctx,
                                               const v1::StatsRequest*, v1::StatsResponse* resp) {
   return OnReader(c_, ctx, [this, resp]() -> absl::Status {
-    store::Counts n = c_.store.Count();
+    ASSIGN_OR_RETURN(const store::Counts n, c_.store.Count());
     store::CommitStats cs = c_.store.GetCommitStats();
     absl::Status health = c_.store.Health();
     resp->set_now_ms(c_.engine.clock().NowMs());

@@ -16,50 +16,69 @@ class ForwardingStore : public Store {
   absl::Status Health() const override { return inner_.Health(); }
   CommitStats GetCommitStats() const override { return inner_.GetCommitStats(); }
 
-  std::vector<DefinitionRow> LoadDefinitions() override { return inner_.LoadDefinitions(); }
-  std::map<std::string, int64_t> LoadSequences() override { return inner_.LoadSequences(); }
-  std::map<std::string, int64_t> HighestIds() override { return inner_.HighestIds(); }
-  void ForEachTimer(const std::function<void(const TimerRow&)>& fn) override {
-    inner_.ForEachTimer(fn);
+  absl::StatusOr<std::vector<DefinitionRow>> LoadDefinitions() override {
+    return inner_.LoadDefinitions();
   }
-  void ForEachJob(const std::string& state, const std::function<void(const JobRow&)>& fn) override {
-    inner_.ForEachJob(state, fn);
+  absl::StatusOr<std::map<std::string, int64_t>> LoadSequences() override {
+    return inner_.LoadSequences();
   }
-  std::vector<MessageRow> LoadMessages() override { return inner_.LoadMessages(); }
-  std::vector<SubscriptionRow> LoadSubscriptions() override { return inner_.LoadSubscriptions(); }
+  absl::StatusOr<std::map<std::string, int64_t>> HighestIds() override {
+    return inner_.HighestIds();
+  }
+  absl::Status ForEachTimer(const std::function<void(const TimerRow&)>& fn) override {
+    return inner_.ForEachTimer(fn);
+  }
+  absl::Status ForEachJob(const std::string& state,
+                          const std::function<void(const JobRow&)>& fn) override {
+    return inner_.ForEachJob(state, fn);
+  }
+  absl::StatusOr<std::vector<MessageRow>> LoadMessages() override { return inner_.LoadMessages(); }
+  absl::StatusOr<std::vector<SubscriptionRow>> LoadSubscriptions() override {
+    return inner_.LoadSubscriptions();
+  }
 
-  std::optional<InstanceRow> GetInstance(int64_t id) override { return inner_.GetInstance(id); }
-  std::vector<InstanceRow> ListInstances(const InstanceFilter& f, const Page& p) override {
+  absl::StatusOr<std::optional<InstanceRow>> GetInstance(int64_t id) override {
+    return inner_.GetInstance(id);
+  }
+  absl::StatusOr<std::vector<InstanceRow>> ListInstances(const InstanceFilter& f,
+                                                         const Page& p) override {
     return inner_.ListInstances(f, p);
   }
-  std::optional<TaskRow> GetTask(int64_t id) override { return inner_.GetTask(id); }
-  std::vector<TaskRow> ListTasks(const TaskFilter& f, const Page& p) override {
+  absl::StatusOr<std::optional<TaskRow>> GetTask(int64_t id) override { return inner_.GetTask(id); }
+  absl::StatusOr<std::vector<TaskRow>> ListTasks(const TaskFilter& f, const Page& p) override {
     return inner_.ListTasks(f, p);
   }
-  std::optional<JobRow> GetJob(int64_t id) override { return inner_.GetJob(id); }
-  std::optional<TimerRow> GetTimer(int64_t id) override { return inner_.GetTimer(id); }
-  std::optional<IncidentRow> GetIncident(int64_t id) override { return inner_.GetIncident(id); }
-  std::vector<IncidentRow> ListIncidents(const IncidentFilter& f, const Page& p) override {
+  absl::StatusOr<std::optional<JobRow>> GetJob(int64_t id) override { return inner_.GetJob(id); }
+  absl::StatusOr<std::optional<TimerRow>> GetTimer(int64_t id) override {
+    return inner_.GetTimer(id);
+  }
+  absl::StatusOr<std::optional<IncidentRow>> GetIncident(int64_t id) override {
+    return inner_.GetIncident(id);
+  }
+  absl::StatusOr<std::vector<IncidentRow>> ListIncidents(const IncidentFilter& f,
+                                                         const Page& p) override {
     return inner_.ListIncidents(f, p);
   }
-  std::optional<NotificationRow> GetNotification(int64_t id) override {
+  absl::StatusOr<std::optional<NotificationRow>> GetNotification(int64_t id) override {
     return inner_.GetNotification(id);
   }
-  std::vector<NotificationRow> ListNotifications(const NotificationFilter& f,
-                                                 const Page& p) override {
+  absl::StatusOr<std::vector<NotificationRow>> ListNotifications(const NotificationFilter& f,
+                                                                 const Page& p) override {
     return inner_.ListNotifications(f, p);
   }
-  std::vector<EventRow> History(int64_t instance_id, int64_t after_seq, int limit) override {
+  absl::StatusOr<std::vector<EventRow>> History(int64_t instance_id, int64_t after_seq,
+                                                int limit) override {
     return inner_.History(instance_id, after_seq, limit);
   }
-  std::optional<RequestRow> GetRequest(const std::string& request_id) override {
+  absl::StatusOr<std::optional<RequestRow>> GetRequest(const std::string& request_id) override {
     return inner_.GetRequest(request_id);
   }
-  std::vector<EventRow> SubjectHistory(const std::string& subject, const std::string& unit,
-                                       int64_t after_seq, int limit) override {
+  absl::StatusOr<std::vector<EventRow>> SubjectHistory(const std::string& subject,
+                                                       const std::string& unit, int64_t after_seq,
+                                                       int limit) override {
     return inner_.SubjectHistory(subject, unit, after_seq, limit);
   }
-  Counts Count() override { return inner_.Count(); }
+  absl::StatusOr<Counts> Count() override { return inner_.Count(); }
 
   absl::Status AttachModule(const ModuleSchema& schema) override {
     return inner_.AttachModule(schema);

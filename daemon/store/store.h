@@ -232,37 +232,45 @@ class Store {
   virtual absl::Status Health() const = 0;
   virtual CommitStats GetCommitStats() const = 0;
 
-  virtual std::vector<DefinitionRow> LoadDefinitions() = 0;  // every version
-  virtual std::map<std::string, int64_t> LoadSequences() = 0;
+  // Reads of engine rows: a failed read returns the backend's error (UNAVAILABLE, INTERNAL,
+  // ...), never an empty answer, so a caller cannot mistake a broken database for an empty one.
+  virtual absl::StatusOr<std::vector<DefinitionRow>> LoadDefinitions() = 0;  // every version
+  virtual absl::StatusOr<std::map<std::string, int64_t>> LoadSequences() = 0;
   // The highest id stored of each kind whose rows are never deleted (kIdsRecoveredFromRows),
   // by sequence name; a kind with no rows is absent. The engine starts its sequences above
   // these, so batches need not carry those sequences.
-  virtual std::map<std::string, int64_t> HighestIds() = 0;
-  virtual void ForEachTimer(const std::function<void(const TimerRow&)>& fn) = 0;
-  virtual void ForEachJob(const std::string& state, const std::function<void(const JobRow&)>& fn) = 0;
-  virtual std::vector<MessageRow> LoadMessages() = 0;
-  virtual std::vector<SubscriptionRow> LoadSubscriptions() = 0;
+  virtual absl::StatusOr<std::map<std::string, int64_t>> HighestIds() = 0;
+  // Stream rows to `fn`; an error may come after some rows were passed.
+  virtual absl::Status ForEachTimer(const std::function<void(const TimerRow&)>& fn) = 0;
+  virtual absl::Status ForEachJob(const std::string& state,
+                                  const std::function<void(const JobRow&)>& fn) = 0;
+  virtual absl::StatusOr<std::vector<MessageRow>> LoadMessages() = 0;
+  virtual absl::StatusOr<std::vector<SubscriptionRow>> LoadSubscriptions() = 0;
 
-  virtual std::optional<InstanceRow> GetInstance(int64_t id) = 0;
-  virtual std::vector<InstanceRow> ListInstances(const InstanceFilter& f, const Page& p) = 0;
-  virtual std::optional<TaskRow> GetTask(int64_t id) = 0;
-  virtual std::vector<TaskRow> ListTasks(const TaskFilter& f, const Page& p) = 0;
-  virtual std::optional<JobRow> GetJob(int64_t id) = 0;
-  virtual std::optional<TimerRow> GetTimer(int64_t id) = 0;
-  virtual std::optional<IncidentRow> GetIncident(int64_t id) = 0;
-  virtual std::vector<IncidentRow> ListIncidents(const IncidentFilter& f, const Page& p) = 0;
-  virtual std::optional<NotificationRow> GetNotification(int64_t id) = 0;
-  virtual std::vector<NotificationRow> ListNotifications(const NotificationFilter& f,
-                                                         const Page& p) = 0;
+  virtual absl::StatusOr<std::optional<InstanceRow>> GetInstance(int64_t id) = 0;
+  virtual absl::StatusOr<std::vector<InstanceRow>> ListInstances(const InstanceFilter& f,
+                                                                 const Page& p) = 0;
+  virtual absl::StatusOr<std::optional<TaskRow>> GetTask(int64_t id) = 0;
+  virtual absl::StatusOr<std::vector<TaskRow>> ListTasks(const TaskFilter& f, const Page& p) = 0;
+  virtual absl::StatusOr<std::optional<JobRow>> GetJob(int64_t id) = 0;
+  virtual absl::StatusOr<std::optional<TimerRow>> GetTimer(int64_t id) = 0;
+  virtual absl::StatusOr<std::optional<IncidentRow>> GetIncident(int64_t id) = 0;
+  virtual absl::StatusOr<std::vector<IncidentRow>> ListIncidents(const IncidentFilter& f,
+                                                                 const Page& p) = 0;
+  virtual absl::StatusOr<std::optional<NotificationRow>> GetNotification(int64_t id) = 0;
+  virtual absl::StatusOr<std::vector<NotificationRow>> ListNotifications(
+      const NotificationFilter& f, const Page& p) = 0;
   // Events of one instance (all when instance_id == 0) with seq > after_seq, ascending.
-  virtual std::vector<EventRow> History(int64_t instance_id, int64_t after_seq, int limit) = 0;
-  virtual std::optional<RequestRow> GetRequest(const std::string& request_id) = 0;
+  virtual absl::StatusOr<std::vector<EventRow>> History(int64_t instance_id, int64_t after_seq,
+                                                        int limit) = 0;
+  virtual absl::StatusOr<std::optional<RequestRow>> GetRequest(const std::string& request_id) = 0;
   // Module changes whose subject (or, when subject is empty, whose unit) is the one given,
   // with seq > after_seq, ascending.
-  virtual std::vector<EventRow> SubjectHistory(const std::string& subject, const std::string& unit,
-                                               int64_t after_seq, int limit) = 0;
+  virtual absl::StatusOr<std::vector<EventRow>> SubjectHistory(const std::string& subject,
+                                                               const std::string& unit,
+                                                               int64_t after_seq, int limit) = 0;
 
-  virtual Counts Count() = 0;
+  virtual absl::StatusOr<Counts> Count() = 0;
 
   // ---- Module records (records.h) ----
 

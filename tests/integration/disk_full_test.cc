@@ -292,5 +292,40 @@ TEST_F(DiskFullTest, FailedDeployLeavesThePreviousVersionLive) {
   EXPECT_EQ(IntegrityCheck(db()), "ok");
 }
 
+// A database that cannot answer a read (its instances table gone under the daemon): reads fail
+// with the store's error instead of answering "no such instance", and /metrics answers 503
+// instead of counting zero.
+TEST_F(DiskFullTest, UnreadableStoreAnswersReadsWithItsErrorNotWithNothing) {
+  StartDaemon(Config(/*quota=*/false));
+  ASSERT_NO_FATAL_FAILURE(client_->Deploy(kDefinitionYaml));
+  int64_t id = 0;
+  ASSERT_TRUE(Start("readable", json::object(), "", &id).ok());
+  ASSERT_NE(HttpGet(daemon_->http_port(), "/metrics").find("\nshequ_instances_active 1\n"),
+            std::string::npos);
+
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(db().c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+  char* error = nullptr;
+  const int rc = sqlite3_exec(raw, "DROP TABLE instances", nullptr, nullptr, &error);
+  const std::string message = error ? error : "";
+  sqlite3_free(error);
+  sqlite3_close(raw);
+  ASSERT_EQ(rc, SQLITE_OK) << message;
+
+  v1::Instance inst;
+  grpc::Status s = client_->GetInstance(id, &inst);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INTERNAL) << s.error_message();
+  EXPECT_NE(s.error_message().find("no such table"), std::string::npos) << s.error_message();
+  {
+    grpc::ClientContext ctx;
+    v1::StatsResponse stats;
+    s = client_->stubs.admin->Stats(&ctx, v1::StatsRequest(), &stats);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INTERNAL) << s.error_message();
+  }
+  const std::string metrics = HttpGet(daemon_->http_port(), "/metrics");
+  EXPECT_EQ(metrics.substr(0, 4), "503 ") << metrics;
+  EXPECT_NE(metrics.find("no such table"), std::string::npos) << metrics;
+}
+
 }  // namespace
 }  // namespace shequ::testing

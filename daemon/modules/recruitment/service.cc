@@ -68,7 +68,8 @@ absl::Status RecruitmentService::FillCampaign(const std::string& id, v1::Campaig
   f.instance_id = c.value("instance_id", int64_t{0});
   json steps = json::array();
   if (f.instance_id) {
-    for (const auto& row : c_.store.ListTasks(f, {0, 100})) {
+    ASSIGN_OR_RETURN(auto tasks, c_.store.ListTasks(f, {0, 100}));
+    for (const auto& row : tasks) {
       const engine::Task t = engine::FromRow(row);
       steps.push_back(
           {{"step", t.node}, {"task_id", t.id}, {"role", t.role}, {"due_at_ms", t.due_at_ms}});
@@ -105,7 +106,9 @@ void RecruitmentService::CompleteStep(Reactor* r, const engine::Caller& caller,
     store::TaskFilter f;
     f.instance_id = instance_id;
     int64_t task_id = 0;
-    for (const auto& row : c_.store.ListTasks(f, {0, 100})) {
+    auto tasks = c_.store.ListTasks(f, {0, 100});
+    if (!tasks.ok()) return r->Finish(ToGrpc(tasks.status()));
+    for (const auto& row : *tasks) {
       if (engine::FromRow(row).node == node) task_id = row.id;
     }
     if (task_id == 0) {
@@ -125,11 +128,12 @@ void RecruitmentService::CompleteStep(Reactor* r, const engine::Caller& caller,
           }
           boost::asio::post(c_.readers, [this, r, instance_id, done] {
             auto row = c_.store.GetInstance(instance_id);
-            if (!row) {
+            if (!row.ok()) return r->Finish(ToGrpc(row.status()));
+            if (!*row) {
               r->Finish(ToGrpc(absl::InternalError("the workflow instance vanished")));
               return;
             }
-            const json vars = engine::FromRow(*row).variables;
+            const json vars = engine::FromRow(**row).variables;
             // The step's own refusal: the task is open again, the campaign did not move.
             if (auto it = vars.find("refused"); it != vars.end() && it->is_string()) {
               r->Finish(ToGrpc(absl::FailedPreconditionError(it->get<std::string>())));

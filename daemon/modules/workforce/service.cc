@@ -511,8 +511,9 @@ grpc::ServerUnaryReactor* WorkforceService::History(grpc::CallbackServerContext*
       req->worker_id() > 0 ? absl::StrCat("worker:", req->worker_id()) : "";
   const int limit = req->limit() <= 0 ? 100 : std::min(req->limit(), 1000);
   return OnReader(c_.readers, ctx, [this, subject, unit = req->unit_id(),
-                                    after = req->after_seq(), limit, resp] {
-    for (const auto& e : c_.store.SubjectHistory(subject, unit, after, limit)) {
+                                    after = req->after_seq(), limit, resp]() -> absl::Status {
+    ASSIGN_OR_RETURN(auto changes, c_.store.SubjectHistory(subject, unit, after, limit));
+    for (const auto& e : changes) {
       auto* out = resp->add_changes();
       out->set_seq(e.seq);
       out->set_type(e.type);

@@ -201,129 +201,119 @@ std::string Paged(absl::string_view cols, absl::string_view table, Where& w, con
 
 }  // namespace
 
-std::vector<DefinitionRow> SqliteStore::LoadDefinitions() {
+absl::StatusOr<std::vector<DefinitionRow>> SqliteStore::LoadDefinitions() {
   std::vector<DefinitionRow> rows;
-  Read("LoadDefinitions", Select(kDefinitionCols, "definitions", {}, "id, version"), {},
-       [&](Statement& s) { rows.push_back(ReadDefinition(s)); })
-      .IgnoreError();
+  RETURN_IF_ERROR(Read("LoadDefinitions", Select(kDefinitionCols, "definitions", {}, "id, version"),
+                       {}, [&](Statement& s) { rows.push_back(ReadDefinition(s)); }));
   return rows;
 }
 
-std::map<std::string, int64_t> SqliteStore::LoadSequences() {
+absl::StatusOr<std::map<std::string, int64_t>> SqliteStore::LoadSequences() {
   std::map<std::string, int64_t> seqs;
-  Read("LoadSequences", "SELECT name, value FROM sequences", {}, [&](Statement& s) {
-    seqs[s.Text(0)] = s.Int(1);
-  }).IgnoreError();
+  RETURN_IF_ERROR(Read("LoadSequences", "SELECT name, value FROM sequences", {},
+                       [&](Statement& s) { seqs[s.Text(0)] = s.Int(1); }));
   return seqs;
 }
 
-std::map<std::string, int64_t> SqliteStore::HighestIds() {
+absl::StatusOr<std::map<std::string, int64_t>> SqliteStore::HighestIds() {
   // MAX of an INTEGER PRIMARY KEY reads the last row of the table's b-tree: no scan.
   constexpr char kSql[] =
       "SELECT (SELECT MAX(seq) FROM events), (SELECT MAX(id) FROM incidents), "
       "(SELECT MAX(id) FROM instances), (SELECT MAX(id) FROM notifications), "
       "(SELECT MAX(id) FROM tasks)";
   std::map<std::string, int64_t> ids;
-  Read("HighestIds", kSql, {}, [&](Statement& s) {
+  RETURN_IF_ERROR(Read("HighestIds", kSql, {}, [&](Statement& s) {
     for (size_t i = 0; i < kIdsRecoveredFromRows.size(); ++i) {
       if (!s.IsNull(static_cast<int>(i))) {
         ids[std::string(kIdsRecoveredFromRows[i])] = s.Int(static_cast<int>(i));
       }
     }
-  }).IgnoreError();
+  }));
   return ids;
 }
 
-void SqliteStore::ForEachTimer(const std::function<void(const TimerRow&)>& fn) {
+absl::Status SqliteStore::ForEachTimer(const std::function<void(const TimerRow&)>& fn) {
   // Streams straight from the cursor: no vector of every timer.
-  Read("ForEachTimer", Select(kTimerCols, "timers", {}, "due_at_ms, id"), {}, [&](Statement& s) {
-    fn(ReadTimer(s));
-  }).IgnoreError();
+  return Read("ForEachTimer", Select(kTimerCols, "timers", {}, "due_at_ms, id"), {},
+              [&](Statement& s) { fn(ReadTimer(s)); });
 }
 
-void SqliteStore::ForEachJob(const std::string& state,
-                             const std::function<void(const JobRow&)>& fn) {
+absl::Status SqliteStore::ForEachJob(const std::string& state,
+                                     const std::function<void(const JobRow&)>& fn) {
   Where w;
   if (!state.empty()) w.Add("state = ?", state);
-  Read("ForEachJob", Select(kJobCols, "jobs", w, "id"), w.params, [&](Statement& s) {
-    fn(ReadJob(s));
-  }).IgnoreError();
+  return Read("ForEachJob", Select(kJobCols, "jobs", w, "id"), w.params,
+              [&](Statement& s) { fn(ReadJob(s)); });
 }
 
-std::vector<MessageRow> SqliteStore::LoadMessages() {
+absl::StatusOr<std::vector<MessageRow>> SqliteStore::LoadMessages() {
   std::vector<MessageRow> rows;
-  Read("LoadMessages", Select(kMessageCols, "messages", {}, "id"), {}, [&](Statement& s) {
-    rows.push_back(ReadMessage(s));
-  }).IgnoreError();
+  RETURN_IF_ERROR(Read("LoadMessages", Select(kMessageCols, "messages", {}, "id"), {},
+                       [&](Statement& s) { rows.push_back(ReadMessage(s)); }));
   return rows;
 }
 
-std::vector<SubscriptionRow> SqliteStore::LoadSubscriptions() {
+absl::StatusOr<std::vector<SubscriptionRow>> SqliteStore::LoadSubscriptions() {
   std::vector<SubscriptionRow> rows;
-  Read("LoadSubscriptions", Select(kSubscriptionCols, "subscriptions", {}, "instance_id, token_id"),
-       {}, [&](Statement& s) { rows.push_back(ReadSubscription(s)); })
-      .IgnoreError();
+  RETURN_IF_ERROR(Read("LoadSubscriptions",
+                       Select(kSubscriptionCols, "subscriptions", {}, "instance_id, token_id"), {},
+                       [&](Statement& s) { rows.push_back(ReadSubscription(s)); }));
   return rows;
 }
 
-std::optional<InstanceRow> SqliteStore::GetInstance(int64_t id) {
+absl::StatusOr<std::optional<InstanceRow>> SqliteStore::GetInstance(int64_t id) {
   std::optional<InstanceRow> row;
-  Read("GetInstance", ById(kInstanceCols, "instances"), {id}, [&](Statement& s) {
-    row = ReadInstance(s);
-  }).IgnoreError();
+  RETURN_IF_ERROR(Read("GetInstance", ById(kInstanceCols, "instances"), {id},
+                       [&](Statement& s) { row = ReadInstance(s); }));
   return row;
 }
 
-std::optional<TaskRow> SqliteStore::GetTask(int64_t id) {
+absl::StatusOr<std::optional<TaskRow>> SqliteStore::GetTask(int64_t id) {
   std::optional<TaskRow> row;
-  Read("GetTask", ById(kTaskCols, "tasks"), {id}, [&](Statement& s) {
-    row = ReadTask(s);
-  }).IgnoreError();
+  RETURN_IF_ERROR(
+      Read("GetTask", ById(kTaskCols, "tasks"), {id}, [&](Statement& s) { row = ReadTask(s); }));
   return row;
 }
 
-std::optional<JobRow> SqliteStore::GetJob(int64_t id) {
+absl::StatusOr<std::optional<JobRow>> SqliteStore::GetJob(int64_t id) {
   std::optional<JobRow> row;
-  Read("GetJob", ById(kJobCols, "jobs"), {id}, [&](Statement& s) {
-    row = ReadJob(s);
-  }).IgnoreError();
+  RETURN_IF_ERROR(
+      Read("GetJob", ById(kJobCols, "jobs"), {id}, [&](Statement& s) { row = ReadJob(s); }));
   return row;
 }
 
-std::optional<TimerRow> SqliteStore::GetTimer(int64_t id) {
+absl::StatusOr<std::optional<TimerRow>> SqliteStore::GetTimer(int64_t id) {
   std::optional<TimerRow> row;
-  Read("GetTimer", ById(kTimerCols, "timers"), {id}, [&](Statement& s) {
-    row = ReadTimer(s);
-  }).IgnoreError();
+  RETURN_IF_ERROR(Read("GetTimer", ById(kTimerCols, "timers"), {id},
+                       [&](Statement& s) { row = ReadTimer(s); }));
   return row;
 }
 
-std::optional<IncidentRow> SqliteStore::GetIncident(int64_t id) {
+absl::StatusOr<std::optional<IncidentRow>> SqliteStore::GetIncident(int64_t id) {
   std::optional<IncidentRow> row;
-  Read("GetIncident", ById(kIncidentCols, "incidents"), {id}, [&](Statement& s) {
-    row = ReadIncident(s);
-  }).IgnoreError();
+  RETURN_IF_ERROR(Read("GetIncident", ById(kIncidentCols, "incidents"), {id},
+                       [&](Statement& s) { row = ReadIncident(s); }));
   return row;
 }
 
-std::optional<NotificationRow> SqliteStore::GetNotification(int64_t id) {
+absl::StatusOr<std::optional<NotificationRow>> SqliteStore::GetNotification(int64_t id) {
   std::optional<NotificationRow> row;
-  Read("GetNotification", ById(kNotificationCols, "notifications"), {id}, [&](Statement& s) {
-    row = ReadNotification(s);
-  }).IgnoreError();
+  RETURN_IF_ERROR(Read("GetNotification", ById(kNotificationCols, "notifications"), {id},
+                       [&](Statement& s) { row = ReadNotification(s); }));
   return row;
 }
 
-std::optional<RequestRow> SqliteStore::GetRequest(const std::string& request_id) {
+absl::StatusOr<std::optional<RequestRow>> SqliteStore::GetRequest(const std::string& request_id) {
   constexpr char kSql[] = "SELECT request_id, reply, at_ms FROM requests WHERE request_id = ?";
   std::optional<RequestRow> row;
-  Read("GetRequest", kSql, {request_id}, [&](Statement& s) {
+  RETURN_IF_ERROR(Read("GetRequest", kSql, {request_id}, [&](Statement& s) {
     row = RequestRow{s.Text(0), s.Blob(1), s.Int(2)};
-  }).IgnoreError();
+  }));
   return row;
 }
 
-std::vector<InstanceRow> SqliteStore::ListInstances(const InstanceFilter& f, const Page& p) {
+absl::StatusOr<std::vector<InstanceRow>> SqliteStore::ListInstances(const InstanceFilter& f,
+                                                                    const Page& p) {
   std::vector<InstanceRow> rows;
   if (p.limit <= 0) return rows;
   Where w;
@@ -334,13 +324,12 @@ std::vector<InstanceRow> SqliteStore::ListInstances(const InstanceFilter& f, con
   if (!f.unit.empty()) w.Add("unit = ? AND unit != ''", f.unit);
   if (f.parent_id != 0) w.Add("parent_id = ? AND parent_id != 0", f.parent_id);
   const std::string sql = Paged(kInstanceCols, "instances", w, p);
-  Read("ListInstances", sql, w.params, [&](Statement& s) {
-    rows.push_back(ReadInstance(s));
-  }).IgnoreError();
+  RETURN_IF_ERROR(
+      Read("ListInstances", sql, w.params, [&](Statement& s) { rows.push_back(ReadInstance(s)); }));
   return rows;
 }
 
-std::vector<TaskRow> SqliteStore::ListTasks(const TaskFilter& f, const Page& p) {
+absl::StatusOr<std::vector<TaskRow>> SqliteStore::ListTasks(const TaskFilter& f, const Page& p) {
   std::vector<TaskRow> rows;
   if (p.limit <= 0) return rows;
   Where w;
@@ -356,27 +345,26 @@ std::vector<TaskRow> SqliteStore::ListTasks(const TaskFilter& f, const Page& p) 
   }
   if (f.instance_id != 0) w.Add("instance_id = ?", f.instance_id);
   const std::string sql = Paged(kTaskCols, "tasks", w, p);
-  Read("ListTasks", sql, w.params, [&](Statement& s) {
-    rows.push_back(ReadTask(s));
-  }).IgnoreError();
+  RETURN_IF_ERROR(
+      Read("ListTasks", sql, w.params, [&](Statement& s) { rows.push_back(ReadTask(s)); }));
   return rows;
 }
 
-std::vector<IncidentRow> SqliteStore::ListIncidents(const IncidentFilter& f, const Page& p) {
+absl::StatusOr<std::vector<IncidentRow>> SqliteStore::ListIncidents(const IncidentFilter& f,
+                                                                    const Page& p) {
   std::vector<IncidentRow> rows;
   if (p.limit <= 0) return rows;
   Where w;
   w.Add("state = ?", f.state.empty() ? std::string("open") : f.state);
   if (f.instance_id != 0) w.Add("instance_id = ?", f.instance_id);
   const std::string sql = Paged(kIncidentCols, "incidents", w, p);
-  Read("ListIncidents", sql, w.params, [&](Statement& s) {
-    rows.push_back(ReadIncident(s));
-  }).IgnoreError();
+  RETURN_IF_ERROR(
+      Read("ListIncidents", sql, w.params, [&](Statement& s) { rows.push_back(ReadIncident(s)); }));
   return rows;
 }
 
-std::vector<NotificationRow> SqliteStore::ListNotifications(const NotificationFilter& f,
-                                                            const Page& p) {
+absl::StatusOr<std::vector<NotificationRow>> SqliteStore::ListNotifications(
+    const NotificationFilter& f, const Page& p) {
   std::vector<NotificationRow> rows;
   if (p.limit <= 0) return rows;
   Where w;
@@ -401,13 +389,13 @@ std::vector<NotificationRow> SqliteStore::ListNotifications(const NotificationFi
   }
   if (!f.include_acked) w.Add("acked = 0");
   const std::string sql = Paged(kNotificationCols, "notifications", w, p);
-  Read("ListNotifications", sql, w.params, [&](Statement& s) {
-    rows.push_back(ReadNotification(s));
-  }).IgnoreError();
+  RETURN_IF_ERROR(Read("ListNotifications", sql, w.params,
+                       [&](Statement& s) { rows.push_back(ReadNotification(s)); }));
   return rows;
 }
 
-std::vector<EventRow> SqliteStore::History(int64_t instance_id, int64_t after_seq, int limit) {
+absl::StatusOr<std::vector<EventRow>> SqliteStore::History(int64_t instance_id, int64_t after_seq,
+                                                           int limit) {
   std::vector<EventRow> rows;
   if (limit <= 0) return rows;
   Where w;
@@ -415,13 +403,14 @@ std::vector<EventRow> SqliteStore::History(int64_t instance_id, int64_t after_se
   w.Add("seq > ?", after_seq);
   w.params.emplace_back(int64_t{limit});
   const std::string sql = absl::StrCat(Select(kEventCols, "events", w, "seq"), " LIMIT ?");
-  Read("History", sql, w.params, [&](Statement& s) { rows.push_back(ReadEvent(s)); }).IgnoreError();
+  RETURN_IF_ERROR(
+      Read("History", sql, w.params, [&](Statement& s) { rows.push_back(ReadEvent(s)); }));
   return rows;
 }
 
-std::vector<EventRow> SqliteStore::SubjectHistory(const std::string& subject,
-                                                  const std::string& unit, int64_t after_seq,
-                                                  int limit) {
+absl::StatusOr<std::vector<EventRow>> SqliteStore::SubjectHistory(const std::string& subject,
+                                                                  const std::string& unit,
+                                                                  int64_t after_seq, int limit) {
   std::vector<EventRow> rows;
   if (limit <= 0 || (subject.empty() && unit.empty())) return rows;
   Where w;
@@ -433,13 +422,12 @@ std::vector<EventRow> SqliteStore::SubjectHistory(const std::string& subject,
   w.Add("seq > ?", after_seq);
   w.params.emplace_back(int64_t{limit});
   const std::string sql = absl::StrCat(Select(kEventCols, "events", w, "seq"), " LIMIT ?");
-  Read("SubjectHistory", sql, w.params, [&](Statement& s) {
-    rows.push_back(ReadEvent(s));
-  }).IgnoreError();
+  RETURN_IF_ERROR(
+      Read("SubjectHistory", sql, w.params, [&](Statement& s) { rows.push_back(ReadEvent(s)); }));
   return rows;
 }
 
-Counts SqliteStore::Count() {
+absl::StatusOr<Counts> SqliteStore::Count() {
   // One statement, so one snapshot; every count is answered from an index.
   constexpr char kSql[] =
       "SELECT (SELECT COUNT(*) FROM instances WHERE state = 'active'), "
@@ -449,9 +437,9 @@ Counts SqliteStore::Count() {
       "(SELECT COUNT(*) FROM incidents WHERE state = 'open'), "
       "(SELECT COUNT(*) FROM notifications WHERE acked = 0)";
   Counts counts;
-  Read("Count", kSql, {}, [&](Statement& s) {
+  RETURN_IF_ERROR(Read("Count", kSql, {}, [&](Statement& s) {
     counts = Counts{s.Int(0), s.Int(1), s.Int(2), s.Int(3), s.Int(4), s.Int(5)};
-  }).IgnoreError();
+  }));
   return counts;
 }
 

@@ -9,9 +9,10 @@
 // The parts: connection.{h,cc}, migrations.{h,cc} (migrations/NNNN_name.sql), writer.cc and
 // rows.h, queries.cc; the internal headers are for this directory and the engine benchmark.
 //
-// Read methods of the Store interface for engine rows return no Status: on an SQLite error they
-// log it and return what they have (empty / nullopt). Module record reads return the error.
-// Write failures are sticky, see store.h.
+// Reads log an SQLite error and return it (SqliteError: UNAVAILABLE when the database is busy,
+// locked or the disk failed, INTERNAL for a corrupt file, ...), never a partial or empty answer,
+// except that ForEachTimer/ForEachJob may have passed rows before the error. Write failures
+// are sticky, see store.h.
 
 #include <array>
 #include <condition_variable>
@@ -86,34 +87,38 @@ class SqliteStore : public Store {
   absl::Status Health() const override;
   CommitStats GetCommitStats() const override;
 
-  std::vector<DefinitionRow> LoadDefinitions() override;
-  std::map<std::string, int64_t> LoadSequences() override;
-  std::map<std::string, int64_t> HighestIds() override;
-  void ForEachTimer(const std::function<void(const TimerRow&)>& fn) override;
+  absl::StatusOr<std::vector<DefinitionRow>> LoadDefinitions() override;
+  absl::StatusOr<std::map<std::string, int64_t>> LoadSequences() override;
+  absl::StatusOr<std::map<std::string, int64_t>> HighestIds() override;
+  absl::Status ForEachTimer(const std::function<void(const TimerRow&)>& fn) override;
   // state "" = every job.
-  void ForEachJob(const std::string& state, const std::function<void(const JobRow&)>& fn) override;
-  std::vector<MessageRow> LoadMessages() override;
-  std::vector<SubscriptionRow> LoadSubscriptions() override;
+  absl::Status ForEachJob(const std::string& state,
+                          const std::function<void(const JobRow&)>& fn) override;
+  absl::StatusOr<std::vector<MessageRow>> LoadMessages() override;
+  absl::StatusOr<std::vector<SubscriptionRow>> LoadSubscriptions() override;
 
-  std::optional<InstanceRow> GetInstance(int64_t id) override;
-  std::vector<InstanceRow> ListInstances(const InstanceFilter& f, const Page& p) override;
-  std::optional<TaskRow> GetTask(int64_t id) override;
-  std::vector<TaskRow> ListTasks(const TaskFilter& f, const Page& p) override;
-  std::optional<JobRow> GetJob(int64_t id) override;
-  std::optional<TimerRow> GetTimer(int64_t id) override;
-  std::optional<IncidentRow> GetIncident(int64_t id) override;
-  std::vector<IncidentRow> ListIncidents(const IncidentFilter& f, const Page& p) override;
-  std::optional<NotificationRow> GetNotification(int64_t id) override;
+  absl::StatusOr<std::optional<InstanceRow>> GetInstance(int64_t id) override;
+  absl::StatusOr<std::vector<InstanceRow>> ListInstances(const InstanceFilter& f,
+                                                         const Page& p) override;
+  absl::StatusOr<std::optional<TaskRow>> GetTask(int64_t id) override;
+  absl::StatusOr<std::vector<TaskRow>> ListTasks(const TaskFilter& f, const Page& p) override;
+  absl::StatusOr<std::optional<JobRow>> GetJob(int64_t id) override;
+  absl::StatusOr<std::optional<TimerRow>> GetTimer(int64_t id) override;
+  absl::StatusOr<std::optional<IncidentRow>> GetIncident(int64_t id) override;
+  absl::StatusOr<std::vector<IncidentRow>> ListIncidents(const IncidentFilter& f,
+                                                         const Page& p) override;
+  absl::StatusOr<std::optional<NotificationRow>> GetNotification(int64_t id) override;
   // An empty recipient and no roles means no audience restriction.
-  std::vector<NotificationRow> ListNotifications(const NotificationFilter& f,
-                                                 const Page& p) override;
-  std::vector<EventRow> History(int64_t instance_id, int64_t after_seq, int limit) override;
-  std::optional<RequestRow> GetRequest(const std::string& request_id) override;
-  std::vector<EventRow> SubjectHistory(const std::string& subject, const std::string& unit,
-                                       int64_t after_seq, int limit) override;
-
+  absl::StatusOr<std::vector<NotificationRow>> ListNotifications(const NotificationFilter& f,
+                                                                 const Page& p) override;
+  absl::StatusOr<std::vector<EventRow>> History(int64_t instance_id, int64_t after_seq,
+                                                int limit) override;
+  absl::StatusOr<std::optional<RequestRow>> GetRequest(const std::string& request_id) override;
+  absl::StatusOr<std::vector<EventRow>> SubjectHistory(const std::string& subject,
+                                                       const std::string& unit, int64_t after_seq,
+                                                       int limit) override;
   // jobs_pending = activatable or active.
-  Counts Count() override;
+  absl::StatusOr<Counts> Count() override;
 
   // Module migrations are recorded in the table module_migrations (module, version). Attaching
   // a module again (same process) replaces its tables.

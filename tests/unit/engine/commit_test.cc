@@ -28,7 +28,7 @@ TEST_F(CommitTest, ARequestIdAnswersItsRetryAndOnlyForTheSameCommand) {
   auto again = start("req-1");
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(*again, *first);  // the first answer, no second instance
-  EXPECT_FALSE(store_->GetInstance((*first)["instance_id"].get<int64_t>() + 1).has_value());
+  EXPECT_FALSE(Must(store_->GetInstance((*first)["instance_id"].get<int64_t>() + 1)).has_value());
   // The same id on another command is another request.
   auto cancel = Run([&](Reply r) {
     engine_->Cancel({"tester"}, {(*first)["instance_id"].get<int64_t>(), "done", "req-1"},
@@ -43,12 +43,12 @@ TEST_F(CommitTest, ARefusedCommandLeavesNoTraceAndTheNextOneSeesCommittedState) 
   auto id = Start("review");
   ASSERT_TRUE(id.ok());
   const int64_t task = Get(*id).tokens.at(0).tasks.at(0);
-  const size_t events = store_->History(*id, 0, 100).size();
+  const size_t events = Must(store_->History(*id, 0, 100)).size();
   auto refused = Run([&](Reply r) {
     engine_->CompleteTask({"zhang"}, {task, "maybe", {{"x", 1}}, "", "req-2"}, std::move(r));
   });
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(store_->History(*id, 0, 100).size(), events);
+  EXPECT_EQ(Must(store_->History(*id, 0, 100)).size(), events);
   // A refused command stores no answer: the retry with a right outcome is a new attempt.
   auto done = Run([&](Reply r) {
     engine_->CompleteTask({"zhang"}, {task, "ok", {{"x", 1}}, "", "req-2"}, std::move(r));

@@ -15,6 +15,7 @@
 
 #include "daemon/engine/engine.h"
 #include "daemon/store/sqlite/sqlite_store.h"
+#include "tests/unit/store/must.h"
 
 namespace shequ::engine {
 
@@ -70,7 +71,7 @@ class EngineFixture : public ::testing::Test {
     if (!r.ok()) return r.status();
     return (*r)["instance_id"].get<int64_t>();
   }
-  Instance Get(int64_t id) { return FromRow(*store_->GetInstance(id)); }
+  Instance Get(int64_t id) { return FromRow(*Must(store_->GetInstance(id))); }
   void Advance(int64_t ms) {
     auto r = Run([&](Reply reply) {
       engine_->AdvanceClock(clock_, clock_.NowMs() + ms, std::move(reply));

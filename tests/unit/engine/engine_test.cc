@@ -45,7 +45,7 @@ TEST_F(EngineTest, TimerSurvivesRestartAndFiresOnce) {
   EXPECT_EQ(inst.end_status, "waited");
   EXPECT_EQ(engine_->TimersPending(), 0);
   Advance(kDay);
-  EXPECT_EQ(store_->History(*id, 0, 100).back().type, "instance.completed");
+  EXPECT_EQ(Must(store_->History(*id, 0, 100)).back().type, "instance.completed");
 }
 
 TEST_F(EngineTest, RefusedCommandChangesNothing) {
@@ -59,13 +59,13 @@ nodes:
   auto id = Start("review");
   ASSERT_TRUE(id.ok());
   const int64_t task_id = Get(*id).tokens.at(0).tasks.at(0);
-  const auto before = store_->History(*id, 0, 100).size();
+  const auto before = Must(store_->History(*id, 0, 100)).size();
   // A wrong outcome is refused after the task and instance were loaded and touched.
   auto bad = Run([&](Reply r) {
     engine_->CompleteTask({"zhang"}, {task_id, "maybe", {{"note", "x"}}, "", ""}, std::move(r));
   });
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(store_->History(*id, 0, 100).size(), before);
+  EXPECT_EQ(Must(store_->History(*id, 0, 100)).size(), before);
   EXPECT_FALSE(Get(*id).variables.contains("note"));
   auto good = Run([&](Reply r) {
     engine_->CompleteTask({"zhang"}, {task_id, "ok", {{"note", "fine"}}, "", ""}, std::move(r));
@@ -92,7 +92,7 @@ nodes:
   EXPECT_EQ(inst.state, "active");
   ASSERT_EQ(inst.tokens.size(), 1u);
   EXPECT_EQ(inst.tokens[0].wait, "incident");
-  auto incidents = store_->ListIncidents({}, {});
+  auto incidents = Must(store_->ListIncidents({}, {}));
   ASSERT_EQ(incidents.size(), 1u);
   EXPECT_EQ(FromRow(incidents[0]).kind, "loop-limit");
   EXPECT_LE(inst.variables["n"].get<int>(), 1000);
@@ -112,7 +112,7 @@ TEST_F(EngineTest, IdempotentStartAcrossRestart) {
   auto again = start();
   ASSERT_TRUE(again.ok());
   EXPECT_EQ((*first)["instance_id"], (*again)["instance_id"]);
-  EXPECT_EQ(store_->ListInstances({}, {}).size(), 1u);
+  EXPECT_EQ(Must(store_->ListInstances({}, {})).size(), 1u);
 }
 
 TEST_F(EngineTest, RequestIdsAreForgottenAfterTheirRetention) {
@@ -125,12 +125,12 @@ TEST_F(EngineTest, RequestIdsAreForgottenAfterTheirRetention) {
     return r.ok() ? (*r)["instance_id"].get<int64_t>() : 0;
   };
   const int64_t first = start("req-1");
-  EXPECT_TRUE(store_->GetRequest("Start:req-1").has_value());
+  EXPECT_TRUE(Must(store_->GetRequest("Start:req-1")).has_value());
   Advance(6 * kDay);  // the default retention is 7 days
   EXPECT_EQ(start("req-1"), first);
   Advance(2 * kDay);
   start("req-2");  // a commit past the hourly sweep forgets req-1
-  EXPECT_FALSE(store_->GetRequest("Start:req-1").has_value());
+  EXPECT_FALSE(Must(store_->GetRequest("Start:req-1")).has_value());
   EXPECT_NE(start("req-1"), first);  // now a new request
   EXPECT_EQ(start("req-2"), start("req-2"));
 }
@@ -139,18 +139,18 @@ TEST_F(EngineTest, IdsOfRowsNeverDeletedContinueAfterRestart) {
   ASSERT_TRUE(Deploy(kTimerFlow).ok());
   auto first = Start("wait-a-day");
   ASSERT_TRUE(first.ok());
-  const auto seqs = store_->LoadSequences();
+  const auto seqs = Must(store_->LoadSequences());
   EXPECT_EQ(seqs.count("instance"), 0u);  // recovered from the rows, not written
   EXPECT_EQ(seqs.count("event"), 0u);
   EXPECT_EQ(seqs.at("timer"), 1);  // timers are deleted when they fire: written
-  const int64_t last_event = store_->History(*first, 0, 100).back().seq;
+  const int64_t last_event = Must(store_->History(*first, 0, 100)).back().seq;
 
   Close();
   Open();
   auto second = Start("wait-a-day");
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(*second, *first + 1);
-  EXPECT_GT(store_->History(*second, 0, 100).front().seq, last_event);
+  EXPECT_GT(Must(store_->History(*second, 0, 100)).front().seq, last_event);
   Advance(kDay);  // both timers fire: ids of deleted rows are not reused either
   EXPECT_EQ(Get(*first).state, "completed");
   EXPECT_EQ(Get(*second).state, "completed");
@@ -185,12 +185,12 @@ TEST_F(EngineTest, BuiltInHandlerRunsInTheStepsTransaction) {
   Instance inst = Get(*id);
   ASSERT_EQ(inst.tokens.size(), 1u);
   EXPECT_EQ(inst.tokens[0].wait, "incident");
-  auto incidents = store_->ListIncidents({}, {});
+  auto incidents = Must(store_->ListIncidents({}, {}));
   ASSERT_EQ(incidents.size(), 1u);
   const Incident incident = FromRow(incidents[0]);
   EXPECT_EQ(incident.kind, "handler");
   EXPECT_EQ(incident.message, "domain.step: not yet");
-  EXPECT_EQ(store_->Count().jobs_pending, 0);
+  EXPECT_EQ(Must(store_->Count()).jobs_pending, 0);
 
   fail = false;
   auto resolved = Run([&](Reply r) {
@@ -201,7 +201,7 @@ TEST_F(EngineTest, BuiltInHandlerRunsInTheStepsTransaction) {
   inst = Get(*id);
   EXPECT_EQ(inst.state, "completed");
   EXPECT_EQ(inst.variables["doubled"], 42);
-  EXPECT_EQ(store_->SubjectHistory("thing:1", "", 0, 10).size(), 1u);
+  EXPECT_EQ(Must(store_->SubjectHistory("thing:1", "", 0, 10)).size(), 1u);
 }
 
 // Task times and people from the instance's variables: due_at and remind_at (dates or epoch
@@ -225,7 +225,7 @@ nodes:
                                       {"remind_on", kMonday0900 + 2 * kDay}}}});
   ASSERT_TRUE(id.ok()) << id.status();
   const int64_t task_id = Get(*id).tokens.at(0).tasks.at(0);
-  Task task = FromRow(*store_->GetTask(task_id));
+  Task task = FromRow(*Must(store_->GetTask(task_id)));
   EXPECT_EQ(task.name, "办理 社保登记");
   EXPECT_EQ(task.role, "hr-bureau");
   EXPECT_EQ(task.due_at_ms, calendar_.StartOfDayMs(std::chrono::year_month_day{
@@ -235,7 +235,7 @@ nodes:
     store::NotificationFilter f;
     f.roles = {"hr-bureau"};
     int n = 0;
-    for (const auto& row : store_->ListNotifications(f, {0, 100})) {
+    for (const auto& row : Must(store_->ListNotifications(f, {0, 100}))) {
       n += FromRow(row).kind == "task.reminder";
     }
     return n;
@@ -249,7 +249,7 @@ nodes:
                                        {"remind_on", 0}}}});
   ASSERT_TRUE(bad.ok());
   bool named = false;
-  for (const auto& row : store_->ListIncidents({}, {})) {
+  for (const auto& row : Must(store_->ListIncidents({}, {}))) {
     named |= FromRow(row).message.rfind("due_at: ", 0) == 0;
   }
   EXPECT_TRUE(named);
@@ -288,7 +288,7 @@ nodes:
   EXPECT_EQ(job.attempt, 2);  // a hand-out of its own, so a late answer to the first is refused
   EXPECT_EQ(job.retries_left, refused_retries);  // no retry used up
   std::vector<std::string> types;
-  for (const auto& e : store_->History(*id, 0, 100)) types.push_back(e.type);
+  for (const auto& e : Must(store_->History(*id, 0, 100))) types.push_back(e.type);
   EXPECT_NE(std::find(types.begin(), types.end(), "job.released"), types.end());
   engine_->CloseActivation(gone);
   engine_->CloseActivation(next);
@@ -307,7 +307,8 @@ nodes:
   std::multiset<std::string> kinds;
   store::NotificationFilter f;
   f.roles = {"clerk"};
-  for (const auto& row : store_->ListNotifications(f, {0, 100})) kinds.insert(FromRow(row).kind);
+  for (const auto& row : Must(store_->ListNotifications(f, {0, 100})))
+    kinds.insert(FromRow(row).kind);
   EXPECT_EQ(kinds, (std::multiset<std::string>{"task.created", "task.due", "task.reminder"}));
 }
 
@@ -362,11 +363,11 @@ TEST_F(EngineTest, TerminatingEndInsideAParallelBlockEndsTheInstance) {
   EXPECT_EQ(inst.variables["stopped"], true);
   EXPECT_TRUE(inst.tokens.empty());
   EXPECT_TRUE(inst.forks.empty());
-  EXPECT_EQ(FromRow(*store_->GetTask(task_id)).state, "cancelled");
-  EXPECT_FALSE(store_->GetJob(job_id).has_value());
+  EXPECT_EQ(FromRow(*Must(store_->GetTask(task_id))).state, "cancelled");
+  EXPECT_FALSE(Must(store_->GetJob(job_id)).has_value());
   EXPECT_EQ(Get(child_id).state, "cancelled");
   EXPECT_EQ(engine_->TimersPending(), 0);
-  auto history = store_->History(*id, 0, 1000);
+  auto history = Must(store_->History(*id, 0, 1000));
   std::vector<std::string> tail;
   for (size_t i = history.size() - 2; i < history.size(); ++i) tail.push_back(history[i].type);
   EXPECT_EQ(tail, (std::vector<std::string>{"instance.terminated", "instance.completed"}));
@@ -374,7 +375,7 @@ TEST_F(EngineTest, TerminatingEndInsideAParallelBlockEndsTheInstance) {
   // Nothing withdrawn comes back: no timer fires, the join never runs, the task stays closed.
   Advance(3 * kDay);
   EXPECT_EQ(Get(*id).end_status, "stopped");
-  EXPECT_EQ(store_->History(*id, 0, 1000).size(), history.size());
+  EXPECT_EQ(Must(store_->History(*id, 0, 1000)).size(), history.size());
   auto complete = Run([&](Reply r) {
     engine_->CompleteTask({"zhang"}, {task_id, "", json::object(), "", ""}, std::move(r));
   });
@@ -392,7 +393,7 @@ nodes:
   ASSERT_TRUE(id.ok());
   EXPECT_EQ(Get(*id).state, "completed");
   EXPECT_EQ(Get(*id).end_status, "early");
-  EXPECT_EQ(store_->History(*id, 0, 100).back().type, "instance.completed");
+  EXPECT_EQ(Must(store_->History(*id, 0, 100)).back().type, "instance.completed");
 }
 
 constexpr char kEscalatedCountersign[] = R"(
@@ -431,7 +432,7 @@ TEST_F(EngineTest, EscalationRoleMayClaimAndCompleteCountersignShares) {
             absl::StatusCode::kPermissionDenied);
 
   Advance(9 * 3'600'000);  // past due + 1 h
-  ASSERT_TRUE(FromRow(*store_->GetTask(tasks[0])).escalated);
+  ASSERT_TRUE(FromRow(*Must(store_->GetTask(tasks[0]))).escalated);
   // Someone without the role still may not.
   EXPECT_EQ(claim({"zhao", {"clerk"}, ""}, tasks[0]).status().code(),
             absl::StatusCode::kFailedPrecondition);
@@ -455,7 +456,7 @@ TEST_F(EngineTest, EscalationRoleMayClaimAndCompleteCountersignShares) {
   EXPECT_EQ(inst.end_status, "signed");
   EXPECT_EQ(inst.variables["votes"], (json{{"yes", 1}, {"no", 1}}));
   bool took_over = false;
-  for (const auto& e : store_->History(*id, 0, 100)) {
+  for (const auto& e : Must(store_->History(*id, 0, 100))) {
     if (e.type == "task.claimed" && json::parse(e.body).value("from", "") == "zhang") {
       took_over = true;
     }
@@ -465,7 +466,7 @@ TEST_F(EngineTest, EscalationRoleMayClaimAndCompleteCountersignShares) {
 
 std::vector<Incident> OpenIncidents(store::Store& store) {
   std::vector<Incident> out;
-  for (const auto& row : store.ListIncidents({}, {})) out.push_back(FromRow(row));
+  for (const auto& row : Must(store.ListIncidents({}, {}))) out.push_back(FromRow(row));
   return out;
 }
 
@@ -485,7 +486,7 @@ nodes:
   EXPECT_EQ(deepest.call_depth, 16);
   EXPECT_EQ(deepest.root_id, *id);
   EXPECT_EQ(deepest.parent_id, *id + 15);
-  EXPECT_FALSE(store_->GetInstance(*id + 17).has_value());
+  EXPECT_FALSE(Must(store_->GetInstance(*id + 17)).has_value());
   auto incidents = OpenIncidents(*store_);
   ASSERT_EQ(incidents.size(), 1u);
   EXPECT_EQ(incidents[0].kind, "call-depth-limit");
@@ -515,8 +516,8 @@ nodes:
   const Instance root = Get(*id);
   EXPECT_GT(root.spawned, 12);  // 3 + 9 at least
   EXPECT_LE(root.spawned, 20);
-  EXPECT_TRUE(store_->GetInstance(*id + root.spawned).has_value());
-  EXPECT_FALSE(store_->GetInstance(*id + root.spawned + 1).has_value());
+  EXPECT_TRUE(Must(store_->GetInstance(*id + root.spawned)).has_value());
+  EXPECT_FALSE(Must(store_->GetInstance(*id + root.spawned + 1)).has_value());
   EXPECT_EQ(Get(*id + root.spawned).root_id, *id);
   bool spawn_limit = false;
   for (const Incident& i : OpenIncidents(*store_)) {

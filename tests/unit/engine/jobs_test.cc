@@ -70,7 +70,7 @@ TEST_F(JobsTest, FailRetriesAfterTheBackoffThenRaisesAnIncident) {
   failed = Fail({job->id, job->attempt});
   ASSERT_TRUE(failed.ok());
   EXPECT_EQ((*failed)["incident"], true);
-  auto incidents = store_->ListIncidents({}, {});
+  auto incidents = Must(store_->ListIncidents({}, {}));
   ASSERT_EQ(incidents.size(), 1u);
   EXPECT_EQ(FromRow(incidents[0]).kind, "job-failed");
 }

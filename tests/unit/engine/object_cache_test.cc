@@ -16,6 +16,7 @@
 #include "daemon/engine/engine.h"
 #include "daemon/store/forwarding_store.h"
 #include "daemon/store/sqlite/sqlite_store.h"
+#include "tests/unit/store/must.h"
 
 namespace shequ::engine {
 namespace {
@@ -67,15 +68,15 @@ class CountingStore final : public store::ForwardingStore {
   using ForwardingStore::ForwardingStore;
   std::atomic<int> instance_reads{0}, task_reads{0}, job_reads{0};
 
-  std::optional<store::InstanceRow> GetInstance(int64_t id) override {
+  absl::StatusOr<std::optional<store::InstanceRow>> GetInstance(int64_t id) override {
     ++instance_reads;
     return ForwardingStore::GetInstance(id);
   }
-  std::optional<store::TaskRow> GetTask(int64_t id) override {
+  absl::StatusOr<std::optional<store::TaskRow>> GetTask(int64_t id) override {
     ++task_reads;
     return ForwardingStore::GetTask(id);
   }
-  std::optional<store::JobRow> GetJob(int64_t id) override {
+  absl::StatusOr<std::optional<store::JobRow>> GetJob(int64_t id) override {
     ++job_reads;
     return ForwardingStore::GetJob(id);
   }
@@ -148,7 +149,7 @@ class EngineCacheTest : public ::testing::Test {
     return r.ok() ? (*r)["instance_id"].get<int64_t>() : 0;
   }
   int64_t TaskOf(int64_t instance_id) {
-    return FromRow(*sqlite_->GetInstance(instance_id)).tokens.at(0).tasks.at(0);
+    return FromRow(*Must(sqlite_->GetInstance(instance_id))).tokens.at(0).tasks.at(0);
   }
   absl::StatusOr<json> Complete(int64_t task_id, json variables = json::object()) {
     return Run([&](Reply r) {
@@ -177,7 +178,7 @@ TEST_F(EngineCacheTest, CommittedObjectsAreNotReadBack) {
   const int before = Reads();
   ASSERT_TRUE(Complete(task, {{"note", "fine"}}).ok());
   EXPECT_EQ(Reads(), before);  // task and instance came from the cache
-  const Instance inst = FromRow(*sqlite_->GetInstance(id));
+  const Instance inst = FromRow(*Must(sqlite_->GetInstance(id)));
   EXPECT_EQ(inst.state, "completed");
   EXPECT_EQ(inst.variables["note"], "fine");
   // The completed task is cached as committed: completing it again is refused from memory.
@@ -205,7 +206,7 @@ TEST_F(EngineCacheTest, JobsAndTheirInstancesStayInMemoryUntilDeleted) {
   });
   ASSERT_TRUE(done.ok()) << done.status();
   EXPECT_EQ(Reads(), before);
-  EXPECT_EQ(FromRow(*sqlite_->GetInstance(id)).state, "completed");
+  EXPECT_EQ(FromRow(*Must(sqlite_->GetInstance(id))).state, "completed");
   // The job's row is deleted: the cache must not answer for it any more.
   auto again = Run([&](Reply r) {
     engine_->CompleteJob({"w1"}, {job.id, json::object(), ""}, std::move(r));
@@ -224,11 +225,11 @@ TEST_F(EngineCacheTest, EvictedObjectsAreReadFromTheStore) {
   const int before = Reads();
   ASSERT_TRUE(Complete(TaskOf(first)).ok());
   EXPECT_EQ(counting_->instance_reads + counting_->task_reads, before + 2);
-  EXPECT_EQ(FromRow(*sqlite_->GetInstance(first)).state, "completed");
+  EXPECT_EQ(FromRow(*Must(sqlite_->GetInstance(first))).state, "completed");
   const int middle = Reads();
   ASSERT_TRUE(Complete(TaskOf(third)).ok());  // still cached
   EXPECT_EQ(Reads(), middle);
-  EXPECT_EQ(FromRow(*sqlite_->GetInstance(third)).state, "completed");
+  EXPECT_EQ(FromRow(*Must(sqlite_->GetInstance(third))).state, "completed");
 }
 
 TEST_F(EngineCacheTest, DisabledCacheReadsEverythingBack) {
@@ -253,16 +254,16 @@ TEST_F(EngineCacheTest, FailedCommitLeavesTheStoreBrokenAndNothingOfItCached) {
   // Sticky: every later command is refused, without touching the objects.
   auto later = Complete(TaskOf(other));
   EXPECT_EQ(later.status().code(), absl::StatusCode::kUnavailable) << later.status();
-  EXPECT_EQ(FromRow(*sqlite_->GetTask(task)).state, "claimed");
+  EXPECT_EQ(FromRow(*Must(sqlite_->GetTask(task))).state, "claimed");
 
   // A fresh engine on the store without a quota sees only what was committed.
   Close();
   Open(16);
-  const Instance inst = FromRow(*sqlite_->GetInstance(id));
+  const Instance inst = FromRow(*Must(sqlite_->GetInstance(id)));
   EXPECT_EQ(inst.state, "active");
   EXPECT_FALSE(inst.variables.contains("blob"));
   ASSERT_TRUE(Complete(task, {{"note", "small"}}).ok());
-  EXPECT_EQ(FromRow(*sqlite_->GetInstance(id)).variables["note"], "small");
+  EXPECT_EQ(FromRow(*Must(sqlite_->GetInstance(id))).variables["note"], "small");
   ASSERT_TRUE(Complete(TaskOf(other)).ok());
 }
 

@@ -67,7 +67,7 @@ TEST_F(TasksTest, ADelegatesAnswerGoesBackToTheOwnerAndReturnGoesBack) {
   const Instance inst = Get(*id);
   ASSERT_EQ(inst.tokens.size(), 1u);
   EXPECT_EQ(inst.tokens[0].node, "draft");
-  EXPECT_EQ(FromRow(*store_->GetTask(review)).state, "cancelled");
+  EXPECT_EQ(FromRow(*Must(store_->GetTask(review))).state, "cancelled");
 }
 
 }  // namespace

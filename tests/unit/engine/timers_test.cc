@@ -41,9 +41,9 @@ TEST_F(TimersTest, TheManualClockNeverGoesBackAndStoresTheTimeReached) {
   auto back = Run([&](Reply r) { engine_->AdvanceClock(clock_, kMonday0900 - 1, std::move(r)); });
   EXPECT_EQ(back.status().code(), absl::StatusCode::kInvalidArgument);
   Advance(5 * 60'000);
-  EXPECT_EQ(store_->LoadSequences().at(Engine::kFakeClockSequence), kMonday0900 + 5 * 60'000);
+  EXPECT_EQ(Must(store_->LoadSequences()).at(Engine::kFakeClockSequence), kMonday0900 + 5 * 60'000);
   Advance(0);  // a step to the same moment is fine, and stored again
-  EXPECT_EQ(store_->LoadSequences().at(Engine::kFakeClockSequence), kMonday0900 + 5 * 60'000);
+  EXPECT_EQ(Must(store_->LoadSequences()).at(Engine::kFakeClockSequence), kMonday0900 + 5 * 60'000);
 }
 
 TEST_F(TimersTest, ATimerDueDuringADowntimeFiresAtRecover) {

@@ -18,6 +18,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "tests/unit/store/must.h"
 
 // Filters and pages are written with designated initializers naming only the fields that matter.
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
@@ -151,9 +152,9 @@ TEST_F(SqliteStoreTest, GroupCommitGroupsQueuedBatches) {
   EXPECT_EQ(stats.group_size_buckets, expected_groups);
   ASSERT_EQ(stats.latency_us_buckets.size(), SqliteStore::kLatencyBoundsUs.size() + 1);
 
-  auto all = store->ListInstances({}, {.after_id = 0, .limit = 10000});
+  auto all = Must(store->ListInstances({}, {.after_id = 0, .limit = 10000}));
   EXPECT_EQ(all.size(), static_cast<size_t>(1 + kThreads * kPerThread));
-  EXPECT_EQ(store->History(1, 0, 10000).size(), static_cast<size_t>(kThreads * kPerThread));
+  EXPECT_EQ(Must(store->History(1, 0, 10000)).size(), static_cast<size_t>(kThreads * kPerThread));
 }
 
 TEST_F(SqliteStoreTest, DefaultLimitTakesWholeQueueInOneCommit) {
@@ -220,8 +221,8 @@ TEST_F(SqliteStoreTest, FailedCommitIsStickyAndLeavesNoTrace) {
   EXPECT_EQ(store->Flush().code(), absl::StatusCode::kUnavailable);
 
   // Reads keep working and show none of the failed group.
-  EXPECT_TRUE(store->GetInstance(100).has_value());
-  EXPECT_FALSE(store->GetInstance(201).has_value());
+  EXPECT_TRUE(Must(store->GetInstance(100)).has_value());
+  EXPECT_FALSE(Must(store->GetInstance(201)).has_value());
   store.reset();
 
   // Reopened without a quota: every acknowledged row, nothing of the failed group.
@@ -229,13 +230,14 @@ TEST_F(SqliteStoreTest, FailedCommitIsStickyAndLeavesNoTrace) {
   ASSERT_NE(store, nullptr);
   EXPECT_TRUE(store->Health().ok());
   for (int64_t id : {1, 7, 20, 100}) {
-    auto row = store->GetInstance(id);
+    auto row = Must(store->GetInstance(id));
     ASSERT_TRUE(row.has_value()) << id;
     EXPECT_EQ(row->body, body);
   }
-  EXPECT_EQ(store->ListInstances({}, {.after_id = 0, .limit = 1000}).size(), 21u);
-  for (int64_t id : {201, 202, 203, 300}) EXPECT_FALSE(store->GetInstance(id).has_value()) << id;
-  EXPECT_TRUE(store->LoadSequences().empty());
+  EXPECT_EQ(Must(store->ListInstances({}, {.after_id = 0, .limit = 1000})).size(), 21u);
+  for (int64_t id : {201, 202, 203, 300})
+    EXPECT_FALSE(Must(store->GetInstance(id)).has_value()) << id;
+  EXPECT_TRUE(Must(store->LoadSequences()).empty());
   store.reset();
   EXPECT_EQ(QueryRaw(path_, "PRAGMA integrity_check"), "ok");
 }
@@ -518,6 +520,50 @@ TEST_F(SqliteStoreTest, NotADatabaseIsDataLoss) {
       << store.status();
 }
 
+// A database that cannot answer (here its engine tables are gone under the store) makes every
+// engine read fail with the SQLite error; none answers "nothing there".
+TEST_F(SqliteStoreTest, ReadsOfABrokenDatabaseAnswerTheError) {
+  auto store = OpenStore(Options());
+  ASSERT_NE(store, nullptr);
+  WriteBatch b = InstanceBatch(1);
+  b.sequences["x"] = 1;
+  ASSERT_TRUE(CommitSync(*store, std::move(b)).ok());
+  ASSERT_TRUE(Must(store->GetInstance(1)).has_value());
+  for (const char* table :
+       {"definitions", "instances", "tasks", "jobs", "timers", "messages", "subscriptions",
+        "incidents", "notifications", "events", "requests", "sequences"}) {
+    QueryRaw(path_, absl::StrCat("DROP TABLE ", table));
+  }
+
+  auto expect_error = [](const absl::Status& status, const char* read) {
+    EXPECT_FALSE(status.ok()) << read << " answered as if the database were fine";
+    EXPECT_NE(status.message().find("no such table"), std::string::npos) << read << ": " << status;
+  };
+  expect_error(store->LoadDefinitions().status(), "LoadDefinitions");
+  expect_error(store->LoadSequences().status(), "LoadSequences");
+  expect_error(store->HighestIds().status(), "HighestIds");
+  int rows = 0;
+  expect_error(store->ForEachTimer([&](const TimerRow&) { ++rows; }), "ForEachTimer");
+  expect_error(store->ForEachJob("", [&](const JobRow&) { ++rows; }), "ForEachJob");
+  EXPECT_EQ(rows, 0);
+  expect_error(store->LoadMessages().status(), "LoadMessages");
+  expect_error(store->LoadSubscriptions().status(), "LoadSubscriptions");
+  expect_error(store->GetInstance(1).status(), "GetInstance");
+  expect_error(store->ListInstances({}, {}).status(), "ListInstances");
+  expect_error(store->GetTask(1).status(), "GetTask");
+  expect_error(store->ListTasks({}, {}).status(), "ListTasks");
+  expect_error(store->GetJob(1).status(), "GetJob");
+  expect_error(store->GetTimer(1).status(), "GetTimer");
+  expect_error(store->GetIncident(1).status(), "GetIncident");
+  expect_error(store->ListIncidents({}, {}).status(), "ListIncidents");
+  expect_error(store->GetNotification(1).status(), "GetNotification");
+  expect_error(store->ListNotifications({}, {}).status(), "ListNotifications");
+  expect_error(store->History(0, 0, 10).status(), "History");
+  expect_error(store->GetRequest("r").status(), "GetRequest");
+  expect_error(store->SubjectHistory("worker:1", "", 0, 10).status(), "SubjectHistory");
+  expect_error(store->Count().status(), "Count");
+}
+
 TEST_F(SqliteStoreTest, NestedReadsWithASingleReaderDoNotDeadlock) {
   SqliteOptions o = Options();
   o.readers = 1;
@@ -528,16 +574,16 @@ TEST_F(SqliteStoreTest, NestedReadsWithASingleReaderDoNotDeadlock) {
   ASSERT_TRUE(CommitSync(*store, std::move(b)).ok());
 
   int outer = 0, inner = 0;
-  store->ForEachTimer([&](const TimerRow& t) {
+  Must(store->ForEachTimer([&](const TimerRow& t) {
     ++outer;
-    EXPECT_TRUE(store->GetTimer(t.id).has_value());
-    store->ForEachTimer([&](const TimerRow&) { ++inner; });  // same statement, nested
-  });
+    EXPECT_TRUE(Must(store->GetTimer(t.id)).has_value());
+    Must(store->ForEachTimer([&](const TimerRow&) { ++inner; }));  // same statement, nested
+  }));
   EXPECT_EQ(outer, 5);
   EXPECT_EQ(inner, 25);
   // The cached statements are usable again afterwards.
   int again = 0;
-  store->ForEachTimer([&](const TimerRow&) { ++again; });
+  Must(store->ForEachTimer([&](const TimerRow&) { ++again; }));
   EXPECT_EQ(again, 5);
 }
 
@@ -554,11 +600,11 @@ TEST_F(SqliteStoreTest, ReadersSeeCommittedSnapshotsWhileWriting) {
     readers.emplace_back([&] {
       int64_t last = 0;
       while (writing.load()) {
-        const int64_t now = store->Count().instances_active;
+        const int64_t now = Must(store->Count()).instances_active;
         if (now < last) ++regressions;
         last = now;
         // A batch holds an instance and its task together; never see one without the other.
-        const Counts c = store->Count();
+        const Counts c = Must(store->Count());
         if (c.instances_active != c.tasks_open && c.instances_active > 0) {
           // The two counts come from one statement, hence one snapshot.
           ++regressions;
@@ -575,7 +621,7 @@ TEST_F(SqliteStoreTest, ReadersSeeCommittedSnapshotsWhileWriting) {
   writing = false;
   for (auto& t : readers) t.join();
   EXPECT_EQ(regressions.load(), 0);
-  EXPECT_EQ(store->Count().instances_active, kBatches);
+  EXPECT_EQ(Must(store->Count()).instances_active, kBatches);
 }
 
 TEST_F(SqliteStoreTest, EmptyNotificationFilterHasNoAudienceRestriction) {
@@ -586,10 +632,10 @@ TEST_F(SqliteStoreTest, EmptyNotificationFilterHasNoAudienceRestriction) {
                      {2, "", "clerk", "u", false, 0, "{}"},
                      {3, "bob", "head", "u", true, 0, "{}"}};
   ASSERT_TRUE(CommitSync(*store, std::move(b)).ok());
-  EXPECT_EQ(store->ListNotifications({}, {}).size(), 2u);
-  EXPECT_EQ(store->ListNotifications({.include_acked = true}, {}).size(), 3u);
+  EXPECT_EQ(Must(store->ListNotifications({}, {})).size(), 2u);
+  EXPECT_EQ(Must(store->ListNotifications({.include_acked = true}, {})).size(), 3u);
   // An empty recipient does not match notifications addressed to a role only.
-  EXPECT_TRUE(store->ListNotifications({.roles = {"hr"}}, {}).empty());
+  EXPECT_TRUE(Must(store->ListNotifications({.roles = {"hr"}}, {})).empty());
 }
 
 TEST_F(SqliteStoreTest, ManyTimersStream) {
@@ -602,14 +648,14 @@ TEST_F(SqliteStoreTest, ManyTimersStream) {
   int count = 0;
   int64_t last_due = -1;
   bool ordered = true;
-  store->ForEachTimer([&](const TimerRow& t) {
+  Must(store->ForEachTimer([&](const TimerRow& t) {
     ++count;
     ordered = ordered && t.due_at_ms >= last_due;
     last_due = t.due_at_ms;
-  });
+  }));
   EXPECT_EQ(count, kTimers);
   EXPECT_TRUE(ordered);
-  EXPECT_EQ(store->Count().timers, kTimers);
+  EXPECT_EQ(Must(store->Count()).timers, kTimers);
 }
 
 }  // namespace

@@ -12,8 +12,8 @@
 #include <functional>
 #include <future>
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -21,6 +21,7 @@
 #include "daemon/store/sqlite/sqlite_store.h"
 #include "daemon/store/store.h"
 #include "gtest/gtest.h"
+#include "tests/unit/store/must.h"
 
 // Filters and pages are written with designated initializers naming only the fields that matter.
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
@@ -187,14 +188,14 @@ class StoreConformanceTest : public ::testing::TestWithParam<Backend> {
 TEST_P(StoreConformanceTest, FreshStoreIsEmptyAndHealthy) {
   EXPECT_TRUE(store_->Health().ok());
   EXPECT_TRUE(store_->Flush().ok());
-  EXPECT_TRUE(store_->LoadDefinitions().empty());
-  EXPECT_TRUE(store_->LoadSequences().empty());
-  EXPECT_TRUE(store_->LoadMessages().empty());
-  EXPECT_TRUE(store_->LoadSubscriptions().empty());
-  EXPECT_FALSE(store_->GetInstance(1).has_value());
-  EXPECT_FALSE(store_->GetRequest("r").has_value());
-  EXPECT_TRUE(store_->History(0, 0, 10).empty());
-  const Counts c = store_->Count();
+  EXPECT_TRUE(Must(store_->LoadDefinitions()).empty());
+  EXPECT_TRUE(Must(store_->LoadSequences()).empty());
+  EXPECT_TRUE(Must(store_->LoadMessages()).empty());
+  EXPECT_TRUE(Must(store_->LoadSubscriptions()).empty());
+  EXPECT_FALSE(Must(store_->GetInstance(1)).has_value());
+  EXPECT_FALSE(Must(store_->GetRequest("r")).has_value());
+  EXPECT_TRUE(Must(store_->History(0, 0, 10)).empty());
+  const Counts c = Must(store_->Count());
   EXPECT_EQ(std::make_tuple(c.instances_active, c.tasks_open, c.jobs_pending, c.timers,
                             c.incidents_open, c.notifications_unacked),
             std::make_tuple(0, 0, 0, 0, 0, 0));
@@ -209,10 +210,10 @@ TEST_P(StoreConformanceTest, OldRequestsAreForgottenInTheBatchThatSaysSo) {
   sweep.forget_requests_before_ms = 300;
   EXPECT_FALSE(sweep.empty());
   ASSERT_TRUE(CommitAndWait(sweep).ok());
-  EXPECT_FALSE(store_->GetRequest("r100").has_value());
-  EXPECT_FALSE(store_->GetRequest("r200").has_value());
-  EXPECT_TRUE(store_->GetRequest("r300").has_value());
-  EXPECT_TRUE(store_->GetRequest("r400").has_value());
+  EXPECT_FALSE(Must(store_->GetRequest("r100")).has_value());
+  EXPECT_FALSE(Must(store_->GetRequest("r200")).has_value());
+  EXPECT_TRUE(Must(store_->GetRequest("r300")).has_value());
+  EXPECT_TRUE(Must(store_->GetRequest("r400")).has_value());
 }
 
 TEST_P(StoreConformanceTest, EveryRowTypeRoundTrips) {
@@ -237,48 +238,48 @@ TEST_P(StoreConformanceTest, EveryRowTypeRoundTrips) {
   b.sequences["task"] = 20;
   ASSERT_TRUE(CommitAndWait(b).ok());
 
-  ASSERT_EQ(store_->LoadDefinitions().size(), 1u);
-  EXPECT_EQ(Fields(store_->LoadDefinitions()[0]), Fields(def));
-  ASSERT_TRUE(store_->GetInstance(10).has_value());
-  EXPECT_EQ(Fields(*store_->GetInstance(10)), Fields(Instance(10)));
-  ASSERT_TRUE(store_->GetTask(20).has_value());
-  EXPECT_EQ(Fields(*store_->GetTask(20)), Fields(Task(20)));
-  ASSERT_TRUE(store_->GetJob(30).has_value());
-  EXPECT_EQ(Fields(*store_->GetJob(30)), Fields(Job(30)));
-  ASSERT_TRUE(store_->GetTimer(40).has_value());
-  EXPECT_EQ(Fields(*store_->GetTimer(40)), Fields(Timer(40, 5555)));
-  ASSERT_EQ(store_->LoadMessages().size(), 1u);
-  EXPECT_EQ(Fields(store_->LoadMessages()[0]), Fields(Message(50)));
-  ASSERT_EQ(store_->LoadSubscriptions().size(), 1u);
-  EXPECT_EQ(Fields(store_->LoadSubscriptions()[0]), Fields(sub));
-  ASSERT_TRUE(store_->GetIncident(60).has_value());
-  EXPECT_EQ(Fields(*store_->GetIncident(60)), Fields(Incident(60)));
-  ASSERT_TRUE(store_->GetNotification(70).has_value());
-  EXPECT_EQ(Fields(*store_->GetNotification(70)), Fields(Notification(70, true)));
-  ASSERT_EQ(store_->History(10, 0, 10).size(), 1u);
-  EXPECT_EQ(Fields(store_->History(10, 0, 10)[0]), Fields(Event(80, 10)));
-  ASSERT_TRUE(store_->GetRequest("req-1").has_value());
-  EXPECT_EQ(Fields(*store_->GetRequest("req-1")), Fields(req));
-  EXPECT_EQ(store_->LoadSequences(),
+  ASSERT_EQ(Must(store_->LoadDefinitions()).size(), 1u);
+  EXPECT_EQ(Fields(Must(store_->LoadDefinitions())[0]), Fields(def));
+  ASSERT_TRUE(Must(store_->GetInstance(10)).has_value());
+  EXPECT_EQ(Fields(*Must(store_->GetInstance(10))), Fields(Instance(10)));
+  ASSERT_TRUE(Must(store_->GetTask(20)).has_value());
+  EXPECT_EQ(Fields(*Must(store_->GetTask(20))), Fields(Task(20)));
+  ASSERT_TRUE(Must(store_->GetJob(30)).has_value());
+  EXPECT_EQ(Fields(*Must(store_->GetJob(30))), Fields(Job(30)));
+  ASSERT_TRUE(Must(store_->GetTimer(40)).has_value());
+  EXPECT_EQ(Fields(*Must(store_->GetTimer(40))), Fields(Timer(40, 5555)));
+  ASSERT_EQ(Must(store_->LoadMessages()).size(), 1u);
+  EXPECT_EQ(Fields(Must(store_->LoadMessages())[0]), Fields(Message(50)));
+  ASSERT_EQ(Must(store_->LoadSubscriptions()).size(), 1u);
+  EXPECT_EQ(Fields(Must(store_->LoadSubscriptions())[0]), Fields(sub));
+  ASSERT_TRUE(Must(store_->GetIncident(60)).has_value());
+  EXPECT_EQ(Fields(*Must(store_->GetIncident(60))), Fields(Incident(60)));
+  ASSERT_TRUE(Must(store_->GetNotification(70)).has_value());
+  EXPECT_EQ(Fields(*Must(store_->GetNotification(70))), Fields(Notification(70, true)));
+  ASSERT_EQ(Must(store_->History(10, 0, 10)).size(), 1u);
+  EXPECT_EQ(Fields(Must(store_->History(10, 0, 10))[0]), Fields(Event(80, 10)));
+  ASSERT_TRUE(Must(store_->GetRequest("req-1")).has_value());
+  EXPECT_EQ(Fields(*Must(store_->GetRequest("req-1"))), Fields(req));
+  EXPECT_EQ(Must(store_->LoadSequences()),
             (std::map<std::string, int64_t>{{"instance", 10}, {"task", 20}}));
 
   std::vector<TimerRow> timers;
-  store_->ForEachTimer([&](const TimerRow& t) { timers.push_back(t); });
+  Must(store_->ForEachTimer([&](const TimerRow& t) { timers.push_back(t); }));
   ASSERT_EQ(timers.size(), 1u);
   EXPECT_EQ(Fields(timers[0]), Fields(Timer(40, 5555)));
   std::vector<JobRow> jobs;
-  store_->ForEachJob("activatable", [&](const JobRow& j) { jobs.push_back(j); });
+  Must(store_->ForEachJob("activatable", [&](const JobRow& j) { jobs.push_back(j); }));
   ASSERT_EQ(jobs.size(), 1u);
   EXPECT_EQ(Fields(jobs[0]), Fields(Job(30)));
 
   // Missing ids.
-  EXPECT_FALSE(store_->GetInstance(11).has_value());
-  EXPECT_FALSE(store_->GetTask(21).has_value());
-  EXPECT_FALSE(store_->GetJob(31).has_value());
-  EXPECT_FALSE(store_->GetTimer(41).has_value());
-  EXPECT_FALSE(store_->GetIncident(61).has_value());
-  EXPECT_FALSE(store_->GetNotification(71).has_value());
-  EXPECT_FALSE(store_->GetRequest("req-2").has_value());
+  EXPECT_FALSE(Must(store_->GetInstance(11)).has_value());
+  EXPECT_FALSE(Must(store_->GetTask(21)).has_value());
+  EXPECT_FALSE(Must(store_->GetJob(31)).has_value());
+  EXPECT_FALSE(Must(store_->GetTimer(41)).has_value());
+  EXPECT_FALSE(Must(store_->GetIncident(61)).has_value());
+  EXPECT_FALSE(Must(store_->GetNotification(71)).has_value());
+  EXPECT_FALSE(Must(store_->GetRequest("req-2")).has_value());
 }
 
 TEST_P(StoreConformanceTest, UpsertsOverwriteEveryColumn) {
@@ -314,23 +315,23 @@ TEST_P(StoreConformanceTest, UpsertsOverwriteEveryColumn) {
   second.sequences["instance"] = 5;
   ASSERT_TRUE(CommitAndWait(second).ok());
 
-  EXPECT_EQ(Fields(*store_->GetInstance(1)), Fields(inst));
-  EXPECT_EQ(Fields(*store_->GetTask(2)), Fields(task));
-  EXPECT_EQ(Fields(*store_->GetJob(3)), Fields(job));
-  EXPECT_EQ(Fields(*store_->GetTimer(4)), Fields(timer));
-  ASSERT_EQ(store_->LoadMessages().size(), 1u);
-  EXPECT_EQ(Fields(store_->LoadMessages()[0]), Fields(msg));
-  ASSERT_EQ(store_->LoadSubscriptions().size(), 1u);
-  EXPECT_EQ(Fields(store_->LoadSubscriptions()[0]), Fields(sub));
-  EXPECT_EQ(Fields(*store_->GetIncident(6)), Fields(inc));
-  EXPECT_EQ(Fields(*store_->GetNotification(7)), Fields(note));
-  EXPECT_EQ(store_->LoadSequences().at("instance"), 5);
+  EXPECT_EQ(Fields(*Must(store_->GetInstance(1))), Fields(inst));
+  EXPECT_EQ(Fields(*Must(store_->GetTask(2))), Fields(task));
+  EXPECT_EQ(Fields(*Must(store_->GetJob(3))), Fields(job));
+  EXPECT_EQ(Fields(*Must(store_->GetTimer(4))), Fields(timer));
+  ASSERT_EQ(Must(store_->LoadMessages()).size(), 1u);
+  EXPECT_EQ(Fields(Must(store_->LoadMessages())[0]), Fields(msg));
+  ASSERT_EQ(Must(store_->LoadSubscriptions()).size(), 1u);
+  EXPECT_EQ(Fields(Must(store_->LoadSubscriptions())[0]), Fields(sub));
+  EXPECT_EQ(Fields(*Must(store_->GetIncident(6))), Fields(inc));
+  EXPECT_EQ(Fields(*Must(store_->GetNotification(7))), Fields(note));
+  EXPECT_EQ(Must(store_->LoadSequences()).at("instance"), 5);
 
   // Indexed columns moved too: the old filter values no longer match.
-  EXPECT_TRUE(store_->ListInstances({.state = "active"}, {}).empty());
-  EXPECT_EQ(Ids(store_->ListInstances({.state = "completed"}, {})), std::vector<int64_t>{1});
-  EXPECT_TRUE(store_->ListTasks({.role = "clerk"}, {}).empty());
-  EXPECT_EQ(Ids(store_->ListTasks({.role = "head"}, {})), std::vector<int64_t>{2});
+  EXPECT_TRUE(Must(store_->ListInstances({.state = "active"}, {})).empty());
+  EXPECT_EQ(Ids(Must(store_->ListInstances({.state = "completed"}, {}))), std::vector<int64_t>{1});
+  EXPECT_TRUE(Must(store_->ListTasks({.role = "clerk"}, {})).empty());
+  EXPECT_EQ(Ids(Must(store_->ListTasks({.role = "head"}, {}))), std::vector<int64_t>{2});
 }
 
 TEST_P(StoreConformanceTest, DeletesRemoveRows) {
@@ -350,16 +351,16 @@ TEST_P(StoreConformanceTest, DeletesRemoveRows) {
   del.deleted_subscriptions = {{2, "tok"}, {3, "other-token"}};
   ASSERT_TRUE(CommitAndWait(del).ok());
 
-  EXPECT_FALSE(store_->GetJob(2).has_value());
-  EXPECT_TRUE(store_->GetJob(1).has_value());
-  EXPECT_TRUE(store_->GetJob(3).has_value());
-  EXPECT_FALSE(store_->GetTimer(1).has_value());
-  EXPECT_TRUE(store_->GetTimer(2).has_value());
-  EXPECT_EQ(Ids(store_->LoadMessages()), (std::vector<int64_t>{1, 2}));
+  EXPECT_FALSE(Must(store_->GetJob(2)).has_value());
+  EXPECT_TRUE(Must(store_->GetJob(1)).has_value());
+  EXPECT_TRUE(Must(store_->GetJob(3)).has_value());
+  EXPECT_FALSE(Must(store_->GetTimer(1)).has_value());
+  EXPECT_TRUE(Must(store_->GetTimer(2)).has_value());
+  EXPECT_EQ(Ids(Must(store_->LoadMessages())), (std::vector<int64_t>{1, 2}));
   std::vector<int64_t> sub_instances;
-  for (const auto& s : store_->LoadSubscriptions()) sub_instances.push_back(s.instance_id);
+  for (const auto& s : Must(store_->LoadSubscriptions())) sub_instances.push_back(s.instance_id);
   EXPECT_EQ(sub_instances, (std::vector<int64_t>{1, 3}));
-  EXPECT_EQ(store_->Count().timers, 2);
+  EXPECT_EQ(Must(store_->Count()).timers, 2);
 }
 
 TEST_P(StoreConformanceTest, LaterEntriesWinWithinAndAcrossBatches) {
@@ -370,9 +371,9 @@ TEST_P(StoreConformanceTest, LaterEntriesWinWithinAndAcrossBatches) {
   b.deleted_jobs = {5};
   b.sequences["x"] = 2;
   ASSERT_TRUE(CommitAndWait(b).ok());
-  EXPECT_EQ(store_->GetInstance(1)->state, "failed");
-  EXPECT_FALSE(store_->GetJob(5).has_value());
-  EXPECT_EQ(store_->LoadSequences().at("x"), 2);
+  EXPECT_EQ(Must(store_->GetInstance(1))->state, "failed");
+  EXPECT_FALSE(Must(store_->GetJob(5)).has_value());
+  EXPECT_EQ(Must(store_->LoadSequences()).at("x"), 2);
 
   // Batches queued back to back are applied in order (and may share a transaction).
   std::vector<absl::Status> results(3);
@@ -389,10 +390,10 @@ TEST_P(StoreConformanceTest, LaterEntriesWinWithinAndAcrossBatches) {
   store_->Commit(std::move(b3), [&](absl::Status s) { results[2] = s; });
   ASSERT_TRUE(store_->Flush().ok());
   for (const auto& s : results) EXPECT_TRUE(s.ok()) << s;
-  EXPECT_EQ(store_->GetInstance(2)->state, "cancelled");
-  ASSERT_TRUE(store_->GetTimer(9).has_value());
-  EXPECT_EQ(store_->GetTimer(9)->due_at_ms, 3);
-  EXPECT_EQ(store_->LoadSequences().at("x"), 3);
+  EXPECT_EQ(Must(store_->GetInstance(2))->state, "cancelled");
+  ASSERT_TRUE(Must(store_->GetTimer(9)).has_value());
+  EXPECT_EQ(Must(store_->GetTimer(9))->due_at_ms, 3);
+  EXPECT_EQ(Must(store_->LoadSequences()).at("x"), 3);
 }
 
 TEST_P(StoreConformanceTest, DoneRunsInCommitOrder) {
@@ -459,12 +460,12 @@ TEST_P(StoreConformanceTest, ListInstancesFiltersAndPages) {
       SCOPED_TRACE(testing::Message() << "definition=" << f.definition_id << " state=" << f.state
                                       << " bk=" << f.business_key << " unit=" << f.unit
                                       << " parent=" << f.parent_id << " limit=" << limit);
-      EXPECT_EQ(PageAll([&](const Page& p) { return store_->ListInstances(f, p); }, limit),
+      EXPECT_EQ(PageAll([&](const Page& p) { return Must(store_->ListInstances(f, p)); }, limit),
                 expected);
     }
   }
   // Full rows come back, not just ids.
-  auto page = store_->ListInstances({}, {.after_id = 0, .limit = 1});
+  auto page = Must(store_->ListInstances({}, {.after_id = 0, .limit = 1}));
   ASSERT_EQ(page.size(), 1u);
   EXPECT_EQ(Fields(page[0]), Fields(all[0]));
 }
@@ -475,22 +476,22 @@ TEST_P(StoreConformanceTest, PageBoundaries) {
   ASSERT_TRUE(CommitAndWait(b).ok());
 
   // Exact multiple: the last full page is followed by an empty one.
-  EXPECT_EQ(Ids(store_->ListInstances({}, {.after_id = 0, .limit = 5})),
+  EXPECT_EQ(Ids(Must(store_->ListInstances({}, {.after_id = 0, .limit = 5}))),
             (std::vector<int64_t>{10, 20, 30, 40, 50}));
-  EXPECT_EQ(Ids(store_->ListInstances({}, {.after_id = 50, .limit = 5})),
+  EXPECT_EQ(Ids(Must(store_->ListInstances({}, {.after_id = 50, .limit = 5}))),
             (std::vector<int64_t>{60, 70, 80, 90, 100}));
-  EXPECT_TRUE(store_->ListInstances({}, {.after_id = 100, .limit = 5}).empty());
+  EXPECT_TRUE(Must(store_->ListInstances({}, {.after_id = 100, .limit = 5})).empty());
   // after_id between ids, and the page is exclusive of after_id itself.
-  EXPECT_EQ(Ids(store_->ListInstances({}, {.after_id = 35, .limit = 2})),
+  EXPECT_EQ(Ids(Must(store_->ListInstances({}, {.after_id = 35, .limit = 2}))),
             (std::vector<int64_t>{40, 50}));
-  EXPECT_EQ(Ids(store_->ListInstances({}, {.after_id = 40, .limit = 2})),
+  EXPECT_EQ(Ids(Must(store_->ListInstances({}, {.after_id = 40, .limit = 2}))),
             (std::vector<int64_t>{50, 60}));
-  EXPECT_TRUE(store_->ListInstances({}, {.after_id = 1000, .limit = 5}).empty());
+  EXPECT_TRUE(Must(store_->ListInstances({}, {.after_id = 1000, .limit = 5})).empty());
   // Short last page.
-  EXPECT_EQ(Ids(store_->ListInstances({}, {.after_id = 80, .limit = 5})),
+  EXPECT_EQ(Ids(Must(store_->ListInstances({}, {.after_id = 80, .limit = 5}))),
             (std::vector<int64_t>{90, 100}));
   // Default page is 50.
-  EXPECT_EQ(store_->ListInstances({}, {}).size(), 10u);
+  EXPECT_EQ(Must(store_->ListInstances({}, {})).size(), 10u);
 }
 
 TEST_P(StoreConformanceTest, ListTasksFiltersAndDefaultOpenStates) {
@@ -539,7 +540,8 @@ TEST_P(StoreConformanceTest, ListTasksFiltersAndDefaultOpenStates) {
                  << " state=" << f.state << " instance=" << f.instance_id);
     ASSERT_FALSE(expected.empty());
     for (int limit : {1, 4, 100}) {
-      EXPECT_EQ(PageAll([&](const Page& p) { return store_->ListTasks(f, p); }, limit), expected);
+      EXPECT_EQ(PageAll([&](const Page& p) { return Must(store_->ListTasks(f, p)); }, limit),
+                expected);
     }
   }
 }
@@ -552,13 +554,15 @@ TEST_P(StoreConformanceTest, ListIncidentsDefaultsToOpen) {
                  {4, 99, "open", 0, "{}"},
                  {5, 99, "resolved", 0, "{}"}};
   ASSERT_TRUE(CommitAndWait(b).ok());
-  EXPECT_EQ(Ids(store_->ListIncidents({}, {})), (std::vector<int64_t>{1, 3, 4}));
-  EXPECT_EQ(Ids(store_->ListIncidents({.state = "resolved"}, {})), (std::vector<int64_t>{2, 5}));
-  EXPECT_EQ(Ids(store_->ListIncidents({.instance_id = 99}, {})), std::vector<int64_t>{4});
-  EXPECT_EQ(Ids(store_->ListIncidents({.state = "resolved", .instance_id = 77}, {})),
+  EXPECT_EQ(Ids(Must(store_->ListIncidents({}, {}))), (std::vector<int64_t>{1, 3, 4}));
+  EXPECT_EQ(Ids(Must(store_->ListIncidents({.state = "resolved"}, {}))),
+            (std::vector<int64_t>{2, 5}));
+  EXPECT_EQ(Ids(Must(store_->ListIncidents({.instance_id = 99}, {}))), std::vector<int64_t>{4});
+  EXPECT_EQ(Ids(Must(store_->ListIncidents({.state = "resolved", .instance_id = 77}, {}))),
             std::vector<int64_t>{2});
-  EXPECT_EQ(Ids(store_->ListIncidents({}, {.after_id = 1, .limit = 1})), std::vector<int64_t>{3});
-  EXPECT_EQ(store_->Count().incidents_open, 3);
+  EXPECT_EQ(Ids(Must(store_->ListIncidents({}, {.after_id = 1, .limit = 1}))),
+            std::vector<int64_t>{3});
+  EXPECT_EQ(Must(store_->Count()).incidents_open, 3);
 }
 
 TEST_P(StoreConformanceTest, ListNotificationsByRecipientOrRole) {
@@ -600,13 +604,14 @@ TEST_P(StoreConformanceTest, ListNotificationsByRecipientOrRole) {
     SCOPED_TRACE(testing::Message() << "recipient=" << f.recipient << " roles=" << f.roles.size()
                                     << " units=" << f.units.size() << " acked=" << f.include_acked);
     for (int limit : {1, 3, 100}) {
-      EXPECT_EQ(PageAll([&](const Page& p) { return store_->ListNotifications(f, p); }, limit),
-                expected);
+      EXPECT_EQ(
+          PageAll([&](const Page& p) { return Must(store_->ListNotifications(f, p)); }, limit),
+          expected);
     }
   }
   int64_t unacked = 0;
   for (const auto& n : all) unacked += n.acked ? 0 : 1;
-  EXPECT_EQ(store_->Count().notifications_unacked, unacked);
+  EXPECT_EQ(Must(store_->Count()).notifications_unacked, unacked);
 }
 
 TEST_P(StoreConformanceTest, HistoryOrdersBySeqAfterSeq) {
@@ -622,15 +627,15 @@ TEST_P(StoreConformanceTest, HistoryOrdersBySeqAfterSeq) {
     for (const auto& r : rows) out.push_back(r.seq);
     return out;
   };
-  EXPECT_EQ(seqs(store_->History(100, 0, 100)),
+  EXPECT_EQ(seqs(Must(store_->History(100, 0, 100))),
             (std::vector<int64_t>{1, 3, 5, 7, 9, 11, 13, 15, 17, 19}));
-  EXPECT_EQ(seqs(store_->History(200, 10, 3)), (std::vector<int64_t>{12, 14, 16}));
-  EXPECT_EQ(seqs(store_->History(200, 11, 100)), (std::vector<int64_t>{12, 14, 16, 18, 20}));
-  EXPECT_EQ(seqs(store_->History(0, 17, 100)), (std::vector<int64_t>{18, 19, 20}));
-  EXPECT_EQ(seqs(store_->History(0, 0, 4)), (std::vector<int64_t>{1, 2, 3, 4}));
-  EXPECT_TRUE(store_->History(0, 20, 100).empty());
-  EXPECT_TRUE(store_->History(300, 0, 100).empty());
-  EXPECT_EQ(Fields(store_->History(200, 19, 1).at(0)), Fields(Event(20, 200)));
+  EXPECT_EQ(seqs(Must(store_->History(200, 10, 3))), (std::vector<int64_t>{12, 14, 16}));
+  EXPECT_EQ(seqs(Must(store_->History(200, 11, 100))), (std::vector<int64_t>{12, 14, 16, 18, 20}));
+  EXPECT_EQ(seqs(Must(store_->History(0, 17, 100))), (std::vector<int64_t>{18, 19, 20}));
+  EXPECT_EQ(seqs(Must(store_->History(0, 0, 4))), (std::vector<int64_t>{1, 2, 3, 4}));
+  EXPECT_TRUE(Must(store_->History(0, 20, 100)).empty());
+  EXPECT_TRUE(Must(store_->History(300, 0, 100)).empty());
+  EXPECT_EQ(Fields(Must(store_->History(200, 19, 1)).at(0)), Fields(Event(20, 200)));
 }
 
 TEST_P(StoreConformanceTest, RequestsKeepTheFirstReply) {
@@ -640,14 +645,14 @@ TEST_P(StoreConformanceTest, RequestsKeepTheFirstReply) {
   WriteBatch retry;
   retry.requests = {{"req-a", "second", 3}};
   ASSERT_TRUE(CommitAndWait(retry).ok());
-  EXPECT_EQ(Fields(*store_->GetRequest("req-a")), Fields(RequestRow{"req-a", "first", 1}));
-  EXPECT_EQ(Fields(*store_->GetRequest("req-b")), Fields(RequestRow{"req-b", "", 2}));
-  EXPECT_FALSE(store_->GetRequest("").has_value());
-  EXPECT_FALSE(store_->GetRequest("req-c").has_value());
+  EXPECT_EQ(Fields(*Must(store_->GetRequest("req-a"))), Fields(RequestRow{"req-a", "first", 1}));
+  EXPECT_EQ(Fields(*Must(store_->GetRequest("req-b"))), Fields(RequestRow{"req-b", "", 2}));
+  EXPECT_FALSE(Must(store_->GetRequest("")).has_value());
+  EXPECT_FALSE(Must(store_->GetRequest("req-c")).has_value());
 }
 
 TEST_P(StoreConformanceTest, HighestIdsOfRowsNeverDeleted) {
-  EXPECT_TRUE(store_->HighestIds().empty());
+  EXPECT_TRUE(Must(store_->HighestIds()).empty());
   WriteBatch b;
   b.instances = {Instance(10), Instance(3)};
   b.tasks.push_back(Task(20));
@@ -658,7 +663,7 @@ TEST_P(StoreConformanceTest, HighestIdsOfRowsNeverDeleted) {
   b.events = {Event(80, 10), Event(81, 10)};
   ASSERT_TRUE(CommitAndWait(b).ok());
   EXPECT_EQ(
-      store_->HighestIds(),
+      Must(store_->HighestIds()),
       (std::map<std::string, int64_t>{
           {"event", 81}, {"incident", 60}, {"instance", 10}, {"notification", 70}, {"task", 20}}));
 }
@@ -670,7 +675,7 @@ TEST_P(StoreConformanceTest, SequencesUpsertByName) {
   WriteBatch c;
   c.sequences = {{"task", 9}, {"job", 1}};
   ASSERT_TRUE(CommitAndWait(c).ok());
-  EXPECT_EQ(store_->LoadSequences(),
+  EXPECT_EQ(Must(store_->LoadSequences()),
             (std::map<std::string, int64_t>{{"instance", 100}, {"job", 1}, {"task", 9}}));
 }
 
@@ -682,7 +687,7 @@ TEST_P(StoreConformanceTest, LoadDefinitionsReturnsEveryVersionInOrder) {
                    {"review", 10, "Review", "d3", "y3", 4}};
   ASSERT_TRUE(CommitAndWait(b).ok());
   std::vector<std::pair<std::string, int32_t>> keys;
-  for (const auto& d : store_->LoadDefinitions()) keys.emplace_back(d.id, d.version);
+  for (const auto& d : Must(store_->LoadDefinitions())) keys.emplace_back(d.id, d.version);
   EXPECT_EQ(keys, (std::vector<std::pair<std::string, int32_t>>{
                       {"onboard", 1}, {"review", 1}, {"review", 2}, {"review", 10}}));
 }
@@ -697,7 +702,7 @@ TEST_P(StoreConformanceTest, CountsOpenWork) {
   b.incidents = {Incident(1, "open"), Incident(2, "resolved")};
   b.notifications = {Notification(1, false), Notification(2, true), Notification(3, false)};
   ASSERT_TRUE(CommitAndWait(b).ok());
-  const Counts c = store_->Count();
+  const Counts c = Must(store_->Count());
   EXPECT_EQ(c.instances_active, 2);
   EXPECT_EQ(c.tasks_open, 3);
   EXPECT_EQ(c.jobs_pending, 2);
@@ -713,12 +718,12 @@ TEST_P(StoreConformanceTest, ForEachTimerByDueAndForEachJobByState) {
   ASSERT_TRUE(CommitAndWait(b).ok());
 
   std::vector<int64_t> timers;
-  store_->ForEachTimer([&](const TimerRow& t) { timers.push_back(t.id); });
+  Must(store_->ForEachTimer([&](const TimerRow& t) { timers.push_back(t.id); }));
   EXPECT_EQ(timers, (std::vector<int64_t>{5, 2, 4, 3, 1}));
 
   auto jobs = [&](const std::string& state) {
     std::vector<int64_t> ids;
-    store_->ForEachJob(state, [&](const JobRow& j) { ids.push_back(j.id); });
+    Must(store_->ForEachJob(state, [&](const JobRow& j) { ids.push_back(j.id); }));
     return ids;
   };
   EXPECT_EQ(jobs("activatable"), (std::vector<int64_t>{1, 3}));
@@ -736,12 +741,12 @@ TEST_P(StoreConformanceTest, ForEachTimerCallbackMayReadTheStore) {
   }
   ASSERT_TRUE(CommitAndWait(b).ok());
   int seen = 0;
-  store_->ForEachTimer([&](const TimerRow& t) {
+  Must(store_->ForEachTimer([&](const TimerRow& t) {
     ++seen;
-    EXPECT_TRUE(store_->GetTimer(t.id).has_value());
-    EXPECT_TRUE(store_->GetInstance(t.id).has_value());
-    EXPECT_EQ(store_->ListInstances({}, {.after_id = t.id - 1, .limit = 1}).size(), 1u);
-  });
+    EXPECT_TRUE(Must(store_->GetTimer(t.id)).has_value());
+    EXPECT_TRUE(Must(store_->GetInstance(t.id)).has_value());
+    EXPECT_EQ(Must(store_->ListInstances({}, {.after_id = t.id - 1, .limit = 1})).size(), 1u);
+  }));
   EXPECT_EQ(seen, 20);
 }
 
@@ -782,20 +787,20 @@ TEST_P(StoreConformanceTest, CommittedStateSurvivesReopen) {
   ASSERT_TRUE(CommitAndWait(b).ok());
   Reopen();
   ASSERT_TRUE(store_->Health().ok());
-  EXPECT_EQ(store_->LoadDefinitions().size(), 1u);
-  EXPECT_EQ(store_->ListInstances({}, {.after_id = 0, .limit = 1000}).size(), 100u);
-  EXPECT_EQ(Fields(*store_->GetInstance(42)), Fields(Instance(42)));
-  EXPECT_EQ(store_->History(0, 0, 1000).size(), 100u);
-  EXPECT_EQ(store_->LoadSequences().at("instance"), 100);
-  EXPECT_EQ(store_->GetRequest("req")->reply, "reply");
-  EXPECT_TRUE(store_->GetTimer(1).has_value());
+  EXPECT_EQ(Must(store_->LoadDefinitions()).size(), 1u);
+  EXPECT_EQ(Must(store_->ListInstances({}, {.after_id = 0, .limit = 1000})).size(), 100u);
+  EXPECT_EQ(Fields(*Must(store_->GetInstance(42))), Fields(Instance(42)));
+  EXPECT_EQ(Must(store_->History(0, 0, 1000)).size(), 100u);
+  EXPECT_EQ(Must(store_->LoadSequences()).at("instance"), 100);
+  EXPECT_EQ(Must(store_->GetRequest("req"))->reply, "reply");
+  EXPECT_TRUE(Must(store_->GetTimer(1)).has_value());
 
   // And the reopened store takes writes again.
   WriteBatch more;
   more.instances = {Instance(101)};
   ASSERT_TRUE(CommitAndWait(more).ok());
   Reopen();
-  EXPECT_TRUE(store_->GetInstance(101).has_value());
+  EXPECT_TRUE(Must(store_->GetInstance(101)).has_value());
 }
 
 TEST_P(StoreConformanceTest, DestructionDrainsTheQueue) {
@@ -809,7 +814,7 @@ TEST_P(StoreConformanceTest, DestructionDrainsTheQueue) {
   }
   Reopen();  // destroys the store without Flush
   EXPECT_EQ(ok.load(), 200);
-  EXPECT_EQ(store_->ListInstances({}, {.after_id = 0, .limit = 1000}).size(), 200u);
+  EXPECT_EQ(Must(store_->ListInstances({}, {.after_id = 0, .limit = 1000})).size(), 200u);
 }
 
 TEST_P(StoreConformanceTest, SubjectHistoryBySubjectOrUnit) {
@@ -825,13 +830,15 @@ TEST_P(StoreConformanceTest, SubjectHistoryBySubjectOrUnit) {
     for (const auto& r : rows) out.push_back(r.seq);
     return out;
   };
-  EXPECT_EQ(seqs(store_->SubjectHistory("worker:1", "", 0, 10)), (std::vector<int64_t>{2, 3}));
-  EXPECT_EQ(seqs(store_->SubjectHistory("", "bh.a", 0, 10)), (std::vector<int64_t>{2, 4, 5}));
-  EXPECT_EQ(seqs(store_->SubjectHistory("", "bh.a", 2, 1)), (std::vector<int64_t>{4}));
-  EXPECT_TRUE(store_->SubjectHistory("", "", 0, 10).empty());
-  EXPECT_EQ(Fields(store_->SubjectHistory("unit:bh.a", "", 0, 10).at(0)), Fields(b.events[3]));
+  EXPECT_EQ(seqs(Must(store_->SubjectHistory("worker:1", "", 0, 10))),
+            (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(seqs(Must(store_->SubjectHistory("", "bh.a", 0, 10))), (std::vector<int64_t>{2, 4, 5}));
+  EXPECT_EQ(seqs(Must(store_->SubjectHistory("", "bh.a", 2, 1))), (std::vector<int64_t>{4}));
+  EXPECT_TRUE(Must(store_->SubjectHistory("", "", 0, 10)).empty());
+  EXPECT_EQ(Fields(Must(store_->SubjectHistory("unit:bh.a", "", 0, 10)).at(0)),
+            Fields(b.events[3]));
   // Engine history still sees every event.
-  EXPECT_EQ(store_->History(0, 0, 10).size(), 5u);
+  EXPECT_EQ(Must(store_->History(0, 0, 10)).size(), 5u);
 }
 
 // ---- Module records ----
@@ -1033,7 +1040,7 @@ TEST_P(ModuleRecordsTest, AppendOnAnExistingKeyFailsTheCommit) {
   // A real commit failure, like a reused event seq: the store refuses writes from now on.
   EXPECT_FALSE(store_->Health().ok());
   // Nothing of the failed batch was written.
-  EXPECT_FALSE(store_->GetInstance(1).has_value());
+  EXPECT_FALSE(Must(store_->GetInstance(1)).has_value());
   EXPECT_EQ(Body("shop_log", "000003"), std::nullopt);
   EXPECT_EQ(Body("shop_log", "000002"), R"({"e":2})");
   ReopenAndAttach();
@@ -1159,7 +1166,7 @@ TEST_P(ModuleRecordsTest, MalformedBatchesAreRefusedWithoutBreakingTheStore) {
   }
   ASSERT_TRUE(store_->Flush().ok());
   EXPECT_TRUE(store_->Health().ok());
-  EXPECT_FALSE(store_->GetInstance(1).has_value());
+  EXPECT_FALSE(Must(store_->GetInstance(1)).has_value());
   EXPECT_EQ(Body("shop_orders", "o-1"), std::nullopt);
 
   // The store takes the next, well-formed batch.
@@ -1167,7 +1174,7 @@ TEST_P(ModuleRecordsTest, MalformedBatchesAreRefusedWithoutBreakingTheStore) {
   good.instances = {Instance(1)};
   good.records = {Order("o-1", "alice"), Append("shop_log", "000001", "{}")};
   ASSERT_TRUE(CommitAndWait(std::move(good)).ok());
-  EXPECT_TRUE(store_->GetInstance(1).has_value());
+  EXPECT_TRUE(Must(store_->GetInstance(1)).has_value());
   EXPECT_TRUE(Body("shop_orders", "o-1").has_value());
   // A table of a module that is not attached in this process is refused too.
   Reopen();
@@ -1185,7 +1192,7 @@ TEST_P(ModuleRecordsTest, RecordsCommitAtomicallyWithEngineRows) {
   b.events = {Event(1, 1)};
   b.records = {Order("o-1", "alice"), Append("shop_log", "000001", R"({"started":1})")};
   ASSERT_TRUE(CommitAndWait(b).ok());
-  EXPECT_TRUE(store_->GetInstance(1).has_value());
+  EXPECT_TRUE(Must(store_->GetInstance(1)).has_value());
   EXPECT_EQ(Body("shop_log", "000001"), R"({"started":1})");
   EXPECT_EQ(store_->GetCommitStats().records, 4);
 
@@ -1204,11 +1211,11 @@ TEST_P(ModuleRecordsTest, RecordsCommitAtomicallyWithEngineRows) {
   failing.events = {Event(1, 2)};
   failing.records = {Order("o-3", "carol"), Append("shop_log", "000002", "{}")};
   EXPECT_FALSE(CommitAndWait(std::move(failing)).ok());
-  EXPECT_FALSE(store_->GetInstance(2).has_value());
+  EXPECT_FALSE(Must(store_->GetInstance(2)).has_value());
   EXPECT_EQ(Body("shop_orders", "o-3"), std::nullopt);
   EXPECT_EQ(Body("shop_log", "000002"), std::nullopt);
   ReopenAndAttach();
-  EXPECT_FALSE(store_->GetInstance(2).has_value());
+  EXPECT_FALSE(Must(store_->GetInstance(2)).has_value());
   EXPECT_EQ(ScanKeys({.table = "shop_orders"}), (std::vector<std::string>{"o-1", "o-2"}));
   EXPECT_EQ(ScanKeys({.table = "shop_log"}), (std::vector<std::string>{"000001", "migrated-0"}));
 }
@@ -1229,7 +1236,7 @@ TEST_P(ModuleRecordsTest, ReopenShowsExactlyTheCommittedRecords) {
   }
   ReopenAndAttach();
   EXPECT_EQ(ok.load(), 200);
-  EXPECT_EQ(store_->ListInstances({}, {.after_id = 0, .limit = 1000}).size(), 200u);
+  EXPECT_EQ(Must(store_->ListInstances({}, {.after_id = 0, .limit = 1000})).size(), 200u);
   std::vector<std::string> orders = ScanKeys({.table = "shop_orders", .limit = 1000});
   EXPECT_EQ(orders.size(), 180u);
   EXPECT_EQ(std::count_if(orders.begin(), orders.end(),
@@ -1272,7 +1279,7 @@ TEST_P(ModuleRecordsTest, AcknowledgedRecordsSurviveACrash) {
   store_ = GetParam().open(dir_);
   ASSERT_NE(store_, nullptr);
   ASSERT_TRUE(store_->AttachModule(Shop()).ok());
-  EXPECT_EQ(store_->ListInstances({}, {.after_id = 0, .limit = 1000}).size(), 50u);
+  EXPECT_EQ(Must(store_->ListInstances({}, {.after_id = 0, .limit = 1000})).size(), 50u);
   std::vector<std::string> orders = ScanKeys({.table = "shop_orders", .limit = 1000});
   ASSERT_EQ(orders.size(), 50u);
   EXPECT_EQ(orders.front(), "o-101");
