@@ -1,7 +1,6 @@
 #include "daemon/modules/recruitment/durable_recruitment.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
@@ -124,47 +123,6 @@ absl::StatusOr<rc::Application> ApplicationFromJson(const json& j) {
   return a;
 }
 
-std::string_view CheckName(rc::CheckResult r) {
-  switch (r) {
-    case rc::CheckResult::kPassed: return "passed";
-    case rc::CheckResult::kFailed: return "failed";
-    default: return "pending";
-  }
-}
-
-json ApplicationToJson(const rc::Application& a, bool personal) {
-  json j = {{"id", a.id},
-            {"post_id", a.post_id},
-            {"name", personal ? a.personal.name : wf::MaskName(a.personal.name)},
-            {"id_number", personal ? a.personal.id_number : wf::MaskIdNumber(a.personal.id_number)},
-            {"phone", personal ? a.personal.phone : wf::MaskPhone(a.personal.phone)},
-            {"education", wf::EnglishName(a.education)},
-            {"certificates", a.certificates},
-            {"source", wf::EnglishName(a.source)},
-            {"categories", a.categories},
-            {"community_since", a.community_since},
-            {"status", rc::CandidateStatusName(a.status)},
-            {"refusals", a.refusals},
-            {"written", a.written ? rc::FormatTenths(*a.written) : ""},
-            {"interview", a.interview ? rc::FormatTenths(*a.interview) : ""},
-            {"bonus", a.bonus ? rc::FormatTenths(a.bonus) : ""},
-            {"bonus_for", a.bonus_for},
-            {"rank", a.rank},
-            {"physical", CheckName(a.physical)},
-            {"background", CheckName(a.background)},
-            {"notice_until", a.notice_until},
-            {"removed_reason", a.removed_reason},
-            {"worker_id", a.worker_id},
-            {"applied_at_ms", a.applied_at_ms}};
-  if (a.rank > 0) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%lld.%03lld", static_cast<long long>(a.composite_milli / 1000),
-                  static_cast<long long>(a.composite_milli % 1000));
-    j["composite"] = buf;
-  }
-  return j;
-}
-
 json PromotionJson(const std::optional<rc::Promotion>& p) {
   if (!p) return {{"removed_id", 0}, {"promoted_id", 0}};
   return {{"removed_id", p->removed_id}, {"promoted_id", p->promoted_id.value_or(0)}};
@@ -176,14 +134,6 @@ json CutsJson(const std::vector<rc::PostCut>& cuts) {
     if (c.released > 0) out.push_back({{"unit_id", c.unit_id}, {"posts", c.released}});
   }
   return out;
-}
-
-std::string_view ObjectionState(rc::Objection::State s) {
-  switch (s) {
-    case rc::Objection::State::kUpheld: return "upheld";
-    case rc::Objection::State::kDismissed: return "dismissed";
-    default: return "open";
-  }
 }
 
 // A domain refusal the workflow answers by going back to the task; anything else (a bug, a
@@ -377,11 +327,11 @@ absl::StatusOr<json> DurableRecruitment::Run(engine::Engine::DomainTx& tx, Entry
   return result;
 }
 
-void DurableRecruitment::Create(const engine::Caller& caller, json spec_json,
+void DurableRecruitment::Create(const engine::Caller& caller, SpecFn spec_of,
                                 std::string request_id, engine::Reply reply) {
   engine_.ExecuteDomain(
       "Recruitment.CreateCampaign", std::move(request_id), caller.user,
-      [this, caller, spec_json = std::move(spec_json)](engine::Engine::DomainTx& tx)
+      [this, caller, spec_of = std::move(spec_of)](engine::Engine::DomainTx& tx)
           -> absl::StatusOr<json> {
         for (const char* workflow : {kWorkflow, kObjectionWorkflow, kOnboardingWorkflow}) {
           if (!engine_.GetDefinition(workflow)) {
@@ -390,7 +340,7 @@ void DurableRecruitment::Create(const engine::Caller& caller, json spec_json,
           }
         }
         ASSIGN_OR_RETURN(rc::RecruitmentPolicy policy, rc::ParseRecruitmentPolicy(policy_yaml_));
-        ASSIGN_OR_RETURN(rc::CampaignSpec spec, SpecFromJson(spec_json, policy));
+        ASSIGN_OR_RETURN(rc::CampaignSpec spec, spec_of(policy));
         if (!(caller.HasRole("street-office") && caller.unit == spec.street_unit_id)) {
           return absl::PermissionDeniedError(absl::StrCat(
               "campaign.street_unit_id: only the street office of ", spec.street_unit_id,
@@ -858,117 +808,80 @@ int64_t DurableRecruitment::InstanceOf(const std::string& campaign_id) const {
   return e ? e->instance_id : 0;
 }
 
-namespace {
-json CampaignToJson(const rc::Campaign& c, int64_t instance_id, int64_t now_ms) {
-  const rc::Funnel f = c.GetFunnel(now_ms);
-  json stages = json::array();
-  const auto& history = c.history();
-  for (size_t i = 0; i < history.size(); ++i) {
-    const int64_t end = i + 1 < history.size() ? history[i + 1].at_ms : now_ms;
-    stages.push_back({{"state", rc::StateName(history[i].state)},
-                      {"at_ms", history[i].at_ms},
-                      {"ms_in_state", end - history[i].at_ms}});
-  }
-  json shortfalls = json::array();
-  if (c.state() == rc::CampaignState::kApplicationsClosed) {
-    for (const auto& s : c.Shortfalls()) {
-      shortfalls.push_back({{"post_id", s.post_id}, {"unit_id", s.unit_id}, {"posts", s.posts},
-                            {"eligible", s.eligible}, {"needed", s.needed}});
-    }
-  }
-  json hired = json::array();
+CampaignView ViewOf(const rc::Campaign& c, int64_t instance_id, int64_t now_ms) {
+  CampaignView v{c.spec(), c.state(), instance_id, now_ms, c.history(), c.GetFunnel(now_ms)};
+  if (c.state() == rc::CampaignState::kApplicationsClosed) v.shortfalls = c.Shortfalls();
   for (const auto& a : c.applications()) {
-    if (a.worker_id) hired.push_back(a.worker_id);
+    if (a.worker_id) v.hired_workers.push_back(a.worker_id);
   }
-  return {{"spec", SpecToJson(c.spec())},
-          {"state", rc::StateName(c.state())},
-          {"instance_id", instance_id},
-          {"funnel",
-           {{"applied", f.applied},
-            {"eligible", f.eligible},
-            {"examined", f.examined},
-            {"interviewed", f.interviewed},
-            {"notified", f.notified},
-            {"hired", f.hired}}},
-          {"stages", stages},
-          {"shortfalls", shortfalls},
-          {"hired_workers", hired}};
+  return v;
 }
-}  // namespace
 
-absl::StatusOr<json> DurableRecruitment::CampaignJson(const std::string& id) const {
+absl::StatusOr<CampaignView> DurableRecruitment::Campaign(const std::string& id) const {
   std::shared_lock lock(mu_);
   const Entry* e = Find(id);
   if (!e) return absl::NotFoundError(absl::StrCat("id: no campaign '", id, "'"));
-  return CampaignToJson(e->campaign, e->instance_id, engine_.clock().NowMs());
+  return ViewOf(e->campaign, e->instance_id, engine_.clock().NowMs());
 }
 
-std::vector<json> DurableRecruitment::ListCampaigns(const std::string& street_unit_id,
-                                                    const std::string& state) const {
+std::vector<CampaignView> DurableRecruitment::ListCampaigns(const std::string& street_unit_id,
+                                                            const std::string& state) const {
   std::shared_lock lock(mu_);
-  std::vector<json> out;
+  std::vector<CampaignView> out;
   for (const auto& [id, e] : campaigns_) {
     if (!street_unit_id.empty() && e.campaign.spec().street_unit_id != street_unit_id) continue;
     if (!state.empty() && rc::StateName(e.campaign.state()) != state) continue;
-    out.push_back(CampaignToJson(e.campaign, e.instance_id, engine_.clock().NowMs()));
+    out.push_back(ViewOf(e.campaign, e.instance_id, engine_.clock().NowMs()));
   }
   return out;
 }
 
-absl::StatusOr<std::vector<json>> DurableRecruitment::Applications(
+absl::StatusOr<std::vector<rc::Application>> DurableRecruitment::Applications(
     const std::string& campaign_id, const std::string& post_id, const std::string& status,
-    int64_t after_id, int limit, bool personal) const {
+    int64_t after_id, int limit) const {
   std::shared_lock lock(mu_);
   const Entry* e = Find(campaign_id);
   if (!e) return absl::NotFoundError(absl::StrCat("campaign_id: no campaign '", campaign_id, "'"));
-  std::vector<json> out;
+  std::vector<rc::Application> out;
   const auto& apps = e->campaign.applications();
   for (size_t i = static_cast<size_t>(std::max<int64_t>(after_id, 0));
        i < apps.size() && static_cast<int>(out.size()) < limit; ++i) {
     const rc::Application& a = apps[i];
     if (!post_id.empty() && a.post_id != post_id) continue;
     if (!status.empty() && rc::CandidateStatusName(a.status) != status) continue;
-    out.push_back(ApplicationToJson(a, personal));
+    out.push_back(a);
   }
   return out;
 }
 
-absl::StatusOr<json> DurableRecruitment::Application(const std::string& campaign_id, int64_t id,
-                                                     bool personal) const {
+absl::StatusOr<rc::Application> DurableRecruitment::Application(const std::string& campaign_id,
+                                                                int64_t id) const {
   std::shared_lock lock(mu_);
   const Entry* e = Find(campaign_id);
   if (!e) return absl::NotFoundError(absl::StrCat("campaign_id: no campaign '", campaign_id, "'"));
-  ASSIGN_OR_RETURN(rc::Application a, e->campaign.Get(id));
-  return ApplicationToJson(a, personal);
+  return e->campaign.Get(id);
 }
 
-absl::StatusOr<std::vector<json>> DurableRecruitment::Ranking(const std::string& campaign_id,
-                                                              const std::string& post_id,
-                                                              bool personal) const {
+absl::StatusOr<std::vector<rc::Application>> DurableRecruitment::Ranking(
+    const std::string& campaign_id, const std::string& post_id) const {
   std::shared_lock lock(mu_);
   const Entry* e = Find(campaign_id);
   if (!e) return absl::NotFoundError(absl::StrCat("campaign_id: no campaign '", campaign_id, "'"));
   ASSIGN_OR_RETURN(std::vector<int64_t> ids, e->campaign.Ranking(post_id));
-  std::vector<json> out;
-  for (int64_t id : ids) out.push_back(ApplicationToJson(*e->campaign.Get(id), personal));
+  std::vector<rc::Application> out;
+  for (int64_t id : ids) out.push_back(*e->campaign.Get(id));
   return out;
 }
 
-absl::StatusOr<json> DurableRecruitment::Objection(const std::string& campaign_id,
-                                                   int64_t id) const {
+absl::StatusOr<ObjectionView> DurableRecruitment::Objection(const std::string& campaign_id,
+                                                            int64_t id) const {
   std::shared_lock lock(mu_);
   const Entry* e = Find(campaign_id);
   if (!e) return absl::NotFoundError(absl::StrCat("campaign_id: no campaign '", campaign_id, "'"));
   for (const rc::Objection& o : e->campaign.objections()) {
     if (o.id != id) continue;
     auto inv = e->investigations.find(id);
-    return json{{"id", o.id},
-                {"application_id", o.application_id},
-                {"text", o.text},
-                {"filed_on", o.filed_on},
-                {"state", ObjectionState(o.state)},
-                {"decision_reason", o.decision_reason},
-                {"instance_id", inv == e->investigations.end() ? 0 : inv->second}};
+    return ObjectionView{o, inv == e->investigations.end() ? 0 : inv->second};
   }
   return absl::NotFoundError(absl::StrCat("objection_id: campaign ", campaign_id,
                                           " has no objection ", id));

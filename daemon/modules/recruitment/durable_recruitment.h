@@ -15,9 +15,11 @@
 // still missing, checks pending …) sets the variable `refused` and the workflow goes back to
 // the task.
 
+#include <functional>
 #include <map>
 #include <shared_mutex>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "daemon/core/sealer.h"
@@ -30,6 +32,25 @@
 namespace shequ::modules::recruitment {
 
 namespace rc = ::shequ::domain::recruitment;
+
+// A campaign as the API shows it at one instant: what rc::Campaign holds, with its workflow
+// and the figures of `now_ms`.
+struct CampaignView {
+  rc::CampaignSpec spec;
+  rc::CampaignState state = rc::CampaignState::kDraft;
+  int64_t instance_id = 0;  // the recruitment workflow
+  int64_t now_ms = 0;
+  std::vector<rc::StateEntry> history;
+  rc::Funnel funnel;
+  std::vector<rc::Shortfall> shortfalls;  // only while applications are closed
+  std::vector<int64_t> hired_workers;
+};
+CampaignView ViewOf(const rc::Campaign& c, int64_t instance_id, int64_t now_ms);
+
+struct ObjectionView {
+  rc::Objection objection;
+  int64_t instance_id = 0;  // the investigation workflow, 0 if none
+};
 
 class DurableRecruitment {
  public:
@@ -54,28 +75,29 @@ class DurableRecruitment {
   absl::Status Recover();
 
   // Commands; each replies with the campaign's answer after the commit.
-  //   create: {"campaign": spec JSON}; replies {"campaign_id", "instance_id"}
-  void Create(const engine::Caller& caller, engine::json spec, std::string request_id,
+  // The announcement read against the policy a campaign is created under (its defaults).
+  using SpecFn = std::function<absl::StatusOr<rc::CampaignSpec>(const rc::RecruitmentPolicy&)>;
+  // Replies {"campaign_id", "instance_id"}.
+  void Create(const engine::Caller& caller, SpecFn spec, std::string request_id,
               engine::Reply reply);
   // A campaign command from the API: apply, review, scores_csv, check, withdraw, objection.
   void Command(const engine::Caller& caller, std::string campaign_id, std::string command,
                engine::json args, std::string request_id, engine::Reply reply);
 
-  // The campaign as the API answers it (the same JSON field names as recruitment.proto).
-  absl::StatusOr<engine::json> CampaignJson(const std::string& id) const;
-  std::vector<engine::json> ListCampaigns(const std::string& street_unit_id,
+  // Reads: the domain values, copied under the lock (convert.h maps them to the API).
+  absl::StatusOr<CampaignView> Campaign(const std::string& id) const;
+  std::vector<CampaignView> ListCampaigns(const std::string& street_unit_id,
                                           const std::string& state) const;
-  absl::StatusOr<std::vector<engine::json>> Applications(const std::string& campaign_id,
-                                                         const std::string& post_id,
-                                                         const std::string& status,
-                                                         int64_t after_id, int limit,
-                                                         bool personal) const;
-  absl::StatusOr<engine::json> Application(const std::string& campaign_id, int64_t id,
-                                           bool personal) const;
-  absl::StatusOr<std::vector<engine::json>> Ranking(const std::string& campaign_id,
-                                                    const std::string& post_id,
-                                                    bool personal) const;
-  absl::StatusOr<engine::json> Objection(const std::string& campaign_id, int64_t id) const;
+  // Applications in the clear: the caller masks personal data for whom may not see it.
+  absl::StatusOr<std::vector<rc::Application>> Applications(const std::string& campaign_id,
+                                                            const std::string& post_id,
+                                                            const std::string& status,
+                                                            int64_t after_id, int limit) const;
+  absl::StatusOr<rc::Application> Application(const std::string& campaign_id, int64_t id) const;
+  // Best first.
+  absl::StatusOr<std::vector<rc::Application>> Ranking(const std::string& campaign_id,
+                                                       const std::string& post_id) const;
+  absl::StatusOr<ObjectionView> Objection(const std::string& campaign_id, int64_t id) const;
   size_t campaign_count() const {
     std::shared_lock lock(mu_);
     return campaigns_.size();

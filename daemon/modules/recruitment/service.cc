@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "daemon/core/status.h"
 #include "daemon/engine/model.h"
+#include "daemon/modules/recruitment/convert.h"
 #include "daemon/server/reactors.h"
 
 namespace shequ::modules::recruitment {
@@ -20,25 +21,24 @@ using engine::json;
 
 namespace {
 
-// Answers are built as JSON with the proto's field names and parsed into the response.
-absl::Status Fill(const json& j, google::protobuf::Message* msg) {
-  google::protobuf::util::JsonParseOptions opts;
-  opts.ignore_unknown_fields = true;
-  const std::string text = j.dump();
-  auto s = google::protobuf::util::JsonStringToMessage(text, msg, opts);
-  if (!s.ok()) {
-    return absl::InternalError(
-        absl::StrCat("answer: ", std::string(s.message().data(), s.message().size())));
-  }
-  return absl::OkStatus();
-}
-
+// An application goes to the campaign log as given: JSON with the proto's field names.
 json ToJson(const google::protobuf::Message& msg) {
   google::protobuf::util::JsonPrintOptions opts;
   opts.preserve_proto_field_names = true;
   std::string text;
   (void)google::protobuf::util::MessageToJsonString(msg, &text, opts);
   return json::parse(text, nullptr, false);
+}
+
+int64_t Int(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_number_integer() ? it->get<int64_t>() : 0;
+}
+
+// A check or withdrawal's answer (the command's JSON reply): who left and who took the place.
+void FillCheck(const json& a, v1::CheckResponse* resp) {
+  resp->set_removed_id(Int(a, "removed_id"));
+  resp->set_promoted_id(Int(a, "promoted_id"));
 }
 
 absl::Status Required(const std::string& value, const char* field) {
@@ -54,7 +54,11 @@ grpc::ServerUnaryReactor* RecruitmentService::CreateCampaign(Ctx* ctx,
                                                              const v1::CreateCampaignRequest* req,
                                                              v1::Campaign* resp) {
   auto* r = ctx->DefaultReactor();
-  rec_.Create(CallerOf(ctx), ToJson(req->campaign()), req->request_id(),
+  rec_.Create(CallerOf(ctx),
+              [spec = req->campaign()](const rc::RecruitmentPolicy& policy) {
+                return SpecFromProto(spec, policy);
+              },
+              req->request_id(),
               Answer(r, [this, resp](const json& a) -> absl::Status {
                 return FillCampaign(a["campaign_id"].get<std::string>(), resp);
               }));
@@ -62,21 +66,18 @@ grpc::ServerUnaryReactor* RecruitmentService::CreateCampaign(Ctx* ctx,
 }
 
 absl::Status RecruitmentService::FillCampaign(const std::string& id, v1::Campaign* resp) {
-  ASSIGN_OR_RETURN(json c, rec_.CampaignJson(id));
+  ASSIGN_OR_RETURN(CampaignView c, rec_.Campaign(id));
+  ToProto(c, resp);
   // The open steps: the tasks of the campaign's workflow waiting for someone.
-  store::TaskFilter f;
-  f.instance_id = c.value("instance_id", int64_t{0});
-  json steps = json::array();
-  if (f.instance_id) {
+  if (c.instance_id) {
+    store::TaskFilter f;
+    f.instance_id = c.instance_id;
     ASSIGN_OR_RETURN(auto tasks, c_.store.ListTasks(f, {0, 100}));
     for (const auto& row : tasks) {
-      const engine::Task t = engine::FromRow(row);
-      steps.push_back(
-          {{"step", t.node}, {"task_id", t.id}, {"role", t.role}, {"due_at_ms", t.due_at_ms}});
+      OpenStepToProto(engine::FromRow(row), resp->add_open_steps());
     }
   }
-  c["open_steps"] = steps;
-  return Fill(c, resp);
+  return absl::OkStatus();
 }
 
 grpc::ServerUnaryReactor* RecruitmentService::GetCampaign(Ctx* ctx,
@@ -89,8 +90,10 @@ grpc::ServerUnaryReactor* RecruitmentService::ListCampaigns(Ctx* ctx,
                                                             const v1::ListCampaignsRequest* req,
                                                             v1::ListCampaignsResponse* resp) {
   return OnReader(c_.readers, ctx, [this, req, resp]() -> absl::Status {
-    json list = rec_.ListCampaigns(req->street_unit_id(), req->state());
-    return Fill({{"campaigns", list}}, resp);
+    for (const CampaignView& c : rec_.ListCampaigns(req->street_unit_id(), req->state())) {
+      ToProto(c, resp->add_campaigns());
+    }
+    return absl::OkStatus();
   });
 }
 
@@ -238,8 +241,9 @@ grpc::ServerUnaryReactor* RecruitmentService::ListApplications(
   const bool personal = MaySeePersonal(CallerOf(ctx));
   return OnReader(c_.readers, ctx, [this, req, resp, limit, personal]() -> absl::Status {
     ASSIGN_OR_RETURN(auto list, rec_.Applications(req->campaign_id(), req->post_id(),
-                                                  req->status(), req->after_id(), limit, personal));
-    return Fill({{"applications", list}}, resp);
+                                                  req->status(), req->after_id(), limit));
+    for (const auto& a : list) ToProto(a, personal, resp->add_applications());
+    return absl::OkStatus();
   });
 }
 
@@ -254,8 +258,9 @@ grpc::ServerUnaryReactor* RecruitmentService::ReviewApplication(
                req->request_id(),
                Answer(r, [this, resp, id = req->application_id(), campaign = req->campaign_id(),
                           personal = MaySeePersonal(caller)](const json&) -> absl::Status {
-                 ASSIGN_OR_RETURN(json a, rec_.Application(campaign, id, personal));
-                 return Fill(a, resp);
+                 ASSIGN_OR_RETURN(auto a, rec_.Application(campaign, id));
+                 ToProto(a, personal, resp);
+                 return absl::OkStatus();
                }));
   return r;
 }
@@ -277,8 +282,9 @@ grpc::ServerUnaryReactor* RecruitmentService::GetRanking(Ctx* ctx,
                                                          v1::Ranking* resp) {
   const bool personal = MaySeePersonal(CallerOf(ctx));
   return OnReader(c_.readers, ctx, [this, req, resp, personal]() -> absl::Status {
-    ASSIGN_OR_RETURN(auto list, rec_.Ranking(req->campaign_id(), req->post_id(), personal));
-    return Fill({{"applications", list}}, resp);
+    ASSIGN_OR_RETURN(auto list, rec_.Ranking(req->campaign_id(), req->post_id()));
+    for (const auto& a : list) ToProto(a, personal, resp->add_applications());
+    return absl::OkStatus();
   });
 }
 
@@ -293,7 +299,7 @@ grpc::ServerUnaryReactor* RecruitmentService::RecordCheck(Ctx* ctx,
                 {"kind", req->kind()},
                 {"passed", req->passed()},
                 {"reason", req->reason()}},
-               req->request_id(), Answer(r, [resp](const json& a) { return Fill(a, resp); }));
+               req->request_id(), Answer(r, [resp](const json& a) { FillCheck(a, resp); }));
   return r;
 }
 
@@ -302,7 +308,7 @@ grpc::ServerUnaryReactor* RecruitmentService::Withdraw(Ctx* ctx, const v1::Withd
   auto* r = ctx->DefaultReactor();
   rec_.Command(CallerOf(ctx), req->campaign_id(), "withdraw",
                {{"application_id", req->application_id()}, {"reason", req->reason()}},
-               req->request_id(), Answer(r, [resp](const json& a) { return Fill(a, resp); }));
+               req->request_id(), Answer(r, [resp](const json& a) { FillCheck(a, resp); }));
   return r;
 }
 
@@ -315,8 +321,10 @@ grpc::ServerUnaryReactor* RecruitmentService::FileObjection(Ctx* ctx,
                req->request_id(),
                Answer(r, [this, resp, campaign = req->campaign_id()](const json& a)
                              -> absl::Status {
-                 ASSIGN_OR_RETURN(json o, rec_.Objection(campaign, a["objection_id"].get<int64_t>()));
-                 return Fill(o, resp);
+                 ASSIGN_OR_RETURN(auto o,
+                                  rec_.Objection(campaign, a["objection_id"].get<int64_t>()));
+                 ToProto(o, resp);
+                 return absl::OkStatus();
                }));
   return r;
 }
@@ -326,15 +334,16 @@ grpc::ServerUnaryReactor* RecruitmentService::DecideObjection(
   auto objection = rec_.Objection(req->campaign_id(), req->objection_id());
   if (!objection.ok()) return Refuse(ctx, objection.status());
   auto* r = ctx->DefaultReactor();
-  CompleteStep(r, CallerOf(ctx), (*objection)["instance_id"].get<int64_t>(), "investigate",
+  CompleteStep(r, CallerOf(ctx), objection->instance_id, "investigate",
                absl::StrCat("objection ", req->objection_id()),
                req->upheld() ? "upheld" : "dismissed", {{"comment", req->reason()}},
                req->reason(), req->request_id(),
                [this, resp, campaign = req->campaign_id(), id = req->objection_id()](
                    const json& vars) -> absl::Status {
-                 ASSIGN_OR_RETURN(json o, rec_.Objection(campaign, id));
-                 o["promoted_id"] = vars.value("promoted_id", json(0));
-                 return Fill(o, resp);
+                 ASSIGN_OR_RETURN(auto o, rec_.Objection(campaign, id));
+                 ToProto(o, resp);
+                 resp->set_promoted_id(Int(vars, "promoted_id"));
+                 return absl::OkStatus();
                });
   return r;
 }
