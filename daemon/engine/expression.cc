@@ -13,6 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "daemon/core/status.h"
+#include "daemon/core/strings.h"
 
 namespace shequ::engine {
 
@@ -62,22 +63,6 @@ namespace {
 
 using internal::ExprNode;
 using internal::Op;
-
-// Debian's Abseil has its own absl::string_view, so absl::StrCat and friends do not take
-// std::string_view; Cat and Sv bridge the two.
-absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
-template <typename T>
-decltype(auto) Bridge(const T& v) {
-  if constexpr (std::is_same_v<T, std::string_view>) {
-    return Sv(v);
-  } else {
-    return (v);
-  }
-}
-template <typename... Args>
-std::string Cat(const Args&... args) {
-  return absl::StrCat(Bridge(args)...);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Lexer
