@@ -36,6 +36,23 @@ absl::Status CheckAnswerable(const Job& job, int attempt) {
   }
   return absl::OkStatus();
 }
+
+// The active job a worker's answer is for, with the instance and token waiting on it.
+struct AnsweredJob {
+  Job* job;
+  Instance* inst;
+  Token* token;
+};
+absl::StatusOr<AnsweredJob> FindAnswered(Tx& tx, const JobRef& ref,
+                                         const std::map<std::string, int64_t>& sequences) {
+  Job* job = tx.GetJob(ref.id);
+  if (!job) return MissingJob(ref.id, sequences);
+  RETURN_IF_ERROR(CheckAnswerable(*job, ref.attempt));
+  Instance* inst = tx.GetInstance(job->instance_id);
+  Token* token = inst ? inst->FindToken(job->token) : nullptr;
+  if (!token) return absl::FailedPreconditionError(absl::StrCat("job ", ref.id, " was withdrawn"));
+  return AnsweredJob{job, inst, token};
+}
 }  // namespace
 
 int64_t Engine::Impl::OpenActivation(std::vector<std::string> types, std::string worker,
@@ -116,12 +133,8 @@ void Engine::Impl::CompleteJob(Caller caller, CompleteJobRequest request, Reply 
           [this, ref = request.job,
            variables = std::move(request.variables)](Tx& tx) -> absl::StatusOr<json> {
     const int64_t job_id = ref.id;
-    Job* job = tx.GetJob(job_id);
-    if (!job) return MissingJob(job_id, sequences_);
-    RETURN_IF_ERROR(CheckAnswerable(*job, ref.attempt));
-    Instance* inst = tx.GetInstance(job->instance_id);
-    Token* token = inst ? inst->FindToken(job->token) : nullptr;
-    if (!token) return absl::FailedPreconditionError(absl::StrCat("job ", job_id, " was withdrawn"));
+    ASSIGN_OR_RETURN(auto answered, FindAnswered(tx, ref, sequences_));
+    auto [job, inst, token] = answered;
     absl::Status size_ok;
     json merged = MergedSize(inst->variables, variables, options_.max_variables_bytes, &size_ok);
     RETURN_IF_ERROR(size_ok);
@@ -155,12 +168,8 @@ void Engine::Impl::FailJob(Caller caller, FailJobRequest request, Reply reply) {
           [this, ref = request.job, error = std::move(request.error),
            retries_left = request.retries_left](Tx& tx) -> absl::StatusOr<json> {
     const int64_t job_id = ref.id;
-    Job* job = tx.GetJob(job_id);
-    if (!job) return MissingJob(job_id, sequences_);
-    RETURN_IF_ERROR(CheckAnswerable(*job, ref.attempt));
-    Instance* inst = tx.GetInstance(job->instance_id);
-    Token* token = inst ? inst->FindToken(job->token) : nullptr;
-    if (!token) return absl::FailedPreconditionError(absl::StrCat("job ", job_id, " was withdrawn"));
+    ASSIGN_OR_RETURN(auto answered, FindAnswered(tx, ref, sequences_));
+    auto [job, inst, token] = answered;
     tx.DeleteTimer(job->timer);
     job->timer = 0;
     job->error = error;
