@@ -9,7 +9,7 @@ PACKAGES=(
   libboost-dev libboost-system-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
   nlohmann-json3-dev libabsl-dev libsqlite3-dev sqlite3
   libgtest-dev libgmock-dev googletest
-  libssl-dev python3-grpcio python3-protobuf
+  libssl-dev libjwt-dev libsodium-dev python3-grpcio python3-protobuf
 )
 # The Node.js client (clients/node) needs node >= 18 and npm. Debian's packages only when they
 # are missing: a NodeSource nodejs already bundles npm and conflicts with Debian's npm package.

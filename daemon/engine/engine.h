@@ -40,11 +40,17 @@ namespace shequ::engine {
 
 class Tx;  // a command's transaction (engine-private)
 
-// Who is calling, as named in request metadata (x-shequ-user, x-shequ-roles, x-shequ-unit).
+// Who is calling (an authenticated principal: daemon/auth/principal.h) and for which API call.
 struct Caller {
   std::string user;
   std::vector<std::string> roles;
   std::string unit;
+  // The API call this command serves ("shequ.v1.Tasks/Complete"): its commit carries the audit
+  // entry of the call. Empty for the daemon's own commands (timers, demo data).
+  std::string call;
+  // The credential that proved the caller (an API token's id), so that revoking it ends what
+  // it holds open; the engine does not read it.
+  std::string credential;
   bool HasRole(const std::string& role) const;
 };
 
