@@ -1,0 +1,15 @@
+#pragma once
+
+#include "daemon/auth/principal.h"
+
+namespace shequ::auth {
+
+// Development mode: the caller is whoever the x-shequ-user, x-shequ-roles (comma-separated)
+// and x-shequ-unit metadata say it is. Never proof of anything; allowed only with an explicit
+// `auth: headers` setting on a loopback listener.
+class HeadersAuthenticator final : public Authenticator {
+ public:
+  absl::StatusOr<Principal> Authenticate(const grpc::ServerContextBase& call) const override;
+};
+
+}  // namespace shequ::auth
