@@ -199,7 +199,8 @@ std::vector<Rule> BuildTable() {
            "personal data unmasked for personal_data_roles in scope"),
       Only("shequ.v1.Workforce/Occupancy", {kAdmin, kLg, kEc, kHr, kStreet, kAudit}, kRead,
            "unit_id"),
-      Only("shequ.v1.Workforce/PayParity", {kAdmin, kLg, kHr, kAudit}, kRead),
+      // Averages by post and grade across streets: no one's pay in particular.
+      Only("shequ.v1.Workforce/PayParity", {kAdmin, kLg, kHr, kStreet, kAudit}, kRead),
       Only("shequ.v1.Workforce/History", {kAdmin, kLg, kHr, kStreet, kAudit, kWorker}, kRead, "",
            "the unit (or the worker's unit) is in the caller's scope; a worker only their own"),
 

@@ -8,26 +8,6 @@
 #include "daemon/core/status.h"
 
 namespace shequ::server {
-namespace {
-
-std::string Metadata(const grpc::CallbackServerContext* ctx, const char* key) {
-  const auto& md = ctx->client_metadata();
-  auto it = md.find(key);
-  return it == md.end() ? "" : std::string(it->second.data(), it->second.size());
-}
-
-}  // namespace
-
-engine::Caller CallerOf(const grpc::CallbackServerContext* ctx) {
-  engine::Caller c;
-  c.user = Metadata(ctx, "x-shequ-user");
-  c.unit = Metadata(ctx, "x-shequ-unit");
-  for (absl::string_view r : absl::StrSplit(Metadata(ctx, "x-shequ-roles"), ',',
-                                             absl::SkipWhitespace())) {
-    c.roles.emplace_back(absl::StripAsciiWhitespace(r));
-  }
-  return c;
-}
 
 grpc::Status ToGrpc(const absl::Status& s) {
   if (s.ok()) return grpc::Status::OK;

@@ -1,6 +1,6 @@
 #pragma once
 
-// The edge between gRPC and the engine: caller identity, status codes, variables, and the
+// The edge between gRPC and the engine: status codes, variables, and the
 // mapping of stored objects to API messages.
 
 #include <grpcpp/grpcpp.h>
@@ -18,7 +18,6 @@ namespace shequ::server {
 
 using engine::json;
 
-engine::Caller CallerOf(const grpc::CallbackServerContext* ctx);
 grpc::Status ToGrpc(const absl::Status& status);
 
 // Variables arrive as JSON text whose root is an object; "" means {}. Oversize input is

@@ -144,10 +144,13 @@ absl::Status Daemon::Init(const Config& config) {
   plugins_ = std::make_unique<plugin::Manager>(*engine_, io_, popts);
   plugins_->Start();
 
+  // Development mode for now: the x-shequ-* headers say who is calling.
+  authenticator_ = std::make_unique<auth::HeadersAuthenticator>();
+  gate_ = std::make_unique<auth::Gate>(*authenticator_, units_);
   ctx_ = std::make_unique<ServiceContext>(
       ServiceContext{*engine_, *store_, hub_, io_, *readers_,
                      config.fake_clock ? static_cast<ManualClock*>(clock_.get()) : nullptr,
-                     static_cast<size_t>(config.max_variables_bytes), units_});
+                     static_cast<size_t>(config.max_variables_bytes), units_, *gate_});
   services_.push_back(std::make_unique<DefinitionsService>(*ctx_));
   services_.push_back(std::make_unique<InstancesService>(*ctx_));
   services_.push_back(std::make_unique<TasksService>(*ctx_));

@@ -20,6 +20,8 @@ class PluginsService final : public v1::Plugins::CallbackService {
                                    v1::InvokePluginResponse*) override;
 
  private:
+  absl::Status OwnPlugin(const engine::Caller& caller, const std::string& name) const;
+
   ServiceContext& c_;
   plugin::Manager& plugins_;
 };

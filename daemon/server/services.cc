@@ -47,6 +47,8 @@ void FillTask(const json& answer, v1::TaskResponse* resp) {
 grpc::ServerUnaryReactor* DefinitionsService::Deploy(grpc::CallbackServerContext* ctx,
                                                      const v1::DeployRequest* req,
                                                      v1::DeployResponse* resp) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Definitions/Deploy", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   if (req->yaml().empty()) return Refuse(ctx, absl::InvalidArgumentError("yaml: empty"));
   if (req->yaml().size() > c_.max_variables_bytes) {
     return Refuse(ctx, absl::ResourceExhaustedError("yaml: larger than 1 MiB"));
@@ -73,6 +75,8 @@ void ToProto(const engine::Definition& d, bool with_yaml, v1::Definition* out) {
 grpc::ServerUnaryReactor* DefinitionsService::Get(grpc::CallbackServerContext* ctx,
                                                   const v1::GetDefinitionRequest* req,
                                                   v1::Definition* resp) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Definitions/Get", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   if (req->id().empty()) return Refuse(ctx, absl::InvalidArgumentError("id: empty"));
   auto def = c_.engine.GetDefinition(req->id(), req->version());
   if (!def) {
@@ -84,8 +88,10 @@ grpc::ServerUnaryReactor* DefinitionsService::Get(grpc::CallbackServerContext* c
 }
 
 grpc::ServerUnaryReactor* DefinitionsService::List(grpc::CallbackServerContext* ctx,
-                                                   const v1::ListDefinitionsRequest*,
+                                                   const v1::ListDefinitionsRequest* req,
                                                    v1::ListDefinitionsResponse* resp) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Definitions/List", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   for (const auto& d : c_.engine.LatestDefinitions()) ToProto(*d, false, resp->add_definitions());
   return Refuse(ctx, absl::OkStatus());
 }
@@ -95,6 +101,8 @@ grpc::ServerUnaryReactor* DefinitionsService::List(grpc::CallbackServerContext* 
 grpc::ServerUnaryReactor* InstancesService::Start(grpc::CallbackServerContext* ctx,
                                                   const v1::StartRequest* req,
                                                   v1::StartResponse* resp) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Instances/Start", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   if (req->definition_id().empty()) {
     return Refuse(ctx, absl::InvalidArgumentError("definition_id: empty"));
   }
@@ -104,7 +112,7 @@ grpc::ServerUnaryReactor* InstancesService::Start(grpc::CallbackServerContext* c
   auto* r = ctx->DefaultReactor();
   engine::StartArgs args{req->definition_id(), req->version(), req->business_key(), req->unit(),
                          *std::move(vars)};
-  c_.engine.Start(CallerOf(ctx), {std::move(args), req->request_id()},
+  c_.engine.Start(*caller, {std::move(args), req->request_id()},
                   Answer(r, [resp](const json& a) {
                     resp->set_instance_id(a.at("instance_id"));
                     resp->set_definition_version(a.at("version"));
@@ -115,6 +123,8 @@ grpc::ServerUnaryReactor* InstancesService::Start(grpc::CallbackServerContext* c
 grpc::ServerUnaryReactor* InstancesService::Get(grpc::CallbackServerContext* ctx,
                                                 const v1::GetInstanceRequest* req,
                                                 v1::Instance* resp) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Instances/Get", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   if (auto s = RequireId(req->id(), "id"); !s.ok()) return Refuse(ctx, s);
   return OnReader(c_, ctx, [this, id = req->id(), resp]() -> absl::Status {
     ASSIGN_OR_RETURN(auto row, c_.store.GetInstance(id));
@@ -127,6 +137,8 @@ grpc::ServerUnaryReactor* InstancesService::Get(grpc::CallbackServerContext* ctx
 grpc::ServerUnaryReactor* InstancesService::List(grpc::CallbackServerContext* ctx,
                                                  const v1::ListInstancesRequest* req,
                                                  v1::ListInstancesResponse* resp) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Instances/List", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   auto page = PageOf(req->page());
   if (!page.ok()) return Refuse(ctx, page.status());
   static const std::set<std::string> kStates = {"", "active", "completed", "cancelled", "failed"};
@@ -146,22 +158,26 @@ grpc::ServerUnaryReactor* InstancesService::List(grpc::CallbackServerContext* ct
 grpc::ServerUnaryReactor* InstancesService::Cancel(grpc::CallbackServerContext* ctx,
                                                    const v1::CancelRequest* req,
                                                    v1::CancelResponse*) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Instances/Cancel", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   if (auto s = RequireId(req->id(), "id"); !s.ok()) return Refuse(ctx, s);
   auto* r = ctx->DefaultReactor();
-  c_.engine.Cancel(CallerOf(ctx), {req->id(), req->reason(), req->request_id()}, Answer(r));
+  c_.engine.Cancel(*caller, {req->id(), req->reason(), req->request_id()}, Answer(r));
   return r;
 }
 
 grpc::ServerUnaryReactor* InstancesService::PublishMessage(grpc::CallbackServerContext* ctx,
                                                            const v1::PublishMessageRequest* req,
                                                            v1::PublishMessageResponse* resp) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Instances/PublishMessage", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   if (req->name().empty()) return Refuse(ctx, absl::InvalidArgumentError("name: empty"));
   if (req->ttl_ms() < 0) return Refuse(ctx, absl::InvalidArgumentError("ttl_ms: negative"));
   auto vars = ParseVariables(req->variables(), "variables", c_.max_variables_bytes);
   if (!vars.ok()) return Refuse(ctx, vars.status());
   auto* r = ctx->DefaultReactor();
   c_.engine.PublishMessage(
-      CallerOf(ctx),
+      *caller,
       {req->name(), req->correlation(), *std::move(vars), req->ttl_ms(), req->request_id()},
       Answer(r, [resp](const json& a) {
         resp->set_delivered_to(a.at("delivered_to"));
@@ -198,14 +214,18 @@ class WatchStream : public Stream<v1::Event> {
 };
 }  // namespace
 
-grpc::ServerWriteReactor<v1::Event>* InstancesService::Watch(grpc::CallbackServerContext*,
+grpc::ServerWriteReactor<v1::Event>* InstancesService::Watch(grpc::CallbackServerContext* ctx,
                                                              const v1::WatchRequest* req) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Instances/Watch", *req);
+  if (!caller.ok()) return new RefusedStream<v1::Event>(ToGrpc(caller.status()));
   return new WatchStream(c_, *req);
 }
 
 grpc::ServerUnaryReactor* InstancesService::History(grpc::CallbackServerContext* ctx,
                                                     const v1::HistoryRequest* req,
                                                     v1::HistoryResponse* resp) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Instances/History", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   if (auto s = RequireId(req->instance_id(), "instance_id"); !s.ok()) return Refuse(ctx, s);
   if (req->limit() < 0 || req->limit() > 10000) {
     return Refuse(ctx, absl::InvalidArgumentError("limit: must be from 0 to 10000"));
@@ -225,6 +245,8 @@ grpc::ServerUnaryReactor* InstancesService::History(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* TasksService::List(grpc::CallbackServerContext* ctx,
                                              const v1::ListTasksRequest* req,
                                              v1::ListTasksResponse* resp) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Tasks/List", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   auto page = PageOf(req->page());
   if (!page.ok()) return Refuse(ctx, page.status());
   static const std::set<std::string> kStates = {"",          "open",      "claimed",
@@ -248,6 +270,8 @@ grpc::ServerUnaryReactor* TasksService::List(grpc::CallbackServerContext* ctx,
 
 grpc::ServerUnaryReactor* TasksService::Get(grpc::CallbackServerContext* ctx,
                                             const v1::GetTaskRequest* req, v1::Task* resp) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Tasks/Get", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   if (auto s = RequireId(req->id(), "id"); !s.ok()) return Refuse(ctx, s);
   return OnReader(c_, ctx, [this, id = req->id(), resp]() -> absl::Status {
     ASSIGN_OR_RETURN(auto row, c_.store.GetTask(id));
@@ -262,9 +286,11 @@ grpc::ServerUnaryReactor* TasksService::Get(grpc::CallbackServerContext* ctx,
 grpc::ServerUnaryReactor* TasksService::Claim(grpc::CallbackServerContext* ctx,
                                               const v1::ClaimRequest* req,
                                               v1::TaskResponse* resp) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Tasks/Claim", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   if (auto s = RequireId(req->task_id(), "task_id"); !s.ok()) return Refuse(ctx, s);
   auto* r = ctx->DefaultReactor();
-  c_.engine.ClaimTask(CallerOf(ctx), {req->task_id(), req->request_id()},
+  c_.engine.ClaimTask(*caller, {req->task_id(), req->request_id()},
                       Answer(r, [resp](const json& a) { FillTask(a, resp); }));
   return r;
 }
@@ -272,12 +298,14 @@ grpc::ServerUnaryReactor* TasksService::Claim(grpc::CallbackServerContext* ctx,
 grpc::ServerUnaryReactor* TasksService::Complete(grpc::CallbackServerContext* ctx,
                                                  const v1::CompleteRequest* req,
                                                  v1::TaskResponse* resp) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Tasks/Complete", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   if (auto s = RequireId(req->task_id(), "task_id"); !s.ok()) return Refuse(ctx, s);
   auto vars = ParseVariables(req->variables(), "variables", c_.max_variables_bytes);
   if (!vars.ok()) return Refuse(ctx, vars.status());
   auto* r = ctx->DefaultReactor();
   c_.engine.CompleteTask(
-      CallerOf(ctx),
+      *caller,
       {req->task_id(), req->outcome(), *std::move(vars), req->comment(), req->request_id()},
       Answer(r, [resp](const json& a) { FillTask(a, resp); }));
   return r;
@@ -286,9 +314,11 @@ grpc::ServerUnaryReactor* TasksService::Complete(grpc::CallbackServerContext* ct
 grpc::ServerUnaryReactor* TasksService::Delegate(grpc::CallbackServerContext* ctx,
                                                  const v1::DelegateRequest* req,
                                                  v1::TaskResponse* resp) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Tasks/Delegate", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   if (auto s = RequireId(req->task_id(), "task_id"); !s.ok()) return Refuse(ctx, s);
   auto* r = ctx->DefaultReactor();
-  c_.engine.DelegateTask(CallerOf(ctx),
+  c_.engine.DelegateTask(*caller,
                          {req->task_id(), req->to(), req->comment(), req->request_id()},
                          Answer(r, [resp](const json& a) { FillTask(a, resp); }));
   return r;
@@ -297,9 +327,11 @@ grpc::ServerUnaryReactor* TasksService::Delegate(grpc::CallbackServerContext* ct
 grpc::ServerUnaryReactor* TasksService::Transfer(grpc::CallbackServerContext* ctx,
                                                  const v1::TransferRequest* req,
                                                  v1::TaskResponse* resp) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Tasks/Transfer", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   if (auto s = RequireId(req->task_id(), "task_id"); !s.ok()) return Refuse(ctx, s);
   auto* r = ctx->DefaultReactor();
-  c_.engine.TransferTask(CallerOf(ctx),
+  c_.engine.TransferTask(*caller,
                          {req->task_id(), req->to(), req->comment(), req->request_id()},
                          Answer(r, [resp](const json& a) { FillTask(a, resp); }));
   return r;
@@ -308,10 +340,12 @@ grpc::ServerUnaryReactor* TasksService::Transfer(grpc::CallbackServerContext* ct
 grpc::ServerUnaryReactor* TasksService::Return(grpc::CallbackServerContext* ctx,
                                                const v1::ReturnRequest* req,
                                                v1::TaskResponse* resp) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Tasks/Return", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   if (auto s = RequireId(req->task_id(), "task_id"); !s.ok()) return Refuse(ctx, s);
   if (req->to_node().empty()) return Refuse(ctx, absl::InvalidArgumentError("to_node: empty"));
   auto* r = ctx->DefaultReactor();
-  c_.engine.ReturnTask(CallerOf(ctx),
+  c_.engine.ReturnTask(*caller,
                        {req->task_id(), req->to_node(), req->comment(), req->request_id()},
                        Answer(r, [resp](const json& a) { FillTask(a, resp); }));
   return r;
@@ -319,8 +353,10 @@ grpc::ServerUnaryReactor* TasksService::Return(grpc::CallbackServerContext* ctx,
 
 // ---- Jobs ----------------------------------------------------------------------------------
 
-grpc::ServerWriteReactor<v1::Job>* JobsService::Activate(grpc::CallbackServerContext*,
+grpc::ServerWriteReactor<v1::Job>* JobsService::Activate(grpc::CallbackServerContext* ctx,
                                                          const v1::ActivateRequest* req) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Jobs/Activate", *req);
+  if (!caller.ok()) return new RefusedStream<v1::Job>(ToGrpc(caller.status()));
   if (req->types().empty() || req->max_jobs() < 0 || req->timeout_ms() < 0 ||
       req->long_poll_ms() < 0) {
     return new RefusedStream<v1::Job>(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
@@ -334,6 +370,8 @@ grpc::ServerWriteReactor<v1::Job>* JobsService::Activate(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* JobsService::Complete(grpc::CallbackServerContext* ctx,
                                                 const v1::CompleteJobRequest* req,
                                                 v1::CompleteJobResponse*) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Jobs/Complete", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   if (auto s = RequireId(req->job_id(), "job_id"); !s.ok()) return Refuse(ctx, s);
   if (req->attempt() < 0) {
     return Refuse(ctx, absl::InvalidArgumentError("attempt: must not be negative"));
@@ -341,7 +379,7 @@ grpc::ServerUnaryReactor* JobsService::Complete(grpc::CallbackServerContext* ctx
   auto vars = ParseVariables(req->variables(), "variables", c_.max_variables_bytes);
   if (!vars.ok()) return Refuse(ctx, vars.status());
   auto* r = ctx->DefaultReactor();
-  c_.engine.CompleteJob(CallerOf(ctx),
+  c_.engine.CompleteJob(*caller,
                         {{req->job_id(), req->attempt()}, *std::move(vars), req->request_id()},
                         Answer(r));
   return r;
@@ -350,6 +388,8 @@ grpc::ServerUnaryReactor* JobsService::Complete(grpc::CallbackServerContext* ctx
 grpc::ServerUnaryReactor* JobsService::Fail(grpc::CallbackServerContext* ctx,
                                             const v1::FailJobRequest* req,
                                             v1::FailJobResponse* resp) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Jobs/Fail", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   if (auto s = RequireId(req->job_id(), "job_id"); !s.ok()) return Refuse(ctx, s);
   if (req->retries_left() < -1) {
     return Refuse(ctx, absl::InvalidArgumentError("retries_left: -1 or a count"));
@@ -359,7 +399,7 @@ grpc::ServerUnaryReactor* JobsService::Fail(grpc::CallbackServerContext* ctx,
   }
   auto* r = ctx->DefaultReactor();
   // Absent is the same as -1: the node's retry policy decides (proto3 would read 0, "none left").
-  c_.engine.FailJob(CallerOf(ctx),
+  c_.engine.FailJob(*caller,
                     {{req->job_id(), req->attempt()},
                      req->error(),
                      req->has_retries_left() ? req->retries_left() : -1,
@@ -376,6 +416,8 @@ grpc::ServerUnaryReactor* JobsService::Fail(grpc::CallbackServerContext* ctx,
 grpc::ServerUnaryReactor* IncidentsService::List(grpc::CallbackServerContext* ctx,
                                                  const v1::ListIncidentsRequest* req,
                                                  v1::ListIncidentsResponse* resp) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Incidents/List", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   auto page = PageOf(req->page());
   if (!page.ok()) return Refuse(ctx, page.status());
   // "closed": withdrawn with its instance (cancelled) rather than resolved by an operator.
@@ -396,13 +438,15 @@ grpc::ServerUnaryReactor* IncidentsService::List(grpc::CallbackServerContext* ct
 grpc::ServerUnaryReactor* IncidentsService::Resolve(grpc::CallbackServerContext* ctx,
                                                     const v1::ResolveIncidentRequest* req,
                                                     v1::ResolveIncidentResponse*) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Incidents/Resolve", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   if (auto s = RequireId(req->id(), "id"); !s.ok()) return Refuse(ctx, s);
   if (req->retries() < 0) return Refuse(ctx, absl::InvalidArgumentError("retries: negative"));
   auto vars = ParseVariables(req->variables(), "variables", c_.max_variables_bytes);
   if (!vars.ok()) return Refuse(ctx, vars.status());
   auto* r = ctx->DefaultReactor();
   c_.engine.ResolveIncident(
-      CallerOf(ctx), {req->id(), req->retries(), *std::move(vars), req->request_id()}, Answer(r));
+      *caller, {req->id(), req->retries(), *std::move(vars), req->request_id()}, Answer(r));
   return r;
 }
 
@@ -411,6 +455,8 @@ grpc::ServerUnaryReactor* IncidentsService::Resolve(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* NotificationsService::List(grpc::CallbackServerContext* ctx,
                                                      const v1::ListNotificationsRequest* req,
                                                      v1::ListNotificationsResponse* resp) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Notifications/List", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   auto page = PageOf(req->page());
   if (!page.ok()) return Refuse(ctx, page.status());
   if (req->recipient().empty() && req->role().empty()) {
@@ -455,7 +501,9 @@ class SubscribeStream : public Stream<v1::Notification> {
 }  // namespace
 
 grpc::ServerWriteReactor<v1::Notification>* NotificationsService::Subscribe(
-    grpc::CallbackServerContext*, const v1::SubscribeRequest* req) {
+    grpc::CallbackServerContext* ctx, const v1::SubscribeRequest* req) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Notifications/Subscribe", *req);
+  if (!caller.ok()) return new RefusedStream<v1::Notification>(ToGrpc(caller.status()));
   if (req->recipient().empty() && req->roles().empty()) {
     return new RefusedStream<v1::Notification>(grpc::Status(
         grpc::StatusCode::INVALID_ARGUMENT, "recipient, roles: name at least one"));
@@ -468,9 +516,11 @@ grpc::ServerWriteReactor<v1::Notification>* NotificationsService::Subscribe(
 
 grpc::ServerUnaryReactor* NotificationsService::Ack(grpc::CallbackServerContext* ctx,
                                                     const v1::AckRequest* req, v1::AckResponse*) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Notifications/Ack", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   if (auto s = RequireId(req->id(), "id"); !s.ok()) return Refuse(ctx, s);
   auto* r = ctx->DefaultReactor();
-  c_.engine.AckNotification(CallerOf(ctx), {req->id(), req->request_id()}, Answer(r));
+  c_.engine.AckNotification(*caller, {req->id(), req->request_id()}, Answer(r));
   return r;
 }
 
@@ -479,6 +529,8 @@ grpc::ServerUnaryReactor* NotificationsService::Ack(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* AdminService::AdvanceClock(grpc::CallbackServerContext* ctx,
                                                      const v1::AdvanceClockRequest* req,
                                                      v1::AdvanceClockResponse* resp) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Admin/AdvanceClock", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   if (!c_.manual_clock) {
     return Refuse(ctx, absl::FailedPreconditionError(
                            "the clock is real; start shequd with --fake-clock to move it"));
@@ -500,7 +552,10 @@ grpc::ServerUnaryReactor* AdminService::AdvanceClock(grpc::CallbackServerContext
 }
 
 grpc::ServerUnaryReactor* AdminService::Stats(grpc::CallbackServerContext* ctx,
-                                              const v1::StatsRequest*, v1::StatsResponse* resp) {
+                                              const v1::StatsRequest* req,
+                                              v1::StatsResponse* resp) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Admin/Stats", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   return OnReader(c_, ctx, [this, resp]() -> absl::Status {
     ASSIGN_OR_RETURN(const store::Counts n, c_.store.Count());
     store::CommitStats cs = c_.store.GetCommitStats();

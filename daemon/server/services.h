@@ -7,6 +7,7 @@
 
 #include <boost/asio.hpp>
 
+#include "daemon/auth/gate.h"
 #include "daemon/core/clock.h"
 #include "daemon/engine/engine.h"
 #include "daemon/server/streams.h"
@@ -30,6 +31,9 @@ struct ServiceContext {
   ManualClock* manual_clock;  // null unless --fake-clock
   size_t max_variables_bytes;
   const engine::UnitTree* units;  // the registry's unit tree
+  // In front of every handler: who is calling and whether the table lets them
+  // (daemon/auth/authorization.cc). Each handler calls gate.Admit first.
+  const auth::Gate& gate;
 };
 
 class DefinitionsService final : public v1::Definitions::CallbackService {

@@ -22,8 +22,13 @@ struct Caller {
   bool empty() const { return user.empty() && roles.empty() && unit.empty(); }
 };
 
+// An external job worker (Jobs/*).
+inline const Caller kJobWorker{"worker-1", "job-worker", ""};
+
 struct ClientOptions {
-  Caller caller;                     // for calls given no caller of their own
+  // For calls given no caller of their own; its user defaults to "operator" and its roles to
+  // district-admin.
+  Caller caller;
   std::chrono::seconds deadline{0};  // of every call; 0: none
 };
 
@@ -41,7 +46,8 @@ class Client {
  public:
   explicit Client(const std::shared_ptr<grpc::Channel>& channel, ClientOptions options = {});
 
-  // Sets the deadline and names `as`, or the default caller if `as` is empty.
+  // Sets the deadline and names `as`, or the default caller if `as` is empty. Jobs calls go as
+  // kJobWorker.
   void Prepare(grpc::ClientContext* ctx, const Caller& as = {}) const;
 
   // ---- Definitions

@@ -109,7 +109,7 @@ class StartLoad {
   void Send(int i) {
     auto* call = new Call;
     call->ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-    Identify(&call->ctx, "crash-test");
+    Identify(&call->ctx, "crash-test", "district-admin");
     call->req.set_definition_id(kDefinition);
     call->req.set_business_key(RequestId(i));
     call->req.set_variables(json{{"n", i}}.dump());

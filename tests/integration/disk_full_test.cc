@@ -264,6 +264,7 @@ TEST_F(DiskFullTest, FailedDeployLeavesThePreviousVersionLive) {
               grpc::StatusCode::NOT_FOUND)
         << when << ": version " << failed << " was never stored";
     grpc::ClientContext ctx3;
+    client_->Prepare(&ctx3);
     v1::ListDefinitionsResponse list;
     ASSERT_TRUE(client_->stubs.definitions->List(&ctx3, v1::ListDefinitionsRequest(), &list).ok());
     bool found = false;
@@ -318,6 +319,7 @@ TEST_F(DiskFullTest, UnreadableStoreAnswersReadsWithItsErrorNotWithNothing) {
   EXPECT_NE(s.error_message().find("no such table"), std::string::npos) << s.error_message();
   {
     grpc::ClientContext ctx;
+    client_->Prepare(&ctx);
     v1::StatsResponse stats;
     s = client_->stubs.admin->Stats(&ctx, v1::StatsRequest(), &stats);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INTERNAL) << s.error_message();

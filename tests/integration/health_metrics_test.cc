@@ -315,6 +315,7 @@ TEST_F(HealthMetricsRealClockTest, AdvanceClockNeedsTheFakeClock) {
   }
   // The clock is the system's.
   grpc::ClientContext ctx;
+  client_->Prepare(&ctx);
   v1::StatsResponse stats;
   ASSERT_TRUE(client_->stubs.admin->Stats(&ctx, v1::StatsRequest(), &stats).ok());
   const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -342,6 +343,7 @@ TEST_F(HealthMetricsTest, SigtermExitsCleanlyAndARestartSeesEverything) {
   constexpr int kWindow = 32;
   struct Call {
     grpc::ClientContext ctx;
+    client_->Prepare(&ctx);
     v1::StartRequest req;
     v1::StartResponse resp;
   };
@@ -415,6 +417,7 @@ TEST_F(HealthMetricsTest, SigtermExitsCleanlyAndARestartSeesEverything) {
   int64_t total = 0;
   do {
     grpc::ClientContext ctx;
+    client_->Prepare(&ctx);
     v1::ListInstancesRequest req;
     req.set_definition_id("vacancy-approval");
     req.mutable_page()->set_page_size(100);

@@ -52,6 +52,7 @@ class Worker {
     for (const auto& t : types) req.add_types(t);
     req.set_worker(name);
     req.set_timeout_ms(timeout_ms);
+    Identify(&ctx_, name, kJobWorker.roles, "");
     reader_ = stub.Activate(&ctx_, req);
     thread_ = std::thread([this] {
       v1::Job job;
@@ -341,7 +342,7 @@ TEST_F(JobsTest, CompleteAndFailRefuseBadRequests) {
 
 TEST_F(JobsTest, ActivateWithoutTypesNamesTheField) {
   grpc::ClientContext ctx;
-  client_->Prepare(&ctx);
+  client_->Prepare(&ctx, kJobWorker);
   v1::ActivateRequest req;
   req.set_worker("w-1");
   auto reader = client_->stubs.jobs->Activate(&ctx, req);

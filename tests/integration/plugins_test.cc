@@ -201,6 +201,7 @@ TEST_F(PluginsTest, GarbageRepliesFailTheJobAndTheInvoke) {
   EXPECT_THAT(json::parse(failed[1].data())["error"].get<std::string>(),
               HasSubstr("not a JSON object of variables"));
   grpc::ClientContext ctx;
+  client_->Prepare(&ctx);
   v1::InvokePluginRequest req;
   req.set_plugin("garbage");
   req.set_operation("anything");
@@ -232,6 +233,7 @@ TEST_F(PluginsTest, ListDescribeInvokeAndMetrics) {
 
   {
     grpc::ClientContext ctx;
+    client_->Prepare(&ctx);
     v1::DescribePluginRequest req;
     req.set_name("civil_affairs");
     v1::DescribePluginResponse resp;

@@ -52,7 +52,7 @@ class RecruitmentTest : public DaemonTest {
     u->set_households(households);
     u->set_unit_class(unit_class);
     grpc::ClientContext ctx;
-    client_->Prepare(&ctx, kLeadingGroup);
+    client_->Prepare(&ctx, {"root", "district-admin", ""});
     v1::Unit out;
     return client_->stubs.workforce->CreateUnit(&ctx, req, &out);
   }
@@ -63,9 +63,9 @@ class RecruitmentTest : public DaemonTest {
     req.set_approved(approved);
     req.set_effective_from(from);
     req.set_reason("核定");
-    req.set_approved_by("区委编委");
+    req.set_approval_document("包编〔2026〕1号");
     grpc::ClientContext ctx;
-    client_->Prepare(&ctx, kLeadingGroup);
+    client_->Prepare(&ctx, {"bian.wei", "establishment-committee", ""});
     v1::QuotaRevision out;
     return client_->stubs.workforce->ReviseQuota(&ctx, req, &out);
   }

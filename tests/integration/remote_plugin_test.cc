@@ -138,6 +138,7 @@ TEST_F(RemotePluginTest, PythonPluginServesAWorkflowJobAndAnOperation) {
 
   {
     grpc::ClientContext ctx;
+    client_->Prepare(&ctx);
     v1::InvokePluginRequest req;
     req.set_plugin("statistics");
     req.set_operation("household-size");

@@ -96,6 +96,7 @@ class RequestsTest : public DaemonTest {
     req.add_types(type);
     req.set_worker("worker-1");
     req.set_max_jobs(1);
+    client_->Prepare(&ctx, kJobWorker);
     auto reader = client_->stubs.jobs->Activate(&ctx, req);
     v1::Job job;
     EXPECT_TRUE(reader->Read(&job));
@@ -234,6 +235,7 @@ TEST_F(RequestsTest, PagingIsChecked) {
   };
   check("Instances/List", [&](v1::PageRequest p) {
     grpc::ClientContext ctx;
+    client_->Prepare(&ctx);
     v1::ListInstancesRequest req;
     *req.mutable_page() = p;
     v1::ListInstancesResponse resp;
@@ -241,6 +243,7 @@ TEST_F(RequestsTest, PagingIsChecked) {
   });
   check("Tasks/List", [&](v1::PageRequest p) {
     grpc::ClientContext ctx;
+    client_->Prepare(&ctx);
     v1::ListTasksRequest req;
     *req.mutable_page() = p;
     v1::ListTasksResponse resp;
@@ -248,6 +251,7 @@ TEST_F(RequestsTest, PagingIsChecked) {
   });
   check("Notifications/List", [&](v1::PageRequest p) {
     grpc::ClientContext ctx;
+    client_->Prepare(&ctx);
     v1::ListNotificationsRequest req;
     req.set_role("clerk");
     *req.mutable_page() = p;
@@ -256,6 +260,7 @@ TEST_F(RequestsTest, PagingIsChecked) {
   });
   check("Incidents/List", [&](v1::PageRequest p) {
     grpc::ClientContext ctx;
+    client_->Prepare(&ctx);
     v1::ListIncidentsRequest req;
     *req.mutable_page() = p;
     v1::ListIncidentsResponse resp;
@@ -264,6 +269,7 @@ TEST_F(RequestsTest, PagingIsChecked) {
 
   // Notifications/List needs an audience.
   grpc::ClientContext ctx;
+  client_->Prepare(&ctx);
   v1::ListNotificationsRequest req;
   v1::ListNotificationsResponse resp;
   grpc::Status s = client_->stubs.notifications->List(&ctx, req, &resp);
@@ -273,6 +279,7 @@ TEST_F(RequestsTest, PagingIsChecked) {
 TEST_F(RequestsTest, UnknownStateFiltersAreRefused) {
   {
     grpc::ClientContext ctx;
+    client_->Prepare(&ctx);
     v1::ListInstancesRequest req;
     req.set_state("running");
     v1::ListInstancesResponse resp;
@@ -281,6 +288,7 @@ TEST_F(RequestsTest, UnknownStateFiltersAreRefused) {
   }
   {
     grpc::ClientContext ctx;
+    client_->Prepare(&ctx);
     v1::ListTasksRequest req;
     req.set_state("done");
     v1::ListTasksResponse resp;
@@ -289,6 +297,7 @@ TEST_F(RequestsTest, UnknownStateFiltersAreRefused) {
   }
   {
     grpc::ClientContext ctx;
+    client_->Prepare(&ctx);
     v1::ListIncidentsRequest req;
     req.set_state("bogus");
     v1::ListIncidentsResponse resp;
@@ -298,6 +307,7 @@ TEST_F(RequestsTest, UnknownStateFiltersAreRefused) {
   // The known ones are accepted.
   for (const char* state : {"", "active", "completed", "cancelled", "failed"}) {
     grpc::ClientContext ctx;
+    client_->Prepare(&ctx);
     v1::ListInstancesRequest req;
     req.set_state(state);
     v1::ListInstancesResponse resp;
@@ -305,6 +315,7 @@ TEST_F(RequestsTest, UnknownStateFiltersAreRefused) {
   }
   for (const char* state : {"", "open", "claimed", "delegated", "completed", "cancelled"}) {
     grpc::ClientContext ctx;
+    client_->Prepare(&ctx);
     v1::ListTasksRequest req;
     req.set_state(state);
     v1::ListTasksResponse resp;
@@ -312,6 +323,7 @@ TEST_F(RequestsTest, UnknownStateFiltersAreRefused) {
   }
   for (const char* state : {"", "open", "resolved", "closed"}) {
     grpc::ClientContext ctx;
+    client_->Prepare(&ctx);
     v1::ListIncidentsRequest req;
     req.set_state(state);
     v1::ListIncidentsResponse resp;
@@ -328,6 +340,7 @@ TEST_F(RequestsTest, ZeroIdsNameTheField) {
                        "id");
     {
       grpc::ClientContext ctx;
+      client_->Prepare(&ctx);
       v1::HistoryRequest req;
       req.set_instance_id(id);
       v1::HistoryResponse resp;
@@ -545,6 +558,7 @@ TEST_F(RequestsTest, CancelRetryReturnsOk) {
   EXPECT_EQ(client_->Instance(id).state(), "cancelled");
   // Exactly one cancellation in the history.
   grpc::ClientContext ctx;
+  client_->Prepare(&ctx);
   v1::HistoryRequest req;
   req.set_instance_id(id);
   v1::HistoryResponse resp;
@@ -668,6 +682,7 @@ TEST_F(RequestsTest, RequestIdsDoNotCrossCalls) {
   EXPECT_EQ(client_->Start("r-approve", json::object(), kStarter, "shared-1"), id);
   // The daemon is still serving.
   grpc::ClientContext ctx;
+  client_->Prepare(&ctx);
   v1::StatsRequest req;
   v1::StatsResponse stats;
   EXPECT_TRUE(client_->stubs.admin->Stats(&ctx, req, &stats).ok());

@@ -610,6 +610,7 @@ TEST_F(TasksTest, SubscribeGetsBacklogThenLiveRemindersAcrossQingming) {
   EXPECT_EQ(task.due_at_ms(), due);
 
   grpc::ClientContext ctx;
+  client_->Prepare(&ctx);
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   v1::SubscribeRequest req;
   req.set_recipient("li");
@@ -666,6 +667,7 @@ TEST_F(TasksTest, SubscribeSkipsAcknowledgedBacklogAndNeedsAnAudience) {
   ASSERT_TRUE(client_->Ack(mine[0].id(), {"li"}).ok());
 
   grpc::ClientContext ctx;
+  client_->Prepare(&ctx);
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   v1::SubscribeRequest req;
   req.set_recipient("li");
@@ -680,6 +682,7 @@ TEST_F(TasksTest, SubscribeSkipsAcknowledgedBacklogAndNeedsAnAudience) {
   ctx.TryCancel();
 
   grpc::ClientContext nobody;
+  client_->Prepare(&nobody);
   v1::SubscribeRequest empty;
   auto refused = client_->stubs.notifications->Subscribe(&nobody, empty);
   EXPECT_FALSE(refused->Read(&n));
@@ -697,6 +700,7 @@ TEST_F(TasksTest, RoleNotificationsNarrowToOneUnit) {
   list.set_role("clerk");
   list.set_unit("u2");
   grpc::ClientContext lctx;
+  client_->Prepare(&lctx);
   v1::ListNotificationsResponse listed;
   ASSERT_TRUE(client_->stubs.notifications->List(&lctx, list, &listed).ok());
   ASSERT_EQ(listed.notifications_size(), 1);
@@ -704,6 +708,7 @@ TEST_F(TasksTest, RoleNotificationsNarrowToOneUnit) {
   EXPECT_EQ(client_->Notifications("", "clerk").size(), 2u);  // without a unit: both
 
   grpc::ClientContext ctx;
+  client_->Prepare(&ctx);
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   v1::SubscribeRequest req;
   req.add_roles("clerk");

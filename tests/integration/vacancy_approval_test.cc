@@ -14,7 +14,41 @@ class VacancyApprovalTest : public DaemonTest {
  protected:
   VacancyApprovalTest() : DaemonTest("vacancy") {}
 
-  int64_t StartRequest(int posts, int vacancies, const std::string& request_id = "") {
+  // community-7 of street-1, 3 approved posts, nobody on them: 3 vacancies in the registry.
+  void SetUp() override {
+    DaemonTest::SetUp();
+    ASSERT_TRUE(CreateUnit("bh", "", "包河区", "district").ok());
+    ASSERT_TRUE(CreateUnit("street-1", "bh", "和平街道", "street").ok());
+    ASSERT_TRUE(CreateUnit("community-7", "street-1", "幸福里社区", "community").ok());
+    v1::ReviseQuotaRequest req;
+    req.set_unit_id("community-7");
+    req.set_approved(3);
+    req.set_effective_from("2026-01-01");
+    req.set_reason("核定");
+    req.set_approval_document("包编〔2026〕1号");
+    grpc::ClientContext ctx;
+    client_->Prepare(&ctx, {"bian.wei", "establishment-committee", ""});
+    v1::QuotaRevision out;
+    grpc::Status s = client_->stubs.workforce->ReviseQuota(&ctx, req, &out);
+    ASSERT_TRUE(s.ok()) << Describe(s);
+  }
+
+  grpc::Status CreateUnit(const std::string& id, const std::string& parent,
+                          const std::string& name, const std::string& kind) {
+    v1::CreateUnitRequest req;
+    req.mutable_unit()->set_id(id);
+    req.mutable_unit()->set_parent_id(parent);
+    req.mutable_unit()->set_name(name);
+    req.mutable_unit()->set_kind(kind);
+    if (kind == "community") req.mutable_unit()->set_community_type("城市社区");
+    grpc::ClientContext ctx;
+    client_->Prepare(&ctx, {"root", "district-admin", ""});
+    v1::Unit out;
+    return client_->stubs.workforce->CreateUnit(&ctx, req, &out);
+  }
+
+  // `vacancies` is what the caller claims; the workflow reads the registry's instead.
+  int64_t StartRequest(int posts, int vacancies = 0, const std::string& request_id = "") {
     v1::StartRequest req;
     req.set_definition_id("vacancy-approval");
     req.set_business_key("community-7");
@@ -34,11 +68,31 @@ TEST_F(VacancyApprovalTest, DeployedAtStartUp) {
 }
 
 TEST_F(VacancyApprovalTest, OverQuotaIsRefusedAtOnce) {
-  int64_t id = StartRequest(/*posts=*/3, /*vacancies=*/2);
+  // 4 posts asked for, 3 vacant in the registry: claiming 99 vacancies changes nothing.
+  int64_t id = StartRequest(/*posts=*/4, /*vacancies=*/99);
   v1::Instance inst = client_->Instance(id);
   EXPECT_EQ(inst.state(), "completed");
   EXPECT_EQ(inst.end_status(), "over-quota");
+  EXPECT_EQ(json::parse(inst.variables())["vacancies"], 3);
   EXPECT_TRUE(client_->Tasks(id).empty());
+}
+
+TEST_F(VacancyApprovalTest, TheVacanciesComeFromTheRegistry) {
+  // Claiming none does not refuse a request the registry has room for.
+  int64_t id = StartRequest(/*posts=*/3, /*vacancies=*/0);
+  EXPECT_EQ(json::parse(client_->Instance(id).variables())["vacancies"], 3);
+  EXPECT_EQ(client_->Tasks(id).size(), 1u);
+}
+
+TEST_F(VacancyApprovalTest, AStreetOfficeAsksOnlyForItsCommunities) {
+  v1::StartRequest req;
+  req.set_definition_id("vacancy-approval");
+  req.set_unit("community-7");
+  req.set_variables(json{{"community", "community-7"}, {"posts", 1}}.dump());
+  grpc::Status s = client_->TryStart(req, nullptr, {"zhao", "street-office", "street-2"});
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << Describe(s);
+  EXPECT_EQ(s.error_message(),
+            "street office street-2 may act only for its communities: unit community-7 is outside");
 }
 
 TEST_F(VacancyApprovalTest, RemindersEscalationAndApproval) {
@@ -98,6 +152,7 @@ TEST_F(VacancyApprovalTest, RequestIdMakesStartIdempotent) {
   int64_t b = StartRequest(1, 2, "req-42");
   EXPECT_EQ(a, b);
   grpc::ClientContext ctx;
+  client_->Prepare(&ctx);
   v1::ListInstancesRequest req;
   req.set_definition_id("vacancy-approval");
   v1::ListInstancesResponse resp;
@@ -125,6 +180,7 @@ TEST_F(DemoTest, ShippedConfigLoadsTheDemoOnce) {
   for (int run = 0; run < 2; ++run) {
     ASSERT_NO_FATAL_FAILURE(StartDaemon(opts));
     grpc::ClientContext ctx;
+    client_->Prepare(&ctx);
     v1::ListInstancesRequest req;
     req.set_definition_id("vacancy-approval");
     v1::ListInstancesResponse resp;
@@ -134,6 +190,7 @@ TEST_F(DemoTest, ShippedConfigLoadsTheDemoOnce) {
     EXPECT_EQ(resp.instances(0).state(), "active");
 
     grpc::ClientContext wctx;
+    client_->Prepare(&wctx);
     v1::OccupancyReport report;
     ASSERT_TRUE(client_->stubs.workforce->Occupancy(&wctx, v1::OccupancyRequest(), &report).ok());
     const auto& total = report.rows(0).subtree();
@@ -144,12 +201,14 @@ TEST_F(DemoTest, ShippedConfigLoadsTheDemoOnce) {
     EXPECT_GT(total.hollow(), 0);
     EXPECT_GT(total.outside_quota(), 0);
     grpc::ClientContext pctx;
+    client_->Prepare(&pctx);
     v1::PayParityReport parity;
     ASSERT_TRUE(client_->stubs.workforce->PayParity(&pctx, v1::PayParityRequest(), &parity).ok());
     EXPECT_GT(parity.flagged(), 0);  // 大圩镇 pays less performance for the same grade
     EXPECT_EQ(total.reserved(), 3);  // the demo recruitment campaign's posts
 
     grpc::ClientContext cctx;
+    client_->Prepare(&cctx);
     v1::ListCampaignsResponse campaigns;
     ASSERT_TRUE(
         client_->stubs.recruitment->ListCampaigns(&cctx, v1::ListCampaignsRequest(), &campaigns)

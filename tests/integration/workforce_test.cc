@@ -20,6 +20,10 @@ using nlohmann::json;
 const Caller kClerk{"li.clerk", "street-office", "bh.hp"};       // sees personal data masked
 const Caller kPersonnel{"zhou.hr", "personnel", ""};              // sees it in the clear
 const Caller kLeadingGroup{"chen.lg", "leading-group", ""};
+const Caller kAdmin{"root", "district-admin", ""};
+const Caller kCommittee{"bian.wei", "establishment-committee", ""};  // 编委
+// Puts the existing roster's contract workers on it (tests start from one).
+const Caller kMigration{"migration", "roster-migration", ""};
 
 // An 18-character resident ID with the right ISO 7064 MOD 11-2 check character.
 std::string IdNumber(const std::string& first17) {
@@ -61,7 +65,7 @@ class WorkforceTest : public DaemonTest {
     u->set_households(households);
     u->set_unit_class(unit_class);
     grpc::ClientContext ctx;
-    client_->Prepare(&ctx, kLeadingGroup);
+    client_->Prepare(&ctx, kAdmin);
     v1::Unit out;
     return wf().CreateUnit(&ctx, req, &out);
   }
@@ -73,9 +77,9 @@ class WorkforceTest : public DaemonTest {
     req.set_approved(approved);
     req.set_effective_from(from);
     req.set_reason(reason);
-    req.set_approved_by("区委编委");
+    req.set_approval_document("包编〔2026〕1号");
     grpc::ClientContext ctx;
-    client_->Prepare(&ctx, kLeadingGroup);
+    client_->Prepare(&ctx, kCommittee);
     v1::QuotaRevision ignored;
     return wf().ReviseQuota(&ctx, req, out ? out : &ignored);
   }
@@ -96,7 +100,8 @@ class WorkforceTest : public DaemonTest {
     return w;
   }
 
-  grpc::Status Create(const v1::Worker& w, v1::Worker* out = nullptr, const Caller& as = kClerk,
+  grpc::Status Create(const v1::Worker& w, v1::Worker* out = nullptr,
+                      const Caller& as = kMigration,
                       const std::string& request_id = "") {
     v1::CreateWorkerRequest req;
     *req.mutable_worker() = w;
@@ -127,9 +132,9 @@ class WorkforceTest : public DaemonTest {
   }
 
   grpc::Status Import(const std::string& csv, v1::ImportRosterResponse* out, bool dry_run = false,
-                      size_t chunk = 64) {
+                      size_t chunk = 64, const Caller& as = kMigration) {
     grpc::ClientContext ctx;
-    client_->Prepare(&ctx, kPersonnel);
+    client_->Prepare(&ctx, as);
     auto writer = wf().ImportRoster(&ctx, out);
     for (size_t at = 0; at < csv.size(); at += chunk) {
       v1::ImportRosterChunk c;
@@ -281,6 +286,7 @@ TEST_F(WorkforceTest, PersonalDataIsMaskedUnlessTheCallerMaySeeItAndSealedOnDisk
   // A clerk cannot find someone by name (that would reveal it); personnel can.
   v1::ListWorkersRequest req;
   req.set_search("欧阳");
+  req.set_unit_id("bh.hp");  // the clerk's street: it acts for nothing wider
   for (const auto& [who, expected] : {std::pair{kClerk, 0}, std::pair{kPersonnel, 1}}) {
     grpc::ClientContext ctx;
     client_->Prepare(&ctx, who);
@@ -427,6 +433,7 @@ TEST_F(WorkforceTest, ExportsReadBackAndReportsShowPayGaps) {
   auto export_csv = [&](const std::string& what, const Caller& as) {
     v1::ExportRequest req;
     req.set_what(what);
+    req.set_unit_id("bh.hp");
     grpc::ClientContext ctx;
     client_->Prepare(&ctx, as);
     auto reader = wf().Export(&ctx, req);
@@ -447,6 +454,7 @@ TEST_F(WorkforceTest, ExportsReadBackAndReportsShowPayGaps) {
 
   v1::ExportRequest bad;
   bad.set_what("everything");
+  bad.set_unit_id("bh.hp");
   grpc::ClientContext ctx;
   client_->Prepare(&ctx, kClerk);
   auto reader = wf().Export(&ctx, bad);
@@ -522,8 +530,8 @@ TEST_F(WorkforceTest, UpdatesAndStatusChangesKeepTheRules) {
 
 TEST_F(WorkforceTest, ARetriedCreateReturnsTheFirstWorker) {
   v1::Worker first, second;
-  ASSERT_TRUE(Create(NewWorker("王芳", "001"), &first, kClerk, "hire-001").ok());
-  ASSERT_TRUE(Create(NewWorker("王芳", "001"), &second, kClerk, "hire-001").ok());
+  ASSERT_TRUE(Create(NewWorker("王芳", "001"), &first, kMigration, "hire-001").ok());
+  ASSERT_TRUE(Create(NewWorker("王芳", "001"), &second, kMigration, "hire-001").ok());
   EXPECT_EQ(first.id(), second.id());
   EXPECT_EQ(Workers().size(), 1u);
 }
@@ -626,6 +634,7 @@ TEST_F(WorkforceTest, AStreetOfficeFollowsItsCommunitiesNotifications) {
     req.set_unit(unit);
     req.set_within_unit(within);
     grpc::ClientContext ctx;
+    client_->Prepare(&ctx);
     v1::ListNotificationsResponse resp;
     grpc::Status s = client_->stubs.notifications->List(&ctx, req, &resp);
     EXPECT_TRUE(s.ok()) << Message(s);
@@ -638,6 +647,7 @@ TEST_F(WorkforceTest, AStreetOfficeFollowsItsCommunitiesNotifications) {
   EXPECT_EQ(listed("bh.hp.df", true), (std::set<int64_t>{}));
 
   grpc::ClientContext ctx;
+  client_->Prepare(&ctx);
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   v1::SubscribeRequest req;
   req.add_roles("clerk");
@@ -667,10 +677,110 @@ TEST_F(WorkforceTest, AStreetOfficeFollowsItsCommunitiesNotifications) {
   EXPECT_EQ(listed("bh.hp.xf", false), (std::set<int64_t>{}));
 
   grpc::ClientContext refused_ctx;
+  client_->Prepare(&refused_ctx);
   req.set_unit("bh.nowhere");
   auto refused = client_->stubs.notifications->Subscribe(&refused_ctx, req);
   EXPECT_FALSE(refused->Read(&n));
   EXPECT_EQ(refused->Finish().error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+// Nobody enters a quota post except by open recruitment: contract workers come from
+// recruitment's hire or from the import of an existing roster by roster-migration.
+TEST_F(WorkforceTest, AContractWorkerEntersOnlyThroughRecruitmentOrMigration) {
+  for (const Caller& who : {kClerk, kPersonnel}) {
+    grpc::Status s = Create(NewWorker("王芳", "001"), nullptr, who);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << Describe(s);
+    EXPECT_NE(Message(s).find("roster-migration"), std::string::npos) << Describe(s);
+  }
+  // A dispatch worker is no quota post: the street office records it.
+  EXPECT_TRUE(Create(NewWorker("李娜", "002", "bh.hp.xf", "dispatch"), nullptr, kClerk).ok());
+  // Nor does an update turn a dispatch worker into a contract one.
+  const int64_t id = Workers().at(0).id();
+  v1::UpdateWorkerRequest up;
+  up.mutable_worker()->set_id(id);
+  up.mutable_worker()->set_employment("contract");
+  up.add_update_mask("employment");
+  up.set_reason("转聘");
+  grpc::ClientContext ctx;
+  client_->Prepare(&ctx, kPersonnel);
+  v1::Worker ignored;
+  grpc::Status s = wf().UpdateWorker(&ctx, up, &ignored);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << Describe(s);
+  EXPECT_TRUE(Create(NewWorker("王芳", "001"), nullptr, kMigration).ok());
+}
+
+TEST_F(WorkforceTest, ImportingContractRowsNeedsRosterMigration) {
+  const std::string csv = std::string(kHeader) + RosterRow("王芳", "001", "bh.hp.xf");
+  v1::ImportRosterResponse resp;
+  grpc::Status s = Import(csv, &resp, false, 64, kPersonnel);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << Describe(s);
+  EXPECT_NE(Message(s).find("roster-migration"), std::string::npos) << Describe(s);
+  EXPECT_TRUE(Workers().empty());
+  // The street office may not import at all.
+  s = Import(csv, &resp, false, 64, kClerk);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << Describe(s);
+}
+
+// Quota revisions: only the establishment committee (编委), with its document's number; who
+// approved is the caller, not free text.
+TEST_F(WorkforceTest, OnlyTheEstablishmentCommitteeRevisesQuotasWithItsDocument) {
+  v1::ReviseQuotaRequest req;
+  req.set_unit_id("bh.hp.xf");
+  req.set_approved(4);
+  req.set_effective_from("2026-03-01");
+  req.set_reason("新增职责");
+  req.set_approval_document("包编〔2026〕7号");
+  auto revise = [&](const Caller& as, v1::QuotaRevision* out) {
+    grpc::ClientContext ctx;
+    client_->Prepare(&ctx, as);
+    return wf().ReviseQuota(&ctx, req, out);
+  };
+  v1::QuotaRevision out;
+  for (const Caller& who : {kLeadingGroup, kAdmin, kPersonnel, Caller{"anon", "", ""}}) {
+    grpc::Status s = revise(who, &out);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << Describe(s);
+    EXPECT_EQ(Message(s), "shequ.v1.Workforce/ReviseQuota needs role establishment-committee");
+  }
+  req.set_approved_by("区委编委");  // free text naming someone else
+  EXPECT_EQ(revise(kCommittee, &out).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  req.clear_approved_by();
+  req.clear_approval_document();
+  grpc::Status s = revise(kCommittee, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << Describe(s);
+  EXPECT_NE(Message(s).find("approval_document"), std::string::npos);
+  req.set_approval_document("包编〔2026〕7号");
+  ASSERT_TRUE(revise(kCommittee, &out).ok());
+  EXPECT_EQ(out.approved_by(), kCommittee.user);
+  EXPECT_EQ(out.approval_document(), "包编〔2026〕7号");
+}
+
+// Personal data in the clear only for personal_data_roles, and only within the caller's scope.
+TEST_F(WorkforceTest, PersonalDataStaysWithinTheCallersUnit) {
+  const int64_t id = MustCreate(NewWorker("王芳", "001"));
+  auto get = [&](const Caller& as, v1::Worker* out) {
+    v1::GetWorkerRequest req;
+    req.set_id(id);
+    grpc::ClientContext ctx;
+    client_->Prepare(&ctx, as);
+    return wf().GetWorker(&ctx, req, out);
+  };
+  v1::Worker w;
+  ASSERT_TRUE(get(kPersonnel, &w).ok());
+  EXPECT_FALSE(w.masked());
+  // Personnel staff of another street: not even masked.
+  ASSERT_TRUE(CreateUnit("bh.wl", "bh", "望湖街道", "street").ok());
+  grpc::Status s = get({"qian.hr", "personnel", "bh.wl"}, &w);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << Describe(s);
+  s = get({"x", "street-office", "bh.wl"}, &w);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << Describe(s);
+  EXPECT_EQ(Message(s), "street office bh.wl may act only for its communities: worker's unit "
+                        "bh.hp.xf is outside");
+  // The street office of the worker's community sees the record, masked.
+  ASSERT_TRUE(get(kClerk, &w).ok());
+  EXPECT_TRUE(w.masked());
+  // A worker reads their own record only.
+  s = get({"E-0099", "worker", "bh.hp.xf"}, &w);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << Describe(s);
 }
 
 TEST_F(WorkforceTest, TheRegistrySurvivesKill9) {

@@ -320,6 +320,7 @@ void to_json(nlohmann::json& j, const QuotaRevision& v) {
                      {"approved_by", v.approved_by},
                      {"recorded_at", v.recorded_at}};
   if (v.computed) j["computed"] = *v.computed;
+  if (!v.approval_document.empty()) j["approval_document"] = v.approval_document;
 }
 
 void from_json(const nlohmann::json& j, QuotaRevision& v) {
@@ -332,6 +333,7 @@ void from_json(const nlohmann::json& j, QuotaRevision& v) {
   Opt(j, "reason", v.reason);
   Opt(j, "approved_by", v.approved_by);
   Opt(j, "recorded_at", v.recorded_at);
+  Opt(j, "approval_document", v.approval_document);
 }
 
 void to_json(nlohmann::json& j, const Reservation& v) {

@@ -140,6 +140,7 @@ struct QuotaRevision {
   std::string reason;
   std::string approved_by;
   std::string recorded_at;  // as given by the caller (a date or an RFC 3339 time)
+  std::string approval_document;  // the committee's document number (文号), or "" (older data)
 };
 
 struct PersonalData {

@@ -464,7 +464,8 @@ absl::StatusOr<int> Registry::ApprovedQuota(std::string_view unit_id, std::strin
 absl::StatusOr<Change> Registry::ReviseQuota(std::string_view unit_id, int approved,
                                              std::string_view effective_from,
                                              std::string_view reason, std::string_view approved_by,
-                                             std::string_view recorded_at) {
+                                             std::string_view recorded_at,
+                                             std::string_view approval_document) {
   UnitNode* node = FindUnit(unit_id);
   if (!node) return absl::NotFoundError("unit_id: unit " + S(unit_id) + " not found");
   if (!IsWorkplace(node->unit.kind)) {
@@ -484,6 +485,7 @@ absl::StatusOr<Change> Registry::ReviseQuota(std::string_view unit_id, int appro
   r.reason = Trimmed(reason);
   r.approved_by = Trimmed(approved_by);
   r.recorded_at = S(recorded_at);
+  r.approval_document = Trimmed(approval_document);
   const int previous = ApprovedOn(*node, effective_from);
   auto pos =
       std::upper_bound(node->revisions.begin(), node->revisions.end(), r,

@@ -143,7 +143,8 @@ class Registry {
   absl::StatusOr<QuotaComputation> ComputeQuota(std::string_view unit_id) const;
   absl::StatusOr<Change> ReviseQuota(std::string_view unit_id, int approved,
                                      std::string_view effective_from, std::string_view reason,
-                                     std::string_view approved_by, std::string_view recorded_at);
+                                     std::string_view approved_by, std::string_view recorded_at,
+                                     std::string_view approval_document = "");
   absl::StatusOr<std::vector<QuotaRevision>> QuotaHistory(std::string_view unit_id) const;
   absl::StatusOr<int> ApprovedQuota(std::string_view unit_id, std::string_view date) const;
   // Workplace units whose latest revision took effect review_years or more before `today`, or

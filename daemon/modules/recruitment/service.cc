@@ -13,7 +13,6 @@
 namespace shequ::modules::recruitment {
 
 using server::Answer;
-using server::CallerOf;
 using server::OnReader;
 using server::Refuse;
 using server::ToGrpc;
@@ -48,13 +47,22 @@ absl::Status Required(const std::string& value, const char* field) {
 
 }  // namespace
 
+bool RecruitmentService::MaySeePersonal(const engine::Caller& caller,
+                                        const std::string& campaign_id) const {
+  if (!personal_data_.MaySee(caller)) return false;
+  auto campaign = rec_.Campaign(campaign_id);
+  return campaign.ok() && c_.gate.ActsFor(caller, campaign->spec.street_unit_id);
+}
+
 // ---- Campaigns -----------------------------------------------------------------------------
 
 grpc::ServerUnaryReactor* RecruitmentService::CreateCampaign(Ctx* ctx,
                                                              const v1::CreateCampaignRequest* req,
                                                              v1::Campaign* resp) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Recruitment/CreateCampaign", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   auto* r = ctx->DefaultReactor();
-  rec_.Create(CallerOf(ctx),
+  rec_.Create(*caller,
               [spec = req->campaign()](const rc::RecruitmentPolicy& policy) {
                 return SpecFromProto(spec, policy);
               },
@@ -83,12 +91,16 @@ absl::Status RecruitmentService::FillCampaign(const std::string& id, v1::Campaig
 grpc::ServerUnaryReactor* RecruitmentService::GetCampaign(Ctx* ctx,
                                                           const v1::GetCampaignRequest* req,
                                                           v1::Campaign* resp) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Recruitment/GetCampaign", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   return OnReader(c_.readers, ctx, [this, id = req->id(), resp] { return FillCampaign(id, resp); });
 }
 
 grpc::ServerUnaryReactor* RecruitmentService::ListCampaigns(Ctx* ctx,
                                                             const v1::ListCampaignsRequest* req,
                                                             v1::ListCampaignsResponse* resp) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Recruitment/ListCampaigns", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   return OnReader(c_.readers, ctx, [this, req, resp]() -> absl::Status {
     for (const CampaignView& c : rec_.ListCampaigns(req->street_unit_id(), req->state())) {
       ToProto(c, resp->add_campaigns());
@@ -149,6 +161,7 @@ void RecruitmentService::CompleteStep(Reactor* r, const engine::Caller& caller,
 }
 
 grpc::ServerUnaryReactor* RecruitmentService::CampaignStep(Ctx* ctx,
+                                                           const engine::Caller& caller,
                                                            const std::string& campaign_id,
                                                            const std::string& node,
                                                            std::string outcome, json variables,
@@ -162,7 +175,7 @@ grpc::ServerUnaryReactor* RecruitmentService::CampaignStep(Ctx* ctx,
                            absl::StrCat("campaign_id: no campaign '", campaign_id, "'")));
   }
   auto* r = ctx->DefaultReactor();
-  CompleteStep(r, CallerOf(ctx), instance, node, "campaign " + campaign_id, std::move(outcome),
+  CompleteStep(r, caller, instance, node, "campaign " + campaign_id, std::move(outcome),
                std::move(variables), std::move(comment), std::move(request_id),
                [this, campaign_id, resp](const json&) { return FillCampaign(campaign_id, resp); });
   return r;
@@ -171,22 +184,28 @@ grpc::ServerUnaryReactor* RecruitmentService::CampaignStep(Ctx* ctx,
 grpc::ServerUnaryReactor* RecruitmentService::ApproveCampaign(Ctx* ctx,
                                                               const v1::StepRequest* req,
                                                               v1::Campaign* resp) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Recruitment/ApproveCampaign", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   if (req->outcome() != "approved" && req->outcome() != "rejected") {
     return Refuse(ctx, absl::InvalidArgumentError(absl::StrCat(
                            "outcome: '", req->outcome(), "' is not approved or rejected")));
   }
-  return CampaignStep(ctx, req->campaign_id(), "approve", req->outcome(),
+  return CampaignStep(ctx, *caller, req->campaign_id(), "approve", req->outcome(),
                       {{"comment", req->comment()}}, req->comment(), req->request_id(), resp);
 }
 
 grpc::ServerUnaryReactor* RecruitmentService::FinishReview(Ctx* ctx, const v1::StepRequest* req,
                                                            v1::Campaign* resp) {
-  return CampaignStep(ctx, req->campaign_id(), "review", "", json::object(), req->comment(),
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Recruitment/FinishReview", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
+  return CampaignStep(ctx, *caller, req->campaign_id(), "review", "", json::object(), req->comment(),
                       req->request_id(), resp);
 }
 
 grpc::ServerUnaryReactor* RecruitmentService::DecideShortfall(
     Ctx* ctx, const v1::DecideShortfallRequest* req, v1::Campaign* resp) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Recruitment/DecideShortfall", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   const bool extend = !req->extend_until().empty();
   if (extend == (req->cut_size() > 0)) {
     return Refuse(ctx, absl::InvalidArgumentError(
@@ -199,25 +218,31 @@ grpc::ServerUnaryReactor* RecruitmentService::DecideShortfall(
     vars["cut"] = json::array();
     for (const auto& c : req->cut()) vars["cut"].push_back({{"post_id", c.post_id()}, {"count", c.count()}});
   }
-  return CampaignStep(ctx, req->campaign_id(), "shortfall", extend ? "extend" : "cut",
+  return CampaignStep(ctx, *caller, req->campaign_id(), "shortfall", extend ? "extend" : "cut",
                       std::move(vars), req->comment(), req->request_id(), resp);
 }
 
 grpc::ServerUnaryReactor* RecruitmentService::Shortlist(Ctx* ctx, const v1::StepRequest* req,
                                                         v1::Campaign* resp) {
-  return CampaignStep(ctx, req->campaign_id(), "written", "", json::object(), req->comment(),
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Recruitment/Shortlist", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
+  return CampaignStep(ctx, *caller, req->campaign_id(), "written", "", json::object(), req->comment(),
                       req->request_id(), resp);
 }
 
 grpc::ServerUnaryReactor* RecruitmentService::Rank(Ctx* ctx, const v1::StepRequest* req,
                                                    v1::Campaign* resp) {
-  return CampaignStep(ctx, req->campaign_id(), "interview", "", json::object(), req->comment(),
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Recruitment/Rank", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
+  return CampaignStep(ctx, *caller, req->campaign_id(), "interview", "", json::object(), req->comment(),
                       req->request_id(), resp);
 }
 
 grpc::ServerUnaryReactor* RecruitmentService::StartNotice(Ctx* ctx, const v1::StepRequest* req,
                                                           v1::Campaign* resp) {
-  return CampaignStep(ctx, req->campaign_id(), "checks", "", json::object(), req->comment(),
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Recruitment/StartNotice", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
+  return CampaignStep(ctx, *caller, req->campaign_id(), "checks", "", json::object(), req->comment(),
                       req->request_id(), resp);
 }
 
@@ -225,9 +250,11 @@ grpc::ServerUnaryReactor* RecruitmentService::StartNotice(Ctx* ctx, const v1::St
 
 grpc::ServerUnaryReactor* RecruitmentService::Apply(Ctx* ctx, const v1::ApplyRequest* req,
                                                     v1::ApplyResponse* resp) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Recruitment/Apply", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   if (auto s = Required(req->campaign_id(), "campaign_id"); !s.ok()) return Refuse(ctx, s);
   auto* r = ctx->DefaultReactor();
-  rec_.Command(CallerOf(ctx), req->campaign_id(), "apply",
+  rec_.Command(*caller, req->campaign_id(), "apply",
                {{"application", ToJson(req->application())}}, req->request_id(),
                Answer(r, [resp](const json& a) {
                  resp->set_application_id(a.value("application_id", int64_t{0}));
@@ -237,9 +264,11 @@ grpc::ServerUnaryReactor* RecruitmentService::Apply(Ctx* ctx, const v1::ApplyReq
 
 grpc::ServerUnaryReactor* RecruitmentService::ListApplications(
     Ctx* ctx, const v1::ListApplicationsRequest* req, v1::ListApplicationsResponse* resp) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Recruitment/ListApplications", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   const int limit = req->limit() <= 0 ? 100 : std::min(req->limit(), 1000);
-  const bool personal = MaySeePersonal(CallerOf(ctx));
-  return OnReader(c_.readers, ctx, [this, req, resp, limit, personal]() -> absl::Status {
+  return OnReader(c_.readers, ctx, [this, req, resp, limit, c = *caller]() -> absl::Status {
+    const bool personal = MaySeePersonal(c, req->campaign_id());
     ASSIGN_OR_RETURN(auto list, rec_.Applications(req->campaign_id(), req->post_id(),
                                                   req->status(), req->after_id(), limit));
     for (const auto& a : list) ToProto(a, personal, resp->add_applications());
@@ -249,15 +278,17 @@ grpc::ServerUnaryReactor* RecruitmentService::ListApplications(
 
 grpc::ServerUnaryReactor* RecruitmentService::ReviewApplication(
     Ctx* ctx, const v1::ReviewApplicationRequest* req, v1::Application* resp) {
-  const engine::Caller caller = CallerOf(ctx);
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Recruitment/ReviewApplication", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   auto* r = ctx->DefaultReactor();
-  rec_.Command(caller, req->campaign_id(), "review",
+  rec_.Command(*caller, req->campaign_id(), "review",
                {{"application_id", req->application_id()},
                 {"eligible", req->eligible()},
                 {"reason", req->reason()}},
                req->request_id(),
                Answer(r, [this, resp, id = req->application_id(), campaign = req->campaign_id(),
-                          personal = MaySeePersonal(caller)](const json&) -> absl::Status {
+                          c = *caller](const json&) -> absl::Status {
+                 const bool personal = MaySeePersonal(c, campaign);
                  ASSIGN_OR_RETURN(auto a, rec_.Application(campaign, id));
                  ToProto(a, personal, resp);
                  return absl::OkStatus();
@@ -268,11 +299,13 @@ grpc::ServerUnaryReactor* RecruitmentService::ReviewApplication(
 grpc::ServerUnaryReactor* RecruitmentService::ImportScores(Ctx* ctx,
                                                            const v1::ImportScoresRequest* req,
                                                            v1::ImportScoresResponse* resp) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Recruitment/ImportScores", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   if (auto s = Required(req->csv(), "csv"); !s.ok()) return Refuse(ctx, s);
   const int64_t rows = std::count(req->csv().begin(), req->csv().end(), '\n') +
                        (req->csv().back() == '\n' ? 0 : 1) - 1;  // lines after the header
   auto* r = ctx->DefaultReactor();
-  rec_.Command(CallerOf(ctx), req->campaign_id(), "scores_csv", {{"csv", req->csv()}},
+  rec_.Command(*caller, req->campaign_id(), "scores_csv", {{"csv", req->csv()}},
                req->request_id(), Answer(r, [resp, rows](const json&) { resp->set_rows(rows); }));
   return r;
 }
@@ -280,8 +313,10 @@ grpc::ServerUnaryReactor* RecruitmentService::ImportScores(Ctx* ctx,
 grpc::ServerUnaryReactor* RecruitmentService::GetRanking(Ctx* ctx,
                                                          const v1::GetRankingRequest* req,
                                                          v1::Ranking* resp) {
-  const bool personal = MaySeePersonal(CallerOf(ctx));
-  return OnReader(c_.readers, ctx, [this, req, resp, personal]() -> absl::Status {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Recruitment/GetRanking", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
+  return OnReader(c_.readers, ctx, [this, req, resp, c = *caller]() -> absl::Status {
+    const bool personal = MaySeePersonal(c, req->campaign_id());
     ASSIGN_OR_RETURN(auto list, rec_.Ranking(req->campaign_id(), req->post_id()));
     for (const auto& a : list) ToProto(a, personal, resp->add_applications());
     return absl::OkStatus();
@@ -293,8 +328,10 @@ grpc::ServerUnaryReactor* RecruitmentService::GetRanking(Ctx* ctx,
 grpc::ServerUnaryReactor* RecruitmentService::RecordCheck(Ctx* ctx,
                                                           const v1::RecordCheckRequest* req,
                                                           v1::CheckResponse* resp) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Recruitment/RecordCheck", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   auto* r = ctx->DefaultReactor();
-  rec_.Command(CallerOf(ctx), req->campaign_id(), "check",
+  rec_.Command(*caller, req->campaign_id(), "check",
                {{"application_id", req->application_id()},
                 {"kind", req->kind()},
                 {"passed", req->passed()},
@@ -305,8 +342,10 @@ grpc::ServerUnaryReactor* RecruitmentService::RecordCheck(Ctx* ctx,
 
 grpc::ServerUnaryReactor* RecruitmentService::Withdraw(Ctx* ctx, const v1::WithdrawRequest* req,
                                                        v1::CheckResponse* resp) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Recruitment/Withdraw", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   auto* r = ctx->DefaultReactor();
-  rec_.Command(CallerOf(ctx), req->campaign_id(), "withdraw",
+  rec_.Command(*caller, req->campaign_id(), "withdraw",
                {{"application_id", req->application_id()}, {"reason", req->reason()}},
                req->request_id(), Answer(r, [resp](const json& a) { FillCheck(a, resp); }));
   return r;
@@ -315,8 +354,10 @@ grpc::ServerUnaryReactor* RecruitmentService::Withdraw(Ctx* ctx, const v1::Withd
 grpc::ServerUnaryReactor* RecruitmentService::FileObjection(Ctx* ctx,
                                                             const v1::FileObjectionRequest* req,
                                                             v1::Objection* resp) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Recruitment/FileObjection", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   auto* r = ctx->DefaultReactor();
-  rec_.Command(CallerOf(ctx), req->campaign_id(), "objection",
+  rec_.Command(*caller, req->campaign_id(), "objection",
                {{"application_id", req->application_id()}, {"text", req->text()}},
                req->request_id(),
                Answer(r, [this, resp, campaign = req->campaign_id()](const json& a)
@@ -331,10 +372,12 @@ grpc::ServerUnaryReactor* RecruitmentService::FileObjection(Ctx* ctx,
 
 grpc::ServerUnaryReactor* RecruitmentService::DecideObjection(
     Ctx* ctx, const v1::DecideObjectionRequest* req, v1::Objection* resp) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Recruitment/DecideObjection", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   auto objection = rec_.Objection(req->campaign_id(), req->objection_id());
   if (!objection.ok()) return Refuse(ctx, objection.status());
   auto* r = ctx->DefaultReactor();
-  CompleteStep(r, CallerOf(ctx), objection->instance_id, "investigate",
+  CompleteStep(r, *caller, objection->instance_id, "investigate",
                absl::StrCat("objection ", req->objection_id()),
                req->upheld() ? "upheld" : "dismissed", {{"comment", req->reason()}},
                req->reason(), req->request_id(),

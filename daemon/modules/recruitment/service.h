@@ -44,9 +44,9 @@ class RecruitmentService final : public v1::Recruitment::CallbackService {
   Reactor* DecideObjection(Ctx*, const v1::DecideObjectionRequest*, v1::Objection*) override;
 
  private:
-  bool MaySeePersonal(const engine::Caller& caller) const {
-    return personal_data_.MaySee(caller);
-  }
+  // Personal data in the clear: a role of personal_data_roles, acting for the campaign's
+  // street office.
+  bool MaySeePersonal(const engine::Caller& caller, const std::string& campaign_id) const;
   // Completes the open task at `node` of `instance_id` as the caller; `done` gets the
   // instance's variables after the commit, or the step's refusal.
   void CompleteStep(Reactor* r, const engine::Caller& caller, int64_t instance_id,
@@ -56,7 +56,7 @@ class RecruitmentService final : public v1::Recruitment::CallbackService {
   // The campaign with its open steps (the tasks of its workflow waiting for someone).
   absl::Status FillCampaign(const std::string& id, v1::Campaign* resp);
   // A step of the campaign's own workflow, answered with the campaign.
-  Reactor* CampaignStep(Ctx* ctx, const std::string& campaign_id, const std::string& node,
+  Reactor* CampaignStep(Ctx* ctx, const engine::Caller& caller, const std::string& campaign_id, const std::string& node,
                         std::string outcome, engine::json variables, std::string comment,
                         std::string request_id, v1::Campaign* resp);
 

@@ -55,6 +55,7 @@ void ToProto(const wf::QuotaRevision& r, v1::QuotaRevision* out) {
   out->set_reason(r.reason);
   out->set_approved_by(r.approved_by);
   out->set_recorded_on(r.recorded_at);
+  out->set_approval_document(r.approval_document);
 }
 
 // ---- Workers ----

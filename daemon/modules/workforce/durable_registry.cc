@@ -46,7 +46,7 @@ constexpr std::string_view kUnitFields[] = {
     "updated", "community_type"};
 constexpr std::string_view kRevisionFields[] = {
     "id", "unit_id", "approved", "effective_from", "reason", "approved_by", "recorded_at",
-    "computed"};
+    "computed", "approval_document"};
 constexpr std::string_view kReservationFields[] = {
     "campaign_id", "unit_id", "posts", "hired", "released", "reserved_on", "updated"};
 constexpr std::string_view kWorkerFields[] = {

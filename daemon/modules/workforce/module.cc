@@ -24,11 +24,36 @@ absl::Status WorkforceModule::Open(const ModuleContext& ctx) {
   if (!grades.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(grades_file, ": ", grades.status().message()));
   }
+  engine_ = &ctx.engine;
   personal_data_roles_ = ctx.config.personal_data_roles;
   max_import_bytes_ = static_cast<size_t>(ctx.config.max_import_bytes);
   registry_ = std::make_unique<DurableRegistry>(
       ctx.engine, ctx.store, ctx.sealer, wf::Registry(*std::move(quota), *std::move(grades)));
   return absl::OkStatus();
+}
+
+void WorkforceModule::RegisterHandlers() {
+  // workforce.vacancies: the vacant approved posts of the instance's `community`, from the
+  // registry as of today (approved − occupied − reserved). vacancy-approval decides on this
+  // figure, never on one the caller sends.
+  engine_->RegisterHandler(
+      "workforce.vacancies",
+      [this](engine::Engine::DomainTx&,
+             const engine::Engine::HandlerCall& call) -> absl::StatusOr<engine::json> {
+        auto it = call.variables.find("community");
+        if (it == call.variables.end() || !it->is_string() || it->get<std::string>().empty()) {
+          return absl::InvalidArgumentError("community: the unit id of the community is required");
+        }
+        const std::string community = it->get<std::string>();
+        ASSIGN_OR_RETURN(wf::OccupancyReport report,
+                         registry_->Read([&](const wf::Registry& reg) {
+                           return reg.Occupancy(community, registry_->Today());
+                         }));
+        if (report.rows.empty()) {
+          return absl::NotFoundError(absl::StrCat("community: no unit ", community));
+        }
+        return engine::json{{"vacancies", report.rows[0].own.vacant}};
+      });
 }
 
 absl::Status WorkforceModule::Recover() { return registry_->Recover(); }

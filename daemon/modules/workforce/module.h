@@ -20,6 +20,7 @@ class WorkforceModule final : public Module {
   std::string_view name() const override { return kName; }
   store::ModuleSchema Schema() const override;
   absl::Status Open(const ModuleContext& ctx) override;
+  void RegisterHandlers() override;
   absl::Status Recover() override;
   absl::Status LoadDemo(const std::string& demo_dir) override;
   void RegisterServices(server::ServiceContext& ctx,
@@ -33,6 +34,7 @@ class WorkforceModule final : public Module {
   std::vector<std::string> personal_data_roles_;
   size_t max_import_bytes_ = 0;
   std::unique_ptr<DurableRegistry> registry_;
+  engine::Engine* engine_ = nullptr;
 };
 
 }  // namespace shequ::modules::workforce

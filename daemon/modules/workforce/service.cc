@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "daemon/auth/authorization.h"
 #include "daemon/core/status.h"
 #include "daemon/domain/workforce/roster.h"
 #include "daemon/modules/workforce/convert.h"
@@ -14,7 +15,6 @@
 namespace shequ::modules::workforce {
 
 using server::Answer;
-using server::CallerOf;
 using server::OnReader;
 using server::PageOf;
 using server::Refuse;
@@ -41,6 +41,42 @@ absl::StatusOr<std::vector<wf::Worker>> AllWorkers(const Registry& reg, const st
   return out;
 }
 
+// The registry in hand as the unit tree scopes are decided on: inside a change the registry is
+// locked already, so the gate's own tree (which locks it again) must not be asked.
+class TreeOf final : public engine::UnitTree {
+ public:
+  explicit TreeOf(const Registry& reg) : reg_(reg) {}
+  bool Covers(std::string_view scope, std::string_view unit) const override {
+    return reg_.Covers(scope, unit);
+  }
+  std::vector<std::string> Subtree(std::string_view) const override { return {}; }
+
+ private:
+  const Registry& reg_;
+};
+
+absl::Status InScope(const Registry& reg, const engine::Caller& caller, std::string_view field,
+                     std::string_view unit) {
+  TreeOf tree(reg);
+  if (auth::ActsFor(caller, unit, &tree)) return absl::OkStatus();
+  return auth::OutOfScope(caller, field, unit);
+}
+
+// A worker the caller may change: in its scope.
+absl::Status MayChange(const Registry& reg, const engine::Caller& caller, int64_t worker_id) {
+  ASSIGN_OR_RETURN(wf::Worker w, reg.GetWorker(worker_id));
+  return InScope(reg, caller, "worker's unit", w.unit_id);
+}
+
+// Contract employment is a quota post: a contract worker enters the roster through recruitment's
+// hire, or through the first import of an existing roster by roster-migration.
+absl::Status MayEmployOnContract(const engine::Caller& caller, const char* via) {
+  if (caller.HasRole(std::string(auth::kRosterMigration))) return absl::OkStatus();
+  return absl::PermissionDeniedError(absl::StrCat(
+      via, ": a contract (quota) worker enters the roster only through recruitment's hire or an "
+      "import of an existing roster by role roster-migration"));
+}
+
 std::vector<int64_t> Ids(const json& answer, const char* key) {
   std::vector<int64_t> ids;
   for (const auto& v : answer.at(key)) ids.push_back(v.get<int64_t>());
@@ -54,11 +90,13 @@ std::vector<int64_t> Ids(const json& answer, const char* key) {
 grpc::ServerUnaryReactor* WorkforceService::CreateUnit(grpc::CallbackServerContext* ctx,
                                                        const v1::CreateUnitRequest* req,
                                                        v1::Unit* resp) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Workforce/CreateUnit", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   auto unit = UnitFromProto(req->unit());
   if (!unit.ok()) return Refuse(ctx, unit.status());
   auto* r = ctx->DefaultReactor();
   registry_.Mutate(
-      "Workforce.CreateUnit", CallerOf(ctx), req->request_id(),
+      "Workforce.CreateUnit", *caller, req->request_id(),
       [unit = *std::move(unit)](Registry& reg, const std::string& today) {
         return reg.CreateUnit(unit, today);
       },
@@ -75,6 +113,8 @@ grpc::ServerUnaryReactor* WorkforceService::CreateUnit(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* WorkforceService::UpdateUnit(grpc::CallbackServerContext* ctx,
                                                        const v1::UpdateUnitRequest* req,
                                                        v1::Unit* resp) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Workforce/UpdateUnit", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   if (auto s = Required(req->unit().id(), "unit.id"); !s.ok()) return Refuse(ctx, s);
   auto unit = UnitFromProto(req->unit());
   if (!unit.ok()) return Refuse(ctx, unit.status());
@@ -90,7 +130,7 @@ grpc::ServerUnaryReactor* WorkforceService::UpdateUnit(grpc::CallbackServerConte
   auto* r = ctx->DefaultReactor();
   const std::string id = req->unit().id();
   registry_.Mutate(
-      "Workforce.UpdateUnit", CallerOf(ctx), req->request_id(),
+      "Workforce.UpdateUnit", *caller, req->request_id(),
       [id, patch](Registry& reg, const std::string& today) {
         return reg.UpdateUnit(id, patch, today);
       },
@@ -107,6 +147,8 @@ grpc::ServerUnaryReactor* WorkforceService::UpdateUnit(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* WorkforceService::GetUnit(grpc::CallbackServerContext* ctx,
                                                     const v1::GetUnitRequest* req,
                                                     v1::Unit* resp) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Workforce/GetUnit", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   if (auto s = Required(req->id(), "id"); !s.ok()) return Refuse(ctx, s);
   return OnReader(c_.readers, ctx, [this, id = req->id(), resp] {
     return registry_.Read([&](const Registry& reg) -> absl::Status {
@@ -120,6 +162,8 @@ grpc::ServerUnaryReactor* WorkforceService::GetUnit(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* WorkforceService::UnitTree(grpc::CallbackServerContext* ctx,
                                                      const v1::UnitTreeRequest* req,
                                                      v1::UnitTreeResponse* resp) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Workforce/UnitTree", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   return OnReader(c_.readers, ctx, [this, root = req->root_id(), resp] {
     return registry_.Read([&](const Registry& reg) -> absl::Status {
       ASSIGN_OR_RETURN(auto tree, reg.Tree(root));
@@ -135,6 +179,8 @@ grpc::ServerUnaryReactor* WorkforceService::UnitTree(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* WorkforceService::ComputeQuota(grpc::CallbackServerContext* ctx,
                                                          const v1::ComputeQuotaRequest* req,
                                                          v1::QuotaComputation* resp) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Workforce/ComputeQuota", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   if (auto s = Required(req->unit_id(), "unit_id"); !s.ok()) return Refuse(ctx, s);
   return OnReader(c_.readers, ctx, [this, id = req->unit_id(), resp] {
     return registry_.Read([&](const Registry& reg) -> absl::Status {
@@ -164,15 +210,26 @@ grpc::ServerUnaryReactor* WorkforceService::ComputeQuota(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* WorkforceService::ReviseQuota(grpc::CallbackServerContext* ctx,
                                                         const v1::ReviseQuotaRequest* req,
                                                         v1::QuotaRevision* resp) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Workforce/ReviseQuota", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   if (auto s = Required(req->unit_id(), "unit_id"); !s.ok()) return Refuse(ctx, s);
+  // The committee's approval document (编委 文号) is the revision's authority; who approved is
+  // the principal that records it, never free text.
+  if (auto s = Required(req->approval_document(), "approval_document"); !s.ok()) {
+    return Refuse(ctx, s);
+  }
+  if (!req->approved_by().empty() && req->approved_by() != caller->user) {
+    return Refuse(ctx, absl::InvalidArgumentError(absl::StrCat(
+                           "approved_by: is the caller (", caller->user,
+                           "); leave it empty or name the caller")));
+  }
   auto* r = ctx->DefaultReactor();
-  const engine::Caller caller = CallerOf(ctx);
   registry_.Mutate(
-      "Workforce.ReviseQuota", caller, req->request_id(),
-      [req = *req, caller](Registry& reg, const std::string& today) {
+      "Workforce.ReviseQuota", *caller, req->request_id(),
+      [req = *req, by = caller->user](Registry& reg, const std::string& today) {
         return reg.ReviseQuota(req.unit_id(), req.approved(),
                                req.effective_from().empty() ? today : req.effective_from(),
-                               req.reason(), req.approved_by(), today);
+                               req.reason(), by, today, req.approval_document());
       },
       Answer(r, [this, resp, unit = req->unit_id()](const json& a) -> absl::Status {
         const int64_t id = a.at("revisions").at(0).get<int64_t>();
@@ -190,6 +247,8 @@ grpc::ServerUnaryReactor* WorkforceService::ReviseQuota(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* WorkforceService::QuotaHistory(grpc::CallbackServerContext* ctx,
                                                          const v1::QuotaHistoryRequest* req,
                                                          v1::QuotaHistoryResponse* resp) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Workforce/QuotaHistory", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   if (auto s = Required(req->unit_id(), "unit_id"); !s.ok()) return Refuse(ctx, s);
   return OnReader(c_.readers, ctx, [this, id = req->unit_id(), resp] {
     return registry_.Read([&](const Registry& reg) -> absl::Status {
@@ -203,12 +262,12 @@ grpc::ServerUnaryReactor* WorkforceService::QuotaHistory(grpc::CallbackServerCon
 // ---- Workers -------------------------------------------------------------------------------
 
 grpc::ServerUnaryReactor* WorkforceService::ChangeWorker(grpc::CallbackServerContext* ctx,
+                                                         const engine::Caller& caller,
                                                          const char* command,
                                                          const std::string& request_id,
                                                          DurableRegistry::Op op,
                                                          v1::Worker* resp) {
   auto* r = ctx->DefaultReactor();
-  const engine::Caller caller = CallerOf(ctx);
   registry_.Mutate(command, caller, request_id, std::move(op),
                    Answer(r, [this, resp, masked = !MaySeePersonal(caller)](const json& a) {
                      return registry_.Read([&](const Registry& reg) -> absl::Status {
@@ -224,10 +283,15 @@ grpc::ServerUnaryReactor* WorkforceService::ChangeWorker(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* WorkforceService::CreateWorker(grpc::CallbackServerContext* ctx,
                                                          const v1::CreateWorkerRequest* req,
                                                          v1::Worker* resp) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Workforce/CreateWorker", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   auto worker = WorkerFromProto(req->worker());
   if (!worker.ok()) return Refuse(ctx, worker.status());
+  if (worker->employment == wf::Employment::kContract) {
+    if (auto s = MayEmployOnContract(*caller, "worker.employment"); !s.ok()) return Refuse(ctx, s);
+  }
   return ChangeWorker(
-      ctx, "Workforce.CreateWorker", req->request_id(),
+      ctx, *caller, "Workforce.CreateWorker", req->request_id(),
       [w = *std::move(worker)](Registry& reg, const std::string& today) {
         return reg.CreateWorker(w, today);
       },
@@ -237,15 +301,21 @@ grpc::ServerUnaryReactor* WorkforceService::CreateWorker(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* WorkforceService::UpdateWorker(grpc::CallbackServerContext* ctx,
                                                          const v1::UpdateWorkerRequest* req,
                                                          v1::Worker* resp) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Workforce/UpdateWorker", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   if (req->worker().id() <= 0) {
     return Refuse(ctx, absl::InvalidArgumentError("worker.id: must be a positive id"));
   }
   auto patch = PatchOf(*req);
   if (!patch.ok()) return Refuse(ctx, patch.status());
+  if (patch->employment == wf::Employment::kContract) {
+    if (auto s = MayEmployOnContract(*caller, "worker.employment"); !s.ok()) return Refuse(ctx, s);
+  }
   return ChangeWorker(
-      ctx, "Workforce.UpdateWorker", req->request_id(),
-      [id = req->worker().id(), p = *std::move(patch), reason = req->reason()](
-          Registry& reg, const std::string& today) {
+      ctx, *caller, "Workforce.UpdateWorker", req->request_id(),
+      [id = req->worker().id(), p = *std::move(patch), reason = req->reason(), c = *caller](
+          Registry& reg, const std::string& today) -> absl::StatusOr<wf::Change> {
+        RETURN_IF_ERROR(MayChange(reg, c, id));
         return reg.UpdateWorker(id, p, today, reason);
       },
       resp);
@@ -254,10 +324,14 @@ grpc::ServerUnaryReactor* WorkforceService::UpdateWorker(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* WorkforceService::TransferWorker(grpc::CallbackServerContext* ctx,
                                                            const v1::TransferWorkerRequest* req,
                                                            v1::Worker* resp) {
-  const engine::Caller caller = CallerOf(ctx);
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Workforce/TransferWorker", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   return ChangeWorker(
-      ctx, "Workforce.TransferWorker", req->request_id(),
-      [req = *req, by = caller.user](Registry& reg, const std::string& today) {
+      ctx, *caller, "Workforce.TransferWorker", req->request_id(),
+      [req = *req, c = *caller](Registry& reg,
+                                const std::string& today) -> absl::StatusOr<wf::Change> {
+        RETURN_IF_ERROR(MayChange(reg, c, req.worker_id()));
+        const std::string& by = c.user;
         return reg.TransferWorker(req.worker_id(), req.to_unit(), req.reason(),
                                   req.date().empty() ? today : req.date(), by);
       },
@@ -266,11 +340,15 @@ grpc::ServerUnaryReactor* WorkforceService::TransferWorker(grpc::CallbackServerC
 
 grpc::ServerUnaryReactor* WorkforceService::ChangeWorkerStatus(
     grpc::CallbackServerContext* ctx, const v1::ChangeWorkerStatusRequest* req, v1::Worker* resp) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Workforce/ChangeWorkerStatus", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   auto status = EnumField<wf::WorkerStatus>(req->status(), "status");
   if (!status.ok()) return Refuse(ctx, status.status());
   return ChangeWorker(
-      ctx, "Workforce.ChangeWorkerStatus", req->request_id(),
-      [req = *req, status = *status](Registry& reg, const std::string& today) {
+      ctx, *caller, "Workforce.ChangeWorkerStatus", req->request_id(),
+      [req = *req, status = *status, c = *caller](
+          Registry& reg, const std::string& today) -> absl::StatusOr<wf::Change> {
+        RETURN_IF_ERROR(MayChange(reg, c, req.worker_id()));
         return reg.ChangeStatus(req.worker_id(), status, req.reason(),
                                 req.date().empty() ? today : req.date());
       },
@@ -280,23 +358,52 @@ grpc::ServerUnaryReactor* WorkforceService::ChangeWorkerStatus(
 grpc::ServerUnaryReactor* WorkforceService::ConvertDispatch(grpc::CallbackServerContext* ctx,
                                                             const v1::ConvertDispatchRequest* req,
                                                             v1::Worker* resp) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Workforce/ConvertDispatch", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   return ChangeWorker(
-      ctx, "Workforce.ConvertDispatch", req->request_id(),
-      [req = *req](Registry& reg, const std::string& today) {
+      ctx, *caller, "Workforce.ConvertDispatch", req->request_id(),
+      [req = *req, c = *caller](Registry& reg,
+                                const std::string& today) -> absl::StatusOr<wf::Change> {
+        RETURN_IF_ERROR(MayChange(reg, c, req.worker_id()));
         return reg.ConvertDispatch(req.worker_id(), req.reason(),
                                    req.date().empty() ? today : req.date());
       },
       resp);
 }
 
+// Admitted as a worker only: no other role of the rule that would widen what it reads.
+static bool OnlyWorker(const engine::Caller& caller) {
+  for (auto role : auth::FindRule("shequ.v1.Workforce/GetWorker")->roles) {
+    if (role != auth::kWorker && caller.HasRole(std::string(role))) return false;
+  }
+  return true;
+}
+
+// A worker's record is read within the caller's scope; a worker reads only their own (the
+// principal's name is the employee number).
+absl::Status WorkforceService::MayRead(const Registry& reg, const engine::Caller& caller,
+                                       const wf::Worker& w) {
+  const bool own = !w.number.empty() && w.number == caller.user;
+  if (own) return absl::OkStatus();
+  if (OnlyWorker(caller)) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "worker ", caller.user, " may read only their own record (employee number ", caller.user,
+        ")"));
+  }
+  return InScope(reg, caller, "worker's unit", w.unit_id);
+}
+
 grpc::ServerUnaryReactor* WorkforceService::GetWorker(grpc::CallbackServerContext* ctx,
                                                       const v1::GetWorkerRequest* req,
                                                       v1::Worker* resp) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Workforce/GetWorker", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   if (req->id() <= 0) return Refuse(ctx, absl::InvalidArgumentError("id: must be a positive id"));
-  const bool masked = !MaySeePersonal(CallerOf(ctx));
-  return OnReader(c_.readers, ctx, [this, id = req->id(), masked, resp] {
+  const bool masked = !MaySeePersonal(*caller);
+  return OnReader(c_.readers, ctx, [this, id = req->id(), masked, c = *caller, resp] {
     return registry_.Read([&](const Registry& reg) -> absl::Status {
       ASSIGN_OR_RETURN(wf::Worker w, reg.GetWorker(id));
+      RETURN_IF_ERROR(MayRead(reg, c, w));
       ToProto(w, masked, registry_.Today(), resp);
       return absl::OkStatus();
     });
@@ -306,6 +413,8 @@ grpc::ServerUnaryReactor* WorkforceService::GetWorker(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* WorkforceService::ListWorkers(grpc::CallbackServerContext* ctx,
                                                         const v1::ListWorkersRequest* req,
                                                         v1::ListWorkersResponse* resp) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Workforce/ListWorkers", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   auto page = PageOf(req->page());
   if (!page.ok()) return Refuse(ctx, page.status());
   wf::WorkerFilter filter;
@@ -322,7 +431,7 @@ grpc::ServerUnaryReactor* WorkforceService::ListWorkers(grpc::CallbackServerCont
     filter.employment = *e;
   }
   if (req->reserve_cadre_only()) filter.reserve_cadre = true;
-  const bool masked = !MaySeePersonal(CallerOf(ctx));
+  const bool masked = !MaySeePersonal(*caller);
   // Searching by name or ID number would reveal them: only the employee number for others.
   filter.search = req->search();
   return OnReader(c_.readers, ctx, [this, filter, page = *page, masked, resp] {
@@ -348,8 +457,14 @@ grpc::ServerUnaryReactor* WorkforceService::ListWorkers(grpc::CallbackServerCont
 // engine transaction (or, for a dry run, into a copy of the registry that is then dropped).
 class WorkforceService::ImportReactor : public grpc::ServerReadReactor<v1::ImportRosterChunk> {
  public:
-  ImportReactor(WorkforceService& service, engine::Caller caller, v1::ImportRosterResponse* resp)
-      : service_(service), caller_(std::move(caller)), resp_(resp) {
+  // A caller the gate refused is answered at once, with nothing read.
+  ImportReactor(WorkforceService& service, absl::StatusOr<engine::Caller> caller,
+                v1::ImportRosterResponse* resp)
+      : service_(service), caller_(caller.ok() ? *caller : engine::Caller{}), resp_(resp) {
+    if (!caller.ok()) {
+      Finish(ToGrpc(caller.status()));
+      return;
+    }
     StartRead(&chunk_);
   }
 
@@ -384,6 +499,15 @@ class WorkforceService::ImportReactor : public grpc::ServerReadReactor<v1::Impor
     if (!rows.ok()) {
       Finish(ToGrpc(rows.status()));
       return;
+    }
+    for (const auto& row : *rows) {
+      if (row.worker.employment == wf::Employment::kContract) {
+        if (auto s = MayEmployOnContract(caller_, "data"); !s.ok()) {
+          Finish(ToGrpc(absl::PermissionDeniedError(
+              absl::StrCat("row ", row.row, ": ", s.message()))));
+          return;
+        }
+      }
     }
     const int count = static_cast<int>(rows->size());
     if (count == 0) {
@@ -429,14 +553,19 @@ class WorkforceService::ImportReactor : public grpc::ServerReadReactor<v1::Impor
 
 grpc::ServerReadReactor<v1::ImportRosterChunk>* WorkforceService::ImportRoster(
     grpc::CallbackServerContext* ctx, v1::ImportRosterResponse* resp) {
-  return new ImportReactor(*this, CallerOf(ctx), resp);
+  // The rows are not read yet: the gate sees the roles; the rows are checked once parsed.
+  return new ImportReactor(
+      *this, c_.gate.Admit(*ctx, "shequ.v1.Workforce/ImportRoster", v1::ImportRosterChunk()),
+      resp);
 }
 
 grpc::ServerWriteReactor<v1::CsvChunk>* WorkforceService::Export(grpc::CallbackServerContext* ctx,
                                                                  const v1::ExportRequest* req) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Workforce/Export", *req);
+  if (!caller.ok()) return new server::RefusedStream<v1::CsvChunk>(ToGrpc(caller.status()));
   auto* stream = new Stream<v1::CsvChunk>();
   auto handle = stream->handle();
-  const bool masked = !MaySeePersonal(CallerOf(ctx));
+  const bool masked = !MaySeePersonal(*caller);
   boost::asio::post(c_.readers, [this, handle, req = *req, masked] {
     absl::StatusOr<std::string> csv = registry_.Read([&](const Registry& reg)
                                                          -> absl::StatusOr<std::string> {
@@ -472,6 +601,8 @@ grpc::ServerWriteReactor<v1::CsvChunk>* WorkforceService::Export(grpc::CallbackS
 grpc::ServerUnaryReactor* WorkforceService::Occupancy(grpc::CallbackServerContext* ctx,
                                                       const v1::OccupancyRequest* req,
                                                       v1::OccupancyReport* resp) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Workforce/Occupancy", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   return OnReader(c_.readers, ctx, [this, req = *req, resp] {
     return registry_.Read([&](const Registry& reg) -> absl::Status {
       ASSIGN_OR_RETURN(wf::OccupancyReport report,
@@ -493,8 +624,10 @@ grpc::ServerUnaryReactor* WorkforceService::Occupancy(grpc::CallbackServerContex
 }
 
 grpc::ServerUnaryReactor* WorkforceService::PayParity(grpc::CallbackServerContext* ctx,
-                                                      const v1::PayParityRequest*,
+                                                      const v1::PayParityRequest* req,
                                                       v1::PayParityReport* resp) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Workforce/PayParity", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   return OnReader(c_.readers, ctx, [this, resp] {
     registry_.Read([&](const Registry& reg) { ToProto(reg.PayParity(), resp); });
     return absl::OkStatus();
@@ -504,6 +637,8 @@ grpc::ServerUnaryReactor* WorkforceService::PayParity(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* WorkforceService::History(grpc::CallbackServerContext* ctx,
                                                     const v1::WorkforceHistoryRequest* req,
                                                     v1::WorkforceHistoryResponse* resp) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.Workforce/History", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
   if ((req->worker_id() > 0) == !req->unit_id().empty()) {
     return Refuse(ctx, absl::InvalidArgumentError("worker_id, unit_id: give exactly one"));
   }
@@ -511,7 +646,19 @@ grpc::ServerUnaryReactor* WorkforceService::History(grpc::CallbackServerContext*
       req->worker_id() > 0 ? absl::StrCat("worker:", req->worker_id()) : "";
   const int limit = req->limit() <= 0 ? 100 : std::min(req->limit(), 1000);
   return OnReader(c_.readers, ctx, [this, subject, unit = req->unit_id(),
+                                    worker = req->worker_id(), c = *caller,
                                     after = req->after_seq(), limit, resp]() -> absl::Status {
+    RETURN_IF_ERROR(registry_.Read([&](const Registry& reg) -> absl::Status {
+      if (worker > 0) {
+        ASSIGN_OR_RETURN(wf::Worker w, reg.GetWorker(worker));
+        return MayRead(reg, c, w);
+      }
+      if (OnlyWorker(c)) {
+        return absl::PermissionDeniedError(
+            absl::StrCat("worker ", c.user, " may read only their own history (worker_id)"));
+      }
+      return InScope(reg, c, "unit_id", unit);
+    }));
     ASSIGN_OR_RETURN(auto changes, c_.store.SubjectHistory(subject, unit, after, limit));
     for (const auto& e : changes) {
       auto* out = resp->add_changes();

@@ -71,11 +71,14 @@ class WorkforceService final : public v1::Workforce::CallbackService {
 
  private:
   class ImportReactor;
+  static absl::Status MayRead(const wf::Registry& reg, const engine::Caller& caller,
+                              const wf::Worker& w);
   bool MaySeePersonal(const engine::Caller& caller) const {
     return options_.personal_data.MaySee(caller);
   }
   // Runs a change; on success answers with worker `id` as it now stands.
-  grpc::ServerUnaryReactor* ChangeWorker(grpc::CallbackServerContext* ctx, const char* command,
+  grpc::ServerUnaryReactor* ChangeWorker(grpc::CallbackServerContext* ctx,
+                                         const engine::Caller& caller, const char* command,
                                          const std::string& request_id, DurableRegistry::Op op,
                                          v1::Worker* resp);
 
