@@ -80,7 +80,7 @@ class DiskFullTest : public DaemonTest {
     req.set_variables(vars.dump());
     req.set_request_id(request_id);
     v1::StartResponse resp;
-    grpc::Status s = client_->TryStart(req, &resp, {"disk-test"});
+    grpc::Status s = client_->TryStart(req, &resp, {"disk-test", "district-admin"});
     if (id) *id = resp.instance_id();
     return s;
   }

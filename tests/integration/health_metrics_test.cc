@@ -19,6 +19,7 @@
 #include <set>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "nlohmann/json.hpp"
 #include "tests/integration/client.h"
@@ -180,6 +181,37 @@ nodes:
 class HealthMetricsTest : public DaemonTest {
  protected:
   HealthMetricsTest() : DaemonTest("health") {}
+
+  // vacancy-approval reads the vacancies from the registry: community-7 of street-1, with room.
+  void SetUp() override {
+    DaemonTest::SetUp();
+    for (const auto& [id, parent, kind] :
+         {std::tuple{"bh", "", "district"}, std::tuple{"street-1", "bh", "street"},
+          std::tuple{"community-7", "street-1", "community"}}) {
+      v1::CreateUnitRequest req;
+      req.mutable_unit()->set_id(id);
+      req.mutable_unit()->set_parent_id(parent);
+      req.mutable_unit()->set_name(id);
+      req.mutable_unit()->set_kind(kind);
+      if (std::string(kind) == "community") req.mutable_unit()->set_community_type("城市社区");
+      grpc::ClientContext ctx;
+      client_->Prepare(&ctx);
+      v1::Unit out;
+      grpc::Status s = client_->stubs.workforce->CreateUnit(&ctx, req, &out);
+      ASSERT_TRUE(s.ok()) << Describe(s);
+    }
+    v1::ReviseQuotaRequest req;
+    req.set_unit_id("community-7");
+    req.set_approved(10000);
+    req.set_effective_from("2026-01-01");
+    req.set_reason("核定");
+    req.set_approval_document("包编〔2026〕1号");
+    grpc::ClientContext ctx;
+    client_->Prepare(&ctx, {"bian.wei", "establishment-committee", ""});
+    v1::QuotaRevision out;
+    grpc::Status s = client_->stubs.workforce->ReviseQuota(&ctx, req, &out);
+    ASSERT_TRUE(s.ok()) << Describe(s);
+  }
 
   // A vacancy request within the quota: it waits at the leading group's user task.
   int64_t StartVacancy(const std::string& key) {
@@ -343,7 +375,6 @@ TEST_F(HealthMetricsTest, SigtermExitsCleanlyAndARestartSeesEverything) {
   constexpr int kWindow = 32;
   struct Call {
     grpc::ClientContext ctx;
-    client_->Prepare(&ctx);
     v1::StartRequest req;
     v1::StartResponse resp;
   };
@@ -368,7 +399,8 @@ TEST_F(HealthMetricsTest, SigtermExitsCleanlyAndARestartSeesEverything) {
       call->req.set_definition_id("vacancy-approval");
       call->req.set_business_key(key);
       call->req.set_unit("community-7");
-      call->req.set_variables(json{{"posts", 1}, {"vacancies", 2}, {"reason", key}}.dump());
+      call->req.set_variables(
+          json{{"community", "community-7"}, {"posts", 1}, {"reason", key}}.dump());
       call->req.set_request_id("start-" + key);
       client_->stubs.instances->async()->Start(
           &call->ctx, &call->req, &call->resp, [&, call, key](grpc::Status s) {
