@@ -838,7 +838,7 @@ TEST_F(NodesTest, CancelWithdrawsTasksTimersJobsAndChildren) {
 std::vector<v1::Event> ReadEvents(v1::Instances::Stub& stub, int64_t instance_id,
                                   int64_t after_seq, const std::string& until_type) {
   grpc::ClientContext ctx;
-  client_->Prepare(&ctx);
+  Identify(&ctx, "operator", "district-admin");
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
   v1::WatchRequest req;
   req.set_instance_id(instance_id);
