@@ -36,7 +36,7 @@ struct AuthConfig {
   } mtls;
 };
 
-// TLS on the gRPC and HTTP ports (config `tls:`). Off when `cert` is empty.
+// TLS on the gRPC port (config `tls:`); the HTTP port stays plain. Off when `cert` is empty.
 struct TlsConfig {
   std::string cert;       // PEM certificate chain
   std::string key;        // PEM private key

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/numbers.h"
 #include "daemon/auth/chain.h"
+#include "daemon/auth/tls.h"
 #include "daemon/core/logging.h"
 #include "daemon/core/strings.h"
 #include "daemon/core/status.h"
@@ -170,7 +171,8 @@ absl::Status Daemon::Init(const Config& config) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &grpc_port_);
+  ASSIGN_OR_RETURN(auto credentials, auth::GrpcServerCredentials(config.tls));
+  builder.AddListeningPort(config.listen, credentials, &grpc_port_);
   // Room for 1 MiB of variables plus the rest of the message (rosters arrive in chunks).
   builder.SetMaxReceiveMessageSize(8 << 20);
   for (auto& s : services_) builder.RegisterService(s.get());

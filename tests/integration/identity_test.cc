@@ -8,6 +8,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -258,6 +259,54 @@ TEST_F(IdentityTest, TokensAndRevocationsSurviveARestart) {
   // Nothing the daemon stored holds a secret.
   const std::string db = ReadFile(dir_ + "/data/shequd.db") + ReadFile(dir_ + "/data/shequd.db-wal");
   EXPECT_FALSE(absl::StrContains(db, live.secret().substr(live.secret().rfind('_') + 1)));
+}
+
+TEST(DemoTest, DemoPrincipalsGetTokensInAPrivateFileOnce) {
+  const std::string dir = MakeTempDir("shequ-demo-tokens");
+  const std::string config =
+      WriteConfig(dir, "demo: " + std::string(SHEQU_SOURCE_DIR) + "/config/demo\n");
+  DaemonProcess::Options o;
+  o.data_dir = dir + "/data";
+  std::filesystem::create_directories(o.data_dir);
+  o.config = config;
+  o.fake_clock = false;  // the demo roster holds hires of dates after the harness's fake Monday
+  std::string error;
+  auto d = DaemonProcess::Start(o, &error);
+  ASSERT_TRUE(d) << error;
+  const std::string path = o.data_dir + "/demo-tokens.txt";
+  struct stat st{};
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600);
+  // <name> <roles> <unit> <token>, one line per principal; li is the tour's leading group.
+  std::map<std::string, std::vector<std::string>> lines;
+  std::istringstream in(ReadFile(path));
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream fields(line);
+    std::vector<std::string> f(4);
+    fields >> f[0] >> f[1] >> f[2] >> f[3];
+    lines[f[0]] = f;
+  }
+  ASSERT_TRUE(lines.count("li"));
+  ASSERT_TRUE(lines.count("wang.street"));
+  EXPECT_EQ(lines["wang.street"][1], "street-office");
+  EXPECT_EQ(lines["wang.street"][2], "bh.whl");
+  auto stub = v1::Principals::NewStub(d->channel());
+  grpc::ClientContext ctx;
+  Bearer(&ctx, lines["li"][3]);
+  v1::Principal me;
+  auto s = stub->WhoAmI(&ctx, v1::WhoAmIRequest(), &me);
+  ASSERT_TRUE(s.ok()) << Describe(s);
+  EXPECT_EQ(me.name(), "li");
+  EXPECT_EQ(me.unit(), "bh");
+  ASSERT_EQ(me.roles_size(), 1);
+  EXPECT_EQ(me.roles(0).role(), "leading-group");
+  // A restart keeps the file and the tokens.
+  const std::string before = ReadFile(path);
+  d.reset();
+  d = DaemonProcess::Start(o, &error);
+  ASSERT_TRUE(d) << error;
+  EXPECT_EQ(ReadFile(path), before);
 }
 
 TEST(HeadersModeTest, AcceptedOnLoopbackWithAWarningAndRefusedElsewhere) {
