@@ -3,6 +3,12 @@
 // and the rules of headers mode.
 
 #include <gtest/gtest.h>
+#include <jwt.h>
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <sys/stat.h>
 
 #include <chrono>
@@ -12,7 +18,9 @@
 #include <sstream>
 #include <thread>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "nlohmann/json.hpp"
 #include "shequ/v1/principals.grpc.pb.h"
 #include "tests/integration/client.h"
 #include "tests/integration/daemon_process.h"
@@ -307,6 +315,108 @@ TEST(DemoTest, DemoPrincipalsGetTokensInAPrivateFileOnce) {
   d = DaemonProcess::Start(o, &error);
   ASSERT_TRUE(d) << error;
   EXPECT_EQ(ReadFile(path), before);
+}
+
+// An SSO's RSA key, made for the test: its private PEM signs, its JWK goes in the JWKS file.
+struct SsoKey {
+  std::string private_pem;
+  nlohmann::json jwk;
+};
+SsoKey MakeSsoKey() {
+  EVP_PKEY* key = EVP_RSA_gen(2048);
+  BIO* bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
+  char* data = nullptr;
+  const long len = BIO_get_mem_data(bio, &data);
+  SsoKey k{std::string(data, static_cast<size_t>(len)), {{"kty", "RSA"}, {"kid", "sso-1"}}};
+  for (auto [name, field] : {std::pair{OSSL_PKEY_PARAM_RSA_N, "n"},
+                             std::pair{OSSL_PKEY_PARAM_RSA_E, "e"}}) {
+    BIGNUM* bn = nullptr;
+    EVP_PKEY_get_bn_param(key, name, &bn);
+    std::string bytes(static_cast<size_t>(BN_num_bytes(bn)), '\0');
+    BN_bn2bin(bn, reinterpret_cast<unsigned char*>(bytes.data()));
+    BN_free(bn);
+    std::string b64;
+    absl::WebSafeBase64Escape(bytes, &b64);
+    k.jwk[field] = b64;
+  }
+  BIO_free(bio);
+  EVP_PKEY_free(key);
+  return k;
+}
+
+std::string MintJwt(const SsoKey& key, const nlohmann::json& claims) {
+  jwt_t* jwt = nullptr;
+  jwt_new(&jwt);
+  jwt_add_grants_json(jwt, claims.dump().c_str());
+  jwt_add_header(jwt, "kid", "sso-1");
+  jwt_set_alg(jwt, JWT_ALG_RS256, reinterpret_cast<const unsigned char*>(key.private_pem.data()),
+              static_cast<int>(key.private_pem.size()));
+  char* text = jwt_encode_str(jwt);
+  std::string out = text ? text : "";
+  free(text);
+  jwt_free(jwt);
+  return out;
+}
+
+TEST(JwtTest, SsoTokenAcceptedWithMappedRolesAndRefusedWhenWrong) {
+  const std::string dir = MakeTempDir("shequ-jwt");
+  const SsoKey key = MakeSsoKey();
+  std::ofstream(dir + "/jwks.json") << nlohmann::json{{"keys", {key.jwk}}}.dump();
+  const std::string config = WriteConfig(dir, R"(auth:
+  jwt:
+    jwks_file: jwks.json
+    issuer: https://sso.bh.gov.cn
+    audience: shequd
+    claims: {name: preferred_username, roles: groups, unit: org}
+    roles: {sqgz-lg: leading-group}
+)");
+  DaemonProcess::Options o;
+  o.data_dir = dir + "/data";
+  std::filesystem::create_directories(o.data_dir);
+  o.config = config;
+  std::string error;
+  auto d = DaemonProcess::Start(o, &error);
+  ASSERT_TRUE(d) << error;
+  auto stub = v1::Principals::NewStub(d->channel());
+  const int64_t now_s = kMonday0900 / 1000;  // the daemon's fake clock
+  nlohmann::json claims = {{"iss", "https://sso.bh.gov.cn"}, {"aud", "shequd"},
+                           {"preferred_username", "chen"}, {"groups", {"sqgz-lg", "other"}},
+                           {"org", "bh"}, {"nbf", now_s - 5}, {"exp", now_s + 600}};
+  auto who = [&](const std::string& token, v1::Principal* me) {
+    grpc::ClientContext ctx;
+    Bearer(&ctx, token);
+    return stub->WhoAmI(&ctx, v1::WhoAmIRequest(), me);
+  };
+  v1::Principal me;
+  auto s = who(MintJwt(key, claims), &me);
+  ASSERT_TRUE(s.ok()) << Describe(s);
+  EXPECT_EQ(me.name(), "chen");
+  EXPECT_EQ(me.via(), "jwt");
+  EXPECT_EQ(me.unit(), "bh");
+  ASSERT_EQ(me.roles_size(), 1);
+  EXPECT_EQ(me.roles(0).role(), "leading-group");
+
+  auto refused = [&](nlohmann::json c, const std::string& why) {
+    v1::Principal p;
+    auto st = who(MintJwt(key, c), &p);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAUTHENTICATED) << Describe(st);
+    EXPECT_TRUE(absl::StrContains(st.error_message(), why)) << Describe(st);
+  };
+  auto c = claims;
+  c["aud"] = "another";
+  refused(c, "wrong audience");
+  c = claims;
+  c["iss"] = "https://elsewhere";
+  refused(c, "unknown issuer");
+  c = claims;
+  c["exp"] = now_s - 3600;
+  refused(c, "expired");
+  // Signed by another key under the same kid.
+  const SsoKey other = MakeSsoKey();
+  s = who(MintJwt(other, claims), &me);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << Describe(s);
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "bad signature")) << Describe(s);
 }
 
 TEST(HeadersModeTest, AcceptedOnLoopbackWithAWarningAndRefusedElsewhere) {
