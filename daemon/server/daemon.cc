@@ -10,9 +10,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/numbers.h"
+#include "daemon/auth/chain.h"
+#include "daemon/auth/tls.h"
 #include "daemon/core/logging.h"
 #include "daemon/core/strings.h"
 #include "daemon/core/status.h"
+#include "daemon/server/convert.h"
 #include "daemon/server/demo.h"
 #include "daemon/server/plugins_service.h"
 #include "daemon/server/prometheus.h"
@@ -144,13 +147,17 @@ absl::Status Daemon::Init(const Config& config) {
   plugins_ = std::make_unique<plugin::Manager>(*engine_, io_, popts);
   plugins_->Start();
 
-  // Development mode for now: the x-shequ-* headers say who is calling.
-  authenticator_ = std::make_unique<auth::HeadersAuthenticator>();
+  const auth::Directory* directory = nullptr;
+  for (const auto& m : modules_) {
+    if (!directory) directory = m->directory();
+  }
+  ASSIGN_OR_RETURN(authenticator_, auth::BuildAuthenticator(config, directory, *clock_));
   gate_ = std::make_unique<auth::Gate>(*authenticator_, units_);
   ctx_ = std::make_unique<ServiceContext>(
       ServiceContext{*engine_, *store_, hub_, io_, *readers_,
                      config.fake_clock ? static_cast<ManualClock*>(clock_.get()) : nullptr,
-                     static_cast<size_t>(config.max_variables_bytes), units_, *gate_});
+                     static_cast<size_t>(config.max_variables_bytes), units_, *gate_,
+                     *authenticator_, sessions_});
   services_.push_back(std::make_unique<DefinitionsService>(*ctx_));
   services_.push_back(std::make_unique<InstancesService>(*ctx_));
   services_.push_back(std::make_unique<TasksService>(*ctx_));
@@ -164,7 +171,8 @@ absl::Status Daemon::Init(const Config& config) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &grpc_port_);
+  ASSIGN_OR_RETURN(auto credentials, auth::GrpcServerCredentials(config.tls));
+  builder.AddListeningPort(config.listen, credentials, &grpc_port_);
   // Room for 1 MiB of variables plus the rest of the message (rosters arrive in chunks).
   builder.SetMaxReceiveMessageSize(8 << 20);
   for (auto& s : services_) builder.RegisterService(s.get());

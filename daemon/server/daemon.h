@@ -14,7 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "daemon/auth/gate.h"
-#include "daemon/auth/headers.h"
+#include "daemon/auth/sessions.h"
 #include "daemon/core/calendar.h"
 #include "daemon/core/clock.h"
 #include "daemon/core/config.h"
@@ -72,6 +72,7 @@ class Daemon {
   Hub hub_;
   std::unique_ptr<auth::Authenticator> authenticator_;
   std::unique_ptr<auth::Gate> gate_;
+  auth::Sessions sessions_;
   std::unique_ptr<ServiceContext> ctx_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
   std::unique_ptr<grpc::Server> grpc_;

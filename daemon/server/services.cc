@@ -218,7 +218,9 @@ grpc::ServerWriteReactor<v1::Event>* InstancesService::Watch(grpc::CallbackServe
                                                              const v1::WatchRequest* req) {
   auto caller = c_.gate.Admit(*ctx, "shequ.v1.Instances/Watch", *req);
   if (!caller.ok()) return new RefusedStream<v1::Event>(ToGrpc(caller.status()));
-  return new WatchStream(c_, *req);
+  auto* stream = new WatchStream(c_, *req);
+  CloseOnRevoke<v1::Event>(&c_.sessions, caller->credential, stream->handle());
+  return stream;
 }
 
 grpc::ServerUnaryReactor* InstancesService::History(grpc::CallbackServerContext* ctx,
@@ -364,7 +366,9 @@ grpc::ServerWriteReactor<v1::Job>* JobsService::Activate(grpc::CallbackServerCon
                                         ? "types: name at least one job type"
                                         : "max_jobs, timeout_ms, long_poll_ms: must not be negative"));
   }
-  return new ActivateStream(c_.engine, c_.io, *req);
+  auto* stream = new ActivateStream(c_.engine, c_.io, *req);
+  CloseOnRevoke<v1::Job>(&c_.sessions, caller->credential, stream->handle());
+  return stream;
 }
 
 grpc::ServerUnaryReactor* JobsService::Complete(grpc::CallbackServerContext* ctx,
@@ -510,8 +514,10 @@ grpc::ServerWriteReactor<v1::Notification>* NotificationsService::Subscribe(
   }
   auto units = UnitsOf(c_, req->unit(), req->within_unit());
   if (!units.ok()) return new RefusedStream<v1::Notification>(ToGrpc(units.status()));
-  return new SubscribeStream(
+  auto* stream = new SubscribeStream(
       c_, {req->recipient(), {req->roles().begin(), req->roles().end()}, *std::move(units)});
+  CloseOnRevoke<v1::Notification>(&c_.sessions, caller->credential, stream->handle());
+  return stream;
 }
 
 grpc::ServerUnaryReactor* NotificationsService::Ack(grpc::CallbackServerContext* ctx,

@@ -8,6 +8,7 @@
 #include <boost/asio.hpp>
 
 #include "daemon/auth/gate.h"
+#include "daemon/auth/sessions.h"
 #include "daemon/core/clock.h"
 #include "daemon/engine/engine.h"
 #include "daemon/server/streams.h"
@@ -34,6 +35,8 @@ struct ServiceContext {
   // In front of every handler: who is calling and whether the table lets them
   // (daemon/auth/authorization.cc). Each handler calls gate.Admit first.
   const auth::Gate& gate;
+  const auth::Authenticator& authenticator;  // proves who calls (daemon/auth/chain.h)
+  auth::Sessions& sessions;  // the streams each API token holds open, closed on revocation
 };
 
 class DefinitionsService final : public v1::Definitions::CallbackService {

@@ -28,6 +28,65 @@ TEST(ConfigTest, ShippedConfigLoadsWithPathsRelativeToIt) {
   EXPECT_EQ(c->personal_data_roles, (std::vector<std::string>{"district-admin", "personnel"}));
   EXPECT_EQ(c->max_import_bytes, int64_t{64} << 20);
   EXPECT_EQ(c->cache_objects, 4096);
+  EXPECT_EQ(c->auth.mode, "tokens");
+  EXPECT_EQ(c->auth.token_ttl_ms, int64_t{90} * 86'400'000);
+  EXPECT_TRUE(c->tls.cert.empty());
+}
+
+TEST(ConfigTest, AuthIsTokensUnlessHeadersAreAskedFor) {
+  auto c = LoadConfig(Write("shequ-config-auth0.yaml", "log_level: info\n"));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->auth.mode, "tokens");
+  c = LoadConfig(Write("shequ-config-auth1.yaml", "auth: headers\n"));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->auth.mode, "headers");
+  c = LoadConfig(Write("shequ-config-auth2.yaml", "auth: {mode: headers, token_ttl: PT12H}\n"));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->auth.mode, "headers");
+  EXPECT_EQ(c->auth.token_ttl_ms, 12 * 3'600'000);
+  c = LoadConfig(Write("shequ-config-auth3.yaml", "auth: anything\n"));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("auth.mode"), std::string::npos) << c.status();
+  c = LoadConfig(Write("shequ-config-auth4.yaml", "auth: {token_ttl: 5wd}\n"));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("auth.token_ttl"), std::string::npos) << c.status();
+  c = LoadConfig(Write("shequ-config-auth5.yaml", "auth: {moed: headers}\n"));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("auth.moed: unknown setting"), std::string::npos)
+      << c.status();
+}
+
+TEST(ConfigTest, JwtAndTlsSettings) {
+  auto c = LoadConfig(Write("shequ-config-jwt.yaml", R"(auth:
+  jwt:
+    jwks_file: sso.json
+    issuer: https://sso.bh.gov.cn
+    audience: [shequd, console]
+    leeway_s: 30
+    claims: {name: preferred_username, roles: groups, unit: org}
+    roles: {lg: leading-group, hr: [personnel, district-admin]}
+  mtls: {identity: san}
+tls: {cert: s.pem, key: s.key, client_ca: ca.pem}
+)"));
+  ASSERT_TRUE(c.ok()) << c.status();
+  const auto dir = std::filesystem::temp_directory_path().string();
+  EXPECT_EQ(c->auth.jwt.jwks_file, dir + "/sso.json");
+  EXPECT_EQ(c->auth.jwt.audiences, (std::vector<std::string>{"shequd", "console"}));
+  EXPECT_EQ(c->auth.jwt.leeway_s, 30);
+  EXPECT_EQ(c->auth.jwt.name_claim, "preferred_username");
+  EXPECT_EQ(c->auth.jwt.role_map.at("lg"), std::vector<std::string>{"leading-group"});
+  EXPECT_EQ(c->auth.jwt.role_map.at("hr").size(), 2u);
+  EXPECT_EQ(c->auth.mtls.identity, "san");
+  EXPECT_EQ(c->tls.client_ca, dir + "/ca.pem");
+
+  c = LoadConfig(Write("shequ-config-jwt2.yaml", "auth: {jwt: {jwks_file: k.json}}\n"));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("issuer"), std::string::npos) << c.status();
+  c = LoadConfig(Write("shequ-config-tls2.yaml", "tls: {cert: s.pem}\n"));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("tls"), std::string::npos) << c.status();
+  c = LoadConfig(Write("shequ-config-tls3.yaml", "tls: {client_ca: ca.pem}\n"));
+  ASSERT_FALSE(c.ok());
 }
 
 TEST(ConfigTest, WorkforceSettingsAreCheckedByName) {

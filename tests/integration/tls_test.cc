@@ -1,0 +1,178 @@
+// TLS and client certificates on the gRPC port, with a CA, a server certificate and client
+// certificates made by the openssl command for each run: the right CA's client certificate
+// proves the principal its CN names; a certificate from another CA fails the handshake.
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "shequ/v1/principals.grpc.pb.h"
+#include "tests/integration/client.h"
+#include "tests/integration/daemon_process.h"
+
+namespace shequ::testing {
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class TlsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    pki_ = new std::string(MakeTempDir("shequ-pki"));
+    const std::string d = *pki_;
+    std::ofstream(d + "/server.ext") << "subjectAltName=DNS:localhost,IP:127.0.0.1\n";
+    std::ofstream(d + "/client.ext") << "extendedKeyUsage=clientAuth\n";
+    const std::string script =
+        "set -e; cd " + d + "\n"
+        "ca() { openssl req -x509 -newkey rsa:2048 -nodes -keyout $1.key -out $1.pem -days 2 "
+        "  -subj /CN=$1 2>/dev/null; }\n"
+        "cert() { openssl req -newkey rsa:2048 -nodes -keyout $1.key -out $1.csr "
+        "  -subj \"/CN=$2\" 2>/dev/null; openssl x509 -req -in $1.csr -CA $3.pem -CAkey $3.key "
+        "  -CAcreateserial -out $1.pem -days 2 -extfile $4 2>/dev/null; }\n"
+        "ca district-ca; ca other-ca\n"
+        "cert server localhost district-ca server.ext\n"
+        "cert civil 'system:civil-affairs' district-ca client.ext\n"
+        "cert stranger 'system:stranger' district-ca client.ext\n"
+        "cert forged 'system:civil-affairs' other-ca client.ext\n";
+    ASSERT_EQ(std::system(("bash -c '" + Escape(script) + "'").c_str()), 0);
+  }
+  static std::string Escape(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+      if (c == '\'') {
+        out += "'\\''";
+      } else {
+        out += c;
+      }
+    }
+    return out;
+  }
+
+  void SetUp() override {
+    ASSERT_TRUE(std::filesystem::exists(*pki_ + "/forged.pem"));
+    dir_ = MakeTempDir("shequ-tls");
+    const std::string src = SHEQU_SOURCE_DIR;
+    const std::string config = dir_ + "/shequd.yaml";
+    std::ofstream(config) << "calendar_dir: " << src << "/config/calendar\n"
+                          << "workflows_dir: " << src << "/config/workflows\n"
+                          << "policy_dir: " << src << "/config/policy\n"
+                          << "tls:\n  cert: " << *pki_ << "/server.pem\n  key: " << *pki_
+                          << "/server.key\n  client_ca: " << *pki_ << "/district-ca.pem\n";
+    DaemonProcess::Options o;
+    o.data_dir = dir_ + "/data";
+    std::filesystem::create_directories(o.data_dir);
+    o.config = config;
+    std::string error;
+    daemon_ = DaemonProcess::Start(o, &error);
+    ASSERT_TRUE(daemon_) << error;
+    admin_ = ReadFile(o.data_dir + "/admin.token");
+    while (!admin_.empty() && admin_.back() == '\n') admin_.pop_back();
+  }
+
+  // A TLS channel trusting the district CA, with the client certificate `client` ("" = none).
+  std::shared_ptr<grpc::Channel> Channel(const std::string& client) {
+    grpc::SslCredentialsOptions o;
+    o.pem_root_certs = ReadFile(*pki_ + "/district-ca.pem");
+    if (!client.empty()) {
+      o.pem_private_key = ReadFile(*pki_ + "/" + client + ".key");
+      o.pem_cert_chain = ReadFile(*pki_ + "/" + client + ".pem");
+    }
+    grpc::ChannelArguments args;
+    args.SetSslTargetNameOverride("localhost");
+    return grpc::CreateCustomChannel(daemon_->address(), grpc::SslCredentials(o), args);
+  }
+  grpc::Status WhoAmI(const std::shared_ptr<grpc::Channel>& ch, const std::string& token,
+                      v1::Principal* out) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
+    return v1::Principals::NewStub(ch)->WhoAmI(&ctx, v1::WhoAmIRequest(), out);
+  }
+
+  static std::string* pki_;
+  std::string dir_, admin_;
+  std::unique_ptr<DaemonProcess> daemon_;
+};
+std::string* TlsTest::pki_ = nullptr;
+
+TEST_F(TlsTest, RightCaCertificateProvesItsPrincipal) {
+  // An administrator's token over TLS, without a client certificate, registers the system.
+  auto plain = Channel("");
+  v1::Principal me;
+  auto s = WhoAmI(plain, admin_, &me);
+  ASSERT_TRUE(s.ok()) << Describe(s);
+  EXPECT_EQ(me.name(), "admin");
+  {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer " + admin_);
+    v1::PutPrincipalRequest req;
+    req.mutable_principal()->set_name("system:civil-affairs");
+    req.mutable_principal()->set_kind("system");
+    req.mutable_principal()->set_unit("bh");
+    req.mutable_principal()->add_roles()->set_role("department");
+    v1::Principal out;
+    s = v1::Principals::NewStub(plain)->Put(&ctx, req, &out);
+    ASSERT_TRUE(s.ok()) << Describe(s);
+  }
+  s = WhoAmI(Channel("civil"), "", &me);
+  ASSERT_TRUE(s.ok()) << Describe(s);
+  EXPECT_EQ(me.name(), "system:civil-affairs");
+  EXPECT_EQ(me.via(), "mtls");
+  EXPECT_EQ(me.unit(), "bh");
+  ASSERT_EQ(me.roles_size(), 1);
+  EXPECT_EQ(me.roles(0).role(), "department");
+
+  // A certificate of the right CA for a principal nobody registered proves nothing.
+  s = WhoAmI(Channel("stranger"), "", &me);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << Describe(s);
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "system:stranger")) << Describe(s);
+  // Nor does a TLS connection with neither a certificate nor a token.
+  s = WhoAmI(plain, "", &me);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << Describe(s);
+}
+
+TEST_F(TlsTest, WrongCaCertificateFailsTheHandshake) {
+  v1::Principal me;
+  auto s = WhoAmI(Channel("forged"), "", &me);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << Describe(s);
+  // Even with a valid token: the connection itself is refused.
+  s = WhoAmI(Channel("forged"), admin_, &me);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << Describe(s);
+  // And a client that does not speak TLS gets nothing either.
+  s = WhoAmI(daemon_->channel(), admin_, &me);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << Describe(s);
+}
+
+TEST(TlsConfigTest, KeyOfAnotherCertificateIsRefusedAtStart) {
+  const std::string d = MakeTempDir("shequ-badtls");
+  ASSERT_EQ(std::system(("cd " + d +
+                         " && openssl req -x509 -newkey rsa:2048 -nodes -keyout a.key -out a.pem "
+                         "-days 1 -subj /CN=a 2>/dev/null && openssl req -x509 -newkey rsa:2048 "
+                         "-nodes -keyout b.key -out b.pem -days 1 -subj /CN=b 2>/dev/null")
+                            .c_str()),
+            0);
+  const std::string src = SHEQU_SOURCE_DIR;
+  std::ofstream(d + "/shequd.yaml") << "calendar_dir: " << src << "/config/calendar\n"
+                                    << "workflows_dir: " << src << "/config/workflows\n"
+                                    << "policy_dir: " << src << "/config/policy\n"
+                                    << "tls: {cert: a.pem, key: b.key}\n";
+  DaemonProcess::Options o;
+  o.data_dir = d + "/data";
+  std::filesystem::create_directories(o.data_dir);
+  o.config = d + "/shequd.yaml";
+  std::string error;
+  EXPECT_FALSE(DaemonProcess::Start(o, &error));
+  EXPECT_TRUE(absl::StrContains(error, "is not the key of")) << error;
+}
+
+}  // namespace
+}  // namespace shequ::testing
