@@ -121,7 +121,7 @@ nodes:
 }
 
 // Starts the test workflows; other calls name their caller.
-const Caller kStarter{"starter", "street-office"};
+const Caller kStarter{"starter", "leading-group"};  // acts for the whole district
 constexpr char kDelegateComment[] = "please look at this";
 constexpr char kReturnComment[] = "please redo";
 
