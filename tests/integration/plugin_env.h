@@ -57,6 +57,7 @@ inline std::vector<v1::Event> AwaitEvents(Client& client, int64_t instance, cons
                                           std::chrono::seconds wait = std::chrono::seconds(30)) {
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + wait);
+  Identify(&ctx, "operator", "district-admin");
   v1::WatchRequest req;
   req.set_instance_id(instance);
   auto reader = client.stubs.instances->Watch(&ctx, req);
@@ -73,6 +74,7 @@ inline std::vector<v1::Event> AwaitEvents(Client& client, int64_t instance, cons
 inline std::vector<v1::PluginStatus> ListPlugins(v1::Plugins::Stub& stub) {
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  Identify(&ctx, "operator", "district-admin");
   v1::ListPluginsResponse resp;
   grpc::Status s = stub.List(&ctx, v1::ListPluginsRequest(), &resp);
   EXPECT_TRUE(s.ok()) << Describe(s);

@@ -70,7 +70,7 @@ nodes:
   } while (0)
 
 // Who starts instances, and who cancels them.
-const Caller kStarter{"starter", "street-office"};
+const Caller kStarter{"starter", "leading-group"};  // acts for the whole district
 const Caller kAdmin{"admin", "district-admin"};
 
 class RequestsTest : public DaemonTest {

@@ -121,7 +121,7 @@ nodes:
 }
 
 // Starts the test workflows; other calls name their caller.
-const Caller kStarter{"starter", "street-office"};
+const Caller kStarter{"starter", "leading-group"};  // acts for the whole district
 constexpr char kDelegateComment[] = "please look at this";
 constexpr char kReturnComment[] = "please redo";
 
@@ -152,9 +152,10 @@ TEST_F(TasksTest, ClaimNeedsTheRoleWithinTheUnit) {
   EXPECT_EQ(task.created_at_ms(), kMonday0900);
   ASSERT_EQ(task.outcomes_size(), 2);
 
-  // No name, the wrong role, the right role in the wrong unit, or no unit at all.
+  // No name (nobody is proven: UNAUTHENTICATED), the wrong role, the right role in the wrong
+  // unit, or no unit at all.
   EXPECT_EQ(client_->Claim(task.id(), {"", "clerk", "community-7"}).error_code(),
-            StatusCode::PERMISSION_DENIED);
+            StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(client_->Claim(task.id(), {"li", "auditor", "community-7"}).error_code(),
             StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(client_->Claim(task.id(), {"li", "clerk", "community-8"}).error_code(),
@@ -744,7 +745,7 @@ TEST_F(TasksTest, AckByTheRecipientIsIdempotent) {
 
   // Someone else, or nobody in particular, may not acknowledge li's notice.
   EXPECT_EQ(client_->Ack(personal.id(), {"wu"}).error_code(), StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(client_->Ack(personal.id(), {"", "clerk"}).error_code(), StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(client_->Ack(personal.id(), {"", "clerk"}).error_code(), StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(client_->Notifications("li").size(), 1u);
 
   ASSERT_TRUE(client_->Ack(personal.id(), {"li"}).ok());
