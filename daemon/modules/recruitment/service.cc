@@ -15,11 +15,23 @@ namespace shequ::modules::recruitment {
 using server::Answer;
 using server::CallerOf;
 using server::OnReader;
+using server::OnRevealingReader;
 using server::Refuse;
 using server::ToGrpc;
 using engine::json;
 
 namespace {
+
+// Whose answer reveals personal data unmasked, for the audit trail; none when it is masked.
+std::optional<engine::Caller> Revealer(const engine::Caller& caller, bool personal,
+                                       const char* method) {
+  if (!personal) return std::nullopt;
+  return server::Revealing(caller, method);
+}
+
+std::string ApplicationResource(const std::string& campaign_id, int64_t id) {
+  return absl::StrCat("application:", campaign_id, "/", id);
+}
 
 // An application goes to the campaign log as given: JSON with the proto's field names.
 json ToJson(const google::protobuf::Message& msg) {
@@ -238,13 +250,20 @@ grpc::ServerUnaryReactor* RecruitmentService::Apply(Ctx* ctx, const v1::ApplyReq
 grpc::ServerUnaryReactor* RecruitmentService::ListApplications(
     Ctx* ctx, const v1::ListApplicationsRequest* req, v1::ListApplicationsResponse* resp) {
   const int limit = req->limit() <= 0 ? 100 : std::min(req->limit(), 1000);
-  const bool personal = MaySeePersonal(CallerOf(ctx));
-  return OnReader(c_.readers, ctx, [this, req, resp, limit, personal]() -> absl::Status {
-    ASSIGN_OR_RETURN(auto list, rec_.Applications(req->campaign_id(), req->post_id(),
-                                                  req->status(), req->after_id(), limit));
-    for (const auto& a : list) ToProto(a, personal, resp->add_applications());
-    return absl::OkStatus();
-  });
+  const engine::Caller caller = CallerOf(ctx);
+  const bool personal = MaySeePersonal(caller);
+  return OnRevealingReader(
+      c_.readers, c_.engine, ctx,
+      Revealer(caller, personal, "shequ.v1.Recruitment/ListApplications"),
+      [this, req, resp, limit, personal](std::vector<std::string>* revealed) -> absl::Status {
+        ASSIGN_OR_RETURN(auto list, rec_.Applications(req->campaign_id(), req->post_id(),
+                                                      req->status(), req->after_id(), limit));
+        for (const auto& a : list) {
+          ToProto(a, personal, resp->add_applications());
+          revealed->push_back(ApplicationResource(req->campaign_id(), a.id));
+        }
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* RecruitmentService::ReviewApplication(
@@ -280,12 +299,18 @@ grpc::ServerUnaryReactor* RecruitmentService::ImportScores(Ctx* ctx,
 grpc::ServerUnaryReactor* RecruitmentService::GetRanking(Ctx* ctx,
                                                          const v1::GetRankingRequest* req,
                                                          v1::Ranking* resp) {
-  const bool personal = MaySeePersonal(CallerOf(ctx));
-  return OnReader(c_.readers, ctx, [this, req, resp, personal]() -> absl::Status {
-    ASSIGN_OR_RETURN(auto list, rec_.Ranking(req->campaign_id(), req->post_id()));
-    for (const auto& a : list) ToProto(a, personal, resp->add_applications());
-    return absl::OkStatus();
-  });
+  const engine::Caller caller = CallerOf(ctx);
+  const bool personal = MaySeePersonal(caller);
+  return OnRevealingReader(
+      c_.readers, c_.engine, ctx, Revealer(caller, personal, "shequ.v1.Recruitment/GetRanking"),
+      [this, req, resp, personal](std::vector<std::string>* revealed) -> absl::Status {
+        ASSIGN_OR_RETURN(auto list, rec_.Ranking(req->campaign_id(), req->post_id()));
+        for (const auto& a : list) {
+          ToProto(a, personal, resp->add_applications());
+          revealed->push_back(ApplicationResource(req->campaign_id(), a.id));
+        }
+        return absl::OkStatus();
+      });
 }
 
 // ---- Checks and objections -----------------------------------------------------------------

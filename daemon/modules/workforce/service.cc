@@ -16,6 +16,7 @@ namespace shequ::modules::workforce {
 using server::Answer;
 using server::CallerOf;
 using server::OnReader;
+using server::OnRevealingReader;
 using server::PageOf;
 using server::Refuse;
 using server::Stream;
@@ -39,6 +40,13 @@ absl::StatusOr<std::vector<wf::Worker>> AllWorkers(const Registry& reg, const st
     after = page.next_after_id;
   } while (after != 0);
   return out;
+}
+
+// Whose answer reveals personal data unmasked, for the audit trail; none when it is masked.
+std::optional<engine::Caller> Revealer(const engine::Caller& caller, bool masked,
+                                       const char* method) {
+  if (masked) return std::nullopt;
+  return server::Revealing(caller, method);
 }
 
 std::vector<int64_t> Ids(const json& answer, const char* key) {
@@ -293,14 +301,18 @@ grpc::ServerUnaryReactor* WorkforceService::GetWorker(grpc::CallbackServerContex
                                                       const v1::GetWorkerRequest* req,
                                                       v1::Worker* resp) {
   if (req->id() <= 0) return Refuse(ctx, absl::InvalidArgumentError("id: must be a positive id"));
-  const bool masked = !MaySeePersonal(CallerOf(ctx));
-  return OnReader(c_.readers, ctx, [this, id = req->id(), masked, resp] {
-    return registry_.Read([&](const Registry& reg) -> absl::Status {
-      ASSIGN_OR_RETURN(wf::Worker w, reg.GetWorker(id));
-      ToProto(w, masked, registry_.Today(), resp);
-      return absl::OkStatus();
-    });
-  });
+  const engine::Caller caller = CallerOf(ctx);
+  const bool masked = !MaySeePersonal(caller);
+  return OnRevealingReader(
+      c_.readers, c_.engine, ctx, Revealer(caller, masked, "shequ.v1.Workforce/GetWorker"),
+      [this, id = req->id(), masked, resp](std::vector<std::string>* revealed) {
+        return registry_.Read([&](const Registry& reg) -> absl::Status {
+          ASSIGN_OR_RETURN(wf::Worker w, reg.GetWorker(id));
+          ToProto(w, masked, registry_.Today(), resp);
+          revealed->push_back(absl::StrCat("worker:", w.id));
+          return absl::OkStatus();
+        });
+      });
 }
 
 grpc::ServerUnaryReactor* WorkforceService::ListWorkers(grpc::CallbackServerContext* ctx,
@@ -322,10 +334,13 @@ grpc::ServerUnaryReactor* WorkforceService::ListWorkers(grpc::CallbackServerCont
     filter.employment = *e;
   }
   if (req->reserve_cadre_only()) filter.reserve_cadre = true;
-  const bool masked = !MaySeePersonal(CallerOf(ctx));
+  const engine::Caller caller = CallerOf(ctx);
+  const bool masked = !MaySeePersonal(caller);
   // Searching by name or ID number would reveal them: only the employee number for others.
   filter.search = req->search();
-  return OnReader(c_.readers, ctx, [this, filter, page = *page, masked, resp] {
+  return OnRevealingReader(
+      c_.readers, c_.engine, ctx, Revealer(caller, masked, "shequ.v1.Workforce/ListWorkers"),
+      [this, filter, page = *page, masked, resp](std::vector<std::string>* revealed) {
     return registry_.Read([&](const Registry& reg) -> absl::Status {
       ASSIGN_OR_RETURN(wf::WorkerPage found,
                        reg.ListWorkers(filter, page.after_id, static_cast<size_t>(page.limit)));
@@ -335,7 +350,10 @@ grpc::ServerUnaryReactor* WorkforceService::ListWorkers(grpc::CallbackServerCont
         });
       }
       const std::string today = registry_.Today();
-      for (const auto& w : found.workers) ToProto(w, masked, today, resp->add_workers());
+      for (const auto& w : found.workers) {
+        ToProto(w, masked, today, resp->add_workers());
+        revealed->push_back(absl::StrCat("worker:", w.id));
+      }
       if (found.next_after_id != 0) resp->set_next_page_token(std::to_string(found.next_after_id));
       return absl::OkStatus();
     });
@@ -436,12 +454,16 @@ grpc::ServerWriteReactor<v1::CsvChunk>* WorkforceService::Export(grpc::CallbackS
                                                                  const v1::ExportRequest* req) {
   auto* stream = new Stream<v1::CsvChunk>();
   auto handle = stream->handle();
-  const bool masked = !MaySeePersonal(CallerOf(ctx));
-  boost::asio::post(c_.readers, [this, handle, req = *req, masked] {
+  const engine::Caller caller = CallerOf(ctx);
+  const bool masked = !MaySeePersonal(caller);
+  boost::asio::post(c_.readers, [this, handle, req = *req, masked,
+                                 revealer = Revealer(caller, masked, "shequ.v1.Workforce/Export")] {
+    std::vector<std::string> revealed;
     absl::StatusOr<std::string> csv = registry_.Read([&](const Registry& reg)
                                                          -> absl::StatusOr<std::string> {
       if (req.what() == "roster") {
         ASSIGN_OR_RETURN(auto workers, AllWorkers(reg, req.unit_id()));
+        for (const auto& w : workers) revealed.push_back(absl::StrCat("worker:", w.id));
         return wf::ExportRoster(workers, masked, &reg.grade_policy());
       }
       if (req.what() == "occupancy") {
@@ -456,13 +478,29 @@ grpc::ServerWriteReactor<v1::CsvChunk>* WorkforceService::Export(grpc::CallbackS
       handle->Close(ToGrpc(csv.status()));
       return;
     }
-    constexpr size_t kChunk = 1 << 20;
-    for (size_t at = 0; at < csv->size(); at += kChunk) {
-      v1::CsvChunk chunk;
-      chunk.set_data(csv->substr(at, kChunk));
-      handle->Push(std::move(chunk));
+    auto send = [handle, csv = *std::move(csv)] {
+      constexpr size_t kChunk = 1 << 20;
+      for (size_t at = 0; at < csv.size(); at += kChunk) {
+        v1::CsvChunk chunk;
+        chunk.set_data(csv.substr(at, kChunk));
+        handle->Push(std::move(chunk));
+      }
+      handle->Close(grpc::Status::OK);
+    };
+    if (!revealer || revealed.empty()) {
+      send();
+      return;
     }
-    handle->Close(grpc::Status::OK);
+    // An unmasked roster leaves only once its audit entry is durable.
+    c_.engine.RecordReveal(
+        *revealer, std::move(revealed), "personal data unmasked: roster export",
+        [this, handle, send = std::move(send)](absl::StatusOr<json> done) mutable {
+          if (!done.ok()) {
+            handle->Close(ToGrpc(done.status()));
+            return;
+          }
+          boost::asio::post(c_.readers, std::move(send));  // off the engine strand
+        });
   });
   return stream;
 }
