@@ -20,8 +20,12 @@
 // A second, diagnostic suite repeats this with synchronous=NORMAL, where WAL commits do not
 // fsync: both sides are CPU-bound there, so its ratio isolates the engine's CPU cost.
 //
+// With --audit, every Start and CompleteJob is an API call with its audit entry (the daemon's
+// audit trail as the engine's hook, checkpoints every 1000 entries); the replay leaves the audit
+// rows out, so the ratio against the same baseline shows what the trail costs.
+//
 //   engine_bench [--quick] [--instances N] [--in-flight N] [--rounds N] [--synchronous FULL]
-//                [--no-diagnostic]
+//                [--no-diagnostic] [--audit]
 
 #include <sqlite3.h>
 
@@ -39,6 +43,7 @@
 #include <vector>
 
 #include "bench/bench_util.h"
+#include "daemon/auth/audit_trail.h"
 #include "daemon/core/calendar.h"
 #include "daemon/core/clock.h"
 #include "daemon/core/logging.h"
@@ -86,6 +91,10 @@ class RecordingStore final : public store::ForwardingStore {
       if (capturing_) {
         const auto t0 = SteadyClock::now();
         captured_.push_back(batch);
+        // The baseline writes the engine's own rows: the audit trail's are its cost.
+        std::erase_if(captured_.back().records, [](const store::RecordWrite& r) {
+          return r.table.rfind("audit_", 0) == 0;
+        });
         capture_us_ += MicrosSince(t0);
       }
     }
@@ -164,7 +173,7 @@ struct EngineRun {
 
 class EngineHarness {
  public:
-  EngineHarness(const std::string& dir, const std::string& synchronous) {
+  EngineHarness(const std::string& dir, const std::string& synchronous, bool audit) {
     store::SqliteOptions opts;
     opts.path = dir + "/engine.db";
     opts.synchronous = synchronous;
@@ -174,6 +183,18 @@ class EngineHarness {
     store_ = std::make_unique<RecordingStore>(*sqlite_);
     engine_ = std::make_unique<engine::Engine>(io_, *store_, clock_, calendar_);
     if (auto st = engine_->Recover(); !st.ok()) Die("recover: " + st.ToString());
+    if (audit) {
+      if (auto st = sqlite_->AttachModule(auth::audit::Schema()); !st.ok()) Die(st.ToString());
+      auth::AuditOptions aopts;
+      aopts.signing_key = dir + "/audit-signing.key";
+      aopts.public_key = dir + "/audit-signing.pub";
+      aopts.witness = dir + "/audit-checkpoints.log";
+      auto trail = auth::AuditTrail::Open(*sqlite_, *engine_, clock_, aopts);
+      if (!trail.ok()) Die("audit: " + trail.status().ToString());
+      trail_ = *std::move(trail);
+      starter_.call = "shequ.v1.Instances/Start";
+      worker_.call = "shequ.v1.Jobs/Complete";
+    }
     // Like the daemon: two io threads; the engine's strand runs on them one handler at a time.
     for (int i = 0; i < 2; ++i) threads_.emplace_back([this] { io_.run(); });
     std::promise<absl::StatusOr<json>> deployed;
@@ -196,6 +217,7 @@ class EngineHarness {
     io_.stop();
     for (auto& t : threads_) t.join();
     engine_.reset();
+    trail_.reset();
     store_.reset();
     sqlite_.reset();
   }
@@ -302,6 +324,7 @@ class EngineHarness {
   std::unique_ptr<store::SqliteStore> sqlite_;
   std::unique_ptr<RecordingStore> store_;
   std::unique_ptr<engine::Engine> engine_;
+  std::unique_ptr<auth::AuditTrail> trail_;
   engine::Caller starter_{"bench-starter", {}, ""};
   engine::Caller worker_;
   int64_t activation_ = 0;
@@ -327,6 +350,8 @@ struct Round {
 };
 
 // One engine + one raw database, `rounds` measured rounds after a warm-up. Prints the table.
+bool g_audit = false;  // --audit
+
 std::vector<Round> RunSuite(const std::string& sync, int64_t instances, int in_flight, int rounds) {
   TempDir dir("shequ-engine-bench");
   if (dir.path().empty()) {
@@ -337,7 +362,7 @@ std::vector<Round> RunSuite(const std::string& sync, int64_t instances, int in_f
   const std::string raw_path = dir.path() + "/raw.db";
 
   std::vector<Round> results;
-  EngineHarness h(dir.path(), sync);
+  EngineHarness h(dir.path(), sync, g_audit);
   RawDb raw(raw_path, sync);
   std::printf(
       "  engine store: synchronous=%s journal_mode=%s; raw: synchronous=%s "
@@ -436,12 +461,13 @@ int main(int argc, char** argv) {
   // A second, diagnostic suite with synchronous=NORMAL (no fsync per commit in WAL mode): both
   // sides are then CPU-bound, so its ratio is the engine's CPU cost against SQLite's alone.
   const bool diag = !HasFlag(argc, argv, "--no-diagnostic") && sync != "NORMAL";
+  g_audit = HasFlag(argc, argv, "--audit");
   shequ::SetLogLevel("warn");
 
   std::printf("engine_bench: start -> service job -> end, in-process Engine + SqliteStore\n");
-  std::printf("  %lld instances x %d rounds, %d in flight, synchronous=%s, WAL; %s\n",
+  std::printf("  %lld instances x %d rounds, %d in flight, synchronous=%s, WAL; audit trail %s; %s\n",
               static_cast<long long>(instances), rounds, in_flight, sync.c_str(),
-              MachineLine().c_str());
+              g_audit ? "on" : "off", MachineLine().c_str());
   const Summary res = Summarize(RunSuite(sync, instances, in_flight, rounds));
   std::printf("engine instances/s (median)      %10.0f\n", res.ips);
   std::printf("raw SQLite rows/s (median)       %10.0f  (= %.0f instances/s at %.2f rows each)\n",

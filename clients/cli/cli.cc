@@ -31,7 +31,8 @@ const std::vector<Flag>& GlobalFlags() {
 std::vector<Command> AllCommands() {
   std::vector<Command> all;
   for (auto group : {InstanceCommands, TaskCommands, IncidentCommands, NotifyCommands,
-                     WorkforceCommands, RecruitmentCommands, PluginCommands, AdminCommands}) {
+                     WorkforceCommands, RecruitmentCommands, PluginCommands, AdminCommands,
+                     AuditCommands}) {
     for (auto& c : group()) all.push_back(std::move(c));
   }
   return all;
@@ -85,6 +86,9 @@ const std::vector<Group>& Groups() {
       {"plugins", "the department plugins: list, describe, invoke their operations",
        "The department plugins the daemon loaded from its plugins_dir (docs/api.md, "
        "\"Plugins\").\n"},
+      {"audit", "the audit trail: verify its chain (a database file or the daemon's), list entries",
+       "The hash-chained audit trail of every change, refusal and reveal of personal data\n"
+       "(docs/security.md, \"Audit trail\").\n"},
   };
   return groups;
 }

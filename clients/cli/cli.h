@@ -82,6 +82,7 @@ std::vector<Command> WorkforceCommands();
 std::vector<Command> AdminCommands();
 std::vector<Command> PluginCommands();
 std::vector<Command> RecruitmentCommands();
+std::vector<Command> AuditCommands();
 
 struct Globals {
   std::string addr = "127.0.0.1:7070";

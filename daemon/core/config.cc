@@ -121,7 +121,8 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
     if (!root.IsMap()) return absl::InvalidArgumentError(absl::StrCat(path, ": expected a map"));
     if (auto s = Unknown(root, {"listen", "http", "data_dir", "calendar_dir", "workflows_dir",
                                 "demo", "log_level", "policy_dir", "store", "engine",
-                                "workforce", "plugins_dir", "plugin_host", "auth", "tls"},
+                                "workforce", "plugins_dir", "plugin_host", "auth", "tls",
+                                "audit"},
                          path + ": ");
         !s.ok()) {
       return s;
@@ -167,6 +168,23 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
       if (!c.tls.client_ca.empty() && c.tls.cert.empty()) {
         return absl::InvalidArgumentError(
             absl::StrCat(path, ": tls.client_ca: needs tls.cert and tls.key"));
+      }
+    }
+    if (const YAML::Node& a = root["audit"]) {
+      if (auto st = Unknown(a, {"signing_key", "public_key", "witness", "checkpoint_every",
+                                "checkpoint_minutes", "retention_days", "refusals_per_minute"},
+                            path + ": audit.");
+          !st.ok()) {
+        return st;
+      }
+      if (a["signing_key"]) c.audit.signing_key = Resolve(base, a["signing_key"].as<std::string>());
+      if (a["public_key"]) c.audit.public_key = Resolve(base, a["public_key"].as<std::string>());
+      if (a["witness"]) c.audit.witness = Resolve(base, a["witness"].as<std::string>());
+      if (a["checkpoint_every"]) c.audit.checkpoint_every = a["checkpoint_every"].as<int64_t>();
+      if (a["checkpoint_minutes"]) c.audit.checkpoint_minutes = a["checkpoint_minutes"].as<int>();
+      if (a["retention_days"]) c.audit.retention_days = a["retention_days"].as<int>();
+      if (a["refusals_per_minute"]) {
+        c.audit.refusals_per_minute = a["refusals_per_minute"].as<int>();
       }
     }
     if (const YAML::Node& s = root["store"]) {
@@ -226,6 +244,18 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
   }
   if (c.auth.mtls.identity != "cn" && c.auth.mtls.identity != "san") {
     return absl::InvalidArgumentError(absl::StrCat(path, ": auth.mtls.identity: expected cn or san"));
+  }
+  // Six months at least (issue 14): a shorter trail would not answer for the half year an
+  // inspection looks back on.
+  if (c.audit.retention_days < 183) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": audit.retention_days: ", c.audit.retention_days, " is below the minimum of 183"));
+  }
+  if (c.audit.checkpoint_every < 1 || c.audit.checkpoint_every > 20'000 ||
+      c.audit.checkpoint_minutes < 1 || c.audit.refusals_per_minute < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": audit: checkpoint_every (1 to 20000), checkpoint_minutes and "
+              "refusals_per_minute must be positive"));
   }
   if (c.synchronous != "FULL" && c.synchronous != "NORMAL") {
     return absl::InvalidArgumentError(

@@ -75,6 +75,16 @@ struct Config {
 
   AuthConfig auth;
   TlsConfig tls;
+  // The audit trail (docs/security.md "Audit trail").
+  struct Audit {
+    std::string signing_key;  // Ed25519 key, created at first start; "" = data_dir/audit-signing.key
+    std::string public_key;   // written next to it; "" = data_dir/audit-signing.pub
+    std::string witness;      // checkpoints' copy; "" = data_dir/audit-checkpoints.log
+    int64_t checkpoint_every = 1000;  // entries
+    int checkpoint_minutes = 15;
+    int retention_days = 365;         // at least 183
+    int refusals_per_minute = 60;
+  } audit;
 
   bool fake_clock = false;
   int64_t fake_clock_start_ms = 0;  // 0 = the real time at start-up

@@ -4,6 +4,8 @@
 // (docs/decisions/0001-engine-transactions.md).
 
 #include <algorithm>
+#include <optional>
+#include <set>
 #include <type_traits>
 
 #include "absl/container/inlined_vector.h"
@@ -122,27 +124,31 @@ int64_t Engine::Impl::NextId(const std::string& sequence) {
   return ++sequences_[sequence];
 }
 
-void Engine::Impl::Execute(const char* command, std::string request_id, std::string actor,
+void Engine::Impl::Execute(const char* command, std::string request_id, Caller caller,
                      std::function<absl::StatusOr<json>(Tx&)> body, Reply reply) {
-  // A request id names one call of one command: the same id sent with another command is a
-  // different request, never answered with the first command's reply.
-  if (!request_id.empty()) request_id = absl::StrCat(command, ":", request_id);
-  boost::asio::post(strand_, [this, request_id = std::move(request_id),
-                              actor = std::move(actor), body = std::move(body),
+  // A request id names one call of one command by one caller: the same id sent with another
+  // command, or by another caller, is a different request, never answered with the first
+  // reply (the name's length first, so no name and id can be confused for another pair).
+  std::string scoped;
+  if (!request_id.empty()) {
+    scoped = absl::StrCat(command, ":", caller.user.size(), ":", caller.user, ":", request_id);
+  }
+  boost::asio::post(strand_, [this, scoped = std::move(scoped), request_id = std::move(request_id),
+                              caller = std::move(caller), body = std::move(body),
                               reply = std::move(reply)]() mutable {
     if (absl::Status health = store_.Health(); !health.ok()) {
       reply(absl::UnavailableError(absl::StrCat("store unavailable: ", health.message())));
       return;
     }
-    if (!request_id.empty()) {
-      if (auto it = pending_requests_.find(request_id); it != pending_requests_.end()) {
+    if (!scoped.empty()) {
+      if (auto it = pending_requests_.find(scoped); it != pending_requests_.end()) {
         // The first attempt is still committing: answer when it is durable.
         auto& flight = in_flight_[it->second.gen];
         flight.replies.push_back(std::move(reply));
         flight.answers.push_back(it->second.value);
         return;
       }
-      absl::StatusOr<std::optional<store::RequestRow>> row = store_.GetRequest(request_id);
+      absl::StatusOr<std::optional<store::RequestRow>> row = store_.GetRequest(scoped);
       if (!row.ok()) {
         reply(row.status());
         return;
@@ -152,7 +158,7 @@ void Engine::Impl::Execute(const char* command, std::string request_id, std::str
         return;
       }
     }
-    Tx tx(*this, actor);
+    Tx tx(*this, std::move(caller), std::move(request_id));
     absl::StatusOr<json> result = body(tx);
     if (result.ok()) RunScheduled(tx);
     // A read the store failed fails the command, whatever the body made of the missing row; the
@@ -162,14 +168,53 @@ void Engine::Impl::Execute(const char* command, std::string request_id, std::str
       reply(result.status());
       return;
     }
-    Commit(tx, *std::move(result), request_id, std::move(reply));
+    Commit(tx, *std::move(result), scoped, std::move(reply));
   });
 }
+
+namespace {
+
+// The audit entry of the call `tx` serves: who, what, and the ids it wrote (the first
+// kMaxAuditResources, and their count).
+AuditEntry EntryOf(const Tx& tx) {
+  AuditEntry e;
+  e.at_ms = tx.now;
+  e.principal = tx.caller.user;
+  e.roles = tx.caller.roles;
+  e.method = tx.caller.call;
+  e.request_id = tx.audit_request_id.empty() ? tx.request_id : tx.audit_request_id;
+  if (!tx.audit_outcome.empty()) e.outcome = tx.audit_outcome;
+  e.detail = tx.audit_detail;
+  auto add = [&e](std::string resource) {
+    if (e.resources.size() < kMaxAuditResources) e.resources.push_back(std::move(resource));
+    ++e.resource_count;
+  };
+  for (const auto& r : tx.audit_resources) add(r);
+  std::set<std::string_view> subjects;  // a module's changes, named by their events
+  for (const auto& ev : tx.events) {
+    if (!ev.subject.empty() && subjects.insert(ev.subject).second) add(ev.subject);
+  }
+  auto ids = [&](const char* kind, const auto& set) {
+    for (int64_t id : set) add(absl::StrCat(kind, ":", id));
+  };
+  ids("instance", tx.instances.dirty);
+  ids("task", tx.tasks.dirty);
+  ids("job", tx.jobs.dirty);
+  ids("job", tx.jobs.deleted);
+  ids("incident", tx.incidents.dirty);
+  ids("notification", tx.notifications.dirty);
+  for (const auto& d : tx.definitions) add(absl::StrCat("definition:", d.id, "@", d.version));
+  return e;
+}
+
+}  // namespace
 
 void Engine::Impl::Commit(Tx& tx, json answer, std::string request_id, Reply done) {
   const uint64_t gen = next_gen_++;
   InFlight& flight = in_flight_[gen];
   store::WriteBatch batch = std::move(tx.domain_rows);
+  std::optional<AuditEntry> entry;
+  if (audit_ && !tx.caller.call.empty()) entry = EntryOf(tx);  // before the rows move on
 
   for (auto& def : tx.deployed) {
     std::unique_lock lock(definitions_mu_);
@@ -262,6 +307,11 @@ void Engine::Impl::Commit(Tx& tx, json answer, std::string request_id, Reply don
     flight.answers.push_back(std::move(answer));
   }
 
+  if (audit_) {
+    // On the strand and in commit order, so the chain's head follows the database.
+    audit_->OnCommit(entry ? &*entry : nullptr, tx.now, batch, flight.after_commit);
+  }
+
   if (!tx.new_timers.empty()) ScheduleWake();
   store_.Commit(std::move(batch),
                 [this, gen](absl::Status status) { Committed(gen, std::move(status)); });
@@ -341,6 +391,7 @@ void Engine::Impl::OnCommitted(uint64_t gen, absl::Status status) {
   evict(pending_notifications_, flight.notification_ids);
   evict(pending_requests_, flight.requests);
 
+  if (flight.after_commit) flight.after_commit();
   for (auto& [id, type] : flight.ready_jobs) ready_jobs_[type].push_back(id);
   for (auto& [activation, job] : flight.activated) {
     // A worker that went away meanwhile does not hold the job until its lock expires.

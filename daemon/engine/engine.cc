@@ -128,8 +128,8 @@ std::shared_ptr<const Definition> Engine::Impl::DefinitionOf(const Instance& ins
 
 // ---- Engine: commands ----------------------------------------------------------------------
 
-void Engine::Impl::Deploy(DeployRequest request, Reply reply) {
-  Execute("Deploy", std::move(request.request_id), "",
+void Engine::Impl::Deploy(Caller caller, DeployRequest request, Reply reply) {
+  Execute("Deploy", std::move(request.request_id), std::move(caller),
           [this, yaml = std::move(request.yaml)](Tx& tx) -> absl::StatusOr<json> {
     ASSIGN_OR_RETURN(std::shared_ptr<Definition> def, ParseDefinition(yaml));
     auto latest = GetDefinition(def->id);
@@ -148,6 +148,16 @@ void Engine::Impl::Deploy(DeployRequest request, Reply reply) {
 
 int64_t Engine::DomainTx::now() const { return tx_.now; }
 const std::string& Engine::DomainTx::actor() const { return tx_.actor; }
+const Caller& Engine::DomainTx::caller() const { return tx_.caller; }
+void Engine::DomainTx::AuditResource(std::string resource) {
+  tx_.audit_resources.push_back(std::move(resource));
+}
+void Engine::DomainTx::AuditOutcome(std::string outcome, std::string detail,
+                                    std::string request_id) {
+  tx_.audit_outcome = std::move(outcome);
+  tx_.audit_detail = std::move(detail);
+  if (!request_id.empty()) tx_.audit_request_id = std::move(request_id);
+}
 store::WriteBatch& Engine::DomainTx::rows() { return tx_.domain_rows; }
 
 void Engine::DomainTx::Record(std::string subject, std::string unit, std::string type,
@@ -173,9 +183,25 @@ absl::Status Engine::DomainTx::CancelInstance(int64_t instance_id, const std::st
   return absl::OkStatus();
 }
 
-void Engine::Impl::ExecuteDomain(const char* command, std::string request_id, std::string actor,
+void Engine::Impl::RecordReveal(Caller caller, std::vector<std::string> resources,
+                                std::string detail, Reply reply) {
+  if (caller.call.empty()) {  // nothing to audit
+    reply(json::object());
+    return;
+  }
+  Execute("RecordReveal", "", std::move(caller),
+          [resources = std::move(resources),
+           detail = std::move(detail)](Tx& tx) mutable -> absl::StatusOr<json> {
+            tx.audit_resources = std::move(resources);
+            tx.audit_detail = std::move(detail);
+            return json::object();
+          },
+          std::move(reply));
+}
+
+void Engine::Impl::ExecuteDomain(const char* command, std::string request_id, Caller caller,
                            std::function<absl::StatusOr<json>(DomainTx&)> body, Reply reply) {
-  Execute(command, std::move(request_id), std::move(actor),
+  Execute(command, std::move(request_id), std::move(caller),
           [this, body = std::move(body)](Tx& tx) -> absl::StatusOr<json> {
             DomainTx domain(*this, tx);
             return body(domain);
@@ -206,7 +232,7 @@ void Engine::Impl::RunHandler(Tx& tx, Instance& inst, Token& token, const Node& 
 }
 
 void Engine::Impl::Start(Caller caller, StartRequest request, Reply reply) {
-  Execute("Start", std::move(request.request_id), caller.user,
+  Execute("Start", std::move(request.request_id), caller,
           [this, args = std::move(request.args)](Tx& tx) mutable -> absl::StatusOr<json> {
     auto def = GetDefinition(args.definition_id, args.version);
     if (!def) {
@@ -222,7 +248,7 @@ void Engine::Impl::Start(Caller caller, StartRequest request, Reply reply) {
 }
 
 void Engine::Impl::Cancel(Caller caller, CancelRequest request, Reply reply) {
-  Execute("Cancel", std::move(request.request_id), caller.user,
+  Execute("Cancel", std::move(request.request_id), caller,
           [this, instance_id = request.instance_id,
            reason = std::move(request.reason)](Tx& tx) -> absl::StatusOr<json> {
     Instance* inst = tx.GetInstance(instance_id);
@@ -237,7 +263,7 @@ void Engine::Impl::Cancel(Caller caller, CancelRequest request, Reply reply) {
 }
 
 void Engine::Impl::PublishMessage(Caller caller, PublishMessageRequest request, Reply reply) {
-  Execute("PublishMessage", std::move(request.request_id), caller.user,
+  Execute("PublishMessage", std::move(request.request_id), caller,
           [this, name = std::move(request.name), correlation = std::move(request.correlation),
            variables = std::move(request.variables),
            ttl_ms = request.ttl_ms](Tx& tx) -> absl::StatusOr<json> {
@@ -271,7 +297,7 @@ void Engine::Impl::PublishMessage(Caller caller, PublishMessageRequest request, 
 }
 
 void Engine::Impl::ResolveIncident(Caller caller, ResolveIncidentRequest request, Reply reply) {
-  Execute("ResolveIncident", std::move(request.request_id), caller.user,
+  Execute("ResolveIncident", std::move(request.request_id), caller,
           [this, incident_id = request.incident_id, retries = request.retries,
            variables = std::move(request.variables)](Tx& tx) -> absl::StatusOr<json> {
     Incident* incident = tx.GetIncident(incident_id);
@@ -318,7 +344,7 @@ void Engine::Impl::ResolveIncident(Caller caller, ResolveIncidentRequest request
 }
 
 void Engine::Impl::AckNotification(Caller caller, AckNotificationRequest request, Reply reply) {
-  Execute("AckNotification", std::move(request.request_id), caller.user,
+  Execute("AckNotification", std::move(request.request_id), caller,
           [this, caller,
            notification_id = request.notification_id](Tx& tx) -> absl::StatusOr<json> {
     Notification* n = tx.GetNotification(notification_id);
@@ -357,7 +383,15 @@ Engine::~Engine() = default;
 absl::Status Engine::Recover() { return impl_->Recover(); }
 
 void Engine::Deploy(DeployRequest request, Reply reply) {
-  impl_->Deploy(std::move(request), std::move(reply));
+  impl_->Deploy(Caller{}, std::move(request), std::move(reply));
+}
+void Engine::Deploy(Caller caller, DeployRequest request, Reply reply) {
+  impl_->Deploy(std::move(caller), std::move(request), std::move(reply));
+}
+void Engine::RecordReveal(Caller caller, std::vector<std::string> resources, std::string detail,
+                          Reply reply) {
+  impl_->RecordReveal(std::move(caller), std::move(resources), std::move(detail),
+                      std::move(reply));
 }
 void Engine::Start(Caller caller, StartRequest request, Reply reply) {
   impl_->Start(std::move(caller), std::move(request), std::move(reply));
@@ -398,9 +432,9 @@ void Engine::AckNotification(Caller caller, AckNotificationRequest request, Repl
 void Engine::AdvanceClock(ManualClock& clock, int64_t to_ms, Reply reply) {
   impl_->AdvanceClock(clock, to_ms, std::move(reply));
 }
-void Engine::ExecuteDomain(const char* command, std::string request_id, std::string actor,
+void Engine::ExecuteDomain(const char* command, std::string request_id, Caller caller,
                            std::function<absl::StatusOr<json>(DomainTx&)> body, Reply reply) {
-  impl_->ExecuteDomain(command, std::move(request_id), std::move(actor), std::move(body),
+  impl_->ExecuteDomain(command, std::move(request_id), std::move(caller), std::move(body),
                        std::move(reply));
 }
 void Engine::RegisterHandler(std::string job_type, Handler handler) {
@@ -417,6 +451,7 @@ void Engine::AddCommitListener(CommitListener listener) {
   impl_->listeners_.push_back(std::move(listener));
 }
 void Engine::SetUnitTree(const UnitTree* units) { impl_->units_ = units; }
+void Engine::SetAuditHook(AuditHook* hook) { impl_->audit_ = hook; }
 std::shared_ptr<const Definition> Engine::GetDefinition(const std::string& id,
                                                         int32_t version) const {
   return impl_->GetDefinition(id, version);

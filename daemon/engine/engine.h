@@ -57,6 +57,37 @@ struct Caller {
 // A command's answer (a JSON object), or why it was refused.
 using Reply = std::function<void(absl::StatusOr<json>)>;
 
+// ---- The audit trail's hook (docs/decisions/0012-audit-trail.md) ----------------------------
+
+// The entry of one API call, built by the engine from the command's Caller and what its
+// transaction wrote; the hook numbers it, chains it and writes it.
+struct AuditEntry {
+  int64_t at_ms = 0;
+  std::string principal;
+  std::vector<std::string> roles;
+  std::string method;      // Caller::call
+  std::string request_id;  // as the caller sent it
+  // What the transaction wrote ("instance:5", "task:12", "worker:3"): the first
+  // kMaxAuditResources of them, and how many there were in all.
+  std::vector<std::string> resources;
+  int64_t resource_count = 0;
+  std::string outcome = "ok";  // or a refusal's code name ("PERMISSION_DENIED")
+  std::string detail;          // why it was refused; what an answer revealed
+};
+inline constexpr size_t kMaxAuditResources = 32;
+
+// Receives every batch the engine commits, on the strand and in commit order (the order the
+// store writes them), so that a hash chain kept on the strand follows the database.
+class AuditHook {
+ public:
+  virtual ~AuditHook() = default;
+  // `entry`: the API call's entry, or null for the daemon's own commits (timers, hand-outs),
+  // which the hook may use for periodic work (checkpoints, retention). The hook adds its rows
+  // to `batch`; what it leaves in `after_commit` runs on the strand once the batch is durable.
+  virtual void OnCommit(const AuditEntry* entry, int64_t now_ms, store::WriteBatch& batch,
+                        std::function<void()>& after_commit) = 0;
+};
+
 struct EngineOptions {
   int max_steps = 1000;  // nodes one instance may pass without waiting (incident loop-limit)
   // How deep call/foreach children may nest below their root instance, and how many instances
@@ -213,7 +244,11 @@ class Engine {
   absl::Status Recover();
 
   // ---- Commands (thread-safe; see the top of this file) ----
-  void Deploy(DeployRequest request, Reply reply);
+  // A request_id is scoped to the command and the caller's name: another caller reusing it
+  // runs its own command. A command whose Caller names an API call (Caller::call) commits an
+  // audit entry with its change (SetAuditHook).
+  void Deploy(DeployRequest request, Reply reply);  // the daemon's own deploy (no caller)
+  void Deploy(Caller caller, DeployRequest request, Reply reply);
   void Start(Caller caller, StartRequest request, Reply reply);
   // Withdraws every task, job, timer and child instance of an active instance.
   void Cancel(Caller caller, CancelRequest request, Reply reply);
@@ -234,6 +269,12 @@ class Engine {
   void AdvanceClock(ManualClock& clock, int64_t to_ms, Reply reply);
   static constexpr char kFakeClockSequence[] = "fake_clock_ms";
 
+  // Commits only the audit entry of `caller`'s call (Caller::call; nothing is written when it
+  // is empty) naming `resources` and `detail`, and replies {} once it is durable: for answers
+  // that reveal unmasked personal data, which wait for it.
+  void RecordReveal(Caller caller, std::vector<std::string> resources, std::string detail,
+                    Reply reply);
+
   // ---- Domain modules ----
   // Domain modules (the workforce registry, recruitment, …) run their commands as engine
   // transactions: the rows they write, the history they record and the workflows they start
@@ -242,6 +283,12 @@ class Engine {
    public:
     int64_t now() const;
     const std::string& actor() const;
+    const Caller& caller() const;
+    // The call's audit entry names `resource` ("worker:3") besides what the transaction wrote.
+    void AuditResource(std::string resource);
+    // The call's audit entry says `outcome` (a refusal's code name) and `detail`, not "ok", and
+    // names `request_id` (a refused call's, which is not kept for retries).
+    void AuditOutcome(std::string outcome, std::string detail, std::string request_id = "");
     // Rows to write; modules add their records (rows().records).
     store::WriteBatch& rows();
     // A registry change in the event history: subject "worker:12" or "unit:bh.wuhu".
@@ -257,8 +304,9 @@ class Engine {
     Impl& engine_;
     Tx& tx_;
   };
-  // `command` names the transaction (request ids are per command); `body` runs on the strand.
-  void ExecuteDomain(const char* command, std::string request_id, std::string actor,
+  // `command` names the transaction (request ids are per command and caller); `body` runs on
+  // the strand. The caller's call, when set, is audited with the change.
+  void ExecuteDomain(const char* command, std::string request_id, Caller caller,
                      std::function<absl::StatusOr<json>(DomainTx&)> body, Reply reply);
 
   // Built-in handlers. A service node whose job type has a handler runs it inside the
@@ -299,6 +347,9 @@ class Engine {
   // Lets a caller take the tasks scoped to the units under its own (decision 0003); without a
   // tree, a task's unit must equal the caller's. `units` must outlive the engine's commands.
   void SetUnitTree(const UnitTree* units);
+  // The audit trail: every commit passes through `hook` (null: none). Must outlive the engine's
+  // commands.
+  void SetAuditHook(AuditHook* hook);
 
   // ---- Reads (thread-safe) ----
   // Deployed definitions. version 0 = latest; null when there is none.

@@ -49,7 +49,7 @@ class Engine::Impl {
   absl::Status Recover();
 
   // Commands (Engine's, on the strand through Execute).
-  void Deploy(DeployRequest request, Reply reply);
+  void Deploy(Caller caller, DeployRequest request, Reply reply);
   void Start(Caller caller, StartRequest request, Reply reply);
   void Cancel(Caller caller, CancelRequest request, Reply reply);
   void PublishMessage(Caller caller, PublishMessageRequest request, Reply reply);
@@ -63,7 +63,9 @@ class Engine::Impl {
   void ResolveIncident(Caller caller, ResolveIncidentRequest request, Reply reply);
   void AckNotification(Caller caller, AckNotificationRequest request, Reply reply);
   void AdvanceClock(ManualClock& clock, int64_t to_ms, Reply reply);
-  void ExecuteDomain(const char* command, std::string request_id, std::string actor,
+  void RecordReveal(Caller caller, std::vector<std::string> resources, std::string detail,
+                    Reply reply);
+  void ExecuteDomain(const char* command, std::string request_id, Caller caller,
                      std::function<absl::StatusOr<json>(DomainTx&)> body, Reply reply);
   int64_t OpenActivation(std::vector<std::string> types, std::string worker, int64_t lock_ms,
                          JobSink sink);
@@ -82,7 +84,8 @@ class Engine::Impl {
     size_t bytes = 0;  // of its JSON body
   };
   // Runs `body` in a transaction on the strand and commits what it changed.
-  void Execute(const char* command, std::string request_id, std::string actor,
+  // The request id is scoped to `command` and the caller's name.
+  void Execute(const char* command, std::string request_id, Caller caller,
                std::function<absl::StatusOr<json>(Tx&)> body, Reply reply);
   void Commit(Tx& tx, json reply, std::string request_id, Reply done);
   // On the store's writer thread: queues a batch's result, waking the strand once for all the
@@ -206,6 +209,7 @@ class Engine::Impl {
     // Published to definitions_ at Commit (later commands on the strand number versions after
     // them); withdrawn again if the commit fails, so reads never show a version not stored.
     std::vector<std::shared_ptr<const Definition>> deployed;
+    std::function<void()> after_commit;  // the audit hook's
   };
   std::map<uint64_t, InFlight> in_flight_;
   std::mutex committed_mu_;
@@ -225,6 +229,7 @@ class Engine::Impl {
 
   std::vector<CommitListener> listeners_;
   const UnitTree* units_ = nullptr;
+  AuditHook* audit_ = nullptr;
 };
 
 }  // namespace shequ::engine

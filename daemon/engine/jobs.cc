@@ -129,7 +129,7 @@ void Engine::Impl::Dispatch() {
 }
 
 void Engine::Impl::CompleteJob(Caller caller, CompleteJobRequest request, Reply reply) {
-  Execute("CompleteJob", std::move(request.request_id), caller.user,
+  Execute("CompleteJob", std::move(request.request_id), caller,
           [this, ref = request.job,
            variables = std::move(request.variables)](Tx& tx) -> absl::StatusOr<json> {
     const int64_t job_id = ref.id;
@@ -150,7 +150,7 @@ void Engine::Impl::CompleteJob(Caller caller, CompleteJobRequest request, Reply 
 }
 
 void Engine::Impl::ReleaseJob(int64_t job_id, int attempt) {
-  Execute("ReleaseJob", "", "", [this, job_id, attempt](Tx& tx) -> absl::StatusOr<json> {
+  Execute("ReleaseJob", "", Caller{}, [this, job_id, attempt](Tx& tx) -> absl::StatusOr<json> {
     Job* job = tx.GetJob(job_id);
     // Only the hand-out that never arrived: the job may since have timed out, been completed
     // or been handed out again.
@@ -164,7 +164,7 @@ void Engine::Impl::ReleaseJob(int64_t job_id, int attempt) {
 }
 
 void Engine::Impl::FailJob(Caller caller, FailJobRequest request, Reply reply) {
-  Execute("FailJob", std::move(request.request_id), caller.user,
+  Execute("FailJob", std::move(request.request_id), caller,
           [this, ref = request.job, error = std::move(request.error),
            retries_left = request.retries_left](Tx& tx) -> absl::StatusOr<json> {
     const int64_t job_id = ref.id;

@@ -214,7 +214,7 @@ bool Engine::Impl::InScope(const Caller& caller, const std::string& unit) const 
 }
 
 void Engine::Impl::ClaimTask(Caller caller, ClaimTaskRequest request, Reply reply) {
-  Execute("ClaimTask", std::move(request.request_id), caller.user,
+  Execute("ClaimTask", std::move(request.request_id), caller,
           [this, caller, task_id = request.task_id](Tx& tx) -> absl::StatusOr<json> {
     Task* task = tx.GetTask(task_id);
     if (!task) return TaskNotFound(task_id);
@@ -245,7 +245,7 @@ void Engine::Impl::ClaimTask(Caller caller, ClaimTaskRequest request, Reply repl
 }
 
 void Engine::Impl::CompleteTask(Caller caller, CompleteTaskRequest request, Reply reply) {
-  Execute("CompleteTask", std::move(request.request_id), caller.user,
+  Execute("CompleteTask", std::move(request.request_id), caller,
           [this, caller, task_id = request.task_id, outcome = std::move(request.outcome),
            variables = std::move(request.variables),
            comment = std::move(request.comment)](Tx& tx) -> absl::StatusOr<json> {
@@ -308,7 +308,7 @@ void Engine::Impl::CompleteTask(Caller caller, CompleteTaskRequest request, Repl
 }
 
 void Engine::Impl::DelegateTask(Caller caller, DelegateTaskRequest request, Reply reply) {
-  Execute("DelegateTask", std::move(request.request_id), caller.user,
+  Execute("DelegateTask", std::move(request.request_id), caller,
           [this, caller, task_id = request.task_id, to = std::move(request.to),
            comment = std::move(request.comment)](Tx& tx) -> absl::StatusOr<json> {
     Task* task = tx.GetTask(task_id);
@@ -335,7 +335,7 @@ void Engine::Impl::DelegateTask(Caller caller, DelegateTaskRequest request, Repl
 }
 
 void Engine::Impl::TransferTask(Caller caller, TransferTaskRequest request, Reply reply) {
-  Execute("TransferTask", std::move(request.request_id), caller.user,
+  Execute("TransferTask", std::move(request.request_id), caller,
           [this, caller, task_id = request.task_id, to = std::move(request.to),
            comment = std::move(request.comment)](Tx& tx) -> absl::StatusOr<json> {
     Task* task = tx.GetTask(task_id);
@@ -360,7 +360,7 @@ void Engine::Impl::TransferTask(Caller caller, TransferTaskRequest request, Repl
 }
 
 void Engine::Impl::ReturnTask(Caller caller, ReturnTaskRequest request, Reply reply) {
-  Execute("ReturnTask", std::move(request.request_id), caller.user,
+  Execute("ReturnTask", std::move(request.request_id), caller,
           [this, caller, task_id = request.task_id, to_node = std::move(request.to_node),
            comment = std::move(request.comment)](Tx& tx) -> absl::StatusOr<json> {
     Task* task = tx.GetTask(task_id);

@@ -25,6 +25,12 @@ class Tx {
  public:
   Tx(Engine::Impl& engine, std::string actor)
       : engine_(engine), now(engine.clock_.NowMs()), actor(std::move(actor)) {}
+  Tx(Engine::Impl& engine, Caller caller, std::string request_id)
+      : engine_(engine),
+        now(engine.clock_.NowMs()),
+        actor(caller.user),
+        caller(std::move(caller)),
+        request_id(std::move(request_id)) {}
 
   Instance* GetInstance(int64_t id);
   Task* GetTask(int64_t id);
@@ -62,6 +68,11 @@ class Tx {
   Engine::Impl& engine_;
   const int64_t now;
   const std::string actor;
+  const Caller caller;            // empty for the daemon's own transactions
+  const std::string request_id;  // as the caller sent it, for the audit entry
+  // The audit entry's: resources named besides those written, and a refusal's outcome.
+  std::vector<std::string> audit_resources;
+  std::string audit_outcome, audit_detail, audit_request_id;
 
   TxTable<Instance> instances;
   TxTable<Task> tasks;

@@ -15,6 +15,7 @@
 #include "daemon/core/logging.h"
 #include "daemon/core/strings.h"
 #include "daemon/core/status.h"
+#include "daemon/server/audit_service.h"
 #include "daemon/server/convert.h"
 #include "daemon/server/demo.h"
 #include "daemon/server/plugins_service.h"
@@ -86,6 +87,11 @@ absl::Status Daemon::Init(const Config& config) {
     }
   }
 
+  // The audit trail's tables: written by the engine in the same batch as each change.
+  if (auto s = store_->AttachModule(auth::audit::Schema()); !s.ok()) {
+    return absl::Status(s.code(), Cat("audit trail: ", s.message()));
+  }
+
   if (config.fake_clock) {
     // A fake clock goes on from the time it had reached (decision 0004): never backwards, and
     // not to the wall clock. --fake-clock=EPOCH_MS may move it forward.
@@ -112,6 +118,20 @@ absl::Status Daemon::Init(const Config& config) {
     hub_.Publish(events, notifications);
   });
   if (auto s = engine_->Recover(); !s.ok()) return s;
+  const auto in_data_dir = [&](const std::string& set, const char* name) {
+    return set.empty() ? (std::filesystem::path(config.data_dir) / name).string() : set;
+  };
+  auth::AuditOptions aopts;
+  aopts.signing_key = in_data_dir(config.audit.signing_key, "audit-signing.key");
+  aopts.public_key = in_data_dir(config.audit.public_key, "audit-signing.pub");
+  aopts.witness = in_data_dir(config.audit.witness, "audit-checkpoints.log");
+  aopts.checkpoint_every = config.audit.checkpoint_every;
+  aopts.checkpoint_interval_ms = int64_t{config.audit.checkpoint_minutes} * 60'000;
+  aopts.retention_days = config.audit.retention_days;
+  aopts.refusals_per_minute = config.audit.refusals_per_minute;
+  auto trail = auth::AuditTrail::Open(*store_, *engine_, *clock_, aopts);
+  if (!trail.ok()) return trail.status();
+  audit_ = *std::move(trail);
   // The modules are opened and recovered, and their built-in steps registered, before the
   // engine runs: a timer due at start must find them.
   const std::string key_file =
@@ -127,6 +147,7 @@ absl::Status Daemon::Init(const Config& config) {
   work_ = std::make_unique<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(
       io_.get_executor());
   for (int i = 0; i < 2; ++i) io_threads_.emplace_back([this] { io_.run(); });
+  audit_->Start(io_);
   readers_ = std::make_unique<boost::asio::thread_pool>(std::max(2, config.store_readers));
 
   if (auto s = DeployWorkflows(config.workflows_dir); !s.ok()) return s;
@@ -166,6 +187,8 @@ absl::Status Daemon::Init(const Config& config) {
   services_.push_back(std::make_unique<NotificationsService>(*ctx_));
   services_.push_back(std::make_unique<AdminService>(*ctx_));
   services_.push_back(std::make_unique<PluginsService>(*ctx_, *plugins_));
+  services_.push_back(std::make_unique<AuditService>(
+      *ctx_, auth::AuditVerifyOptions{opts.path, aopts.witness, audit_->public_key()}));
   for (auto& m : modules_) m->RegisterServices(*ctx_, services_);
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -343,6 +366,7 @@ void Daemon::Shutdown() {
   if (health_timer_) {
     boost::asio::post(io_, [t = health_timer_.get()] { t->cancel(); });
   }
+  if (audit_) audit_->Stop();
   if (readers_) readers_->join();
   if (store_) {
     // Let the engine finish what it already queued, then make it durable.
@@ -359,6 +383,7 @@ void Daemon::Shutdown() {
   plugins_.reset();
   modules_.clear();  // they hold references to the engine and the store
   engine_.reset();
+  audit_.reset();
   store_.reset();
   log->info("stopped");
 }

@@ -18,6 +18,7 @@
 #include "daemon/core/calendar.h"
 #include "daemon/core/clock.h"
 #include "daemon/core/config.h"
+#include "daemon/auth/audit_trail.h"
 #include "daemon/core/sealer.h"
 #include "daemon/engine/engine.h"
 #include "daemon/modules/module.h"
@@ -63,6 +64,7 @@ class Daemon {
   std::vector<std::thread> io_threads_;
   std::unique_ptr<boost::asio::thread_pool> readers_;
   std::unique_ptr<engine::Engine> engine_;
+  std::unique_ptr<auth::AuditTrail> audit_;  // the engine's audit hook
   Config config_;
   std::unique_ptr<Sealer> sealer_;
   modules::ModuleList modules_;

@@ -8,6 +8,9 @@
 
 #include <boost/asio.hpp>
 #include <exception>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "daemon/server/convert.h"
@@ -55,6 +58,42 @@ grpc::ServerUnaryReactor* OnReader(boost::asio::thread_pool& readers,
       s = absl::InternalError(absl::StrCat("read failed: ", e.what()));
     }
     r->Finish(ToGrpc(s));
+  });
+  return r;
+}
+
+// The caller of a read whose answer shows personal data unmasked, with the call named for its
+// audit entry (the authorisation gate names it; until it has, `method`).
+inline engine::Caller Revealing(engine::Caller caller, const char* method) {
+  if (caller.call.empty()) caller.call = method;
+  return caller;
+}
+
+// Like OnReader, for reads that may show personal data unmasked: `read(&revealed)` fills the
+// response and names what it showed unmasked ("worker:3"). When it names anything and
+// `revealer` is set, the answer waits for the audit entry of the reveal to commit
+// (Engine::RecordReveal): no personal data leaves without its trace.
+template <typename Read>
+grpc::ServerUnaryReactor* OnRevealingReader(boost::asio::thread_pool& readers,
+                                            engine::Engine& engine,
+                                            grpc::CallbackServerContext* ctx,
+                                            std::optional<engine::Caller> revealer, Read read) {
+  auto* r = ctx->DefaultReactor();
+  boost::asio::post(readers, [r, &engine, revealer = std::move(revealer),
+                              read = std::move(read)]() mutable {
+    absl::Status s;
+    std::vector<std::string> revealed;
+    try {
+      s = read(&revealed);
+    } catch (const std::exception& e) {
+      s = absl::InternalError(absl::StrCat("read failed: ", e.what()));
+    }
+    if (!s.ok() || !revealer || revealed.empty()) {
+      r->Finish(ToGrpc(s));
+      return;
+    }
+    engine.RecordReveal(*std::move(revealer), std::move(revealed), "personal data unmasked",
+                        [r](absl::StatusOr<json> done) { r->Finish(ToGrpc(done.status())); });
   });
   return r;
 }

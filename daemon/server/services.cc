@@ -54,7 +54,8 @@ grpc::ServerUnaryReactor* DefinitionsService::Deploy(grpc::CallbackServerContext
     return Refuse(ctx, absl::ResourceExhaustedError("yaml: larger than 1 MiB"));
   }
   auto* r = ctx->DefaultReactor();
-  c_.engine.Deploy({req->yaml(), req->request_id()}, Answer(r, [resp](const json& a) {
+  c_.engine.Deploy(*caller, {req->yaml(), req->request_id()},
+                   Answer(r, [resp](const json& a) {
                      resp->set_id(a.at("id"));
                      resp->set_version(a.at("version"));
                      resp->set_changed(a.at("changed"));

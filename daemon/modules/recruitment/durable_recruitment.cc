@@ -330,7 +330,7 @@ absl::StatusOr<json> DurableRecruitment::Run(engine::Engine::DomainTx& tx, Entry
 void DurableRecruitment::Create(const engine::Caller& caller, SpecFn spec_of,
                                 std::string request_id, engine::Reply reply) {
   engine_.ExecuteDomain(
-      "Recruitment.CreateCampaign", std::move(request_id), caller.user,
+      "Recruitment.CreateCampaign", std::move(request_id), caller,
       [this, caller, spec_of = std::move(spec_of)](engine::Engine::DomainTx& tx)
           -> absl::StatusOr<json> {
         for (const char* workflow : {kWorkflow, kObjectionWorkflow, kOnboardingWorkflow}) {
@@ -414,7 +414,7 @@ void DurableRecruitment::Command(const engine::Caller& caller, std::string campa
                                  std::string command, json args, std::string request_id,
                                  engine::Reply reply) {
   engine_.ExecuteDomain(
-      "Recruitment.Command", std::move(request_id), caller.user,
+      "Recruitment.Command", std::move(request_id), caller,
       [this, caller, campaign_id = std::move(campaign_id), command = std::move(command),
        args = std::move(args)](engine::Engine::DomainTx& tx) mutable -> absl::StatusOr<json> {
         std::unique_lock lock(mu_);

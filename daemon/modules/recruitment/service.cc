@@ -14,11 +14,23 @@ namespace shequ::modules::recruitment {
 
 using server::Answer;
 using server::OnReader;
+using server::OnRevealingReader;
 using server::Refuse;
 using server::ToGrpc;
 using engine::json;
 
 namespace {
+
+// Whose answer reveals personal data unmasked, for the audit trail; none when it is masked.
+std::optional<engine::Caller> Revealer(const engine::Caller& caller, bool personal,
+                                       const char* method) {
+  if (!personal) return std::nullopt;
+  return server::Revealing(caller, method);
+}
+
+std::string ApplicationResource(const std::string& campaign_id, int64_t id) {
+  return absl::StrCat("application:", campaign_id, "/", id);
+}
 
 // An application goes to the campaign log as given: JSON with the proto's field names.
 json ToJson(const google::protobuf::Message& msg) {
@@ -267,13 +279,19 @@ grpc::ServerUnaryReactor* RecruitmentService::ListApplications(
   auto caller = c_.gate.Admit(*ctx, "shequ.v1.Recruitment/ListApplications", *req);
   if (!caller.ok()) return Refuse(ctx, caller.status());
   const int limit = req->limit() <= 0 ? 100 : std::min(req->limit(), 1000);
-  return OnReader(c_.readers, ctx, [this, req, resp, limit, c = *caller]() -> absl::Status {
-    const bool personal = MaySeePersonal(c, req->campaign_id());
-    ASSIGN_OR_RETURN(auto list, rec_.Applications(req->campaign_id(), req->post_id(),
-                                                  req->status(), req->after_id(), limit));
-    for (const auto& a : list) ToProto(a, personal, resp->add_applications());
-    return absl::OkStatus();
-  });
+  const bool personal = MaySeePersonal(*caller, req->campaign_id());
+  return OnRevealingReader(
+      c_.readers, c_.engine, ctx,
+      Revealer(*caller, personal, "shequ.v1.Recruitment/ListApplications"),
+      [this, req, resp, limit, personal](std::vector<std::string>* revealed) -> absl::Status {
+        ASSIGN_OR_RETURN(auto list, rec_.Applications(req->campaign_id(), req->post_id(),
+                                                      req->status(), req->after_id(), limit));
+        for (const auto& a : list) {
+          ToProto(a, personal, resp->add_applications());
+          revealed->push_back(ApplicationResource(req->campaign_id(), a.id));
+        }
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* RecruitmentService::ReviewApplication(
@@ -315,12 +333,17 @@ grpc::ServerUnaryReactor* RecruitmentService::GetRanking(Ctx* ctx,
                                                          v1::Ranking* resp) {
   auto caller = c_.gate.Admit(*ctx, "shequ.v1.Recruitment/GetRanking", *req);
   if (!caller.ok()) return Refuse(ctx, caller.status());
-  return OnReader(c_.readers, ctx, [this, req, resp, c = *caller]() -> absl::Status {
-    const bool personal = MaySeePersonal(c, req->campaign_id());
-    ASSIGN_OR_RETURN(auto list, rec_.Ranking(req->campaign_id(), req->post_id()));
-    for (const auto& a : list) ToProto(a, personal, resp->add_applications());
-    return absl::OkStatus();
-  });
+  const bool personal = MaySeePersonal(*caller, req->campaign_id());
+  return OnRevealingReader(
+      c_.readers, c_.engine, ctx, Revealer(*caller, personal, "shequ.v1.Recruitment/GetRanking"),
+      [this, req, resp, personal](std::vector<std::string>* revealed) -> absl::Status {
+        ASSIGN_OR_RETURN(auto list, rec_.Ranking(req->campaign_id(), req->post_id()));
+        for (const auto& a : list) {
+          ToProto(a, personal, resp->add_applications());
+          revealed->push_back(ApplicationResource(req->campaign_id(), a.id));
+        }
+        return absl::OkStatus();
+      });
 }
 
 // ---- Checks and objections -----------------------------------------------------------------

@@ -173,7 +173,7 @@ absl::Status DurableRegistry::Recover() {
 void DurableRegistry::Mutate(const char* command, const engine::Caller& caller,
                              std::string request_id, Op op, engine::Reply reply) {
   engine_.ExecuteDomain(
-      command, std::move(request_id), caller.user,
+      command, std::move(request_id), caller,
       [this, op = std::move(op)](engine::Engine::DomainTx& tx) -> absl::StatusOr<json> {
         ASSIGN_OR_RETURN(wf::Change change, Apply(tx, op));
         json answer = {{"units", json::array()}, {"workers", json::array()},

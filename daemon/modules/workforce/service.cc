@@ -16,6 +16,7 @@ namespace shequ::modules::workforce {
 
 using server::Answer;
 using server::OnReader;
+using server::OnRevealingReader;
 using server::PageOf;
 using server::Refuse;
 using server::Stream;
@@ -75,6 +76,13 @@ absl::Status MayEmployOnContract(const engine::Caller& caller, const char* via) 
   return absl::PermissionDeniedError(absl::StrCat(
       via, ": a contract (quota) worker enters the roster only through recruitment's hire or an "
       "import of an existing roster by role roster-migration"));
+}
+
+// Whose answer reveals personal data unmasked, for the audit trail; none when it is masked.
+std::optional<engine::Caller> Revealer(const engine::Caller& caller, bool masked,
+                                       const char* method) {
+  if (masked) return std::nullopt;
+  return server::Revealing(caller, method);
 }
 
 std::vector<int64_t> Ids(const json& answer, const char* key) {
@@ -400,14 +408,17 @@ grpc::ServerUnaryReactor* WorkforceService::GetWorker(grpc::CallbackServerContex
   if (!caller.ok()) return Refuse(ctx, caller.status());
   if (req->id() <= 0) return Refuse(ctx, absl::InvalidArgumentError("id: must be a positive id"));
   const bool masked = !MaySeePersonal(*caller);
-  return OnReader(c_.readers, ctx, [this, id = req->id(), masked, c = *caller, resp] {
-    return registry_.Read([&](const Registry& reg) -> absl::Status {
-      ASSIGN_OR_RETURN(wf::Worker w, reg.GetWorker(id));
-      RETURN_IF_ERROR(MayRead(reg, c, w));
-      ToProto(w, masked, registry_.Today(), resp);
-      return absl::OkStatus();
-    });
-  });
+  return OnRevealingReader(
+      c_.readers, c_.engine, ctx, Revealer(*caller, masked, "shequ.v1.Workforce/GetWorker"),
+      [this, id = req->id(), masked, c = *caller, resp](std::vector<std::string>* revealed) {
+        return registry_.Read([&](const Registry& reg) -> absl::Status {
+          ASSIGN_OR_RETURN(wf::Worker w, reg.GetWorker(id));
+          RETURN_IF_ERROR(MayRead(reg, c, w));
+          ToProto(w, masked, registry_.Today(), resp);
+          revealed->push_back(absl::StrCat("worker:", w.id));
+          return absl::OkStatus();
+        });
+      });
 }
 
 grpc::ServerUnaryReactor* WorkforceService::ListWorkers(grpc::CallbackServerContext* ctx,
@@ -434,7 +445,9 @@ grpc::ServerUnaryReactor* WorkforceService::ListWorkers(grpc::CallbackServerCont
   const bool masked = !MaySeePersonal(*caller);
   // Searching by name or ID number would reveal them: only the employee number for others.
   filter.search = req->search();
-  return OnReader(c_.readers, ctx, [this, filter, page = *page, masked, resp] {
+  return OnRevealingReader(
+      c_.readers, c_.engine, ctx, Revealer(*caller, masked, "shequ.v1.Workforce/ListWorkers"),
+      [this, filter, page = *page, masked, resp](std::vector<std::string>* revealed) {
     return registry_.Read([&](const Registry& reg) -> absl::Status {
       ASSIGN_OR_RETURN(wf::WorkerPage found,
                        reg.ListWorkers(filter, page.after_id, static_cast<size_t>(page.limit)));
@@ -444,7 +457,10 @@ grpc::ServerUnaryReactor* WorkforceService::ListWorkers(grpc::CallbackServerCont
         });
       }
       const std::string today = registry_.Today();
-      for (const auto& w : found.workers) ToProto(w, masked, today, resp->add_workers());
+      for (const auto& w : found.workers) {
+        ToProto(w, masked, today, resp->add_workers());
+        revealed->push_back(absl::StrCat("worker:", w.id));
+      }
       if (found.next_after_id != 0) resp->set_next_page_token(std::to_string(found.next_after_id));
       return absl::OkStatus();
     });
@@ -566,11 +582,14 @@ grpc::ServerWriteReactor<v1::CsvChunk>* WorkforceService::Export(grpc::CallbackS
   auto* stream = new Stream<v1::CsvChunk>();
   auto handle = stream->handle();
   const bool masked = !MaySeePersonal(*caller);
-  boost::asio::post(c_.readers, [this, handle, req = *req, masked] {
+  boost::asio::post(c_.readers, [this, handle, req = *req, masked,
+                                 revealer = Revealer(*caller, masked, "shequ.v1.Workforce/Export")] {
+    std::vector<std::string> revealed;
     absl::StatusOr<std::string> csv = registry_.Read([&](const Registry& reg)
                                                          -> absl::StatusOr<std::string> {
       if (req.what() == "roster") {
         ASSIGN_OR_RETURN(auto workers, AllWorkers(reg, req.unit_id()));
+        for (const auto& w : workers) revealed.push_back(absl::StrCat("worker:", w.id));
         return wf::ExportRoster(workers, masked, &reg.grade_policy());
       }
       if (req.what() == "occupancy") {
@@ -585,13 +604,29 @@ grpc::ServerWriteReactor<v1::CsvChunk>* WorkforceService::Export(grpc::CallbackS
       handle->Close(ToGrpc(csv.status()));
       return;
     }
-    constexpr size_t kChunk = 1 << 20;
-    for (size_t at = 0; at < csv->size(); at += kChunk) {
-      v1::CsvChunk chunk;
-      chunk.set_data(csv->substr(at, kChunk));
-      handle->Push(std::move(chunk));
+    auto send = [handle, csv = *std::move(csv)] {
+      constexpr size_t kChunk = 1 << 20;
+      for (size_t at = 0; at < csv.size(); at += kChunk) {
+        v1::CsvChunk chunk;
+        chunk.set_data(csv.substr(at, kChunk));
+        handle->Push(std::move(chunk));
+      }
+      handle->Close(grpc::Status::OK);
+    };
+    if (!revealer || revealed.empty()) {
+      send();
+      return;
     }
-    handle->Close(grpc::Status::OK);
+    // An unmasked roster leaves only once its audit entry is durable.
+    c_.engine.RecordReveal(
+        *revealer, std::move(revealed), "personal data unmasked: roster export",
+        [this, handle, send = std::move(send)](absl::StatusOr<json> done) mutable {
+          if (!done.ok()) {
+            handle->Close(ToGrpc(done.status()));
+            return;
+          }
+          boost::asio::post(c_.readers, std::move(send));  // off the engine strand
+        });
   });
   return stream;
 }

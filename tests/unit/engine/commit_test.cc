@@ -38,6 +38,32 @@ TEST_F(CommitTest, ARequestIdAnswersItsRetryAndOnlyForTheSameCommand) {
   EXPECT_EQ(cancel->dump(), "{}");
 }
 
+TEST_F(CommitTest, ARequestIdIsScopedToTheCaller) {
+  ASSERT_TRUE(Deploy(kReview).ok());
+  auto start = [&](const std::string& user, const std::string& request_id) {
+    return Run([&](Reply r) {
+      engine_->Start({user}, {{"review", 0, "", "", json::object()}, request_id}, std::move(r));
+    });
+  };
+  auto mine = start("wang", "req-1");
+  ASSERT_TRUE(mine.ok()) << mine.status();
+  // Another caller reusing the id runs its own call and is not given wang's answer.
+  auto theirs = start("li", "req-1");
+  ASSERT_TRUE(theirs.ok()) << theirs.status();
+  EXPECT_NE((*theirs)["instance_id"], (*mine)["instance_id"]);
+  const int64_t li_instance = (*theirs)["instance_id"].get<int64_t>();
+  EXPECT_TRUE(Must(store_->GetInstance(li_instance)).has_value());
+  // Each caller's retry gets its own first answer.
+  EXPECT_EQ(*start("wang", "req-1"), *mine);
+  EXPECT_EQ(*start("li", "req-1"), *theirs);
+  EXPECT_FALSE(Must(store_->GetInstance(li_instance + 1)).has_value());
+  // Names cannot be confused by where the separator falls.
+  auto a = start("a:1", "x");
+  auto b = start("a", "1:x");
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_NE((*a)["instance_id"], (*b)["instance_id"]);
+}
+
 TEST_F(CommitTest, ARefusedCommandLeavesNoTraceAndTheNextOneSeesCommittedState) {
   ASSERT_TRUE(Deploy(kReview).ok());
   auto id = Start("review");

@@ -125,12 +125,13 @@ TEST_F(EngineTest, RequestIdsAreForgottenAfterTheirRetention) {
     return r.ok() ? (*r)["instance_id"].get<int64_t>() : 0;
   };
   const int64_t first = start("req-1");
-  EXPECT_TRUE(Must(store_->GetRequest("Start:req-1")).has_value());
+  // Kept under the command, the caller's name (its length first) and the id.
+  EXPECT_TRUE(Must(store_->GetRequest("Start:6:tester:req-1")).has_value());
   Advance(6 * kDay);  // the default retention is 7 days
   EXPECT_EQ(start("req-1"), first);
   Advance(2 * kDay);
   start("req-2");  // a commit past the hourly sweep forgets req-1
-  EXPECT_FALSE(Must(store_->GetRequest("Start:req-1")).has_value());
+  EXPECT_FALSE(Must(store_->GetRequest("Start:6:tester:req-1")).has_value());
   EXPECT_NE(start("req-1"), first);  // now a new request
   EXPECT_EQ(start("req-2"), start("req-2"));
 }

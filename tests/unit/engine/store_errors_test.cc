@@ -126,7 +126,7 @@ TEST_F(StoreErrorsTest, AFailedRequestLookupRefusesTheCommand) {
   failing_->fail = false;
   EXPECT_EQ(refused.status(), failing_->error);
   EXPECT_TRUE(Must(sqlite_->ListInstances({}, {})).empty());
-  EXPECT_FALSE(Must(sqlite_->GetRequest("Start:req-1")).has_value());
+  EXPECT_FALSE(Must(sqlite_->GetRequest("Start:6:tester:req-1")).has_value());
   auto started = Start("review", "req-1");
   ASSERT_TRUE(started.ok()) << started.status();
   EXPECT_EQ(Must(sqlite_->ListInstances({}, {})).size(), 1u);
