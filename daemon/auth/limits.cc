@@ -1,7 +1,7 @@
 #include "daemon/auth/limits.h"
 
-#include <google/protobuf/descriptor.h>
 #include <google/protobuf/any.pb.h>
+#include <google/protobuf/descriptor.h>
 #include <google/protobuf/duration.pb.h>
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
@@ -27,7 +27,14 @@ absl::Status TooLong(const std::string& path, size_t size, size_t max) {
   return absl::ResourceExhaustedError(absl::StrCat(path, ": ", size, " bytes, at most ", max));
 }
 
-absl::Status Check(const Message& m, const FieldLimits& limits, const std::string& prefix) {
+// The error of a sub-message, with the path to it in front: "posts[2]." + "title: …".
+absl::Status Within(const absl::Status& s, const std::string& where) {
+  return absl::Status(s.code(), absl::StrCat(where, ".", s.message()));
+}
+
+// Paths are built only on the way out of a refusal: an accepted request allocates nothing for
+// them.
+absl::Status Check(const Message& m, const FieldLimits& limits) {
   const Reflection* r = m.GetReflection();
   std::vector<const FieldDescriptor*> fields;
   r->ListFields(m, &fields);  // only those set: an empty request costs nothing
@@ -36,8 +43,7 @@ absl::Status Check(const Message& m, const FieldLimits& limits, const std::strin
     const bool text = f->cpp_type() == FieldDescriptor::CPPTYPE_STRING;
     const bool message = f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE;
     if (!text && !message && !f->is_repeated()) continue;
-    const std::string path = prefix.empty() ? f->name() : absl::StrCat(prefix, ".", f->name());
-    size_t max_bytes = limits.max_string_bytes;
+    const size_t max_bytes = limits.max_string_bytes;
     auto BoundOf = [&](size_t size) {
       // The payload table is consulted only past the common bound, off the hot path.
       if (size <= max_bytes) return max_bytes;
@@ -47,24 +53,27 @@ absl::Status Check(const Message& m, const FieldLimits& limits, const std::strin
     if (!f->is_repeated()) {
       if (text) {
         const std::string& s = r->GetStringReference(m, f, &scratch);
-        if (size_t bound = BoundOf(s.size()); s.size() > bound) return TooLong(path, s.size(), bound);
+        if (size_t bound = BoundOf(s.size()); s.size() > bound) {
+          return TooLong(f->name(), s.size(), bound);
+        }
       } else if (message) {
-        if (auto s = Check(r->GetMessage(m, f), limits, path); !s.ok()) return s;
+        if (auto s = Check(r->GetMessage(m, f), limits); !s.ok()) return Within(s, f->name());
       }
       continue;
     }
     const int n = r->FieldSize(m, f);
     if (static_cast<size_t>(n) > limits.max_repeated) {
       return absl::ResourceExhaustedError(
-          absl::StrCat(path, ": ", n, " entries, at most ", limits.max_repeated));
+          absl::StrCat(f->name(), ": ", n, " entries, at most ", limits.max_repeated));
     }
     for (int i = 0; i < n && (text || message); ++i) {
-      const std::string item = absl::StrCat(path, "[", i, "]");
       if (text) {
         const std::string& s = r->GetRepeatedStringReference(m, f, i, &scratch);
-        if (size_t bound = BoundOf(s.size()); s.size() > bound) return TooLong(item, s.size(), bound);
-      } else if (auto s = Check(r->GetRepeatedMessage(m, f, i), limits, item); !s.ok()) {
-        return s;
+        if (size_t bound = BoundOf(s.size()); s.size() > bound) {
+          return TooLong(absl::StrCat(f->name(), "[", i, "]"), s.size(), bound);
+        }
+      } else if (auto s = Check(r->GetRepeatedMessage(m, f, i), limits); !s.ok()) {
+        return Within(s, absl::StrCat(f->name(), "[", i, "]"));
       }
     }
   }
@@ -85,7 +94,7 @@ std::string RetryInfoBytes(int64_t delay_ms) {
   d.set_nanos(static_cast<int32_t>(delay_ms % 1000) * 1'000'000);
   const std::string inner = d.SerializeAsString();
   std::string out;
-  out.push_back(0x0a);  // field 1, length-delimited
+  out.push_back(0x0a);                             // field 1, length-delimited
   out.push_back(static_cast<char>(inner.size()));  // a Duration is always < 128 bytes
   out += inner;
   return out;
@@ -98,11 +107,11 @@ FieldLimits DefaultFieldLimits(size_t max_string_bytes, size_t max_repeated,
   FieldLimits l;
   l.max_string_bytes = max_string_bytes;
   l.max_repeated = max_repeated;
-  for (const char* f : {"shequ.v1.DeployRequest.yaml", "shequ.v1.StartRequest.variables",
-                        "shequ.v1.PublishMessageRequest.variables",
-                        "shequ.v1.CompleteRequest.variables", "shequ.v1.CompleteJobRequest.variables",
-                        "shequ.v1.ResolveIncidentRequest.variables",
-                        "shequ.v1.InvokePluginRequest.input"}) {
+  for (const char* f :
+       {"shequ.v1.DeployRequest.yaml", "shequ.v1.StartRequest.variables",
+        "shequ.v1.PublishMessageRequest.variables", "shequ.v1.CompleteRequest.variables",
+        "shequ.v1.CompleteJobRequest.variables", "shequ.v1.ResolveIncidentRequest.variables",
+        "shequ.v1.InvokePluginRequest.input"}) {
     l.payloads[f] = max_variables_bytes;
   }
   for (const char* f : {"shequ.v1.ImportScoresRequest.csv", "shequ.v1.ImportRosterChunk.data"}) {
@@ -112,7 +121,7 @@ FieldLimits DefaultFieldLimits(size_t max_string_bytes, size_t max_repeated,
 }
 
 absl::Status CheckFieldSizes(const Message& request, const FieldLimits& limits) {
-  return Check(request, limits, "");
+  return Check(request, limits);
 }
 
 std::string RpcStatusDetails(const absl::Status& s) {
@@ -170,8 +179,8 @@ absl::Status RateLimiter::Admit(std::string_view principal, std::string_view met
   if (fresh) {
     bucket.tokens = burst;
   } else {
-    bucket.tokens =
-        std::min(burst, bucket.tokens + static_cast<double>(now - bucket.at_us) * b.per_second / 1e6);
+    bucket.tokens = std::min(
+        burst, bucket.tokens + static_cast<double>(now - bucket.at_us) * b.per_second / 1e6);
   }
   bucket.at_us = now;
   if (bucket.tokens >= 1.0) {
@@ -179,12 +188,12 @@ absl::Status RateLimiter::Admit(std::string_view principal, std::string_view met
     if (buckets_.size() >= sweep_at_) SweepLocked(now);
     return absl::OkStatus();
   }
-  const int64_t wait_ms =
-      std::max<int64_t>(1, static_cast<int64_t>(std::ceil((1.0 - bucket.tokens) * 1000 / b.per_second)));
-  absl::Status s = absl::ResourceExhaustedError(absl::StrFormat(
-      "rate limit: %s may make %g %scalls a second (bursts of %g); retry in %d ms",
-      principal.empty() ? "an anonymous caller" : std::string(principal), b.per_second,
-      jobs ? "Jobs " : "", burst, wait_ms));
+  const int64_t wait_ms = std::max<int64_t>(
+      1, static_cast<int64_t>(std::ceil((1.0 - bucket.tokens) * 1000 / b.per_second)));
+  absl::Status s = absl::ResourceExhaustedError(
+      absl::StrFormat("rate limit: %s may make %g %scalls a second (bursts of %g); retry in %d ms",
+                      principal.empty() ? "an anonymous caller" : std::string(principal),
+                      b.per_second, jobs ? "Jobs " : "", burst, wait_ms));
   s.SetPayload(kRetryInfoType, absl::Cord(RetryInfoBytes(wait_ms)));
   return s;
 }
@@ -227,9 +236,9 @@ absl::Status StreamCounter::Open(const std::string& principal, Slot* slot) {
   std::lock_guard lock(mu_);
   int& n = open_[principal];
   if (max_ > 0 && n >= max_) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "streams: ", principal.empty() ? "an anonymous caller" : principal, " holds ", n,
-        " open streams, at most ", max_, " (limits.max_streams_per_principal)"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("streams: ", principal.empty() ? "an anonymous caller" : principal, " holds ",
+                     n, " open streams, at most ", max_, " (limits.max_streams_per_principal)"));
   }
   ++n;
   slot->owner_ = this;

@@ -68,6 +68,7 @@ class Daemon {
   const engine::UnitTree* units_ = nullptr;  // the first module's that keeps one
   std::unique_ptr<plugin::Manager> plugins_;
   Hub hub_;
+  std::unique_ptr<auth::Limits> limits_;
   std::unique_ptr<ServiceContext> ctx_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
   std::unique_ptr<grpc::Server> grpc_;

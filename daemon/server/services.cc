@@ -36,6 +36,12 @@ absl::Status RequireId(int64_t id, const char* field) {
   return absl::OkStatus();
 }
 
+// Takes one of the caller's open-stream slots, held until the stream ends.
+absl::Status OpenStreamSlot(const ServiceContext& c, const std::string& principal,
+                            auth::StreamCounter::Slot* slot) {
+  return c.limits ? c.limits->streams().Open(principal, slot) : absl::OkStatus();
+}
+
 void FillTask(const json& answer, v1::TaskResponse* resp) {
   ToProto(answer.at("task").get<engine::Task>(), resp->mutable_task());
 }
@@ -95,6 +101,13 @@ grpc::ServerUnaryReactor* DefinitionsService::List(grpc::CallbackServerContext* 
 grpc::ServerUnaryReactor* InstancesService::Start(grpc::CallbackServerContext* ctx,
                                                   const v1::StartRequest* req,
                                                   v1::StartResponse* resp) {
+  const engine::Caller caller = CallerOf(ctx);
+  if (c_.limits) {
+    // Gate::Admit's check, here for Start until every handler passes through the gate.
+    if (auto s = c_.limits->Admit(caller.user, "shequ.v1.Instances/Start", *req); !s.ok()) {
+      return Refuse(ctx, s);
+    }
+  }
   if (req->definition_id().empty()) {
     return Refuse(ctx, absl::InvalidArgumentError("definition_id: empty"));
   }
@@ -104,7 +117,7 @@ grpc::ServerUnaryReactor* InstancesService::Start(grpc::CallbackServerContext* c
   auto* r = ctx->DefaultReactor();
   engine::StartArgs args{req->definition_id(), req->version(), req->business_key(), req->unit(),
                          *std::move(vars)};
-  c_.engine.Start(CallerOf(ctx), {std::move(args), req->request_id()},
+  c_.engine.Start(caller, {std::move(args), req->request_id()},
                   Answer(r, [resp](const json& a) {
                     resp->set_instance_id(a.at("instance_id"));
                     resp->set_definition_version(a.at("version"));
@@ -173,34 +186,41 @@ grpc::ServerUnaryReactor* InstancesService::PublishMessage(grpc::CallbackServerC
 namespace {
 class WatchStream : public Stream<v1::Event> {
  public:
-  WatchStream(ServiceContext& c, const v1::WatchRequest& req) : c_(c) {
-    watcher_ = c.hub.Watch({req.instance_id()}, handle());
-    boost::asio::post(c.readers, [&c, w = watcher_, h = handle(), id = req.instance_id(),
-                                  after = req.after_seq()] {
-      // Catch up from the store in pages, then go live.
-      std::vector<store::EventRow> history;
-      int64_t from = after;
-      for (;;) {
-        auto page = c.store.History(id, from, 1000);
-        if (!page.ok()) return h->Close(ToGrpc(page.status()));
-        history.insert(history.end(), page->begin(), page->end());
-        if (page->size() < 1000) break;
-        from = page->back().seq;
-      }
-      w->Go(history, after);
-    });
+  WatchStream(ServiceContext& c, const v1::WatchRequest& req, auth::StreamCounter::Slot slot)
+      : Stream(c.stream_bounds, std::move(slot)), c_(c) {
+    const size_t page = page_size();
+    watcher_ = c.hub.Watch({req.instance_id()}, handle(), req.after_seq(), page * 2);
+    // Catch up from the store a page at a time as the reader takes them, then go live.
+    backfill_ = std::make_shared<Backfill>(
+        c.readers,
+        [&c, w = watcher_, id = req.instance_id(), page] {
+          auto rows = c.store.History(id, w->BeginPage(), static_cast<int>(page));
+          if (!rows.ok()) {
+            w->Close(ToGrpc(rows.status()));
+            return false;
+          }
+          return w->CatchUp(*rows, rows->size() >= page);
+        },
+        [h = handle()] { return h->HasRoom(); });
+    backfill_->Kick();
   }
 
  private:
+  void AfterWrite() override { backfill_->Kick(); }
   void Ended() override { c_.hub.Remove(watcher_.get()); }
   ServiceContext& c_;
   std::shared_ptr<Hub::Watcher> watcher_;
+  std::shared_ptr<Backfill> backfill_;
 };
 }  // namespace
 
-grpc::ServerWriteReactor<v1::Event>* InstancesService::Watch(grpc::CallbackServerContext*,
+grpc::ServerWriteReactor<v1::Event>* InstancesService::Watch(grpc::CallbackServerContext* ctx,
                                                              const v1::WatchRequest* req) {
-  return new WatchStream(c_, *req);
+  auth::StreamCounter::Slot slot;
+  if (auto s = OpenStreamSlot(c_, CallerOf(ctx).user, &slot); !s.ok()) {
+    return new RefusedStream<v1::Event>(ToGrpc(s));
+  }
+  return new WatchStream(c_, *req, std::move(slot));
 }
 
 grpc::ServerUnaryReactor* InstancesService::History(grpc::CallbackServerContext* ctx,
@@ -319,7 +339,7 @@ grpc::ServerUnaryReactor* TasksService::Return(grpc::CallbackServerContext* ctx,
 
 // ---- Jobs ----------------------------------------------------------------------------------
 
-grpc::ServerWriteReactor<v1::Job>* JobsService::Activate(grpc::CallbackServerContext*,
+grpc::ServerWriteReactor<v1::Job>* JobsService::Activate(grpc::CallbackServerContext* ctx,
                                                          const v1::ActivateRequest* req) {
   if (req->types().empty() || req->max_jobs() < 0 || req->timeout_ms() < 0 ||
       req->long_poll_ms() < 0) {
@@ -328,7 +348,11 @@ grpc::ServerWriteReactor<v1::Job>* JobsService::Activate(grpc::CallbackServerCon
                                         ? "types: name at least one job type"
                                         : "max_jobs, timeout_ms, long_poll_ms: must not be negative"));
   }
-  return new ActivateStream(c_.engine, c_.io, *req);
+  auth::StreamCounter::Slot slot;
+  if (auto s = OpenStreamSlot(c_, CallerOf(ctx).user, &slot); !s.ok()) {
+    return new RefusedStream<v1::Job>(ToGrpc(s));
+  }
+  return new ActivateStream(c_.engine, c_.io, *req, c_.stream_bounds, std::move(slot));
 }
 
 grpc::ServerUnaryReactor* JobsService::Complete(grpc::CallbackServerContext* ctx,
@@ -431,39 +455,51 @@ grpc::ServerUnaryReactor* NotificationsService::List(grpc::CallbackServerContext
 namespace {
 class SubscribeStream : public Stream<v1::Notification> {
  public:
-  SubscribeStream(ServiceContext& c, const Hub::NotificationFilter& f) : c_(c) {
-    subscriber_ = c.hub.Subscribe(f, handle());
-    boost::asio::post(c.readers, [&c, s = subscriber_, h = handle(), f] {
-      std::vector<store::NotificationRow> backlog;
-      store::Page page{0, 1000};
-      for (;;) {
-        auto rows = c.store.ListNotifications(f, page);
-        if (!rows.ok()) return h->Close(ToGrpc(rows.status()));
-        backlog.insert(backlog.end(), rows->begin(), rows->end());
-        if (rows->size() < 1000) break;
-        page.after_id = rows->back().id;
-      }
-      s->Go(backlog);
-    });
+  SubscribeStream(ServiceContext& c, const Hub::NotificationFilter& f,
+                  auth::StreamCounter::Slot slot)
+      : Stream(c.stream_bounds, std::move(slot)), c_(c) {
+    const size_t page = page_size();
+    subscriber_ = c.hub.Subscribe(f, handle(), page * 2);
+    // The backlog a page at a time as the reader takes them, then live.
+    backfill_ = std::make_shared<Backfill>(
+        c.readers,
+        [&c, s = subscriber_, f, page] {
+          auto rows = c.store.ListNotifications(
+              f, store::Page{s->BeginPage(), static_cast<int>(page)});
+          if (!rows.ok()) {
+            s->Close(ToGrpc(rows.status()));
+            return false;
+          }
+          return s->CatchUp(*rows, rows->size() >= page);
+        },
+        [h = handle()] { return h->HasRoom(); });
+    backfill_->Kick();
   }
 
  private:
+  void AfterWrite() override { backfill_->Kick(); }
   void Ended() override { c_.hub.Remove(subscriber_.get()); }
   ServiceContext& c_;
   std::shared_ptr<Hub::Subscriber> subscriber_;
+  std::shared_ptr<Backfill> backfill_;
 };
 }  // namespace
 
 grpc::ServerWriteReactor<v1::Notification>* NotificationsService::Subscribe(
-    grpc::CallbackServerContext*, const v1::SubscribeRequest* req) {
+    grpc::CallbackServerContext* ctx, const v1::SubscribeRequest* req) {
   if (req->recipient().empty() && req->roles().empty()) {
     return new RefusedStream<v1::Notification>(grpc::Status(
         grpc::StatusCode::INVALID_ARGUMENT, "recipient, roles: name at least one"));
   }
   auto units = UnitsOf(c_, req->unit(), req->within_unit());
   if (!units.ok()) return new RefusedStream<v1::Notification>(ToGrpc(units.status()));
+  auth::StreamCounter::Slot slot;
+  if (auto s = OpenStreamSlot(c_, CallerOf(ctx).user, &slot); !s.ok()) {
+    return new RefusedStream<v1::Notification>(ToGrpc(s));
+  }
   return new SubscribeStream(
-      c_, {req->recipient(), {req->roles().begin(), req->roles().end()}, *std::move(units)});
+      c_, {req->recipient(), {req->roles().begin(), req->roles().end()}, *std::move(units)},
+      std::move(slot));
 }
 
 grpc::ServerUnaryReactor* NotificationsService::Ack(grpc::CallbackServerContext* ctx,

@@ -7,6 +7,7 @@
 
 #include <boost/asio.hpp>
 
+#include "daemon/auth/limits.h"
 #include "daemon/core/clock.h"
 #include "daemon/engine/engine.h"
 #include "daemon/server/streams.h"
@@ -30,6 +31,8 @@ struct ServiceContext {
   ManualClock* manual_clock;  // null unless --fake-clock
   size_t max_variables_bytes;
   const engine::UnitTree* units;  // the registry's unit tree
+  auth::Limits* limits = nullptr;  // rate, field sizes, open streams per principal; null = none
+  StreamBounds stream_bounds = {};
 };
 
 class DefinitionsService final : public v1::Definitions::CallbackService {

@@ -434,7 +434,9 @@ grpc::ServerReadReactor<v1::ImportRosterChunk>* WorkforceService::ImportRoster(
 
 grpc::ServerWriteReactor<v1::CsvChunk>* WorkforceService::Export(grpc::CallbackServerContext* ctx,
                                                                  const v1::ExportRequest* req) {
-  auto* stream = new Stream<v1::CsvChunk>();
+  // The export is built whole before it is sent, so its chunks may all wait in the queue: the
+  // stalled-reader bound of the live streams does not apply.
+  auto* stream = new Stream<v1::CsvChunk>(server::StreamBounds{SIZE_MAX, SIZE_MAX});
   auto handle = stream->handle();
   const bool masked = !MaySeePersonal(CallerOf(ctx));
   boost::asio::post(c_.readers, [this, handle, req = *req, masked] {

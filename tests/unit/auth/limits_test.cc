@@ -37,12 +37,12 @@ FieldLimits Limits() { return DefaultFieldLimits(kString, kRepeated, kVariables,
 // Every service of shequ.v1, linked in by naming one message of each file.
 std::vector<const google::protobuf::ServiceDescriptor*> Services() {
   const std::vector<const Descriptor*> anchors = {
-      v1::StatsRequest::descriptor(),         v1::ListAuditRequest::descriptor(),
-      v1::DeployRequest::descriptor(),        v1::ListIncidentsRequest::descriptor(),
-      v1::StartRequest::descriptor(),         v1::ActivateRequest::descriptor(),
-      v1::SubscribeRequest::descriptor(),     v1::InvokePluginRequest::descriptor(),
-      v1::CreateTokenRequest::descriptor(),   v1::ImportScoresRequest::descriptor(),
-      v1::CompleteRequest::descriptor(),      v1::ImportRosterChunk::descriptor()};
+      v1::StatsRequest::descriptor(),       v1::ListAuditRequest::descriptor(),
+      v1::DeployRequest::descriptor(),      v1::ListIncidentsRequest::descriptor(),
+      v1::StartRequest::descriptor(),       v1::ActivateRequest::descriptor(),
+      v1::SubscribeRequest::descriptor(),   v1::InvokePluginRequest::descriptor(),
+      v1::CreateTokenRequest::descriptor(), v1::ImportScoresRequest::descriptor(),
+      v1::CompleteRequest::descriptor(),    v1::ImportRosterChunk::descriptor()};
   std::vector<const google::protobuf::ServiceDescriptor*> out;
   for (const Descriptor* d : anchors) {
     for (int i = 0; i < d->file()->service_count(); ++i) out.push_back(d->file()->service(i));
@@ -100,21 +100,29 @@ struct Walk {
       }
       // Repeated: one entry too many, then one entry too long.
       for (size_t n = 0; n <= kRepeated; ++n) {
-        if (text) r->AddString(m, f, "x");
-        else if (message) r->AddMessage(m, f);
-        else if (f->cpp_type() == FieldDescriptor::CPPTYPE_INT64) r->AddInt64(m, f, 1);
-        else if (f->cpp_type() == FieldDescriptor::CPPTYPE_INT32) r->AddInt32(m, f, 1);
-        else if (f->cpp_type() == FieldDescriptor::CPPTYPE_ENUM) r->AddEnumValue(m, f, 0);
-        else if (f->cpp_type() == FieldDescriptor::CPPTYPE_BOOL) r->AddBool(m, f, true);
-        else if (f->cpp_type() == FieldDescriptor::CPPTYPE_DOUBLE) r->AddDouble(m, f, 1);
-        else break;
+        if (text)
+          r->AddString(m, f, "x");
+        else if (message)
+          r->AddMessage(m, f);
+        else if (f->cpp_type() == FieldDescriptor::CPPTYPE_INT64)
+          r->AddInt64(m, f, 1);
+        else if (f->cpp_type() == FieldDescriptor::CPPTYPE_INT32)
+          r->AddInt32(m, f, 1);
+        else if (f->cpp_type() == FieldDescriptor::CPPTYPE_ENUM)
+          r->AddEnumValue(m, f, 0);
+        else if (f->cpp_type() == FieldDescriptor::CPPTYPE_BOOL)
+          r->AddBool(m, f, true);
+        else if (f->cpp_type() == FieldDescriptor::CPPTYPE_DOUBLE)
+          r->AddDouble(m, f, 1);
+        else
+          break;
         if (n + 1 == kRepeated) ExpectOk(path);
       }
       if (r->FieldSize(*m, f) == static_cast<int>(kRepeated + 1)) {
         absl::Status s = CheckFieldSizes(*root, Limits());
         ++checks;
-        EXPECT_EQ(s.message(), absl::StrCat(path, ": ", kRepeated + 1, " entries, at most ",
-                                            kRepeated))
+        EXPECT_EQ(s.message(),
+                  absl::StrCat(path, ": ", kRepeated + 1, " entries, at most ", kRepeated))
             << method;
       }
       r->ClearField(m, f);
