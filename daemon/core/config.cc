@@ -77,7 +77,7 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
                             {"max_message_mb", "max_string_bytes", "max_repeated",
                              "rate_per_second", "rate_burst", "jobs_rate_per_second",
                              "jobs_rate_burst", "max_streams_per_principal",
-                             "stream_queue_messages", "stream_queue_mb", "definition_cache"},
+                             "stream_queue_messages", "stream_queue_mb"},
                             path + ": limits.");
           !st.ok()) {
         return st;
@@ -98,7 +98,6 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
         c.stream_queue_messages = l["stream_queue_messages"].as<int64_t>();
       }
       if (l["stream_queue_mb"]) c.stream_queue_bytes = l["stream_queue_mb"].as<int64_t>() << 20;
-      if (l["definition_cache"]) c.definition_cache = l["definition_cache"].as<int64_t>();
     }
     if (const YAML::Node& s = root["store"]) {
       if (auto st = Unknown(s, {"backend", "synchronous", "readers", "max_size_mb"},
@@ -156,10 +155,10 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
         absl::StrCat(path, ": limits.max_message_mb: must be from 1 to 1024"));
   }
   if (c.max_string_bytes < 64 || c.max_repeated < 1 || c.stream_queue_messages < 1 ||
-      c.stream_queue_bytes < 1 || c.definition_cache < 0) {
+      c.stream_queue_bytes < 1) {
     return absl::InvalidArgumentError(absl::StrCat(
         path, ": limits: max_string_bytes >= 64, max_repeated, stream_queue_messages and "
-              "stream_queue_mb >= 1, definition_cache >= 0"));
+              "stream_queue_mb >= 1"));
   }
   if (c.rate_per_second < 0 || c.rate_burst < 0 || c.jobs_rate_per_second < 0 ||
       c.jobs_rate_burst < 0 || c.max_streams_per_principal < 0) {

@@ -49,7 +49,6 @@ struct Config {
   int max_streams_per_principal = 32;  // open Watch, Subscribe and Activate streams; 0 = unlimited
   int64_t stream_queue_messages = 1000;        // a stream's reader may fall this far behind …
   int64_t stream_queue_bytes = int64_t{16} << 20;  // … or this many bytes, before it is ended
-  int64_t definition_cache = 64;  // older definition versions kept in memory
 
   bool fake_clock = false;
   int64_t fake_clock_start_ms = 0;  // 0 = the real time at start-up

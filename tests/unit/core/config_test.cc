@@ -107,7 +107,7 @@ TEST(ConfigTest, LimitsAreReadAndCheckedByName) {
                             "limits: {max_message_mb: 4, max_string_bytes: 512, max_repeated: 20,\n"
                             "  rate_per_second: 5, rate_burst: 10, jobs_rate_per_second: 50,\n"
                             "  jobs_rate_burst: 60, max_streams_per_principal: 3,\n"
-                            "  stream_queue_messages: 100, stream_queue_mb: 2, definition_cache: 8}\n"));
+                            "  stream_queue_messages: 100, stream_queue_mb: 2}\n"));
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->max_message_bytes, 4 << 20);
   EXPECT_EQ(c->max_string_bytes, 512);
@@ -119,7 +119,6 @@ TEST(ConfigTest, LimitsAreReadAndCheckedByName) {
   EXPECT_EQ(c->max_streams_per_principal, 3);
   EXPECT_EQ(c->stream_queue_messages, 100);
   EXPECT_EQ(c->stream_queue_bytes, 2 << 20);
-  EXPECT_EQ(c->definition_cache, 8);
   c = LoadConfig(Write("shequ-config-limits-typo.yaml", "limits: {rate_per_sec: 5}\n"));
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.status().message().find("limits.rate_per_sec"), std::string::npos) << c.status();
