@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "daemon/core/status.h"
 
 namespace shequ::auth {
 namespace {
@@ -52,12 +53,36 @@ absl::StatusOr<engine::Caller> Gate::Admit(const grpc::ServerContextBase& call,
     return absl::PermissionDeniedError(absl::StrCat("no authorisation rule for ", A(method)));
   }
   absl::StatusOr<Principal> principal = authenticator_.Authenticate(call);
-  if (!principal.ok()) return principal.status();
+  if (!principal.ok()) {
+    Refused(Principal{}, method, request, principal.status());
+    return principal.status();
+  }
   return AdmitPrincipal(*principal, method, request);
 }
 
 absl::StatusOr<engine::Caller> Gate::AdmitPrincipal(
     const Principal& p, std::string_view method, const google::protobuf::Message& request) const {
+  absl::StatusOr<engine::Caller> caller = Authorize(p, method, request);
+  if (!caller.ok()) {
+    Refused(p, method, request, caller.status());
+    return caller;
+  }
+  if (limits_ != nullptr) RETURN_IF_ERROR(limits_->Admit(p.name, method, request));
+  return caller;
+}
+
+void Gate::Refused(const Principal& p, std::string_view method,
+                   const google::protobuf::Message& request, const absl::Status& why) const {
+  if (!on_refused_) return;
+  if (why.code() != absl::StatusCode::kUnauthenticated &&
+      why.code() != absl::StatusCode::kPermissionDenied) {
+    return;  // a malformed request is the caller's mistake, not a security event
+  }
+  on_refused_(p, method, FieldAt(request, "request_id"), why);
+}
+
+absl::StatusOr<engine::Caller> Gate::Authorize(const Principal& p, std::string_view method,
+                                               const google::protobuf::Message& request) const {
   const Rule* rule = FindRule(method);
   if (rule == nullptr) {
     return absl::PermissionDeniedError(absl::StrCat("no authorisation rule for ", A(method)));

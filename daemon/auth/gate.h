@@ -4,10 +4,12 @@
 // method's entry in the authorisation table (none: denied), checks the caller's roles, the unit
 // the request names and the table's check on the request, and hands the handler the caller.
 
+#include <functional>
 #include <string_view>
 
 #include "absl/status/statusor.h"
 #include "daemon/auth/authorization.h"
+#include "daemon/auth/limits.h"
 #include "daemon/auth/principal.h"
 #include "daemon/engine/engine.h"
 
@@ -43,9 +45,24 @@ class Gate {
   // Which unit tree scopes are checked against; the daemon sets it once its modules are open.
   void SetUnitTree(const engine::UnitTree* units) { units_ = units; }
 
+  // Set before serving. An admitted call is then held to the caller's rate and to the size of
+  // every field (daemon/auth/limits.h); a refused one (UNAUTHENTICATED, PERMISSION_DENIED) is
+  // told to `on_refused` (the audit trail) with the request's request_id.
+  void SetLimits(Limits* limits) { limits_ = limits; }
+  using RefusalSink = std::function<void(const Principal& principal, std::string_view method,
+                                         const std::string& request_id, const absl::Status&)>;
+  void SetRefusalSink(RefusalSink on_refused) { on_refused_ = std::move(on_refused); }
+
  private:
+  absl::StatusOr<engine::Caller> Authorize(const Principal& principal, std::string_view method,
+                                           const google::protobuf::Message& request) const;
+  void Refused(const Principal& principal, std::string_view method,
+               const google::protobuf::Message& request, const absl::Status& why) const;
+
   const Authenticator& authenticator_;
   const engine::UnitTree* units_;
+  Limits* limits_ = nullptr;
+  RefusalSink on_refused_;
 };
 
 }  // namespace shequ::auth

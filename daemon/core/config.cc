@@ -122,7 +122,7 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
     if (auto s = Unknown(root, {"listen", "http", "data_dir", "calendar_dir", "workflows_dir",
                                 "demo", "log_level", "policy_dir", "store", "engine",
                                 "workforce", "plugins_dir", "plugin_host", "auth", "tls",
-                                "audit"},
+                                "audit", "limits"},
                          path + ": ");
         !s.ok()) {
       return s;
@@ -186,6 +186,33 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
       if (a["refusals_per_minute"]) {
         c.audit.refusals_per_minute = a["refusals_per_minute"].as<int>();
       }
+      }
+    if (const YAML::Node& l = root["limits"]) {
+      if (auto st = Unknown(l,
+                            {"max_message_mb", "max_string_bytes", "max_repeated",
+                             "rate_per_second", "rate_burst", "jobs_rate_per_second",
+                             "jobs_rate_burst", "max_streams_per_principal",
+                             "stream_queue_messages", "stream_queue_mb"},
+                            path + ": limits.");
+          !st.ok()) {
+        return st;
+      }
+      if (l["max_message_mb"]) c.max_message_bytes = l["max_message_mb"].as<int64_t>() << 20;
+      if (l["max_string_bytes"]) c.max_string_bytes = l["max_string_bytes"].as<int64_t>();
+      if (l["max_repeated"]) c.max_repeated = l["max_repeated"].as<int64_t>();
+      if (l["rate_per_second"]) c.rate_per_second = l["rate_per_second"].as<double>();
+      if (l["rate_burst"]) c.rate_burst = l["rate_burst"].as<double>();
+      if (l["jobs_rate_per_second"]) {
+        c.jobs_rate_per_second = l["jobs_rate_per_second"].as<double>();
+      }
+      if (l["jobs_rate_burst"]) c.jobs_rate_burst = l["jobs_rate_burst"].as<double>();
+      if (l["max_streams_per_principal"]) {
+        c.max_streams_per_principal = l["max_streams_per_principal"].as<int>();
+      }
+      if (l["stream_queue_messages"]) {
+        c.stream_queue_messages = l["stream_queue_messages"].as<int64_t>();
+      }
+      if (l["stream_queue_mb"]) c.stream_queue_bytes = l["stream_queue_mb"].as<int64_t>() << 20;
     }
     if (const YAML::Node& s = root["store"]) {
       if (auto st = Unknown(s, {"backend", "synchronous", "readers", "max_size_mb"},
@@ -256,6 +283,21 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
     return absl::InvalidArgumentError(absl::StrCat(
         path, ": audit: checkpoint_every (1 to 20000), checkpoint_minutes and "
               "refusals_per_minute must be positive"));
+  }
+  if (c.max_message_bytes < (int64_t{1} << 20) || c.max_message_bytes > (int64_t{1} << 30)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": limits.max_message_mb: must be from 1 to 1024"));
+  }
+  if (c.max_string_bytes < 64 || c.max_repeated < 1 || c.stream_queue_messages < 1 ||
+      c.stream_queue_bytes < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": limits: max_string_bytes >= 64, max_repeated, stream_queue_messages and "
+              "stream_queue_mb >= 1"));
+  }
+  if (c.rate_per_second < 0 || c.rate_burst < 0 || c.jobs_rate_per_second < 0 ||
+      c.jobs_rate_burst < 0 || c.max_streams_per_principal < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": limits: rates, bursts and stream caps must not be negative"));
   }
   if (c.synchronous != "FULL" && c.synchronous != "NORMAL") {
     return absl::InvalidArgumentError(

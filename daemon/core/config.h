@@ -85,6 +85,17 @@ struct Config {
     int retention_days = 365;         // at least 183
     int refusals_per_minute = 60;
   } audit;
+  // limits: docs/security.md, "Limits".
+  int64_t max_message_bytes = int64_t{8} << 20;  // largest gRPC message received
+  int64_t max_string_bytes = 4096;  // a string field of a request, except payloads (variables, …)
+  int64_t max_repeated = 1000;      // entries of a repeated field of a request
+  double rate_per_second = 50;      // calls per principal; 0 = unlimited
+  double rate_burst = 100;
+  double jobs_rate_per_second = 1000;  // Jobs/* calls per principal (workers), a budget of its own
+  double jobs_rate_burst = 2000;
+  int max_streams_per_principal = 32;  // open Watch, Subscribe and Activate streams; 0 = unlimited
+  int64_t stream_queue_messages = 1000;        // a stream's reader may fall this far behind …
+  int64_t stream_queue_bytes = int64_t{16} << 20;  // … or this many bytes, before it is ended
 
   bool fake_clock = false;
   int64_t fake_clock_start_ms = 0;  // 0 = the real time at start-up

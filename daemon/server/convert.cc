@@ -4,6 +4,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "daemon/auth/limits.h"
 #include "daemon/core/json_depth.h"
 #include "daemon/core/status.h"
 
@@ -11,7 +12,9 @@ namespace shequ::server {
 
 grpc::Status ToGrpc(const absl::Status& s) {
   if (s.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+  // A rate limit's refusal carries google.rpc.RetryInfo in the status details.
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()),
+                      auth::RpcStatusDetails(s));
 }
 
 absl::StatusOr<json> ParseVariables(const std::string& text, const std::string& field,

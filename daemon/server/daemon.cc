@@ -179,6 +179,24 @@ absl::Status Daemon::Init(const Config& config) {
                      config.fake_clock ? static_cast<ManualClock*>(clock_.get()) : nullptr,
                      static_cast<size_t>(config.max_variables_bytes), units_, *gate_,
                      *authenticator_, sessions_});
+  auth::LimitsOptions lopts;
+  lopts.fields = auth::DefaultFieldLimits(static_cast<size_t>(config.max_string_bytes),
+                                          static_cast<size_t>(config.max_repeated),
+                                          static_cast<size_t>(config.max_variables_bytes),
+                                          static_cast<size_t>(config.max_import_bytes));
+  lopts.calls = {config.rate_per_second, config.rate_burst};
+  lopts.jobs = {config.jobs_rate_per_second, config.jobs_rate_burst};
+  lopts.max_streams_per_principal = config.max_streams_per_principal;
+  limits_ = std::make_unique<auth::Limits>(std::move(lopts));
+  ctx_->limits = limits_.get();
+  gate_->SetLimits(limits_.get());
+  gate_->SetRefusalSink([trail = audit_.get()](const auth::Principal& p, std::string_view method,
+                                               const std::string& request_id,
+                                               const absl::Status& why) {
+    trail->RecordRefusal(p.name, p.roles, std::string(method), request_id, why);
+  });
+  ctx_->stream_bounds = {static_cast<size_t>(config.stream_queue_messages),
+                         static_cast<size_t>(config.stream_queue_bytes)};
   services_.push_back(std::make_unique<DefinitionsService>(*ctx_));
   services_.push_back(std::make_unique<InstancesService>(*ctx_));
   services_.push_back(std::make_unique<TasksService>(*ctx_));
@@ -196,8 +214,9 @@ absl::Status Daemon::Init(const Config& config) {
   grpc::ServerBuilder builder;
   ASSIGN_OR_RETURN(auto credentials, auth::GrpcServerCredentials(config.tls));
   builder.AddListeningPort(config.listen, credentials, &grpc_port_);
-  // Room for 1 MiB of variables plus the rest of the message (rosters arrive in chunks).
-  builder.SetMaxReceiveMessageSize(8 << 20);
+  // limits.max_message_mb: room for 1 MiB of variables plus the rest of the message (rosters
+  // arrive in chunks). A larger message is refused with RESOURCE_EXHAUSTED before it is parsed.
+  builder.SetMaxReceiveMessageSize(static_cast<int>(config.max_message_bytes));
   for (auto& s : services_) builder.RegisterService(s.get());
   grpc_ = builder.BuildAndStart();
   if (!grpc_ || grpc_port_ == 0) {

@@ -75,6 +75,7 @@ class Daemon {
   std::unique_ptr<auth::Authenticator> authenticator_;
   std::unique_ptr<auth::Gate> gate_;
   auth::Sessions sessions_;
+  std::unique_ptr<auth::Limits> limits_;
   std::unique_ptr<ServiceContext> ctx_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
   std::unique_ptr<grpc::Server> grpc_;

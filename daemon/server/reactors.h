@@ -13,12 +13,17 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "daemon/auth/limits.h"
 #include "daemon/server/convert.h"
 
 namespace shequ::server {
 
 // Finishes the call at once with `s` (OK when the response is already filled).
 inline grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* ctx, const absl::Status& s) {
+  // Clients that do not read status details still learn when to come back.
+  if (int64_t ms = auth::RetryAfterMs(s); ms >= 0) {
+    ctx->AddTrailingMetadata("retry-after-ms", std::to_string(ms));
+  }
   auto* r = ctx->DefaultReactor();
   r->Finish(ToGrpc(s));
   return r;

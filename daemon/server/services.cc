@@ -36,6 +36,12 @@ absl::Status RequireId(int64_t id, const char* field) {
   return absl::OkStatus();
 }
 
+// Takes one of the caller's open-stream slots, held until the stream ends.
+absl::Status OpenStreamSlot(const ServiceContext& c, const std::string& principal,
+                            auth::StreamCounter::Slot* slot) {
+  return c.limits ? c.limits->streams().Open(principal, slot) : absl::OkStatus();
+}
+
 void FillTask(const json& answer, v1::TaskResponse* resp) {
   ToProto(answer.at("task").get<engine::Task>(), resp->mutable_task());
 }
@@ -190,28 +196,31 @@ grpc::ServerUnaryReactor* InstancesService::PublishMessage(grpc::CallbackServerC
 namespace {
 class WatchStream : public Stream<v1::Event> {
  public:
-  WatchStream(ServiceContext& c, const v1::WatchRequest& req) : c_(c) {
-    watcher_ = c.hub.Watch({req.instance_id()}, handle());
-    boost::asio::post(c.readers, [&c, w = watcher_, h = handle(), id = req.instance_id(),
-                                  after = req.after_seq()] {
-      // Catch up from the store in pages, then go live.
-      std::vector<store::EventRow> history;
-      int64_t from = after;
-      for (;;) {
-        auto page = c.store.History(id, from, 1000);
-        if (!page.ok()) return h->Close(ToGrpc(page.status()));
-        history.insert(history.end(), page->begin(), page->end());
-        if (page->size() < 1000) break;
-        from = page->back().seq;
-      }
-      w->Go(history, after);
-    });
+  WatchStream(ServiceContext& c, const v1::WatchRequest& req, auth::StreamCounter::Slot slot)
+      : Stream(c.stream_bounds, std::move(slot)), c_(c) {
+    const size_t page = page_size();
+    watcher_ = c.hub.Watch({req.instance_id()}, handle(), req.after_seq(), page * 2);
+    // Catch up from the store a page at a time as the reader takes them, then go live.
+    backfill_ = std::make_shared<Backfill>(
+        c.readers,
+        [&c, w = watcher_, id = req.instance_id(), page] {
+          auto rows = c.store.History(id, w->BeginPage(), static_cast<int>(page));
+          if (!rows.ok()) {
+            w->Close(ToGrpc(rows.status()));
+            return false;
+          }
+          return w->CatchUp(*rows, rows->size() >= page);
+        },
+        [h = handle()] { return h->HasRoom(); });
+    backfill_->Kick();
   }
 
  private:
+  void AfterWrite() override { backfill_->Kick(); }
   void Ended() override { c_.hub.Remove(watcher_.get()); }
   ServiceContext& c_;
   std::shared_ptr<Hub::Watcher> watcher_;
+  std::shared_ptr<Backfill> backfill_;
 };
 }  // namespace
 
@@ -219,7 +228,11 @@ grpc::ServerWriteReactor<v1::Event>* InstancesService::Watch(grpc::CallbackServe
                                                              const v1::WatchRequest* req) {
   auto caller = c_.gate.Admit(*ctx, "shequ.v1.Instances/Watch", *req);
   if (!caller.ok()) return new RefusedStream<v1::Event>(ToGrpc(caller.status()));
-  auto* stream = new WatchStream(c_, *req);
+  auth::StreamCounter::Slot slot;
+  if (auto s = OpenStreamSlot(c_, caller->user, &slot); !s.ok()) {
+    return new RefusedStream<v1::Event>(ToGrpc(s));
+  }
+  auto* stream = new WatchStream(c_, *req, std::move(slot));
   CloseOnRevoke<v1::Event>(&c_.sessions, caller->credential, stream->handle());
   return stream;
 }
@@ -367,7 +380,11 @@ grpc::ServerWriteReactor<v1::Job>* JobsService::Activate(grpc::CallbackServerCon
                                         ? "types: name at least one job type"
                                         : "max_jobs, timeout_ms, long_poll_ms: must not be negative"));
   }
-  auto* stream = new ActivateStream(c_.engine, c_.io, *req);
+  auth::StreamCounter::Slot slot;
+  if (auto s = OpenStreamSlot(c_, caller->user, &slot); !s.ok()) {
+    return new RefusedStream<v1::Job>(ToGrpc(s));
+  }
+  auto* stream = new ActivateStream(c_.engine, c_.io, *req, c_.stream_bounds, std::move(slot));
   CloseOnRevoke<v1::Job>(&c_.sessions, caller->credential, stream->handle());
   return stream;
 }
@@ -482,26 +499,33 @@ grpc::ServerUnaryReactor* NotificationsService::List(grpc::CallbackServerContext
 namespace {
 class SubscribeStream : public Stream<v1::Notification> {
  public:
-  SubscribeStream(ServiceContext& c, const Hub::NotificationFilter& f) : c_(c) {
-    subscriber_ = c.hub.Subscribe(f, handle());
-    boost::asio::post(c.readers, [&c, s = subscriber_, h = handle(), f] {
-      std::vector<store::NotificationRow> backlog;
-      store::Page page{0, 1000};
-      for (;;) {
-        auto rows = c.store.ListNotifications(f, page);
-        if (!rows.ok()) return h->Close(ToGrpc(rows.status()));
-        backlog.insert(backlog.end(), rows->begin(), rows->end());
-        if (rows->size() < 1000) break;
-        page.after_id = rows->back().id;
-      }
-      s->Go(backlog);
-    });
+  SubscribeStream(ServiceContext& c, const Hub::NotificationFilter& f,
+                  auth::StreamCounter::Slot slot)
+      : Stream(c.stream_bounds, std::move(slot)), c_(c) {
+    const size_t page = page_size();
+    subscriber_ = c.hub.Subscribe(f, handle(), page * 2);
+    // The backlog a page at a time as the reader takes them, then live.
+    backfill_ = std::make_shared<Backfill>(
+        c.readers,
+        [&c, s = subscriber_, f, page] {
+          auto rows = c.store.ListNotifications(
+              f, store::Page{s->BeginPage(), static_cast<int>(page)});
+          if (!rows.ok()) {
+            s->Close(ToGrpc(rows.status()));
+            return false;
+          }
+          return s->CatchUp(*rows, rows->size() >= page);
+        },
+        [h = handle()] { return h->HasRoom(); });
+    backfill_->Kick();
   }
 
  private:
+  void AfterWrite() override { backfill_->Kick(); }
   void Ended() override { c_.hub.Remove(subscriber_.get()); }
   ServiceContext& c_;
   std::shared_ptr<Hub::Subscriber> subscriber_;
+  std::shared_ptr<Backfill> backfill_;
 };
 }  // namespace
 
@@ -515,8 +539,13 @@ grpc::ServerWriteReactor<v1::Notification>* NotificationsService::Subscribe(
   }
   auto units = UnitsOf(c_, req->unit(), req->within_unit());
   if (!units.ok()) return new RefusedStream<v1::Notification>(ToGrpc(units.status()));
+  auth::StreamCounter::Slot slot;
+  if (auto s = OpenStreamSlot(c_, caller->user, &slot); !s.ok()) {
+    return new RefusedStream<v1::Notification>(ToGrpc(s));
+  }
   auto* stream = new SubscribeStream(
-      c_, {req->recipient(), {req->roles().begin(), req->roles().end()}, *std::move(units)});
+      c_, {req->recipient(), {req->roles().begin(), req->roles().end()}, *std::move(units)},
+      std::move(slot));
   CloseOnRevoke<v1::Notification>(&c_.sessions, caller->credential, stream->handle());
   return stream;
 }

@@ -9,6 +9,7 @@
 
 #include "daemon/auth/gate.h"
 #include "daemon/auth/sessions.h"
+#include "daemon/auth/limits.h"
 #include "daemon/core/clock.h"
 #include "daemon/engine/engine.h"
 #include "daemon/server/streams.h"
@@ -37,6 +38,8 @@ struct ServiceContext {
   const auth::Gate& gate;
   const auth::Authenticator& authenticator;  // proves who calls (daemon/auth/chain.h)
   auth::Sessions& sessions;  // the streams each API token holds open, closed on revocation
+  auth::Limits* limits = nullptr;  // rate, field sizes, open streams per principal; null = none
+  StreamBounds stream_bounds = {};
 };
 
 class DefinitionsService final : public v1::Definitions::CallbackService {

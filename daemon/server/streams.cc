@@ -6,17 +6,34 @@
 
 namespace shequ::server {
 
+void Backfill::Kick() {
+  int waiting = kWaiting;
+  if (!has_room_() || !state_.compare_exchange_strong(waiting, kReading)) return;
+  boost::asio::post(readers_, [self = shared_from_this()] {
+    if (!self->step_()) {
+      self->state_ = kDone;
+      return;
+    }
+    // Waiting first, then the room: a write that drained the queue meanwhile either sees
+    // kWaiting in its own Kick or left the room this Kick sees.
+    self->state_ = kWaiting;
+    self->Kick();
+  });
+}
+
 std::shared_ptr<Hub::Watcher> Hub::Watch(EventFilter f,
-                                         std::shared_ptr<Stream<v1::Event>::Handle> out) {
-  auto w = std::make_shared<Watcher>(f, std::move(out));
+                                         std::shared_ptr<Stream<v1::Event>::Handle> out,
+                                         int64_t after_seq, size_t max_buffered) {
+  auto w = std::make_shared<Watcher>(f, std::move(out), after_seq, max_buffered);
   std::lock_guard lock(mu_);
   watchers_.push_back(w);
   return w;
 }
 
 std::shared_ptr<Hub::Subscriber> Hub::Subscribe(
-    NotificationFilter f, std::shared_ptr<Stream<v1::Notification>::Handle> out) {
-  auto s = std::make_shared<Subscriber>(std::move(f), std::move(out));
+    NotificationFilter f, std::shared_ptr<Stream<v1::Notification>::Handle> out,
+    size_t max_buffered) {
+  auto s = std::make_shared<Subscriber>(std::move(f), std::move(out), max_buffered);
   std::lock_guard lock(mu_);
   subscribers_.push_back(s);
   return s;
@@ -61,18 +78,32 @@ void Hub::Watcher::Offer(const store::EventRow& e) {
   std::lock_guard lock(mu_);
   if (live_) {
     Send(e);
+  } else if (buffered_.size() >= max_buffered_) {
+    // Committed, so the store has them: the catch-up reads them instead.
+    buffered_.clear();
+    overflowed_ = true;
   } else {
     buffered_.push_back(e);
   }
 }
 
-void Hub::Watcher::Go(const std::vector<store::EventRow>& history, int64_t after_seq) {
+int64_t Hub::Watcher::BeginPage() {
   std::lock_guard lock(mu_);
-  last_seq_ = after_seq;
-  for (const auto& e : history) Send(e);
+  overflowed_ = false;  // what is dropped from now on comes after this page's start
+  return last_seq_;
+}
+
+bool Hub::Watcher::CatchUp(const std::vector<store::EventRow>& page, bool full) {
+  std::lock_guard lock(mu_);
+  for (const auto& e : page) {
+    if (!out_->HasRoom()) return true;  // the rest again, once the reader has caught up
+    Send(e);
+  }
+  if (full || overflowed_) return true;
   for (const auto& e : buffered_) Send(e);
   buffered_.clear();
   live_ = true;
+  return false;
 }
 
 void Hub::Subscriber::Send(const store::NotificationRow& n) {
@@ -87,22 +118,38 @@ void Hub::Subscriber::Offer(const store::NotificationRow& n) {
   std::lock_guard lock(mu_);
   if (live_) {
     Send(n);
+  } else if (buffered_.size() >= max_buffered_) {
+    buffered_.clear();
+    overflowed_ = true;
   } else {
     buffered_.push_back(n);
   }
 }
 
-void Hub::Subscriber::Go(const std::vector<store::NotificationRow>& backlog) {
+int64_t Hub::Subscriber::BeginPage() {
   std::lock_guard lock(mu_);
-  for (const auto& n : backlog) Send(n);
+  overflowed_ = false;
+  return last_id_;
+}
+
+bool Hub::Subscriber::CatchUp(const std::vector<store::NotificationRow>& page, bool full) {
+  std::lock_guard lock(mu_);
+  for (const auto& n : page) {
+    if (!out_->HasRoom()) return true;
+    Send(n);
+  }
+  if (full || overflowed_) return true;
   for (const auto& n : buffered_) Send(n);
   buffered_.clear();
   live_ = true;
+  return false;
 }
 
 ActivateStream::ActivateStream(engine::Engine& engine, boost::asio::io_context& io,
-                               const v1::ActivateRequest& request)
-    : engine_(engine),
+                               const v1::ActivateRequest& request, StreamBounds bounds,
+                               auth::StreamCounter::Slot slot)
+    : Stream(bounds, std::move(slot)),
+      engine_(engine),
       max_jobs_(request.max_jobs()),
       long_poll_ms_(request.long_poll_ms()),
       long_poll_(std::make_shared<boost::asio::steady_timer>(boost::asio::make_strand(io))) {

@@ -11,12 +11,17 @@
 #include <grpcpp/grpcpp.h>
 
 #include <boost/asio.hpp>
+#include <algorithm>
+#include <atomic>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "daemon/auth/limits.h"
 #include "daemon/auth/sessions.h"
 #include "daemon/engine/engine.h"
 #include "daemon/store/store.h"
@@ -26,11 +31,15 @@
 
 namespace shequ::server {
 
+// How far a stream's reader may fall behind before the stream is ended (limits.stream_queue_*).
+struct StreamBounds {
+  size_t max_messages = 1000;
+  size_t max_bytes = size_t{16} << 20;
+};
+
 template <typename Msg>
 class Stream : public grpc::ServerWriteReactor<Msg> {
  public:
-  // A slow reader is cut off rather than allowed to grow the queue without bound.
-  static constexpr size_t kMaxQueued = 10'000;
 
   class Handle {
    public:
@@ -43,6 +52,12 @@ class Stream : public grpc::ServerWriteReactor<Msg> {
       std::lock_guard lock(mu_);
       if (stream_) stream_->Close(std::move(s));
     }
+    // True while the stream is open and its queue below half its bounds: room for more of a
+    // backlog (Backfill).
+    bool HasRoom() {
+      std::lock_guard lock(mu_);
+      return stream_ && stream_->HasRoom();
+    }
 
    private:
     friend class Stream;
@@ -50,17 +65,29 @@ class Stream : public grpc::ServerWriteReactor<Msg> {
     Stream* stream_ = nullptr;
   };
 
-  Stream() : handle_(std::make_shared<Handle>()) { handle_->stream_ = this; }
+  // `slot` is the caller's open-stream slot, given back when the stream ends.
+  explicit Stream(StreamBounds bounds = {}, auth::StreamCounter::Slot slot = {})
+      : handle_(std::make_shared<Handle>()), bounds_(bounds), slot_(std::move(slot)) {
+    handle_->stream_ = this;
+  }
   std::shared_ptr<Handle> handle() const { return handle_; }
 
+  // A reader that stops reading is cut off rather than allowed to grow the queue without
+  // bound; it resumes from the last message it saw (Watch's after_seq, Subscribe's backlog).
   bool Enqueue(Msg m) {
     std::lock_guard lock(mu_);
     if (finished_ || closing_) return false;
-    if (queue_.size() >= kMaxQueued) {
-      FinishLocked(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                                "the stream's reader fell too far behind"));
+    const size_t size = m.ByteSizeLong();
+    if (queue_.size() >= bounds_.max_messages ||
+        (!queue_.empty() && queued_bytes_ + size > bounds_.max_bytes)) {
+      FinishLocked(grpc::Status(
+          grpc::StatusCode::RESOURCE_EXHAUSTED,
+          absl::StrCat("reader too slow: ", queue_.size(), " messages behind (",
+                       queued_bytes_ + size, " bytes; at most ", bounds_.max_messages,
+                       " messages and ", bounds_.max_bytes, " bytes)")));
       return false;
     }
+    queued_bytes_ += size;
     queue_.push_back(std::move(m));
     if (!writing_) {
       writing_ = true;
@@ -68,6 +95,14 @@ class Stream : public grpc::ServerWriteReactor<Msg> {
     }
     return true;
   }
+
+  bool HasRoom() {
+    std::lock_guard lock(mu_);
+    return !finished_ && !closing_ && queue_.size() < bounds_.max_messages / 2 + 1 &&
+           queued_bytes_ < bounds_.max_bytes / 2;
+  }
+  // Rows of a backlog read from the store at once.
+  size_t page_size() const { return std::clamp<size_t>(bounds_.max_messages / 2, 1, 1000); }
 
   void Close(grpc::Status s) {
     std::lock_guard lock(mu_);
@@ -84,6 +119,7 @@ class Stream : public grpc::ServerWriteReactor<Msg> {
     bool wrote = false;
     {
       std::lock_guard lock(mu_);
+      queued_bytes_ -= std::min(queued_bytes_, queue_.front().ByteSizeLong());
       if (!ok) {
         Dropped(queue_.front());
         queue_.pop_front();
@@ -119,6 +155,7 @@ class Stream : public grpc::ServerWriteReactor<Msg> {
   }
 
  protected:
+  // After each message written (the reader took it), without the stream's lock.
   virtual void AfterWrite() {}
   virtual void Ended() {}
   // A queued message that will never be written. Called under the stream's lock: must not block.
@@ -133,16 +170,41 @@ class Stream : public grpc::ServerWriteReactor<Msg> {
     const size_t keep = writing_ ? 1 : 0;
     for (size_t i = keep; i < queue_.size(); ++i) Dropped(queue_[i]);
     queue_.resize(keep);
+    queued_bytes_ = keep ? queue_.front().ByteSizeLong() : 0;
     this->Finish(std::move(s));
   }
 
   std::shared_ptr<Handle> handle_;
+  const StreamBounds bounds_;
+  auth::StreamCounter::Slot slot_;
   std::mutex mu_;
   std::deque<Msg> queue_;
+  size_t queued_bytes_ = 0;
   bool writing_ = false;
   bool closing_ = false;
   bool finished_ = false;
   grpc::Status close_status_;
+};
+
+// Sends a stream's backlog from the store (Watch's history, Subscribe's unacknowledged
+// notifications) a page at a time on the reader pool, no faster than the reader takes it: the
+// next page is read only once the queue has drained below half its bounds (Kick, after each
+// write), so a long backlog never sits in memory whole.
+class Backfill : public std::enable_shared_from_this<Backfill> {
+ public:
+  // `step` sends the next page and returns true while more remains; `has_room` is the stream
+  // handle's HasRoom.
+  Backfill(boost::asio::thread_pool& readers, std::function<bool()> step,
+           std::function<bool()> has_room)
+      : readers_(readers), step_(std::move(step)), has_room_(std::move(has_room)) {}
+  void Kick();
+
+ private:
+  enum State { kWaiting, kReading, kDone };
+  boost::asio::thread_pool& readers_;
+  std::function<bool()> step_;
+  std::function<bool()> has_room_;
+  std::atomic<int> state_{kWaiting};
 };
 
 // A stream refused before it started, e.g. for a bad request.
@@ -175,13 +237,16 @@ class Hub {
   };
   using NotificationFilter = store::NotificationFilter;
 
-  // Registers a watcher; events committed from now on are buffered until Go() releases them
-  // (after the stored history was sent), skipping what the history already covered.
+  // Registers a watcher; events committed from now on are buffered (at most `max_buffered`)
+  // while the stored history after `after_seq` is sent a page at a time (CatchUp), then
+  // released, skipping what the history already covered.
   class Watcher;
-  std::shared_ptr<Watcher> Watch(EventFilter f, std::shared_ptr<Stream<v1::Event>::Handle> out);
+  std::shared_ptr<Watcher> Watch(EventFilter f, std::shared_ptr<Stream<v1::Event>::Handle> out,
+                                 int64_t after_seq, size_t max_buffered);
   class Subscriber;
-  std::shared_ptr<Subscriber> Subscribe(
-      NotificationFilter f, std::shared_ptr<Stream<v1::Notification>::Handle> out);
+  std::shared_ptr<Subscriber> Subscribe(NotificationFilter f,
+                                        std::shared_ptr<Stream<v1::Notification>::Handle> out,
+                                        size_t max_buffered);
   void Remove(const void* who);
 
   void Publish(const std::vector<store::EventRow>& events,
@@ -196,11 +261,16 @@ class Hub {
 
 class Hub::Watcher {
  public:
-  Watcher(EventFilter f, std::shared_ptr<Stream<v1::Event>::Handle> out)
-      : filter_(f), out_(std::move(out)) {}
+  Watcher(EventFilter f, std::shared_ptr<Stream<v1::Event>::Handle> out, int64_t after_seq,
+          size_t max_buffered)
+      : filter_(f), out_(std::move(out)), last_seq_(after_seq), max_buffered_(max_buffered) {}
   void Offer(const store::EventRow& e);
-  // Sends the stored history, then whatever arrived meanwhile.
-  void Go(const std::vector<store::EventRow>& history, int64_t after_seq);
+  // Where the next page of history starts (the last event sent).
+  int64_t BeginPage();
+  // Sends a page of the stored history while the stream has room; when `full` is false and
+  // nothing was left out, then also what arrived meanwhile, and goes live. True while more
+  // history remains to be read.
+  bool CatchUp(const std::vector<store::EventRow>& page, bool full);
   void Close(grpc::Status s) { out_->Close(std::move(s)); }
 
  private:
@@ -210,15 +280,19 @@ class Hub::Watcher {
   std::mutex mu_;
   bool live_ = false;
   int64_t last_seq_ = 0;
+  const size_t max_buffered_;
+  bool overflowed_ = false;  // buffered events were dropped: the store has them, read again
   std::vector<store::EventRow> buffered_;
 };
 
 class Hub::Subscriber {
  public:
-  Subscriber(NotificationFilter f, std::shared_ptr<Stream<v1::Notification>::Handle> out)
-      : filter_(std::move(f)), out_(std::move(out)) {}
+  Subscriber(NotificationFilter f, std::shared_ptr<Stream<v1::Notification>::Handle> out,
+             size_t max_buffered)
+      : filter_(std::move(f)), out_(std::move(out)), max_buffered_(max_buffered) {}
   void Offer(const store::NotificationRow& n);
-  void Go(const std::vector<store::NotificationRow>& backlog);
+  int64_t BeginPage();  // the last notification sent
+  bool CatchUp(const std::vector<store::NotificationRow>& page, bool full);  // as Watcher's
   void Close(grpc::Status s) { out_->Close(std::move(s)); }
   const NotificationFilter& filter() const { return filter_; }
 
@@ -229,6 +303,8 @@ class Hub::Subscriber {
   std::mutex mu_;
   bool live_ = false;
   int64_t last_id_ = 0;
+  const size_t max_buffered_;
+  bool overflowed_ = false;
   std::vector<store::NotificationRow> buffered_;
 };
 
@@ -236,7 +312,8 @@ class Hub::Subscriber {
 class ActivateStream : public Stream<v1::Job> {
  public:
   ActivateStream(engine::Engine& engine, boost::asio::io_context& io,
-                 const v1::ActivateRequest& request);
+                 const v1::ActivateRequest& request, StreamBounds bounds = {},
+                 auth::StreamCounter::Slot slot = {});
 
  private:
   void AfterWrite() override;

@@ -579,7 +579,9 @@ grpc::ServerWriteReactor<v1::CsvChunk>* WorkforceService::Export(grpc::CallbackS
                                                                  const v1::ExportRequest* req) {
   auto caller = c_.gate.Admit(*ctx, "shequ.v1.Workforce/Export", *req);
   if (!caller.ok()) return new server::RefusedStream<v1::CsvChunk>(ToGrpc(caller.status()));
-  auto* stream = new Stream<v1::CsvChunk>();
+  // The export is built whole before it is sent, so its chunks may all wait in the queue: the
+  // stalled-reader bound of the live streams does not apply.
+  auto* stream = new Stream<v1::CsvChunk>(server::StreamBounds{SIZE_MAX, SIZE_MAX});
   auto handle = stream->handle();
   const bool masked = !MaySeePersonal(*caller);
   boost::asio::post(c_.readers, [this, handle, req = *req, masked,

@@ -161,5 +161,32 @@ TEST(YamlToJsonTest, PlainScalarsAreTypedQuotedStayText) {
                    R"({"n":2,"x":1.5,"b":true,"z":null,"s":"2","t":"幸福里","l":[1,"a"]})"));
 }
 
+TEST(ConfigTest, LimitsAreReadAndCheckedByName) {
+  auto c = LoadConfig(Write("shequ-config-limits.yaml",
+                            "limits: {max_message_mb: 4, max_string_bytes: 512, max_repeated: 20,\n"
+                            "  rate_per_second: 5, rate_burst: 10, jobs_rate_per_second: 50,\n"
+                            "  jobs_rate_burst: 60, max_streams_per_principal: 3,\n"
+                            "  stream_queue_messages: 100, stream_queue_mb: 2}\n"));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->max_message_bytes, 4 << 20);
+  EXPECT_EQ(c->max_string_bytes, 512);
+  EXPECT_EQ(c->max_repeated, 20);
+  EXPECT_EQ(c->rate_per_second, 5);
+  EXPECT_EQ(c->rate_burst, 10);
+  EXPECT_EQ(c->jobs_rate_per_second, 50);
+  EXPECT_EQ(c->jobs_rate_burst, 60);
+  EXPECT_EQ(c->max_streams_per_principal, 3);
+  EXPECT_EQ(c->stream_queue_messages, 100);
+  EXPECT_EQ(c->stream_queue_bytes, 2 << 20);
+  c = LoadConfig(Write("shequ-config-limits-typo.yaml", "limits: {rate_per_sec: 5}\n"));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("limits.rate_per_sec"), std::string::npos) << c.status();
+  c = LoadConfig(Write("shequ-config-limits-size.yaml", "limits: {max_message_mb: 0}\n"));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("limits.max_message_mb"), std::string::npos) << c.status();
+  c = LoadConfig(Write("shequ-config-limits-neg.yaml", "limits: {rate_burst: -1}\n"));
+  ASSERT_FALSE(c.ok());
+}
+
 }  // namespace
 }  // namespace shequ
