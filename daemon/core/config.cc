@@ -40,7 +40,7 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
     if (!root.IsMap()) return absl::InvalidArgumentError(absl::StrCat(path, ": expected a map"));
     if (auto s = Unknown(root, {"listen", "http", "data_dir", "calendar_dir", "workflows_dir",
                                 "demo", "log_level", "policy_dir", "store", "engine",
-                                "workforce", "plugins_dir", "plugin_host"},
+                                "workforce", "personal_data", "plugins_dir", "plugin_host"},
                          path + ": ");
         !s.ok()) {
       return s;
@@ -71,6 +71,10 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
         c.personal_data_roles = w["personal_data_roles"].as<std::vector<std::string>>();
       }
       if (w["max_import_mb"]) c.max_import_bytes = w["max_import_mb"].as<int64_t>() << 20;
+    }
+    if (const YAML::Node& p = root["personal_data"]) {
+      if (auto st = Unknown(p, {"reseal_batch"}, path + ": personal_data."); !st.ok()) return st;
+      if (p["reseal_batch"]) c.personal_data_reseal_batch = p["reseal_batch"].as<int>();
     }
     if (const YAML::Node& s = root["store"]) {
       if (auto st = Unknown(s, {"backend", "synchronous", "readers", "max_size_mb"},
@@ -122,6 +126,10 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
   if (c.request_retention_days < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": engine.request_retention_days: must be >= 0"));
+  }
+  if (c.personal_data_reseal_batch < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": personal_data.reseal_batch: must be >= 1"));
   }
   if (c.synchronous != "FULL" && c.synchronous != "NORMAL") {
     return absl::InvalidArgumentError(

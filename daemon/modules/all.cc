@@ -2,6 +2,7 @@
 // A new domain adds its folder under daemon/modules/ and one line here.
 
 #include "daemon/modules/module.h"
+#include "daemon/modules/personal_data/module.h"
 #include "daemon/modules/recruitment/module.h"
 #include "daemon/modules/workforce/module.h"
 
@@ -11,6 +12,7 @@ ModuleList AllModules() {
   ModuleList modules;
   modules.push_back(std::make_unique<workforce::WorkforceModule>());
   modules.push_back(std::make_unique<recruitment::RecruitmentModule>());
+  modules.push_back(std::make_unique<personal_data::PersonalDataModule>());  // asks all others
   return modules;
 }
 
