@@ -472,16 +472,17 @@ void DurableRecruitment::Command(const engine::Caller& caller, std::string campa
                            {"notice_until", filed["notice_until"]},
                            {"text", args["text"]}};
         auto instance_or = tx.StartInstance(std::move(start));
-        absl::StatusOr<std::string> sealed = instance_or.status();
-        if (instance_or.ok()) {
-          args["instance_id"] = *instance_or;
-          sealed = sealer_.Seal(args.dump());
+        if (!instance_or.ok()) {
+          *e = std::move(before);
+          return instance_or.status();
         }
+        const int64_t instance = *instance_or;
+        args["instance_id"] = instance;
+        auto sealed = sealer_.Seal(args.dump());
         if (!sealed.ok()) {
           *e = std::move(before);
           return sealed.status();
         }
-        const int64_t instance = *instance_or;
         e->investigations[filed["objection_id"].get<int64_t>()] = instance;
         Log(tx, *e, "objection", *std::move(sealed));
         tx.Record("campaign:" + campaign_id, spec.street_unit_id, "recruitment.objection",
