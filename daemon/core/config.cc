@@ -121,8 +121,8 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
     if (!root.IsMap()) return absl::InvalidArgumentError(absl::StrCat(path, ": expected a map"));
     if (auto s = Unknown(root, {"listen", "http", "data_dir", "calendar_dir", "workflows_dir",
                                 "demo", "log_level", "policy_dir", "store", "engine",
-                                "workforce", "plugins_dir", "plugin_host", "auth", "tls",
-                                "audit", "limits"},
+                                "workforce", "personal_data", "plugins_dir", "plugin_host",
+                                "auth", "tls", "audit", "limits"},
                          path + ": ");
         !s.ok()) {
       return s;
@@ -214,6 +214,10 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
       }
       if (l["stream_queue_mb"]) c.stream_queue_bytes = l["stream_queue_mb"].as<int64_t>() << 20;
     }
+    if (const YAML::Node& p = root["personal_data"]) {
+      if (auto st = Unknown(p, {"reseal_batch"}, path + ": personal_data."); !st.ok()) return st;
+      if (p["reseal_batch"]) c.personal_data_reseal_batch = p["reseal_batch"].as<int>();
+    }
     if (const YAML::Node& s = root["store"]) {
       if (auto st = Unknown(s, {"backend", "synchronous", "readers", "max_size_mb"},
                             path + ": store.");
@@ -298,6 +302,10 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
       c.jobs_rate_burst < 0 || c.max_streams_per_principal < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": limits: rates, bursts and stream caps must not be negative"));
+  }
+  if (c.personal_data_reseal_batch < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": personal_data.reseal_batch: must be >= 1"));
   }
   if (c.synchronous != "FULL" && c.synchronous != "NORMAL") {
     return absl::InvalidArgumentError(

@@ -69,6 +69,7 @@ struct Config {
   std::string personal_data_key;      // key file sealing personal data; "" = data_dir/personal-data.key
   std::vector<std::string> personal_data_roles = {"district-admin", "personnel"};
   int64_t max_import_bytes = int64_t{64} << 20;
+  int personal_data_reseal_batch = 200;  // records re-sealed per transaction after a key rotation
 
   std::string plugins_dir;  // one *.yaml per plugin, loaded at start and on SIGHUP; "" = none
   std::string plugin_host;  // shequ-plugin-host; "" = next to the shequd binary

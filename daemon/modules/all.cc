@@ -3,6 +3,7 @@
 
 #include "daemon/modules/identity/module.h"
 #include "daemon/modules/module.h"
+#include "daemon/modules/personal_data/module.h"
 #include "daemon/modules/recruitment/module.h"
 #include "daemon/modules/workforce/module.h"
 
@@ -13,6 +14,7 @@ ModuleList AllModules() {
   modules.push_back(std::make_unique<identity::IdentityModule>());
   modules.push_back(std::make_unique<workforce::WorkforceModule>());
   modules.push_back(std::make_unique<recruitment::RecruitmentModule>());
+  modules.push_back(std::make_unique<personal_data::PersonalDataModule>());  // asks all others
   return modules;
 }
 

@@ -47,6 +47,10 @@ struct ModuleContext {
   // A module listed before the one being opened, by name; null when there is none.
   std::function<Module*(std::string_view name)> earlier;
 
+  // Every module of the daemon, in list order (set once all are opened; null in a test that
+  // builds modules by hand).
+  std::function<std::vector<Module*>()> modules;
+
   // The earlier module `name` as its concrete type, or null.
   template <typename M>
   M* Earlier(std::string_view name) const {
@@ -91,6 +95,25 @@ class Module {
   // The principals and API tokens that calls authenticate against, when this module keeps them
   // (the identity module); null by default.
   virtual const auth::Directory* directory() const { return nullptr; }
+  // ---- Personal data (daemon/modules/personal_data/; docs/security.md "Personal data") ----
+  // Everything the module holds about the person with this ID number (normalised: 18
+  // characters, final X upper case), unmasked, as a JSON object; null when it holds nothing.
+  // Called on a reader thread.
+  virtual absl::StatusOr<engine::json> PersonalDataOf(const std::string& id_number) const {
+    return engine::json();
+  }
+  // Rotation of the sealing key (docs/decisions/0013-personal-data-keys.md): rewrites, in `tx`
+  // (on the engine strand), the module's records after position `after` ("" = from the start)
+  // whose sealed fields are not under the current key, looking at up to `limit` records.
+  // Answers the position reached ("" once past the last record) and how many it rewrote.
+  struct ResealStep {
+    std::string next;
+    int64_t rewritten = 0;
+  };
+  virtual absl::StatusOr<ResealStep> Reseal(engine::Engine::DomainTx& tx, const std::string& after,
+                                            int limit) {
+    return ResealStep{};
+  }
 };
 
 using ModuleList = std::vector<std::unique_ptr<Module>>;

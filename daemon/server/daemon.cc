@@ -283,6 +283,11 @@ absl::Status Daemon::OpenModules() {
     }
     return nullptr;
   };
+  module_ctx_->modules = [this] {
+    std::vector<modules::Module*> all;
+    for (auto& m : modules_) all.push_back(m.get());
+    return all;
+  };
   for (auto& m : modules_) m->RegisterHandlers();
   for (auto& m : modules_) RETURN_IF_ERROR(m->Recover());
   return absl::OkStatus();

@@ -1,10 +1,16 @@
 // Open recruitment through gRPC on the fake clock: a whole campaign from the announcement to an
 // onboarded worker (with a shortfall cut, a failed check promoting the next candidate and an
-// objection), the quota changed before the hire, and the campaign rebuilt after kill -9.
+// objection), the quota changed before the hire, and the campaign rebuilt after kill -9; the
+// export of what is held about one ID number, and the rotation of the key that seals it.
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
 #include "nlohmann/json.hpp"
+#include "shequ/v1/personal_data.grpc.pb.h"
 #include "tests/integration/client.h"
 
 namespace shequ::testing {
@@ -571,6 +577,172 @@ TEST_F(RecruitmentTest, CampaignSurvivesKill9) {
   // Still one application per person after the replay.
   EXPECT_EQ(Apply("hp-2026", "P01", "王小明", IdNumber("34010419950101001")).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+// ---- Personal data (shequ.v1.PersonalData) -------------------------------------------------
+
+class PersonalDataTest : public RecruitmentTest {
+ protected:
+  // A daemon that re-seals one record per transaction, so that a re-seal takes many batches.
+  void RestartWithSmallBatches() {
+    const std::string config = dir_ + "/shequd.yaml";
+    const std::string src = SHEQU_SOURCE_DIR;
+    std::ofstream(config) << "listen: 127.0.0.1:0\nhttp: 127.0.0.1:0\n"
+                          << "calendar_dir: " << src << "/config/calendar\n"
+                          << "workflows_dir: " << src << "/config/workflows\n"
+                          << "policy_dir: " << src << "/config/policy\n"
+                          << "personal_data:\n  reseal_batch: 1\n";
+    options_.config = config;
+    StopDaemon();
+    StartDaemon(options_);
+  }
+
+  grpc::Status Export(const std::string& id_number, json* doc, const Caller& as = kPersonnel) {
+    v1::ExportPersonalDataRequest req;
+    req.set_id_number(id_number);
+    grpc::ClientContext ctx;
+    client_->Prepare(&ctx, as);
+    v1::ExportPersonalDataResponse out;
+    auto s = pd()->Export(&ctx, req, &out);
+    if (s.ok()) *doc = json::parse(out.document());
+    return s;
+  }
+  v1::KeyStatus KeyStatus() {
+    grpc::ClientContext ctx;
+    client_->Prepare(&ctx, kPersonnel);
+    v1::KeyStatus out;
+    auto s = pd()->GetKeyStatus(&ctx, v1::KeyStatusRequest(), &out);
+    EXPECT_TRUE(s.ok()) << Describe(s);
+    return out;
+  }
+  std::unique_ptr<v1::PersonalData::Stub> pd() {
+    return v1::PersonalData::NewStub(daemon_->channel());
+  }
+  int64_t Hire() {
+    const std::vector<int64_t> p01 = ToRanked("hp-2026");
+    PassChecks("hp-2026", p01[1]);  // 李小红, ranked first
+    EXPECT_TRUE(Step(&v1::Recruitment::Stub::StartNotice, "hp-2026", kStreet).ok());
+    client_->Advance("P14D");
+    const v1::Campaign c = Get("hp-2026");
+    EXPECT_EQ(c.hired_workers_size(), 1);
+    return c.hired_workers_size() ? c.hired_workers(0) : 0;
+  }
+  std::string WorkerName(int64_t id) {
+    v1::GetWorkerRequest req;
+    req.set_id(id);
+    grpc::ClientContext ctx;
+    client_->Prepare(&ctx, kPersonnel);
+    v1::Worker w;
+    auto s = client_->stubs.workforce->GetWorker(&ctx, req, &w);
+    EXPECT_TRUE(s.ok()) << Describe(s);
+    return w.name();
+  }
+
+  DaemonProcess::Options options_;
+};
+
+TEST_F(PersonalDataTest, ExportFindsAWorkerAndAnApplicantByIdNumber) {
+  const int64_t worker = Hire();
+  ASSERT_GT(worker, 0);
+
+  // The hired applicant: her worker record with its history, and her application.
+  json doc;
+  auto s = Export(IdNumber("34010419960202002"), &doc);
+  ASSERT_TRUE(s.ok()) << Describe(s);
+  ASSERT_TRUE(doc.contains("workforce")) << doc.dump();
+  const json& w = doc["workforce"]["workers"].at(0);
+  EXPECT_EQ(w["worker"]["id"], worker);
+  EXPECT_EQ(w["worker"]["personal"]["name"], "李小红");  // unmasked
+  EXPECT_EQ(w["worker"]["personal"]["id_number"], IdNumber("34010419960202002"));
+  EXPECT_EQ(w["worker"]["unit_id"], "bh.hp.xf");
+  ASSERT_FALSE(w["history"].empty());
+  const json& a = doc["recruitment"]["applications"].at(0);
+  EXPECT_EQ(a["campaign_id"], "hp-2026");
+  EXPECT_EQ(a["personal"]["name"], "李小红");
+  EXPECT_EQ(a["status"], "hired");
+  EXPECT_EQ(a["written"], "88.5");
+  EXPECT_EQ(a["interview"], "90");
+  EXPECT_EQ(a["worker_id"], worker);
+  EXPECT_FALSE(a["history"].empty());
+
+  // An applicant who was not hired: only the application.
+  s = Export(IdNumber("34010419950101001"), &doc);
+  ASSERT_TRUE(s.ok()) << Describe(s);
+  EXPECT_FALSE(doc.contains("workforce"));
+  EXPECT_EQ(doc["recruitment"]["applications"].at(0)["personal"]["name"], "王小明");
+  // Nobody with this number: the document names only the number.
+  s = Export(IdNumber("34010419800101009"), &doc);
+  ASSERT_TRUE(s.ok()) << Describe(s);
+  EXPECT_EQ(doc, (json{{"id_number", IdNumber("34010419800101009")}}));
+
+  EXPECT_EQ(Export("3401041996", &doc).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  // The street office sees personal data masked: it may not export it.
+  EXPECT_EQ(Export(IdNumber("34010419960202002"), &doc, kStreet).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(PersonalDataTest, RotationReSealsEverythingAndSurvivesARestartMidway) {
+  RestartWithSmallBatches();
+  const int64_t worker = Hire();
+  ASSERT_GT(worker, 0);
+  EXPECT_EQ(KeyStatus().current_key_id(), 1u);
+
+  // Only the roles that see personal data rotate the key.
+  {
+    grpc::ClientContext ctx;
+    client_->Prepare(&ctx, kStreet);
+    v1::KeyStatus out;
+    EXPECT_EQ(pd()->RotateKey(&ctx, v1::RotateKeyRequest(), &out).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+  grpc::ClientContext ctx;
+  client_->Prepare(&ctx, kPersonnel);
+  v1::KeyStatus rotated;
+  auto s = pd()->RotateKey(&ctx, v1::RotateKeyRequest(), &rotated);
+  ASSERT_TRUE(s.ok()) << Describe(s);
+  EXPECT_EQ(rotated.current_key_id(), 2u);
+  EXPECT_EQ(rotated.key_ids_size(), 2);  // key 1 still opens what is not yet re-sealed
+
+  // Killed while the re-seal runs: the restart opens both keys and goes on.
+  daemon_->Kill();
+  client_.reset();
+  StartDaemon(options_);
+  v1::KeyStatus status;
+  for (int i = 0; i < 300; ++i) {
+    status = KeyStatus();
+    if (!status.resealing()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_FALSE(status.resealing()) << status.detail();
+  EXPECT_EQ(status.current_key_id(), 2u);
+  ASSERT_EQ(status.key_ids_size(), 1);
+  EXPECT_EQ(status.key_ids(0), 2u);
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/personal-data.key.retired-1"));
+
+  // Key 1 is gone from the ring: a start that reads every record proves none is left under it.
+  StopDaemon();
+  StartDaemon(options_);
+  EXPECT_EQ(WorkerName(worker), "李小红");
+  json doc;
+  s = Export(IdNumber("34010419950101001"), &doc);
+  ASSERT_TRUE(s.ok()) << Describe(s);
+  EXPECT_EQ(doc["recruitment"]["applications"].at(0)["personal"]["name"], "王小明");
+  // Still one application per person after the replay.
+  EXPECT_EQ(Apply("hp-2026", "P01", "王小明", IdNumber("34010419950101001")).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+
+  // The retired key alone no longer opens the data: DATA_LOSS at start, naming the key.
+  StopDaemon();
+  std::filesystem::copy_file(dir_ + "/personal-data.key.retired-1", dir_ + "/personal-data.key",
+                             std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::permissions(dir_ + "/personal-data.key", std::filesystem::perms::owner_read |
+                                                                std::filesystem::perms::owner_write);
+  DaemonProcess::Options wrong = options_;
+  wrong.data_dir = dir_;
+  std::string error;
+  EXPECT_TRUE(DaemonProcess::Start(wrong, &error) == nullptr);
+  EXPECT_NE(error.find("DATA_LOSS"), std::string::npos) << error;
+  EXPECT_NE(error.find("key 2"), std::string::npos) << error;
 }
 
 }  // namespace

@@ -161,7 +161,14 @@ DurableRecruitment::DurableRecruitment(engine::Engine& engine, store::Store& sto
 
 rc::DedupeKeyFn DurableRecruitment::Dedupe() const {
   // A keyed hash: raw ID numbers are never a map key.
-  return [this](std::string_view id_number) { return sealer_.BlindIndex(std::string(id_number)); };
+  // Run tries the index before it applies an application, so a failure here would need the
+  // hash to fail between two calls; the ID number itself, held in memory anyway, stands in.
+  return [this](std::string_view id_number) {
+    auto index = sealer_.BlindIndex(std::string(id_number));
+    if (index.ok()) return *std::move(index);
+    Logger("recruitment")->error("blind index: {}", index.status().ToString());
+    return std::string(id_number);
+  };
 }
 
 DurableRecruitment::Entry* DurableRecruitment::Find(const std::string& id) {
@@ -301,6 +308,12 @@ absl::StatusOr<json> DurableRecruitment::Run(engine::Engine::DomainTx& tx, Entry
                                              const std::string& command, json args) {
   args["at_ms"] = tx.now();
   if (!args.contains("today")) args["today"] = registry_.Today();
+  // Sealed before the campaign changes: a seal that fails leaves it as it was.
+  ASSIGN_OR_RETURN(std::string sealed, sealer_.Seal(args.dump()));
+  if (command == "apply") {
+    const json& a = args.contains("application") ? args["application"] : json();
+    RETURN_IF_ERROR(sealer_.BlindIndex(Text(a, "id_number")).status());
+  }
   ASSIGN_OR_RETURN(json result, Apply(e, command, args));
   const rc::CampaignSpec& spec = e.campaign.spec();
   // Releasing posts that the campaign holds cannot be refused: it only gives quota back.
@@ -316,7 +329,7 @@ absl::StatusOr<json> DurableRecruitment::Run(engine::Engine::DomainTx& tx, Entry
       }
     }
   }
-  Log(tx, e, command, args);
+  Log(tx, e, command, std::move(sealed));
   // The history names what happened, never who applied (no personal data in events).
   json event = {{"state", rc::StateName(e.campaign.state())}};
   for (const char* key : {"application_id", "objection_id", "post_id", "worker_id", "kind"}) {
@@ -380,12 +393,6 @@ void DurableRecruitment::Create(const engine::Caller& caller, SpecFn spec_of,
           }
           return absl::OkStatus();
         }));
-        const auto needed = campaign.QuotaNeeded();
-        ASSIGN_OR_RETURN(wf::Change reserved,
-                         registry_.Apply(tx, [&](wf::Registry& reg, const std::string& today) {
-                           return reg.ReserveQuotas(spec.id, needed, today);
-                         }));
-        (void)reserved;
         engine::StartArgs args;
         args.definition_id = kWorkflow;
         args.business_key = spec.id;
@@ -396,13 +403,21 @@ void DurableRecruitment::Create(const engine::Caller& caller, SpecFn spec_of,
                           {"opens", spec.opens},
                           {"closes", spec.closes}};
         ASSIGN_OR_RETURN(int64_t instance, tx.StartInstance(std::move(args)));
-        Entry& e = campaigns_.emplace(spec.id, Entry{std::move(campaign)}).first->second;
-        e.instance_id = instance;
-        json log = {{"campaign", SpecToJson(e.campaign.spec())},
+        // Sealed before the quota is reserved: a seal that fails changes nothing.
+        json log = {{"campaign", SpecToJson(campaign.spec())},
                     {"policy_yaml", policy_yaml_},
                     {"at_ms", tx.now()},
                     {"instance_id", instance}};
-        Log(tx, e, "create", log);
+        ASSIGN_OR_RETURN(std::string sealed, sealer_.Seal(log.dump()));
+        const auto needed = campaign.QuotaNeeded();
+        ASSIGN_OR_RETURN(wf::Change reserved,
+                         registry_.Apply(tx, [&](wf::Registry& reg, const std::string& today) {
+                           return reg.ReserveQuotas(spec.id, needed, today);
+                         }));
+        (void)reserved;
+        Entry& e = campaigns_.emplace(spec.id, Entry{std::move(campaign)}).first->second;
+        e.instance_id = instance;
+        Log(tx, e, "create", std::move(sealed));
         tx.Record("campaign:" + spec.id, spec.street_unit_id, "recruitment.create",
                   {{"state", "draft"}, {"instance_id", instance}});
         return json{{"campaign_id", spec.id}, {"instance_id", instance}};
@@ -440,6 +455,9 @@ void DurableRecruitment::Command(const engine::Caller& caller, std::string campa
         }
         args["today"] = registry_.Today();
         args["at_ms"] = tx.now();
+        // The instance id goes into the log after the campaign changed: keep the campaign as it
+        // was, to put back if the seal fails (objections are few; the copy is affordable).
+        Entry before = *e;
         ASSIGN_OR_RETURN(json filed, Apply(*e, "objection", args));
         const rc::CampaignSpec& spec = e->campaign.spec();
         engine::StartArgs start;
@@ -453,10 +471,20 @@ void DurableRecruitment::Command(const engine::Caller& caller, std::string campa
                            {"candidate", filed["candidate"]},
                            {"notice_until", filed["notice_until"]},
                            {"text", args["text"]}};
-        ASSIGN_OR_RETURN(int64_t instance, tx.StartInstance(std::move(start)));
-        e->investigations[filed["objection_id"].get<int64_t>()] = instance;
+        auto instance_or = tx.StartInstance(std::move(start));
+        if (!instance_or.ok()) {
+          *e = std::move(before);
+          return instance_or.status();
+        }
+        const int64_t instance = *instance_or;
         args["instance_id"] = instance;
-        Log(tx, *e, "objection", args);
+        auto sealed = sealer_.Seal(args.dump());
+        if (!sealed.ok()) {
+          *e = std::move(before);
+          return sealed.status();
+        }
+        e->investigations[filed["objection_id"].get<int64_t>()] = instance;
+        Log(tx, *e, "objection", *std::move(sealed));
         tx.Record("campaign:" + campaign_id, spec.street_unit_id, "recruitment.objection",
                   {{"objection_id", filed["objection_id"]},
                    {"application_id", args["application_id"]},
@@ -676,6 +704,9 @@ void DurableRecruitment::RegisterOnboardingHandlers() {
 }
 
 absl::StatusOr<json> DurableRecruitment::HireReady(engine::Engine::DomainTx& tx, Entry& e) {
+  // Each hire changes the registry, then logs the hire in the campaign: a seal failing between
+  // the two would leave a worker hired whom the campaign does not know; try one first.
+  RETURN_IF_ERROR(sealer_.Seal("").status());
   const std::string today = registry_.Today();
   const rc::Campaign& c = e.campaign;
   json hired = json::array(), failed = json::array();
@@ -743,9 +774,9 @@ constexpr std::string_view kLogFields[] = {"at_ms", "command", "sealed"};
 std::vector<store::TableSpec> DurableRecruitment::Tables() { return {{kLog, {"campaign_id"}}}; }
 
 void DurableRecruitment::Log(engine::Engine::DomainTx& tx, Entry& e, const std::string& command,
-                             const json& args) {
+                             std::string sealed) {
   const std::string& id = e.campaign.spec().id;
-  json body = {{"at_ms", tx.now()}, {"command", command}, {"sealed", sealer_.Seal(args.dump())}};
+  json body = {{"at_ms", tx.now()}, {"command", command}, {"sealed", std::move(sealed)}};
   tx.rows().records.push_back(
       AppendRecord(kLog, absl::StrCat(id, "/", NumberKey(++e.seq)), body.dump(), {id}));
 }
@@ -798,6 +829,35 @@ absl::Status DurableRecruitment::Recover() {
   Logger("recruitment")->info("recruitment: {} campaigns rebuilt from {} commands",
                               campaigns_.size(), commands);
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::pair<std::string, int64_t>> DurableRecruitment::Reseal(
+    engine::Engine::DomainTx& tx, const std::string& after_key, int limit) {
+  ASSIGN_OR_RETURN(std::vector<store::Record> page,
+                   store_.ScanRecords({.table = kLog, .after_key = after_key, .limit = limit}));
+  const uint32_t current = sealer_.current_key_id();
+  std::vector<store::RecordWrite> rewritten;
+  for (const store::Record& r : page) {
+    ASSIGN_OR_RETURN(json body, ReadBody(kLog, r, kLogFields));
+    if (!body["sealed"].is_string()) {
+      return absl::DataLossError(absl::StrCat(kLog, " ", r.key, ": no sealed arguments"));
+    }
+    const std::string sealed = body["sealed"].get<std::string>();
+    if (Sealer::KeyIdOf(sealed) == current) continue;
+    auto plain = sealer_.Open(sealed);
+    if (!plain.ok()) {
+      return absl::Status(plain.status().code(),
+                          absl::StrCat(kLog, " ", r.key, ": ", plain.status().message()));
+    }
+    ASSIGN_OR_RETURN(body["sealed"], sealer_.Seal(*plain));
+    rewritten.push_back(
+        PutRecord(kLog, r.key, body.dump(), {r.key.substr(0, r.key.rfind('/'))}));
+  }
+  const int64_t n = static_cast<int64_t>(rewritten.size());
+  auto& records = tx.rows().records;
+  std::move(rewritten.begin(), rewritten.end(), std::back_inserter(records));
+  const bool last = static_cast<int>(page.size()) < limit;
+  return std::make_pair(last ? std::string() : page.back().key, n);
 }
 
 // ---- Reads ---------------------------------------------------------------------------------
@@ -885,6 +945,19 @@ absl::StatusOr<ObjectionView> DurableRecruitment::Objection(const std::string& c
   }
   return absl::NotFoundError(absl::StrCat("objection_id: campaign ", campaign_id,
                                           " has no objection ", id));
+}
+
+std::vector<DurableRecruitment::ApplicationOf> DurableRecruitment::ApplicationsOf(
+    const std::string& id_number) const {
+  std::shared_lock lock(mu_);
+  std::vector<ApplicationOf> out;
+  for (const auto& [id, e] : campaigns_) {
+    for (const rc::Application& a : e.campaign.applications()) {
+      if (a.personal.id_number != id_number) continue;
+      out.push_back({id, e.campaign.spec().title, e.campaign.state(), a});
+    }
+  }
+  return out;
 }
 
 }  // namespace shequ::modules::recruitment

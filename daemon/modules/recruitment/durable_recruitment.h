@@ -84,6 +84,13 @@ class DurableRecruitment {
   void Command(const engine::Caller& caller, std::string campaign_id, std::string command,
                engine::json args, std::string request_id, engine::Reply reply);
 
+  // Key rotation: rewrites, in `tx`, the log entries after key `after_key` (up to `limit`)
+  // whose arguments are not sealed under the current key. The log is append only, so what the
+  // store holds is what was written. Answers the last key looked at ("" past the end) and how
+  // many were rewritten.
+  absl::StatusOr<std::pair<std::string, int64_t>> Reseal(engine::Engine::DomainTx& tx,
+                                                         const std::string& after_key, int limit);
+
   // Reads: the domain values, copied under the lock (convert.h maps them to the API).
   absl::StatusOr<CampaignView> Campaign(const std::string& id) const;
   std::vector<CampaignView> ListCampaigns(const std::string& street_unit_id,
@@ -98,6 +105,14 @@ class DurableRecruitment {
   absl::StatusOr<std::vector<rc::Application>> Ranking(const std::string& campaign_id,
                                                        const std::string& post_id) const;
   absl::StatusOr<ObjectionView> Objection(const std::string& campaign_id, int64_t id) const;
+  // Every application made with this ID number, in the clear, with its campaign.
+  struct ApplicationOf {
+    std::string campaign_id;
+    std::string title;
+    rc::CampaignState state = rc::CampaignState::kDraft;
+    rc::Application application;
+  };
+  std::vector<ApplicationOf> ApplicationsOf(const std::string& id_number) const;
   size_t campaign_count() const {
     std::shared_lock lock(mu_);
     return campaigns_.size();
@@ -118,9 +133,9 @@ class DurableRecruitment {
   // answers may list posts to release in the registry ("release").
   absl::StatusOr<engine::json> Apply(Entry& e, const std::string& command,
                                      const engine::json& args);
-  // Appends the command to the campaign's log in `tx`, arguments sealed.
+  // Appends the command to the campaign's log in `tx`, with its arguments `sealed`.
   void Log(engine::Engine::DomainTx& tx, Entry& e, const std::string& command,
-           const engine::json& args);
+           std::string sealed);
   // Live: Apply, then log the command, record it in the history and release what it freed.
   // The caller holds mu_ exclusively.
   absl::StatusOr<engine::json> Run(engine::Engine::DomainTx& tx, Entry& e,

@@ -9,6 +9,8 @@
 
 namespace shequ::modules::recruitment {
 
+namespace wf = ::shequ::domain::workforce;
+
 store::ModuleSchema RecruitmentModule::Schema() const {
   return {kName, DurableRecruitment::Tables(), Migrations()};
 }
@@ -25,6 +27,7 @@ absl::Status RecruitmentModule::Open(const ModuleContext& ctx) {
     return absl::InvalidArgumentError(absl::StrCat(policy_file, ": ", policy.status().message()));
   }
   personal_data_roles_ = ctx.config.personal_data_roles;
+  store_ = &ctx.store;
   recruitment_ = std::make_unique<DurableRecruitment>(ctx.engine, ctx.store, workforce->registry(),
                                                       ctx.sealer, std::move(policy_text));
   return absl::OkStatus();
@@ -42,6 +45,80 @@ void RecruitmentModule::RegisterServices(server::ServiceContext& ctx,
                                          std::vector<std::unique_ptr<grpc::Service>>& out) {
   out.push_back(std::make_unique<RecruitmentService>(ctx, *recruitment_,
                                                      PersonalDataPolicy(personal_data_roles_)));
+}
+
+absl::StatusOr<engine::json> RecruitmentModule::PersonalDataOf(
+    const std::string& id_number) const {
+  using engine::json;
+  const auto found = recruitment_->ApplicationsOf(id_number);
+  if (found.empty()) return json();
+  auto score = [](const std::optional<rc::Tenths>& t) -> json {
+    return t ? json(rc::FormatTenths(*t)) : json();
+  };
+  auto check = [](rc::CheckResult r) {
+    return r == rc::CheckResult::kPassed ? "passed" : r == rc::CheckResult::kFailed ? "failed"
+                                                                                    : "pending";
+  };
+  json applications = json::array();
+  for (const auto& f : found) {
+    const rc::Application& a = f.application;
+    // The campaign's history entries about this application (they name no person).
+    json history = json::array();
+    for (int64_t after = 0;;) {
+      ASSIGN_OR_RETURN(auto page, store_->SubjectHistory("campaign:" + f.campaign_id, "", after,
+                                                         1000));
+      for (const auto& e : page) {
+        json data = json::parse(e.body, nullptr, false);
+        if (data.is_object() && data.value("application_id", int64_t{0}) == a.id) {
+          history.push_back({{"seq", e.seq}, {"at_ms", e.at_ms}, {"type", e.type},
+                             {"data", data}});
+        }
+        after = e.seq;
+      }
+      if (page.size() < 1000) break;
+    }
+    applications.push_back({
+        {"campaign_id", f.campaign_id},
+        {"campaign_title", f.title},
+        {"campaign_state", rc::StateName(f.state)},
+        {"application_id", a.id},
+        {"personal",
+         {{"name", a.personal.name}, {"id_number", a.personal.id_number},
+          {"phone", a.personal.phone}}},
+        {"birth_date", a.birth_date},
+        {"education", wf::EnglishName(a.education)},
+        {"certificates", a.certificates},
+        {"source", wf::EnglishName(a.source)},
+        {"categories", a.categories},
+        {"community_since", a.community_since},
+        {"post_id", a.post_id},
+        {"applied_at_ms", a.applied_at_ms},
+        {"status", rc::CandidateStatusName(a.status)},
+        {"refusals", a.refusals},
+        {"reviewed_by", a.reviewed_by},
+        {"review_reason", a.review_reason},
+        {"written", score(a.written)},
+        {"interview", score(a.interview)},
+        {"bonus", rc::FormatTenths(a.bonus)},
+        {"bonus_for", a.bonus_for},
+        {"composite", static_cast<double>(a.composite_milli) / 1000.0},
+        {"rank", a.rank},
+        {"physical", check(a.physical)},
+        {"background", check(a.background)},
+        {"notice_from", a.notice_from},
+        {"notice_until", a.notice_until},
+        {"removed_reason", a.removed_reason},
+        {"worker_id", a.worker_id},
+        {"history", std::move(history)},
+    });
+  }
+  return json{{"applications", std::move(applications)}};
+}
+
+absl::StatusOr<Module::ResealStep> RecruitmentModule::Reseal(engine::Engine::DomainTx& tx,
+                                                             const std::string& after, int limit) {
+  ASSIGN_OR_RETURN(auto step, recruitment_->Reseal(tx, after, limit));
+  return ResealStep{std::move(step.first), step.second};
 }
 
 void RecruitmentModule::Metrics(server::PrometheusWriter& w) const {

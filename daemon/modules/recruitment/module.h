@@ -27,12 +27,17 @@ class RecruitmentModule final : public Module {
   void RegisterServices(server::ServiceContext& ctx,
                         std::vector<std::unique_ptr<grpc::Service>>& out) override;
   void Metrics(server::PrometheusWriter& w) const override;
+  // Applications made with this ID number, unmasked, with their scores, outcome and history.
+  absl::StatusOr<engine::json> PersonalDataOf(const std::string& id_number) const override;
+  absl::StatusOr<ResealStep> Reseal(engine::Engine::DomainTx& tx, const std::string& after,
+                                    int limit) override;
 
   DurableRecruitment& recruitment() { return *recruitment_; }
 
  private:
   std::vector<std::string> personal_data_roles_;
   std::unique_ptr<DurableRecruitment> recruitment_;
+  store::Store* store_ = nullptr;
 };
 
 }  // namespace shequ::modules::recruitment

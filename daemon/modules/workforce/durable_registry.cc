@@ -1,9 +1,11 @@
 #include "daemon/modules/workforce/durable_registry.h"
 
 #include <algorithm>
+#include <iterator>
 #include <mutex>
 #include <span>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "daemon/core/date.h"
 #include "daemon/core/logging.h"
@@ -89,10 +91,11 @@ std::vector<store::TableSpec> DurableRegistry::Tables() {
 
 // Personal data is stored sealed; gender and birth date are left out too (they are read off
 // the ID number again when the record is opened).
-store::RecordWrite DurableRegistry::SealedRecord(const wf::Worker& worker) const {
+absl::StatusOr<store::RecordWrite> DurableRegistry::SealedRecord(const wf::Worker& worker) const {
+  ASSIGN_OR_RETURN(std::string sealed, sealer_.Seal(wf::PersonalJson(worker.personal)));
   std::string body = wf::WorkerRecordJson(worker);
   body.pop_back();  // the closing brace: the sealed field goes last (base64 needs no escaping)
-  absl::StrAppend(&body, ",\"sealed\":\"", sealer_.Seal(wf::PersonalJson(worker.personal)), "\"}");
+  absl::StrAppend(&body, ",\"sealed\":\"", sealed, "\"}");
   return PutRecord(kWorkers, NumberKey(worker.id), std::move(body),
                    {worker.unit_id, std::string(wf::EnglishName(worker.status))});
 }
@@ -187,17 +190,66 @@ void DurableRegistry::Mutate(const char* command, const engine::Caller& caller,
 }
 
 absl::StatusOr<wf::Change> DurableRegistry::Apply(engine::Engine::DomainTx& tx, const Op& op) {
+  RETURN_IF_ERROR(unsealed_);
+  // A seal tried before the change: a sealer that fails (no randomness, a broken cipher) fails
+  // the command while nothing has changed yet.
+  RETURN_IF_ERROR(sealer_.Seal("").status());
   absl::StatusOr<wf::Change> change;
+  std::vector<store::RecordWrite> workers;
   {
     std::unique_lock lock(mu_);
     change = op(registry_, Today());
+    if (!change.ok()) return change;
+    workers.reserve(change->workers.size());
+    for (const auto& worker : change->workers) {
+      auto record = SealedRecord(worker);
+      if (!record.ok()) {
+        // The registry has changed and its records cannot be written: refuse every later change
+        // rather than write one built on a state the store never held. A restart reloads.
+        unsealed_ = absl::InternalError(absl::StrCat(
+            "workforce registry: a change could not be sealed (", record.status().message(),
+            "); changes are refused until shequd restarts"));
+        Logger("workforce")->error("{}", unsealed_.ToString());
+        return record.status();
+      }
+      workers.push_back(*std::move(record));
+    }
   }
-  // From here on nothing may fail: the registry has already changed.
-  if (change.ok()) Persist(tx, *change);
+  Persist(tx, *change, std::move(workers));
   return change;
 }
 
-void DurableRegistry::Persist(engine::Engine::DomainTx& tx, const wf::Change& change) {
+absl::StatusOr<std::pair<std::string, int64_t>> DurableRegistry::Reseal(
+    engine::Engine::DomainTx& tx, const std::string& after_key, int limit) {
+  RETURN_IF_ERROR(unsealed_);
+  ASSIGN_OR_RETURN(std::vector<store::Record> page,
+                   store_.ScanRecords({.table = kWorkers, .after_key = after_key, .limit = limit}));
+  const uint32_t current = sealer_.current_key_id();
+  std::vector<store::RecordWrite> rewritten;
+  for (const store::Record& r : page) {
+    ASSIGN_OR_RETURN(json body, ReadBody(kWorkers, r, kWorkerFields));
+    const json& sealed = body["sealed"];
+    if (sealed.is_string() && Sealer::KeyIdOf(sealed.get<std::string>()) == current) continue;
+    int64_t id = 0;
+    if (!absl::SimpleAtoi(r.key, &id)) {
+      return absl::DataLossError(absl::StrCat(kWorkers, " ", r.key, ": not a worker id"));
+    }
+    auto worker = Read([&](const wf::Registry& reg) { return reg.GetWorker(id); });
+    if (!worker.ok()) {
+      return absl::DataLossError(absl::StrCat(kWorkers, " ", r.key, ": ", worker.status().message()));
+    }
+    ASSIGN_OR_RETURN(store::RecordWrite record, SealedRecord(*worker));
+    rewritten.push_back(std::move(record));
+  }
+  const int64_t n = static_cast<int64_t>(rewritten.size());
+  auto& records = tx.rows().records;
+  std::move(rewritten.begin(), rewritten.end(), std::back_inserter(records));
+  const bool last = static_cast<int>(page.size()) < limit;
+  return std::make_pair(last ? std::string() : page.back().key, n);
+}
+
+void DurableRegistry::Persist(engine::Engine::DomainTx& tx, const wf::Change& change,
+                              std::vector<store::RecordWrite> workers) {
   std::vector<store::RecordWrite>& records = tx.rows().records;
   for (const auto& unit : change.units) {
     records.push_back(PutRecord(kUnits, unit.id, json(unit).dump(), {unit.parent_id}));
@@ -210,8 +262,8 @@ void DurableRegistry::Persist(engine::Engine::DomainTx& tx, const wf::Change& ch
     records.push_back(PutRecord(kReservations, absl::StrCat(r.campaign_id, "/", r.unit_id),
                                 json(r).dump(), {r.campaign_id, r.unit_id}));
   }
-  records.reserve(records.size() + change.workers.size());
-  for (const auto& worker : change.workers) records.push_back(SealedRecord(worker));
+  records.reserve(records.size() + workers.size());
+  std::move(workers.begin(), workers.end(), std::back_inserter(records));
   for (const auto& entry : change.audit) {
     tx.Record(entry.subject, entry.unit_id, entry.type, entry.data);
   }

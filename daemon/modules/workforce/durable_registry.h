@@ -61,6 +61,13 @@ class DurableRegistry : public engine::UnitTree {
   // writes what it changed into that transaction.
   absl::StatusOr<wf::Change> Apply(engine::Engine::DomainTx& tx, const Op& op);
 
+  // Key rotation: rewrites, in `tx`, the stored workers after key `after_key` (up to `limit`)
+  // whose sealed personal data is not under the current key, from the registry (the truth,
+  // whatever the store holds of a change still committing). Answers the last key looked at
+  // ("" past the end) and how many were rewritten.
+  absl::StatusOr<std::pair<std::string, int64_t>> Reseal(engine::Engine::DomainTx& tx,
+                                                         const std::string& after_key, int limit);
+
   bool Covers(std::string_view scope, std::string_view unit) const override;
   std::vector<std::string> Subtree(std::string_view unit) const override;
 
@@ -80,10 +87,12 @@ class DurableRegistry : public engine::UnitTree {
   const std::map<std::string, Review>& open_reviews() const { return reviews_; }
 
  private:
-  void Persist(engine::Engine::DomainTx& tx, const wf::Change& change);
+  // `workers`: the sealed records of change.workers.
+  void Persist(engine::Engine::DomainTx& tx, const wf::Change& change,
+               std::vector<store::RecordWrite> workers);
   // Cancels the unit's open review and starts the next one, due review_years after `revision`.
   void ScheduleReview(engine::Engine::DomainTx& tx, const wf::QuotaRevision& revision);
-  store::RecordWrite SealedRecord(const wf::Worker& worker) const;
+  absl::StatusOr<store::RecordWrite> SealedRecord(const wf::Worker& worker) const;
   absl::StatusOr<wf::Worker> OpenRecord(const store::Record& record) const;
 
   engine::Engine& engine_;
@@ -94,6 +103,8 @@ class DurableRegistry : public engine::UnitTree {
   // By unit; touched only on the engine strand. An entry may name a review that has since
   // ended: cancelling it when the next revision comes is a no-op.
   std::map<std::string, Review> reviews_;
+  // Not OK once a change was applied in memory but could not be sealed (on the strand).
+  absl::Status unsealed_;
 };
 
 }  // namespace shequ::modules::workforce

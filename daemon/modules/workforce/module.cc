@@ -26,6 +26,7 @@ absl::Status WorkforceModule::Open(const ModuleContext& ctx) {
   }
   engine_ = &ctx.engine;
   personal_data_roles_ = ctx.config.personal_data_roles;
+  store_ = &ctx.store;
   max_import_bytes_ = static_cast<size_t>(ctx.config.max_import_bytes);
   registry_ = std::make_unique<DurableRegistry>(
       ctx.engine, ctx.store, ctx.sealer, wf::Registry(*std::move(quota), *std::move(grades)));
@@ -57,6 +58,49 @@ void WorkforceModule::RegisterHandlers() {
 }
 
 absl::Status WorkforceModule::Recover() { return registry_->Recover(); }
+
+absl::StatusOr<engine::json> WorkforceModule::PersonalDataOf(const std::string& id_number) const {
+  using engine::json;
+  ASSIGN_OR_RETURN(std::vector<wf::Worker> found,
+                   registry_->Read([&](const wf::Registry& r) -> absl::StatusOr<std::vector<wf::Worker>> {
+                     wf::WorkerFilter filter;
+                     filter.search = id_number;  // also matches names and numbers: filtered below
+                     std::vector<wf::Worker> out;
+                     int64_t after = 0;
+                     do {
+                       ASSIGN_OR_RETURN(wf::WorkerPage page, r.ListWorkers(filter, after, 1000));
+                       for (auto& w : page.workers) {
+                         if (w.personal.id_number == id_number) out.push_back(std::move(w));
+                       }
+                       after = page.next_after_id;
+                     } while (after != 0);
+                     return out;
+                   }));
+  if (found.empty()) return json();
+  json workers = json::array();
+  for (const wf::Worker& w : found) {
+    json history = json::array();
+    const std::string subject = absl::StrCat("worker:", w.id);
+    for (int64_t after = 0;;) {
+      ASSIGN_OR_RETURN(auto page, store_->SubjectHistory(subject, "", after, 1000));
+      for (const auto& e : page) {
+        json data = json::parse(e.body, nullptr, false);
+        history.push_back({{"seq", e.seq}, {"at_ms", e.at_ms}, {"type", e.type},
+                           {"unit_id", e.unit}, {"data", data.is_discarded() ? json(e.body) : data}});
+        after = e.seq;
+      }
+      if (page.size() < 1000) break;
+    }
+    workers.push_back({{"worker", w}, {"history", std::move(history)}});
+  }
+  return json{{"workers", std::move(workers)}};
+}
+
+absl::StatusOr<Module::ResealStep> WorkforceModule::Reseal(engine::Engine::DomainTx& tx,
+                                                           const std::string& after, int limit) {
+  ASSIGN_OR_RETURN(auto step, registry_->Reseal(tx, after, limit));
+  return ResealStep{std::move(step.first), step.second};
+}
 
 absl::Status WorkforceModule::LoadDemo(const std::string& demo_dir) {
   return LoadDemoDistrict(*registry_, demo_dir + "/district");

@@ -27,6 +27,10 @@ class WorkforceModule final : public Module {
                         std::vector<std::unique_ptr<grpc::Service>>& out) override;
   void Metrics(server::PrometheusWriter& w) const override;
   const engine::UnitTree* unit_tree() const override { return registry_.get(); }
+  // Worker records with this ID number, unmasked, each with its change history.
+  absl::StatusOr<engine::json> PersonalDataOf(const std::string& id_number) const override;
+  absl::StatusOr<ResealStep> Reseal(engine::Engine::DomainTx& tx, const std::string& after,
+                                    int limit) override;
 
   DurableRegistry& registry() { return *registry_; }
 
@@ -35,6 +39,7 @@ class WorkforceModule final : public Module {
   size_t max_import_bytes_ = 0;
   std::unique_ptr<DurableRegistry> registry_;
   engine::Engine* engine_ = nullptr;
+  store::Store* store_ = nullptr;
 };
 
 }  // namespace shequ::modules::workforce

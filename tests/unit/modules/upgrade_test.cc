@@ -97,7 +97,7 @@ class UpgradeTest : public ::testing::Test {
     w.community_since = "2020-03-01";
     std::string worker_body = wf::WorkerRecordJson(w);
     worker_body.pop_back();
-    absl::StrAppend(&worker_body, ",\"sealed\":\"", sealer_.Seal(wf::PersonalJson(w.personal)),
+    absl::StrAppend(&worker_body, ",\"sealed\":\"", *sealer_.Seal(wf::PersonalJson(w.personal)),
                     "\"}");
     wf::Reservation r{"whl-2026-2", community.id, 2, 0, 0, "2026-11-02", "2026-11-02"};
     auto q = [](const std::string& s) {
@@ -117,7 +117,7 @@ class UpgradeTest : public ::testing::Test {
     absl::StrAppend(&sql, "INSERT INTO quota_reservations VALUES ('whl-2026-2',",
                     q(community.id), ",", q(json(r).dump()), ");");
     absl::StrAppend(&sql, "INSERT INTO campaign_log VALUES ('whl-2026-2', 1, 1790000000000, ",
-                    "'create', CAST(", q(sealer_.Seal(R"({"not":"replayed here"})")),
+                    "'create', CAST(", q(*sealer_.Seal(R"({"not":"replayed here"})")),
                     " AS BLOB));");
     // The unit's open review and an ended one of another unit.
     absl::StrAppend(&sql,

@@ -1,0 +1,34 @@
+#pragma once
+
+// shequ.v1.PersonalData: the export of everything held about one ID number, and the rotation
+// of the sealing key.
+
+#include "daemon/modules/personal_data.h"
+#include "daemon/server/services.h"
+#include "shequ/v1/personal_data.grpc.pb.h"
+
+namespace shequ::modules::personal_data {
+
+class PersonalDataModule;
+
+class PersonalDataService final : public v1::PersonalData::CallbackService {
+ public:
+  PersonalDataService(server::ServiceContext& c, PersonalDataModule& module,
+                      PersonalDataPolicy policy)
+      : c_(c), module_(module), policy_(std::move(policy)) {}
+
+  grpc::ServerUnaryReactor* Export(grpc::CallbackServerContext*,
+                                   const v1::ExportPersonalDataRequest*,
+                                   v1::ExportPersonalDataResponse*) override;
+  grpc::ServerUnaryReactor* RotateKey(grpc::CallbackServerContext*, const v1::RotateKeyRequest*,
+                                      v1::KeyStatus*) override;
+  grpc::ServerUnaryReactor* GetKeyStatus(grpc::CallbackServerContext*,
+                                         const v1::KeyStatusRequest*, v1::KeyStatus*) override;
+
+ private:
+  server::ServiceContext& c_;
+  PersonalDataModule& module_;
+  const PersonalDataPolicy policy_;
+};
+
+}  // namespace shequ::modules::personal_data
