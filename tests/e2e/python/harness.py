@@ -1,5 +1,12 @@
 """Starts the real shequd for the Python end-to-end tests, as tests/integration/daemon_process.cc
-does: its own temporary data directory, port 0, the fixture config and the fake clock."""
+does: its own temporary data directory, port 0, the fixture config and the fake clock.
+
+The daemon authenticates with API tokens (its default). Its first start makes an administrator
+whose token it writes to <data_dir>/admin.token; the harness reads it, and Daemon.client(user,
+roles, unit) gives a client acting as that principal: created with Principals/Put, given a token
+with Principals/CreateToken, both once per daemon (the tokens are cached). A daemon built
+without API tokens writes no admin.token; then the same call gives a client sending the x-shequ-*
+metadata, and the tests of tokens skip (Daemon.tokens)."""
 
 from __future__ import annotations
 
@@ -26,7 +33,15 @@ sys.path.insert(0, os.path.join(SOURCE_DIR, "clients", "python"))
 
 import shequ  # noqa: E402
 
+# The tests name their callers themselves: nothing from the environment.
+for _name in ("SHEQU_TOKEN", "SHEQU_CA", "SHEQU_CERT", "SHEQU_KEY", "SHEQU_SERVER_NAME"):
+    os.environ.pop(_name, None)
+
 MONDAY_0900 = 1772413200000  # 2026-03-02 09:00 Beijing, a working day
+# The daemons' --log-level; test_python_logs.py runs the suites at debug.
+LOG_LEVEL = "warn"
+# When a list, each daemon's log is appended to it at cleanup (test_python_logs.py reads them).
+KEPT_LOGS: list[str] | None = None
 _READY = re.compile(rb"serving gRPC on [^:]+:(\d+) and HTTP on [^:]+:(\d+)")
 
 
@@ -63,6 +78,73 @@ class Daemon:
         self.config = os.path.join(SOURCE_DIR, "tests/fixtures/shequd.yaml")
         if plugins:
             self.config = write_plugin_config(os.path.join(self.data_dir, "conf"))
+        self._admin: shequ.Client | None = None
+        self._tokens: dict[str, tuple[tuple[str, ...], str, str]] = {}  # name -> roles, unit, token
+
+    @property
+    def tokens(self) -> bool:
+        """Whether the daemon issues API tokens: it wrote admin.token at its first start."""
+        return os.path.exists(os.path.join(self.data_dir, "admin.token"))
+
+    def require_tokens(self, test: unittest.TestCase) -> None:
+        if not self.tokens:
+            test.skipTest("this shequd issues no API tokens (no admin.token)")
+
+    @property
+    def admin_token(self) -> str:
+        """The bootstrap administrator's token (district-admin), from <data_dir>/admin.token."""
+        with open(os.path.join(self.data_dir, "admin.token")) as f:
+            return f.read().strip()
+
+    @property
+    def admin(self) -> shequ.Client:
+        """A client acting as the bootstrap administrator."""
+        if self._admin is None:
+            self._admin = (shequ.Client(self.address, token=self.admin_token, timeout=15)
+                           if self.tokens else
+                           shequ.Client(self.address, user="admin", roles=["district-admin"],
+                                        timeout=15))
+        return self._admin
+
+    def token(self, user: str = "", roles: str | tuple | list = (), unit: str = "") -> str:
+        """The token of the principal `user` with `roles` and `unit`, created the first time.
+        No user and no roles: the administrator. A user without a name is named after its
+        roles. One name keeps one identity in a daemon: asking for it with other roles fails."""
+        roles = tuple(roles.split(",")) if isinstance(roles, str) else tuple(roles)
+        if not user and not roles:
+            return self.admin_token
+        name = user or "e2e." + ".".join(roles) + (f"@{unit}" if unit else "")
+        known = self._tokens.get(name)
+        if known is not None:
+            if known[:2] != (roles, unit):
+                raise AssertionError(f"principal {name} acts as {known[:2]} in this daemon, "
+                                     f"not {(roles, unit)}: give the test another name")
+            return known[2]
+        kind = "system" if name.startswith("system:") else "person"
+        self.admin.principals.put(name, roles=roles, unit=unit, kind=kind, reason="e2e")
+        secret = self.admin.principals.create_token(name, description="e2e").secret
+        self._tokens[name] = (roles, unit, secret)
+        return secret
+
+    def write_tokens(self, path: str, principals) -> str:
+        """A tokens file as `make run` writes var/demo-tokens.txt (`<name> <roles> <unit>
+        <token>` lines) for (name, roles, unit) triples, as the examples read it. Returns path."""
+        with open(path, "w") as f:
+            f.write("# e2e principals: <name> <roles> <unit> <token>\n")
+            for name, roles, unit in principals:
+                f.write(f"{name} {','.join(roles) or '-'} {unit or '-'} "
+                        f"{self.token(name, roles, unit)}\n")
+        return path
+
+    def client(self, user: str = "", roles: str | tuple | list = (), unit: str = "", *,
+               timeout: float | None = 15) -> shequ.Client:
+        """A client acting as the principal `user` with `roles` and `unit` (see token()), on the
+        administrator's connection."""
+        if not self.tokens:
+            return shequ.Client(self.address, user=user, roles=roles, unit=unit, timeout=timeout,
+                                channel=self.admin.channel)
+        return shequ.Client(self.address, token=self.token(user, roles, unit), timeout=timeout,
+                            channel=self.admin.channel)
 
     @property
     def address(self) -> str:
@@ -73,7 +155,7 @@ class Daemon:
         args = [SHEQUD, "--config", self.config,
                 "--data-dir", self.data_dir, "--listen", f"127.0.0.1:{self.port}",
                 "--http", "127.0.0.1:0", f"--fake-clock={self.fake_clock_ms}",
-                "--log-level", "warn"]
+                "--log-level", LOG_LEVEL]
         log = open(os.path.join(self.data_dir, "shequd.log"), "ab")
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=log)
         log.close()
@@ -122,12 +204,16 @@ class Daemon:
             return ""
 
     def cleanup(self) -> None:
+        if self._admin is not None:
+            self._admin.close()
         self.stop()
+        if KEPT_LOGS is not None:
+            KEPT_LOGS.append(self.log())
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
 class DaemonTestCase(unittest.TestCase):
-    """One daemon per test class, a client speaking as `starter` (street office)."""
+    """One daemon per test class, a client acting as the street office wang (street-1)."""
 
     daemon: Daemon
     client: shequ.Client
@@ -136,8 +222,7 @@ class DaemonTestCase(unittest.TestCase):
     @classmethod
     def setUpClass(cls) -> None:
         cls.daemon = Daemon(plugins=cls.plugins).start()
-        cls.client = shequ.Client(cls.daemon.address, user="wang", roles=["street-office"],
-                                  unit="street-1", timeout=15)
+        cls.client = cls.daemon.client("wang", ["street-office"], "street-1")
 
     @classmethod
     def tearDownClass(cls) -> None:
