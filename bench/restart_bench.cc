@@ -41,7 +41,8 @@ std::string WriteConfig(const std::string& dir) {
       << "workflows_dir: " << src << "/config/workflows\n"
       << "policy_dir: " << src << "/config/policy\n"
       << "demo: " << src << "/config/demo\n"
-      << "log_level: warn\n";
+      << "log_level: warn\n"
+      << "auth: headers\n";
   return path;
 }
 

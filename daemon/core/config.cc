@@ -4,6 +4,8 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "daemon/core/duration.h"
+#include "daemon/core/status.h"
 #include "yaml-cpp/yaml.h"
 
 namespace shequ {
@@ -25,6 +27,85 @@ absl::Status Unknown(const YAML::Node& map, const std::set<std::string>& known,
   return absl::OkStatus();
 }
 
+// A fixed span of time (ISO 8601, "P90D"): working days have no place in a token's lifetime.
+absl::StatusOr<int64_t> FixedDuration(const std::string& text, const std::string& where) {
+  auto d = ParseDuration(text);
+  if (!d.ok()) return absl::InvalidArgumentError(absl::StrCat(where, d.status().message()));
+  if (d->working_days != 0 || d->ms <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, "'", text, "': expected a positive ISO 8601 duration such as P90D"));
+  }
+  return d->ms;
+}
+
+// `auth:` is a mode ("auth: headers") or a map of settings.
+absl::Status ReadAuth(const YAML::Node& a, const std::filesystem::path& base,
+                      const std::string& where, AuthConfig& out) {
+  if (a.IsScalar()) {
+    out.mode = a.as<std::string>();
+    return absl::OkStatus();
+  }
+  if (!a.IsMap()) return absl::InvalidArgumentError(where + "expected a mode or a map");
+  if (auto st = Unknown(a, {"mode", "token_ttl", "bootstrap_admin", "admin_token_file", "jwt",
+                            "mtls"},
+                        where);
+      !st.ok()) {
+    return st;
+  }
+  if (a["mode"]) out.mode = a["mode"].as<std::string>();
+  if (a["token_ttl"]) {
+    auto ttl = FixedDuration(a["token_ttl"].as<std::string>(), where + "token_ttl: ");
+    if (!ttl.ok()) return ttl.status();
+    out.token_ttl_ms = *ttl;
+  }
+  if (a["bootstrap_admin"]) out.bootstrap_admin = a["bootstrap_admin"].as<bool>();
+  if (a["admin_token_file"]) {
+    out.admin_token_file = Resolve(base, a["admin_token_file"].as<std::string>());
+  }
+  if (const YAML::Node& j = a["jwt"]) {
+    if (auto st = Unknown(j, {"jwks_file", "issuer", "audience", "leeway_s", "claims", "roles"},
+                          where + "jwt.");
+        !st.ok()) {
+      return st;
+    }
+    if (j["jwks_file"]) out.jwt.jwks_file = Resolve(base, j["jwks_file"].as<std::string>());
+    if (j["issuer"]) out.jwt.issuer = j["issuer"].as<std::string>();
+    if (const YAML::Node& aud = j["audience"]) {
+      out.jwt.audiences = aud.IsSequence() ? aud.as<std::vector<std::string>>()
+                                           : std::vector<std::string>{aud.as<std::string>()};
+    }
+    if (j["leeway_s"]) out.jwt.leeway_s = j["leeway_s"].as<int64_t>();
+    if (const YAML::Node& c = j["claims"]) {
+      if (auto st = Unknown(c, {"name", "roles", "unit"}, where + "jwt.claims."); !st.ok()) {
+        return st;
+      }
+      if (c["name"]) out.jwt.name_claim = c["name"].as<std::string>();
+      if (c["roles"]) out.jwt.roles_claim = c["roles"].as<std::string>();
+      if (c["unit"]) out.jwt.unit_claim = c["unit"].as<std::string>();
+    }
+    if (const YAML::Node& r = j["roles"]) {
+      for (const auto& kv : r) {
+        const YAML::Node& v = kv.second;
+        out.jwt.role_map[kv.first.as<std::string>()] =
+            v.IsSequence() ? v.as<std::vector<std::string>>()
+                           : std::vector<std::string>{v.as<std::string>()};
+      }
+    }
+    if (!out.jwt.jwks_file.empty() && (out.jwt.issuer.empty() || out.jwt.audiences.empty())) {
+      return absl::InvalidArgumentError(
+          where + "jwt: with a jwks_file, name the issuer and the audience to accept");
+    }
+    if (out.jwt.leeway_s < 0 || out.jwt.leeway_s > 600) {
+      return absl::InvalidArgumentError(where + "jwt.leeway_s: must be from 0 to 600");
+    }
+  }
+  if (const YAML::Node& m = a["mtls"]) {
+    if (auto st = Unknown(m, {"identity"}, where + "mtls."); !st.ok()) return st;
+    if (m["identity"]) out.mtls.identity = m["identity"].as<std::string>();
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<Config> LoadConfig(const std::string& path) {
@@ -40,7 +121,7 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
     if (!root.IsMap()) return absl::InvalidArgumentError(absl::StrCat(path, ": expected a map"));
     if (auto s = Unknown(root, {"listen", "http", "data_dir", "calendar_dir", "workflows_dir",
                                 "demo", "log_level", "policy_dir", "store", "engine",
-                                "workforce", "plugins_dir", "plugin_host"},
+                                "workforce", "plugins_dir", "plugin_host", "auth", "tls"},
                          path + ": ");
         !s.ok()) {
       return s;
@@ -71,6 +152,22 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
         c.personal_data_roles = w["personal_data_roles"].as<std::vector<std::string>>();
       }
       if (w["max_import_mb"]) c.max_import_bytes = w["max_import_mb"].as<int64_t>() << 20;
+    }
+    if (const YAML::Node& a = root["auth"]) {
+      RETURN_IF_ERROR(ReadAuth(a, base, path + ": auth.", c.auth));
+    }
+    if (const YAML::Node& t = root["tls"]) {
+      if (auto st = Unknown(t, {"cert", "key", "client_ca"}, path + ": tls."); !st.ok()) return st;
+      if (t["cert"]) c.tls.cert = Resolve(base, t["cert"].as<std::string>());
+      if (t["key"]) c.tls.key = Resolve(base, t["key"].as<std::string>());
+      if (t["client_ca"]) c.tls.client_ca = Resolve(base, t["client_ca"].as<std::string>());
+      if (c.tls.cert.empty() != c.tls.key.empty()) {
+        return absl::InvalidArgumentError(absl::StrCat(path, ": tls: name both cert and key"));
+      }
+      if (!c.tls.client_ca.empty() && c.tls.cert.empty()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(path, ": tls.client_ca: needs tls.cert and tls.key"));
+      }
     }
     if (const YAML::Node& s = root["store"]) {
       if (auto st = Unknown(s, {"backend", "synchronous", "readers", "max_size_mb"},
@@ -122,6 +219,13 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
   if (c.request_retention_days < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": engine.request_retention_days: must be >= 0"));
+  }
+  if (c.auth.mode != "tokens" && c.auth.mode != "headers") {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": auth.mode: '", c.auth.mode, "' is not tokens or headers"));
+  }
+  if (c.auth.mtls.identity != "cn" && c.auth.mtls.identity != "san") {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": auth.mtls.identity: expected cn or san"));
   }
   if (c.synchronous != "FULL" && c.synchronous != "NORMAL") {
     return absl::InvalidArgumentError(

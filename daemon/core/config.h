@@ -1,12 +1,47 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 
 namespace shequ {
+
+// How callers prove who they are (config `auth:`; docs/security.md "Authentication").
+struct AuthConfig {
+  // "tokens": API tokens, JWTs from single sign-on and mTLS certificates. "headers": those, and
+  // also the x-shequ-user/-roles/-unit metadata of development mode (loopback only).
+  std::string mode = "tokens";
+  int64_t token_ttl_ms = int64_t{90} * 86'400'000;  // default expiry of a new API token
+  bool bootstrap_admin = true;  // first start, no principals: an administrator and its token
+  std::string admin_token_file;  // where its token goes; "" = data_dir/admin.token
+
+  struct Jwt {
+    std::string jwks_file;  // "" = JWTs are not accepted
+    std::string issuer;
+    std::vector<std::string> audiences;  // the token's aud must name one of them
+    int64_t leeway_s = 60;               // clock skew allowed on exp and nbf
+    std::string name_claim = "sub";
+    std::string roles_claim = "roles";   // a string or an array of strings
+    std::string unit_claim = "unit";
+    // A claimed role (an SSO group) -> the daemon's roles it grants; a claimed role not listed
+    // grants nothing.
+    std::map<std::string, std::vector<std::string>> role_map;
+  } jwt;
+
+  struct Mtls {
+    std::string identity = "cn";  // which part of a client certificate names its principal: cn|san
+  } mtls;
+};
+
+// TLS on the gRPC and HTTP ports (config `tls:`). Off when `cert` is empty.
+struct TlsConfig {
+  std::string cert;       // PEM certificate chain
+  std::string key;        // PEM private key
+  std::string client_ca;  // PEM CA bundle: when set, clients must present a certificate it signed
+};
 
 // config/shequd.yaml. Relative paths in the file are resolved against the file's directory.
 struct Config {
@@ -37,6 +72,9 @@ struct Config {
 
   std::string plugins_dir;  // one *.yaml per plugin, loaded at start and on SIGHUP; "" = none
   std::string plugin_host;  // shequ-plugin-host; "" = next to the shequd binary
+
+  AuthConfig auth;
+  TlsConfig tls;
 
   bool fake_clock = false;
   int64_t fake_clock_start_ms = 0;  // 0 = the real time at start-up

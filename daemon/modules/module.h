@@ -21,6 +21,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "daemon/auth/tokens.h"
 #include "daemon/core/calendar.h"
 #include "daemon/core/clock.h"
 #include "daemon/core/config.h"
@@ -86,6 +87,10 @@ class Module {
   // The tree of units that task and instance scopes refer to, when this module keeps it (the
   // daemon gives the first one to the engine and the services); null by default.
   virtual const engine::UnitTree* unit_tree() const { return nullptr; }
+
+  // The principals and API tokens that calls authenticate against, when this module keeps them
+  // (the identity module); null by default.
+  virtual const auth::Directory* directory() const { return nullptr; }
 };
 
 using ModuleList = std::vector<std::unique_ptr<Module>>;

@@ -1,5 +1,7 @@
 #include "daemon/server/convert.h"
 
+#include <atomic>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -16,9 +18,29 @@ std::string Metadata(const grpc::CallbackServerContext* ctx, const char* key) {
   return it == md.end() ? "" : std::string(it->second.data(), it->second.size());
 }
 
+std::atomic<const auth::Authenticator*> caller_authenticator{nullptr};
+
 }  // namespace
 
-engine::Caller CallerOf(const grpc::CallbackServerContext* ctx) {
+void SetCallerAuthenticator(const auth::Authenticator* authenticator) {
+  caller_authenticator.store(authenticator);
+}
+
+engine::Caller ToCaller(const auth::Principal& p) {
+  engine::Caller c;
+  c.user = p.name;
+  c.roles = p.roles;
+  c.unit = p.unit;
+  c.credential = p.credential;
+  return c;
+}
+
+absl::StatusOr<engine::Caller> AuthenticatedCallerOf(const grpc::CallbackServerContext* ctx) {
+  if (const auth::Authenticator* a = caller_authenticator.load()) {
+    auto p = a->Authenticate(*ctx);
+    if (!p.ok()) return p.status();
+    return ToCaller(*p);
+  }
   engine::Caller c;
   c.user = Metadata(ctx, "x-shequ-user");
   c.unit = Metadata(ctx, "x-shequ-unit");
@@ -27,6 +49,11 @@ engine::Caller CallerOf(const grpc::CallbackServerContext* ctx) {
     c.roles.emplace_back(absl::StripAsciiWhitespace(r));
   }
   return c;
+}
+
+engine::Caller CallerOf(const grpc::CallbackServerContext* ctx) {
+  auto c = AuthenticatedCallerOf(ctx);
+  return c.ok() ? *std::move(c) : engine::Caller{};
 }
 
 grpc::Status ToGrpc(const absl::Status& s) {

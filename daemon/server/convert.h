@@ -6,6 +6,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
+#include "daemon/auth/principal.h"
 #include "daemon/engine/engine.h"
 #include "daemon/engine/model.h"
 #include "shequ/v1/incidents.pb.h"
@@ -18,7 +19,15 @@ namespace shequ::server {
 
 using engine::json;
 
+// The caller of a call: the principal the daemon's authenticator proves (daemon/auth/chain.h),
+// with the API token behind it as `credential`. Until the authorisation gate admits every call,
+// a call that proves nothing acts as nobody (no name, no roles); before the daemon sets an
+// authenticator, the x-shequ-* metadata name the caller.
+void SetCallerAuthenticator(const auth::Authenticator* authenticator);
 engine::Caller CallerOf(const grpc::CallbackServerContext* ctx);
+// As CallerOf, but UNAUTHENTICATED naming why when the call proves nothing.
+absl::StatusOr<engine::Caller> AuthenticatedCallerOf(const grpc::CallbackServerContext* ctx);
+engine::Caller ToCaller(const auth::Principal& p);
 grpc::Status ToGrpc(const absl::Status& status);
 
 // Variables arrive as JSON text whose root is an object; "" means {}. Oversize input is

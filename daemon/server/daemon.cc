@@ -10,9 +10,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/numbers.h"
+#include "daemon/auth/chain.h"
 #include "daemon/core/logging.h"
 #include "daemon/core/strings.h"
 #include "daemon/core/status.h"
+#include "daemon/server/convert.h"
 #include "daemon/server/demo.h"
 #include "daemon/server/plugins_service.h"
 #include "daemon/server/prometheus.h"
@@ -144,10 +146,17 @@ absl::Status Daemon::Init(const Config& config) {
   plugins_ = std::make_unique<plugin::Manager>(*engine_, io_, popts);
   plugins_->Start();
 
+  const auth::Directory* directory = nullptr;
+  for (const auto& m : modules_) {
+    if (!directory) directory = m->directory();
+  }
+  ASSIGN_OR_RETURN(authenticator_, auth::BuildAuthenticator(config, directory, *clock_));
+  SetCallerAuthenticator(authenticator_.get());
   ctx_ = std::make_unique<ServiceContext>(
       ServiceContext{*engine_, *store_, hub_, io_, *readers_,
                      config.fake_clock ? static_cast<ManualClock*>(clock_.get()) : nullptr,
-                     static_cast<size_t>(config.max_variables_bytes), units_});
+                     static_cast<size_t>(config.max_variables_bytes), units_,
+                     authenticator_.get(), &sessions_});
   services_.push_back(std::make_unique<DefinitionsService>(*ctx_));
   services_.push_back(std::make_unique<InstancesService>(*ctx_));
   services_.push_back(std::make_unique<TasksService>(*ctx_));
@@ -328,6 +337,7 @@ void Daemon::Shutdown() {
     grpc_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   }
   if (http_) http_->Stop();
+  SetCallerAuthenticator(nullptr);  // it goes with this daemon
   if (plugins_) plugins_->Stop();  // hosts shut down while the engine still takes answers
   if (health_timer_) {
     boost::asio::post(io_, [t = health_timer_.get()] { t->cancel(); });

@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "daemon/auth/principal.h"
+#include "daemon/auth/sessions.h"
 #include "daemon/core/calendar.h"
 #include "daemon/core/clock.h"
 #include "daemon/core/config.h"
@@ -68,6 +70,8 @@ class Daemon {
   const engine::UnitTree* units_ = nullptr;  // the first module's that keeps one
   std::unique_ptr<plugin::Manager> plugins_;
   Hub hub_;
+  std::unique_ptr<auth::Authenticator> authenticator_;
+  auth::Sessions sessions_;
   std::unique_ptr<ServiceContext> ctx_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
   std::unique_ptr<grpc::Server> grpc_;

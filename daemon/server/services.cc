@@ -198,9 +198,13 @@ class WatchStream : public Stream<v1::Event> {
 };
 }  // namespace
 
-grpc::ServerWriteReactor<v1::Event>* InstancesService::Watch(grpc::CallbackServerContext*,
+grpc::ServerWriteReactor<v1::Event>* InstancesService::Watch(grpc::CallbackServerContext* ctx,
                                                              const v1::WatchRequest* req) {
-  return new WatchStream(c_, *req);
+  auto caller = AuthenticatedCallerOf(ctx);
+  if (!caller.ok()) return new RefusedStream<v1::Event>(ToGrpc(caller.status()));
+  auto* stream = new WatchStream(c_, *req);
+  CloseOnRevoke<v1::Event>(c_.sessions, caller->credential, stream->handle());
+  return stream;
 }
 
 grpc::ServerUnaryReactor* InstancesService::History(grpc::CallbackServerContext* ctx,
@@ -319,8 +323,10 @@ grpc::ServerUnaryReactor* TasksService::Return(grpc::CallbackServerContext* ctx,
 
 // ---- Jobs ----------------------------------------------------------------------------------
 
-grpc::ServerWriteReactor<v1::Job>* JobsService::Activate(grpc::CallbackServerContext*,
+grpc::ServerWriteReactor<v1::Job>* JobsService::Activate(grpc::CallbackServerContext* ctx,
                                                          const v1::ActivateRequest* req) {
+  auto caller = AuthenticatedCallerOf(ctx);
+  if (!caller.ok()) return new RefusedStream<v1::Job>(ToGrpc(caller.status()));
   if (req->types().empty() || req->max_jobs() < 0 || req->timeout_ms() < 0 ||
       req->long_poll_ms() < 0) {
     return new RefusedStream<v1::Job>(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
@@ -328,7 +334,9 @@ grpc::ServerWriteReactor<v1::Job>* JobsService::Activate(grpc::CallbackServerCon
                                         ? "types: name at least one job type"
                                         : "max_jobs, timeout_ms, long_poll_ms: must not be negative"));
   }
-  return new ActivateStream(c_.engine, c_.io, *req);
+  auto* stream = new ActivateStream(c_.engine, c_.io, *req);
+  CloseOnRevoke<v1::Job>(c_.sessions, caller->credential, stream->handle());
+  return stream;
 }
 
 grpc::ServerUnaryReactor* JobsService::Complete(grpc::CallbackServerContext* ctx,
@@ -455,15 +463,19 @@ class SubscribeStream : public Stream<v1::Notification> {
 }  // namespace
 
 grpc::ServerWriteReactor<v1::Notification>* NotificationsService::Subscribe(
-    grpc::CallbackServerContext*, const v1::SubscribeRequest* req) {
+    grpc::CallbackServerContext* ctx, const v1::SubscribeRequest* req) {
+  auto caller = AuthenticatedCallerOf(ctx);
+  if (!caller.ok()) return new RefusedStream<v1::Notification>(ToGrpc(caller.status()));
   if (req->recipient().empty() && req->roles().empty()) {
     return new RefusedStream<v1::Notification>(grpc::Status(
         grpc::StatusCode::INVALID_ARGUMENT, "recipient, roles: name at least one"));
   }
   auto units = UnitsOf(c_, req->unit(), req->within_unit());
   if (!units.ok()) return new RefusedStream<v1::Notification>(ToGrpc(units.status()));
-  return new SubscribeStream(
+  auto* stream = new SubscribeStream(
       c_, {req->recipient(), {req->roles().begin(), req->roles().end()}, *std::move(units)});
+  CloseOnRevoke<v1::Notification>(c_.sessions, caller->credential, stream->handle());
+  return stream;
 }
 
 grpc::ServerUnaryReactor* NotificationsService::Ack(grpc::CallbackServerContext* ctx,

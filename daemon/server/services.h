@@ -7,6 +7,8 @@
 
 #include <boost/asio.hpp>
 
+#include "daemon/auth/principal.h"
+#include "daemon/auth/sessions.h"
 #include "daemon/core/clock.h"
 #include "daemon/engine/engine.h"
 #include "daemon/server/streams.h"
@@ -30,6 +32,8 @@ struct ServiceContext {
   ManualClock* manual_clock;  // null unless --fake-clock
   size_t max_variables_bytes;
   const engine::UnitTree* units;  // the registry's unit tree
+  const auth::Authenticator* authenticator;  // proves who calls (daemon/auth/chain.h)
+  auth::Sessions* sessions;  // the streams each API token holds open, closed on revocation
 };
 
 class DefinitionsService final : public v1::Definitions::CallbackService {

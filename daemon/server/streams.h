@@ -17,6 +17,7 @@
 #include <set>
 #include <vector>
 
+#include "daemon/auth/sessions.h"
 #include "daemon/engine/engine.h"
 #include "daemon/store/store.h"
 #include "shequ/v1/instances.pb.h"
@@ -151,6 +152,20 @@ class RefusedStream : public grpc::ServerWriteReactor<Msg> {
   explicit RefusedStream(grpc::Status s) { this->Finish(std::move(s)); }
   void OnDone() override { delete this; }
 };
+
+// Ends the stream behind `handle` with UNAUTHENTICATED when the API token `credential` that
+// opened it is revoked ("" = not opened with a token: nothing to track).
+template <typename Msg>
+void CloseOnRevoke(auth::Sessions* sessions, const std::string& credential,
+                   const std::shared_ptr<typename Stream<Msg>::Handle>& handle) {
+  if (!sessions || credential.empty()) return;
+  std::weak_ptr<typename Stream<Msg>::Handle> weak = handle;
+  sessions->Track(credential, weak, [weak](const absl::Status& s) {
+    if (auto h = weak.lock()) {
+      h->Close(grpc::Status(grpc::StatusCode::UNAUTHENTICATED, std::string(s.message())));
+    }
+  });
+}
 
 // Fans what each commit made durable out to the open Watch and Subscribe streams.
 class Hub {

@@ -44,7 +44,7 @@ function writePluginConfig(dir) {
   const config = path.join(dir, 'shequd.yaml');
   fs.writeFileSync(config, [
     `calendar_dir: ${SOURCE_DIR}/config/calendar`, `workflows_dir: ${SOURCE_DIR}/config/workflows`,
-    `policy_dir: ${SOURCE_DIR}/config/policy`, `plugins_dir: ${pluginsD}`, 'store:', '  synchronous: FULL', '',
+    `policy_dir: ${SOURCE_DIR}/config/policy`, `plugins_dir: ${pluginsD}`, 'auth: headers', 'store:', '  synchronous: FULL', '',
   ].join('\n'));
   return config;
 }

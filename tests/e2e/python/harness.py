@@ -63,6 +63,7 @@ def write_plugin_config(dir: str) -> str:
                 f"workflows_dir: {SOURCE_DIR}/config/workflows\n"
                 f"policy_dir: {SOURCE_DIR}/config/policy\n"
                 f"plugins_dir: {plugins_d}\n"
+                "auth: headers\n"
                 "store:\n  synchronous: FULL\n")
     return config
 
