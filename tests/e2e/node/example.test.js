@@ -6,10 +6,9 @@ const { execFile } = require('node:child_process');
 const path = require('node:path');
 const { setUp, SOURCE_DIR } = require('./harness');
 
-test('quickstart example', async (t) => {
+test('quickstart example', async () => {
   const { daemon, client } = await setUp();
   try {
-    if (!daemon.tokens) return t.skip('this shequd issues no API tokens: the example reads its callers\' tokens');
     const example = path.join(SOURCE_DIR, 'clients/node/examples/quickstart.js');
     const tokens = await daemon.writeTokens(path.join(daemon.dataDir, 'tokens.txt'), [
       ['wang', ['street-office'], 'street-1'], ['li', ['leading-group'], ''],

@@ -5,9 +5,7 @@
 // The daemon authenticates with API tokens (its default). Its first start makes an administrator
 // whose token it writes to <dataDir>/admin.token; the harness reads it, and
 // daemon.client(user, roles, unit) gives a client acting as that principal: created with
-// Principals/Put, given a token with Principals/CreateToken, both once per daemon (cached). A
-// daemon built without API tokens writes no admin.token; then the same call gives a client
-// sending the x-shequ-* metadata, and the tests of tokens skip (daemon.tokens).
+// Principals/Put, given a token with Principals/CreateToken, both once per daemon (cached).
 const { spawn } = require('child_process');
 const fs = require('fs');
 const os = require('os');
@@ -28,8 +26,22 @@ for (const name of ['SHEQU_TOKEN', 'SHEQU_CA', 'SHEQU_CERT', 'SHEQU_KEY', 'SHEQU
 const MONDAY_0900 = 1772413200000; // 2026-03-02 09:00 Beijing, a working day
 const READY = /serving gRPC on [^:]+:(\d+) and HTTP on [^:]+:(\d+)/;
 
-/** <dir>/shequd.yaml: the fixture config plus a plugins_dir (<dir>/plugins.d) loading the six
- * department plugins, isolated (the default), as config/plugins.d does. Returns its path. */
+/** <dir>/shequd.yaml: the shipped calendar, workflows and policy, API tokens (auth: tokens, the
+ * default, rather than the fixture's development mode), and with `plugins` a plugins_dir
+ * (writePluginConfig). Returns its path. */
+function writeConfig(dir, { plugins = false } = {}) {
+  fs.mkdirSync(dir, { recursive: true });
+  const config = path.join(dir, 'shequd.yaml');
+  fs.writeFileSync(config, [
+    `calendar_dir: ${SOURCE_DIR}/config/calendar`, `workflows_dir: ${SOURCE_DIR}/config/workflows`,
+    `policy_dir: ${SOURCE_DIR}/config/policy`, ...(plugins ? [`plugins_dir: ${writePluginConfig(dir)}`] : []),
+    'auth:', '  mode: tokens', 'store:', '  synchronous: FULL', '',
+  ].join('\n'));
+  return config;
+}
+
+/** <dir>/plugins.d loading the six department plugins, isolated (the default), as
+ * config/plugins.d does. Returns its path. */
 function writePluginConfig(dir) {
   for (const name of DEPARTMENT_PLUGINS) {
     const lib = path.join(PLUGIN_DIR, `libshequ_${name}.so`);
@@ -41,31 +53,20 @@ function writePluginConfig(dir) {
     fs.writeFileSync(path.join(pluginsD, `${name}.yaml`),
       `name: ${name}\npath: ${path.join(PLUGIN_DIR, `libshequ_${name}.so`)}\n`);
   }
-  const config = path.join(dir, 'shequd.yaml');
-  fs.writeFileSync(config, [
-    `calendar_dir: ${SOURCE_DIR}/config/calendar`, `workflows_dir: ${SOURCE_DIR}/config/workflows`,
-    `policy_dir: ${SOURCE_DIR}/config/policy`, `plugins_dir: ${pluginsD}`, 'auth: headers', 'store:', '  synchronous: FULL', '',
-  ].join('\n'));
-  return config;
+  return pluginsD;
 }
 
 class Daemon {
   /** plugins: load the six department plugins (writePluginConfig); off by default, as each is a
-   * shequ-plugin-host process of its own. */
+   * shequ-plugin-host process of its own. The daemon runs with auth: tokens. */
   constructor(fakeClockMs = MONDAY_0900, { plugins = false } = {}) {
     this.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shequ-e2e-node-'));
     this.fakeClockMs = fakeClockMs;
     this.port = 0;
     this.proc = null;
-    this.config = plugins ? writePluginConfig(path.join(this.dataDir, 'conf'))
-      : path.join(SOURCE_DIR, 'tests/fixtures/shequd.yaml');
+    this.config = writeConfig(path.join(this.dataDir, 'conf'), { plugins });
     this._admin = null;
     this._principals = new Map(); // name -> { roles, unit, token } (a promise of it)
-  }
-
-  /** Whether the daemon issues API tokens: it wrote admin.token at its first start. */
-  get tokens() {
-    return fs.existsSync(path.join(this.dataDir, 'admin.token'));
   }
 
   /** The bootstrap administrator's token (district-admin), from <dataDir>/admin.token. */
@@ -75,10 +76,7 @@ class Daemon {
 
   /** A client acting as the bootstrap administrator. */
   get admin() {
-    if (!this._admin) {
-      this._admin = new shequ.Client(this.address, this.tokens ? { token: this.adminToken, timeoutMs: 15000 }
-        : { user: 'admin', roles: ['district-admin'], timeoutMs: 15000 });
-    }
+    if (!this._admin) this._admin = new shequ.Client(this.address, { token: this.adminToken, timeoutMs: 15000 });
     return this._admin;
   }
 
@@ -118,7 +116,6 @@ class Daemon {
   /** A client acting as the principal `user` with `roles` and `unit` (see token()), on the
    * administrator's connection. */
   async client(user = '', roles = [], unit = '') {
-    if (!this.tokens) return this.admin.asCaller({ user, roles, unit });
     return this.admin.asCaller({ token: await this.token(user, roles, unit) });
   }
 

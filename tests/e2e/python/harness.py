@@ -4,9 +4,7 @@ does: its own temporary data directory, port 0, the fixture config and the fake 
 The daemon authenticates with API tokens (its default). Its first start makes an administrator
 whose token it writes to <data_dir>/admin.token; the harness reads it, and Daemon.client(user,
 roles, unit) gives a client acting as that principal: created with Principals/Put, given a token
-with Principals/CreateToken, both once per daemon (the tokens are cached). A daemon built
-without API tokens writes no admin.token; then the same call gives a client sending the x-shequ-*
-metadata, and the tests of tokens skip (Daemon.tokens)."""
+with Principals/CreateToken, both once per daemon (the tokens are cached)."""
 
 from __future__ import annotations
 
@@ -45,9 +43,25 @@ KEPT_LOGS: list[str] | None = None
 _READY = re.compile(rb"serving gRPC on [^:]+:(\d+) and HTTP on [^:]+:(\d+)")
 
 
+def write_config(dir: str, *, plugins: bool = False) -> str:
+    """<dir>/shequd.yaml: the shipped calendar, workflows and policy, API tokens (auth: tokens,
+    the default, rather than the fixture's development mode), and with `plugins` a plugins_dir
+    (write_plugin_config). Returns its path."""
+    os.makedirs(dir, exist_ok=True)
+    config = os.path.join(dir, "shequd.yaml")
+    with open(config, "w") as f:
+        f.write(f"calendar_dir: {SOURCE_DIR}/config/calendar\n"
+                f"workflows_dir: {SOURCE_DIR}/config/workflows\n"
+                f"policy_dir: {SOURCE_DIR}/config/policy\n"
+                + (f"plugins_dir: {write_plugin_config(dir)}\n" if plugins else "")
+                + "auth:\n  mode: tokens\n"
+                "store:\n  synchronous: FULL\n")
+    return config
+
+
 def write_plugin_config(dir: str) -> str:
-    """<dir>/shequd.yaml: the fixture config plus a plugins_dir (<dir>/plugins.d) loading the six
-    department plugins, isolated (the default), as config/plugins.d does. Returns its path."""
+    """<dir>/plugins.d loading the six department plugins, isolated (the default), as
+    config/plugins.d does. Returns its path."""
     for name in DEPARTMENT_PLUGINS:
         if not os.path.exists(os.path.join(PLUGIN_DIR, f"libshequ_{name}.so")):
             raise RuntimeError(f"{PLUGIN_DIR}/libshequ_{name}.so is missing: build the plugins "
@@ -57,39 +71,20 @@ def write_plugin_config(dir: str) -> str:
     for name in DEPARTMENT_PLUGINS:
         with open(os.path.join(plugins_d, f"{name}.yaml"), "w") as f:
             f.write(f"name: {name}\npath: {PLUGIN_DIR}/libshequ_{name}.so\n")
-    config = os.path.join(dir, "shequd.yaml")
-    with open(config, "w") as f:
-        f.write(f"calendar_dir: {SOURCE_DIR}/config/calendar\n"
-                f"workflows_dir: {SOURCE_DIR}/config/workflows\n"
-                f"policy_dir: {SOURCE_DIR}/config/policy\n"
-                f"plugins_dir: {plugins_d}\n"
-                "auth: headers\n"
-                "store:\n  synchronous: FULL\n")
-    return config
+    return plugins_d
 
 
 class Daemon:
     def __init__(self, fake_clock_ms: int = MONDAY_0900, *, plugins: bool = False):
         """plugins: load the six department plugins (write_plugin_config); off by default, as
-        each is a shequ-plugin-host process of its own."""
+        each is a shequ-plugin-host process of its own. The daemon runs with auth: tokens."""
         self.data_dir = tempfile.mkdtemp(prefix="shequ-e2e-py-")
         self.fake_clock_ms = fake_clock_ms
         self.port = 0
         self.proc: subprocess.Popen | None = None
-        self.config = os.path.join(SOURCE_DIR, "tests/fixtures/shequd.yaml")
-        if plugins:
-            self.config = write_plugin_config(os.path.join(self.data_dir, "conf"))
+        self.config = write_config(os.path.join(self.data_dir, "conf"), plugins=plugins)
         self._admin: shequ.Client | None = None
         self._tokens: dict[str, tuple[tuple[str, ...], str, str]] = {}  # name -> roles, unit, token
-
-    @property
-    def tokens(self) -> bool:
-        """Whether the daemon issues API tokens: it wrote admin.token at its first start."""
-        return os.path.exists(os.path.join(self.data_dir, "admin.token"))
-
-    def require_tokens(self, test: unittest.TestCase) -> None:
-        if not self.tokens:
-            test.skipTest("this shequd issues no API tokens (no admin.token)")
 
     @property
     def admin_token(self) -> str:
@@ -101,10 +96,7 @@ class Daemon:
     def admin(self) -> shequ.Client:
         """A client acting as the bootstrap administrator."""
         if self._admin is None:
-            self._admin = (shequ.Client(self.address, token=self.admin_token, timeout=15)
-                           if self.tokens else
-                           shequ.Client(self.address, user="admin", roles=["district-admin"],
-                                        timeout=15))
+            self._admin = shequ.Client(self.address, token=self.admin_token, timeout=15)
         return self._admin
 
     def token(self, user: str = "", roles: str | tuple | list = (), unit: str = "") -> str:
@@ -141,9 +133,6 @@ class Daemon:
                timeout: float | None = 15) -> shequ.Client:
         """A client acting as the principal `user` with `roles` and `unit` (see token()), on the
         administrator's connection."""
-        if not self.tokens:
-            return shequ.Client(self.address, user=user, roles=roles, unit=unit, timeout=timeout,
-                                channel=self.admin.channel)
         return shequ.Client(self.address, token=self.token(user, roles, unit), timeout=timeout,
                             channel=self.admin.channel)
 

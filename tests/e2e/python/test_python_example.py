@@ -11,7 +11,6 @@ from harness import SOURCE_DIR, DaemonTestCase
 
 class ExampleTest(DaemonTestCase):
     def test_quickstart(self):
-        self.daemon.require_tokens(self)  # the example reads its callers' tokens
         example = os.path.join(SOURCE_DIR, "clients/python/examples/quickstart.py")
         tokens = self.daemon.write_tokens(os.path.join(self.daemon.data_dir, "tokens.txt"), [
             ("wang", ["street-office"], "street-1"), ("li", ["leading-group"], ""),

@@ -202,7 +202,6 @@ class WorkforceExampleTest(unittest.TestCase):
     def test_example(self):
         daemon = Daemon().start()
         try:
-            daemon.require_tokens(self)  # the example reads its callers' tokens
             example = os.path.join(SOURCE_DIR, "clients/python/examples/workforce.py")
             tokens = daemon.write_tokens(os.path.join(daemon.data_dir, "tokens.txt"), [
                 ("zhou.personnel", ["personnel"], ""), ("wang.street", ["street-office"], "bh.hp")])
