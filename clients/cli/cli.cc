@@ -2,6 +2,8 @@
 
 #include <csignal>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -17,10 +19,23 @@ using nlohmann::json;
 const std::vector<Flag>& GlobalFlags() {
   static const std::vector<Flag> flags = {
       {"addr", "HOST:PORT", "the daemon's gRPC address (default 127.0.0.1:7070; $SHEQU_ADDR)"},
-      {"user", "USER", "who you are: x-shequ-user ($SHEQU_USER)"},
-      {"roles", "R1,R2", "your roles: x-shequ-roles ($SHEQU_ROLES)"},
+      {"token", "TOKEN",
+       "your API token, sent as `authorization: Bearer` ($SHEQU_TOKEN; `shequctl tokens "
+       "create`)"},
+      {"ca", "FILE", "TLS: the CA certificate (PEM) the daemon's is checked against ($SHEQU_CA)"},
+      {"cert", "FILE", "mTLS: your client certificate (PEM; $SHEQU_CERT), with --key"},
+      {"key", "FILE", "mTLS: the client certificate's private key (PEM; $SHEQU_KEY)"},
+      {"server-name", "NAME",
+       "TLS: the name the daemon's certificate must carry, if not the host of --addr "
+       "($SHEQU_SERVER_NAME)"},
+      {"tls", "",
+       "use TLS (the default when --ca, --cert or --server-name is given or --addr is not "
+       "loopback)"},
+      {"plaintext", "", "no TLS (the default for 127.0.0.1 and localhost)"},
+      {"user", "USER", "development mode (`auth: headers`) only: x-shequ-user ($SHEQU_USER)"},
+      {"roles", "R1,R2", "development mode only: x-shequ-roles ($SHEQU_ROLES)"},
       {"unit", "UNIT",
-       "your unit: x-shequ-unit ($SHEQU_UNIT); after a command that has its own "
+       "development mode only: x-shequ-unit ($SHEQU_UNIT); after a command that has its own "
        "--unit, put it before the command"},
       {"json", "", "print the answers as JSON, one message per line (proto field names)"},
       {"timeout", "SECONDS", "deadline of each call (default 30; streams that follow have none)"},
@@ -32,7 +47,7 @@ std::vector<Command> AllCommands() {
   std::vector<Command> all;
   for (auto group : {InstanceCommands, TaskCommands, IncidentCommands, NotifyCommands,
                      WorkforceCommands, RecruitmentCommands, PluginCommands, AdminCommands,
-                     AuditCommands}) {
+                     AuditCommands, PrincipalCommands}) {
     for (auto& c : group()) all.push_back(std::move(c));
   }
   return all;
@@ -65,6 +80,8 @@ constexpr char kExitCodes[] =
     "a full quota)\n"
     "  6  UNAVAILABLE: the daemon cannot be reached, or its store refuses writes (retry with the "
     "same --request-id)\n"
+    "  7  UNAUTHENTICATED or PERMISSION_DENIED: no token, or one the daemon refuses (expired, "
+    "revoked), or the call is not allowed to you\n"
     "Errors are printed on stderr as `shequctl: CODE: message`.\n";
 
 // Commands with subcommands ("workforce units"): one line each in the top help, and their own
@@ -89,6 +106,12 @@ const std::vector<Group>& Groups() {
       {"audit", "the audit trail: verify its chain (a database file or the daemon's), list entries",
        "The hash-chained audit trail of every change, refusal and reveal of personal data\n"
        "(docs/security.md, \"Audit trail\").\n"},
+      {"principals", "people and department systems: their roles and unit scope",
+       "Principals: who may call the daemon, with which roles, for which unit and the units "
+       "under it\n(docs/security.md). Administrators only.\n"},
+      {"tokens", "API tokens: create (shown once), list, revoke",
+       "API tokens of principals (docs/security.md). A token's secret is printed once, by "
+       "`tokens create`;\nthe daemon keeps only its hash. Administrators only.\n"},
   };
   return groups;
 }
@@ -146,7 +169,8 @@ void PrintCommandHelp(std::ostream& out, const Command& c) {
     out << "\nFlags:\n";
     for (const Flag& f : c.flags) out << FlagLine(f);
   }
-  out << "\nGlobal flags: --addr, --user, --roles, --unit, --json, --timeout (shequctl --help).\n";
+  out << "\nGlobal flags: --addr, --token, --ca, --cert, --key, --server-name, --tls, --plaintext,\n"
+         "--json, --timeout; --user, --roles, --unit in development mode (shequctl --help).\n";
 }
 
 const Flag* FindFlag(const std::vector<Flag>& flags, const std::string& name, bool short_form) {
@@ -160,6 +184,20 @@ const Flag* FindFlag(const std::vector<Flag>& flags, const std::string& name, bo
 bool SetGlobal(Globals* g, const std::string& name, const std::string& value, std::string* error) {
   if (name == "addr") {
     g->addr = value;
+  } else if (name == "token") {
+    g->token = value;
+  } else if (name == "ca") {
+    g->ca_file = value;
+  } else if (name == "cert") {
+    g->cert_file = value;
+  } else if (name == "key") {
+    g->key_file = value;
+  } else if (name == "server-name") {
+    g->server_name = value;
+  } else if (name == "tls") {
+    g->tls = true;
+  } else if (name == "plaintext") {
+    g->tls = false;
   } else if (name == "user") {
     g->user = value;
   } else if (name == "roles") {
@@ -240,6 +278,19 @@ int ParseCommandLine(const Command& c, const std::vector<std::string>& argv, siz
   return kOk;
 }
 
+// The whole file, or NOT_FOUND naming it (`what` says which option gave it).
+grpc::Status ReadPem(const std::string& path, const std::string& what, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  if (in) text << in.rdbuf();
+  if (!in || in.bad()) {
+    return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                        absl::StrCat(what, ": cannot read ", path));
+  }
+  *out = text.str();
+  return grpc::Status::OK;
+}
+
 std::atomic<bool> g_interrupted{false};
 
 extern "C" void OnInterrupt(int) { g_interrupted = true; }
@@ -311,23 +362,74 @@ int ExitCodeOf(grpc::StatusCode code) {
       return kConflict;
     case grpc::StatusCode::UNAVAILABLE:
       return kUnavailable;
+    case grpc::StatusCode::UNAUTHENTICATED:
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return kDenied;
     default:
       return kOther;
   }
 }
 
+bool IsLoopback(const std::string& address) {
+  if (absl::StartsWith(address, "unix:")) return true;
+  std::string host = address;
+  if (const auto colon = host.rfind(':'); colon != std::string::npos) host.resize(colon);
+  for (const char* scheme : {"ipv4:", "ipv6:"}) {
+    if (absl::StartsWith(host, scheme)) host = host.substr(std::string(scheme).size());
+  }
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  return absl::StartsWith(host, "127.") || host == "localhost" || host == "::1";
+}
+
+grpc::Status Connect(const Globals& g, Connection* out) {
+  out->arguments.SetMaxReceiveMessageSize(64 << 20);
+  out->tls = g.tls.value_or(!g.ca_file.empty() || !g.cert_file.empty() || !g.key_file.empty() ||
+                            !g.server_name.empty() || !IsLoopback(g.addr));
+  if (!out->tls) {
+    out->credentials = grpc::InsecureChannelCredentials();
+    return grpc::Status::OK;
+  }
+  if (g.cert_file.empty() != g.key_file.empty()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "--cert and --key go together (mTLS): give both or neither");
+  }
+  grpc::SslCredentialsOptions ssl;
+  if (!g.ca_file.empty()) {
+    if (auto s = ReadPem(g.ca_file, "--ca", &ssl.pem_root_certs); !s.ok()) return s;
+  }
+  if (!g.cert_file.empty()) {
+    if (auto s = ReadPem(g.cert_file, "--cert", &ssl.pem_cert_chain); !s.ok()) return s;
+    if (auto s = ReadPem(g.key_file, "--key", &ssl.pem_private_key); !s.ok()) return s;
+  }
+  if (!g.server_name.empty()) out->arguments.SetSslTargetNameOverride(g.server_name);
+  out->credentials = grpc::SslCredentials(ssl);
+  return grpc::Status::OK;
+}
+
 Cli::Cli(Globals globals) : globals_(std::move(globals)) {}
+
+grpc::Status Cli::Open() {
+  if (auto s = Connect(globals_, &connection_); !s.ok()) return s;
+  connected_ = true;
+  return grpc::Status::OK;
+}
 
 std::shared_ptr<grpc::Channel> Cli::channel() {
   if (!channel_) {
-    grpc::ChannelArguments args;
-    args.SetMaxReceiveMessageSize(64 << 20);
-    channel_ = grpc::CreateCustomChannel(globals_.addr, grpc::InsecureChannelCredentials(), args);
+    if (!connected_) Open();  // a failure leaves insecure credentials: calls then fail
+    if (!connection_.credentials) connection_.credentials = grpc::InsecureChannelCredentials();
+    channel_ = grpc::CreateCustomChannel(globals_.addr, connection_.credentials,
+                                         connection_.arguments);
   }
   return channel_;
 }
 
 void Cli::Prepare(grpc::ClientContext* ctx, bool stream) const {
+  if (!globals_.token.empty()) {
+    ctx->AddMetadata("authorization", absl::StrCat("Bearer ", globals_.token));
+  }
   if (!globals_.user.empty()) ctx->AddMetadata("x-shequ-user", globals_.user);
   if (!globals_.roles.empty()) ctx->AddMetadata("x-shequ-roles", globals_.roles);
   if (!globals_.unit.empty()) ctx->AddMetadata("x-shequ-unit", globals_.unit);
@@ -341,6 +443,9 @@ int Cli::Fail(grpc::StatusCode code, const std::string& message) const {
   std::string text = message;
   if (code == grpc::StatusCode::UNAVAILABLE) {
     text = absl::StrCat(globals_.addr, ": ", text);  // say which daemon is unreachable
+  }
+  if (code == grpc::StatusCode::UNAUTHENTICATED && globals_.token.empty()) {
+    absl::StrAppend(&text, " (no token was sent: pass --token or set SHEQU_TOKEN)");
   }
   std::cerr << "shequctl: " << CodeName(code) << ": " << text << std::endl;
   return ExitCodeOf(code);
@@ -427,6 +532,11 @@ int Main(int argc, char** argv) {
   const std::vector<Command> commands = AllCommands();
   Globals g;
   g.addr = Env("SHEQU_ADDR", g.addr);
+  g.token = Env("SHEQU_TOKEN", "");
+  g.ca_file = Env("SHEQU_CA", "");
+  g.cert_file = Env("SHEQU_CERT", "");
+  g.key_file = Env("SHEQU_KEY", "");
+  g.server_name = Env("SHEQU_SERVER_NAME", "");
   g.user = Env("SHEQU_USER", "");
   g.roles = Env("SHEQU_ROLES", "");
   g.unit = Env("SHEQU_UNIT", "");
@@ -485,6 +595,7 @@ int Main(int argc, char** argv) {
     return rc < 0 ? kOk : rc;
   }
   Cli cli(g);
+  if (auto s = cli.Open(); !s.ok()) return cli.Fail(s);
   return command->run(cli, parsed);
 }
 

@@ -29,6 +29,7 @@ enum Exit : int {
   kNotFound = 4,         // NOT_FOUND
   kConflict = 5,         // FAILED_PRECONDITION, ALREADY_EXISTS: the state does not allow it
   kUnavailable = 6,      // UNAVAILABLE: the daemon is not reachable (or refuses writes)
+  kDenied = 7,           // UNAUTHENTICATED, PERMISSION_DENIED: no valid token, or not allowed
 };
 
 // The exit code for a failed call's status.
@@ -83,27 +84,50 @@ std::vector<Command> AdminCommands();
 std::vector<Command> PluginCommands();
 std::vector<Command> RecruitmentCommands();
 std::vector<Command> AuditCommands();
+std::vector<Command> PrincipalCommands();
 
 struct Globals {
   std::string addr = "127.0.0.1:7070";
-  std::string user, roles, unit;
+  std::string token;             // sent as `authorization: Bearer <token>`
+  std::string user, roles, unit;  // x-shequ-* metadata: development mode (`auth: headers`)
+  // TLS: std::nullopt = TLS when a TLS option is given or the address is not loopback.
+  std::optional<bool> tls;
+  std::string ca_file, cert_file, key_file, server_name;
   bool json = false;
   double timeout_s = 30;
 };
+
+// Whether `address` (host:port) names this machine: 127.x.y.z, [::1], localhost, unix:.
+bool IsLoopback(const std::string& address);
+
+// The channel credentials and arguments for the connection `g` describes, with the PEM files
+// read. Fails (NOT_FOUND naming the file, INVALID_ARGUMENT for a certificate without its key)
+// before anything is sent.
+struct Connection {
+  bool tls = false;
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  grpc::ChannelArguments arguments;
+};
+grpc::Status Connect(const Globals& g, Connection* out);
 
 // The connection and output conventions shared by the commands.
 class Cli {
  public:
   explicit Cli(Globals globals);
 
+  // Prepares the connection (reads the TLS files); call once before channel().
+  grpc::Status Open();
+
   const Globals& globals() const { return globals_; }
   bool json() const { return globals_.json; }
   std::shared_ptr<grpc::Channel> channel();
 
-  // Identity metadata, and the --timeout deadline unless `stream` (streams run until done).
+  // The token (and development mode's identity metadata), and the --timeout deadline unless
+  // `stream` (streams run until done).
   void Prepare(grpc::ClientContext* ctx, bool stream = false) const;
 
-  // Prints "shequctl: CODE: message" on stderr and returns the code's exit code.
+  // Prints "shequctl: CODE: message" on stderr and returns the code's exit code. UNAUTHENTICATED
+  // without a token adds how to give one.
   int Fail(const grpc::Status& status) const;
   int Fail(grpc::StatusCode code, const std::string& message) const;
   // Prints "shequctl: <command>: message" and a hint on stderr; returns kUsage.
@@ -118,6 +142,8 @@ class Cli {
  private:
   Globals globals_;
   std::shared_ptr<grpc::Channel> channel_;
+  Connection connection_;
+  bool connected_ = false;
 };
 
 // Variables from --vars JSON and --var K=V (V parsed as JSON when it is, else a string), as the

@@ -6,7 +6,16 @@
 // Against a daemon with an empty registry (not `make run`'s demo district): sets up a street
 // office with two communities and their quotas, imports a roster, reads it back masked and in
 // the clear, tries a transfer into a full community, and prints the occupancy report.
+//
+// It acts as two principals, with their API tokens from a file of `<name> <roles> <unit> <token>`
+// lines ($SHEQU_TOKENS; var/demo-tokens.txt has that form): zhou.personnel (personnel) and
+// wang.street (street-office, unit bh.hp); $SHEQU_TOKEN, when set, is zhou.personnel's. Make them
+// with `shequctl principals put` and `shequctl tokens create` (docs/integration.md).
+const fs = require('fs');
+const path = require('path');
 const shequ = require('../lib'); // in a department's project: require('@shequ/client')
+
+const DEMO_TOKENS = path.join(__dirname, '..', '..', '..', 'var', 'demo-tokens.txt');
 
 const ROSTER = `姓名,身份证号,手机号,单位,岗位,等级,用工性质,状态,学历,入职日期
 王芳,340111199001010010,13900000011,bh.hp.xf,主办,5,聘用合同,在岗,本科,2021-03-01
@@ -14,11 +23,25 @@ const ROSTER = `姓名,身份证号,手机号,单位,岗位,等级,用工性质,
 张敏,340111199001010045,13900000013,bh.hp.df,主办,5,聘用合同,在岗,大专,2022-07-01
 `;
 
+/** Tokens by principal name, from lines `<name> <roles> <unit> <token>` (# comments).
+ * @param {string} file
+ * @returns {Record<string, string>} */
+function readTokens(file) {
+  /** @type {Record<string, string>} */
+  const tokens = {};
+  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+    const row = line.trim().split(/\s+/);
+    if (row.length === 4 && !line.startsWith('#')) tokens[row[0]] = row[3];
+  }
+  return tokens;
+}
+
 /** @param {string} address */
 async function main(address) {
+  const tokens = readTokens(process.env.SHEQU_TOKENS || DEMO_TOKENS);
   // The district's personnel office sees personal data; a street office sees it masked.
-  const hr = new shequ.Client(address, { user: 'zhou', roles: ['personnel'] });
-  const street = hr.asCaller({ user: 'wang', roles: ['street-office'], unit: 'bh.hp' });
+  const hr = new shequ.Client(address, { token: process.env.SHEQU_TOKEN || tokens['zhou.personnel'] });
+  const street = hr.asCaller({ token: tokens['wang.street'] });
   const wf = hr.workforce;
 
   // 1. A district, a street office and two communities, each with an approved quota.

@@ -17,6 +17,7 @@ for (const [name, code] of [
   ['InvalidArgument', 'INVALID_ARGUMENT'],
   ['NotFound', 'NOT_FOUND'],
   ['AlreadyExists', 'ALREADY_EXISTS'],
+  ['Unauthenticated', 'UNAUTHENTICATED'], // no token, or one the daemon refuses (the message says why)
   ['PermissionDenied', 'PERMISSION_DENIED'],
   ['FailedPrecondition', 'FAILED_PRECONDITION'],
   ['ResourceExhausted', 'RESOURCE_EXHAUSTED'],
@@ -35,10 +36,14 @@ for (const [name, code] of [
 }
 const byCode = Object.fromEntries(Object.values(classes).map((c) => [new c('').code, c]));
 
-/** The ShequError for a failed gRPC call. */
-function fromGrpcError(err) {
+const NO_TOKEN_HINT = 'no token was sent: pass { token } or set SHEQU_TOKEN';
+
+/** The ShequError for a failed gRPC call. hasToken false: the call carried no token, which an
+ * UNAUTHENTICATED message then says. */
+function fromGrpcError(err, { hasToken = true } = {}) {
   const code = Object.keys(status).find((k) => status[k] === err.code) || 'UNKNOWN';
-  const message = err.details || err.message;
+  let message = err.details || err.message;
+  if (code === 'UNAUTHENTICATED' && !hasToken) message = `${message} (${NO_TOKEN_HINT})`;
   const Cls = byCode[code];
   return Cls ? new Cls(message) : new ShequError(message, code);
 }

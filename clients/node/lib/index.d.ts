@@ -190,6 +190,29 @@ export interface PluginDescriptor {
 /** plugin is empty (null) until the plugin first loaded. */
 export interface DescribePluginResponse { status: PluginStatus; plugin: PluginDescriptor | null }
 
+// Principals and API tokens (proto/shequ/v1/principals.proto).
+/** A role held by a principal; expiresAtMs 0: it does not expire. */
+export interface RoleGrant { role: string; expiresAtMs: number }
+export interface Principal {
+  /** "wang.li", "system:civil-affairs" */
+  name: string; displayName: string; roles: RoleGrant[];
+  /** acts for this unit and the units under it */
+  unit: string;
+  kind: 'person' | 'system' | string; disabled: boolean; createdAtMs: number; updatedAtMs: number;
+  /** WhoAmI: how the call was authenticated */
+  via: string;
+}
+export interface Token {
+  id: string; principal: string; description: string; createdAtMs: number; expiresAtMs: number;
+  /** 0: not revoked */
+  revokedAtMs: number; createdBy: string; lastUsedAtMs: number;
+}
+/** secret: send it as `authorization: Bearer <secret>` (the client's `token`); shown only here. */
+export interface CreateTokenResponse { token: Token; secret: string }
+/** A role as given to Principals.put: its name, [name, expiresAtMs], or a RoleGrant. */
+export type RoleInput = string | [string, number] | Partial<RoleGrant>;
+export type PrincipalInput = Partial<Omit<Principal, 'roles'>> & { name: string; roles?: RoleInput[] };
+
 /** Variables as accepted by the client: an object (sent as JSON) or JSON text. */
 export type Variables = Record<string, unknown> | string | null | undefined;
 export interface Paging { pageSize?: number; pageToken?: string }
@@ -212,13 +235,17 @@ export class ShequError extends Error {
 export class InvalidArgument extends ShequError { constructor(message: string) }
 export class NotFound extends ShequError { constructor(message: string) }
 export class AlreadyExists extends ShequError { constructor(message: string) }
+/** No token, or one the daemon refuses (expired, revoked, malformed): the message says why. */
+export class Unauthenticated extends ShequError { constructor(message: string) }
 export class PermissionDenied extends ShequError { constructor(message: string) }
 export class FailedPrecondition extends ShequError { constructor(message: string) }
 export class ResourceExhausted extends ShequError { constructor(message: string) }
 export class Unavailable extends ShequError { constructor(message: string) }
 export class DeadlineExceeded extends ShequError { constructor(message: string) }
 export class Cancelled extends ShequError { constructor(message: string) }
-export function fromGrpcError(err: { code?: number; details?: string; message?: string }): ShequError;
+/** hasToken false: the call carried no token (an UNAUTHENTICATED message then says so). */
+export function fromGrpcError(err: { code?: number; details?: string; message?: string },
+                              options?: { hasToken?: boolean }): ShequError;
 
 // ---- streams -------------------------------------------------------------------------------
 
@@ -292,6 +319,17 @@ export class Plugins {
   describe(name: string): Promise<DescribePluginResponse>;
   /** input: a JSON object (or its text); resolves to the operation's output object. */
   invoke(name: string, operation: string, input?: Variables, options?: RequestId): Promise<Record<string, any>>;
+}
+
+/** Principals and their API tokens; managing them is for administrators, whoami() for anyone. */
+export class Principals {
+  put(principal: string | PrincipalInput, options?: { reason?: string } & RequestId): Promise<Principal>;
+  list(filter?: { unit?: string; role?: string }): Promise<Principal[]>;
+  /** The answer's secret is shown only here: store it now. expiresIn: a duration (P90D). */
+  createToken(principal: string, options?: { description?: string; expiresIn?: string } & RequestId): Promise<CreateTokenResponse>;
+  listTokens(principal?: string, options?: { includeRevoked?: boolean }): Promise<Token[]>;
+  revokeToken(id: string, options?: { reason?: string } & RequestId): Promise<Token>;
+  whoami(): Promise<Principal>;
 }
 
 /** Fields of a Unit or Worker as sent: any subset, nested messages as objects. */
@@ -371,18 +409,38 @@ export class Recruitment {
 // ---- client and worker ---------------------------------------------------------------------
 
 export interface Identity {
-  /** x-shequ-user */
+  /** The API token, sent as `authorization: Bearer <token>` with every call. Client: undefined
+   * reads $SHEQU_TOKEN; asCaller: none unless given. */
+  token?: string;
+  /** Development mode only (`auth: headers`): x-shequ-user */
   user?: string;
-  /** x-shequ-roles (an array is sent comma-separated) */
+  /** Development mode only: x-shequ-roles (an array is sent comma-separated) */
   roles?: string[] | string;
-  /** x-shequ-unit */
+  /** Development mode only: x-shequ-unit */
   unit?: string;
 }
 
+/** TLS settings; each file option defaults to $SHEQU_CA, $SHEQU_CERT, $SHEQU_KEY, and
+ * serverName to $SHEQU_SERVER_NAME. */
+export interface TlsOptions {
+  /** undefined: TLS when another TLS option is given or the address is not loopback */
+  tls?: boolean;
+  /** PEM file of the CA that signed the daemon's certificate (default: the system's roots) */
+  caFile?: string;
+  /** mTLS: the client certificate and its key (PEM files) */
+  certFile?: string;
+  keyFile?: string;
+  /** the name the daemon's certificate must carry, when not the address's host */
+  serverName?: string;
+}
+
 export class Client {
-  /** Plaintext (TLS is not enabled yet). Unary calls time out after timeoutMs (default 30 s). */
-  constructor(address?: string, options?: Identity & { timeoutMs?: number });
+  /** Unary calls time out after timeoutMs (default 30 s); streams never. */
+  constructor(address?: string, options?: Identity & TlsOptions & { timeoutMs?: number });
   readonly address: string;
+  readonly token: string;
+  /** Whether the connection uses TLS. */
+  readonly tls: boolean;
   timeoutMs: number;
   readonly definitions: Definitions;
   readonly instances: Instances;
@@ -394,7 +452,8 @@ export class Client {
   readonly workforce: Workforce;
   readonly plugins: Plugins;
   readonly recruitment: Recruitment;
-  /** The same connection, speaking as someone else. */
+  readonly principals: Principals;
+  /** The same connection, speaking as someone else (another token). */
   asCaller(identity: Identity): Client;
   worker(name: string, options?: WorkerOptions): Worker;
   waitReady(timeoutMs?: number): Promise<void>;

@@ -20,7 +20,7 @@ const HIGH_WATER = 64; // items buffered before the call is paused (flow control
 /** A server stream: `for await` it, or `read({timeoutMs})` the next item. cancel() ends it
  * quietly; a failure is thrown as a ShequError where it is reached. */
 class Stream {
-  constructor(call) {
+  constructor(call, { hasToken = true } = {}) {
     this._call = call;
     this._items = [];
     this._waiters = [];
@@ -28,7 +28,7 @@ class Stream {
     this._cancelled = false;
     call.on('data', (item) => this._push(item));
     call.on('error', (err) => {
-      if (!(this._cancelled && err.code === status.CANCELLED)) this._error = fromGrpcError(err);
+      if (!(this._cancelled && err.code === status.CANCELLED)) this._error = fromGrpcError(err, { hasToken });
       this._push(END);
     });
     call.on('end', () => this._push(END));
@@ -112,13 +112,14 @@ class Service {
     const options = ms ? { deadline: Date.now() + ms } : {};
     return new Promise((resolve, reject) => {
       this._stub[method](request, this._client.metadata(), options, (err, response) =>
-        err ? reject(fromGrpcError(err)) : resolve(response));
+        err ? reject(fromGrpcError(err, { hasToken: Boolean(this._client.token) })) : resolve(response));
     });
   }
 
   _stream(method, request, callOptions = {}) {
     // No deadline: streams live until cancelled or the daemon ends them.
-    return new Stream(this._stub[method](request, this._client.metadata(), callOptions));
+    return new Stream(this._stub[method](request, this._client.metadata(), callOptions),
+      { hasToken: Boolean(this._client.token) });
   }
 }
 

@@ -5,13 +5,21 @@
 Against a daemon with an empty registry (not `make run`'s demo district): sets up a street
 office with two communities and their quotas, imports a roster, reads it back masked and in
 the clear, tries a transfer into a full community, and prints the occupancy report.
+
+It acts as two principals, with their API tokens from a file of `<name> <roles> <unit> <token>`
+lines ($SHEQU_TOKENS; var/demo-tokens.txt has that form): zhou.personnel (personnel) and
+wang.street (street-office, unit bh.hp); $SHEQU_TOKEN, when set, is zhou.personnel's. Make them
+with `shequctl principals put` and `shequctl tokens create` (docs/integration.md).
 """
 
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))  # run from a checkout
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, ".."))  # run from a checkout
 import shequ  # noqa: E402
+
+DEMO_TOKENS = os.path.join(HERE, "..", "..", "..", "var", "demo-tokens.txt")
 
 ROSTER = """姓名,身份证号,手机号,单位,岗位,等级,用工性质,状态,学历,入职日期
 王芳,340111199001010010,13900000011,bh.hp.xf,主办,5,聘用合同,在岗,本科,2021-03-01
@@ -20,10 +28,18 @@ ROSTER = """姓名,身份证号,手机号,单位,岗位,等级,用工性质,状�
 """
 
 
+def read_tokens(path: str) -> dict[str, str]:
+    """Tokens by principal name, from lines `<name> <roles> <unit> <token>` (# comments)."""
+    with open(path) as f:
+        rows = [line.split() for line in f if line.strip() and not line.startswith("#")]
+    return {row[0]: row[3] for row in rows if len(row) == 4}
+
+
 def main(address: str) -> None:
+    tokens = read_tokens(os.environ.get("SHEQU_TOKENS") or DEMO_TOKENS)
     # The district's personnel office sees personal data; a street office sees it masked.
-    hr = shequ.Client(address, user="zhou", roles=["personnel"])
-    street = hr.as_caller(user="wang", roles=["street-office"], unit="bh.hp")
+    hr = shequ.Client(address, token=os.environ.get("SHEQU_TOKEN") or tokens["zhou.personnel"])
+    street = hr.as_caller(token=tokens["wang.street"])
     wf = hr.workforce
 
     # 1. A district, a street office and two communities, each with an approved quota.

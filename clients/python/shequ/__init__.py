@@ -1,7 +1,7 @@
 """Python client for shequd (gRPC API shequ.v1).
 
     import shequ
-    client = shequ.Client("127.0.0.1:7070", user="wang", roles=["street-office"])
+    client = shequ.Client("127.0.0.1:7070", token=my_token)   # or $SHEQU_TOKEN
 
 Messages are the classes generated from proto/ into shequ.v1 (clients/python/generate.sh).
 See docs/integration.md."""
@@ -13,14 +13,15 @@ except ImportError as exc:  # pragma: no cover - a checkout without the build st
                       "(or build with CMake)") from exc
 
 from ._rpc import Stream, variables
-from .client import Client, identity_metadata
+from .client import Client, identity_metadata, token_metadata
 from .errors import (AlreadyExists, Cancelled, DeadlineExceeded, FailedPrecondition,
                      InvalidArgument, NotFound, PermissionDenied, ResourceExhausted, ShequError,
-                     Unavailable)
+                     Unauthenticated, Unavailable)
 from .worker import Job, JobError, Worker
 
 __all__ = [
     "Client", "Worker", "Job", "JobError", "Stream", "variables", "identity_metadata",
-    "ShequError", "InvalidArgument", "NotFound", "AlreadyExists", "PermissionDenied",
+    "token_metadata", "ShequError", "InvalidArgument", "NotFound", "AlreadyExists",
+    "Unauthenticated", "PermissionDenied",
     "FailedPrecondition", "ResourceExhausted", "Unavailable", "DeadlineExceeded", "Cancelled",
 ]

@@ -31,11 +31,12 @@ def variables(message: Any) -> dict:
     return json.loads(text) if text else {}
 
 
-def unary(method: Callable, request: Any, metadata, timeout: float | None) -> Any:
+def unary(method: Callable, request: Any, metadata, timeout: float | None, *,
+          has_token: bool = True) -> Any:
     try:
         return method(request, metadata=metadata, timeout=timeout)
     except grpc.RpcError as err:
-        raise from_rpc_error(err) from None
+        raise from_rpc_error(err, has_token=has_token) from None
 
 
 class Stream(Generic[T]):
@@ -47,8 +48,9 @@ class Stream(Generic[T]):
 
     _END = object()
 
-    def __init__(self, call):
+    def __init__(self, call, *, has_token: bool = True):
         self._call = call
+        self._has_token = has_token
         self._items: queue.Queue = queue.Queue()
         self._cancelled = False
         self._error: ShequError | None = None
@@ -61,7 +63,7 @@ class Stream(Generic[T]):
                 self._items.put(item)
         except grpc.RpcError as err:
             if not (self._cancelled and err.code() == grpc.StatusCode.CANCELLED):
-                self._error = from_rpc_error(err)
+                self._error = from_rpc_error(err, has_token=self._has_token)
         self._items.put(self._END)
 
     def next(self, timeout: float | None = None) -> T:
@@ -113,11 +115,13 @@ class Service:
 
     def _unary(self, method: str, request: Any, timeout: float | None = None) -> Any:
         return unary(getattr(self._stub, method), request, self._client.metadata,
-                     timeout if timeout is not None else self._client.timeout)
+                     timeout if timeout is not None else self._client.timeout,
+                     has_token=bool(self._client.token))
 
     def _stream(self, method: str, request: Any) -> Stream:
         # No deadline: streams live until cancelled or the daemon ends them.
-        return Stream(getattr(self._stub, method)(request, metadata=self._client.metadata))
+        return Stream(getattr(self._stub, method)(request, metadata=self._client.metadata),
+                      has_token=bool(self._client.token))
 
 
 __all__ = ["Service", "Stream", "ShequError", "Cancelled", "message", "to_json", "variables",

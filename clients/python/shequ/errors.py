@@ -35,7 +35,16 @@ class AlreadyExists(ShequError):
     code = grpc.StatusCode.ALREADY_EXISTS
 
 
+class Unauthenticated(ShequError):
+    """No token, or one the daemon does not accept (expired, revoked, malformed); the message
+    says why."""
+
+    code = grpc.StatusCode.UNAUTHENTICATED
+
+
 class PermissionDenied(ShequError):
+    """Who you are is known, but the call is not yours to make; the message names the rule."""
+
     code = grpc.StatusCode.PERMISSION_DENIED
 
 
@@ -64,14 +73,20 @@ class Cancelled(ShequError):
 
 _BY_CODE = {
     cls.code: cls
-    for cls in (InvalidArgument, NotFound, AlreadyExists, PermissionDenied, FailedPrecondition,
-                ResourceExhausted, Unavailable, DeadlineExceeded, Cancelled)
+    for cls in (InvalidArgument, NotFound, AlreadyExists, Unauthenticated, PermissionDenied,
+                FailedPrecondition, ResourceExhausted, Unavailable, DeadlineExceeded, Cancelled)
 }
 
 
-def from_rpc_error(err: grpc.RpcError) -> ShequError:
-    """The ShequError for a failed gRPC call."""
+NO_TOKEN_HINT = "no token was sent: pass token= or set SHEQU_TOKEN"
+
+
+def from_rpc_error(err: grpc.RpcError, *, has_token: bool = True) -> ShequError:
+    """The ShequError for a failed gRPC call. has_token=False: the call carried no token, which
+    an UNAUTHENTICATED message then says."""
     code = err.code() if hasattr(err, "code") else grpc.StatusCode.UNKNOWN
     message = (err.details() if hasattr(err, "details") else None) or str(err)
+    if code == grpc.StatusCode.UNAUTHENTICATED and not has_token:
+        message = f"{message} ({NO_TOKEN_HINT})"
     cls = _BY_CODE.get(code)
     return cls(message) if cls else ShequError(message, code)

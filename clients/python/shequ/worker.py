@@ -174,7 +174,7 @@ class Worker:
                 if self._stopping.is_set():
                     break
                 if err.code() not in _RECONNECT:
-                    self.error = from_rpc_error(err)
+                    self.error = from_rpc_error(err, has_token=bool(self.client.token))
                     log.error("worker %s stops: %s", self.name, self.error)
                     self._stopping.set()
                     break

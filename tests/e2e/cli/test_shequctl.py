@@ -1,5 +1,10 @@
 """shequctl against the real daemon (fake clock): the guide's example, exit codes and messages,
---json and table output, following streams until Ctrl-C, the workforce and plugins commands."""
+--json and table output, following streams until Ctrl-C, the workforce and plugins commands.
+
+The daemon authenticates with API tokens. The tests name their callers as development mode
+would (STREET, OFFICE, ... below); run_cli gives the command the token of that principal
+instead (tokens_for), made by the harness (Daemon.token). A command that names no caller acts
+as the bootstrap administrator."""
 
 import json
 import os
@@ -15,7 +20,6 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "python"))
 from harness import DEPARTMENT_PLUGINS, SOURCE_DIR, Daemon  # noqa: E402  (clients/python on path)
-import shequ  # noqa: E402
 
 SHEQUCTL = os.environ.get("SHEQUCTL_BINARY") or os.path.join(SOURCE_DIR, "build", "clients",
                                                              "shequctl")
@@ -35,6 +39,30 @@ def id_number(n: int) -> str:
 
 def row(name: str, n: int, unit: str, grade: int = 5) -> str:
     return f"{name},{id_number(n)},139{n:08d},{unit},主办,{grade},聘用合同,在岗,本科,2021-03-01\n"
+
+
+def tokens_for(daemon: Daemon, args: tuple) -> list[str]:
+    """args with the identity flags before the command (--user, --roles, --unit) replaced by
+    --token of that principal; the administrator's token when they name nobody and no --token
+    is given."""
+    out, user, roles, unit, i = [], "", "", "", 0
+    while i < len(args) and args[i].startswith("--"):
+        flag = args[i]
+        if flag in ("--user", "--roles", "--unit") and i + 1 < len(args):
+            user, roles, unit = (args[i + 1] if flag == "--user" else user,
+                                 args[i + 1] if flag == "--roles" else roles,
+                                 args[i + 1] if flag == "--unit" else unit)
+            i += 2
+            continue
+        out.append(flag)
+        if flag in ("--addr", "--timeout", "--token") and i + 1 < len(args):
+            out.append(args[i + 1])
+            i += 1
+        i += 1
+    rest = list(args[i:])
+    if "--token" in out or "--token" in rest:
+        return out + rest
+    return ["--token", daemon.token(user, [r for r in roles.split(",") if r], unit)] + out + rest
 
 
 def width(text: str) -> int:
@@ -61,8 +89,10 @@ class CliTestCase(unittest.TestCase):
 
     def run_cli(self, *args: str, addr: str | None = None, **kw) -> subprocess.CompletedProcess:
         env = dict(os.environ, SHEQU_ADDR=addr or self.daemon.address)
-        for name in ("SHEQU_USER", "SHEQU_ROLES", "SHEQU_UNIT"):
+        for name in ("SHEQU_USER", "SHEQU_ROLES", "SHEQU_UNIT", "SHEQU_TOKEN"):
             env.pop(name, None)
+        if args and args[0] not in ("--help", "-h") and "--help" not in args:
+            args = tuple(tokens_for(self.daemon, args))
         return subprocess.run([SHEQUCTL, *args], capture_output=True, text=True, timeout=30,
                               env=env, **kw)
 
@@ -83,8 +113,12 @@ class CliTestCase(unittest.TestCase):
 class ExampleTest(CliTestCase):
     def test_quickstart_script(self):
         script = os.path.join(SOURCE_DIR, "clients/cli/examples/quickstart.sh")
+        tokens = self.daemon.write_tokens(os.path.join(self.daemon.data_dir, "tokens.txt"), [
+            ("wang", ["street-office"], "street-1"), ("li", ["leading-group"], ""),
+            ("zhang.admin", ["district-admin"], "")])
         run = subprocess.run([script, self.daemon.address], capture_output=True, text=True,
-                             timeout=60, env=dict(os.environ, SHEQUCTL=SHEQUCTL))
+                             timeout=60, env=dict(os.environ, SHEQUCTL=SHEQUCTL,
+                                                  SHEQU_TOKENS=tokens))
         self.assertEqual(run.returncode, 0, run.stderr)
         out = run.stdout
         self.assertRegex(out.splitlines()[0], r"^started instance \d+ \(vacancy-approval version \d+\)$")
@@ -102,7 +136,7 @@ class CommandsTest(CliTestCase):
         super().setUpClass()
         env = dict(os.environ, SHEQU_ADDR=cls.daemon.address)
         started = subprocess.run(
-            [SHEQUCTL, *STREET, "start", "vacancy-approval", "--vars",
+            [SHEQUCTL, *tokens_for(cls.daemon, STREET), "start", "vacancy-approval", "--vars",
              '{"community": "community-9", "street": "street-1", "posts": 1}', "--var",
              "vacancies=2", "--business-key", "community-9", "--request-id", "cli-1"],
             capture_output=True, text=True, env=env, check=True)
@@ -224,7 +258,8 @@ class CommandsTest(CliTestCase):
     def test_follow_streams_until_ctrl_c(self):
         env = dict(os.environ, SHEQU_ADDR=self.daemon.address)
         for args in (["watch"], [*OFFICE, "notify", "--follow", "--role", "leading-group"]):
-            proc = subprocess.Popen([SHEQUCTL, *args], stdout=subprocess.PIPE,
+            proc = subprocess.Popen([SHEQUCTL, *tokens_for(self.daemon, tuple(args))],
+                                    stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE, text=True, env=env)
             first = proc.stdout.readline()  # the backlog arrives: the stream is open
             self.assertTrue(first.strip(), args)
@@ -237,7 +272,7 @@ class WorkforceCliTest(CliTestCase):
     @classmethod
     def setUpClass(cls) -> None:
         super().setUpClass()
-        with shequ.Client(cls.daemon.address, user="zhou", roles=["personnel"]) as hr:
+        with cls.daemon.client("zhou", ["personnel"]) as hr:
             wf = hr.workforce
             wf.create_unit({"id": "bh", "name": "包河区", "kind": "district"})
             wf.create_unit({"id": "bh.hp", "parent_id": "bh", "name": "和平街道",
@@ -332,8 +367,8 @@ class WorkforceCliTest(CliTestCase):
         self.assertIn("bh.nowhere", self.fails(4, "tasks", "--unit", "bh.nowhere", "--within"))
 
     def test_recruitment_campaigns(self):
-        with shequ.Client(self.daemon.address, user="li", roles=["street-office"],
-                          unit="bh.hp") as street:
+        # Not CLERK's li, who has no unit: one name, one identity in a daemon.
+        with self.daemon.client("li.hp", ["street-office"], "bh.hp") as street:
             street.recruitment.create_campaign({
                 "id": "cli-2026", "street_unit_id": "bh.hp", "title": "和平街道招聘",
                 "opens": "2026-03-02", "closes": "2026-03-06",
@@ -361,7 +396,8 @@ class WorkforceCliTest(CliTestCase):
         self.assertGreater(os.path.getsize(path), 64 << 10)
         leader, follower = pty.openpty()
         env = dict(os.environ, SHEQU_ADDR=self.daemon.address)
-        proc = subprocess.Popen([SHEQUCTL, *HR, "workforce", "import", path],
+        proc = subprocess.Popen([SHEQUCTL, *tokens_for(self.daemon, (*HR, "workforce", "import",
+                                                                    path))],
                                 stdout=subprocess.DEVNULL, stderr=follower, env=env)
         os.close(follower)
         seen = b""
@@ -384,6 +420,70 @@ class WorkforceCliTest(CliTestCase):
         quiet = self.run_cli(*HR, "workforce", "import", path)
         self.assertNotIn("%", quiet.stderr)
         self.assertEqual(quiet.stderr.count("\n"), 1)
+
+
+class AuthCliTest(CliTestCase):
+    """Tokens from the terminal: refusals without a valid token, whoami, principals put/list,
+    tokens create (shown once), list and revoke, and a revoked token refused."""
+
+    def test_without_a_token(self):
+        run = subprocess.run([SHEQUCTL, "whoami"], capture_output=True, text=True, timeout=30,
+                             env=dict(os.environ, SHEQU_ADDR=self.daemon.address))
+        self.assertEqual(run.returncode, 7, run.stderr)
+        self.assertEqual(run.stdout, "")
+        self.assertRegex(run.stderr, r"^shequctl: UNAUTHENTICATED: .*\(no token was sent: pass "
+                                     r"--token or set SHEQU_TOKEN\)\n$")
+        err = self.fails(7, "--token", "not-a-token", "whoami")
+        self.assertTrue(err.startswith("shequctl: UNAUTHENTICATED: "), err)
+        self.assertNotIn("no token was sent", err)
+
+    def test_whoami(self):
+        out = self.ok(*STREET, "whoami")
+        self.assertRegex(out, r"(?m)^name\s+wang$")
+        self.assertRegex(out, r"(?m)^roles\s+street-office$")
+        self.assertRegex(out, r"(?m)^unit\s+street-1$")
+        me = json.loads(self.ok(*STREET, "--json", "whoami"))
+        self.assertEqual(me["name"], "wang")
+        self.assertTrue(me["via"])
+
+    def test_principals_and_tokens_round_trip(self):
+        said = self.ok("principals", "put", "auth.cli", "--role", "leading-group",
+                       "--role", "roster-migration@2026-06-30", "--display-name", "测试",
+                       "--reason", "e2e")
+        self.assertIn("principal auth.cli (person): roles leading-group, roster-migration "
+                      "(until 2026-07-01 00:00:00)", said)
+        listed = self.ok("principals", "list", "--role", "leading-group")
+        self.assertRegex(listed, r"(?m)^auth\.cli\s+person\s+leading-group, roster-migration")
+        self.assertIn("--role", self.fails(2, "principals", "put", "x", "--role", "a@soon"))
+
+        run = self.run_cli("tokens", "create", "auth.cli", "--description", "cli e2e",
+                           "--expires-in", "P30D")
+        self.assertEqual(run.returncode, 0, run.stderr)
+        secret = run.stdout.strip()
+        self.assertEqual(run.stdout, secret + "\n")  # the token alone on stdout
+        self.assertIn("This is the only time the token is shown", run.stderr)
+        token_id = re.search(r"token (\S+) for auth\.cli, expires 2026-04-01 09:00:00",
+                             run.stderr).group(1)
+        self.assertNotIn(secret, run.stderr)
+
+        me = json.loads(self.ok("--token", secret, "--json", "whoami"))
+        self.assertEqual(me["name"], "auth.cli")
+        tokens = self.ok("tokens", "list", "--principal", "auth.cli")
+        self.assertRegex(tokens, r"^ID\s+PRINCIPAL\s+CREATED\s+EXPIRES\s+REVOKED")
+        self.assertRegex(tokens, rf"(?m)^{re.escape(token_id)}\s+auth\.cli\s+")
+        self.assertIn("cli e2e", tokens)
+        self.assertNotIn(secret, tokens)
+
+        revoked = self.ok("tokens", "revoke", token_id, "--reason", "e2e")
+        self.assertRegex(revoked, rf"^revoked token {re.escape(token_id)} of auth\.cli at ")
+        err = self.fails(7, "--token", secret, "whoami")
+        self.assertRegex(err, r"^shequctl: UNAUTHENTICATED: .*revoked")
+        self.assertNotIn(token_id, self.ok("tokens", "list", "--principal", "auth.cli"))
+        every = json.loads(self.ok("--json", "tokens", "list", "--principal", "auth.cli",
+                                   "--all"))["tokens"]
+        self.assertTrue(any(t["id"] == token_id and t["revoked_at_ms"] != "0" for t in every),
+                        every)
+        self.fails(4, "tokens", "revoke", "no-such-token")
 
 
 class PluginsCliTest(CliTestCase):

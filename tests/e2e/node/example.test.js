@@ -10,8 +10,12 @@ test('quickstart example', async () => {
   const { daemon, client } = await setUp();
   try {
     const example = path.join(SOURCE_DIR, 'clients/node/examples/quickstart.js');
+    const tokens = await daemon.writeTokens(path.join(daemon.dataDir, 'tokens.txt'), [
+      ['wang', ['street-office'], 'street-1'], ['li', ['leading-group'], ''],
+      ['zhang.admin', ['district-admin'], ''], ['system:civil-affairs', ['department'], '']]);
+    const env = { ...process.env, SHEQU_TOKENS: tokens };
     const stdout = await new Promise((resolve, reject) => {
-      execFile(process.execPath, [example, daemon.address], { timeout: 60000 }, (err, out, errOut) =>
+      execFile(process.execPath, [example, daemon.address], { timeout: 60000, env }, (err, out, errOut) =>
         err ? reject(new Error(`${err.message}\n${errOut}`)) : resolve(out));
     });
     const lines = stdout.split('\n');

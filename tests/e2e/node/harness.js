@@ -1,6 +1,11 @@
 'use strict';
 // Starts the real shequd for the Node.js end-to-end tests, as tests/integration/daemon_process.cc
 // does: its own temporary data directory, port 0, the fixture config and the fake clock.
+//
+// The daemon authenticates with API tokens (its default). Its first start makes an administrator
+// whose token it writes to <dataDir>/admin.token; the harness reads it, and
+// daemon.client(user, roles, unit) gives a client acting as that principal: created with
+// Principals/Put, given a token with Principals/CreateToken, both once per daemon (cached).
 const { spawn } = require('child_process');
 const fs = require('fs');
 const os = require('os');
@@ -15,11 +20,28 @@ const DEPARTMENT_PLUGINS = ['civil_affairs', 'comprehensive_governance', 'cultur
   'health_family_planning', 'hr_social_security', 'party_building'];
 const shequ = require(path.join(SOURCE_DIR, 'clients', 'node'));
 
+// The tests name their callers themselves: nothing from the environment.
+for (const name of ['SHEQU_TOKEN', 'SHEQU_CA', 'SHEQU_CERT', 'SHEQU_KEY', 'SHEQU_SERVER_NAME']) delete process.env[name];
+
 const MONDAY_0900 = 1772413200000; // 2026-03-02 09:00 Beijing, a working day
 const READY = /serving gRPC on [^:]+:(\d+) and HTTP on [^:]+:(\d+)/;
 
-/** <dir>/shequd.yaml: the fixture config plus a plugins_dir (<dir>/plugins.d) loading the six
- * department plugins, isolated (the default), as config/plugins.d does. Returns its path. */
+/** <dir>/shequd.yaml: the shipped calendar, workflows and policy, API tokens (auth: tokens, the
+ * default, rather than the fixture's development mode), and with `plugins` a plugins_dir
+ * (writePluginConfig). Returns its path. */
+function writeConfig(dir, { plugins = false } = {}) {
+  fs.mkdirSync(dir, { recursive: true });
+  const config = path.join(dir, 'shequd.yaml');
+  fs.writeFileSync(config, [
+    `calendar_dir: ${SOURCE_DIR}/config/calendar`, `workflows_dir: ${SOURCE_DIR}/config/workflows`,
+    `policy_dir: ${SOURCE_DIR}/config/policy`, ...(plugins ? [`plugins_dir: ${writePluginConfig(dir)}`] : []),
+    'auth:', '  mode: tokens', 'store:', '  synchronous: FULL', '',
+  ].join('\n'));
+  return config;
+}
+
+/** <dir>/plugins.d loading the six department plugins, isolated (the default), as
+ * config/plugins.d does. Returns its path. */
 function writePluginConfig(dir) {
   for (const name of DEPARTMENT_PLUGINS) {
     const lib = path.join(PLUGIN_DIR, `libshequ_${name}.so`);
@@ -31,24 +53,70 @@ function writePluginConfig(dir) {
     fs.writeFileSync(path.join(pluginsD, `${name}.yaml`),
       `name: ${name}\npath: ${path.join(PLUGIN_DIR, `libshequ_${name}.so`)}\n`);
   }
-  const config = path.join(dir, 'shequd.yaml');
-  fs.writeFileSync(config, [
-    `calendar_dir: ${SOURCE_DIR}/config/calendar`, `workflows_dir: ${SOURCE_DIR}/config/workflows`,
-    `policy_dir: ${SOURCE_DIR}/config/policy`, `plugins_dir: ${pluginsD}`, 'auth: headers', 'store:', '  synchronous: FULL', '',
-  ].join('\n'));
-  return config;
+  return pluginsD;
 }
 
 class Daemon {
   /** plugins: load the six department plugins (writePluginConfig); off by default, as each is a
-   * shequ-plugin-host process of its own. */
+   * shequ-plugin-host process of its own. The daemon runs with auth: tokens. */
   constructor(fakeClockMs = MONDAY_0900, { plugins = false } = {}) {
     this.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shequ-e2e-node-'));
     this.fakeClockMs = fakeClockMs;
     this.port = 0;
     this.proc = null;
-    this.config = plugins ? writePluginConfig(path.join(this.dataDir, 'conf'))
-      : path.join(SOURCE_DIR, 'tests/fixtures/shequd.yaml');
+    this.config = writeConfig(path.join(this.dataDir, 'conf'), { plugins });
+    this._admin = null;
+    this._principals = new Map(); // name -> { roles, unit, token } (a promise of it)
+  }
+
+  /** The bootstrap administrator's token (district-admin), from <dataDir>/admin.token. */
+  get adminToken() {
+    return fs.readFileSync(path.join(this.dataDir, 'admin.token'), 'utf8').trim();
+  }
+
+  /** A client acting as the bootstrap administrator. */
+  get admin() {
+    if (!this._admin) this._admin = new shequ.Client(this.address, { token: this.adminToken, timeoutMs: 15000 });
+    return this._admin;
+  }
+
+  /** The token of the principal `user` with `roles` and `unit`, created the first time. No user
+   * and no roles: the administrator. A user without a name is named after its roles. One name
+   * keeps one identity in a daemon: asking for it with other roles fails. */
+  async token(user = '', roles = [], unit = '') {
+    roles = typeof roles === 'string' ? roles.split(',').filter(Boolean) : [...roles];
+    if (!user && roles.length === 0) return this.adminToken;
+    const name = user || `e2e.${roles.join('.')}${unit ? `@${unit}` : ''}`;
+    const identity = JSON.stringify([roles, unit]);
+    let known = this._principals.get(name);
+    if (!known) {
+      known = { identity, token: (async () => {
+        const kind = name.startsWith('system:') ? 'system' : 'person';
+        await this.admin.principals.put({ name, roles, unit, kind }, { reason: 'e2e' });
+        return (await this.admin.principals.createToken(name, { description: 'e2e' })).secret;
+      })() };
+      this._principals.set(name, known);
+    } else if (known.identity !== identity) {
+      throw new Error(`principal ${name} acts as ${known.identity} in this daemon, not ${identity}: give the test another name`);
+    }
+    return known.token;
+  }
+
+  /** A tokens file as `make run` writes var/demo-tokens.txt (`<name> <roles> <unit> <token>`
+   * lines) for [name, roles, unit] triples, as the examples read it. Resolves to its path. */
+  async writeTokens(file, principals) {
+    const lines = ['# e2e principals: <name> <roles> <unit> <token>'];
+    for (const [name, roles, unit] of principals) {
+      lines.push(`${name} ${roles.join(',') || '-'} ${unit || '-'} ${await this.token(name, roles, unit)}`);
+    }
+    fs.writeFileSync(file, `${lines.join('\n')}\n`);
+    return file;
+  }
+
+  /** A client acting as the principal `user` with `roles` and `unit` (see token()), on the
+   * administrator's connection. */
+  async client(user = '', roles = [], unit = '') {
+    return this.admin.asCaller({ token: await this.token(user, roles, unit) });
   }
 
   get address() {
@@ -114,6 +182,7 @@ class Daemon {
   }
 
   async cleanup() {
+    if (this._admin) this._admin.close();
     await this.stop();
     fs.rmSync(this.dataDir, { recursive: true, force: true });
   }
@@ -131,13 +200,11 @@ async function waitFor(fn, { timeoutMs = 15000, what = 'condition' } = {}) {
   }
 }
 
-/** A daemon and a client speaking as the street office, for one test file; { plugins: true }
- * loads the department plugins. */
+/** A daemon and a client acting as the street office wang (street-1), for one test file;
+ * { plugins: true } loads the department plugins. */
 async function setUp({ plugins = false } = {}) {
   const daemon = await new Daemon(MONDAY_0900, { plugins }).start();
-  const client = new shequ.Client(daemon.address, {
-    user: 'wang', roles: ['street-office'], unit: 'street-1', timeoutMs: 15000,
-  });
+  const client = await daemon.client('wang', ['street-office'], 'street-1');
   return { daemon, client };
 }
 

@@ -43,10 +43,10 @@ let hr;
 let pub;
 before(async () => {
   daemon = await new Daemon().start();
-  lg = new shequ.Client(daemon.address, { user: 'chen.lg', roles: ['leading-group'], timeoutMs: 15000 });
-  street = lg.asCaller({ user: 'li.clerk', roles: ['street-office'], unit: 'bh.hp' });
-  hr = lg.asCaller({ user: 'zhou.hr', roles: ['personnel'] });
-  pub = lg.asCaller({ user: 'applicant' });
+  lg = await daemon.client('chen.lg', ['leading-group']);
+  street = await daemon.client('li.clerk', ['street-office'], 'bh.hp');
+  hr = await daemon.client('zhou.hr', ['personnel']);
+  pub = await daemon.client('applicant');
   await createStreet(lg.workforce, 1);
 });
 after(async () => {

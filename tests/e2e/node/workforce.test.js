@@ -28,8 +28,8 @@ let clerk;
 let imported;
 before(async () => {
   daemon = await new Daemon().start();
-  hr = new shequ.Client(daemon.address, { user: 'zhou', roles: ['personnel'], timeoutMs: 15000 });
-  clerk = hr.asCaller({ user: 'li', roles: ['street-office'], unit: 'bh.hp' });
+  hr = await daemon.client('zhou', ['personnel']);
+  clerk = await daemon.client('li', ['street-office'], 'bh.hp');
   await createStreet(hr.workforce, 4);
 });
 after(async () => {
@@ -154,7 +154,7 @@ nodes:
   done: {type: end}
 `);
   const started = await hr.instances.start('e2e-scoped-node', { unit: 'bh.hp.xf' });
-  const street = hr.asCaller({ user: 'wu', roles: ['clerk'], unit: 'bh.hp' });
+  const street = await daemon.client('wu', ['clerk'], 'bh.hp');
   const mine = (await street.tasks.list({ unit: 'bh.hp', withinUnit: true })).tasks
     .filter((t) => t.instanceId === started.instanceId);
   assert.equal(mine.length, 1);
@@ -163,7 +163,7 @@ nodes:
   assert.equal(own.length, 0);
   await assert.rejects(street.tasks.list({ unit: 'bh.nowhere', withinUnit: true }),
     (e) => e instanceof shequ.NotFound && /bh\.nowhere/.test(e.message));
-  await assert.rejects(hr.asCaller({ user: 'qian', roles: ['clerk'], unit: 'bh.hp.df' }).tasks.claim(mine[0].id),
+  await assert.rejects((await daemon.client('qian', ['clerk'], 'bh.hp.df')).tasks.claim(mine[0].id),
     (e) => e instanceof shequ.PermissionDenied);
   assert.equal((await street.tasks.claim(mine[0].id)).assignee, 'wu');
 });
@@ -172,8 +172,11 @@ test('workforce example', async () => {
   const fresh = await new Daemon().start();
   try {
     const example = path.join(SOURCE_DIR, 'clients/node/examples/workforce.js');
+    const tokens = await fresh.writeTokens(path.join(fresh.dataDir, 'tokens.txt'), [
+      ['zhou.personnel', ['personnel'], ''], ['wang.street', ['street-office'], 'bh.hp']]);
+    const env = { ...process.env, SHEQU_TOKENS: tokens };
     const stdout = await new Promise((resolve, reject) => {
-      execFile(process.execPath, [example, fresh.address], { timeout: 60000 }, (err, out, errOut) =>
+      execFile(process.execPath, [example, fresh.address], { timeout: 60000, env }, (err, out, errOut) =>
         err ? reject(new Error(`${err.message}\n${errOut}`)) : resolve(out));
     });
     assert.match(stdout, /imported 3 workers \(dry run found 3 good rows\)/);

@@ -12,8 +12,13 @@ from harness import SOURCE_DIR, DaemonTestCase
 class ExampleTest(DaemonTestCase):
     def test_quickstart(self):
         example = os.path.join(SOURCE_DIR, "clients/python/examples/quickstart.py")
+        tokens = self.daemon.write_tokens(os.path.join(self.daemon.data_dir, "tokens.txt"), [
+            ("wang", ["street-office"], "street-1"), ("li", ["leading-group"], ""),
+            ("zhang.admin", ["district-admin"], ""),
+            ("system:civil-affairs", ["department"], "")])
         run = subprocess.run([sys.executable, example, self.daemon.address],
-                             capture_output=True, text=True, timeout=60)
+                             capture_output=True, text=True, timeout=60,
+                             env=dict(os.environ, SHEQU_TOKENS=tokens))
         self.assertEqual(run.returncode, 0, run.stderr)
         lines = run.stdout.splitlines()
         self.assertRegex(lines[0], r"^started instance \d+$")

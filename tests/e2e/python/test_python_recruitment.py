@@ -43,11 +43,10 @@ class RecruitmentTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls) -> None:
         cls.daemon = Daemon().start()
-        cls.lg = shequ.Client(cls.daemon.address, user="chen.lg", roles=["leading-group"],
-                              timeout=15)
-        cls.street = cls.lg.as_caller(user="li.clerk", roles=["street-office"], unit="bh.hp")
-        cls.hr = cls.lg.as_caller(user="zhou.hr", roles=["personnel"])
-        cls.public = cls.lg.as_caller(user="applicant")
+        cls.lg = cls.daemon.client("chen.lg", ["leading-group"])
+        cls.street = cls.daemon.client("li.clerk", ["street-office"], "bh.hp")
+        cls.hr = cls.daemon.client("zhou.hr", ["personnel"])
+        cls.public = cls.daemon.client("applicant")
         create_street(cls.lg.workforce, df_quota=1)
 
     @classmethod

@@ -20,7 +20,7 @@ nodes:
 class VacancyApprovalTest(DaemonTestCase):
     def test_start_remind_complete_watch(self):
         street = self.client
-        office = street.as_caller(user="li", roles=["leading-group"])
+        office = self.daemon.client("li", ["leading-group"])
         vars = {"community": "community-7", "street": "street-1", "posts": 2, "vacancies": 3}
         started = street.instances.start("vacancy-approval", vars, business_key="community-7",
                                          request_id="py/vacancy-1")
@@ -80,15 +80,15 @@ class VacancyApprovalTest(DaemonTestCase):
 class TaskMovesTest(DaemonTestCase):
     def test_delegate_return_transfer(self):
         self.client.definitions.deploy(TWO_STEP_YAML)
-        li = self.client.as_caller(user="li")
-        wu = self.client.as_caller(user="wu", roles=["reviewer"])
+        li = self.daemon.client("li")
+        wu = self.daemon.client("wu", ["reviewer"])
         iid = self.client.instances.start("py-two-step", {"author": "li"}).instance_id
 
         draft = li.tasks.list(instance_id=iid).tasks[0]
         delegated = li.tasks.delegate(draft.id, "zhang", "please look")
         self.assertEqual((delegated.state, delegated.assignee, delegated.owner),
                          ("delegated", "zhang", "li"))
-        back = self.client.as_caller(user="zhang").tasks.complete(draft.id)
+        back = self.daemon.client("zhang").tasks.complete(draft.id)
         self.assertEqual((back.state, back.assignee), ("claimed", "li"))
         li.tasks.complete(draft.id)
 
@@ -103,7 +103,7 @@ class TaskMovesTest(DaemonTestCase):
         self.assertEqual(moved.assignee, "zhao")
         with self.assertRaises(shequ.PermissionDenied):
             li.tasks.complete(redraft.id)
-        self.client.as_caller(user="zhao").tasks.complete(redraft.id)
+        self.daemon.client("zhao").tasks.complete(redraft.id)
 
         review2 = wu.tasks.list(instance_id=iid).tasks[0]
         wu.tasks.claim(review2.id)

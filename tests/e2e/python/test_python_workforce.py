@@ -43,8 +43,8 @@ class WorkforceTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls) -> None:
         cls.daemon = Daemon().start()
-        cls.hr = shequ.Client(cls.daemon.address, user="zhou", roles=["personnel"], timeout=15)
-        cls.clerk = cls.hr.as_caller(user="li", roles=["street-office"], unit="bh.hp")
+        cls.hr = cls.daemon.client("zhou", ["personnel"])
+        cls.clerk = cls.daemon.client("li", ["street-office"], "bh.hp")
         create_street(cls.hr.workforce, df_quota=4)
         # The roster every test reads: 2 at 幸福里 (full), 3 at 东风 (one post vacant).
         good = HEADER + "".join(row(n, s, u) for n, s, u in (
@@ -77,7 +77,7 @@ class WorkforceTest(unittest.TestCase):
     def test_street_office_takes_its_communities_tasks(self):
         self.hr.definitions.deploy(SCOPED_STEP)
         started = self.hr.instances.start("e2e-scoped", {"unit": "bh.hp.xf"})
-        street = self.hr.as_caller(user="wu", roles=["clerk"], unit="bh.hp")
+        street = self.daemon.client("wu", ["clerk"], "bh.hp")
         mine = street.tasks.list(unit="bh.hp", within_unit=True).tasks
         task = next(t for t in mine if t.instance_id == started.instance_id)
         self.assertEqual(task.unit, "bh.hp.xf")
@@ -86,7 +86,7 @@ class WorkforceTest(unittest.TestCase):
         notices = street.notifications.list(role="clerk", unit="bh.hp", within_unit=True)
         self.assertIn(started.instance_id, [n.instance_id for n in notices.notifications])
         with self.assertRaises(shequ.PermissionDenied):
-            self.hr.as_caller(user="qian", roles=["clerk"], unit="bh.hp.df").tasks.claim(task.id)
+            self.daemon.client("qian", ["clerk"], "bh.hp.df").tasks.claim(task.id)
         self.assertEqual(street.tasks.claim(task.id).assignee, "wu")
 
     def test_units_tree_and_quota(self):
@@ -203,8 +203,10 @@ class WorkforceExampleTest(unittest.TestCase):
         daemon = Daemon().start()
         try:
             example = os.path.join(SOURCE_DIR, "clients/python/examples/workforce.py")
+            tokens = daemon.write_tokens(os.path.join(daemon.data_dir, "tokens.txt"), [
+                ("zhou.personnel", ["personnel"], ""), ("wang.street", ["street-office"], "bh.hp")])
             run = subprocess.run([sys.executable, example, daemon.address], capture_output=True,
-                                 text=True, timeout=60)
+                                 text=True, timeout=60, env=dict(os.environ, SHEQU_TOKENS=tokens))
             self.assertEqual(run.returncode, 0, run.stderr)
             out = run.stdout
             self.assertIn("imported 3 workers (dry run found 3 good rows)", out)

@@ -12,4 +12,5 @@ module.exports = {
   workforce: require('./workforce'),
   plugins: require('./plugins'),
   recruitment: require('./recruitment'),
+  principals: require('./principals'),
 };

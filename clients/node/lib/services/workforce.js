@@ -119,7 +119,7 @@ class Workforce extends Service {
       let answered = false; // the daemon may refuse before it has read everything
       const call = this._stub.ImportRoster(this._client.metadata(), options, (err, response) => {
         answered = true;
-        if (err) reject(fromGrpcError(err));
+        if (err) reject(fromGrpcError(err, { hasToken: Boolean(this._client.token) }));
         else resolve(response);
       });
       let at = 0;

@@ -8,6 +8,7 @@ from .instances import Instances
 from .jobs import Jobs
 from .notifications import Notifications
 from .plugins import Plugins
+from .principals import Principals
 from .recruitment import Recruitment
 from .tasks import Tasks
 from .workforce import Workforce
@@ -23,4 +24,5 @@ SERVICES = {
     "workforce": Workforce,
     "plugins": Plugins,
     "recruitment": Recruitment,
+    "principals": Principals,
 }

@@ -21,7 +21,8 @@ class Jobs(Service):
         """Jobs of `types` as they become due, each locked to you for `timeout_ms`.
         wait_for_ready: while the daemon is unreachable, wait for it instead of failing."""
         request = self.activation_request(types, worker, **options)
-        return Stream(self.open_activation(request, wait_for_ready=wait_for_ready))
+        return Stream(self.open_activation(request, wait_for_ready=wait_for_ready),
+                      has_token=bool(self._client.token))
 
     def open_activation(self, request: pb.ActivateRequest, *, wait_for_ready: bool = False):
         """The raw gRPC call (an iterator of Job that can be cancelled), for worker loops."""

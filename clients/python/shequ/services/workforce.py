@@ -153,7 +153,7 @@ class Workforce(Service):
                 chunks(), metadata=self._client.metadata,
                 timeout=timeout if timeout is not None else self._client.timeout)
         except grpc.RpcError as err:
-            raise from_rpc_error(err) from None
+            raise from_rpc_error(err, has_token=bool(self._client.token)) from None
 
     def export(self, what: str = "roster", unit_id: str = "") -> str:
         """The roster (what="roster"), or the occupancy or pay_parity report, as CSV text.
@@ -163,7 +163,7 @@ class Workforce(Service):
         try:
             data = b"".join(chunk.data for chunk in call)
         except grpc.RpcError as err:
-            raise from_rpc_error(err) from None
+            raise from_rpc_error(err, has_token=bool(self._client.token)) from None
         return data.decode("utf-8")
 
     # ---- reports and history
