@@ -47,7 +47,8 @@ absl::Status OwnNotificationStream(const engine::Caller& c, const google::protob
 
 absl::Status OwnTokens(const engine::Caller& c, const google::protobuf::Message& m) {
   const auto& req = static_cast<const v1::ListTokensRequest&>(m);
-  if (c.HasRole(std::string(kDistrictAdmin)) || req.principal() == c.user) {
+  if (c.HasRole(std::string(kDistrictAdmin)) || req.principal().empty() ||
+      req.principal() == c.user) {
     return absl::OkStatus();
   }
   return absl::PermissionDeniedError(absl::StrCat(
@@ -162,6 +163,12 @@ std::vector<Rule> BuildTable() {
       // Audit
       Only("shequ.v1.Audit/List", {kAdmin, kAudit}, kRead),
       Only("shequ.v1.Audit/Verify", {kAdmin, kAudit}, kRead),
+
+      // Personal data (PIPL): everything about one person; the sealing key
+      Only("shequ.v1.PersonalData/Export", {kAdmin, kHr}, kRead,
+           "", "reveals everything held about one ID number; audited as a reveal"),
+      Only("shequ.v1.PersonalData/RotateKey", {kAdmin, kHr}, kMutating),
+      Only("shequ.v1.PersonalData/GetKeyStatus", {kAdmin, kHr}, kRead),
 
       // Workforce
       Only("shequ.v1.Workforce/CreateUnit", {kAdmin}, kMutating),

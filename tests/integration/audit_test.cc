@@ -14,7 +14,8 @@ namespace {
 
 const Caller kClerk{"li.clerk", "street-office", "bh.hp"};  // sees personal data masked
 const Caller kPersonnel{"zhou.hr", "personnel", ""};         // sees it in the clear
-const Caller kLeadingGroup{"chen.lg", "leading-group", ""};
+const Caller kAdmin{"zhang.admin", "district-admin", ""};  // units; reads the trail
+const Caller kEstablishment{"bianwei", "establishment-committee", ""};  // quota revisions
 
 class AuditTest : public DaemonTest {
  protected:
@@ -25,7 +26,7 @@ class AuditTest : public DaemonTest {
     // The fixture's configuration with the shortest retention allowed.
     config_ = dir_ + "/shequd.yaml";
     const std::string root = SHEQU_SOURCE_DIR;
-    std::ofstream(config_) << "listen: 127.0.0.1:0\nhttp: 127.0.0.1:0\n"
+    std::ofstream(config_) << "auth: headers\nlisten: 127.0.0.1:0\nhttp: 127.0.0.1:0\n"
                            << "calendar_dir: " << root << "/config/calendar\n"
                            << "workflows_dir: " << root << "/config/workflows\n"
                            << "policy_dir: " << root << "/config/policy\n"
@@ -49,7 +50,7 @@ class AuditTest : public DaemonTest {
     req.set_method(method);
     v1::ListAuditResponse resp;
     grpc::ClientContext ctx;
-    client_->Prepare(&ctx, kLeadingGroup);
+    client_->Prepare(&ctx, kAdmin);
     auto s = audit_->List(&ctx, req, &resp);
     EXPECT_TRUE(s.ok()) << Describe(s);
     return resp;
@@ -57,7 +58,7 @@ class AuditTest : public DaemonTest {
   v1::VerifyAuditResponse Verify() {
     v1::VerifyAuditResponse resp;
     grpc::ClientContext ctx;
-    client_->Prepare(&ctx, kLeadingGroup);
+    client_->Prepare(&ctx, kAdmin);
     auto s = audit_->Verify(&ctx, v1::VerifyAuditRequest(), &resp);
     EXPECT_TRUE(s.ok()) << Describe(s);
     return resp;
@@ -91,7 +92,7 @@ TEST_F(AuditTest, RevealsAreAuditedAndRetentionRunsOnTheFakeClock) {
     }
     v1::Unit out;
     grpc::ClientContext ctx;
-    client_->Prepare(&ctx, kLeadingGroup);
+    client_->Prepare(&ctx, kAdmin);
     ASSERT_TRUE(wf.CreateUnit(&ctx, req, &out).ok());
   }
   v1::ReviseQuotaRequest quota;
@@ -99,10 +100,10 @@ TEST_F(AuditTest, RevealsAreAuditedAndRetentionRunsOnTheFakeClock) {
   quota.set_approved(2);
   quota.set_effective_from("2026-01-01");
   quota.set_reason("初始核定");
-  quota.set_approved_by("区委编委");
+  quota.set_approval_document("区编委〔2026〕1号");
   v1::QuotaRevision revision;
   grpc::ClientContext quota_ctx;
-  client_->Prepare(&quota_ctx, kLeadingGroup);
+  client_->Prepare(&quota_ctx, kEstablishment);
   ASSERT_TRUE(wf.ReviseQuota(&quota_ctx, quota, &revision).ok());
   v1::CreateWorkerRequest create;
   auto* w = create.mutable_worker();

@@ -14,6 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "daemon/auth/authorization.h"
 #include "shequ/v1/audit.pb.h"
+#include "shequ/v1/personal_data.pb.h"
 #include "shequ/v1/plugins.pb.h"
 #include "shequ/v1/principals.pb.h"
 #include "shequ/v1/recruitment.pb.h"
@@ -83,7 +84,8 @@ TEST_F(AuthorizationTest, EachRpcAdmitsWhomTheTableAllowsAndRefusesTheRest) {
   // Link in the descriptors of the files the client does not use otherwise.
   for (const auto* d : {v1::ListAuditRequest::descriptor(), v1::InvokePluginRequest::descriptor(),
                         v1::WhoAmIRequest::descriptor(), v1::ApplyRequest::descriptor(),
-                        v1::ReviseQuotaRequest::descriptor()}) {
+                        v1::ReviseQuotaRequest::descriptor(),
+                        v1::ExportPersonalDataRequest::descriptor()}) {
     ASSERT_NE(d, nullptr);
   }
   int checked = 0;

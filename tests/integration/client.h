@@ -30,6 +30,8 @@ struct ClientOptions {
   // district-admin.
   Caller caller;
   std::chrono::seconds deadline{0};  // of every call; 0: none
+  // An API token sent instead (authorization: Bearer), for a daemon in token mode.
+  std::string token;
 };
 
 // "<code> <message>", for failure messages.

@@ -236,7 +236,9 @@ TEST_F(IdentityTest, RevokedTokenIsRefusedAndItsOpenStreamClosed) {
 }
 
 TEST_F(IdentityTest, ExpiredTokenAndExpiredRoleGrantStopCounting) {
-  Client client(daemon_->channel());
+  ClientOptions as_admin;
+  as_admin.token = admin_;
+  Client client(daemon_->channel(), as_admin);
   Put("migrator", "personnel", "bh", kMonday0900 + kHour);
   auto t = Token("migrator", "PT2H");
   v1::Principal me;

@@ -42,7 +42,7 @@ class LimitsTest : public DaemonTest {
   void StartWithLimits(const std::string& limits) {
     const std::string src = SHEQU_SOURCE_DIR;
     const std::string path = dir_ + "/limits.yaml";
-    std::ofstream(path) << "listen: 127.0.0.1:0\nhttp: 127.0.0.1:0\n"
+    std::ofstream(path) << "auth: headers\nlisten: 127.0.0.1:0\nhttp: 127.0.0.1:0\n"
                         << "calendar_dir: " << src << "/config/calendar\n"
                         << "workflows_dir: " << dir_ << "/no-workflows\n"
                         << "policy_dir: " << src << "/config/policy\n"
@@ -67,11 +67,11 @@ class LimitsTest : public DaemonTest {
 TEST_F(LimitsTest, ASevenMebibyteBusinessKeyIsRefusedNamingTheField) {
   StartWithLimits("  max_string_bytes: 4096\n");
   client_->Deploy(kTaskYaml);
-  grpc::Status s = StartAs({"clerk"}, std::string(size_t{7} << 20, 'k'));
+  grpc::Status s = StartAs({"clerk", "leading-group"}, std::string(size_t{7} << 20, 'k'));
   EXPECT_EQ(s.error_code(), StatusCode::RESOURCE_EXHAUSTED) << Describe(s);
   EXPECT_EQ(s.error_message(), "business_key: 7340032 bytes, at most 4096");
   // At the bound it is accepted; the variables keep their own, larger bound.
-  s = StartAs({"clerk"}, std::string(4096, 'k'),
+  s = StartAs({"clerk", "leading-group"}, std::string(4096, 'k'),
               R"({"note":")" + std::string(100'000, 'n') + "\"}");
   EXPECT_TRUE(s.ok()) << Describe(s);
   EXPECT_EQ(client_->Instances("l-task").size(), 1u);
@@ -81,18 +81,18 @@ TEST_F(LimitsTest, AMessageOverTheConfiguredMaximumIsRefused) {
   StartWithLimits("  max_message_mb: 1\n");
   client_->Deploy(kTaskYaml);
   grpc::Status s =
-      StartAs({"clerk"}, "", R"({"note":")" + std::string(size_t{3} << 19, 'n') + "\"}");
+      StartAs({"clerk", "leading-group"}, "", R"({"note":")" + std::string(size_t{3} << 19, 'n') + "\"}");
   EXPECT_EQ(s.error_code(), StatusCode::RESOURCE_EXHAUSTED) << Describe(s);
-  s = StartAs({"clerk"}, "", R"({"note":")" + std::string(size_t{1} << 19, 'n') + "\"}");
+  s = StartAs({"clerk", "leading-group"}, "", R"({"note":")" + std::string(size_t{1} << 19, 'n') + "\"}");
   EXPECT_TRUE(s.ok()) << Describe(s);
 }
 
 TEST_F(LimitsTest, ACallerOverItsRateIsToldWhenToComeBack) {
   StartWithLimits("  rate_per_second: 0.5\n  rate_burst: 3\n");
   client_->Deploy(kTaskYaml);
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE(StartAs({"clerk"}).ok()) << i;
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(StartAs({"clerk", "leading-group"}).ok()) << i;
   grpc::ClientContext ctx;
-  client_->Prepare(&ctx, {"clerk"});
+  client_->Prepare(&ctx, {"clerk", "leading-group"});
   v1::StartRequest req;
   req.set_definition_id("l-task");
   v1::StartResponse resp;
@@ -108,7 +108,7 @@ TEST_F(LimitsTest, ACallerOverItsRateIsToldWhenToComeBack) {
   // google.rpc.Status with a google.rpc.RetryInfo in the details.
   EXPECT_NE(s.error_details().find("type.googleapis.com/google.rpc.RetryInfo"), std::string::npos);
   // Each principal has a bucket of its own.
-  EXPECT_TRUE(StartAs({"registrar"}).ok());
+  EXPECT_TRUE(StartAs({"registrar", "leading-group"}).ok());
   EXPECT_EQ(client_->Instances("l-task").size(), 4u);
 }
 
@@ -123,7 +123,7 @@ TEST_F(LimitsTest, OpenStreamsPerPrincipalAreCapped) {
   client_->Deploy(kTaskYaml);
   const int64_t id = client_->Start("l-task");
   auto open = [&](const std::string& user, OpenWatch* w) {
-    client_->Prepare(&w->ctx, {user});
+    client_->Prepare(&w->ctx, {user, "leading-group"});
     v1::WatchRequest req;
     req.set_instance_id(id);
     w->reader = client_->stubs.instances->Watch(&w->ctx, req);
@@ -167,7 +167,7 @@ TEST_F(LimitsTest, AStalledReaderIsCutOffAndResumesFromItsCursor) {
   client_->Deploy(kTaskYaml);
   client_->Start("l-task");  // an event for the watcher to see first
   OpenWatch slow;
-  client_->Prepare(&slow.ctx, {"slow"});
+  client_->Prepare(&slow.ctx, {"slow", "leading-group"});
   v1::WatchRequest all;  // every instance, from the beginning
   slow.reader = client_->stubs.instances->Watch(&slow.ctx, all);
   v1::Event first;
@@ -202,7 +202,7 @@ TEST_F(LimitsTest, AStalledReaderIsCutOffAndResumesFromItsCursor) {
   const int64_t end = client_->History(last_id).back().seq();  // the newest event of all
   ASSERT_LT(last, end);
   OpenWatch resumed;
-  client_->Prepare(&resumed.ctx, {"slow"});
+  client_->Prepare(&resumed.ctx, {"slow", "leading-group"});
   v1::WatchRequest from;
   from.set_after_seq(last);
   resumed.reader = client_->stubs.instances->Watch(&resumed.ctx, from);

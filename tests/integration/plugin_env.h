@@ -30,7 +30,7 @@ inline std::string WritePluginConfig(const std::string& dir) {
   std::filesystem::create_directories(dir + "/plugins.d");
   const std::string src = SHEQU_SOURCE_DIR;
   std::ofstream(dir + "/shequd.yaml")
-      << "listen: 127.0.0.1:0\nhttp: 127.0.0.1:0\ndata_dir: " << dir << "/data\n"
+      << "auth: headers\nlisten: 127.0.0.1:0\nhttp: 127.0.0.1:0\ndata_dir: " << dir << "/data\n"
       << "calendar_dir: " << src << "/config/calendar\n"
       << "workflows_dir: " << src << "/config/workflows\n"
       << "policy_dir: " << src << "/config/policy\n"

@@ -244,6 +244,7 @@ TEST_F(PluginsTest, ListDescribeInvokeAndMetrics) {
   }
   {
     grpc::ClientContext ctx;
+    Identify(&ctx, "operator", "district-admin");
     v1::DescribePluginRequest req;
     req.set_name("nobody");
     v1::DescribePluginResponse resp;
@@ -252,7 +253,7 @@ TEST_F(PluginsTest, ListDescribeInvokeAndMetrics) {
   auto invoke = [&](const std::string& plugin, const std::string& op, const std::string& input,
                     v1::InvokePluginResponse* resp) {
     grpc::ClientContext ctx;
-    Identify(&ctx, "wang", "civil-affairs");
+    Identify(&ctx, "wang", "leading-group");
     v1::InvokePluginRequest req;
     req.set_plugin(plugin);
     req.set_operation(op);

@@ -587,7 +587,7 @@ class PersonalDataTest : public RecruitmentTest {
   void RestartWithSmallBatches() {
     const std::string config = dir_ + "/shequd.yaml";
     const std::string src = SHEQU_SOURCE_DIR;
-    std::ofstream(config) << "listen: 127.0.0.1:0\nhttp: 127.0.0.1:0\n"
+    std::ofstream(config) << "auth: headers\nlisten: 127.0.0.1:0\nhttp: 127.0.0.1:0\n"
                           << "calendar_dir: " << src << "/config/calendar\n"
                           << "workflows_dir: " << src << "/config/workflows\n"
                           << "policy_dir: " << src << "/config/policy\n"

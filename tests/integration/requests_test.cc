@@ -85,7 +85,7 @@ class RequestsTest : public DaemonTest {
     req.set_correlation(correlation);
     req.set_variables(variables);
     req.set_request_id(request_id);
-    return client_->TryPublish(req, out, {"bank"});
+    return client_->TryPublish(req, out, {"bank", "job-worker"});
   }
 
   // Activates one job of `type`; its id, or 0.

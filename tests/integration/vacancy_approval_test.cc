@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "nlohmann/json.hpp"
 #include "tests/integration/client.h"
 
@@ -179,8 +181,14 @@ TEST_F(DemoTest, ShippedConfigLoadsTheDemoOnce) {
   opts.fake_clock_start_ms = 1795395600000;  // Monday 2026-11-23 09:00
   for (int run = 0; run < 2; ++run) {
     ASSERT_NO_FATAL_FAILURE(StartDaemon(opts));
+    // The shipped config is in token mode: the administrator's token from the first start.
+    std::string token;
+    std::ifstream(dir_ + "/admin.token") >> token;
+    auto as_admin = [&token](grpc::ClientContext* c) {
+      c->AddMetadata("authorization", "Bearer " + token);
+    };
     grpc::ClientContext ctx;
-    client_->Prepare(&ctx);
+    as_admin(&ctx);
     v1::ListInstancesRequest req;
     req.set_definition_id("vacancy-approval");
     v1::ListInstancesResponse resp;
@@ -190,7 +198,7 @@ TEST_F(DemoTest, ShippedConfigLoadsTheDemoOnce) {
     EXPECT_EQ(resp.instances(0).state(), "active");
 
     grpc::ClientContext wctx;
-    client_->Prepare(&wctx);
+    as_admin(&wctx);
     v1::OccupancyReport report;
     ASSERT_TRUE(client_->stubs.workforce->Occupancy(&wctx, v1::OccupancyRequest(), &report).ok());
     const auto& total = report.rows(0).subtree();
@@ -201,14 +209,14 @@ TEST_F(DemoTest, ShippedConfigLoadsTheDemoOnce) {
     EXPECT_GT(total.hollow(), 0);
     EXPECT_GT(total.outside_quota(), 0);
     grpc::ClientContext pctx;
-    client_->Prepare(&pctx);
+    as_admin(&pctx);
     v1::PayParityReport parity;
     ASSERT_TRUE(client_->stubs.workforce->PayParity(&pctx, v1::PayParityRequest(), &parity).ok());
     EXPECT_GT(parity.flagged(), 0);  // 大圩镇 pays less performance for the same grade
     EXPECT_EQ(total.reserved(), 3);  // the demo recruitment campaign's posts
 
     grpc::ClientContext cctx;
-    client_->Prepare(&cctx);
+    as_admin(&cctx);
     v1::ListCampaignsResponse campaigns;
     ASSERT_TRUE(
         client_->stubs.recruitment->ListCampaigns(&cctx, v1::ListCampaignsRequest(), &campaigns)

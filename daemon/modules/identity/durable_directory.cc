@@ -130,7 +130,7 @@ absl::Status DurableDirectory::Recover() {
   return absl::OkStatus();
 }
 
-void DurableDirectory::PutPrincipal(const std::string& actor, std::string request_id,
+void DurableDirectory::PutPrincipal(const engine::Caller& by, std::string request_id,
                                     auth::PrincipalRecord p, Done<auth::PrincipalRecord> done) {
   if (auto s = ValidName(p.name); !s.ok()) return done(s);
   if (p.kind.empty()) p.kind = "person";
@@ -146,7 +146,7 @@ void DurableDirectory::PutPrincipal(const std::string& actor, std::string reques
   }
   const std::string nonce = Nonce();
   engine_.ExecuteDomain(
-      "Principals.Put", std::move(request_id), actor,
+      "Principals.Put", std::move(request_id), by,
       [this, p, nonce](engine::Engine::DomainTx& tx) -> absl::StatusOr<json> {
         auth::PrincipalRecord rec = p;
         const auto old = directory_.GetPrincipal(p.name);
@@ -174,18 +174,18 @@ void DurableDirectory::PutPrincipal(const std::string& actor, std::string reques
       });
 }
 
-void DurableDirectory::CreateToken(const std::string& actor, std::string request_id,
+void DurableDirectory::CreateToken(const engine::Caller& by, std::string request_id,
                                    std::string principal, std::string description, int64_t ttl_ms,
                                    Done<auth::IssuedToken> done) {
   auto issued = auth::IssueToken();
   if (!issued.ok()) return done(issued.status());
   issued->record.principal = principal;
   issued->record.description = std::move(description);
-  issued->record.created_by = actor;
+  issued->record.created_by = by.user;
   // Copied before the call: its two lambdas' captures are made in no fixed order.
   auth::TokenRecord record = issued->record;
   engine_.ExecuteDomain(
-      "Principals.CreateToken", std::move(request_id), actor,
+      "Principals.CreateToken", std::move(request_id), by,
       [this, rec = std::move(record), ttl_ms](engine::Engine::DomainTx& tx) -> absl::StatusOr<json> {
         const auto p = directory_.GetPrincipal(rec.principal);
         if (!p) {
@@ -220,11 +220,11 @@ void DurableDirectory::CreateToken(const std::string& actor, std::string request
       });
 }
 
-void DurableDirectory::RevokeToken(const std::string& actor, std::string request_id,
+void DurableDirectory::RevokeToken(const engine::Caller& by, std::string request_id,
                                    std::string id, Done<auth::TokenRecord> done) {
   const std::string nonce = Nonce();
   engine_.ExecuteDomain(
-      "Principals.RevokeToken", std::move(request_id), actor,
+      "Principals.RevokeToken", std::move(request_id), by,
       [this, id, nonce](engine::Engine::DomainTx& tx) -> absl::StatusOr<json> {
         auto t = directory_.GetToken(id);
         if (!t) return absl::NotFoundError(absl::StrCat("id: no API token ", id));
@@ -233,7 +233,7 @@ void DurableDirectory::RevokeToken(const std::string& actor, std::string request
         tx.rows().records.push_back(PutRecord(kTokens, t->id, TokenBody(*t), {t->principal}));
         return json{{"nonce", nonce}, {"body", TokenBody(*t)}};
       },
-      [this, id, nonce, actor, done](absl::StatusOr<json> a) {
+      [this, id, nonce, actor = by.user, done](absl::StatusOr<json> a) {
         if (!a.ok()) return done(a.status());
         if (a->value("nonce", "") == nonce) {
           auto rec = TokenFromRecord({id, a->at("body").get<std::string>()});

@@ -42,18 +42,18 @@ class DurableDirectory {
 
   // Creates or replaces a principal (its created_at_ms is kept). Names are 1-128 characters of
   // letters, digits and . _ - : @.
-  void PutPrincipal(const std::string& actor, std::string request_id, auth::PrincipalRecord p,
+  void PutPrincipal(const engine::Caller& by, std::string request_id, auth::PrincipalRecord p,
                     Done<auth::PrincipalRecord> done);
 
   // Issues a token for `principal`, expiring after `ttl_ms` (0 = never). The answer's text is
   // the only copy of the secret. A retry with the same request_id is ALREADY_EXISTS: the secret
   // cannot be shown twice.
-  void CreateToken(const std::string& actor, std::string request_id, std::string principal,
+  void CreateToken(const engine::Caller& by, std::string request_id, std::string principal,
                    std::string description, int64_t ttl_ms, Done<auth::IssuedToken> done);
 
   // Revokes a token; the streams it opened are closed. Revoking a revoked token answers it as
   // it is.
-  void RevokeToken(const std::string& actor, std::string request_id, std::string id,
+  void RevokeToken(const engine::Caller& by, std::string request_id, std::string id,
                    Done<auth::TokenRecord> done);
 
  private:

@@ -80,12 +80,12 @@ absl::Status IdentityModule::Bootstrap() {
   admin.kind = "person";
   admin.roles = {{"district-admin", 0}};
   ASSIGN_OR_RETURN(auto p, Wait<auth::PrincipalRecord>([&](auto done) {
-                     directory_->PutPrincipal("shequd", "", admin, done);
+                     directory_->PutPrincipal(engine::Caller{"shequd"}, "", admin, done);
                    }));
   // It never expires: it is how the first administrator gets in. Revoke it once personal
   // administrator tokens exist.
   ASSIGN_OR_RETURN(auto token, Wait<auth::IssuedToken>([&](auto done) {
-                     directory_->CreateToken("shequd", "", p.name, "made at first start", 0, done);
+                     directory_->CreateToken(engine::Caller{"shequd"}, "", p.name, "made at first start", 0, done);
                    }));
   const std::string path = auth_.admin_token_file.empty()
                                ? (std::filesystem::path(data_dir_) / "admin.token").string()
@@ -128,10 +128,10 @@ absl::Status IdentityModule::LoadDemo(const std::string& demo_dir) {
     std::vector<std::string> roles;
     for (const auto& g : p.roles) roles.push_back(g.role);
     ASSIGN_OR_RETURN(auto rec, Wait<auth::PrincipalRecord>([&](auto done) {
-                       directory_->PutPrincipal("shequd", "", p, done);
+                       directory_->PutPrincipal(engine::Caller{"shequd"}, "", p, done);
                      }));
     ASSIGN_OR_RETURN(auto token, Wait<auth::IssuedToken>([&](auto done) {
-                       directory_->CreateToken("shequd", "", rec.name, "demo", auth_.token_ttl_ms,
+                       directory_->CreateToken(engine::Caller{"shequd"}, "", rec.name, "demo", auth_.token_ttl_ms,
                                                done);
                      }));
     absl::StrAppend(&lines, rec.name, " ", roles.empty() ? "-" : absl::StrJoin(roles, ","), " ",

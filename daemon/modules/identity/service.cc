@@ -10,19 +10,19 @@ namespace shequ::modules::identity {
 using server::Refuse;
 using server::ToGrpc;
 
-absl::Status PrincipalsAccess::Manage(const auth::Principal& caller) {
+absl::Status PrincipalsAccess::Manage(const engine::Caller& caller) {
   if (caller.HasRole(kAdminRole)) return absl::OkStatus();
   return absl::PermissionDeniedError(
       absl::StrCat("only a ", kAdminRole, " manages principals and issues API tokens"));
 }
 
-absl::Status PrincipalsAccess::OwnTokens(const auth::Principal& caller,
+absl::Status PrincipalsAccess::OwnTokens(const engine::Caller& caller,
                                          const std::string& principal) {
-  if (caller.HasRole(kAdminRole) || (!principal.empty() && principal == caller.name)) {
+  if (caller.HasRole(kAdminRole) || (!principal.empty() && principal == caller.user)) {
     return absl::OkStatus();
   }
   return absl::PermissionDeniedError(
-      absl::StrCat(caller.name.empty() ? "an anonymous caller" : caller.name,
+      absl::StrCat(caller.user.empty() ? "an anonymous caller" : caller.user,
                    " may see and revoke only their own API tokens"));
 }
 
@@ -51,12 +51,10 @@ void ToProto(const auth::TokenRecord& t, v1::Token* out) {
   out->set_created_by(t.created_by);
 }
 
-absl::StatusOr<auth::Principal> PrincipalsService::Caller(
+absl::StatusOr<engine::Caller> PrincipalsService::Caller(
     grpc::CallbackServerContext* ctx, std::string_view method,
     const google::protobuf::Message& request) const {
-  ASSIGN_OR_RETURN(auth::Principal principal, c_.authenticator.Authenticate(*ctx));
-  RETURN_IF_ERROR(c_.gate.AdmitPrincipal(principal, method, request).status());
-  return principal;
+  return c_.gate.Admit(*ctx, method, request);
 }
 
 grpc::ServerUnaryReactor* PrincipalsService::Put(grpc::CallbackServerContext* ctx,
@@ -74,7 +72,7 @@ grpc::ServerUnaryReactor* PrincipalsService::Put(grpc::CallbackServerContext* ct
   p.disabled = in.disabled();
   for (const auto& g : in.roles()) p.roles.push_back({g.role(), g.expires_at_ms()});
   auto* r = ctx->DefaultReactor();
-  directory_.PutPrincipal(caller->name, req->request_id(), std::move(p),
+  directory_.PutPrincipal(*caller, req->request_id(), std::move(p),
                           [r, resp](absl::StatusOr<auth::PrincipalRecord> out) {
                             if (out.ok()) ToProto(*out, resp);
                             r->Finish(ToGrpc(out.status()));
@@ -120,7 +118,7 @@ grpc::ServerUnaryReactor* PrincipalsService::CreateToken(grpc::CallbackServerCon
     ttl_ms = d->ms;
   }
   auto* r = ctx->DefaultReactor();
-  directory_.CreateToken(caller->name, req->request_id(), req->principal(), req->description(),
+  directory_.CreateToken(*caller, req->request_id(), req->principal(), req->description(),
                          ttl_ms, [r, resp](absl::StatusOr<auth::IssuedToken> out) {
                            if (out.ok()) {
                              ToProto(out->record, resp->mutable_token());
@@ -138,7 +136,7 @@ grpc::ServerUnaryReactor* PrincipalsService::ListTokens(grpc::CallbackServerCont
   if (!caller.ok()) return Refuse(ctx, caller.status());
   // A caller who is not an administrator lists their own, named or not.
   const std::string principal =
-      req->principal().empty() && !caller->HasRole(PrincipalsAccess::kAdminRole) ? caller->name
+      req->principal().empty() && !caller->HasRole(PrincipalsAccess::kAdminRole) ? caller->user
                                                                                  : req->principal();
   if (!principal.empty() || !caller->HasRole(PrincipalsAccess::kAdminRole)) {
     if (auto s = PrincipalsAccess::OwnTokens(*caller, principal); !s.ok()) return Refuse(ctx, s);
@@ -162,7 +160,7 @@ grpc::ServerUnaryReactor* PrincipalsService::RevokeToken(grpc::CallbackServerCon
     return Refuse(ctx, s);
   }
   auto* r = ctx->DefaultReactor();
-  directory_.RevokeToken(caller->name, req->request_id(), req->id(),
+  directory_.RevokeToken(*caller, req->request_id(), req->id(),
                          [r, resp](absl::StatusOr<auth::TokenRecord> out) {
                            if (out.ok()) ToProto(*out, resp->mutable_token());
                            r->Finish(ToGrpc(out.status()));
@@ -173,7 +171,11 @@ grpc::ServerUnaryReactor* PrincipalsService::RevokeToken(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* PrincipalsService::WhoAmI(grpc::CallbackServerContext* ctx,
                                                     const v1::WhoAmIRequest* req,
                                                     v1::Principal* resp) {
-  auto caller = Caller(ctx, "shequ.v1.Principals/WhoAmI", *req);
+  if (auto admitted = Caller(ctx, "shequ.v1.Principals/WhoAmI", *req); !admitted.ok()) {
+    return Refuse(ctx, admitted.status());
+  }
+  // The principal as proven, with how (`via`).
+  auto caller = c_.authenticator.Authenticate(*ctx);
   if (!caller.ok()) return Refuse(ctx, caller.status());
   // The roles that count now (an expired grant is left out); the record adds what it holds.
   if (auto rec = directory_.directory().GetPrincipal(caller->name);

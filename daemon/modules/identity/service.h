@@ -15,8 +15,8 @@ namespace shequ::modules::identity {
 class PrincipalsAccess {
  public:
   static constexpr char kAdminRole[] = "district-admin";
-  static absl::Status Manage(const auth::Principal& caller);
-  static absl::Status OwnTokens(const auth::Principal& caller, const std::string& principal);
+  static absl::Status Manage(const engine::Caller& caller);
+  static absl::Status OwnTokens(const engine::Caller& caller, const std::string& principal);
 };
 
 class PrincipalsService final : public v1::Principals::CallbackService {
@@ -41,8 +41,8 @@ class PrincipalsService final : public v1::Principals::CallbackService {
 
  private:
   // The proven caller, admitted by the gate for `method`.
-  absl::StatusOr<auth::Principal> Caller(grpc::CallbackServerContext* ctx, std::string_view method,
-                                         const google::protobuf::Message& request) const;
+  absl::StatusOr<engine::Caller> Caller(grpc::CallbackServerContext* ctx, std::string_view method,
+                                        const google::protobuf::Message& request) const;
 
   server::ServiceContext& c_;
   DurableDirectory& directory_;

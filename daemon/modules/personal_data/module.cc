@@ -47,7 +47,6 @@ store::ModuleSchema PersonalDataModule::Schema() const {
 absl::Status PersonalDataModule::Open(const ModuleContext& ctx) {
   ctx_ = &ctx;
   sealer_ = std::make_unique<Sealer>(ctx.sealer);
-  roles_ = ctx.config.personal_data_roles;
   batch_ = ctx.config.personal_data_reseal_batch;
   return absl::OkStatus();
 }
@@ -68,7 +67,7 @@ absl::Status PersonalDataModule::Recover() {
 
 void PersonalDataModule::RegisterServices(server::ServiceContext& ctx,
                                           std::vector<std::unique_ptr<grpc::Service>>& out) {
-  out.push_back(std::make_unique<PersonalDataService>(ctx, *this, PersonalDataPolicy(roles_)));
+  out.push_back(std::make_unique<PersonalDataService>(ctx, *this));
   // The engine runs now: a re-seal cut short by a restart goes on.
   bool resume;
   {
@@ -106,7 +105,7 @@ void PersonalDataModule::RotateKey(const engine::Caller& caller, std::string req
                                    engine::Reply reply) {
   auto alive = alive_;
   ctx_->engine.ExecuteDomain(
-      "PersonalData.RotateKey", std::move(request_id), caller.user,
+      "PersonalData.RotateKey", std::move(request_id), caller,
       [this](engine::Engine::DomainTx& tx) -> absl::StatusOr<json> {
         Rotation next;
         {
@@ -182,7 +181,7 @@ absl::StatusOr<json> PersonalDataModule::ResealIn(engine::Engine::DomainTx& tx) 
 void PersonalDataModule::ResealBatch() {
   auto alive = alive_;
   ctx_->engine.ExecuteDomain(
-      "PersonalData.Reseal", "", "",
+      "PersonalData.Reseal", "", engine::Caller{},
       [this](engine::Engine::DomainTx& tx) { return ResealIn(tx); },
       [this, alive](absl::StatusOr<json> r) {
         if (!*alive) return;

@@ -70,7 +70,6 @@ class PersonalDataModule final : public Module {
 
   const ModuleContext* ctx_ = nullptr;
   std::unique_ptr<Sealer> sealer_;  // shares the daemon's keyring
-  std::vector<std::string> roles_;
   int batch_ = 200;
   mutable std::mutex mu_;  // rotation_ (written on the strand, read by KeyStatus)
   Rotation rotation_;

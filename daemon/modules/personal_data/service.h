@@ -3,7 +3,6 @@
 // shequ.v1.PersonalData: the export of everything held about one ID number, and the rotation
 // of the sealing key.
 
-#include "daemon/modules/personal_data.h"
 #include "daemon/server/services.h"
 #include "shequ/v1/personal_data.grpc.pb.h"
 
@@ -13,9 +12,8 @@ class PersonalDataModule;
 
 class PersonalDataService final : public v1::PersonalData::CallbackService {
  public:
-  PersonalDataService(server::ServiceContext& c, PersonalDataModule& module,
-                      PersonalDataPolicy policy)
-      : c_(c), module_(module), policy_(std::move(policy)) {}
+  PersonalDataService(server::ServiceContext& c, PersonalDataModule& module)
+      : c_(c), module_(module) {}
 
   grpc::ServerUnaryReactor* Export(grpc::CallbackServerContext*,
                                    const v1::ExportPersonalDataRequest*,
@@ -28,7 +26,6 @@ class PersonalDataService final : public v1::PersonalData::CallbackService {
  private:
   server::ServiceContext& c_;
   PersonalDataModule& module_;
-  const PersonalDataPolicy policy_;
 };
 
 }  // namespace shequ::modules::personal_data

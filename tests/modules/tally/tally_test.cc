@@ -37,6 +37,7 @@ class TallyModuleTest : public ::testing::Test {
     config_.data_dir = dir_ + "/data";
     config_.calendar_dir = std::string(SHEQU_SOURCE_DIR) + "/config/calendar";
     config_.workflows_dir = dir_ + "/workflows";
+    config_.auth.mode = "headers";  // development mode: the calls below name their caller
   }
 
   // A daemon running the tally module alone.
@@ -54,6 +55,8 @@ class TallyModuleTest : public ::testing::Test {
 
   int64_t StartTally(const std::string& counter) {
     grpc::ClientContext ctx;
+    ctx.AddMetadata("x-shequ-user", "operator");
+    ctx.AddMetadata("x-shequ-roles", "district-admin");
     v1::StartRequest req;
     req.set_definition_id("tally");
     req.set_variables(R"({"counter":")" + counter + R"("})");
@@ -65,6 +68,8 @@ class TallyModuleTest : public ::testing::Test {
 
   std::string State(int64_t id) {
     grpc::ClientContext ctx;
+    ctx.AddMetadata("x-shequ-user", "operator");
+    ctx.AddMetadata("x-shequ-roles", "district-admin");
     v1::GetInstanceRequest req;
     req.set_id(id);
     v1::Instance resp;

@@ -19,6 +19,7 @@
 #include "shequ/v1/instances.pb.h"
 #include "shequ/v1/jobs.pb.h"
 #include "shequ/v1/notifications.pb.h"
+#include "shequ/v1/personal_data.pb.h"
 #include "shequ/v1/plugins.pb.h"
 #include "shequ/v1/principals.pb.h"
 #include "shequ/v1/recruitment.pb.h"
@@ -41,6 +42,7 @@ std::vector<const pb::FileDescriptor*> ApiFiles() {
           v1::StartRequest::descriptor()->file(),
           v1::ActivateRequest::descriptor()->file(),
           v1::SubscribeRequest::descriptor()->file(),
+          v1::ExportPersonalDataRequest::descriptor()->file(),
           v1::InvokePluginRequest::descriptor()->file(),
           v1::WhoAmIRequest::descriptor()->file(),
           v1::CreateCampaignRequest::descriptor()->file(),

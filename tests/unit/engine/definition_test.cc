@@ -48,7 +48,9 @@ TEST(DefinitionTest, VacancyApprovalGraph) {
   ASSERT_TRUE(def.ok()) << def.status();
   const Definition& d = **def;
   EXPECT_EQ(d.id, "vacancy-approval");
-  EXPECT_EQ(d.start, "check");
+  EXPECT_EQ(d.start, "vacancies");  // read from the registry, never taken from the caller
+  ASSERT_NE(d.Find("vacancies"), nullptr);
+  EXPECT_EQ(d.Find("vacancies")->job, "workforce.vacancies");
   const Node* approve = d.Find("approve");
   ASSERT_NE(approve, nullptr);
   EXPECT_EQ(approve->type, NodeType::kUser);
