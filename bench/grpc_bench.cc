@@ -13,11 +13,18 @@
 // call as soon as the previous one completes. Phases alternate (Health, Start, Health, Start...)
 // so drift in the machine's load hits both; the ratio uses the summed calls and times.
 //
+// The cost of identity: a second daemon in the default token mode takes the same Starts with an
+// API token (looked up, hashed and compared per call; every Start leaves its audit entry in both
+// daemons), against the first in development mode (auth: headers), in alternating phases:
+// RESULT auth_path is Start calls/s with tokens over Start calls/s with headers (target >= 0.9).
+//
 //   grpc_bench [--quick] [--seconds S] [--rounds N] [--concurrency C]
 
 #include <grpcpp/grpcpp.h>
 
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <regex>
 #include <string>
@@ -37,6 +44,41 @@ nodes:
   review: {type: user, name: review, role: bench-reviewer, outcomes: [ok], next: done}
   done: {type: end}
 )";
+
+// The test fixture's daemon in the default token mode: its paths made absolute, since this
+// config lives in a temporary directory.
+std::string TokenModeConfig(const std::string& dir) {
+  const std::string src = SHEQU_SOURCE_DIR;
+  const std::string path = dir + "/shequd-tokens.yaml";
+  std::ofstream(path) << "listen: 127.0.0.1:0\nhttp: 127.0.0.1:0\n"
+                      << "calendar_dir: " << src << "/config/calendar\n"
+                      << "workflows_dir: " << src << "/config/workflows\n"
+                      << "policy_dir: " << src << "/config/policy\n"
+                      << "store: {synchronous: FULL}\n"
+                      << "limits: {rate_per_second: 0, jobs_rate_per_second: 0}\n";
+  return path;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+bool Deploy(const std::shared_ptr<grpc::Channel>& channel, const Who& admin) {
+  shequ::testing::Stubs stubs(channel);
+  grpc::ClientContext ctx;
+  if (!admin.token.empty()) ctx.AddMetadata("authorization", "Bearer " + admin.token);
+  if (!admin.user.empty()) shequ::testing::Identify(&ctx, admin.user, admin.roles, admin.unit);
+  shequ::v1::DeployRequest req;
+  shequ::v1::DeployResponse resp;
+  req.set_yaml(kWorkflow);
+  grpc::Status s = stubs.definitions->Deploy(&ctx, req, &resp);
+  if (!s.ok()) std::fprintf(stderr, "grpc_bench: deploy: %s\n", s.error_message().c_str());
+  return s.ok();
+}
+
 
 // A counter from the daemon's /metrics ("name value" lines).
 double Metric(const std::string& metrics, const std::string& name) {
@@ -88,17 +130,26 @@ int main(int argc, char** argv) {
     channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
     http_port = std::stoi(FlagValue(argc, argv, "--http-port", "0"));
   }
-  {
-    st::Stubs stubs(channel);
-    grpc::ClientContext ctx;
-    shequ::v1::DeployRequest req;
-    shequ::v1::DeployResponse resp;
-    req.set_yaml(kWorkflow);
-    grpc::Status s = stubs.definitions->Deploy(&ctx, req, &resp);
-    if (!s.ok()) {
-      std::fprintf(stderr, "grpc_bench: deploy: %s\n", s.error_message().c_str());
+  const Who kAdmin{"bench-admin", "district-admin", ""};
+  if (!Deploy(channel, kAdmin)) return 1;
+  // The same Starts with an API token, on a daemon of its own in token mode.
+  TempDir token_dir("shequ-grpc-bench-tokens");
+  std::unique_ptr<st::DaemonProcess> token_daemon;
+  Who token_client;
+  if (address.empty()) {
+    st::DaemonProcess::Options opts;
+    opts.data_dir = token_dir.path() + "/data";
+    opts.fake_clock = false;
+    opts.config = TokenModeConfig(token_dir.path());
+    opts.extra_args = {"--log-level", "warn"};
+    std::string error;
+    token_daemon = st::DaemonProcess::Start(opts, &error);
+    if (!token_daemon) {
+      std::fprintf(stderr, "grpc_bench: token-mode daemon: %s\n", error.c_str());
       return 1;
     }
+    token_client.token = ReadFile(opts.data_dir + "/admin.token");
+    if (token_client.token.empty() || !Deploy(token_daemon->channel(), token_client)) return 1;
   }
   shequ::v1::StartRequest start;
   start.set_definition_id("bench-wait");
@@ -109,16 +160,24 @@ int main(int argc, char** argv) {
   const std::string health_bytes;  // HealthCheckRequest{service: ""} is zero bytes on the wire
   const std::string kStart = "/shequ.v1.Instances/Start";
   const std::string kHealth = "/grpc.health.v1.Health/Check";
-  const Who kClient{"bench-client"};  // Start needs a caller; Health does not
+  // Start needs a caller the authorisation table lets start instances; Health does not.
+  const Who kClient{"bench-client", "leading-group", ""};
 
   LoadRunner runner(channel, concurrency);
+  std::unique_ptr<LoadRunner> token_runner;
+  if (token_daemon) {
+    token_runner = std::make_unique<LoadRunner>(token_daemon->channel(), concurrency);
+    token_runner->RunFor("warm", kStart, start_bytes, quick ? 0.5 : 1.0, token_daemon->pid(),
+                         token_client);
+  }
   // Warm-up: connection, thread pools, the daemon's statement caches.
   runner.RunFor("warm", kHealth, health_bytes, quick ? 0.5 : 1.0, daemon_pid);
   runner.RunFor("warm", kStart, start_bytes, quick ? 0.5 : 1.0, daemon_pid, kClient);
 
-  Phase health_all, start_all;
+  Phase health_all, start_all, token_all;
   health_all.name = "Health";
   start_all.name = "Start";
+  token_all.name = "Start+token";
   double commits = 0, batches = 0, commit_s = 0;
   Rule(kPhaseWidth);
   PrintPhaseHeader();
@@ -136,13 +195,21 @@ int main(int argc, char** argv) {
         Metric(m1, "shequ_store_commit_seconds_sum") - Metric(m0, "shequ_store_commit_seconds_sum");
     Add(health_all, h);
     Add(start_all, s);
+    if (token_runner) {
+      Phase t = token_runner->RunFor("Start+token", kStart, start_bytes, seconds,
+                                     token_daemon->pid(), token_client);
+      PrintPhase(t);
+      Add(token_all, t);
+    }
   }
   Rule(kPhaseWidth);
   PrintPhase(health_all);
   PrintPhase(start_all);
+  if (token_runner) PrintPhase(token_all);
   Rule(kPhaseWidth);
   PrintErrors(health_all);
   PrintErrors(start_all);
+  if (token_runner) PrintErrors(token_all);
   const double health_rate = static_cast<double>(health_all.calls) / health_all.seconds;
   const double start_rate = static_cast<double>(start_all.calls) / start_all.seconds;
   std::printf(
@@ -168,6 +235,17 @@ int main(int argc, char** argv) {
   const bool ok = health_all.errors == 0 && start_all.errors == 0;
   std::printf("RESULT grpc_path ratio=%.3f target>=0.5 %s%s\n", ratio, Verdict(ok && ratio >= 0.5),
               ok ? "" : " (calls failed)");
+  bool auth_ok = true;
+  if (token_runner) {
+    const double token_rate = static_cast<double>(token_all.calls) / token_all.seconds;
+    const double auth_ratio = token_rate / start_rate;
+    auth_ok = token_all.errors == 0;
+    std::printf("Start calls/s with an API token %.0f, with auth: headers %.0f\n", token_rate,
+                start_rate);
+    std::printf("RESULT auth_path ratio=%.3f target>=0.9 %s%s\n", auth_ratio,
+                Verdict(ok && auth_ok && auth_ratio >= 0.9), auth_ok ? "" : " (calls failed)");
+  }
+  token_daemon.reset();
   daemon.reset();
-  return ok ? 0 : 1;
+  return ok && auth_ok ? 0 : 1;
 }

@@ -48,9 +48,11 @@ inline double SelfCpuSeconds() {
          static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
-// The caller identity sent with each call (x-shequ-* metadata); no user = none sent.
+// The caller sent with each call: an API token (authorization: Bearer), or the x-shequ-*
+// metadata of a daemon in development mode (auth: headers); none when both are empty.
 struct Who {
   std::string user, roles, unit;
+  std::string token;
 };
 
 struct Phase {
@@ -182,6 +184,7 @@ class LoadRunner {
       return false;
     }
     s->ctx = std::make_unique<grpc::ClientContext>();
+    if (!who_.token.empty()) s->ctx->AddMetadata("authorization", "Bearer " + who_.token);
     if (!who_.user.empty()) testing::Identify(s->ctx.get(), who_.user, who_.roles, who_.unit);
     grpc::Slice slice(*body);
     s->request = grpc::ByteBuffer(&slice, 1);

@@ -62,7 +62,7 @@ void AwaitRegistry(DaemonProcess& d) {
   testing::Stubs stubs(d.channel());
   for (int i = 0; i < 1000; ++i) {
     grpc::ClientContext ctx;
-    testing::Identify(&ctx, "bench", "street-office");
+    testing::Identify(&ctx, "bench", "district-admin");
     v1::OccupancyRequest req;
     req.set_unit_id("bh.whl");
     v1::OccupancyReport resp;
@@ -164,7 +164,7 @@ int main(int argc, char** argv) {
     auto d = StartDaemon(dir.path(), config);
     shequ::testing::Stubs stubs(d->channel());
     grpc::ClientContext ctx;
-    shequ::testing::Identify(&ctx, "bench", "street-office");
+    shequ::testing::Identify(&ctx, "bench", "district-admin");
     shequ::v1::StartRequest req;
     req.set_definition_id("vacancy-approval");
     req.set_business_key("bench-template");

@@ -79,8 +79,9 @@ async function main(address) {
   await office.tasks.complete(task.id, 'approved', { comment: '同意' });
   const done = await street.instances.waitEnded(started.instanceId, { timeoutMs: 30000 });
   console.log('vacancy-approval ended:', done.endStatus);
-  const filed = await archive.instances.start('archive-decision', { request: started.instanceId });
-  const result = await archive.instances.waitEnded(filed.instanceId, { timeoutMs: 30000 });
+  // The leading group office files the decision; the archive's worker does the job.
+  const filed = await office.instances.start('archive-decision', { request: started.instanceId });
+  const result = await office.instances.waitEnded(filed.instanceId, { timeoutMs: 30000 });
   console.log('archived as', shequ.variables(result).archive_no);
   await worker.stop();
   await running;

@@ -7,9 +7,11 @@
 // office with two communities and their quotas, imports a roster, reads it back masked and in
 // the clear, tries a transfer into a full community, and prints the occupancy report.
 //
-// It acts as two principals, with their API tokens from a file of `<name> <roles> <unit> <token>`
-// lines ($SHEQU_TOKENS; var/demo-tokens.txt has that form): zhou.personnel (personnel) and
-// wang.street (street-office, unit bh.hp); $SHEQU_TOKEN, when set, is zhou.personnel's. Make them
+// It acts as five principals, with their API tokens from a file of `<name> <roles> <unit> <token>`
+// lines ($SHEQU_TOKENS; var/demo-tokens.txt has that form): zhou.personnel (personnel),
+// wang.street (street-office, unit bh.hp), zhang.admin (district-admin), bianwei
+// (establishment-committee) and migration.hr (roster-migration); $SHEQU_TOKEN, when set, is
+// zhou.personnel's. Make them
 // with `shequctl principals put` and `shequctl tokens create` (docs/integration.md).
 const fs = require('fs');
 const path = require('path');
@@ -43,21 +45,27 @@ async function main(address) {
   const hr = new shequ.Client(address, { token: process.env.SHEQU_TOKEN || tokens['zhou.personnel'] });
   const street = hr.asCaller({ token: tokens['wang.street'] });
   const wf = hr.workforce;
+  // Units are the administrator's, quotas the establishment committee's (编委), and the first
+  // import of an existing roster the roster-migration role's.
+  const admin = hr.asCaller({ token: tokens['zhang.admin'] }).workforce;
+  const committee = hr.asCaller({ token: tokens.bianwei }).workforce;
+  const migration = hr.asCaller({ token: tokens['migration.hr'] }).workforce;
 
   // 1. A district, a street office and two communities, each with an approved quota.
-  await wf.createUnit({ id: 'bh', name: '包河区', kind: 'district' }, { requestId: 'unit-bh' });
-  await wf.createUnit({ id: 'bh.hp', parentId: 'bh', name: '和平街道', kind: 'street', unitClass: 1 },
+  await admin.createUnit({ id: 'bh', name: '包河区', kind: 'district' }, { requestId: 'unit-bh' });
+  await admin.createUnit({ id: 'bh.hp', parentId: 'bh', name: '和平街道', kind: 'street', unitClass: 1 },
     { requestId: 'unit-bh.hp' });
   for (const [id, name, type, households, quota] of /** @type {const} */ ([
     ['bh.hp.xf', '幸福里社区', '城市社区', 2400, 2], ['bh.hp.df', '东风社区', '村改居', 1500, 4]])) {
-    await wf.createUnit({ id, parentId: 'bh.hp', name, kind: 'community', communityType: type, households },
+    await admin.createUnit({ id, parentId: 'bh.hp', name, kind: 'community', communityType: type, households },
       { requestId: `unit-${id}` });
-    await wf.reviseQuota(id, quota, '2026-01-01', '初始核定', { approvedBy: '区委编委', requestId: `quota-${id}` });
+    await committee.reviseQuota(id, quota, '2026-01-01', '初始核定',
+      { approvalDocument: '区编办〔2026〕3号', requestId: `quota-${id}` });
   }
 
   // 2. The roster, all rows or none (a dry run first: it checks everything, stores nothing).
-  const checked = await wf.importRoster(Buffer.from(ROSTER), { dryRun: true });
-  const imported = await wf.importRoster(Buffer.from(ROSTER), { requestId: 'roster-2026-03' });
+  const checked = await migration.importRoster(Buffer.from(ROSTER), { dryRun: true });
+  const imported = await migration.importRoster(Buffer.from(ROSTER), { requestId: 'roster-2026-03' });
   console.log(`imported ${imported.rows} workers (dry run found ${checked.rows} good rows)`);
 
   // 3. The same worker, as each caller sees it.

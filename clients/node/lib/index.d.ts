@@ -347,7 +347,7 @@ export class Workforce {
   unitTree(rootId?: string): Promise<Unit[]>;
   computeQuota(unitId: string): Promise<QuotaComputation>;
   reviseQuota(unitId: string, approved: number, effectiveFrom: string, reason: string,
-              options?: { approvedBy?: string } & RequestId): Promise<QuotaRevision>;
+              options?: { approvalDocument?: string } & RequestId): Promise<QuotaRevision>;
   quotaHistory(unitId: string): Promise<QuotaRevision[]>;
   createWorker(worker: WorkerInput, options?: RequestId): Promise<CommunityWorker>;
   /** The keys of `changes` are the update mask. */

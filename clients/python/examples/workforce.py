@@ -6,9 +6,11 @@ Against a daemon with an empty registry (not `make run`'s demo district): sets u
 office with two communities and their quotas, imports a roster, reads it back masked and in
 the clear, tries a transfer into a full community, and prints the occupancy report.
 
-It acts as two principals, with their API tokens from a file of `<name> <roles> <unit> <token>`
-lines ($SHEQU_TOKENS; var/demo-tokens.txt has that form): zhou.personnel (personnel) and
-wang.street (street-office, unit bh.hp); $SHEQU_TOKEN, when set, is zhou.personnel's. Make them
+It acts as five principals, with their API tokens from a file of `<name> <roles> <unit> <token>`
+lines ($SHEQU_TOKENS; var/demo-tokens.txt has that form): zhou.personnel (personnel),
+wang.street (street-office, unit bh.hp), zhang.admin (district-admin), bianwei
+(establishment-committee) and migration.hr (roster-migration); $SHEQU_TOKEN, when set, is
+zhou.personnel's. Make them
 with `shequctl principals put` and `shequctl tokens create` (docs/integration.md).
 """
 
@@ -41,22 +43,27 @@ def main(address: str) -> None:
     hr = shequ.Client(address, token=os.environ.get("SHEQU_TOKEN") or tokens["zhou.personnel"])
     street = hr.as_caller(token=tokens["wang.street"])
     wf = hr.workforce
+    # Units are the administrator's, quotas the establishment committee's (编委), and the first
+    # import of an existing roster the roster-migration role's.
+    admin = hr.as_caller(token=tokens["zhang.admin"]).workforce
+    committee = hr.as_caller(token=tokens["bianwei"]).workforce
+    migration = hr.as_caller(token=tokens["migration.hr"]).workforce
 
     # 1. A district, a street office and two communities, each with an approved quota.
-    wf.create_unit({"id": "bh", "name": "包河区", "kind": "district"}, request_id="unit-bh")
-    wf.create_unit({"id": "bh.hp", "parent_id": "bh", "name": "和平街道", "kind": "street",
-                    "unit_class": 1}, request_id="unit-bh.hp")
+    admin.create_unit({"id": "bh", "name": "包河区", "kind": "district"}, request_id="unit-bh")
+    admin.create_unit({"id": "bh.hp", "parent_id": "bh", "name": "和平街道", "kind": "street",
+                       "unit_class": 1}, request_id="unit-bh.hp")
     for uid, name, kind, households, quota in (("bh.hp.xf", "幸福里社区", "城市社区", 2400, 2),
                                                ("bh.hp.df", "东风社区", "村改居", 1500, 4)):
-        wf.create_unit({"id": uid, "parent_id": "bh.hp", "name": name, "kind": "community",
-                        "community_type": kind, "households": households},
-                       request_id=f"unit-{uid}")
-        wf.revise_quota(uid, quota, "2026-01-01", "初始核定", approved_by="区委编委",
-                        request_id=f"quota-{uid}")
+        admin.create_unit({"id": uid, "parent_id": "bh.hp", "name": name, "kind": "community",
+                           "community_type": kind, "households": households},
+                          request_id=f"unit-{uid}")
+        committee.revise_quota(uid, quota, "2026-01-01", "初始核定",
+                               approval_document="区编办〔2026〕3号", request_id=f"quota-{uid}")
 
     # 2. The roster, all rows or none (a dry run first: it checks everything, stores nothing).
-    checked = wf.import_roster(ROSTER.encode(), dry_run=True)
-    imported = wf.import_roster(ROSTER.encode(), request_id="roster-2026-03")
+    checked = migration.import_roster(ROSTER.encode(), dry_run=True)
+    imported = migration.import_roster(ROSTER.encode(), request_id="roster-2026-03")
     print(f"imported {imported.rows} workers (dry run found {checked.rows} good rows)")
 
     # 3. The same worker, as each caller sees it.

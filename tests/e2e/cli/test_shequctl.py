@@ -19,14 +19,17 @@ import unicodedata
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "python"))
-from harness import DEPARTMENT_PLUGINS, SOURCE_DIR, Daemon  # noqa: E402  (clients/python on path)
+from harness import (DEPARTMENT_PLUGINS, SOURCE_DIR, Daemon,  # noqa: E402  (clients/python on path)
+                     create_street_1, revise_quota)
 
 SHEQUCTL = os.environ.get("SHEQUCTL_BINARY") or os.path.join(SOURCE_DIR, "build", "clients",
                                                              "shequctl")
 STREET = ["--user", "wang", "--roles", "street-office", "--unit", "street-1"]
 OFFICE = ["--user", "li", "--roles", "leading-group"]
 HR = ["--user", "zhou", "--roles", "personnel"]
-CLERK = ["--user", "li", "--roles", "street-office"]
+CLERK = ["--user", "li", "--roles", "street-office", "--unit", "bh.hp"]
+# The first import of an existing roster (contract workers included) is roster-migration's.
+MIGRATION = ["--user", "zhao.migration", "--roles", "roster-migration"]
 HEADER = "姓名,身份证号,手机号,单位,岗位,等级,用工性质,状态,学历,入职日期\n"
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
@@ -112,6 +115,7 @@ class CliTestCase(unittest.TestCase):
 
 class ExampleTest(CliTestCase):
     def test_quickstart_script(self):
+        create_street_1(self.daemon)  # wang's street-1 and its community-7
         script = os.path.join(SOURCE_DIR, "clients/cli/examples/quickstart.sh")
         tokens = self.daemon.write_tokens(os.path.join(self.daemon.data_dir, "tokens.txt"), [
             ("wang", ["street-office"], "street-1"), ("li", ["leading-group"], ""),
@@ -134,11 +138,16 @@ class CommandsTest(CliTestCase):
     @classmethod
     def setUpClass(cls) -> None:
         super().setUpClass()
+        # wang's street-1 and the communities its vacancy requests name.
+        create_street_1(cls.daemon, community_quota=1,
+                        communities=("community-9", "community-3"))
         env = dict(os.environ, SHEQU_ADDR=cls.daemon.address)
         started = subprocess.run(
             [SHEQUCTL, *tokens_for(cls.daemon, STREET), "start", "vacancy-approval", "--vars",
              '{"community": "community-9", "street": "street-1", "posts": 1}', "--var",
-             "vacancies=2", "--business-key", "community-9", "--request-id", "cli-1"],
+             "vacancies=2", "--var", "round=2", "--business-key", "community-9",
+             "--unit", "community-9",
+             "--request-id", "cli-1"],
             capture_output=True, text=True, env=env, check=True)
         cls.instance = int(re.search(r"started instance (\d+)", started.stdout).group(1))
 
@@ -174,7 +183,8 @@ class CommandsTest(CliTestCase):
 
     def test_completing_twice_is_a_conflict(self):
         started = self.ok(*STREET, "start", "vacancy-approval", "--var", "posts=1",
-                          "--var", "vacancies=1", "--var", "community=community-3")
+                          "--var", "vacancies=1", "--var", "community=community-3",
+                          "--unit", "community-3")
         instance = re.search(r"instance (\d+)", started).group(1)
         tasks = json.loads(self.ok("--json", "tasks", "--instance", instance))
         task = tasks["tasks"][0]["id"]
@@ -191,7 +201,8 @@ class CommandsTest(CliTestCase):
         got = json.loads(self.ok("--json", "get", str(self.instance)))
         self.assertEqual(got["definition_id"], "vacancy-approval")
         self.assertEqual(got["business_key"], "community-9")
-        self.assertEqual(json.loads(got["variables"])["vacancies"], 2)  # --var parsed as JSON
+        # --var parsed as JSON (vacancies itself is the registry's figure, never the caller's)
+        self.assertEqual(json.loads(got["variables"])["round"], 2)
         listed = json.loads(self.ok("list", "--json", "--business-key", "community-9"))
         self.assertEqual([int(i["id"]) for i in listed["instances"]], [self.instance])
         self.assertIn("next_page_token", listed)
@@ -202,7 +213,8 @@ class CommandsTest(CliTestCase):
         self.assertEqual(json.loads(self.ok("--json", "incidents")).get("incidents", []), [])
         # More posts than vacancies: refused at once, so watching it ends by itself.
         ended = json.loads(self.ok("--json", *STREET, "start", "vacancy-approval", "--var",
-                                   "posts=3", "--var", "vacancies=1"))
+                                   "posts=3", "--var", "vacancies=1", "--var",
+                                   "community=community-3", "--unit", "community-3"))
         events = [json.loads(line) for line in
                   self.ok("--json", "watch", ended["instance_id"]).splitlines()]
         self.assertEqual(events[0]["type"], "instance.started")
@@ -272,17 +284,17 @@ class WorkforceCliTest(CliTestCase):
     @classmethod
     def setUpClass(cls) -> None:
         super().setUpClass()
-        with cls.daemon.client("zhou", ["personnel"]) as hr:
-            wf = hr.workforce
-            wf.create_unit({"id": "bh", "name": "包河区", "kind": "district"})
-            wf.create_unit({"id": "bh.hp", "parent_id": "bh", "name": "和平街道",
-                            "kind": "street", "unit_class": 1})
-            for uid, name, quota in (("bh.hp.xf", "幸福里社区", 2), ("bh.hp.df", "东风社区", 4),
-                                     ("bh.hp.big", "大社区", 1000)):
-                wf.create_unit({"id": uid, "parent_id": "bh.hp", "name": name,
-                                "kind": "community", "community_type": "城市社区",
-                                "households": 2400})
-                wf.revise_quota(uid, quota, "2026-01-01", "初始核定", approved_by="区委编委")
+        # The administrator creates the units; the establishment committee approves the quotas.
+        wf = cls.daemon.admin.workforce
+        wf.create_unit({"id": "bh", "name": "包河区", "kind": "district"})
+        wf.create_unit({"id": "bh.hp", "parent_id": "bh", "name": "和平街道",
+                        "kind": "street", "unit_class": 1})
+        for uid, name, quota in (("bh.hp.xf", "幸福里社区", 2), ("bh.hp.df", "东风社区", 4),
+                                 ("bh.hp.big", "大社区", 1000)):
+            wf.create_unit({"id": uid, "parent_id": "bh.hp", "name": name,
+                            "kind": "community", "community_type": "城市社区",
+                            "households": 2400})
+            revise_quota(cls.daemon, uid, quota)
         cls.dir = cls.daemon.data_dir
 
     def write(self, name: str, text: str) -> str:
@@ -294,15 +306,15 @@ class WorkforceCliTest(CliTestCase):
     def test_import_export_and_reports(self):
         bad = self.write("bad.csv", HEADER + row("甲", 1, "bh.hp.df")
                          + row("乙", 2, "bh.hp.df", grade=19))
-        err = self.fails(3, *HR, "workforce", "import", bad)
+        err = self.fails(3, *MIGRATION, "workforce", "import", bad)
         self.assertRegex(err, r"^shequctl: INVALID_ARGUMENT: .*row 2.*等级")
         self.assertEqual(self.ok(*HR, "workforce", "workers"), "no workers\n")  # none imported
 
         good = self.write("good.csv", HEADER + row("王芳", 11, "bh.hp.xf")
                           + row("李强", 12, "bh.hp.xf") + row("张敏", 13, "bh.hp.df"))
         self.assertIn("dry run: 3 rows are valid",
-                      self.ok(*HR, "workforce", "import", good, "--dry-run"))
-        imported = self.ok(*HR, "workforce", "import", good, "--request-id", "r-1")
+                      self.ok(*MIGRATION, "workforce", "import", good, "--dry-run"))
+        imported = self.ok(*MIGRATION, "workforce", "import", good, "--request-id", "r-1")
         m = re.match(r"imported 3 workers \(ids (\d+)–(\d+)\)", imported)
         self.assertIsNotNone(m, imported)
         first = int(m.group(1))
@@ -348,7 +360,7 @@ class WorkforceCliTest(CliTestCase):
             exported = f.read()
         self.assertIn(id_number(13), exported)
         self.assertEqual(len(exported.strip().splitlines()), 4)
-        err = self.fails(5, *HR, "workforce", "import", path, "--dry-run")
+        err = self.fails(5, *MIGRATION, "workforce", "import", path, "--dry-run")
         self.assertTrue(err.startswith("shequctl: ALREADY_EXISTS: "), err)
         self.assertIn("东风社区", self.ok("workforce", "export", "occupancy"))
         self.assertIn("what", self.fails(3, "workforce", "export", "everything"))
@@ -367,7 +379,7 @@ class WorkforceCliTest(CliTestCase):
         self.assertIn("bh.nowhere", self.fails(4, "tasks", "--unit", "bh.nowhere", "--within"))
 
     def test_recruitment_campaigns(self):
-        # Not CLERK's li, who has no unit: one name, one identity in a daemon.
+        # Not CLERK's li: a principal of its own for the campaign.
         with self.daemon.client("li.hp", ["street-office"], "bh.hp") as street:
             street.recruitment.create_campaign({
                 "id": "cli-2026", "street_unit_id": "bh.hp", "title": "和平街道招聘",
@@ -396,8 +408,8 @@ class WorkforceCliTest(CliTestCase):
         self.assertGreater(os.path.getsize(path), 64 << 10)
         leader, follower = pty.openpty()
         env = dict(os.environ, SHEQU_ADDR=self.daemon.address)
-        proc = subprocess.Popen([SHEQUCTL, *tokens_for(self.daemon, (*HR, "workforce", "import",
-                                                                    path))],
+        proc = subprocess.Popen([SHEQUCTL, *tokens_for(self.daemon, (*MIGRATION, "workforce",
+                                                                    "import", path))],
                                 stdout=subprocess.DEVNULL, stderr=follower, env=env)
         os.close(follower)
         seen = b""
@@ -417,7 +429,7 @@ class WorkforceCliTest(CliTestCase):
         self.assertIn("\r", text)
         self.assertRegex(text, r"row 901.*等级")
         # Not a terminal: no bar, just the message.
-        quiet = self.run_cli(*HR, "workforce", "import", path)
+        quiet = self.run_cli(*MIGRATION, "workforce", "import", path)
         self.assertNotIn("%", quiet.stderr)
         self.assertEqual(quiet.stderr.count("\n"), 1)
 

@@ -6,10 +6,16 @@ const net = require('node:net');
 const { setUp, shequ } = require('./harness');
 
 let daemon;
-let client;
-before(async () => ({ daemon, client } = await setUp()));
+let client; // someone allowed to start and read instances (leading-group, district-wide)
+let admin; // the administrator: deploys
+let jobWorker; // a job worker (role job-worker): Jobs/*
+before(async () => {
+  ({ daemon } = await setUp());
+  admin = daemon.admin;
+  client = await daemon.client('e2e.leading-group', ['leading-group']);
+  jobWorker = await daemon.client('system:node-errors', ['job-worker']);
+});
 after(async () => {
-  client.close();
   await daemon.cleanup();
 });
 
@@ -20,7 +26,7 @@ test('INVALID_ARGUMENT names the field', async () => {
   assert.equal(err.code, 'INVALID_ARGUMENT');
   assert.equal(err.grpcCode, 3);
   assert.match(err.message, /variables/);
-  await assert.rejects(client.definitions.deploy('id: broken\nstart: nowhere\nnodes:\n  a: {type: end}\n'),
+  await assert.rejects(admin.definitions.deploy('id: broken\nstart: nowhere\nnodes:\n  a: {type: end}\n'),
     (e) => e instanceof shequ.InvalidArgument && /start/.test(e.message));
 });
 
@@ -29,7 +35,7 @@ test('NOT_FOUND', async () => {
   assert.ok(err instanceof shequ.NotFound, String(err));
   assert.equal(err.code, 'NOT_FOUND');
   await assert.rejects(client.definitions.get('no-such-workflow'), shequ.NotFound);
-  await assert.rejects(client.jobs.complete(424242), shequ.NotFound);
+  await assert.rejects(jobWorker.jobs.complete(424242), shequ.NotFound);
 });
 
 test('UNAVAILABLE when nothing listens', async () => {

@@ -209,14 +209,37 @@ async function setUp({ plugins = false } = {}) {
 }
 
 /** The street 和平街道 (bh.hp) of district bh with two communities: 幸福里 (bh.hp.xf, quota 2)
- * and 东风 (bh.hp.df, quota dfQuota), as the workforce and recruitment tests use them. */
-async function createStreet(workforce, dfQuota) {
+ * and 东风 (bh.hp.df, quota dfQuota), as the workforce and recruitment tests use them. The
+ * administrator creates the units; the establishment committee (区委编委) approves the quotas,
+ * with its document number (ReviseQuota requires approval_document; approved_by is the caller). */
+async function createStreet(daemon, dfQuota) {
+  const workforce = daemon.admin.workforce;
   await workforce.createUnit({ id: 'bh', name: '包河区', kind: 'district' });
   await workforce.createUnit({ id: 'bh.hp', parentId: 'bh', name: '和平街道', kind: 'street', unitClass: 1 });
   await workforce.createUnit({ id: 'bh.hp.xf', parentId: 'bh.hp', name: '幸福里社区', kind: 'community', communityType: '城市社区', households: 2400 });
   await workforce.createUnit({ id: 'bh.hp.df', parentId: 'bh.hp', name: '东风社区', kind: 'community', communityType: '村改居', households: 1500 });
-  await workforce.reviseQuota('bh.hp.xf', 2, '2026-01-01', '初始核定', { approvedBy: '区委编委' });
-  await workforce.reviseQuota('bh.hp.df', dfQuota, '2026-01-01', '初始核定', { approvedBy: '区委编委' });
+  await reviseQuota(daemon, 'bh.hp.xf', 2, '2026-01-01', '初始核定');
+  await reviseQuota(daemon, 'bh.hp.df', dfQuota, '2026-01-01', '初始核定');
 }
 
-module.exports = { Daemon, DEPARTMENT_PLUGINS, SOURCE_DIR, shequ, createStreet, setUp, waitFor };
+/** The street street-1 of district d with its community community-7 (quota 3, all vacant), as
+ * the vacancy-approval tests and the quickstart example name them: the street office wang
+ * (street-1) acts for community-7, and the workflow reads the vacancies from the registry. */
+async function createStreetOne(daemon) {
+  const workforce = daemon.admin.workforce;
+  await workforce.createUnit({ id: 'd', name: '区', kind: 'district' });
+  await workforce.createUnit({ id: 'street-1', parentId: 'd', name: '一街道', kind: 'street', unitClass: 1 });
+  await workforce.createUnit({ id: 'community-7', parentId: 'street-1', name: '七社区', kind: 'community', communityType: '城市社区', households: 2400 });
+  await reviseQuota(daemon, 'community-7', 3, '2026-01-01', '初始核定');
+}
+
+/** An approved quota revision, recorded by the establishment committee (区委编委) with its
+ * document number. */
+async function reviseQuota(daemon, unitId, approved, effectiveFrom, reason, approvalDocument = '包编〔2026〕1号') {
+  const committee = await daemon.client('e2e.establishment-committee', ['establishment-committee']);
+  // The client's reviseQuota has no approval_document parameter yet: the request directly.
+  return committee.workforce._unary('ReviseQuota',
+    { unitId, approved, effectiveFrom, reason, approvalDocument, requestId: '' });
+}
+
+module.exports = { Daemon, DEPARTMENT_PLUGINS, SOURCE_DIR, shequ, createStreet, createStreetOne, reviseQuota, setUp, waitFor };

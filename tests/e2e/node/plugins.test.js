@@ -6,10 +6,12 @@ const assert = require('node:assert/strict');
 const { setUp, shequ, waitFor, DEPARTMENT_PLUGINS } = require('./harness');
 
 let daemon;
-let client;
-before(async () => ({ daemon, client } = await setUp({ plugins: true })));
+let client; // someone allowed to invoke any department's plugin: the leading group (district-wide)
+before(async () => {
+  ({ daemon } = await setUp({ plugins: true }));
+  client = await daemon.client('e2e.leading-group', ['leading-group']);
+});
 after(async () => {
-  client.close();
   await daemon.cleanup();
 });
 

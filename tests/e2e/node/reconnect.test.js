@@ -16,12 +16,15 @@ nodes:
 `;
 
 test('the worker survives a daemon restart', async () => {
-  const { daemon, client } = await setUp();
+  const { daemon } = await setUp();
+  const admin = daemon.admin; // deploys; reads the clock
+  const client = await daemon.client('e2e.leading-group', ['leading-group']); // starts the instances
+  const jobWorker = await daemon.client('system:node-reconnect', ['job-worker']);
   let release;
   const gate = new Promise((resolve) => { release = resolve; });
   let held = 0;
   const handled = new Map();
-  const worker = client.worker('node-reconnect', { concurrency: 8, timeoutMs: 60000, maxBackoffMs: 1000 });
+  const worker = jobWorker.worker('node-reconnect', { concurrency: 8, timeoutMs: 60000, maxBackoffMs: 1000 });
   worker.handle('node.reconnect', async (job) => {
     handled.set(job.instanceId, (handled.get(job.instanceId) || 0) + 1);
     if (job.variables.hold) {
@@ -35,14 +38,14 @@ test('the worker survives a daemon restart', async () => {
     for (let i = 0; i < n; i++) ids.push((await client.instances.start('node-reconnect', variables)).instanceId);
   };
   try {
-    await client.definitions.deploy(YAML);
+    await admin.definitions.deploy(YAML);
     const running = worker.run();
     await startMany(5, {});
     await waitFor(() => worker.completed === 5, { what: 'the first 5 jobs' });
     await startMany(3, { hold: true });
     await waitFor(() => held === 3, { what: '3 handlers running' });
 
-    const { nowMs } = await client.admin.stats();
+    const { nowMs } = await admin.admin.stats();
     await daemon.kill();
     release(); // the handlers finish while the daemon is down
     await waitFor(() => worker.reportRetries >= 3, { what: 'reports retried' });
@@ -67,7 +70,6 @@ test('the worker survives a daemon restart', async () => {
   } finally {
     release();
     await worker.stop();
-    client.close();
     await daemon.cleanup();
   }
 });

@@ -47,7 +47,7 @@ before(async () => {
   street = await daemon.client('li.clerk', ['street-office'], 'bh.hp');
   hr = await daemon.client('zhou.hr', ['personnel']);
   pub = await daemon.client('applicant');
-  await createStreet(lg.workforce, 1);
+  await createStreet(daemon, 1);
 });
 after(async () => {
   lg.close();
@@ -112,7 +112,7 @@ test('a campaign from the announcement to the hire', async () => {
   assert.equal((await rec.getCampaign('hp-2026')).funnel.applied, 7);
 
   // The window closes (Saturday 2026-03-07): the automatic rules run.
-  await street.admin.advanceClock('', { toMs: MONDAY_0900 + 5 * DAY_MS });
+  await daemon.admin.admin.advanceClock('', { toMs: MONDAY_0900 + 5 * DAY_MS });
   assert.equal((await rec.getCampaign('hp-2026')).state, 'applications_closed');
   const apps = await rec.listApplications('hp-2026', { postId: 'P01' });
   assert.deepEqual(apps.map((a) => a.id), p01);
@@ -188,7 +188,7 @@ test('a campaign from the announcement to the hire', async () => {
   assert.equal(objection.state, 'dismissed');
 
   // After the notice the workflow hires him into the reserved post.
-  await street.admin.advanceClock('P14D');
+  await daemon.admin.admin.advanceClock('P14D');
   c = await rec.getCampaign('hp-2026');
   assert.equal(c.state, 'done');
   const f = c.funnel; // 刘芳 missed the written exam; P02's two left with their post

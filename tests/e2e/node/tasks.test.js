@@ -4,7 +4,7 @@
 // and delegate / transfer / return on a two-step workflow.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { setUp, shequ } = require('./harness');
+const { setUp, shequ, createStreetOne } = require('./harness');
 
 const TWO_STEP_YAML = `
 id: node-two-step
@@ -16,8 +16,13 @@ nodes:
 `;
 
 let daemon;
-let client;
-before(async () => ({ daemon, client } = await setUp()));
+let client; // the street office wang (street-1): starts vacancy approvals for its unit
+let admin; // the administrator: deploys and moves the fake clock
+before(async () => {
+  ({ daemon, client } = await setUp());
+  admin = daemon.admin;
+  await createStreetOne(daemon); // street-1 and its community-7, with vacant posts
+});
 after(async () => {
   client.close();
   await daemon.cleanup();
@@ -26,8 +31,8 @@ after(async () => {
 test('start, remind, complete, watch', async () => {
   const office = await daemon.client('li', ['leading-group']);
   const vars = { community: 'community-7', street: 'street-1', posts: 2, vacancies: 3 };
-  const started = await client.instances.start('vacancy-approval', vars, { businessKey: 'community-7', requestId: 'node/vacancy-1' });
-  const again = await client.instances.start('vacancy-approval', vars, { businessKey: 'community-7', requestId: 'node/vacancy-1' });
+  const started = await client.instances.start('vacancy-approval', vars, { businessKey: 'community-7', unit: 'community-7', requestId: 'node/vacancy-1' });
+  const again = await client.instances.start('vacancy-approval', vars, { businessKey: 'community-7', unit: 'community-7', requestId: 'node/vacancy-1' });
   assert.equal(again.instanceId, started.instanceId); // a retry, not a second instance
   const id = started.instanceId;
 
@@ -46,14 +51,14 @@ test('start, remind, complete, watch', async () => {
   };
   try {
     assert.equal((await mine()).kind, 'task.created'); // the backlog first
-    assert.ok((await client.admin.advanceClock('3wd')).timersFired >= 1);
+    assert.ok((await admin.admin.advanceClock('3wd')).timersFired >= 1);
     const reminder = await mine();
     assert.equal(reminder.kind, 'task.reminder');
     assert.equal(reminder.taskId, task.id);
     await office.notifications.ack(reminder.id);
-    await client.admin.advanceClock('1wd');
+    await admin.admin.advanceClock('1wd');
     assert.equal((await mine()).kind, 'task.reminder');
-    await client.admin.advanceClock('1wd');
+    await admin.admin.advanceClock('1wd');
     assert.equal((await mine()).kind, 'task.due');
 
     const claimed = await office.tasks.claim(task.id);
@@ -77,17 +82,19 @@ test('start, remind, complete, watch', async () => {
   assert.deepEqual([inst.state, inst.endStatus], ['completed', 'approved']);
   assert.equal(shequ.variables(inst).approved_posts, 2);
   assert.equal(shequ.variables(inst).note, '同意');
-  const listed = await client.instances.list({ definitionId: 'vacancy-approval', state: 'completed' });
+  const listed = await client.instances.list({ definitionId: 'vacancy-approval', state: 'completed', unit: 'community-7' });
   assert.ok(listed.instances.some((i) => i.id === id));
   await assert.rejects(office.tasks.complete(task.id, 'approved'), shequ.FailedPrecondition);
 });
 
 test('delegate, return, transfer', async () => {
-  await client.definitions.deploy(TWO_STEP_YAML);
+  await admin.definitions.deploy(TWO_STEP_YAML);
+  // Someone allowed to start it, for the whole district.
+  const starter = await daemon.client('e2e.leading-group', ['leading-group']);
   // The author is not the leading group's li of the test above: one name, one identity.
   const li = await daemon.client('liu');
   const wu = await daemon.client('wu', ['reviewer']);
-  const id = (await client.instances.start('node-two-step', { author: 'liu' })).instanceId;
+  const id = (await starter.instances.start('node-two-step', { author: 'liu' })).instanceId;
 
   const [draft] = (await li.tasks.list({ instanceId: id })).tasks;
   const delegated = await li.tasks.delegate(draft.id, 'zhang', { comment: 'please look' });
@@ -109,5 +116,5 @@ test('delegate, return, transfer', async () => {
   const [review2] = (await wu.tasks.list({ instanceId: id })).tasks;
   await wu.tasks.claim(review2.id);
   await wu.tasks.complete(review2.id, 'pass');
-  assert.equal((await client.instances.waitEnded(id, { timeoutMs: 10000 })).state, 'completed');
+  assert.equal((await starter.instances.waitEnded(id, { timeoutMs: 10000 })).state, 'completed');
 });

@@ -27,13 +27,18 @@ async function handle(job) {
 }
 
 let daemon;
-let client;
+let client; // starts and reads the instances: someone allowed to (leading-group, district-wide)
+let admin; // the administrator: deploys, advances the fake clock, resolves incidents
+let jobWorker; // the job worker (role job-worker), as external workers are
 let worker;
 let calls;
 before(async () => {
-  ({ daemon, client } = await setUp());
-  for (const type of ['node.work', 'node.slow', 'node.manual']) await client.definitions.deploy(jobsYaml(type));
-  worker = client.worker('node-test', { concurrency: 4 });
+  ({ daemon } = await setUp());
+  admin = daemon.admin;
+  client = await daemon.client('e2e.leading-group', ['leading-group']);
+  jobWorker = await daemon.client('system:node-worker', ['job-worker']);
+  for (const type of ['node.work', 'node.slow', 'node.manual']) await admin.definitions.deploy(jobsYaml(type));
+  worker = jobWorker.worker('node-test', { concurrency: 4 });
   worker.handle('node.work', (job) => {
     calls.push([job.instanceId, job.attempt]);
     return handle(job);
@@ -42,7 +47,6 @@ before(async () => {
 });
 after(async () => {
   await worker.stop();
-  client.close();
   await daemon.cleanup();
 });
 beforeEach(() => {
@@ -70,8 +74,8 @@ test('a failure is retried after the back-off', async () => {
   const [failed] = await waitFor(() => failures(id), { what: 'job.failed' });
   assert.match(failed.data, /registry timed out/);
   assert.equal((await client.instances.get(id)).state, 'active');
-  assert.equal((await client.admin.advanceClock('PT9S')).timersFired, 0);
-  assert.equal((await client.admin.advanceClock('PT1S')).timersFired, 1);
+  assert.equal((await admin.admin.advanceClock('PT9S')).timersFired, 0);
+  assert.equal((await admin.admin.advanceClock('PT1S')).timersFired, 1);
   const inst = await client.instances.waitEnded(id, { timeoutMs: 15000 });
   assert.equal(shequ.variables(inst).attempt_seen, 2);
   assert.deepEqual(attemptsOf(id), [1, 2]);
@@ -81,20 +85,20 @@ test('an incident when attempts run out, then resolve', async () => {
   const id = await start({ mode: 'broken' });
   for (const attempt of [1, 2]) {
     await waitFor(async () => (await failures(id)).length === attempt, { what: `failure ${attempt}` });
-    await client.admin.advanceClock('PT1H'); // past the back-off (10 s, then 20 s)
+    await admin.admin.advanceClock('PT1H'); // past the back-off (10 s, then 20 s)
   }
-  const [incident] = await waitFor(async () => (await client.incidents.list({ instanceId: id })).incidents,
+  const [incident] = await waitFor(async () => (await admin.incidents.list({ instanceId: id })).incidents,
     { what: 'incident' });
   assert.equal(incident.kind, 'job-failed');
   assert.match(incident.message, /registry refused attempt 3/);
   assert.deepEqual(attemptsOf(id), [1, 2, 3]);
-  await client.incidents.resolve(incident.id, { retries: 1, variables: { mode: 'ok' } });
+  await admin.incidents.resolve(incident.id, { retries: 1, variables: { mode: 'ok' } });
   assert.equal((await client.instances.waitEnded(id, { timeoutMs: 15000 })).endStatus, 'ok');
 });
 
 test('JobError without retries raises an incident at once', async () => {
   const id = await start({ mode: 'fatal' });
-  const [incident] = await waitFor(async () => (await client.incidents.list({ instanceId: id })).incidents,
+  const [incident] = await waitFor(async () => (await admin.incidents.list({ instanceId: id })).incidents,
     { what: 'incident' });
   assert.match(incident.message, /ID number malformed/);
   assert.equal((await failures(id)).length, 1);
@@ -105,7 +109,7 @@ test('stop() waits for running handlers', async () => {
   const gate = new Promise((resolve) => { release = resolve; });
   let entered;
   const started = new Promise((resolve) => { entered = resolve; });
-  const slow = client.worker('node-slow').handle('node.slow', async () => {
+  const slow = jobWorker.worker('node-slow').handle('node.slow', async () => {
     entered();
     await gate;
     return { slow: true };
@@ -125,7 +129,7 @@ test('stop() waits for running handlers', async () => {
 });
 
 test('jobs() as an async iterator', async () => {
-  const manual = client.worker('node-manual');
+  const manual = jobWorker.worker('node-manual');
   const id = await start({ n: 21 }, 'node.manual');
   for await (const job of manual.jobs(['node.manual'])) {
     assert.equal(job.instanceId, id);

@@ -24,13 +24,15 @@ const row = (name, seq3, unit, grade = 5) =>
 
 let daemon;
 let hr;
+let migration; // the first import of an existing roster (contract workers): roster-migration
 let clerk;
 let imported;
 before(async () => {
   daemon = await new Daemon().start();
   hr = await daemon.client('zhou', ['personnel']);
+  migration = await daemon.client('e2e.roster-migration', ['roster-migration']);
   clerk = await daemon.client('li', ['street-office'], 'bh.hp');
-  await createStreet(hr.workforce, 4);
+  await createStreet(daemon, 4);
 });
 after(async () => {
   hr.close();
@@ -54,7 +56,7 @@ test('units, tree and quota', async () => {
 
 test('a bad row refuses the whole file, naming row and column', async () => {
   const bad = HEADER + row('甲', '201', 'bh.hp.df') + row('乙', '202', 'bh.hp.df', 19);
-  const err = await hr.workforce.importRoster(Buffer.from(bad)).catch((e) => e);
+  const err = await migration.workforce.importRoster(Buffer.from(bad)).catch((e) => e);
   assert.ok(err instanceof shequ.InvalidArgument, String(err));
   assert.match(err.message, /row 2/);
   assert.match(err.message, /等级/);
@@ -65,11 +67,11 @@ test('a bad row refuses the whole file, naming row and column', async () => {
   fs.writeFileSync(file, HEADER + [['王芳', '101', 'bh.hp.xf'], ['李强', '102', 'bh.hp.xf'],
     ['张敏', '103', 'bh.hp.df'], ['赵丽', '104', 'bh.hp.df'], ['孙杰', '105', 'bh.hp.df']]
     .map(([n, s, u]) => row(n, s, u)).join(''));
-  const dry = await hr.workforce.importRoster(file, { dryRun: true });
+  const dry = await migration.workforce.importRoster(file, { dryRun: true });
   assert.equal(dry.dryRun, true);
   assert.equal((await hr.workforce.listWorkers()).workers.length, 0);
   const seen = [];
-  imported = await hr.workforce.importRoster(file, {
+  imported = await migration.workforce.importRoster(file, {
     requestId: 'roster-1', chunkSize: 100, onProgress: (sent, total) => seen.push([sent, total]),
   });
   const size = fs.statSync(file).size;
@@ -136,16 +138,16 @@ test('export round trip', async () => {
   assert.ok(text.includes(idNumber('105')));
   assert.ok(text.includes('孙杰'));
   assert.equal(text.replace(/^\uFEFF/, '').trim().split('\n').length, 6);
-  assert.ok(!(await clerk.workforce.export('roster')).includes(idNumber('105')));
+  assert.ok(!(await clerk.workforce.export('roster', { unitId: 'bh.hp' })).includes(idNumber('105')));
   // The export is a roster the import reads: every ID number is already on it.
-  await assert.rejects(hr.workforce.importRoster(Buffer.from(text), { dryRun: true }), shequ.AlreadyExists);
+  await assert.rejects(migration.workforce.importRoster(Buffer.from(text), { dryRun: true }), shequ.AlreadyExists);
   assert.match(await clerk.workforce.export('occupancy', { unitId: 'bh.hp' }), /幸福里社区/);
-  await assert.rejects(clerk.workforce.export('everything'),
+  await assert.rejects(clerk.workforce.export('everything', { unitId: 'bh.hp' }),
     (e) => e instanceof shequ.InvalidArgument && /what/.test(e.message));
 });
 
 test('a street office takes its communities\' tasks', async () => {
-  await hr.definitions.deploy(`
+  await daemon.admin.definitions.deploy(`
 id: e2e-scoped-node
 name: a step scoped to a unit
 start: check
@@ -161,7 +163,10 @@ nodes:
   assert.equal(mine[0].unit, 'bh.hp.xf');
   const own = (await street.tasks.list({ unit: 'bh.hp' })).tasks.filter((t) => t.instanceId === started.instanceId);
   assert.equal(own.length, 0);
-  await assert.rejects(street.tasks.list({ unit: 'bh.nowhere', withinUnit: true }),
+  // A unit the registry does not know is outside the street office's unit; a district-wide
+  // caller (personnel) learns that it does not exist.
+  await assert.rejects(street.tasks.list({ unit: 'bh.nowhere', withinUnit: true }), shequ.PermissionDenied);
+  await assert.rejects(hr.tasks.list({ unit: 'bh.nowhere', withinUnit: true }),
     (e) => e instanceof shequ.NotFound && /bh\.nowhere/.test(e.message));
   await assert.rejects((await daemon.client('qian', ['clerk'], 'bh.hp.df')).tasks.claim(mine[0].id),
     (e) => e instanceof shequ.PermissionDenied);
@@ -173,7 +178,9 @@ test('workforce example', async () => {
   try {
     const example = path.join(SOURCE_DIR, 'clients/node/examples/workforce.js');
     const tokens = await fresh.writeTokens(path.join(fresh.dataDir, 'tokens.txt'), [
-      ['zhou.personnel', ['personnel'], ''], ['wang.street', ['street-office'], 'bh.hp']]);
+      ['zhou.personnel', ['personnel'], ''], ['wang.street', ['street-office'], 'bh.hp'],
+      ['zhang.admin', ['district-admin'], ''], ['bianwei', ['establishment-committee'], ''],
+      ['migration.hr', ['roster-migration'], '']]);
     const env = { ...process.env, SHEQU_TOKENS: tokens };
     const stdout = await new Promise((resolve, reject) => {
       execFile(process.execPath, [example, fresh.address], { timeout: 60000, env }, (err, out, errOut) =>

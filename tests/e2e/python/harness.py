@@ -220,9 +220,22 @@ class DaemonTestCase(unittest.TestCase):
         cls.daemon.cleanup()
 
 
-def create_street(workforce, df_quota: int) -> None:
+def revise_quota(daemon: "Daemon", unit_id: str, approved: int, effective_from: str = "2026-01-01",
+                 reason: str = "初始核定", document: str = "包编〔2026〕1号"):
+    """A quota revision as the establishment committee (区委编委) records it: the only role that
+    may, and only with the committee's approval document."""
+    from shequ.v1 import workforce_pb2
+    committee = daemon.client("bianwei", ["establishment-committee"])
+    return committee.workforce._unary("ReviseQuota", workforce_pb2.ReviseQuotaRequest(
+        unit_id=unit_id, approved=approved, effective_from=effective_from, reason=reason,
+        approval_document=document))
+
+
+def create_street(daemon: "Daemon", df_quota: int) -> None:
     """The street 和平街道 (bh.hp) of district bh with two communities: 幸福里 (bh.hp.xf, quota 2)
-    and 东风 (bh.hp.df, quota `df_quota`), as the workforce and recruitment tests use them."""
+    and 东风 (bh.hp.df, quota `df_quota`), as the workforce and recruitment tests use them. The
+    administrator creates the units; the establishment committee approves the quotas."""
+    workforce = daemon.admin.workforce
     workforce.create_unit({"id": "bh", "name": "包河区", "kind": "district"})
     workforce.create_unit({"id": "bh.hp", "parent_id": "bh", "name": "和平街道", "kind": "street",
                            "unit_class": 1})
@@ -230,8 +243,24 @@ def create_street(workforce, df_quota: int) -> None:
                            "kind": "community", "community_type": "城市社区", "households": 2400})
     workforce.create_unit({"id": "bh.hp.df", "parent_id": "bh.hp", "name": "东风社区",
                            "kind": "community", "community_type": "村改居", "households": 1500})
-    workforce.revise_quota("bh.hp.xf", 2, "2026-01-01", "初始核定", approved_by="区委编委")
-    workforce.revise_quota("bh.hp.df", df_quota, "2026-01-01", "初始核定", approved_by="区委编委")
+    revise_quota(daemon, "bh.hp.xf", 2)
+    revise_quota(daemon, "bh.hp.df", df_quota)
+
+
+def create_street_1(daemon: "Daemon", community_quota: int = 3,
+                    communities: tuple[str, ...] = ("community-7",)) -> None:
+    """The street office wang's street, street-1, with its communities (community-7 unless told;
+    quota `community_quota` each, nobody employed), as the vacancy-approval tests and the
+    quickstarts use them: a street office acts only for its own units."""
+    workforce = daemon.admin.workforce
+    workforce.create_unit({"id": "bh", "name": "包河区", "kind": "district"})
+    workforce.create_unit({"id": "street-1", "parent_id": "bh", "name": "一号街道",
+                           "kind": "street", "unit_class": 1})
+    for community in communities:
+        workforce.create_unit({"id": community, "parent_id": "street-1", "name": community,
+                               "kind": "community", "community_type": "城市社区",
+                               "households": 2000})
+        revise_quota(daemon, community, community_quota)
 
 
 def wait_for(predicate, timeout: float = 15.0, what: str = "condition"):

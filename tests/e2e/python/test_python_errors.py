@@ -11,13 +11,15 @@ import shequ  # noqa: E402
 class ErrorsTest(DaemonTestCase):
     def test_invalid_argument_names_the_field(self):
         with self.assertRaises(shequ.InvalidArgument) as caught:
-            self.client.instances.start("vacancy-approval", "[1, 2]")  # not a JSON object
+            # not a JSON object
+            self.client.instances.start("vacancy-approval", "[1, 2]", unit="street-1")
         err = caught.exception
         self.assertIsInstance(err, shequ.ShequError)
         self.assertEqual(err.code, grpc.StatusCode.INVALID_ARGUMENT)
         self.assertIn("variables", err.message)
         with self.assertRaises(shequ.InvalidArgument) as bad_yaml:
-            self.client.definitions.deploy("id: broken\nstart: nowhere\nnodes:\n  a: {type: end}\n")
+            self.daemon.admin.definitions.deploy(
+                "id: broken\nstart: nowhere\nnodes:\n  a: {type: end}\n")
         self.assertIn("start", bad_yaml.exception.message)
 
     def test_not_found(self):
@@ -27,7 +29,7 @@ class ErrorsTest(DaemonTestCase):
         with self.assertRaises(shequ.NotFound):
             self.client.definitions.get("no-such-workflow")
         with self.assertRaises(shequ.NotFound):
-            self.client.jobs.complete(424242)
+            self.daemon.client("system:e2e-worker", ["job-worker"]).jobs.complete(424242)
 
     def test_unavailable_when_nothing_listens(self):
         with socket.socket() as s:  # a port that was free a moment ago

@@ -20,12 +20,14 @@ nodes:
 
 class ReconnectTest(DaemonTestCase):
     def test_worker_survives_daemon_restart(self):
-        c = self.client
-        c.definitions.deploy(YAML)
+        admin = self.daemon.admin
+        admin.definitions.deploy(YAML)
+        c = self.daemon.client("li", ["leading-group"])  # starts and reads the instances
         gate = threading.Event()
         held = threading.Semaphore(0)
         handled = Counter()
-        worker = c.worker("py-reconnect", concurrency=8, timeout_ms=60_000, max_backoff=1.0)
+        jobs = self.daemon.client("system:py-reconnect", ["job-worker"])  # the worker's principal
+        worker = jobs.worker("py-reconnect", concurrency=8, timeout_ms=60_000, max_backoff=1.0)
 
         @worker("py.reconnect")
         def work(job):
@@ -44,7 +46,7 @@ class ReconnectTest(DaemonTestCase):
             for _ in range(3):
                 self.assertTrue(held.acquire(timeout=15))  # 3 handlers are running
 
-            now_ms = c.admin.stats().now_ms
+            now_ms = admin.admin.stats().now_ms
             self.daemon.kill()
             gate.set()  # the handlers finish while the daemon is down
             wait_for(lambda: worker.report_retries >= 3, what="reports retried")

@@ -47,7 +47,7 @@ class RecruitmentTest(unittest.TestCase):
         cls.street = cls.daemon.client("li.clerk", ["street-office"], "bh.hp")
         cls.hr = cls.daemon.client("zhou.hr", ["personnel"])
         cls.public = cls.daemon.client("applicant")
-        create_street(cls.lg.workforce, df_quota=1)
+        create_street(cls.daemon, df_quota=1)
 
     @classmethod
     def tearDownClass(cls) -> None:
@@ -113,7 +113,7 @@ class RecruitmentTest(unittest.TestCase):
         self.assertEqual(rec.get_campaign("hp-2026").funnel.applied, 7)
 
         # The window closes (Saturday 2026-03-07): the automatic rules run.
-        self.street.admin.advance_clock(to_ms=MONDAY_0900 + 5 * DAY_MS)
+        self.daemon.admin.admin.advance_clock(to_ms=MONDAY_0900 + 5 * DAY_MS)
         c = rec.get_campaign("hp-2026")
         self.assertEqual(c.state, "applications_closed")
         apps = rec.list_applications("hp-2026", post_id="P01")
@@ -201,7 +201,7 @@ class RecruitmentTest(unittest.TestCase):
         self.assertEqual(objection.state, "dismissed")
 
         # After the notice the workflow hires him into the reserved post.
-        self.street.admin.advance_clock("P14D")
+        self.daemon.admin.admin.advance_clock("P14D")
         c = rec.get_campaign("hp-2026")
         self.assertEqual(c.state, "done")
         f = c.funnel  # 刘芳 missed the written exam; P02's two left with their post

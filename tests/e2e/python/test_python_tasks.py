@@ -4,7 +4,7 @@ and delegate / transfer / return on a two-step workflow."""
 
 import unittest
 
-from harness import DaemonTestCase  # puts clients/python on sys.path
+from harness import DaemonTestCase, create_street_1  # puts clients/python on sys.path
 import shequ  # noqa: E402
 
 TWO_STEP_YAML = """
@@ -19,13 +19,15 @@ nodes:
 
 class VacancyApprovalTest(DaemonTestCase):
     def test_start_remind_complete_watch(self):
+        create_street_1(self.daemon)  # wang's street-1 and its community-7
         street = self.client
         office = self.daemon.client("li", ["leading-group"])
+        admin = self.daemon.admin
         vars = {"community": "community-7", "street": "street-1", "posts": 2, "vacancies": 3}
         started = street.instances.start("vacancy-approval", vars, business_key="community-7",
-                                         request_id="py/vacancy-1")
+                                         unit="community-7", request_id="py/vacancy-1")
         again = street.instances.start("vacancy-approval", vars, business_key="community-7",
-                                       request_id="py/vacancy-1")
+                                       unit="community-7", request_id="py/vacancy-1")
         self.assertEqual(again.instance_id, started.instance_id)  # a retry, not a second one
         iid = started.instance_id
 
@@ -44,14 +46,14 @@ class VacancyApprovalTest(DaemonTestCase):
         with office.notifications.subscribe(roles=["leading-group"]) as inbox, \
                 street.instances.watch(iid) as events:
             self.assertEqual(mine(inbox).kind, "task.created")  # the backlog first
-            self.assertGreaterEqual(street.admin.advance_clock("3wd").timers_fired, 1)
+            self.assertGreaterEqual(admin.admin.advance_clock("3wd").timers_fired, 1)
             reminder = mine(inbox)
             self.assertEqual(reminder.kind, "task.reminder")
             self.assertEqual(reminder.task_id, task.id)
             office.notifications.ack(reminder.id)
-            street.admin.advance_clock("1wd")
+            admin.admin.advance_clock("1wd")
             self.assertEqual(mine(inbox).kind, "task.reminder")
-            street.admin.advance_clock("1wd")
+            admin.admin.advance_clock("1wd")
             self.assertEqual(mine(inbox).kind, "task.due")
 
             claimed = office.tasks.claim(task.id)
@@ -71,7 +73,8 @@ class VacancyApprovalTest(DaemonTestCase):
         self.assertEqual((inst.state, inst.end_status), ("completed", "approved"))
         self.assertEqual(shequ.variables(inst)["approved_posts"], 2)
         self.assertEqual(shequ.variables(inst)["note"], "同意")
-        listed = street.instances.list(definition_id="vacancy-approval", state="completed")
+        listed = street.instances.list(definition_id="vacancy-approval", state="completed",
+                                       unit="community-7")
         self.assertIn(iid, [i.id for i in listed.instances])
         with self.assertRaises(shequ.FailedPrecondition):
             office.tasks.complete(task.id, "approved")
@@ -79,10 +82,11 @@ class VacancyApprovalTest(DaemonTestCase):
 
 class TaskMovesTest(DaemonTestCase):
     def test_delegate_return_transfer(self):
-        self.client.definitions.deploy(TWO_STEP_YAML)
+        self.daemon.admin.definitions.deploy(TWO_STEP_YAML)
+        office = self.daemon.client("chen", ["leading-group"])  # may start any workflow
         li = self.daemon.client("li")
         wu = self.daemon.client("wu", ["reviewer"])
-        iid = self.client.instances.start("py-two-step", {"author": "li"}).instance_id
+        iid = office.instances.start("py-two-step", {"author": "li"}).instance_id
 
         draft = li.tasks.list(instance_id=iid).tasks[0]
         delegated = li.tasks.delegate(draft.id, "zhang", "please look")
@@ -108,7 +112,7 @@ class TaskMovesTest(DaemonTestCase):
         review2 = wu.tasks.list(instance_id=iid).tasks[0]
         wu.tasks.claim(review2.id)
         wu.tasks.complete(review2.id, "pass")
-        self.assertEqual(self.client.instances.wait_ended(iid, timeout=10).state, "completed")
+        self.assertEqual(office.instances.wait_ended(iid, timeout=10).state, "completed")
 
 
 if __name__ == "__main__":

@@ -38,8 +38,12 @@ class WorkerTest(DaemonTestCase):
     def setUpClass(cls):
         super().setUpClass()
         for job_type in ("py.work", "py.slow"):
-            cls.client.definitions.deploy(JOBS_YAML.format(type=job_type))
-        cls.worker = cls.client.worker("py-test", concurrency=4)
+            cls.daemon.admin.definitions.deploy(JOBS_YAML.format(type=job_type))
+        # The leading group office starts and reads the instances; the workers are system
+        # principals with the job-worker role; the clock and incidents are the administrator's.
+        cls.office = cls.daemon.client("li", ["leading-group"])
+        cls.jobs = cls.daemon.client("system:py-test", ["job-worker"])
+        cls.worker = cls.jobs.worker("py-test", concurrency=4)
 
         @cls.worker("py.work")
         def work(job):
@@ -51,21 +55,23 @@ class WorkerTest(DaemonTestCase):
     @classmethod
     def tearDownClass(cls):
         cls.worker.stop()
+        cls.jobs.close()
+        cls.office.close()
         super().tearDownClass()
 
     def setUp(self):
         self.calls.clear()
 
     def start(self, job_type="py.work", **variables) -> int:
-        return self.client.instances.start(job_type, variables).instance_id
+        return self.office.instances.start(job_type, variables).instance_id
 
     def failures(self, iid):
-        return [e for e in self.client.instances.history(iid) if e.type == "job.failed"]
+        return [e for e in self.office.instances.history(iid) if e.type == "job.failed"]
 
     def test_completes_service_jobs(self):
         ids = [self.start(n=i) for i in range(6)]
         for i, iid in enumerate(ids):
-            inst = self.client.instances.wait_ended(iid, timeout=15)
+            inst = self.office.instances.wait_ended(iid, timeout=15)
             self.assertEqual((inst.state, inst.end_status), ("completed", "ok"))
             self.assertEqual(shequ.variables(inst)["doubled"], 2 * i)
         self.assertEqual(sorted(iid for iid, _ in self.calls), sorted(ids))
@@ -75,10 +81,10 @@ class WorkerTest(DaemonTestCase):
         iid = self.start(mode="flaky")
         failed = wait_for(lambda: self.failures(iid), what="job.failed")
         self.assertIn("registry timed out", failed[0].data)
-        self.assertEqual(self.client.instances.get(iid).state, "active")
-        self.assertEqual(self.client.admin.advance_clock("PT9S").timers_fired, 0)
-        self.assertEqual(self.client.admin.advance_clock("PT1S").timers_fired, 1)
-        inst = self.client.instances.wait_ended(iid, timeout=15)
+        self.assertEqual(self.office.instances.get(iid).state, "active")
+        self.assertEqual(self.daemon.admin.admin.advance_clock("PT9S").timers_fired, 0)
+        self.assertEqual(self.daemon.admin.admin.advance_clock("PT1S").timers_fired, 1)
+        inst = self.office.instances.wait_ended(iid, timeout=15)
         self.assertEqual(shequ.variables(inst)["attempt_seen"], 2)
         self.assertEqual([a for i, a in self.calls if i == iid], [1, 2])
 
@@ -86,27 +92,27 @@ class WorkerTest(DaemonTestCase):
         iid = self.start(mode="broken")
         for attempt in (1, 2):
             wait_for(lambda: len(self.failures(iid)) == attempt, what=f"failure {attempt}")
-            self.client.admin.advance_clock("PT1H")  # past the back-off (10 s, then 20 s)
-        incidents = wait_for(lambda: self.client.incidents.list(instance_id=iid).incidents,
+            self.daemon.admin.admin.advance_clock("PT1H")  # past the back-off (10 s, then 20 s)
+        incidents = wait_for(lambda: self.daemon.admin.incidents.list(instance_id=iid).incidents,
                              what="incident")
         self.assertEqual(incidents[0].kind, "job-failed")
         self.assertIn("registry refused attempt 3", incidents[0].message)
         self.assertEqual([a for i, a in self.calls if i == iid], [1, 2, 3])
 
         # Resolving gives the job a new attempt; this time the data is fixed.
-        self.client.incidents.resolve(incidents[0].id, retries=1, variables={"mode": "ok"})
-        self.assertEqual(self.client.instances.wait_ended(iid, timeout=15).end_status, "ok")
+        self.daemon.admin.incidents.resolve(incidents[0].id, retries=1, variables={"mode": "ok"})
+        self.assertEqual(self.office.instances.wait_ended(iid, timeout=15).end_status, "ok")
 
     def test_job_error_without_retries_raises_incident_at_once(self):
         iid = self.start(mode="fatal")
-        incidents = wait_for(lambda: self.client.incidents.list(instance_id=iid).incidents,
+        incidents = wait_for(lambda: self.daemon.admin.incidents.list(instance_id=iid).incidents,
                              what="incident")
         self.assertIn("ID number malformed", incidents[0].message)
         self.assertEqual(len(self.failures(iid)), 1)
 
     def test_stop_waits_for_running_handlers(self):
         gate, entered = threading.Event(), threading.Event()
-        slow = self.client.worker("py-slow")
+        slow = self.jobs.worker("py-slow")
 
         @slow("py.slow")
         def work(job):
@@ -125,7 +131,7 @@ class WorkerTest(DaemonTestCase):
         stopper.join(10)
         self.assertFalse(stopper.is_alive())
         self.assertEqual(slow.completed, 1)
-        self.assertEqual(self.client.instances.get(iid).state, "completed")
+        self.assertEqual(self.office.instances.get(iid).state, "completed")
 
 
 if __name__ == "__main__":

@@ -45,7 +45,9 @@ class WorkforceTest(unittest.TestCase):
         cls.daemon = Daemon().start()
         cls.hr = cls.daemon.client("zhou", ["personnel"])
         cls.clerk = cls.daemon.client("li", ["street-office"], "bh.hp")
-        create_street(cls.hr.workforce, df_quota=4)
+        # The first import of the existing roster (contract workers) is roster-migration's.
+        cls.migration = cls.daemon.client("zhao.migration", ["roster-migration"])
+        create_street(cls.daemon, df_quota=4)
         # The roster every test reads: 2 at 幸福里 (full), 3 at 东风 (one post vacant).
         good = HEADER + "".join(row(n, s, u) for n, s, u in (
             ("王芳", "101", "bh.hp.xf"), ("李强", "102", "bh.hp.xf"), ("张敏", "103", "bh.hp.df"),
@@ -57,15 +59,16 @@ class WorkforceTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls) -> None:
         cls.hr.close()
+        cls.migration.close()
         cls.daemon.cleanup()
 
     def imported(self) -> shequ.Client:
         """Imports the good roster once (from its file path, in small chunks)."""
         if not getattr(type(self), "_imported", None):
             seen = []
-            resp = self.hr.workforce.import_roster(self.path, request_id="roster-1", chunk_size=100,
-                                                   progress=lambda sent, total: seen.append(
-                                                       (sent, total)))
+            resp = self.migration.workforce.import_roster(
+                self.path, request_id="roster-1", chunk_size=100,
+                progress=lambda sent, total: seen.append((sent, total)))
             self.assertEqual(resp.rows, 5)
             self.assertEqual(resp.last_worker_id - resp.first_worker_id, 4)
             size = os.path.getsize(self.path)
@@ -75,7 +78,7 @@ class WorkforceTest(unittest.TestCase):
         return type(self)._imported
 
     def test_street_office_takes_its_communities_tasks(self):
-        self.hr.definitions.deploy(SCOPED_STEP)
+        self.daemon.admin.definitions.deploy(SCOPED_STEP)
         started = self.hr.instances.start("e2e-scoped", {"unit": "bh.hp.xf"})
         street = self.daemon.client("wu", ["clerk"], "bh.hp")
         mine = street.tasks.list(unit="bh.hp", within_unit=True).tasks
@@ -101,7 +104,7 @@ class WorkforceTest(unittest.TestCase):
         self.assertEqual((q.base, q.staff_quota), (16, 19))
         self.assertIn("class 1", q.basis)
         self.assertEqual([r.approved for r in wf.quota_history("bh.hp.df")], [4])
-        updated = self.hr.workforce.update_unit(
+        updated = self.daemon.admin.workforce.update_unit(
             {"id": "bh.hp.df", "parent_id": "bh.hp", "name": "东风社区", "kind": "community",
              "community_type": "村改居", "households": 1600}, reason="新入住")
         self.assertEqual(updated.households, 1600)
@@ -111,12 +114,12 @@ class WorkforceTest(unittest.TestCase):
     def test_bad_row_refuses_the_file_naming_row_and_column(self):
         bad = HEADER + row("甲", "201", "bh.hp.df") + row("乙", "202", "bh.hp.df", grade=19)
         with self.assertRaises(shequ.InvalidArgument) as caught:
-            self.hr.workforce.import_roster(bad.encode())
+            self.migration.workforce.import_roster(bad.encode())
         self.assertIn("row 2", caught.exception.message)
         self.assertIn("等级", caught.exception.message)
         names = {w.name for w in self.hr.workforce.iter_workers()}
         self.assertNotIn("甲", names)  # nothing of the file was imported
-        dry = self.hr.workforce.import_roster(
+        dry = self.migration.workforce.import_roster(
             (HEADER + row("丙", "203", "bh.hp.df")).encode(), dry_run=True)
         self.assertTrue(dry.dry_run)
         self.assertEqual(dry.rows, 1)
@@ -191,10 +194,10 @@ class WorkforceTest(unittest.TestCase):
         self.assertNotIn(id_number("101"), masked)
         # The export is a roster the import reads: every ID number is already on it.
         with self.assertRaises(shequ.AlreadyExists):
-            self.hr.workforce.import_roster(text.encode(), dry_run=True)
+            self.migration.workforce.import_roster(text.encode(), dry_run=True)
         self.assertIn("幸福里社区", self.clerk.workforce.export("occupancy", "bh.hp"))
         with self.assertRaises(shequ.InvalidArgument) as caught:
-            self.clerk.workforce.export("everything")
+            self.clerk.workforce.export("everything", "bh.hp")
         self.assertIn("what", caught.exception.message)
 
 
@@ -204,7 +207,10 @@ class WorkforceExampleTest(unittest.TestCase):
         try:
             example = os.path.join(SOURCE_DIR, "clients/python/examples/workforce.py")
             tokens = daemon.write_tokens(os.path.join(daemon.data_dir, "tokens.txt"), [
-                ("zhou.personnel", ["personnel"], ""), ("wang.street", ["street-office"], "bh.hp")])
+                ("zhou.personnel", ["personnel"], ""), ("wang.street", ["street-office"], "bh.hp"),
+                ("zhang.admin", ["district-admin"], ""),
+                ("bianwei", ["establishment-committee"], ""),
+                ("migration.hr", ["roster-migration"], "")])
             run = subprocess.run([sys.executable, example, daemon.address], capture_output=True,
                                  text=True, timeout=60, env=dict(os.environ, SHEQU_TOKENS=tokens))
             self.assertEqual(run.returncode, 0, run.stderr)

@@ -47,8 +47,10 @@ class Workforce extends Service {
   }
 
   /** Records an approved quota revision, effective from a date (YYYY-MM-DD). */
-  reviseQuota(unitId, approved, effectiveFrom, reason, { approvedBy = '', requestId = '' } = {}) {
-    return this._unary('ReviseQuota', { unitId, approved, effectiveFrom, reason, approvedBy, requestId });
+  // The establishment committee's revision; approvalDocument (文号) is required, and the daemon
+  // records the caller as the approver.
+  reviseQuota(unitId, approved, effectiveFrom, reason, { approvalDocument = '', requestId = '' } = {}) {
+    return this._unary('ReviseQuota', { unitId, approved, effectiveFrom, reason, approvalDocument, requestId });
   }
 
   async quotaHistory(unitId) {

@@ -53,11 +53,12 @@ class Workforce(Service):
         return self._unary("ComputeQuota", pb.ComputeQuotaRequest(unit_id=unit_id))
 
     def revise_quota(self, unit_id: str, approved: int, effective_from: str, reason: str, *,
-                     approved_by: str = "", request_id: str = "") -> pb.QuotaRevision:
-        """Records an approved quota revision, effective from a date (YYYY-MM-DD)."""
+                     approval_document: str = "", request_id: str = "") -> pb.QuotaRevision:
+        """Records the establishment committee's quota revision, effective from a date
+        (YYYY-MM-DD). approval_document (文号) is required; the caller is recorded as approver."""
         return self._unary("ReviseQuota", pb.ReviseQuotaRequest(
             unit_id=unit_id, approved=approved, effective_from=effective_from, reason=reason,
-            approved_by=approved_by, request_id=request_id))
+            approval_document=approval_document, request_id=request_id))
 
     def quota_history(self, unit_id: str) -> list[pb.QuotaRevision]:
         return list(self._unary("QuotaHistory",
