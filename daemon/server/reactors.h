@@ -67,13 +67,6 @@ grpc::ServerUnaryReactor* OnReader(boost::asio::thread_pool& readers,
   return r;
 }
 
-// The caller of a read whose answer shows personal data unmasked, with the call named for its
-// audit entry (the authorisation gate names it; until it has, `method`).
-inline engine::Caller Revealing(engine::Caller caller, const char* method) {
-  if (caller.call.empty()) caller.call = method;
-  return caller;
-}
-
 // Like OnReader, for reads that may show personal data unmasked: `read(&revealed)` fills the
 // response and names what it showed unmasked ("worker:3"). When it names anything and
 // `revealer` is set, the answer waits for the audit entry of the reveal to commit

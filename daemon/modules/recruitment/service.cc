@@ -22,10 +22,9 @@ using engine::json;
 namespace {
 
 // Whose answer reveals personal data unmasked, for the audit trail; none when it is masked.
-std::optional<engine::Caller> Revealer(const engine::Caller& caller, bool personal,
-                                       const char* method) {
+std::optional<engine::Caller> Revealer(const engine::Caller& caller, bool personal) {
   if (!personal) return std::nullopt;
-  return server::Revealing(caller, method);
+  return caller;  // the gate named its call
 }
 
 std::string ApplicationResource(const std::string& campaign_id, int64_t id) {
@@ -282,7 +281,7 @@ grpc::ServerUnaryReactor* RecruitmentService::ListApplications(
   const bool personal = MaySeePersonal(*caller, req->campaign_id());
   return OnRevealingReader(
       c_.readers, c_.engine, ctx,
-      Revealer(*caller, personal, "shequ.v1.Recruitment/ListApplications"),
+      Revealer(*caller, personal),
       [this, req, resp, limit, personal](std::vector<std::string>* revealed) -> absl::Status {
         ASSIGN_OR_RETURN(auto list, rec_.Applications(req->campaign_id(), req->post_id(),
                                                       req->status(), req->after_id(), limit));
@@ -335,7 +334,7 @@ grpc::ServerUnaryReactor* RecruitmentService::GetRanking(Ctx* ctx,
   if (!caller.ok()) return Refuse(ctx, caller.status());
   const bool personal = MaySeePersonal(*caller, req->campaign_id());
   return OnRevealingReader(
-      c_.readers, c_.engine, ctx, Revealer(*caller, personal, "shequ.v1.Recruitment/GetRanking"),
+      c_.readers, c_.engine, ctx, Revealer(*caller, personal),
       [this, req, resp, personal](std::vector<std::string>* revealed) -> absl::Status {
         ASSIGN_OR_RETURN(auto list, rec_.Ranking(req->campaign_id(), req->post_id()));
         for (const auto& a : list) {
