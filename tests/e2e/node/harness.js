@@ -237,9 +237,7 @@ async function createStreetOne(daemon) {
  * document number. */
 async function reviseQuota(daemon, unitId, approved, effectiveFrom, reason, approvalDocument = '包编〔2026〕1号') {
   const committee = await daemon.client('e2e.establishment-committee', ['establishment-committee']);
-  // The client's reviseQuota has no approval_document parameter yet: the request directly.
-  return committee.workforce._unary('ReviseQuota',
-    { unitId, approved, effectiveFrom, reason, approvalDocument, requestId: '' });
+  return committee.workforce.reviseQuota(unitId, approved, effectiveFrom, reason, { approvalDocument });
 }
 
 module.exports = { Daemon, DEPARTMENT_PLUGINS, SOURCE_DIR, shequ, createStreet, createStreetOne, reviseQuota, setUp, waitFor };

@@ -224,11 +224,9 @@ def revise_quota(daemon: "Daemon", unit_id: str, approved: int, effective_from: 
                  reason: str = "初始核定", document: str = "包编〔2026〕1号"):
     """A quota revision as the establishment committee (区委编委) records it: the only role that
     may, and only with the committee's approval document."""
-    from shequ.v1 import workforce_pb2
     committee = daemon.client("bianwei", ["establishment-committee"])
-    return committee.workforce._unary("ReviseQuota", workforce_pb2.ReviseQuotaRequest(
-        unit_id=unit_id, approved=approved, effective_from=effective_from, reason=reason,
-        approval_document=document))
+    return committee.workforce.revise_quota(unit_id, approved, effective_from, reason,
+                                            approval_document=document)
 
 
 def create_street(daemon: "Daemon", df_quota: int) -> None:
