@@ -61,6 +61,14 @@ absl::StatusOr<std::unique_ptr<AuditTrail>> AuditTrail::Open(store::Store& store
   std::unique_ptr<AuditTrail> trail(new AuditTrail(store, engine, clock, std::move(options)));
   RETURN_IF_ERROR(trail->LoadKey());
   RETURN_IF_ERROR(trail->Recover());
+  if (!trail->options_.witness.empty()) {
+    // There from the first start, so that a verification before the first checkpoint finds an
+    // empty witness rather than none (a missing witness is a finding of its own).
+    int fd = ::open(trail->options_.witness.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+                    0600);
+    if (fd < 0) return Errno("cannot create the audit witness", trail->options_.witness);
+    ::close(fd);
+  }
   engine.SetAuditHook(trail.get());
   return trail;
 }

@@ -246,6 +246,13 @@ TEST_F(AuditTest, RevealsAndRefusalsAreEntries) {
   EXPECT_TRUE(Verify().ok);
 }
 
+TEST_F(AuditTest, AFreshTrailVerifiesAgainstItsEmptyWitness) {
+  // Before the first checkpoint the witness exists and is empty: nothing signed, nothing lost.
+  AuditVerifyResult r = Verify();
+  EXPECT_TRUE(r.ok) << r.problem;
+  EXPECT_EQ(r.checkpoints, 0);
+}
+
 TEST_F(AuditTest, CleanChainVerifiesAndSurvivesRestart) {
   Deploy();
   Calls(5);  // checkpoints at 4
