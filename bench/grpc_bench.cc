@@ -59,13 +59,6 @@ std::string TokenModeConfig(const std::string& dir) {
   return path;
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  return text;
-}
-
 bool Deploy(const std::shared_ptr<grpc::Channel>& channel, const Who& admin) {
   shequ::testing::Stubs stubs(channel);
   grpc::ClientContext ctx;
@@ -148,7 +141,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "grpc_bench: token-mode daemon: %s\n", error.c_str());
       return 1;
     }
-    token_client.token = ReadFile(opts.data_dir + "/admin.token");
+    token_client.token = st::AdminToken(opts.data_dir);
     if (token_client.token.empty() || !Deploy(token_daemon->channel(), token_client)) return 1;
   }
   shequ::v1::StartRequest start;

@@ -366,6 +366,19 @@ grpc::Status Client::Ack(int64_t id, const Caller& as, const std::string& reques
 
 // ---- Admin and health
 
+grpc::Status Client::ReviseQuota(const std::string& unit_id, int approved) {
+  v1::ReviseQuotaRequest req;
+  req.set_unit_id(unit_id);
+  req.set_approved(approved);
+  req.set_effective_from("2026-01-01");
+  req.set_reason("核定");
+  req.set_approval_document("包编〔2026〕1号");
+  grpc::ClientContext ctx;
+  Prepare(&ctx, {"bian.wei", "establishment-committee", ""});
+  v1::QuotaRevision out;
+  return stubs.workforce->ReviseQuota(&ctx, req, &out);
+}
+
 grpc::Status Client::TryAdvance(const v1::AdvanceClockRequest& req, v1::AdvanceClockResponse* out) {
   v1::AdvanceClockResponse resp;
   grpc::Status s = Call(*this, *stubs.admin, &v1::Admin::Stub::AdvanceClock, req, &resp);

@@ -123,6 +123,11 @@ class Client {
                                               bool include_acked = false);
   grpc::Status Ack(int64_t id, const Caller& as, const std::string& request_id = "");
 
+  // ---- Workforce
+  // The establishment committee (编委) approves `approved` posts for the unit from 2026-01-01,
+  // with its approval document.
+  grpc::Status ReviseQuota(const std::string& unit_id, int approved);
+
   // ---- Admin and health
   grpc::Status TryAdvance(const v1::AdvanceClockRequest& req,
                           v1::AdvanceClockResponse* out = nullptr);

@@ -159,4 +159,15 @@ std::string HttpGet(int port, const std::string& target) {
   return resp.substr(sp + 1, 3) + " " + resp.substr(body + 4);
 }
 
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+std::string AdminToken(const std::string& data_dir) {
+  std::string token = ReadFile(data_dir + "/admin.token");
+  while (!token.empty() && (token.back() == '\n' || token.back() == ' ')) token.pop_back();
+  return token;
+}
+
 }  // namespace shequ::testing

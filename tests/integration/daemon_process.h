@@ -92,4 +92,9 @@ void Identify(grpc::ClientContext* ctx, const std::string& user, const std::stri
 // A plain HTTP GET against 127.0.0.1:port; returns "<status> <body>".
 std::string HttpGet(int port, const std::string& target);
 
+// The whole file ("" when it cannot be read).
+std::string ReadFile(const std::string& path);
+// The administrator's API token a daemon in token mode wrote at its first start.
+std::string AdminToken(const std::string& data_dir);
+
 }  // namespace shequ::testing

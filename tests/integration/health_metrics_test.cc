@@ -200,16 +200,7 @@ class HealthMetricsTest : public DaemonTest {
       grpc::Status s = client_->stubs.workforce->CreateUnit(&ctx, req, &out);
       ASSERT_TRUE(s.ok()) << Describe(s);
     }
-    v1::ReviseQuotaRequest req;
-    req.set_unit_id("community-7");
-    req.set_approved(10000);
-    req.set_effective_from("2026-01-01");
-    req.set_reason("核定");
-    req.set_approval_document("包编〔2026〕1号");
-    grpc::ClientContext ctx;
-    client_->Prepare(&ctx, {"bian.wei", "establishment-committee", ""});
-    v1::QuotaRevision out;
-    grpc::Status s = client_->stubs.workforce->ReviseQuota(&ctx, req, &out);
+    grpc::Status s = client_->ReviseQuota("community-7", 10000);
     ASSERT_TRUE(s.ok()) << Describe(s);
   }
 

@@ -28,13 +28,6 @@
 namespace shequ::testing {
 namespace {
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // The shipped calendar and workflows, with `auth` as given.
 std::string WriteConfig(const std::string& dir, const std::string& auth) {
   const std::string src = SHEQU_SOURCE_DIR;
@@ -67,8 +60,7 @@ class IdentityTest : public ::testing::Test {
     daemon_ = DaemonProcess::Start(o, &error);
     ASSERT_TRUE(daemon_) << error;
     principals_ = v1::Principals::NewStub(daemon_->channel());
-    admin_ = ReadFile(dir_ + "/data/admin.token");
-    while (!admin_.empty() && admin_.back() == '\n') admin_.pop_back();
+    admin_ = AdminToken(dir_ + "/data");
   }
 
   grpc::Status WhoAmI(const std::string& token, v1::Principal* out) {

@@ -17,13 +17,6 @@
 namespace shequ::testing {
 namespace {
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 class TlsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -74,8 +67,7 @@ class TlsTest : public ::testing::Test {
     std::string error;
     daemon_ = DaemonProcess::Start(o, &error);
     ASSERT_TRUE(daemon_) << error;
-    admin_ = ReadFile(o.data_dir + "/admin.token");
-    while (!admin_.empty() && admin_.back() == '\n') admin_.pop_back();
+    admin_ = AdminToken(o.data_dir);
   }
 
   // A TLS channel trusting the district CA, with the client certificate `client` ("" = none).

@@ -22,16 +22,7 @@ class VacancyApprovalTest : public DaemonTest {
     ASSERT_TRUE(CreateUnit("bh", "", "包河区", "district").ok());
     ASSERT_TRUE(CreateUnit("street-1", "bh", "和平街道", "street").ok());
     ASSERT_TRUE(CreateUnit("community-7", "street-1", "幸福里社区", "community").ok());
-    v1::ReviseQuotaRequest req;
-    req.set_unit_id("community-7");
-    req.set_approved(3);
-    req.set_effective_from("2026-01-01");
-    req.set_reason("核定");
-    req.set_approval_document("包编〔2026〕1号");
-    grpc::ClientContext ctx;
-    client_->Prepare(&ctx, {"bian.wei", "establishment-committee", ""});
-    v1::QuotaRevision out;
-    grpc::Status s = client_->stubs.workforce->ReviseQuota(&ctx, req, &out);
+    grpc::Status s = client_->ReviseQuota("community-7", 3);
     ASSERT_TRUE(s.ok()) << Describe(s);
   }
 
@@ -182,8 +173,7 @@ TEST_F(DemoTest, ShippedConfigLoadsTheDemoOnce) {
   for (int run = 0; run < 2; ++run) {
     ASSERT_NO_FATAL_FAILURE(StartDaemon(opts));
     // The shipped config is in token mode: the administrator's token from the first start.
-    std::string token;
-    std::ifstream(dir_ + "/admin.token") >> token;
+    const std::string token = AdminToken(dir_);
     auto as_admin = [&token](grpc::ClientContext* c) {
       c->AddMetadata("authorization", "Bearer " + token);
     };
