@@ -73,6 +73,12 @@ bool Deploy(const std::shared_ptr<grpc::Channel>& channel, const Who& admin) {
 }
 
 
+// The daemon's /metrics, as the development-mode daemon's scraper; "" without an HTTP port.
+std::string Metrics(int http_port) {
+  if (http_port == 0) return "";
+  return shequ::testing::HttpGet(http_port, "/metrics", shequ::testing::kMonitoringHeaders);
+}
+
 // A counter from the daemon's /metrics ("name value" lines).
 double Metric(const std::string& metrics, const std::string& name) {
   std::smatch m;
@@ -178,9 +184,9 @@ int main(int argc, char** argv) {
   for (int r = 0; r < rounds; ++r) {
     Phase h = runner.RunFor("Health", kHealth, health_bytes, seconds, daemon_pid);
     PrintPhase(h);
-    const std::string m0 = (http_port ? st::HttpGet(http_port, "/metrics") : std::string());
+    const std::string m0 = Metrics(http_port);
     Phase s = runner.RunFor("Start", kStart, start_bytes, seconds, daemon_pid, kClient);
-    const std::string m1 = (http_port ? st::HttpGet(http_port, "/metrics") : std::string());
+    const std::string m1 = Metrics(http_port);
     PrintPhase(s);
     commits += Metric(m1, "shequ_store_commits_total") - Metric(m0, "shequ_store_commits_total");
     batches += Metric(m1, "shequ_store_batches_total") - Metric(m0, "shequ_store_batches_total");

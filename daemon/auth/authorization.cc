@@ -83,9 +83,9 @@ std::vector<Rule> BuildTable() {
       // HTTP routes of the HTTP port.
       Public("GET /healthz", "liveness; says nothing about the district"),
       Public("GET /readyz", "readiness; says nothing about the district"),
-      Public("GET /metrics",
-             "counters and latencies, no personal data and no business keys; keep the HTTP port "
-             "on loopback (or behind TLS) where the counters themselves are not for everyone"),
+      Only("GET /metrics", {kAdmin, kAudit, kMonitoring}, kRead, "",
+           "counters and latencies, no personal data and no business keys; still how busy each "
+           "workflow is, so not for everyone"),
 
       // Definitions
       Only("shequ.v1.Definitions/Deploy", {kAdmin}, kMutating),
@@ -275,6 +275,7 @@ const std::vector<RoleInfo>& Roles() {
        "granted by an administrator for a time: the first import of an existing roster, "
        "contract workers included"},
       {kJobWorker, true, "system: external job workers and remote plugins (Jobs/*)"},
+      {kMonitoring, true, "system: the metrics scraper (Prometheus) reading /metrics"},
   };
   return kRoles;
 }

@@ -31,6 +31,7 @@ inline constexpr std::string_view kWorker = "worker";
 inline constexpr std::string_view kAuditor = "auditor";
 inline constexpr std::string_view kRosterMigration = "roster-migration";
 inline constexpr std::string_view kJobWorker = "job-worker";
+inline constexpr std::string_view kMonitoring = "monitoring";
 
 struct RoleInfo {
   std::string_view name;

@@ -18,6 +18,12 @@ namespace {
 
 constexpr char kNoCredentials[] = "no credentials: send authorization: Bearer <token>";
 
+}  // namespace
+
+bool IsLoopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || absl::StartsWith(host, "127.");
+}
+
 std::string HostOf(const std::string& addr) {
   std::string host = addr.substr(0, addr.rfind(':'));
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
@@ -26,35 +32,41 @@ std::string HostOf(const std::string& addr) {
   return host;
 }
 
-}  // namespace
-
-bool IsLoopback(const std::string& host) {
-  return host == "localhost" || host == "::1" || absl::StartsWith(host, "127.");
+Credentials CredentialsOf(const grpc::ServerContextBase& call) {
+  Credentials c;
+  const auto& md = call.client_metadata();
+  auto value = [&md](const char* key) -> std::optional<std::string> {
+    auto it = md.find(key);
+    if (it == md.end()) return std::nullopt;
+    return std::string(it->second.data(), it->second.size());
+  };
+  c.authorization = value("authorization");
+  c.user = value("x-shequ-user").value_or("");
+  c.roles = value("x-shequ-roles").value_or("");
+  c.unit = value("x-shequ-unit").value_or("");
+  std::shared_ptr<const grpc::AuthContext> auth = call.auth_context();
+  if (auth && auth->IsPeerAuthenticated()) {
+    auto first = [&auth](const char* property) -> std::optional<std::string> {
+      for (const grpc::string_ref& v : auth->FindPropertyValues(property)) {
+        if (v.size() > 0) return std::string(v.data(), v.size());
+      }
+      return std::nullopt;
+    };
+    c.certificate_cn = first(GRPC_X509_CN_PROPERTY_NAME);
+    c.certificate_san = first(GRPC_X509_SAN_PROPERTY_NAME);
+  }
+  return c;
 }
 
-absl::StatusOr<std::optional<std::string>> BearerOf(const grpc::ServerContextBase& call) {
-  const auto& md = call.client_metadata();
-  auto it = md.find("authorization");
-  if (it == md.end()) return std::nullopt;
-  const std::string value(it->second.data(), it->second.size());
+absl::StatusOr<std::optional<std::string>> BearerOf(const Credentials& credentials) {
+  if (!credentials.authorization) return std::nullopt;
+  const std::string& value = *credentials.authorization;
   constexpr absl::string_view kBearer = "bearer ";
   if (value.size() <= kBearer.size() ||
       !absl::EqualsIgnoreCase(absl::string_view(value).substr(0, kBearer.size()), kBearer)) {
     return absl::UnauthenticatedError("authorization: expected \"Bearer <token>\"");
   }
   return std::string(absl::StripAsciiWhitespace(absl::string_view(value).substr(kBearer.size())));
-}
-
-std::optional<std::string> CertificateIdentity(const grpc::ServerContextBase& call,
-                                               const std::string& identity) {
-  std::shared_ptr<const grpc::AuthContext> auth = call.auth_context();
-  if (!auth || !auth->IsPeerAuthenticated()) return std::nullopt;
-  const char* property = identity == "san" ? GRPC_X509_SAN_PROPERTY_NAME
-                                           : GRPC_X509_CN_PROPERTY_NAME;
-  for (const grpc::string_ref& v : auth->FindPropertyValues(property)) {
-    if (v.size() > 0) return std::string(v.data(), v.size());
-  }
-  return std::nullopt;
 }
 
 ChainAuthenticator::ChainAuthenticator(const Clock& clock, Options options)
@@ -79,12 +91,13 @@ absl::StatusOr<Principal> ChainAuthenticator::AuthenticateBearer(
       "malformed bearer credential: neither an API token (shq_…) nor a JWT");
 }
 
-absl::StatusOr<Principal> ChainAuthenticator::Authenticate(
-    const grpc::ServerContextBase& call) const {
+absl::StatusOr<Principal> ChainAuthenticator::Authenticate(const Credentials& call) const {
   auto bearer = BearerOf(call);
   if (!bearer.ok()) return bearer.status();
   if (bearer->has_value()) return AuthenticateBearer(**bearer);
-  if (auto name = CertificateIdentity(call, options_.mtls_identity)) {
+  const std::optional<std::string>& name =
+      options_.mtls_identity == "san" ? call.certificate_san : call.certificate_cn;
+  if (name) {
     if (!options_.directory) {
       return absl::UnauthenticatedError("client certificates are not mapped on this daemon");
     }
@@ -107,8 +120,9 @@ class Built final : public Authenticator {
   Built(const Clock& clock, ChainAuthenticator::Options options,
         std::unique_ptr<JwtVerifier> jwt)
       : jwt_(std::move(jwt)), chain_(clock, WithJwt(std::move(options), jwt_.get())) {}
-  absl::StatusOr<Principal> Authenticate(const grpc::ServerContextBase& call) const override {
-    return chain_.Authenticate(call);
+  using Authenticator::Authenticate;
+  absl::StatusOr<Principal> Authenticate(const Credentials& credentials) const override {
+    return chain_.Authenticate(credentials);
   }
 
  private:
@@ -131,17 +145,18 @@ absl::StatusOr<std::unique_ptr<Authenticator>> BuildAuthenticator(const Config& 
   options.directory = directory;
   options.mtls_identity = config.auth.mtls.identity;
   if (config.auth.mode == "headers") {
-    const std::string host = HostOf(config.listen);
-    if (!IsLoopback(host)) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "auth: headers: the x-shequ-* headers prove nothing, so they are accepted only on a "
-          "loopback listener; listen is ", config.listen,
-          " (use 127.0.0.1, or API tokens: auth: tokens)"));
+    for (const std::string* address : {&config.listen, &config.http}) {
+      if (!IsLoopback(HostOf(*address))) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "auth: headers: the x-shequ-* headers prove nothing, so they are accepted only on "
+            "loopback listeners; ", address == &config.listen ? "listen" : "http", " is ",
+            *address, " (use 127.0.0.1, or API tokens: auth: tokens)"));
+      }
     }
     options.headers = true;
     log->warn("auth: headers: development mode: a call without credentials is whoever its "
-              "x-shequ-user/-roles/-unit metadata say (loopback {} only)",
-              config.listen);
+              "x-shequ-user/-roles/-unit metadata say (loopback {} and {} only)",
+              config.listen, config.http);
   }
   std::unique_ptr<JwtVerifier> jwt;
   if (!config.auth.jwt.jwks_file.empty()) {

@@ -23,14 +23,9 @@ namespace shequ::auth {
 
 class JwtVerifier;
 
-// The bearer credential of a call: nullopt when it sends no authorization metadata;
-// UNAUTHENTICATED when the metadata is not "Bearer <credential>".
-absl::StatusOr<std::optional<std::string>> BearerOf(const grpc::ServerContextBase& call);
-
-// The principal name a verified TLS client certificate carries (its subject CN, or its first
-// SAN, as `identity` says); nullopt when the call did not come with one.
-std::optional<std::string> CertificateIdentity(const grpc::ServerContextBase& call,
-                                               const std::string& identity);
+// The bearer credential of a call: nullopt when it sends no authorization header;
+// UNAUTHENTICATED when the header is not "Bearer <credential>".
+absl::StatusOr<std::optional<std::string>> BearerOf(const Credentials& credentials);
 
 class ChainAuthenticator final : public Authenticator {
  public:
@@ -42,7 +37,8 @@ class ChainAuthenticator final : public Authenticator {
   };
   ChainAuthenticator(const Clock& clock, Options options);
 
-  absl::StatusOr<Principal> Authenticate(const grpc::ServerContextBase& call) const override;
+  using Authenticator::Authenticate;
+  absl::StatusOr<Principal> Authenticate(const Credentials& credentials) const override;
 
   // An API token or a JWT, as sent after "Bearer ".
   absl::StatusOr<Principal> AuthenticateBearer(const std::string& credential) const;
@@ -55,6 +51,8 @@ class ChainAuthenticator final : public Authenticator {
 
 // True for 127.0.0.0/8, ::1 and localhost.
 bool IsLoopback(const std::string& host);
+// The host of a "host:port" listen address ("[::1]:7070" -> "::1").
+std::string HostOf(const std::string& address);
 
 // Builds the daemon's authenticator from config. Refuses headers mode on a listener that is not
 // loopback, and a JWT setup whose key file cannot be read. Keeps what it builds alive with it.

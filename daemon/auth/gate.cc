@@ -45,8 +45,7 @@ std::string RoleList(const std::vector<std::string_view>& roles) {
 Gate::Gate(const Authenticator& authenticator, const engine::UnitTree* units)
     : authenticator_(authenticator), units_(units) {}
 
-absl::StatusOr<engine::Caller> Gate::Admit(const grpc::ServerContextBase& call,
-                                           std::string_view method,
+absl::StatusOr<engine::Caller> Gate::Admit(const Credentials& call, std::string_view method,
                                            const google::protobuf::Message& request) const {
   // Deny before authenticating: an unknown method costs no credential check.
   if (FindRule(method) == nullptr) {

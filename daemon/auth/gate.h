@@ -29,9 +29,14 @@ class Gate {
   // PERMISSION_DENIED naming the rule otherwise. Thread-safe; never blocks on the store.
   absl::StatusOr<engine::Caller> Admit(const grpc::ServerContextBase& call,
                                        std::string_view method,
+                                       const google::protobuf::Message& request) const {
+    return Admit(CredentialsOf(call), method, request);
+  }
+  // The same for credentials from another transport (the HTTP port).
+  absl::StatusOr<engine::Caller> Admit(const Credentials& credentials, std::string_view method,
                                        const google::protobuf::Message& request) const;
 
-  // The same on a principal already proven (tests, the HTTP port).
+  // The same on a principal already proven (tests).
   absl::StatusOr<engine::Caller> AdmitPrincipal(const Principal& principal,
                                                 std::string_view method,
                                                 const google::protobuf::Message& request) const;

@@ -9,7 +9,8 @@ namespace shequ::auth {
 // `auth: headers` setting on a loopback listener.
 class HeadersAuthenticator final : public Authenticator {
  public:
-  absl::StatusOr<Principal> Authenticate(const grpc::ServerContextBase& call) const override;
+  using Authenticator::Authenticate;
+  absl::StatusOr<Principal> Authenticate(const Credentials& credentials) const override;
 };
 
 }  // namespace shequ::auth

@@ -158,10 +158,13 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
       RETURN_IF_ERROR(ReadAuth(a, base, path + ": auth.", c.auth));
     }
     if (const YAML::Node& t = root["tls"]) {
-      if (auto st = Unknown(t, {"cert", "key", "client_ca"}, path + ": tls."); !st.ok()) return st;
+      if (auto st = Unknown(t, {"cert", "key", "client_ca", "http"}, path + ": tls."); !st.ok()) {
+        return st;
+      }
       if (t["cert"]) c.tls.cert = Resolve(base, t["cert"].as<std::string>());
       if (t["key"]) c.tls.key = Resolve(base, t["key"].as<std::string>());
       if (t["client_ca"]) c.tls.client_ca = Resolve(base, t["client_ca"].as<std::string>());
+      if (t["http"]) c.tls.http = t["http"].as<bool>();
       if (c.tls.cert.empty() != c.tls.key.empty()) {
         return absl::InvalidArgumentError(absl::StrCat(path, ": tls: name both cert and key"));
       }

@@ -36,11 +36,12 @@ struct AuthConfig {
   } mtls;
 };
 
-// TLS on the gRPC port (config `tls:`); the HTTP port stays plain. Off when `cert` is empty.
+// TLS on the gRPC port and the HTTP port (config `tls:`). Off when `cert` is empty.
 struct TlsConfig {
   std::string cert;       // PEM certificate chain
   std::string key;        // PEM private key
   std::string client_ca;  // PEM CA bundle: when set, clients must present a certificate it signed
+  bool http = true;       // the HTTP port too; false keeps it plain (a loopback-only scraper)
 };
 
 // config/shequd.yaml. Relative paths in the file are resolved against the file's directory.

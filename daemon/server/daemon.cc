@@ -1,6 +1,7 @@
 #include "daemon/server/daemon.h"
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <google/protobuf/empty.pb.h>
 #include <grpcpp/health_check_service_interface.h>
 
 #include <filesystem>
@@ -34,6 +35,38 @@ absl::StatusOr<std::pair<std::string, int>> SplitHostPort(const std::string& add
     return absl::InvalidArgumentError(absl::StrCat(field, ": '", addr, "' is not host:port"));
   }
   return std::make_pair(addr.substr(0, colon), port);
+}
+
+// What an HTTP request presents to prove who is calling, as a gRPC call's would.
+auth::Credentials HttpCredentials(const HttpRequest& req) {
+  auth::Credentials c;
+  auto header = [&req](const char* name) -> std::optional<std::string> {
+    auto it = req.headers.find(name);
+    if (it == req.headers.end()) return std::nullopt;
+    return it->second;
+  };
+  c.authorization = header("authorization");
+  c.user = header("x-shequ-user").value_or("");
+  c.roles = header("x-shequ-roles").value_or("");
+  c.unit = header("x-shequ-unit").value_or("");
+  c.certificate_cn = req.certificate_cn;
+  c.certificate_san = req.certificate_san;
+  return c;
+}
+
+// The gate's refusal as an HTTP answer, its message as the body.
+HttpResponse HttpRefusal(const absl::Status& why) {
+  const std::string body = absl::StrCat(why.message(), "\n");
+  switch (why.code()) {
+    case absl::StatusCode::kUnauthenticated:
+      return {401, "text/plain; charset=utf-8", body, {{"WWW-Authenticate", "Bearer"}}};
+    case absl::StatusCode::kPermissionDenied:
+      return {403, "text/plain; charset=utf-8", body};
+    case absl::StatusCode::kResourceExhausted:
+      return {429, "text/plain; charset=utf-8", body};
+    default:
+      return {400, "text/plain; charset=utf-8", body};
+  }
 }
 
 }  // namespace
@@ -151,6 +184,7 @@ absl::Status Daemon::Init(const Config& config) {
   readers_ = std::make_unique<boost::asio::thread_pool>(std::max(2, config.store_readers));
 
   if (auto s = DeployWorkflows(config.workflows_dir); !s.ok()) return s;
+  for (auto& m : modules_) RETURN_IF_ERROR(m->Started());
   if (!config.demo.empty()) {
     for (auto& m : modules_) RETURN_IF_ERROR(m->LoadDemo(config.demo));
     RETURN_IF_ERROR(StartDemoInstances(*engine_, config.demo + "/instances.yaml"));
@@ -225,7 +259,13 @@ absl::Status Daemon::Init(const Config& config) {
 
   auto http_addr = SplitHostPort(config.http, "http");
   if (!http_addr.ok()) return http_addr.status();
-  http_ = std::make_unique<HttpServer>(io_, [this](const HttpRequest& r) { return ServeHttp(r); });
+  HttpServer::Options http_options;
+  if (!config.tls.cert.empty() && config.tls.http) {
+    ASSIGN_OR_RETURN(auth::TlsFiles files, auth::LoadTls(config.tls));
+    http_options.tls = HttpServer::Tls{files.cert_pem, files.key_pem, files.client_ca_pem};
+  }
+  http_ = std::make_unique<HttpServer>(
+      io_, [this](const HttpRequest& r) { return ServeHttp(r); }, http_options);
   if (auto s = http_->Listen(http_addr->first, http_addr->second); !s.ok()) return s;
 
   serving_ = true;
@@ -306,15 +346,29 @@ void Daemon::WatchHealth() {
 }
 
 HttpResponse Daemon::ServeHttp(const HttpRequest& req) {
-  if (req.method != "GET" && req.method != "HEAD") return {405, "text/plain", "GET only\n"};
-  if (req.target == "/healthz") return {200, "text/plain", "ok\n"};
-  if (req.target == "/readyz") {
+  // A route is an entry of the authorisation table ("GET /metrics"): one without is refused as
+  // unknown before anything else. HEAD is GET without the body.
+  const std::string path = req.target.substr(0, req.target.find('?'));
+  const std::string route = absl::StrCat(req.method == "HEAD" ? "GET" : req.method, " ", path);
+  const auth::Rule* rule = auth::FindRule(route);
+  if (rule == nullptr) {
+    if (auth::FindRule(absl::StrCat("GET ", path)) != nullptr) {
+      return {405, "text/plain", "GET only\n", {{"Allow", "GET, HEAD"}}};
+    }
+    return {404, "text/plain", "not found: try /healthz, /readyz, /metrics\n"};
+  }
+  if (rule->access != auth::Access::kPublic) {
+    auto caller = gate_->Admit(HttpCredentials(req), route, google::protobuf::Empty());
+    if (!caller.ok()) return HttpRefusal(caller.status());
+  }
+  if (path == "/healthz") return {200, "text/plain", "ok\n"};
+  if (path == "/readyz") {
     absl::Status s = store_->Health();
     if (!serving_) return {503, "text/plain", "not serving\n"};
     if (!s.ok()) return {503, "text/plain", absl::StrCat("store: ", s.message(), "\n")};
     return {200, "text/plain", "ready\n"};
   }
-  if (req.target == "/metrics") {
+  if (path == "/metrics") {
     // Zeros from a store that cannot be read would look like an idle daemon.
     absl::StatusOr<std::string> metrics = Metrics();
     if (!metrics.ok()) {
@@ -322,7 +376,8 @@ HttpResponse Daemon::ServeHttp(const HttpRequest& req) {
     }
     return {200, "text/plain; version=0.0.4; charset=utf-8", *std::move(metrics)};
   }
-  return {404, "text/plain", "not found: try /healthz, /readyz, /metrics\n"};
+  // In the table but not served here: a table entry ahead of its handler.
+  return {404, "text/plain", absl::StrCat(route, " is not served by this daemon\n")};
 }
 
 absl::StatusOr<std::string> Daemon::Metrics() {

@@ -136,7 +136,7 @@ void Identify(grpc::ClientContext* ctx, const std::string& user, const std::stri
   if (!unit.empty()) ctx->AddMetadata("x-shequ-unit", unit);
 }
 
-std::string HttpGet(int port, const std::string& target) {
+std::string HttpGet(int port, const std::string& target, const std::string& headers) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -146,7 +146,8 @@ std::string HttpGet(int port, const std::string& target) {
     close(fd);
     return "connect failed";
   }
-  std::string req = "GET " + target + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+  std::string req = "GET " + target + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n" +
+                    headers + "\r\n";
   (void)!write(fd, req.data(), req.size());
   std::string resp;
   char buf[4096];

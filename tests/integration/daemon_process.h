@@ -90,7 +90,11 @@ void Identify(grpc::ClientContext* ctx, const std::string& user, const std::stri
               const std::string& unit = "");
 
 // A plain HTTP GET against 127.0.0.1:port; returns "<status> <body>".
-std::string HttpGet(int port, const std::string& target);
+// `headers`: more request header lines, each ending in "\r\n".
+std::string HttpGet(int port, const std::string& target, const std::string& headers = "");
+// The x-shequ-* headers (auth: headers) of the metrics scraper, for GET /metrics.
+inline constexpr char kMonitoringHeaders[] =
+    "x-shequ-user: system:prometheus\r\nx-shequ-roles: monitoring\r\n";
 
 // The whole file ("" when it cannot be read).
 std::string ReadFile(const std::string& path);

@@ -147,7 +147,8 @@ TEST_F(DiskFullTest, FailedCommitStopsWritesTurnsNotServingAndCorruptsNothing) {
   const std::string ready = HttpGet(daemon_->http_port(), "/readyz");
   EXPECT_EQ(ready.substr(0, 4), "503 ") << ready;
   EXPECT_NE(ready.find("store"), std::string::npos) << ready;
-  EXPECT_NE(HttpGet(daemon_->http_port(), "/metrics").find("\nshequ_store_healthy 0\n"),
+  EXPECT_NE(HttpGet(daemon_->http_port(), "/metrics", kMonitoringHeaders)
+                .find("\nshequ_store_healthy 0\n"),
             std::string::npos);
   v1::StatsResponse stats = client_->Stats();
   EXPECT_FALSE(stats.store_healthy());
@@ -301,7 +302,8 @@ TEST_F(DiskFullTest, UnreadableStoreAnswersReadsWithItsErrorNotWithNothing) {
   ASSERT_NO_FATAL_FAILURE(client_->Deploy(kDefinitionYaml));
   int64_t id = 0;
   ASSERT_TRUE(Start("readable", json::object(), "", &id).ok());
-  ASSERT_NE(HttpGet(daemon_->http_port(), "/metrics").find("\nshequ_instances_active 1\n"),
+  ASSERT_NE(HttpGet(daemon_->http_port(), "/metrics", kMonitoringHeaders)
+                .find("\nshequ_instances_active 1\n"),
             std::string::npos);
 
   sqlite3* raw = nullptr;
@@ -324,7 +326,7 @@ TEST_F(DiskFullTest, UnreadableStoreAnswersReadsWithItsErrorNotWithNothing) {
     s = client_->stubs.admin->Stats(&ctx, v1::StatsRequest(), &stats);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INTERNAL) << s.error_message();
   }
-  const std::string metrics = HttpGet(daemon_->http_port(), "/metrics");
+  const std::string metrics = HttpGet(daemon_->http_port(), "/metrics", kMonitoringHeaders);
   EXPECT_EQ(metrics.substr(0, 4), "503 ") << metrics;
   EXPECT_NE(metrics.find("no such table"), std::string::npos) << metrics;
 }

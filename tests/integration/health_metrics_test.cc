@@ -7,6 +7,7 @@
 
 #include <google/protobuf/unknown_field_set.h>
 #include <grpcpp/generic/generic_stub.h>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -29,6 +30,7 @@ namespace {
 
 using google::protobuf::UnknownFieldSet;
 using nlohmann::json;
+using ::testing::HasSubstr;
 
 // ---- raw gRPC helpers ----------------------------------------------------------------------
 
@@ -130,7 +132,7 @@ struct Metrics {
 
 Metrics ScrapeMetrics(int http_port) {
   Metrics m;
-  std::string resp = HttpGet(http_port, "/metrics");
+  std::string resp = HttpGet(http_port, "/metrics", kMonitoringHeaders);
   EXPECT_EQ(resp.substr(0, 4), "200 ") << resp;
   std::istringstream in(resp.substr(4));
   std::string line;
@@ -235,6 +237,23 @@ TEST_F(HealthMetricsTest, HealthyDaemonServesHealthAndProbes) {
   EXPECT_TRUE(stats.store_healthy());
   EXPECT_EQ(stats.store_error(), "");
   EXPECT_EQ(stats.now_ms(), kMonday0900);  // the fake clock, where the harness put it
+}
+
+// The HTTP routes go through the authorisation table as the RPCs do: health is public, the
+// metrics need a principal with a role that may read them.
+TEST_F(HealthMetricsTest, MetricsNeedAMonitoringPrincipal) {
+  const int port = daemon_->http_port();
+  EXPECT_EQ(HttpGet(port, "/healthz?probe=1"), "200 ok\n");
+  EXPECT_EQ(HttpGet(port, "/metrics").substr(0, 4), "401 ");
+  EXPECT_THAT(HttpGet(port, "/metrics"), HasSubstr("needs an authenticated principal"));
+  const std::string worker = HttpGet(
+      port, "/metrics", "x-shequ-user: w1\r\nx-shequ-roles: worker\r\nx-shequ-unit: bh\r\n");
+  EXPECT_EQ(worker.substr(0, 4), "403 ") << worker;
+  EXPECT_THAT(worker, HasSubstr("needs one of the roles district-admin, auditor, monitoring"));
+  EXPECT_EQ(HttpGet(port, "/metrics", kMonitoringHeaders).substr(0, 4), "200 ");
+  const std::string auditor =
+      HttpGet(port, "/metrics", "x-shequ-user: a\r\nx-shequ-roles: auditor\r\n");
+  EXPECT_EQ(auditor.substr(0, 4), "200 ");
 }
 
 TEST_F(HealthMetricsTest, MetricsHaveTheDocumentedFamiliesAndFollowTheEngine) {

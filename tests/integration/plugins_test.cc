@@ -283,7 +283,7 @@ TEST_F(PluginsTest, ListDescribeInvokeAndMetrics) {
   EXPECT_EQ(invoke("echo", "", "{}", &resp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 
   ExpectEchoWorks(6);
-  const std::string metrics = HttpGet(daemon_->http_port(), "/metrics");
+  const std::string metrics = HttpGet(daemon_->http_port(), "/metrics", kMonitoringHeaders);
   EXPECT_THAT(metrics, HasSubstr("shequ_plugin_state{plugin=\"echo\",state=\"isolated\"} 1"));
   EXPECT_THAT(metrics, HasSubstr("shequ_plugin_state{plugin=\"echo\",state=\"failed\"} 0"));
   EXPECT_THAT(metrics,

@@ -146,7 +146,7 @@ class Tree final : public engine::UnitTree {
 
 class NoAuthenticator final : public Authenticator {
  public:
-  absl::StatusOr<Principal> Authenticate(const grpc::ServerContextBase&) const override {
+  absl::StatusOr<Principal> Authenticate(const Credentials&) const override {
     return absl::UnauthenticatedError("none");
   }
 };

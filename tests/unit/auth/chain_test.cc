@@ -28,6 +28,12 @@ TEST(ChainTest, HeadersModeOnlyOnALoopbackListener) {
     ASSERT_FALSE(a.ok()) << listen;
     EXPECT_TRUE(absl::StrContains(a.status().message(), "loopback")) << a.status();
   }
+  // The HTTP port takes the same headers, so it must be loopback too.
+  c.listen = "127.0.0.1:7070";
+  c.http = "0.0.0.0:7071";
+  auto a = BuildAuthenticator(c, nullptr, clock);
+  ASSERT_FALSE(a.ok());
+  EXPECT_TRUE(absl::StrContains(a.status().message(), "http is 0.0.0.0:7071")) << a.status();
   // Tokens are for any listener.
   c.auth.mode = "tokens";
   EXPECT_TRUE(BuildAuthenticator(c, nullptr, clock).ok());
