@@ -1,6 +1,9 @@
 #include "daemon/server/services.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
+#include "daemon/auth/authorization.h"
 #include "daemon/core/duration.h"
 #include "daemon/core/status.h"
 #include "daemon/server/convert.h"
@@ -23,6 +26,36 @@ absl::StatusOr<std::vector<std::string>> UnitsOf(const ServiceContext& c, const 
     return absl::NotFoundError(absl::StrCat("unit: no unit '", unit, "' in the registry"));
   }
   return units;
+}
+
+// Per-record scope, for what the gate cannot judge from the request alone: a caller holding a
+// district-wide role reads every unit's records; the others only those of their unit and the
+// units under it (a record with no unit is the district's, not theirs).
+bool HasDistrictRole(const engine::Caller& caller) {
+  return std::any_of(caller.roles.begin(), caller.roles.end(),
+                     [](const std::string& r) { return auth::IsDistrictWide(r); });
+}
+
+absl::Status RequireRecordScope(const ServiceContext& c, const engine::Caller& caller,
+                                const std::string& what, const std::string& unit) {
+  if (HasDistrictRole(caller)) return absl::OkStatus();
+  if (unit.empty()) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        what, " is the whole district's; ", caller.user, " acts only for unit ", caller.unit));
+  }
+  return c.gate.RequireScope(caller, absl::StrCat(what, "'s unit"), unit);
+}
+
+// A task is also visible to whoever may act on it (engine::CanClaim's rule): a candidate, its
+// assignee or owner, the escalation role once escalated, or its role when it has no unit.
+bool MaySeeTask(const ServiceContext& c, const engine::Caller& caller, const engine::Task& t) {
+  if (HasDistrictRole(caller) || caller.user == t.assignee || caller.user == t.owner) return true;
+  if (std::find(t.candidates.begin(), t.candidates.end(), caller.user) != t.candidates.end()) {
+    return true;
+  }
+  if (t.escalated && caller.HasRole(t.escalation_role)) return true;
+  if (t.unit.empty()) return caller.HasRole(t.role);
+  return c.gate.ActsFor(caller, t.unit);
 }
 
 template <typename Read>
@@ -133,9 +166,10 @@ grpc::ServerUnaryReactor* InstancesService::Get(grpc::CallbackServerContext* ctx
   auto caller = c_.gate.Admit(*ctx, "shequ.v1.Instances/Get", *req);
   if (!caller.ok()) return Refuse(ctx, caller.status());
   if (auto s = RequireId(req->id(), "id"); !s.ok()) return Refuse(ctx, s);
-  return OnReader(c_, ctx, [this, id = req->id(), resp]() -> absl::Status {
+  return OnReader(c_, ctx, [this, id = req->id(), resp, who = *caller]() -> absl::Status {
     ASSIGN_OR_RETURN(auto row, c_.store.GetInstance(id));
     if (!row) return absl::NotFoundError(absl::StrCat("id: no instance ", id));
+    RETURN_IF_ERROR(RequireRecordScope(c_, who, absl::StrCat("instance ", id), row->unit));
     ToProto(*row, resp);
     return absl::OkStatus();
   });
@@ -196,14 +230,33 @@ grpc::ServerUnaryReactor* InstancesService::PublishMessage(grpc::CallbackServerC
 namespace {
 class WatchStream : public Stream<v1::Event> {
  public:
-  WatchStream(ServiceContext& c, const v1::WatchRequest& req, auth::StreamCounter::Slot slot)
+  WatchStream(ServiceContext& c, const v1::WatchRequest& req, engine::Caller caller,
+              auth::StreamCounter::Slot slot)
       : Stream(c.stream_bounds, std::move(slot)), c_(c) {
     const size_t page = page_size();
     watcher_ = c.hub.Watch({req.instance_id()}, handle(), req.after_seq(), page * 2);
-    // Catch up from the store a page at a time as the reader takes them, then go live.
+    // Catch up from the store a page at a time as the reader takes them, then go live. The
+    // first page waits for the instance's unit to be checked against the caller's scope.
     backfill_ = std::make_shared<Backfill>(
         c.readers,
-        [&c, w = watcher_, id = req.instance_id(), page] {
+        [&c, w = watcher_, id = req.instance_id(), page, caller = std::move(caller),
+         admitted = false]() mutable {
+          if (!admitted) {
+            absl::Status s = absl::OkStatus();
+            auto inst = c.store.GetInstance(id);
+            if (!inst.ok()) {
+              s = inst.status();
+            } else if (*inst) {
+              s = RequireRecordScope(c, caller, absl::StrCat("instance ", id), (*inst)->unit);
+            } else if (!HasDistrictRole(caller)) {  // whose unit nobody can tell yet
+              s = absl::NotFoundError(absl::StrCat("instance_id: no instance ", id));
+            }
+            if (!s.ok()) {
+              w->Close(ToGrpc(s));
+              return false;
+            }
+            admitted = true;
+          }
           auto rows = c.store.History(id, w->BeginPage(), static_cast<int>(page));
           if (!rows.ok()) {
             w->Close(ToGrpc(rows.status()));
@@ -232,7 +285,7 @@ grpc::ServerWriteReactor<v1::Event>* InstancesService::Watch(grpc::CallbackServe
   if (auto s = OpenStreamSlot(c_, caller->user, &slot); !s.ok()) {
     return new RefusedStream<v1::Event>(ToGrpc(s));
   }
-  auto* stream = new WatchStream(c_, *req, std::move(slot));
+  auto* stream = new WatchStream(c_, *req, *caller, std::move(slot));
   CloseOnRevoke<v1::Event>(&c_.sessions, caller->credential, stream->handle());
   return stream;
 }
@@ -246,7 +299,12 @@ grpc::ServerUnaryReactor* InstancesService::History(grpc::CallbackServerContext*
   if (req->limit() < 0 || req->limit() > 10000) {
     return Refuse(ctx, absl::InvalidArgumentError("limit: must be from 0 to 10000"));
   }
-  return OnReader(c_, ctx, [this, req, resp]() -> absl::Status {
+  return OnReader(c_, ctx, [this, req, resp, who = *caller]() -> absl::Status {
+    ASSIGN_OR_RETURN(auto inst, c_.store.GetInstance(req->instance_id()));
+    if (!inst) {
+      return absl::NotFoundError(absl::StrCat("instance_id: no instance ", req->instance_id()));
+    }
+    RETURN_IF_ERROR(RequireRecordScope(c_, who, absl::StrCat("instance ", inst->id), inst->unit));
     ASSIGN_OR_RETURN(auto events, c_.store.History(req->instance_id(), req->after_seq(),
                                                    req->limit() ? req->limit() : 500));
     for (const auto& e : events) {
@@ -272,13 +330,25 @@ grpc::ServerUnaryReactor* TasksService::List(grpc::CallbackServerContext* ctx,
                            "state: '", req->state(),
                            "' is not open, claimed, delegated, completed or cancelled")));
   }
-  auto units = UnitsOf(c_, req->unit(), req->within_unit());
+  // A caller bound to a unit lists its unit's tree unless it names a unit (the gate checked it).
+  absl::StatusOr<std::vector<std::string>> units;
+  if (req->unit().empty() && !HasDistrictRole(*caller) && !caller->unit.empty()) {
+    units = c_.units != nullptr ? c_.units->Subtree(caller->unit) : std::vector<std::string>{};
+    if (units->empty()) units->push_back(caller->unit);  // a unit the registry does not hold
+  } else {
+    units = UnitsOf(c_, req->unit(), req->within_unit());
+  }
   if (!units.ok()) return Refuse(ctx, units.status());
   store::TaskFilter f{req->role(), req->assignee(), *std::move(units), req->state(),
                       req->instance_id()};
-  return OnReader(c_, ctx, [this, f, p = *page, resp]() -> absl::Status {
+  return OnReader(c_, ctx, [this, f, p = *page, resp, who = *caller]() -> absl::Status {
     ASSIGN_OR_RETURN(auto rows, c_.store.ListTasks(f, p));
-    for (const auto& row : rows) ToProto(engine::FromRow(row), resp->add_tasks());
+    for (const auto& row : rows) {
+      engine::Task task = engine::FromRow(row);
+      // A unit-bound caller without a unit sees only the tasks it may act on; the page token
+      // still follows the store's rows.
+      if (MaySeeTask(c_, who, task)) ToProto(task, resp->add_tasks());
+    }
     if (!rows.empty()) resp->set_next_page_token(NextPageToken(rows.back().id, rows.size(), p.limit));
     return absl::OkStatus();
   });
@@ -289,10 +359,14 @@ grpc::ServerUnaryReactor* TasksService::Get(grpc::CallbackServerContext* ctx,
   auto caller = c_.gate.Admit(*ctx, "shequ.v1.Tasks/Get", *req);
   if (!caller.ok()) return Refuse(ctx, caller.status());
   if (auto s = RequireId(req->id(), "id"); !s.ok()) return Refuse(ctx, s);
-  return OnReader(c_, ctx, [this, id = req->id(), resp]() -> absl::Status {
+  return OnReader(c_, ctx, [this, id = req->id(), resp, who = *caller]() -> absl::Status {
     ASSIGN_OR_RETURN(auto row, c_.store.GetTask(id));
     if (!row) return absl::NotFoundError(absl::StrCat("id: no task ", id));
-    ToProto(engine::FromRow(*row), resp);
+    engine::Task task = engine::FromRow(*row);
+    if (!MaySeeTask(c_, who, task)) {
+      return RequireRecordScope(c_, who, absl::StrCat("task ", id), task.unit);
+    }
+    ToProto(task, resp);
     ASSIGN_OR_RETURN(auto inst, c_.store.GetInstance(row->instance_id));
     if (inst) resp->set_variables(engine::FromRow(*inst).variables.dump());
     return absl::OkStatus();
