@@ -100,6 +100,7 @@ void Directory::Put(PrincipalRecord principal) {
 
 void Directory::Put(TokenRecord token) {
   std::unique_lock lock(mu_);
+  last_used_.try_emplace(token.id, 0);
   std::string id = token.id;
   tokens_[std::move(id)] = std::move(token);
 }
@@ -111,11 +112,18 @@ std::optional<PrincipalRecord> Directory::GetPrincipal(std::string_view name) co
   return it->second;
 }
 
+TokenRecord Directory::WithLastUse(const TokenRecord& t) const {
+  TokenRecord out = t;
+  auto used = last_used_.find(t.id);
+  if (used != last_used_.end()) out.last_used_at_ms = used->second.load(std::memory_order_relaxed);
+  return out;
+}
+
 std::optional<TokenRecord> Directory::GetToken(std::string_view id) const {
   std::shared_lock lock(mu_);
   auto it = tokens_.find(id);
   if (it == tokens_.end()) return std::nullopt;
-  return it->second;
+  return WithLastUse(it->second);
 }
 
 std::vector<PrincipalRecord> Directory::Principals() const {
@@ -130,7 +138,7 @@ std::vector<TokenRecord> Directory::Tokens(std::string_view principal) const {
   std::shared_lock lock(mu_);
   std::vector<TokenRecord> out;
   for (const auto& [id, t] : tokens_) {
-    if (principal.empty() || t.principal == principal) out.push_back(t);
+    if (principal.empty() || t.principal == principal) out.push_back(WithLastUse(t));
   }
   return out;
 }
@@ -185,6 +193,7 @@ absl::StatusOr<Principal> Directory::AuthenticateToken(std::string_view text,
   if (!p.ok()) return Unauthenticated(absl::StrCat("API token ", t.id, ": ", p.status().message()));
   p->credential = t.id;
   p->expires_at_ms = t.expires_at_ms;
+  last_used_.find(t.id)->second.store(now_ms, std::memory_order_relaxed);
   return p;
 }
 

@@ -8,6 +8,7 @@
 // call (on gRPC's threads) never touches the store; the identity module
 // (daemon/modules/identity) keeps it current after each commit.
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -52,6 +53,9 @@ struct TokenRecord {
   int64_t created_at_ms = 0;
   int64_t expires_at_ms = 0;  // 0 = never
   int64_t revoked_at_ms = 0;  // 0 = not revoked
+  // When it last proved a call since the daemon started (0 = not since); kept in memory only,
+  // so that authenticating writes nothing.
+  int64_t last_used_at_ms = 0;
 };
 
 // A freshly issued token: the text is shown once, the record is what is kept.
@@ -97,11 +101,14 @@ class Directory {
   absl::StatusOr<Principal> Resolve(std::string_view name, std::string via, int64_t now_ms) const;
 
  private:
+  TokenRecord WithLastUse(const TokenRecord& t) const;  // requires mu_
   absl::StatusOr<Principal> FromRecordLocked(std::string_view name, std::string via,
                                              int64_t now_ms) const;
   mutable std::shared_mutex mu_;
   std::map<std::string, PrincipalRecord, std::less<>> principals_;
   std::map<std::string, TokenRecord, std::less<>> tokens_;
+  // By token id, beside tokens_: stored to under the shared lock by AuthenticateToken.
+  mutable std::map<std::string, std::atomic<int64_t>, std::less<>> last_used_;
 };
 
 }  // namespace shequ::auth

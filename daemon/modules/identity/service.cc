@@ -49,6 +49,7 @@ void ToProto(const auth::TokenRecord& t, v1::Token* out) {
   out->set_expires_at_ms(t.expires_at_ms);
   out->set_revoked_at_ms(t.revoked_at_ms);
   out->set_created_by(t.created_by);
+  out->set_last_used_at_ms(t.last_used_at_ms);
 }
 
 absl::StatusOr<engine::Caller> PrincipalsService::Caller(
