@@ -78,7 +78,11 @@ class Module {
   // Rebuilds the module's state from its records. After every earlier module recovered.
   virtual absl::Status Recover() { return absl::OkStatus(); }
 
-  // config.demo's data for this module; idempotent (a restart adds nothing). The engine runs.
+  // The engine runs: work that needs it before the daemon serves (the identity module's first
+  // administrator). An error stops the start.
+  virtual absl::Status Started() { return absl::OkStatus(); }
+
+  // config.demo's data for this module; idempotent (a restart adds nothing). After Started().
   virtual absl::Status LoadDemo(const std::string& demo_dir) { return absl::OkStatus(); }
 
   // The module's gRPC services, sharing the transport's context.

@@ -136,6 +136,25 @@ TEST_F(IdentityTest, FirstStartMakesAnAdministratorWithAPrivateTokenFile) {
   EXPECT_EQ(me.via(), "token");
   ASSERT_EQ(me.roles_size(), 1);
   EXPECT_EQ(me.roles(0).role(), "district-admin");
+  // The listing shows when the token last proved a call.
+  grpc::ClientContext ctx;
+  Bearer(&ctx, admin_);
+  v1::ListTokensResponse tokens;
+  s = principals_->ListTokens(&ctx, v1::ListTokensRequest(), &tokens);
+  ASSERT_TRUE(s.ok()) << Describe(s);
+  ASSERT_EQ(tokens.tokens_size(), 1);
+  EXPECT_GT(tokens.tokens(0).last_used_at_ms(), 0);
+}
+
+TEST(IdentityStartTest, AnAdministratorTokenThatCannotBeWrittenStopsTheStart) {
+  const std::string dir = MakeTempDir("shequ-identity-start");
+  DaemonProcess::Options o;
+  o.data_dir = dir + "/data";
+  std::filesystem::create_directories(o.data_dir);
+  o.config = WriteConfig(dir, "auth:\n  admin_token_file: " + dir + "/missing/admin.token\n");
+  std::string error;
+  EXPECT_FALSE(DaemonProcess::Start(o, &error));
+  EXPECT_TRUE(absl::StrContains(error, dir + "/missing/admin.token")) << error;
 }
 
 TEST_F(IdentityTest, NoTokenMalformedOrHeadersAloneAreUnauthenticated) {
@@ -439,7 +458,7 @@ TEST(HeadersModeTest, AcceptedOnLoopbackWithAWarningAndRefusedElsewhere) {
   o.extra_args = {"--listen", "0.0.0.0:0"};
   auto refused = DaemonProcess::Start(o, &error);
   EXPECT_FALSE(refused);
-  EXPECT_TRUE(absl::StrContains(error, "only on a loopback listener")) << error;
+  EXPECT_TRUE(absl::StrContains(error, "only on loopback listeners")) << error;
 }
 
 }  // namespace

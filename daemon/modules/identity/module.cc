@@ -67,13 +67,17 @@ absl::Status IdentityModule::Open(const ModuleContext& ctx) {
 
 absl::Status IdentityModule::Recover() { return directory_->Recover(); }
 
-absl::Status IdentityModule::Bootstrap() {
-  if (bootstrapped_) return absl::OkStatus();
-  bootstrapped_ = true;
+absl::Status IdentityModule::Started() {
   if (!auth_.bootstrap_admin || directory_->directory().principal_count() > 0) {
     return absl::OkStatus();
   }
   auto log = Logger("identity");
+  const std::string path = auth_.admin_token_file.empty()
+                               ? (std::filesystem::path(data_dir_) / "admin.token").string()
+                               : auth_.admin_token_file;
+  // Tried first: an administrator whose token could not be written would lock everyone out,
+  // since a later start makes none once principals exist.
+  RETURN_IF_ERROR(WritePrivate(path, ""));
   auth::PrincipalRecord admin;
   admin.name = kAdmin;
   admin.display_name = "administrator made at first start";
@@ -87,9 +91,6 @@ absl::Status IdentityModule::Bootstrap() {
   ASSIGN_OR_RETURN(auto token, Wait<auth::IssuedToken>([&](auto done) {
                      directory_->CreateToken(engine::Caller{"shequd"}, "", p.name, "made at first start", 0, done);
                    }));
-  const std::string path = auth_.admin_token_file.empty()
-                               ? (std::filesystem::path(data_dir_) / "admin.token").string()
-                               : auth_.admin_token_file;
   RETURN_IF_ERROR(WritePrivate(path, token.text + "\n"));
   log->warn("first start: principal '{}' (district-admin) made; its API token {} is in {} "
             "(mode 0600). Create personal administrators, then revoke it.",
@@ -98,7 +99,6 @@ absl::Status IdentityModule::Bootstrap() {
 }
 
 absl::Status IdentityModule::LoadDemo(const std::string& demo_dir) {
-  RETURN_IF_ERROR(Bootstrap());
   const std::string file = demo_dir + "/principals.yaml";
   if (!std::filesystem::exists(file)) return absl::OkStatus();
   const std::string out_path = (std::filesystem::path(data_dir_) / "demo-tokens.txt").string();
@@ -145,9 +145,6 @@ absl::Status IdentityModule::LoadDemo(const std::string& demo_dir) {
 
 void IdentityModule::RegisterServices(server::ServiceContext& ctx,
                                       std::vector<std::unique_ptr<grpc::Service>>& out) {
-  if (auto s = Bootstrap(); !s.ok()) {
-    Logger("identity")->error("first start: no administrator made: {}", s.ToString());
-  }
   directory_->SetSessions(&ctx.sessions);
   out.push_back(std::make_unique<PrincipalsService>(ctx, *directory_, auth_.token_ttl_ms));
 }

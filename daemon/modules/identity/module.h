@@ -23,6 +23,8 @@ class IdentityModule final : public Module {
   store::ModuleSchema Schema() const override;
   absl::Status Open(const ModuleContext& ctx) override;
   absl::Status Recover() override;
+  // First start, no principals: an administrator, whose token goes to admin.token (0600).
+  absl::Status Started() override;
   absl::Status LoadDemo(const std::string& demo_dir) override;
   void RegisterServices(server::ServiceContext& ctx,
                         std::vector<std::unique_ptr<grpc::Service>>& out) override;
@@ -32,13 +34,9 @@ class IdentityModule final : public Module {
   DurableDirectory& durable() { return *directory_; }
 
  private:
-  // First start, no principals: an administrator, whose token goes to admin.token (0600).
-  absl::Status Bootstrap();
-
   AuthConfig auth_;
   std::string data_dir_;
   std::unique_ptr<DurableDirectory> directory_;
-  bool bootstrapped_ = false;
 };
 
 }  // namespace shequ::modules::identity
