@@ -308,6 +308,8 @@ void Engine::Impl::Commit(Tx& tx, json answer, std::string request_id, Reply don
   }
 
   if (audit_) {
+    // A batch the store would refuse takes no seq: the chain must have no gap.
+    if (absl::Status s = store_.CheckBatch(batch); !s.ok()) return Committed(gen, std::move(s));
     // On the strand and in commit order, so the chain's head follows the database.
     audit_->OnCommit(entry ? &*entry : nullptr, tx.now, batch, flight.after_commit);
   }

@@ -12,6 +12,9 @@ class ForwardingStore : public Store {
   explicit ForwardingStore(Store& inner) : inner_(inner) {}
 
   void Commit(WriteBatch batch, Done done) override { inner_.Commit(std::move(batch), done); }
+  absl::Status CheckBatch(const WriteBatch& batch) const override {
+    return inner_.CheckBatch(batch);
+  }
   absl::Status Flush() override { return inner_.Flush(); }
   absl::Status Health() const override { return inner_.Health(); }
   CommitStats GetCommitStats() const override { return inner_.GetCommitStats(); }

@@ -226,6 +226,9 @@ class Store {
 
   // Queues `batch`; `done` runs on the writer thread once it is durable (or failed).
   virtual void Commit(WriteBatch batch, Done done) = 0;
+  // What Commit refuses at once, without breaking the store: a batch naming an undeclared table
+  // or the wrong columns (INVALID_ARGUMENT). Lets a caller refuse it before stamping it.
+  virtual absl::Status CheckBatch(const WriteBatch& batch) const { return absl::OkStatus(); }
   // Blocks until everything queued so far has been committed or failed.
   virtual absl::Status Flush() = 0;
   // OK, or the sticky error that stopped writes.

@@ -81,6 +81,7 @@ class SqliteStore : public Store {
 
   // Once the store is broken, `done` runs at once on the calling thread with the sticky error.
   void Commit(WriteBatch batch, Done done) override;
+  absl::Status CheckBatch(const WriteBatch& batch) const override;
   // Called from a `done` callback (the writer thread) it cannot wait for itself and only
   // returns Health().
   absl::Status Flush() override;

@@ -222,9 +222,12 @@ bool IsPragmaName(std::string_view name) {
 
 }  // namespace
 
+absl::Status SqliteStore::CheckBatch(const WriteBatch& batch) const {
+  return batch.records.empty() ? absl::OkStatus() : ValidateRecords(batch.records, *Tables());
+}
+
 void SqliteStore::Commit(WriteBatch batch, Done done) {
-  absl::Status failed =
-      batch.records.empty() ? absl::OkStatus() : ValidateRecords(batch.records, *Tables());
+  absl::Status failed = CheckBatch(batch);
   if (!failed.ok()) {
     if (done) done(failed);
     return;

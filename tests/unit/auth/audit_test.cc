@@ -217,6 +217,26 @@ TEST_F(AuditTest, ResourcesAreBoundedAndCounted) {
   EXPECT_EQ(entries[0].entry.resource_count, 100);
 }
 
+TEST_F(AuditTest, ABatchTheStoreRefusesTakesNoSeq) {
+  Deploy();
+  auto refused = Run([&](Reply r) {
+    engine_->ExecuteDomain(
+        "Test.Malformed", "", Api("wang.li", "shequ.v1.Workforce/CreateWorker"),
+        [](engine::Engine::DomainTx& tx) -> absl::StatusOr<json> {
+          tx.rows().records.push_back(
+              {store::RecordWrite::Op::kPut, "no_such_table", "k", "{}", {}});
+          return json::object();
+        },
+        std::move(r));
+  });
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << refused.status();
+  Calls(1);
+  auto entries = Entries();
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[1].seq, 2);
+  EXPECT_TRUE(Verify().ok) << Verify().problem;
+}
+
 TEST_F(AuditTest, RevealsAndRefusalsAreEntries) {
   Caller reader = Api("hr.zhao", "shequ.v1.Workforce/GetWorker");
   reader.roles = {"personnel"};
