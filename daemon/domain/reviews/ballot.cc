@@ -1,5 +1,7 @@
 #include "daemon/domain/reviews/ballot.h"
 
+#include <algorithm>
+
 namespace shequ::domain::reviews {
 namespace {
 std::string N(int64_t v) { return std::to_string(v); }
@@ -75,6 +77,35 @@ absl::Status BallotBox::Cast(std::string_view voter_id, VoterKind kind, Rating c
 Tally BallotBox::Close() {
   closed_ = true;
   return tally_;
+}
+
+absl::StatusOr<BallotBox> BallotBox::Restore(int64_t worker_id, std::vector<std::string> voters,
+                                             const Tally& tally, bool closed) {
+  BallotBox box(worker_id);
+  for (const auto& kind : tally.counts) {
+    for (int c : kind) {
+      if (c < 0) return absl::InvalidArgumentError("tally: a count is negative");
+    }
+  }
+  if (tally.Ballots() != static_cast<int>(voters.size())) {
+    return absl::InvalidArgumentError("tally: " + N(tally.Ballots()) + " ballots for " +
+                                      N(static_cast<int64_t>(voters.size())) + " voters");
+  }
+  for (std::string& v : voters) {
+    if (v.empty()) return absl::InvalidArgumentError("voters: an empty voter id");
+    if (!box.voted_.insert(std::move(v)).second) {
+      return absl::InvalidArgumentError("voters: a voter is listed twice");
+    }
+  }
+  box.tally_ = tally;
+  box.closed_ = closed;
+  return box;
+}
+
+std::vector<std::string> BallotBox::Voters() const {
+  std::vector<std::string> out(voted_.begin(), voted_.end());
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 bool BallotBox::HasVoted(std::string_view voter_id) const {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "daemon/domain/reviews/policy.h"
 
 // Democratic appraisal (民主评议, domain.md §4, seed 000): party members and residents'
@@ -42,6 +43,11 @@ struct Tally {
 class BallotBox {
  public:
   explicit BallotBox(int64_t worker_id) : worker_id_(worker_id) {}
+  // A box as stored: who has voted and the counts (a store keeps exactly these two, never a
+  // voter beside a choice). INVALID_ARGUMENT when the counts do not match the voters, or a voter
+  // is empty or listed twice.
+  static absl::StatusOr<BallotBox> Restore(int64_t worker_id, std::vector<std::string> voters,
+                                           const Tally& tally, bool closed);
 
   // Casts `voter_id`'s ballot. INVALID_ARGUMENT naming the field for an empty voter id or a
   // choice that is not a rating (kNotRated); FAILED_PRECONDITION once the box is closed;
@@ -51,6 +57,8 @@ class BallotBox {
   Tally Close();
 
   bool HasVoted(std::string_view voter_id) const;
+  // Who has voted, sorted (for storing the box; says nothing of their choices).
+  std::vector<std::string> Voters() const;
   bool closed() const { return closed_; }
   int64_t worker_id() const { return worker_id_; }
   const Tally& tally() const { return tally_; }

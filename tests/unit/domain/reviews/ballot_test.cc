@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "tests/unit/domain/reviews/reviews_test_util.h"
 
@@ -128,6 +129,29 @@ TEST(ReviewBallots, FailingTheAppraisalNeedsMoreThanTheShare) {
   t.counts[0][static_cast<int>(Rating::kIncompetent)] = 1;
   EXPECT_TRUE(t.Failed(p));
   EXPECT_FALSE(Tally{}.Failed(p));
+}
+
+TEST(ReviewBallots, ABoxComesBackFromVotersAndCounts) {
+  BallotBox box(7);
+  CastMany(box, "r", 2, VoterKind::kResident, Rating::kCompetent);
+  ASSERT_TRUE(box.Cast("p0", VoterKind::kPartyMember, Rating::kExcellent).ok());
+  EXPECT_EQ(box.Voters(), (std::vector<std::string>{"p0", "r0", "r1"}));
+  auto back = BallotBox::Restore(7, box.Voters(), box.tally(), false);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->tally().counts, box.tally().counts);
+  EXPECT_TRUE(Fails(back->Cast("r1", VoterKind::kResident, Rating::kIncompetent),
+                    Code::kAlreadyExists, "already voted"));
+  EXPECT_TRUE(back->Cast("r2", VoterKind::kResident, Rating::kIncompetent).ok());
+  auto closed = BallotBox::Restore(7, box.Voters(), box.tally(), true);
+  ASSERT_TRUE(closed.ok());
+  EXPECT_TRUE(Fails(closed->Cast("r9", VoterKind::kResident, Rating::kCompetent),
+                    Code::kFailedPrecondition, "closed"));
+  EXPECT_TRUE(Fails(BallotBox::Restore(7, {"p0", "r0"}, box.tally(), false).status(),
+                    Code::kInvalidArgument, "tally: 3 ballots for 2 voters"));
+  EXPECT_TRUE(Fails(BallotBox::Restore(7, {"p0", "r0", "r0"}, box.tally(), false).status(),
+                    Code::kInvalidArgument, "voters: a voter is listed twice"));
+  EXPECT_TRUE(Fails(BallotBox::Restore(7, {"p0", "", "r0"}, box.tally(), false).status(),
+                    Code::kInvalidArgument, "voters: an empty voter id"));
 }
 
 }  // namespace
