@@ -28,6 +28,22 @@ absl::StatusOr<Publication> Publish(std::string_view published_on, const WorkCal
   return p;
 }
 
+Outcome OutcomeOf(const RatingResult& result) {
+  Outcome o;
+  o.worker_id = result.worker_id;
+  o.rating = result.rating;
+  o.reasons = result.reasons;
+  return o;
+}
+
+Outcome NotRatedOutcome(int64_t worker_id, std::string reason) {
+  Outcome o;
+  o.worker_id = worker_id;
+  o.rating = Rating::kNotRated;
+  o.reasons.push_back(std::move(reason));
+  return o;
+}
+
 absl::Status FileAppeal(Outcome& o, const Publication& pub, std::string_view filed_on,
                         std::string grounds) {
   if (!date::IsValid(filed_on)) {

@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "daemon/core/calendar.h"
 #include "daemon/domain/reviews/policy.h"
+#include "daemon/domain/reviews/rating.h"
 
 // After sign-off (domain.md §4): the results are published for a notice period (公示) counted in
 // working days of the district calendar; a worker may appeal (申诉) to the leading group until
@@ -40,6 +41,10 @@ struct Outcome {
   std::string appeal_decision;  // the leading group's reasons
   std::optional<Rating> rating_before_appeal;
 };
+
+// The published result of a calibrated worker, or of one not rated with its reason.
+Outcome OutcomeOf(const RatingResult& result);
+Outcome NotRatedOutcome(int64_t worker_id, std::string reason);
 
 // Files the worker's appeal on `filed_on`. INVALID_ARGUMENT naming the field for a bad date or
 // empty grounds; FAILED_PRECONDITION before publication or after the deadline; ALREADY_EXISTS

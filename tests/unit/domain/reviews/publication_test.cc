@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "tests/unit/domain/reviews/reviews_test_util.h"
 
@@ -107,6 +108,21 @@ TEST(ReviewPublication, TheLeadingGroupDecidesOnceAndForAll) {
   EXPECT_EQ(r.rating, Rating::kCompetent);
   EXPECT_TRUE(r.reasons.empty());
   EXPECT_EQ(r.appeal_decision, "scores confirmed");
+}
+
+TEST(ReviewPublication, OutcomesFromResults) {
+  RatingResult r;
+  r.worker_id = 3;
+  r.rating = Rating::kCompetent;
+  r.reasons = {"excellent cap of the street"};
+  const Outcome o = OutcomeOf(r);
+  EXPECT_EQ(o.worker_id, 3);
+  EXPECT_EQ(o.rating, Rating::kCompetent);
+  EXPECT_EQ(o.reasons, r.reasons);
+  EXPECT_EQ(o.appeal, AppealState::kNone);
+  const Outcome n = NotRatedOutcome(4, "left the post on 2026-10-31");
+  EXPECT_EQ(n.rating, Rating::kNotRated);
+  EXPECT_EQ(n.reasons, std::vector<std::string>{"left the post on 2026-10-31"});
 }
 
 TEST(ReviewPublication, WithoutAnAppealFinalAfterTheDeadline) {
