@@ -225,18 +225,22 @@ absl::Status ParseConsequences(Obj& top, ReviewPolicy& p) {
 
 bool CompetentOrBetter(Rating r) { return r == Rating::kExcellent || r == Rating::kCompetent; }
 
-std::string FormatMilli(Milli v) {
+std::string FormatFixed(int64_t v, int decimals) {
+  int64_t unit = 1;
+  for (int i = 0; i < decimals; ++i) unit *= 10;
   std::string s = v < 0 ? "-" : "";
   if (v < 0) v = -v;
-  s += N(v / kWhole);
-  if (v % kWhole != 0) {
-    std::string frac = N(v % kWhole);
-    frac.insert(0, 3 - frac.size(), '0');
+  s += N(v / unit);
+  if (v % unit != 0) {
+    std::string frac = N(v % unit);
+    frac.insert(0, decimals - frac.size(), '0');
     while (frac.back() == '0') frac.pop_back();
     s += "." + frac;
   }
   return s;
 }
+
+std::string FormatMilli(Milli v) { return FormatFixed(v, 3); }
 
 std::optional<int> ReviewPolicy::ExcellentPlaces(int rated) const {
   if (!excellent_cap_share) return std::nullopt;

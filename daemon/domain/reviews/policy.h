@@ -46,6 +46,8 @@ enum class CapTieKey {
 // comparisons are exact (0.15 is 150).
 using Milli = int64_t;
 inline constexpr Milli kWhole = 1000;
+// A fixed-point number of `decimals` places, without trailing zeros: (150, 3) → "0.15".
+std::string FormatFixed(int64_t v, int decimals);
 std::string FormatMilli(Milli v);  // 150 → "0.15", 1000 → "1"
 
 struct ReviewPolicy {

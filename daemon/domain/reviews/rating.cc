@@ -65,19 +65,8 @@ Tenths TieValue(const RatingResult& r, CapTieKey key) {
 
 }  // namespace
 
-std::string FormatComposite(Composite c) {
-  std::string s = c < 0 ? "-" : "";
-  if (c < 0) c = -c;
-  const Composite per_point = 10 * kCompositePerTenth;
-  s += N(c / per_point);
-  if (c % per_point != 0) {
-    std::string frac = N(c % per_point);
-    frac.insert(0, 4 - frac.size(), '0');
-    while (frac.back() == '0') frac.pop_back();
-    s += "." + frac;
-  }
-  return s;
-}
+// Tenths × thousandths: four decimal places of a point.
+std::string FormatComposite(Composite c) { return FormatFixed(c, 4); }
 
 std::vector<Missing> MissingItems(const std::vector<ReviewSheet>& sheets,
                                   const ReviewPolicy& policy) {

@@ -174,6 +174,9 @@ TEST(ReviewPolicy, FormatMilli) {
   EXPECT_EQ(FormatMilli(1100), "1.1");
   EXPECT_EQ(FormatMilli(5), "0.005");
   EXPECT_EQ(FormatMilli(0), "0");
+  EXPECT_EQ(FormatFixed(-1050, 3), "-1.05");
+  EXPECT_EQ(FormatFixed(873333, 4), "87.3333");
+  EXPECT_EQ(FormatFixed(7, 0), "7");
 }
 
 TEST(ReviewPolicy, RatingSpellings) {
