@@ -540,6 +540,8 @@ TEST_F(SqliteStoreTest, ReadsOfABrokenDatabaseAnswerTheError) {
     EXPECT_NE(status.message().find("no such table"), std::string::npos) << read << ": " << status;
   };
   expect_error(store->LoadDefinitions().status(), "LoadDefinitions");
+  expect_error(store->LoadLiveDefinitions().status(), "LoadLiveDefinitions");
+  expect_error(store->GetDefinition("review", 1).status(), "GetDefinition");
   expect_error(store->LoadSequences().status(), "LoadSequences");
   expect_error(store->HighestIds().status(), "HighestIds");
   int rows = 0;
