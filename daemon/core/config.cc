@@ -235,7 +235,8 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
     if (const YAML::Node& e = root["engine"]) {
       if (auto st =
               Unknown(e, {"max_steps", "max_call_depth", "max_spawned_instances",
-                          "max_variables_kb", "cache_objects", "request_retention_days"},
+                          "max_variables_kb", "cache_objects", "cache_definitions",
+                          "request_retention_days"},
                       path + ": engine.");
           !st.ok()) {
         return st;
@@ -247,6 +248,7 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
       }
       if (e["max_variables_kb"]) c.max_variables_bytes = e["max_variables_kb"].as<int64_t>() << 10;
       if (e["cache_objects"]) c.cache_objects = e["cache_objects"].as<int64_t>();
+      if (e["cache_definitions"]) c.cache_definitions = e["cache_definitions"].as<int64_t>();
       if (e["request_retention_days"]) {
         c.request_retention_days = e["request_retention_days"].as<int>();
       }
@@ -267,6 +269,10 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
   }
   if (c.cache_objects < 0) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": engine.cache_objects: must be >= 0"));
+  }
+  if (c.cache_definitions < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": engine.cache_definitions: must be >= 0"));
   }
   if (c.request_retention_days < 0) {
     return absl::InvalidArgumentError(

@@ -64,6 +64,7 @@ struct Config {
   int64_t max_spawned_instances = 10'000;  // instances one root instance's tree may start
   int64_t max_variables_bytes = 1 << 20;
   int64_t cache_objects = 4096;  // committed instances, tasks and jobs kept in memory, each
+  int64_t cache_definitions = 16;  // old definition versions kept parsed after a read
   int request_retention_days = 7;  // request_id answers kept for retries; 0 = forever
 
   std::string policy_dir = "policy";  // quota.yaml, grades.yaml

@@ -218,7 +218,7 @@ void Engine::Impl::Commit(Tx& tx, json answer, std::string request_id, Reply don
 
   for (auto& def : tx.deployed) {
     std::unique_lock lock(definitions_mu_);
-    definitions_[def->id].push_back(def);
+    definitions_[def->id][def->version] = def;
     flight.deployed.push_back(def);
   }
   batch.definitions = std::move(tx.definitions);
@@ -348,7 +348,7 @@ void Engine::Impl::OnCommitted(uint64_t gen, absl::Status status) {
       for (const auto& def : flight.deployed) {
         auto it = definitions_.find(def->id);
         if (it == definitions_.end()) continue;
-        std::erase(it->second, def);
+        it->second.erase(def->version);
         if (it->second.empty()) definitions_.erase(it);
       }
     }

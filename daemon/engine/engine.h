@@ -104,6 +104,11 @@ struct EngineOptions {
   size_t cache_objects = 4096;
   // Objects whose JSON body is larger are not kept: bounds the cache's memory.
   size_t cache_max_body_bytes = 64 << 10;
+  // Old definition versions (neither the latest nor run by an instance active at start-up)
+  // stay on disk and are read when something asks for one (Get, an ended instance's view,
+  // starting that version); this many of them are kept parsed, least recently used out first.
+  // A version may be 1 MiB of YAML and more once parsed, so the default stays small.
+  size_t cache_definitions = 16;
   // How long a request_id's answer is kept for retries (at least; swept about hourly on the
   // engine's clock). 0 = forever.
   int64_t request_retention_ms = int64_t{7} * 86'400'000;
@@ -238,8 +243,9 @@ class Engine {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  // Loads definitions, sequences, the timer index, ready jobs and messages from the store, and
-  // queues the timers already due. Call once, before the io_context runs. An error: the store
+  // Loads definitions (the latest of each and those active instances run; older versions are
+  // read when asked for), sequences, the timer index, ready jobs and messages from the store,
+  // and queues the timers already due. Call once, before the io_context runs. An error: the store
   // is not healthy.
   absl::Status Recover();
 
@@ -352,7 +358,13 @@ class Engine {
   void SetAuditHook(AuditHook* hook);
 
   // ---- Reads (thread-safe) ----
-  // Deployed definitions. version 0 = latest; null when there is none.
+  // A deployed definition (version 0 = latest). An old version may be read from the store
+  // (EngineOptions::cache_definitions): NOT_FOUND when it was never deployed, the store's
+  // error (UNAVAILABLE, …) when the read fails, DATA_LOSS when its stored text no longer
+  // parses; each names the definition and version.
+  absl::StatusOr<std::shared_ptr<const Definition>> FindDefinition(const std::string& id,
+                                                                   int32_t version = 0) const;
+  // FindDefinition's definition, or null when there is none or it could not be read.
   std::shared_ptr<const Definition> GetDefinition(const std::string& id, int32_t version = 0) const;
   std::vector<std::shared_ptr<const Definition>> LatestDefinitions() const;
   int64_t TimersPending() const;

@@ -72,8 +72,19 @@ class Engine::Impl {
   void RequestJob(int64_t activation_id);
   void CloseActivation(int64_t activation_id);
   void ReleaseJob(int64_t job_id, int attempt);
+  // ---- Definitions (engine.cc) ----
+  // The one lookup of a deployed definition (version 0 = latest), from any thread: a version
+  // kept loaded, else one in the cache of old versions, else read from the store and parsed
+  // there and then (as a Tx reads an object the cache does not hold). NOT_FOUND when never
+  // deployed; a failed read is the store's error and a text that no longer parses DATA_LOSS,
+  // both naming the definition and version.
+  absl::StatusOr<std::shared_ptr<const Definition>> FindDefinition(const std::string& id,
+                                                                   int32_t version) const;
+  // FindDefinition's answer, or null (a failure other than NOT_FOUND is logged).
   std::shared_ptr<const Definition> GetDefinition(const std::string& id, int32_t version = 0) const;
   std::vector<std::shared_ptr<const Definition>> LatestDefinitions() const;
+  // Keeps `def` loaded from now on: an instance was started on it.
+  void KeepLoaded(const std::shared_ptr<const Definition>& def);
 
   // ---- Transactions and the commit pipeline (commit.cc) ----
   template <typename T>
@@ -112,7 +123,9 @@ class Engine::Impl {
   absl::StatusOr<int64_t> StartInstance(Tx& tx, const Definition& def, StartArgs args,
                                         int64_t parent_id, int64_t parent_token);
   void Notify(Tx& tx, Notification n);
-  std::shared_ptr<const Definition> DefinitionOf(const Instance& inst) const;
+  // The definition `inst` runs; null after a failed lookup, which is kept in tx.read_error and
+  // fails the command (a running instance's version is kept loaded, so this is rare).
+  std::shared_ptr<const Definition> DefinitionOf(Tx& tx, const Instance& inst) const;
   // One per node type, entered with the token on the node (call and foreach share one).
   void EnterEnd(Tx& tx, Instance& inst, Token& token, const Node& node);
   void EnterService(Tx& tx, Instance& inst, Token& token, const Node& node);
@@ -178,8 +191,22 @@ class Engine::Impl {
   const WorkCalendar& calendar_;
   const EngineOptions options_;
 
-  mutable std::shared_mutex definitions_mu_;  // guards definitions_ (read off the strand)
-  std::map<std::string, std::vector<std::shared_ptr<const Definition>>> definitions_;
+  // Definitions kept loaded, by id and version: the latest of each and those active instances
+  // ran at start-up (Store::LoadLiveDefinitions), and those deployed or started since. Any
+  // other version is read on demand into old_definitions_.
+  mutable std::shared_mutex definitions_mu_;  // guards the three below (read off the strand)
+  std::map<std::string, std::map<int32_t, std::shared_ptr<const Definition>>> definitions_;
+  // The highest version stored of each id at start-up, also when its text no longer parsed
+  // (and so is not in definitions_): new versions are numbered above it.
+  std::map<std::string, int32_t> stored_latest_;
+  struct DefinitionKeyHash {
+    size_t operator()(const std::pair<std::string, int32_t>& k) const {
+      return std::hash<std::string>()(k.first) * 31 + std::hash<int32_t>()(k.second);
+    }
+  };
+  mutable ObjectCache<std::shared_ptr<const Definition>, std::pair<std::string, int32_t>,
+                      DefinitionKeyHash>
+      old_definitions_;
 
   std::map<std::string, int64_t> sequences_;
   std::set<std::string> changed_sequences_;  // since the last batch: only these are written

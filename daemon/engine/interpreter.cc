@@ -120,7 +120,8 @@ void Engine::Impl::MoveTo(Tx& tx, Instance& inst, int64_t token_id, const std::s
 
 void Engine::Impl::Leave(Tx& tx, Instance& inst, int64_t token_id, const std::string& next) {
   Token* token = inst.FindToken(token_id);
-  auto def = DefinitionOf(inst);
+  auto def = DefinitionOf(tx, inst);
+  if (!def) return;  // the command fails with the read's error
   const Node* node = def->Find(token->node);
   if (absl::Status s = Assign(node->set, "set", inst.variables, inst.variables); !s.ok()) {
     token->resume_next = next;
@@ -132,8 +133,9 @@ void Engine::Impl::Leave(Tx& tx, Instance& inst, int64_t token_id, const std::st
 }
 
 void Engine::Impl::Enter(Tx& tx, Instance& inst, Token& token) {
-  auto def = DefinitionOf(inst);
-  const Node* node = def ? def->Find(token.node) : nullptr;
+  auto def = DefinitionOf(tx, inst);
+  if (!def) return;  // the command fails with the read's error
+  const Node* node = def->Find(token.node);
   if (!node) {
     RaiseIncident(tx, inst, token, "definition",
                   absl::StrCat("node '", token.node, "' is not in ", inst.definition_id, " v",
@@ -209,7 +211,7 @@ void Engine::Impl::EnterService(Tx& tx, Instance& inst, Token& token, const Node
 }
 
 void Engine::Impl::EnterUser(Tx& tx, Instance& inst, Token& token, const Node& node) {
-  CreateTasks(tx, inst, token, node, *DefinitionOf(inst));
+  if (auto def = DefinitionOf(tx, inst)) CreateTasks(tx, inst, token, node, *def);
 }
 
 void Engine::Impl::EnterExclusive(Tx& tx, Instance& inst, Token& token, const Node& node) {
@@ -310,12 +312,15 @@ void Engine::Impl::EnterMessage(Tx& tx, Instance& inst, Token& token, const Node
 
 void Engine::Impl::EnterCall(Tx& tx, Instance& inst, Token& token, const Node& node) {
   const int64_t token_id = token.id;
-  auto child_def = GetDefinition(node.definition);
-  if (!child_def) {
+  auto found = FindDefinition(node.definition, 0);
+  if (!found.ok()) {
     RaiseIncident(tx, inst, token, "call-failed",
-                  absl::StrCat("no definition '", node.definition, "' is deployed"));
+                  absl::IsNotFound(found.status())
+                      ? absl::StrCat("no definition '", node.definition, "' is deployed")
+                      : std::string(found.status().message()));
     return;
   }
+  std::shared_ptr<const Definition> child_def = *std::move(found);
   json with = json::object();
   for (const auto& [var, tmpl] : node.with) {
     auto v = tmpl.Evaluate(inst.variables);
@@ -418,7 +423,9 @@ void Engine::Impl::ReleaseToken(Tx& tx, Instance& inst, Token& token) {
   tx.DeleteTimer(token.timer);
   token.timer = 0;
   if (token.wait == "message") {
-    const Node* node = DefinitionOf(inst)->Find(token.node);
+    auto def = DefinitionOf(tx, inst);
+    if (!def) return;  // the command fails with the read's error
+    const Node* node = def->Find(token.node);
     tx.removed_subscriptions.push_back(
         {inst.id, std::to_string(token.id), node->message, token.correlation});
   }
@@ -477,7 +484,9 @@ void Engine::Impl::ChildEnded(Tx& tx, const Instance& child) {
       token->children.end()) {
     return;
   }
-  const Node* node = DefinitionOf(*parent)->Find(token->node);
+  auto def = DefinitionOf(tx, *parent);
+  if (!def) return;  // the command fails with the read's error
+  const Node* node = def->Find(token->node);
   tx.Event(parent->id, "child.ended", token->node,
            {{"child", child.id}, {"state", child.state}, {"status", child.end_status}});
   if (child.state != "completed") {
@@ -550,7 +559,9 @@ void Engine::Impl::FireTokenTimer(Tx& tx, const Timer& timer) {
   Token* token = inst->FindToken(timer.ref_id);
   if (!token || token->timer != timer.id) return;
   token->timer = 0;
-  const Node* node = DefinitionOf(*inst)->Find(token->node);
+  auto def = DefinitionOf(tx, *inst);
+  if (!def) return;  // the transaction fails with the read's error; the timer stays due
+  const Node* node = def->Find(token->node);
   if (timer.kind == TimerKind::kMessageTimeout) {
     tx.removed_subscriptions.push_back(
         {inst->id, std::to_string(token->id), node->message, token->correlation});

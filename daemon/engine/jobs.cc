@@ -144,7 +144,9 @@ void Engine::Impl::CompleteJob(Caller caller, CompleteJobRequest request, Reply 
     token->job = 0;
     tx.Event(inst->id, "job.completed", job->node, {{"job", job_id}});
     tx.Save(*inst);
-    Leave(tx, *inst, token->id, DefinitionOf(*inst)->Find(token->node)->next);
+    auto def = DefinitionOf(tx, *inst);
+    if (!def) return tx.read_error;
+    Leave(tx, *inst, token->id, def->Find(token->node)->next);
     return json::object();
   }, std::move(reply));
 }

@@ -5,17 +5,19 @@
 // the JSON again. Bounded by count; the least recently used entry goes first.
 //
 // Only the strand touches it. It holds durable state only: an object enters when the commit
-// that wrote it is acknowledged (see Engine::OnCommitted), never before.
+// that wrote it is acknowledged (see Engine::OnCommitted), never before. (Old definition
+// versions, keyed by id and version, use it too, under the definitions' mutex.)
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <unordered_map>
 #include <utility>
 
 namespace shequ::engine {
 
-template <typename T>
+template <typename T, typename Key = int64_t, typename Hash = std::hash<Key>>
 class ObjectCache {
  public:
   explicit ObjectCache(size_t capacity) : capacity_(capacity) {}
@@ -23,14 +25,14 @@ class ObjectCache {
   ObjectCache& operator=(const ObjectCache&) = delete;
 
   // The cached object, now the most recently used; null if absent.
-  const T* Get(int64_t id) {
+  const T* Get(const Key& id) {
     auto it = index_.find(id);
     if (it == index_.end()) return nullptr;
     order_.splice(order_.begin(), order_, it->second);
     return &it->second->second;
   }
 
-  void Put(int64_t id, T value) {
+  void Put(const Key& id, T value) {
     if (capacity_ == 0) return;
     if (auto it = index_.find(id); it != index_.end()) {
       it->second->second = std::move(value);
@@ -45,7 +47,7 @@ class ObjectCache {
     }
   }
 
-  void Erase(int64_t id) {
+  void Erase(const Key& id) {
     auto it = index_.find(id);
     if (it == index_.end()) return;
     order_.erase(it->second);
@@ -61,10 +63,10 @@ class ObjectCache {
   size_t capacity() const { return capacity_; }
 
  private:
-  using Entry = std::pair<int64_t, T>;
+  using Entry = std::pair<Key, T>;
   const size_t capacity_;
   std::list<Entry> order_;  // most recently used first
-  std::unordered_map<int64_t, typename std::list<Entry>::iterator> index_;
+  std::unordered_map<Key, typename std::list<Entry>::iterator, Hash> index_;
 };
 
 }  // namespace shequ::engine

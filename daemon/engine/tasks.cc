@@ -160,7 +160,8 @@ void Engine::Impl::CreateTasks(Tx& tx, Instance& inst, Token& token, const Node&
 }
 
 void Engine::Impl::CompleteTaskNode(Tx& tx, Instance& inst, Token& token) {
-  auto def = DefinitionOf(inst);
+  auto def = DefinitionOf(tx, inst);
+  if (!def) return;  // the command fails with the read's error
   const Node* node = def->Find(token.node);
   std::vector<Task*> tasks;
   for (int64_t id : token.tasks) {

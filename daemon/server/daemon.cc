@@ -145,6 +145,7 @@ absl::Status Daemon::Init(const Config& config) {
   eopts.max_spawned_instances = config.max_spawned_instances;
   eopts.max_variables_bytes = config.max_variables_bytes;
   eopts.cache_objects = static_cast<size_t>(config.cache_objects);
+  eopts.cache_definitions = static_cast<size_t>(config.cache_definitions);
   eopts.request_retention_ms = int64_t{config.request_retention_days} * 86'400'000;
   engine_ = std::make_unique<engine::Engine>(io_, *store_, *clock_, *calendar_, eopts);
   engine_->AddCommitListener([this](const auto& events, const auto& notifications) {

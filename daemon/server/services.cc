@@ -118,13 +118,17 @@ grpc::ServerUnaryReactor* DefinitionsService::Get(grpc::CallbackServerContext* c
   auto caller = c_.gate.Admit(*ctx, "shequ.v1.Definitions/Get", *req);
   if (!caller.ok()) return Refuse(ctx, caller.status());
   if (req->id().empty()) return Refuse(ctx, absl::InvalidArgumentError("id: empty"));
-  auto def = c_.engine.GetDefinition(req->id(), req->version());
-  if (!def) {
-    return Refuse(ctx, absl::NotFoundError(absl::StrCat("id: no definition '", req->id(), "'",
-                                                        req->version() ? " of that version" : "")));
-  }
-  ToProto(*def, true, resp);
-  return Refuse(ctx, absl::OkStatus());
+  // On a reader: an old version may be read from the store and parsed (Engine::FindDefinition).
+  return OnReader(c_, ctx, [this, req, resp]() -> absl::Status {
+    auto def = c_.engine.FindDefinition(req->id(), req->version());
+    if (absl::IsNotFound(def.status())) {
+      return absl::NotFoundError(absl::StrCat("id: no definition '", req->id(), "'",
+                                              req->version() ? " of that version" : ""));
+    }
+    RETURN_IF_ERROR(def.status());
+    ToProto(**def, true, resp);
+    return absl::OkStatus();
+  });
 }
 
 grpc::ServerUnaryReactor* DefinitionsService::List(grpc::CallbackServerContext* ctx,

@@ -22,6 +22,13 @@ class ForwardingStore : public Store {
   absl::StatusOr<std::vector<DefinitionRow>> LoadDefinitions() override {
     return inner_.LoadDefinitions();
   }
+  absl::StatusOr<std::vector<DefinitionRow>> LoadLiveDefinitions() override {
+    return inner_.LoadLiveDefinitions();
+  }
+  absl::StatusOr<std::optional<DefinitionRow>> GetDefinition(const std::string& id,
+                                                             int32_t version) override {
+    return inner_.GetDefinition(id, version);
+  }
   absl::StatusOr<std::map<std::string, int64_t>> LoadSequences() override {
     return inner_.LoadSequences();
   }

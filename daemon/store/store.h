@@ -238,6 +238,13 @@ class Store {
   // Reads of engine rows: a failed read returns the backend's error (UNAVAILABLE, INTERNAL,
   // ...), never an empty answer, so a caller cannot mistake a broken database for an empty one.
   virtual absl::StatusOr<std::vector<DefinitionRow>> LoadDefinitions() = 0;  // every version
+  // What the engine keeps loaded from its start: the latest version of each definition and
+  // every version an active instance runs, by id and version. Other versions stay on disk
+  // until something asks for them (GetDefinition), so old versions cost no start-up time.
+  virtual absl::StatusOr<std::vector<DefinitionRow>> LoadLiveDefinitions() = 0;
+  // One stored version; nullopt when it was never deployed.
+  virtual absl::StatusOr<std::optional<DefinitionRow>> GetDefinition(const std::string& id,
+                                                                     int32_t version) = 0;
   virtual absl::StatusOr<std::map<std::string, int64_t>> LoadSequences() = 0;
   // The highest id stored of each kind whose rows are never deleted (kIdsRecoveredFromRows),
   // by sequence name; a kind with no rows is absent. The engine starts its sequences above

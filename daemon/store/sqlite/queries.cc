@@ -208,6 +208,32 @@ absl::StatusOr<std::vector<DefinitionRow>> SqliteStore::LoadDefinitions() {
   return rows;
 }
 
+absl::StatusOr<std::vector<DefinitionRow>> SqliteStore::LoadLiveDefinitions() {
+  // The keys are chosen first and only their rows read: a version neither latest nor run by an
+  // active instance costs an index probe, never a read of its text. The EXISTS probes use
+  // instances_active_by_definition, so the cost follows the versions, not the instances.
+  static const std::string kSql = absl::StrCat(
+      "SELECT ", kDefinitionCols, " FROM definitions WHERE (id, version) IN ("
+      "SELECT id, MAX(version) FROM definitions GROUP BY id "
+      "UNION SELECT d.id, d.version FROM definitions d WHERE EXISTS (SELECT 1 FROM instances i "
+      "WHERE i.state = 'active' AND i.definition_id = d.id AND i.version = d.version)) "
+      "ORDER BY id, version");
+  std::vector<DefinitionRow> rows;
+  RETURN_IF_ERROR(Read("LoadLiveDefinitions", kSql, {},
+                       [&](Statement& s) { rows.push_back(ReadDefinition(s)); }));
+  return rows;
+}
+
+absl::StatusOr<std::optional<DefinitionRow>> SqliteStore::GetDefinition(const std::string& id,
+                                                                        int32_t version) {
+  static const std::string kSql = absl::StrCat("SELECT ", kDefinitionCols,
+                                               " FROM definitions WHERE id = ? AND version = ?");
+  std::optional<DefinitionRow> row;
+  RETURN_IF_ERROR(Read("GetDefinition", kSql, {id, int64_t{version}},
+                       [&](Statement& s) { row = ReadDefinition(s); }));
+  return row;
+}
+
 absl::StatusOr<std::map<std::string, int64_t>> SqliteStore::LoadSequences() {
   std::map<std::string, int64_t> seqs;
   RETURN_IF_ERROR(Read("LoadSequences", "SELECT name, value FROM sequences", {},

@@ -89,6 +89,9 @@ class SqliteStore : public Store {
   CommitStats GetCommitStats() const override;
 
   absl::StatusOr<std::vector<DefinitionRow>> LoadDefinitions() override;
+  absl::StatusOr<std::vector<DefinitionRow>> LoadLiveDefinitions() override;
+  absl::StatusOr<std::optional<DefinitionRow>> GetDefinition(const std::string& id,
+                                                             int32_t version) override;
   absl::StatusOr<std::map<std::string, int64_t>> LoadSequences() override;
   absl::StatusOr<std::map<std::string, int64_t>> HighestIds() override;
   absl::Status ForEachTimer(const std::function<void(const TimerRow&)>& fn) override;

@@ -106,6 +106,19 @@ TEST(ConfigTest, CacheObjectsIsACount) {
   EXPECT_NE(c.status().message().find("engine.cache_objects"), std::string::npos) << c.status();
 }
 
+TEST(ConfigTest, CacheDefinitionsIsACount) {
+  auto c = LoadConfig(Write("shequ-config-defs.yaml", "engine: {}\n"));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->cache_definitions, 16);
+  c = LoadConfig(Write("shequ-config-defs-2.yaml", "engine: {cache_definitions: 2}\n"));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->cache_definitions, 2);
+  c = LoadConfig(Write("shequ-config-defs-neg.yaml", "engine: {cache_definitions: -1}\n"));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("engine.cache_definitions"), std::string::npos)
+      << c.status();
+}
+
 TEST(ConfigTest, CallDepthAndSpawnLimitsArePositive) {
   auto c = LoadConfig(Write("shequ-config-calls.yaml",
                             "engine: {max_call_depth: 4, max_spawned_instances: 50}\n"));

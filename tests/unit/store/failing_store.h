@@ -25,6 +25,13 @@ class FailingStore final : public ForwardingStore {
   absl::StatusOr<std::vector<DefinitionRow>> LoadDefinitions() override {
     return Or([&] { return ForwardingStore::LoadDefinitions(); });
   }
+  absl::StatusOr<std::vector<DefinitionRow>> LoadLiveDefinitions() override {
+    return Or([&] { return ForwardingStore::LoadLiveDefinitions(); });
+  }
+  absl::StatusOr<std::optional<DefinitionRow>> GetDefinition(const std::string& id,
+                                                             int32_t version) override {
+    return Or([&] { return ForwardingStore::GetDefinition(id, version); });
+  }
   absl::StatusOr<std::map<std::string, int64_t>> LoadSequences() override {
     return Or([&] { return ForwardingStore::LoadSequences(); });
   }

@@ -299,7 +299,8 @@ TEST_F(SqliteStoreTest, FormerSchemaIsMigratedAcrossAGapInVersions) {
     change.events.push_back({1, 0, "unit.created", 1, "{}", "unit:bh", "bh"});
     ASSERT_TRUE(CommitSync(*store, std::move(change)).ok());
   }
-  EXPECT_EQ(QueryRaw(path_, "SELECT group_concat(version) FROM schema_migrations"), "1,2,3,4,5,6");
+  EXPECT_EQ(QueryRaw(path_, "SELECT group_concat(version) FROM schema_migrations"),
+            "1,2,3,4,5,6,7");
   EXPECT_EQ(QueryRaw(path_, "SELECT COUNT(*) FROM events WHERE subject = 'unit:bh'"), "1");
   for (const auto& [name, table, column] : kPartialIndexes) {
     EXPECT_NE(
@@ -364,6 +365,10 @@ TEST_F(SqliteStoreTest, FilteredListsUseThePartialIndexes) {
       {"SELECT * FROM notifications WHERE ((role IN (?) AND role != '')) AND id > ? "
        "ORDER BY id LIMIT ?",
        "USING INDEX notifications_by_role"},
+      // LoadLiveDefinitions' probe: one per stored version, not a walk of active instances.
+      {"SELECT 1 FROM instances i WHERE i.state = 'active' AND i.definition_id = ? AND "
+       "i.version = ?",
+       "USING INDEX instances_active_by_definition"},
   };
   for (const auto& [sql, expected] : cases) {
     EXPECT_NE(Plan(path_, sql).find(expected), std::string::npos) << sql << "\n"
@@ -540,6 +545,8 @@ TEST_F(SqliteStoreTest, ReadsOfABrokenDatabaseAnswerTheError) {
     EXPECT_NE(status.message().find("no such table"), std::string::npos) << read << ": " << status;
   };
   expect_error(store->LoadDefinitions().status(), "LoadDefinitions");
+  expect_error(store->LoadLiveDefinitions().status(), "LoadLiveDefinitions");
+  expect_error(store->GetDefinition("review", 1).status(), "GetDefinition");
   expect_error(store->LoadSequences().status(), "LoadSequences");
   expect_error(store->HighestIds().status(), "HighestIds");
   int rows = 0;

@@ -692,6 +692,53 @@ TEST_P(StoreConformanceTest, LoadDefinitionsReturnsEveryVersionInOrder) {
                       {"onboard", 1}, {"review", 1}, {"review", 2}, {"review", 10}}));
 }
 
+TEST_P(StoreConformanceTest, LoadLiveDefinitionsReturnsTheLatestAndThoseActiveInstancesRun) {
+  WriteBatch b;
+  for (int32_t v = 1; v <= 5; ++v) {
+    b.definitions.push_back({"review", v, "Review", "d" + std::to_string(v), "y", v});
+  }
+  b.definitions.push_back({"onboard", 1, "Onboard", "o1", "y", 1});
+  b.definitions.push_back({"onboard", 2, "Onboard", "o2", "y", 2});
+  auto on = [](int64_t id, const char* def, int32_t version, const char* state) {
+    InstanceRow r = Instance(id, state);
+    r.definition_id = def;
+    r.version = version;
+    return r;
+  };
+  b.instances = {on(1, "review", 2, "active"), on(2, "review", 3, "completed"),
+                 on(3, "review", 2, "active"), on(4, "onboard", 1, "cancelled"),
+                 on(5, "review", 5, "active")};
+  ASSERT_TRUE(CommitAndWait(b).ok());
+  auto keys = [&] {
+    std::vector<std::pair<std::string, int32_t>> out;
+    for (const auto& d : Must(store_->LoadLiveDefinitions())) out.emplace_back(d.id, d.version);
+    return out;
+  };
+  EXPECT_EQ(keys(), (std::vector<std::pair<std::string, int32_t>>{
+                        {"onboard", 2}, {"review", 2}, {"review", 5}}));
+  // An instance that ends no longer keeps its version; one that starts on an old version does.
+  WriteBatch c;
+  c.instances = {on(1, "review", 2, "completed"), on(3, "review", 2, "failed"),
+                 on(6, "review", 1, "active")};
+  ASSERT_TRUE(CommitAndWait(c).ok());
+  Reopen();
+  EXPECT_EQ(keys(), (std::vector<std::pair<std::string, int32_t>>{
+                        {"onboard", 2}, {"review", 1}, {"review", 5}}));
+  const auto rows = Must(store_->LoadLiveDefinitions());
+  EXPECT_EQ(Fields(rows[1]), Fields(b.definitions[0]));
+}
+
+TEST_P(StoreConformanceTest, GetDefinitionReadsOneVersion) {
+  WriteBatch b;
+  b.definitions = {{"review", 1, "Review", "d1", "y1", 10}, {"review", 2, "Review", "d2", "y2", 20}};
+  ASSERT_TRUE(CommitAndWait(b).ok());
+  auto v1 = Must(store_->GetDefinition("review", 1));
+  ASSERT_TRUE(v1.has_value());
+  EXPECT_EQ(Fields(*v1), Fields(b.definitions[0]));
+  EXPECT_FALSE(Must(store_->GetDefinition("review", 3)).has_value());
+  EXPECT_FALSE(Must(store_->GetDefinition("onboard", 1)).has_value());
+}
+
 TEST_P(StoreConformanceTest, CountsOpenWork) {
   WriteBatch b;
   b.instances = {Instance(1, "active"), Instance(2, "active"), Instance(3, "completed")};
