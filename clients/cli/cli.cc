@@ -47,7 +47,7 @@ std::vector<Command> AllCommands() {
   std::vector<Command> all;
   for (auto group : {InstanceCommands, TaskCommands, IncidentCommands, NotifyCommands,
                      WorkforceCommands, RecruitmentCommands, PluginCommands, AdminCommands,
-                     AuditCommands, PrincipalCommands}) {
+                     AuditCommands, PrincipalCommands, PersonalDataCommands}) {
     for (auto& c : group()) all.push_back(std::move(c));
   }
   return all;
@@ -106,6 +106,9 @@ const std::vector<Group>& Groups() {
       {"audit", "the audit trail: verify its chain (a database file or the daemon's), list entries",
        "The hash-chained audit trail of every change, refusal and reveal of personal data\n"
        "(docs/security.md, \"Audit trail\").\n"},
+      {"personal-data", "what is held about one ID number (PIPL): export, erase",
+       "Personal data under PIPL (docs/security.md, \"Personal data\"): everything held about "
+       "one\nID number, and its erasure. Roles personnel and district-admin.\n"},
       {"principals", "people and department systems: their roles and unit scope",
        "Principals: who may call the daemon, with which roles, for which unit and the units "
        "under it\n(docs/security.md). Administrators only.\n"},

@@ -85,6 +85,7 @@ std::vector<Command> PluginCommands();
 std::vector<Command> RecruitmentCommands();
 std::vector<Command> AuditCommands();
 std::vector<Command> PrincipalCommands();
+std::vector<Command> PersonalDataCommands();
 
 struct Globals {
   std::string addr = "127.0.0.1:7070";

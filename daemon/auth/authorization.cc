@@ -167,6 +167,9 @@ std::vector<Rule> BuildTable() {
       // Personal data (PIPL): everything about one person; the sealing key
       Only("shequ.v1.PersonalData/Export", {kAdmin, kHr}, kRead,
            "", "reveals everything held about one ID number; audited as a reveal"),
+      Only("shequ.v1.PersonalData/Erase", {kAdmin, kHr}, kMutating, "",
+           "justification required; refused while the data is still needed (a worker not yet "
+           "left, a running campaign's applicant); the audit entry names no ID number"),
       Only("shequ.v1.PersonalData/RotateKey", {kAdmin, kHr}, kMutating),
       Only("shequ.v1.PersonalData/GetKeyStatus", {kAdmin, kHr}, kRead),
 

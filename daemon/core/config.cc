@@ -218,8 +218,20 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
       if (l["stream_queue_mb"]) c.stream_queue_bytes = l["stream_queue_mb"].as<int64_t>() << 20;
     }
     if (const YAML::Node& p = root["personal_data"]) {
-      if (auto st = Unknown(p, {"reseal_batch"}, path + ": personal_data."); !st.ok()) return st;
+      if (auto st = Unknown(p,
+                            {"reseal_batch", "worker_retention_years",
+                             "applicant_retention_months"},
+                            path + ": personal_data.");
+          !st.ok()) {
+        return st;
+      }
       if (p["reseal_batch"]) c.personal_data_reseal_batch = p["reseal_batch"].as<int>();
+      if (p["worker_retention_years"]) {
+        c.personal_data_worker_retention_years = p["worker_retention_years"].as<int>();
+      }
+      if (p["applicant_retention_months"]) {
+        c.personal_data_applicant_retention_months = p["applicant_retention_months"].as<int>();
+      }
     }
     if (const YAML::Node& s = root["store"]) {
       if (auto st = Unknown(s, {"backend", "synchronous", "readers", "max_size_mb"},
@@ -315,6 +327,16 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
   if (c.personal_data_reseal_batch < 1) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": personal_data.reseal_batch: must be >= 1"));
+  }
+  if (const int y = c.personal_data_worker_retention_years; y != 0 && (y < 2 || y > 100)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": personal_data.worker_retention_years: ", y,
+        " is not 0 (never) or 2 to 100 (terminated contracts are kept at least two years)"));
+  }
+  if (const int m = c.personal_data_applicant_retention_months; m < 0 || m > 1200) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": personal_data.applicant_retention_months: ", m,
+                     " is not 0 (never) to 1200"));
   }
   if (c.synchronous != "FULL" && c.synchronous != "NORMAL") {
     return absl::InvalidArgumentError(

@@ -72,6 +72,11 @@ struct Config {
   std::vector<std::string> personal_data_roles = {"district-admin", "personnel"};
   int64_t max_import_bytes = int64_t{64} << 20;
   int personal_data_reseal_batch = 200;  // records re-sealed per transaction after a key rotation
+  // Retention (docs/security.md "Personal data"): a worker's personal data is erased this many
+  // years after they left (at least 2: Labour Contract Law art. 50), an applicant's who was not
+  // hired this many months after the campaign ended (done or cancelled). 0 = never by itself.
+  int personal_data_worker_retention_years = 5;
+  int personal_data_applicant_retention_months = 6;
 
   std::string plugins_dir;  // one *.yaml per plugin, loaded at start and on SIGHUP; "" = none
   std::string plugin_host;  // shequ-plugin-host; "" = next to the shequd binary

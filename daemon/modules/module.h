@@ -106,6 +106,26 @@ class Module {
   virtual absl::StatusOr<engine::json> PersonalDataOf(const std::string& id_number) const {
     return engine::json();
   }
+  // Erasure (PIPL art. 47; docs/decisions/0014-erasure.md): anonymises, in `tx` (on the engine
+  // strand), everything the module holds about `id_number` (normalised), keeping the records
+  // themselves for statistics. Checks first: FAILED_PRECONDITION naming why the data is still
+  // needed, and nothing written. Otherwise writes the anonymised records into `tx` and answers
+  // how many records held the person (0: none) and what to change in memory (`commit`, may be
+  // empty), which runs only once every module has agreed, so the erasure is all or nothing.
+  struct Erasure {
+    int64_t records = 0;
+    std::function<void()> commit;
+  };
+  virtual absl::StatusOr<Erasure> ErasePersonalData(engine::Engine::DomainTx& tx,
+                                                    const std::string& id_number) {
+    return Erasure{};
+  }
+  // The retention sweep: the ID numbers whose data the module keeps only past its retention
+  // period at `now_ms` (config personal_data.*_retention_*; 0 there = never). Called on the
+  // engine strand; each is then erased as on request, and one the erasure refuses is left.
+  virtual absl::StatusOr<std::vector<std::string>> ExpiredPersonalData(int64_t now_ms) const {
+    return std::vector<std::string>{};
+  }
   // Rotation of the sealing key (docs/decisions/0013-personal-data-keys.md): rewrites, in `tx`
   // (on the engine strand), the module's records after position `after` ("" = from the start)
   // whose sealed fields are not under the current key, looking at up to `limit` records.

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "nlohmann/json.hpp"
+#include "shequ/v1/audit.grpc.pb.h"
 #include "shequ/v1/personal_data.grpc.pb.h"
 #include "tests/integration/client.h"
 
@@ -232,10 +233,13 @@ class RecruitmentTest : public DaemonTest {
     s = rec().DecideShortfall(&ctx, cut, &c);
     EXPECT_TRUE(s.ok()) << Describe(s);
     EXPECT_EQ(c.state(), "eligibility_reviewed");
-    EXPECT_TRUE(Scores(id, "报名号,笔试成绩\n" + std::to_string(p01[0]) + ",91\n" +
-                               std::to_string(p01[1]) + ",88.5\n" + std::to_string(p01[2]) +
-                               ",80\n" + std::to_string(p01[3]) + ",缺考\n")
-                    .ok());
+    // The written exam's sheet names the applicants by ID number (an erasure rewrites it).
+    std::string written = "身份证号,姓名,笔试成绩\n";
+    const char* marks[] = {"91", "88.5", "80", "缺考"};
+    for (int i = 0; i < 4; ++i) {
+      written += IdNumber(ids[i]) + "," + names[i] + "," + marks[i] + "\n";
+    }
+    EXPECT_TRUE(Scores(id, written).ok());
     s = Step(&v1::Recruitment::Stub::Shortlist, id, kStreet, "", &c);
     EXPECT_TRUE(s.ok()) << Describe(s);
     EXPECT_EQ(c.state(), "shortlisted");
@@ -638,6 +642,89 @@ class PersonalDataTest : public RecruitmentTest {
     return w.name();
   }
 
+  // A daemon with short retention periods: workers 2 years after leaving, applicants not
+  // hired one month after their campaign ended.
+  void RestartWithShortRetention() {
+    const std::string config = dir_ + "/shequd.yaml";
+    const std::string src = SHEQU_SOURCE_DIR;
+    std::ofstream(config) << "auth: headers\nlisten: 127.0.0.1:0\nhttp: 127.0.0.1:0\n"
+                          << "calendar_dir: " << src << "/config/calendar\n"
+                          << "workflows_dir: " << src << "/config/workflows\n"
+                          << "policy_dir: " << src << "/config/policy\n"
+                          << "personal_data:\n  worker_retention_years: 2\n"
+                          << "  applicant_retention_months: 1\n";
+    options_.config = config;
+    StopDaemon();
+    StartDaemon(options_);
+  }
+
+  grpc::Status Erase(const std::string& id_number, const std::string& justification,
+                     v1::ErasePersonalDataResponse* out = nullptr,
+                     const Caller& as = kPersonnel) {
+    v1::ErasePersonalDataRequest req;
+    req.set_id_number(id_number);
+    req.set_justification(justification);
+    grpc::ClientContext ctx;
+    client_->Prepare(&ctx, as);
+    v1::ErasePersonalDataResponse ignored;
+    return pd()->Erase(&ctx, req, out ? out : &ignored);
+  }
+  v1::Worker GetWorker(int64_t id) {
+    v1::GetWorkerRequest req;
+    req.set_id(id);
+    grpc::ClientContext ctx;
+    client_->Prepare(&ctx, kPersonnel);
+    v1::Worker w;
+    auto s = client_->stubs.workforce->GetWorker(&ctx, req, &w);
+    EXPECT_TRUE(s.ok()) << Describe(s);
+    return w;
+  }
+  grpc::Status Leave(int64_t worker) {
+    v1::ChangeWorkerStatusRequest req;
+    req.set_worker_id(worker);
+    req.set_status("left");
+    req.set_reason("合同期满离职");
+    grpc::ClientContext ctx;
+    client_->Prepare(&ctx, kPersonnel);
+    v1::Worker out;
+    return client_->stubs.workforce->ChangeWorkerStatus(&ctx, req, &out);
+  }
+  // The applications of a campaign as personnel sees them, by id.
+  std::map<int64_t, v1::Application> Applications(const std::string& campaign) {
+    v1::ListApplicationsRequest req;
+    req.set_campaign_id(campaign);
+    grpc::ClientContext ctx;
+    client_->Prepare(&ctx, kPersonnel);
+    v1::ListApplicationsResponse out;
+    auto s = rec().ListApplications(&ctx, req, &out);
+    EXPECT_TRUE(s.ok()) << Describe(s);
+    std::map<int64_t, v1::Application> by_id;
+    for (const auto& a : out.applications()) by_id[a.id()] = a;
+    return by_id;
+  }
+  // Whether an export of this number still finds something, waiting up to `seconds` for it to
+  // find nothing (the retention sweep runs in the background).
+  bool StillHeld(const std::string& id_number, int seconds) {
+    json doc;
+    for (int i = 0; i <= seconds * 10; ++i) {
+      auto s = Export(id_number, &doc);
+      EXPECT_TRUE(s.ok()) << Describe(s);
+      if (doc.size() == 1) return false;
+      if (i < seconds * 10) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return true;
+  }
+  std::vector<v1::AuditEntry> AuditOf(const std::string& method) {
+    v1::ListAuditRequest req;
+    req.set_method(method);
+    grpc::ClientContext ctx;
+    client_->Prepare(&ctx, {"root", "district-admin", ""});
+    v1::ListAuditResponse out;
+    auto s = v1::Audit::NewStub(daemon_->channel())->List(&ctx, req, &out);
+    EXPECT_TRUE(s.ok()) << Describe(s);
+    return {out.entries().begin(), out.entries().end()};
+  }
+
   DaemonProcess::Options options_;
 };
 
@@ -743,6 +830,237 @@ TEST_F(PersonalDataTest, RotationReSealsEverythingAndSurvivesARestartMidway) {
   EXPECT_TRUE(DaemonProcess::Start(wrong, &error) == nullptr);
   EXPECT_NE(error.find("DATA_LOSS"), std::string::npos) << error;
   EXPECT_NE(error.find("key 2"), std::string::npos) << error;
+}
+
+// Erasure (PIPL art. 47): a worker who left is anonymised in every module at once, the records
+// stay for statistics, and all of it holds after kill -9.
+TEST_F(PersonalDataTest, ErasingAWorkerWhoLeftKeepsTheRecordsAndSurvivesKill9) {
+  const int64_t worker = Hire();
+  ASSERT_GT(worker, 0);
+  const std::string li = IdNumber("34010419960202002");
+  const v1::Worker before = GetWorker(worker);
+
+  // Employed: the records are kept, and the refusal says why.
+  auto s = Erase(li, "本人申请，编号 2026-017");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << Describe(s);
+  EXPECT_NE(s.error_message().find("employment records are kept while employed"),
+            std::string::npos)
+      << s.error_message();
+  ASSERT_TRUE(Leave(worker).ok());
+  // A justification is required, and only personnel and the administrator erase.
+  s = Erase(li, "  ");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("justification"), std::string::npos) << s.error_message();
+  EXPECT_EQ(Erase(li, "本人申请", nullptr, kStreet).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Erase("3401041996", "本人申请").error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  v1::ErasePersonalDataResponse erased;
+  s = Erase(li, "本人申请，编号 2026-017", &erased);
+  ASSERT_TRUE(s.ok()) << Describe(s);
+  EXPECT_EQ(erased.records(), 2);  // the worker record and the application
+  EXPECT_EQ(std::vector<std::string>(erased.modules().begin(), erased.modules().end()),
+            (std::vector<std::string>{"workforce", "recruitment"}));
+  // Nothing left to erase.
+  EXPECT_EQ(Erase(li, "本人申请").error_code(), grpc::StatusCode::NOT_FOUND);
+
+  auto check = [&] {
+    json doc;
+    auto st = Export(li, &doc);
+    ASSERT_TRUE(st.ok()) << Describe(st);
+    EXPECT_EQ(doc, (json{{"id_number", li}}));
+    const v1::Worker w = GetWorker(worker);
+    EXPECT_EQ(w.name(), "[erased]");
+    EXPECT_FALSE(w.erased_on().empty());
+    EXPECT_EQ(w.id_number(), "");
+    EXPECT_EQ(w.phone(), "");
+    EXPECT_EQ(w.birth_date(), "");
+    EXPECT_EQ(w.grade(), before.grade());
+    EXPECT_EQ(w.unit_id(), before.unit_id());
+    EXPECT_EQ(w.hired_on(), before.hired_on());
+    EXPECT_EQ(w.status(), "left");
+    const v1::Campaign c = Get("hp-2026");
+    EXPECT_EQ(c.state(), "done");
+    EXPECT_EQ(c.funnel().hired(), 1);
+    ASSERT_EQ(c.hired_workers_size(), 1);
+    EXPECT_EQ(c.hired_workers(0), worker);
+    int erased_apps = 0;
+    for (const auto& [id, a] : Applications("hp-2026")) {
+      if (!a.erased()) continue;
+      ++erased_apps;
+      EXPECT_EQ(a.name(), "[erased]");
+      EXPECT_EQ(a.id_number(), "");
+      EXPECT_EQ(a.status(), "hired");
+      EXPECT_EQ(a.interview(), "90");  // the scores stay
+    }
+    EXPECT_EQ(erased_apps, 1);
+  };
+  check();
+  // The audit entry of the call names what was written, never the number.
+  std::vector<v1::AuditEntry> done;
+  for (const auto& e : AuditOf("shequ.v1.PersonalData/Erase")) {
+    if (e.outcome() == "ok") done.push_back(e);  // the street office's refusal is there too
+  }
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].principal(), kPersonnel.user);
+  EXPECT_GE(done[0].resources_size(), 2);
+  for (const auto& r : done[0].resources()) {
+    EXPECT_EQ(r.find(li), std::string::npos) << r;
+    EXPECT_EQ(r.find(li.substr(6, 8)), std::string::npos) << r;
+  }
+  EXPECT_EQ(done[0].detail().find(li), std::string::npos);
+  // An erased record changes no more: it is there for the statistics.
+  {
+    v1::ChangeWorkerStatusRequest req;
+    req.set_worker_id(worker);
+    req.set_status("on_post");
+    req.set_reason("返聘");
+    grpc::ClientContext ctx;
+    client_->Prepare(&ctx, kPersonnel);
+    v1::Worker out;
+    EXPECT_EQ(client_->stubs.workforce->ChangeWorkerStatus(&ctx, req, &out).error_code(),
+              grpc::StatusCode::FAILED_PRECONDITION);
+  }
+
+  daemon_->Kill();
+  client_.reset();
+  StartDaemon();
+  check();
+}
+
+// An applicant is erased once the campaign no longer needs the data; the campaign's log, with a
+// stand-in number per erased application, replays to the same campaign after kill -9 and its
+// one-application rule still holds.
+TEST_F(PersonalDataTest, ErasedApplicantsKeepTheCampaignReplayingAndItsDuplicateCheck) {
+  const std::vector<int64_t> p01 = ToRanked("hp-2026");
+  const v1::Campaign before = Get("hp-2026");
+  ASSERT_EQ(before.state(), "checking");
+  // 王小明 is ranked: a reserve the campaign may still promote.
+  auto s = Erase(IdNumber("34010419950101001"), "本人申请");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << Describe(s);
+  EXPECT_NE(s.error_message().find("campaign hp-2026"), std::string::npos) << s.error_message();
+  EXPECT_NE(s.error_message().find("ranked"), std::string::npos) << s.error_message();
+  // Out of the competition: 陈老 (too old), 刘芳 (absent from the written exam), and 赵一 and
+  // 钱二, whose post was cut. Two of them share nothing but the campaign: each gets its own
+  // stand-in.
+  const std::vector<std::string> out = {IdNumber("34010419700505005"),
+                                        IdNumber("34010419980404004"),
+                                        IdNumber("34010419950606006"),
+                                        IdNumber("34010419950707007")};
+  for (const auto& number : out) {
+    v1::ErasePersonalDataResponse r;
+    s = Erase(number, "招聘结束，申请人书面申请删除", &r);
+    ASSERT_TRUE(s.ok()) << Describe(s);
+    EXPECT_EQ(r.records(), 1);
+    ASSERT_EQ(r.modules_size(), 1);
+    EXPECT_EQ(r.modules(0), "recruitment");
+  }
+
+  auto check = [&] {
+    const v1::Campaign c = Get("hp-2026");
+    EXPECT_EQ(c.state(), "checking");
+    EXPECT_EQ(c.funnel().applied(), before.funnel().applied());
+    EXPECT_EQ(c.funnel().eligible(), before.funnel().eligible());
+    EXPECT_EQ(c.funnel().examined(), before.funnel().examined());
+    EXPECT_EQ(c.funnel().interviewed(), before.funnel().interviewed());
+    const auto apps = Applications("hp-2026");
+    ASSERT_EQ(apps.size(), 7u);
+    int erased = 0;
+    for (const auto& [id, a] : apps) {
+      if (a.erased()) {
+        ++erased;
+        EXPECT_EQ(a.name(), "[erased]");
+        EXPECT_EQ(a.id_number(), "");
+        EXPECT_EQ(a.phone(), "");
+      }
+    }
+    EXPECT_EQ(erased, 4);
+    EXPECT_FALSE(apps.at(p01[0]).erased());
+    EXPECT_EQ(apps.at(p01[0]).name(), "王小明");
+    EXPECT_TRUE(apps.at(p01[3]).erased());
+    EXPECT_EQ(apps.at(p01[3]).status(), "written_absent");
+    EXPECT_TRUE(apps.at(p01[4]).erased());
+    EXPECT_EQ(apps.at(p01[4]).status(), "ineligible");
+    for (const auto& number : out) {
+      json doc;
+      auto st = Export(number, &doc);
+      ASSERT_TRUE(st.ok()) << Describe(st);
+      EXPECT_EQ(doc, (json{{"id_number", number}}));
+    }
+    // The campaign goes on: 李小红, ranked first, through her checks.
+    PassChecks("hp-2026", p01[1]);
+  };
+  check();
+  daemon_->Kill();
+  client_.reset();
+  StartDaemon();
+  {
+    const auto apps = Applications("hp-2026");
+    EXPECT_TRUE(apps.at(p01[4]).erased());
+    EXPECT_EQ(apps.at(p01[1]).physical(), "passed");
+  }
+
+  // The one-application rule: erasure forgets the person. In a later campaign the same number
+  // applies like anyone else's, once, and while that campaign takes applications its data is
+  // needed again.
+  v1::Campaign next;
+  s = Create("hp-2026b", &next, 1, 0, [](v1::CampaignSpec& c) {
+    c.mutable_posts()->RemoveLast();
+    c.set_opens("2026-04-01");
+    c.set_closes("2026-04-10");
+  });
+  ASSERT_TRUE(s.ok()) << Describe(s);
+  ASSERT_TRUE(
+      Step(&v1::Recruitment::Stub::ApproveCampaign, "hp-2026b", kLeadingGroup, "approved").ok());
+  client_->AdvanceTo(kMonday0900 + int64_t{31} * 86'400'000);  // 2026-04-02
+  s = Apply("hp-2026b", "P01", "刘芳", IdNumber("34010419980404004"));
+  ASSERT_TRUE(s.ok()) << Describe(s);
+  EXPECT_EQ(Apply("hp-2026b", "P01", "刘芳", IdNumber("34010419980404004")).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+  s = Erase(IdNumber("34010419980404004"), "本人申请");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << Describe(s);
+  EXPECT_NE(s.error_message().find("campaign hp-2026b is published"), std::string::npos)
+      << s.error_message();
+  // And still one application per person in the first campaign's replayed rule (its window is
+  // over, so the window refuses first; the log replays through a second restart).
+  StopDaemon();
+  StartDaemon();
+  EXPECT_EQ(Apply("hp-2026b", "P01", "刘芳", IdNumber("34010419980404004")).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_TRUE(Applications("hp-2026").at(p01[3]).erased());
+}
+
+// The retention sweep on the fake clock: applicants not hired a month after their campaign
+// ended, a worker two years after leaving; nothing before.
+TEST_F(PersonalDataTest, RetentionSweepErasesWhatOutlivedItsPeriod) {
+  RestartWithShortRetention();
+  const int64_t worker = Hire();
+  ASSERT_GT(worker, 0);
+  ASSERT_EQ(Get("hp-2026").state(), "done");
+  const std::string wang = IdNumber("34010419950101001");  // ranked, not hired
+  const std::string li = IdNumber("34010419960202002");    // hired
+
+  client_->Advance("P20D");
+  EXPECT_TRUE(StillHeld(wang, 3));
+  client_->Advance("P15D");
+  EXPECT_FALSE(StillHeld(wang, 10));
+  EXPECT_FALSE(StillHeld(IdNumber("34010419700505005"), 1));
+  // The hired applicant is a worker on post: kept, her application with her.
+  json doc;
+  ASSERT_TRUE(Export(li, &doc).ok());
+  EXPECT_TRUE(doc.contains("workforce"));
+  EXPECT_TRUE(doc.contains("recruitment"));
+
+  ASSERT_TRUE(Leave(worker).ok());
+  client_->Advance("P700D");
+  EXPECT_TRUE(StillHeld(li, 3));
+  client_->Advance("P40D");
+  EXPECT_FALSE(StillHeld(li, 10));
+  EXPECT_EQ(GetWorker(worker).name(), "[erased]");
+  // Audited under the daemon's own name.
+  const auto entries = AuditOf("shequd/PersonalDataRetention");
+  EXPECT_GE(entries.size(), 7u);  // six applicants, one worker
+  for (const auto& e : entries) EXPECT_EQ(e.principal(), "shequd");
 }
 
 }  // namespace

@@ -241,7 +241,9 @@ absl::StatusOr<int64_t> Campaign::Apply(Application a, std::string_view today) {
                                               "application.id_number", today, &id_number));
   a.personal.id_number = id_number;
   a.personal.phone = Trimmed(a.personal.phone);
-  if (!workforce::IsValidPhone(a.personal.phone)) {
+  // An erased application replayed from the log: its stand-in number, and no phone.
+  const bool erased = workforce::IsErasedIdNumber(id_number) && a.personal.phone.empty();
+  if (!erased && !workforce::IsValidPhone(a.personal.phone)) {
     return Invalid("application.phone", "must be an 11-digit mobile number starting with 1 (" +
                                             workforce::MaskPhone(a.personal.phone) + ")");
   }

@@ -212,6 +212,7 @@ std::string MaskPhone(std::string_view phone) {
 }
 
 Worker Masked(Worker worker) {
+  if (!worker.personal.erased_on.empty()) return worker;  // nothing left to mask
   worker.personal.name = MaskName(worker.personal.name);
   worker.personal.id_number = MaskIdNumber(worker.personal.id_number);
   worker.personal.phone = MaskPhone(worker.personal.phone);
@@ -258,6 +259,22 @@ std::string BirthDateOf(std::string_view id) {
   return std::string(id.substr(6, 4)) + "-" + std::string(id.substr(10, 2)) + "-" +
          std::string(id.substr(12, 2));
 }
+
+std::string ErasedIdNumber(std::string_view id, int64_t serial) {
+  static constexpr int kWeights[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+  static constexpr char kCheck[11] = {'1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'};
+  std::string digits(7, '0');  // serial in 7 digits
+  int64_t n = serial < 0 ? -serial : serial;
+  for (int i = 6; i >= 0; --i, n /= 10) digits[i] = static_cast<char>('0' + n % 10);
+  const std::string birth = id.size() >= 14 ? std::string(id.substr(6, 8)) : "19000101";
+  std::string out = "00" + digits.substr(0, 4) + birth + digits.substr(4);
+  int sum = 0;
+  for (int i = 0; i < 17; ++i) sum += (out[i] - '0') * kWeights[i];
+  out += kCheck[sum % 11];
+  return out;
+}
+
+bool IsErasedIdNumber(std::string_view id) { return id.size() == 18 && id.substr(0, 2) == "00"; }
 
 Gender GenderOf(std::string_view id) {
   if (id.size() < 17) return Gender::kFemale;
@@ -399,6 +416,7 @@ void to_json(nlohmann::json& j, const Worker& v) {
       {"number", v.number},
       {"transfers", v.transfers},
   };
+  if (!v.personal.erased_on.empty()) j["personal"]["erased_on"] = v.personal.erased_on;
   if (v.pay) j["pay"] = *v.pay;
   if (!v.converted_on.empty()) j["converted_on"] = v.converted_on;
   if (!v.probation_until.empty()) j["probation_until"] = v.probation_until;
@@ -412,6 +430,7 @@ std::string PersonalJson(const PersonalData& v) {
   w.Field("name", v.name);
   w.Field("id_number", v.id_number);
   w.Field("phone", v.phone);
+  if (!v.erased_on.empty()) w.Field("erased_on", v.erased_on);
   w.EndObject();
   return out;
 }
@@ -466,6 +485,7 @@ void from_json(const nlohmann::json& j, Worker& v) {
   p.at("name").get_to(v.personal.name);
   p.at("id_number").get_to(v.personal.id_number);
   Opt(p, "phone", v.personal.phone);
+  Opt(p, "erased_on", v.personal.erased_on);
   // Derived fields are recomputed, never trusted from storage.
   v.gender = GenderOf(v.personal.id_number);
   v.birth_date = BirthDateOf(v.personal.id_number);

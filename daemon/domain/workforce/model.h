@@ -147,7 +147,20 @@ struct PersonalData {
   std::string name;
   std::string id_number;  // 18-character resident ID, final X upper case
   std::string phone;      // 11-digit mobile, or ""
+  // Set once the person's data was erased (PIPL; docs/decisions/0014-erasure.md): the day it
+  // was; name is then kErasedName and id_number and phone are empty.
+  std::string erased_on;
 };
+
+// Erasure (docs/decisions/0014-erasure.md). What an erased record shows instead of a name.
+inline constexpr std::string_view kErasedName = "[erased]";
+// The stand-in for an erased ID number where a log must still replay with one: a valid
+// 18-character number that keeps the birth date (the eligibility rules replayed from the log
+// read the age off it) and replaces the region and sequence digits by "00" and `serial` (at
+// most 7 digits, unique where the stand-in must be unique). No real region code starts with
+// 00, so a stand-in never equals a real number.
+std::string ErasedIdNumber(std::string_view id_number, int64_t serial);
+bool IsErasedIdNumber(std::string_view id_number);
 
 struct Pay {
   int64_t base = 0;         // yuan per month

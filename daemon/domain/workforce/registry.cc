@@ -74,6 +74,14 @@ absl::Status AtRow(const RosterRow& row, const absl::Status& s) {
 json UnitJson(const Unit& u) { return json(u); }
 
 // One worker's new record and its audit entry: what a change to one worker amounts to.
+// An erased worker's record stays for the statistics only.
+absl::Status NotErased(const Worker& w) {
+  if (w.personal.erased_on.empty()) return absl::OkStatus();
+  return absl::FailedPreconditionError("worker " + N(w.id) + ": personal data erased on " +
+                                       w.personal.erased_on +
+                                       "; the record is kept for statistics only");
+}
+
 Change WorkerChange(const Worker& w, std::string unit_id, std::string type, json data) {
   Change change;
   change.workers.push_back(w);
@@ -881,12 +889,47 @@ absl::StatusOr<Change> Registry::CreateWorker(Worker worker, std::string_view to
   return change;
 }
 
+absl::StatusOr<Change> Registry::PlanErasure(std::string_view id_number,
+                                             std::string_view today) const {
+  RETURN_IF_ERROR(CheckDate(today, "today"));
+  Change change;
+  if (id_number.empty()) return change;
+  for (const auto& [id, w] : workers_) {
+    if (w.personal.id_number != id_number) continue;
+    if (OccupiesStatus(w.status)) {
+      return absl::FailedPreconditionError(
+          "worker " + N(id) + " is " + S(EnglishName(w.status)) + " at " + w.unit_id +
+          ": employment records are kept while employed; erase once the worker has left");
+    }
+    Worker erased = w;
+    erased.personal = {S(kErasedName), "", "", S(today)};
+    erased.birth_date.clear();
+    erased.number.clear();
+    Change one = WorkerChange(erased, erased.unit_id, "worker.personal_data_erased",
+                              {{"date", S(today)}});
+    change.workers.push_back(std::move(one.workers[0]));
+    change.audit.push_back(std::move(one.audit[0]));
+  }
+  return change;
+}
+
+void Registry::ApplyErasure(const Change& change) {
+  for (const Worker& w : change.workers) {
+    auto it = workers_.find(w.id);
+    if (it == workers_.end()) continue;
+    Count(it->second, -1);
+    it->second = w;
+    Count(w, +1);
+  }
+}
+
 absl::StatusOr<Change> Registry::UpdateWorker(int64_t id, const WorkerPatch& patch,
                                               std::string_view today, std::string_view reason) {
   RETURN_IF_ERROR(CheckDate(today, "today"));
   auto it = workers_.find(id);
   if (it == workers_.end()) return absl::NotFoundError("worker " + N(id) + " not found");
   const Worker& before = it->second;
+  RETURN_IF_ERROR(NotErased(before));
   Worker w = before;
   std::vector<std::string> fields;
   auto set = [&fields](auto& target, const auto& value, const char* name) {
@@ -982,6 +1025,7 @@ absl::StatusOr<Change> Registry::ChangeStatus(int64_t id, WorkerStatus status,
     return Refused("status", "worker " + N(id) + " is already " + S(EnglishName(status)));
   }
   if (!OccupiesStatus(before.status)) {
+    RETURN_IF_ERROR(NotErased(before));
     // Rejoining takes a post again: the same checks as a hire.
     RETURN_IF_ERROR(CheckWorkplace(before.unit_id, "worker.unit_id"));
     RETURN_IF_ERROR(CheckIdNumberFree(before.personal.id_number, id));

@@ -205,6 +205,14 @@ class Registry {
   // it; an error names the row (1-based, and its file line) and the column.
   absl::StatusOr<Change> ImportRoster(std::vector<RosterRow> rows, std::string_view today);
   absl::StatusOr<Worker> GetWorker(int64_t id) const;
+  // Erasure (PIPL; docs/decisions/0014-erasure.md): the workers with this ID number as they
+  // are once anonymised (name kErasedName; no ID number, phone, birth date or employee number;
+  // erased_on `today`) with their audit entries, without changing anything. Employment records
+  // are kept while employed: FAILED_PRECONDITION naming the worker when one has not left.
+  // An empty change when nobody holds the number. An erased worker changes no more.
+  absl::StatusOr<Change> PlanErasure(std::string_view id_number, std::string_view today) const;
+  // Puts the workers of PlanErasure's change in place (on the same state: nothing is checked).
+  void ApplyErasure(const Change& change);
   // Workers with id > after_id matching `filter`, ascending by id, at most `limit` (> 0).
   absl::StatusOr<WorkerPage> ListWorkers(const WorkerFilter& filter, int64_t after_id,
                                          size_t limit) const;

@@ -1,5 +1,7 @@
 #include "daemon/modules/personal_data/module.h"
 
+#include <set>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "daemon/core/logging.h"
@@ -38,7 +40,10 @@ PersonalDataModule::Rotation PersonalDataModule::Rotation::FromJson(const json& 
   return r;
 }
 
-PersonalDataModule::~PersonalDataModule() { *alive_ = false; }
+PersonalDataModule::~PersonalDataModule() {
+  *alive_ = false;
+  if (sweep_timer_) sweep_timer_->cancel();
+}
 
 store::ModuleSchema PersonalDataModule::Schema() const {
   return {kName, {{kState, {}}}, Migrations()};
@@ -75,6 +80,20 @@ void PersonalDataModule::RegisterServices(server::ServiceContext& ctx,
     resume = rotation_.active;
   }
   if (resume) ResealBatch();
+  // The retention sweep: a first one now, then once a day on the engine's clock.
+  sweep_timer_ = std::make_unique<boost::asio::steady_timer>(ctx.io);
+  ScheduleSweepCheck();
+}
+
+void PersonalDataModule::ScheduleSweepCheck() {
+  auto alive = alive_;
+  const auto every = ctx_->clock.IsManual() ? std::chrono::seconds(1) : std::chrono::seconds(60);
+  sweep_timer_->expires_after(every);
+  sweep_timer_->async_wait([this, alive](const boost::system::error_code& ec) {
+    if (ec || !*alive) return;
+    if (!sweeping_ && ctx_->clock.NowMs() >= next_sweep_ms_) Sweep();
+    ScheduleSweepCheck();
+  });
 }
 
 std::vector<Module*> PersonalDataModule::Others() const {
@@ -99,6 +118,142 @@ absl::StatusOr<json> PersonalDataModule::Export(const std::string& id_number) co
     if (!part->is_null()) doc[std::string(m->name())] = *std::move(part);
   }
   return doc;
+}
+
+namespace {
+constexpr size_t kMaxJustificationBytes = 1000;
+constexpr int64_t kSweepEveryMs = 86'400'000;
+
+std::string Trim(const std::string& s) {
+  const size_t b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return "";
+  return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
+}
+}  // namespace
+
+absl::StatusOr<json> PersonalDataModule::EraseIn(engine::Engine::DomainTx& tx,
+                                                 const std::string& number,
+                                                 const std::string& justification) {
+  int64_t records = 0;
+  json modules = json::array();
+  std::vector<std::function<void()>> commits;
+  // Every module checks and writes first; memory changes only once all of them agreed.
+  for (Module* m : Others()) {
+    auto erased = m->ErasePersonalData(tx, number);
+    if (!erased.ok()) {
+      return absl::Status(erased.status().code(),
+                          Cat("module ", m->name(), ": ", erased.status().message()));
+    }
+    if (erased->records == 0) continue;
+    records += erased->records;
+    modules.push_back(std::string(m->name()));
+    if (erased->commit) commits.push_back(std::move(erased->commit));
+  }
+  if (records == 0) {
+    return absl::NotFoundError(Cat("id_number: nothing is held about ",
+                                   domain::workforce::MaskIdNumber(number)));
+  }
+  for (auto& commit : commits) commit();
+  // Names the erasure, never the number (the history and the audit trail outlive it).
+  tx.Record("personal-data:erasure", "", "personal_data.erased",
+            {{"justification", justification}, {"records", records}, {"modules", modules}});
+  Logger("personal_data")
+      ->info("personal data of {} erased: {} records ({})",
+             domain::workforce::MaskIdNumber(number), records, modules.dump());
+  return json{{"records", records}, {"modules", modules}};
+}
+
+void PersonalDataModule::Erase(const engine::Caller& caller, const std::string& id_number,
+                               const std::string& justification, std::string request_id,
+                               engine::Reply reply) {
+  std::string number;
+  if (auto s = domain::workforce::ValidateIdNumber(id_number, "id_number", "", &number);
+      !s.ok()) {
+    reply(s);
+    return;
+  }
+  const std::string why(Trim(justification));
+  if (why.empty()) {
+    reply(absl::InvalidArgumentError(
+        "justification: required: the legal basis or the request's reference (the retention "
+        "period over, the person's request of <date>, …)"));
+    return;
+  }
+  if (why.size() > kMaxJustificationBytes) {
+    reply(absl::InvalidArgumentError(
+        Cat("justification: at most ", kMaxJustificationBytes, " bytes, got ", why.size())));
+    return;
+  }
+  ctx_->engine.ExecuteDomain(
+      "PersonalData.Erase", std::move(request_id), caller,
+      [this, number, why](engine::Engine::DomainTx& tx) { return EraseIn(tx, number, why); },
+      std::move(reply));
+}
+
+void PersonalDataModule::Sweep(std::function<void(int64_t)> done) {
+  sweeping_ = true;
+  next_sweep_ms_ = ctx_->clock.NowMs() + kSweepEveryMs;
+  auto alive = alive_;
+  auto numbers = std::make_shared<std::vector<std::string>>();
+  // The candidates are gathered on the strand (the modules' state is changed only there); the
+  // list stays in memory, never in a reply or a row.
+  ctx_->engine.ExecuteDomain(
+      "PersonalData.RetentionSweep", "", engine::Caller{},
+      [this, numbers](engine::Engine::DomainTx& tx) -> absl::StatusOr<json> {
+        std::set<std::string> all;
+        for (const Module* m : Others()) {
+          ASSIGN_OR_RETURN(std::vector<std::string> expired, m->ExpiredPersonalData(tx.now()));
+          all.insert(expired.begin(), expired.end());
+        }
+        numbers->assign(all.begin(), all.end());
+        return json{{"expired", numbers->size()}};
+      },
+      [this, alive, numbers, done = std::move(done)](absl::StatusOr<json> r) mutable {
+        if (!*alive) return;
+        if (!r.ok()) {
+          Logger("personal_data")->warn("retention sweep: {}", r.status().ToString());
+          sweeping_ = false;
+          if (done) done(0);
+          return;
+        }
+        EraseNext(numbers, 0, 0, std::move(done));
+      });
+}
+
+void PersonalDataModule::EraseNext(std::shared_ptr<std::vector<std::string>> numbers, size_t i,
+                                   int64_t erased, std::function<void(int64_t)> done) {
+  if (i >= numbers->size()) {
+    if (!numbers->empty()) {
+      Logger("personal_data")
+          ->info("retention sweep: {} of {} people erased", erased, numbers->size());
+    }
+    sweeping_ = false;
+    if (done) done(erased);
+    return;
+  }
+  auto alive = alive_;
+  // Audited like a call, under the daemon's own name.
+  engine::Caller sweeper{"shequd", {}, "", "shequd/PersonalDataRetention"};
+  const std::string number = (*numbers)[i];
+  ctx_->engine.ExecuteDomain(
+      "PersonalData.Erase", "", std::move(sweeper),
+      [this, number](engine::Engine::DomainTx& tx) {
+        return EraseIn(tx, number,
+                       "retention period over (personal_data.worker_retention_years, "
+                       "personal_data.applicant_retention_months)");
+      },
+      [this, alive, numbers, i, erased, number, done = std::move(done)](
+          absl::StatusOr<json> r) mutable {
+        if (!*alive) return;
+        if (!r.ok()) {
+          // Still needed elsewhere (a campaign running, a worker on post): the next sweep
+          // tries again.
+          Logger("personal_data")
+              ->info("retention sweep: {} kept: {}", domain::workforce::MaskIdNumber(number),
+                     r.status().ToString());
+        }
+        EraseNext(numbers, i + 1, erased + (r.ok() ? 1 : 0), std::move(done));
+      });
 }
 
 void PersonalDataModule::RotateKey(const engine::Caller& caller, std::string request_id,

@@ -31,6 +31,23 @@ grpc::ServerUnaryReactor* PersonalDataService::Export(grpc::CallbackServerContex
       });
 }
 
+grpc::ServerUnaryReactor* PersonalDataService::Erase(grpc::CallbackServerContext* ctx,
+                                                     const v1::ErasePersonalDataRequest* req,
+                                                     v1::ErasePersonalDataResponse* resp) {
+  auto caller = c_.gate.Admit(*ctx, "shequ.v1.PersonalData/Erase", *req);
+  if (!caller.ok()) return Refuse(ctx, caller.status());
+  auto* r = ctx->DefaultReactor();
+  module_.Erase(*caller, req->id_number(), req->justification(), req->request_id(),
+                server::Answer(r, [this, resp](const json& a) {
+                  resp->set_erased_at_ms(c_.engine.clock().NowMs());
+                  resp->set_records(a.value("records", int64_t{0}));
+                  for (const auto& m : a.value("modules", json::array())) {
+                    resp->add_modules(m.get<std::string>());
+                  }
+                }));
+  return r;
+}
+
 namespace {
 void Fill(const PersonalDataModule::KeyStatus& s, v1::KeyStatus* out) {
   out->set_current_key_id(s.current_key_id);

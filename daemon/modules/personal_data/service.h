@@ -18,6 +18,9 @@ class PersonalDataService final : public v1::PersonalData::CallbackService {
   grpc::ServerUnaryReactor* Export(grpc::CallbackServerContext*,
                                    const v1::ExportPersonalDataRequest*,
                                    v1::ExportPersonalDataResponse*) override;
+  grpc::ServerUnaryReactor* Erase(grpc::CallbackServerContext*,
+                                  const v1::ErasePersonalDataRequest*,
+                                  v1::ErasePersonalDataResponse*) override;
   grpc::ServerUnaryReactor* RotateKey(grpc::CallbackServerContext*, const v1::RotateKeyRequest*,
                                       v1::KeyStatus*) override;
   grpc::ServerUnaryReactor* GetKeyStatus(grpc::CallbackServerContext*,

@@ -140,6 +140,13 @@ void ToProto(const rc::Application& a, bool personal, v1::Application* out) {
   out->set_name(personal ? p.name : wf::MaskName(p.name));
   out->set_id_number(personal ? p.id_number : wf::MaskIdNumber(p.id_number));
   out->set_phone(personal ? p.phone : wf::MaskPhone(p.phone));
+  if (wf::IsErasedIdNumber(p.id_number)) {
+    // The stand-in number that keeps the campaign's log replaying is not shown.
+    out->set_erased(true);
+    out->set_name(std::string(wf::kErasedName));
+    out->set_id_number("");
+    out->set_phone("");
+  }
   out->set_education(En(a.education));
   for (const auto& c : a.certificates) out->add_certificates(c);
   out->set_source(En(a.source));

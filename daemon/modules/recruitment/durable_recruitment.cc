@@ -1,9 +1,13 @@
 #include "daemon/modules/recruitment/durable_recruitment.h"
 
 #include <algorithm>
+#include <iterator>
+#include <memory>
 #include <mutex>
+#include <set>
 
 #include "absl/strings/str_cat.h"
+#include "daemon/core/csv.h"
 #include "daemon/core/date.h"
 #include "daemon/core/logging.h"
 #include "daemon/core/status.h"
@@ -805,30 +809,246 @@ absl::Status DurableRecruitment::Recover() {
     json args = json::parse(*text, nullptr, false);
     if (args.is_discarded()) return fail(absl::DataLossError("unreadable arguments"));
     ++commands;
-    if (command == "create") {
-      auto policy = rc::ParseRecruitmentPolicy(Text(args, "policy_yaml"));
-      if (!policy.ok()) return fail(policy.status());
-      auto spec = SpecFromJson(args["campaign"], *policy);
-      if (!spec.ok()) return fail(spec.status());
-      auto campaign = rc::Campaign::Create(*std::move(spec), *std::move(policy),
-                                           Int(args, "at_ms"), Dedupe());
-      if (!campaign.ok()) return fail(campaign.status());
-      Entry& e = campaigns_.emplace(campaign_id, Entry{*std::move(campaign)}).first->second;
-      e.seq = seq;
-      e.instance_id = Int(args, "instance_id");
-      return absl::OkStatus();
-    }
-    Entry* e = Find(campaign_id);
-    if (!e || seq != e->seq + 1) return fail(absl::DataLossError("out of order"));
-    // A command the campaign accepted once is accepted again: anything else is a bug.
-    auto applied = Apply(*e, command, args);
-    if (!applied.ok()) return fail(applied.status());
-    e->seq = seq;
+    if (auto st = Replay(campaigns_, campaign_id, seq, command, args); !st.ok()) return fail(st);
     return absl::OkStatus();
   }));
   Logger("recruitment")->info("recruitment: {} campaigns rebuilt from {} commands",
                               campaigns_.size(), commands);
   return absl::OkStatus();
+}
+
+absl::Status DurableRecruitment::Replay(std::map<std::string, Entry>& campaigns,
+                                        const std::string& campaign_id, int64_t seq,
+                                        const std::string& command, const json& args) {
+  if (command == "create") {
+    ASSIGN_OR_RETURN(auto policy, rc::ParseRecruitmentPolicy(Text(args, "policy_yaml")));
+    ASSIGN_OR_RETURN(auto spec, SpecFromJson(args.value("campaign", json::object()), policy));
+    ASSIGN_OR_RETURN(auto campaign, rc::Campaign::Create(std::move(spec), std::move(policy),
+                                                         Int(args, "at_ms"), Dedupe()));
+    Entry& e = campaigns.emplace(campaign_id, Entry{std::move(campaign)}).first->second;
+    e.seq = seq;
+    e.instance_id = Int(args, "instance_id");
+    return absl::OkStatus();
+  }
+  auto it = campaigns.find(campaign_id);
+  if (it == campaigns.end() || seq != it->second.seq + 1) {
+    return absl::DataLossError("out of order");
+  }
+  // A command the campaign accepted once is accepted again: anything else is a bug.
+  RETURN_IF_ERROR(Apply(it->second, command, args).status());
+  it->second.seq = seq;
+  return absl::OkStatus();
+}
+
+// ---- Erasure -------------------------------------------------------------------------------
+
+namespace {
+
+std::string Trim(const std::string& s) {
+  const size_t b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return "";
+  return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
+}
+
+// The normalised number of a logged application, "" when it is not one.
+std::string NormalizedId(const std::string& text) {
+  std::string out;
+  std::string trimmed(Trim(text));
+  if (!wf::ValidateIdNumber(trimmed, "id_number", "", &out).ok()) return "";
+  return out;
+}
+
+// A score sheet with the cells naming an erased number replaced by its stand-in (and the
+// row's name by the marker); `changed` says whether any was.
+absl::StatusOr<std::string> EraseFromCsv(const std::string& text,
+                                         const std::map<std::string, std::string>& stand_ins,
+                                         bool* changed) {
+  ASSIGN_OR_RETURN(auto rows, csv::ReadAll(text));
+  if (rows.empty()) return text;
+  int id_col = -1, name_col = -1;
+  for (size_t i = 0; i < rows[0].size(); ++i) {
+    const std::string h(Trim(rows[0][i]));
+    if (h == "身份证号" || h == "id_number") id_col = static_cast<int>(i);
+    if (h == "姓名" || h == "name") name_col = static_cast<int>(i);
+  }
+  if (id_col < 0) return text;
+  *changed = false;
+  for (size_t r = 1; r < rows.size(); ++r) {
+    auto& row = rows[r];
+    if (id_col >= static_cast<int>(row.size())) continue;
+    auto it = stand_ins.find(NormalizedId(row[id_col]));
+    if (it == stand_ins.end()) continue;
+    row[id_col] = it->second;
+    if (name_col >= 0 && name_col < static_cast<int>(row.size())) {
+      row[name_col] = std::string(wf::kErasedName);
+    }
+    *changed = true;
+  }
+  if (!*changed) return text;
+  std::string out;
+  for (const auto& row : rows) csv::AppendRecord(&out, row);
+  return out;
+}
+
+bool StillCompeting(rc::CandidateStatus s) {
+  using S = rc::CandidateStatus;
+  return s == S::kApplied || s == S::kEligible || s == S::kShortlisted || s == S::kRanked ||
+         s == S::kSelected || s == S::kNotice;
+}
+
+bool Ended(rc::CampaignState s) {
+  return s == rc::CampaignState::kDone || s == rc::CampaignState::kCancelled;
+}
+
+}  // namespace
+
+absl::StatusOr<std::pair<int64_t, std::function<void()>>> DurableRecruitment::Erase(
+    engine::Engine::DomainTx& tx, const std::string& id_number) {
+  // On the strand: only the strand changes campaigns_, so nothing moves under this read.
+  struct Plan {
+    std::string campaign_id;
+    int64_t seq = 0;
+    std::map<std::string, std::string> stand_ins;  // number → stand-in (one: this person)
+    std::set<int64_t> applications;
+  };
+  std::vector<Plan> plans;
+  {
+    std::shared_lock lock(mu_);
+    for (const auto& [id, e] : campaigns_) {
+      const rc::Campaign& c = e.campaign;
+      Plan plan{id, e.seq};
+      for (const rc::Application& a : c.applications()) {
+        if (a.personal.id_number != id_number) continue;
+        using St = rc::CampaignState;
+        if (c.state() == St::kDraft || c.state() == St::kApproved ||
+            c.state() == St::kPublished || c.state() == St::kApplicationsClosed) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "campaign ", id, " is ", std::string(rc::StateName(c.state())),
+              ": its applications may still be made or reopened, and the one-application rule "
+              "needs the number; erase once the eligibility review has finished"));
+        }
+        if (!Ended(c.state()) && StillCompeting(a.status)) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "application ", a.id, " of campaign ", id, " is ",
+              std::string(rc::CandidateStatusName(a.status)), " while the campaign is ",
+              std::string(rc::StateName(c.state())), ": the campaign still needs it"));
+        }
+        // Unique in the campaign: the application id. The one-application rule and score
+        // sheets replay against it as against the number it stands in for.
+        plan.stand_ins[id_number] = wf::ErasedIdNumber(id_number, a.id);
+        plan.applications.insert(a.id);
+      }
+      if (!plan.applications.empty()) plans.push_back(std::move(plan));
+    }
+  }
+  int64_t erased = 0;
+  std::vector<store::RecordWrite> rows;
+  auto replayed = std::make_shared<std::map<std::string, Entry>>();
+  for (const Plan& plan : plans) {
+    int64_t applied = 0, entries = 0;
+    for (std::string after;;) {
+      ASSIGN_OR_RETURN(std::vector<store::Record> page,
+                       store_.ScanRecords({.table = kLog,
+                                           .key_prefix = plan.campaign_id + "/",
+                                           .after_key = after,
+                                           .limit = 500}));
+      for (const store::Record& r : page) {
+        after = r.key;
+        ++entries;
+        int64_t seq = 0;
+        if (!absl::SimpleAtoi(r.key.substr(r.key.rfind('/') + 1), &seq)) {
+          return absl::DataLossError(absl::StrCat(kLog, " ", r.key, ": not <campaign>/<seq>"));
+        }
+        ASSIGN_OR_RETURN(json body, ReadBody(kLog, r, kLogFields));
+        if (!body["sealed"].is_string()) {
+          return absl::DataLossError(absl::StrCat(kLog, " ", r.key, ": no sealed arguments"));
+        }
+        ASSIGN_OR_RETURN(std::string plain, sealer_.Open(body["sealed"].get<std::string>()));
+        json args = json::parse(plain, nullptr, false);
+        if (args.is_discarded()) {
+          return absl::DataLossError(absl::StrCat(kLog, " ", r.key, ": unreadable arguments"));
+        }
+        const std::string command = body.value("command", "");
+        bool changed = false;
+        if (command == "apply" && args.contains("application")) {
+          ++applied;  // only accepted commands are logged: this one made application `applied`
+          json& a = args["application"];
+          auto it = plan.stand_ins.find(NormalizedId(Text(a, "id_number")));
+          if (it != plan.stand_ins.end() && plan.applications.count(applied)) {
+            a["id_number"] = it->second;
+            a["name"] = std::string(wf::kErasedName);
+            a["phone"] = "";
+            changed = true;
+          }
+        } else if (command == "scores_csv") {
+          ASSIGN_OR_RETURN(std::string text, EraseFromCsv(Text(args, "csv"), plan.stand_ins,
+                                                          &changed));
+          if (changed) args["csv"] = text;
+        } else if (command == "objection" &&
+                   plan.applications.count(Int(args, "application_id"))) {
+          args["text"] = std::string(wf::kErasedName);  // what was said about the person
+          changed = true;
+        }
+        if (auto st = Replay(*replayed, plan.campaign_id, seq, command, args); !st.ok()) {
+          return absl::InternalError(absl::StrCat("campaign ", plan.campaign_id, " command ", seq,
+                                                  " (", command, ") does not replay erased: ",
+                                                  st.message()));
+        }
+        if (!changed) continue;
+        ASSIGN_OR_RETURN(body["sealed"], sealer_.Seal(args.dump()));
+        rows.push_back(PutRecord(kLog, r.key, body.dump(), {plan.campaign_id}));
+      }
+      if (page.size() < 500) break;
+    }
+    if (entries != plan.seq) {
+      // A command of this campaign is still being written: its log is not whole yet.
+      return absl::UnavailableError(absl::StrCat("campaign ", plan.campaign_id,
+                                                 " is being changed; try the erasure again"));
+    }
+    erased += static_cast<int64_t>(plan.applications.size());
+    tx.Record("campaign:" + plan.campaign_id,
+              replayed->at(plan.campaign_id).campaign.spec().street_unit_id,
+              "recruitment.personal_data_erased",
+              {{"application_ids", std::vector<int64_t>(plan.applications.begin(),
+                                                        plan.applications.end())}});
+  }
+  auto& records = tx.rows().records;
+  std::move(rows.begin(), rows.end(), std::back_inserter(records));
+  return std::make_pair(erased, std::function<void()>([this, replayed] {
+                          std::unique_lock lock(mu_);
+                          for (auto& [id, fresh] : *replayed) {
+                            Entry* e = Find(id);
+                            if (e) e->campaign = std::move(fresh.campaign);
+                          }
+                        }));
+}
+
+std::vector<std::string> DurableRecruitment::Expired(int64_t now_ms, int months) const {
+  std::vector<std::string> out;
+  if (months <= 0) return out;
+  const std::string today = date::Format(engine_.calendar().LocalDay(now_ms));
+  std::map<std::string, bool> people;  // number → every application expired
+  std::shared_lock lock(mu_);
+  for (const auto& [id, e] : campaigns_) {
+    const rc::Campaign& c = e.campaign;
+    bool expired = false;
+    if (Ended(c.state()) && !c.history().empty()) {
+      const std::string ended =
+          date::Format(engine_.calendar().LocalDay(c.history().back().at_ms));
+      expired = date::AddMonths(ended, months) <= today;
+    }
+    for (const rc::Application& a : c.applications()) {
+      const std::string& number = a.personal.id_number;
+      if (number.empty() || wf::IsErasedIdNumber(number)) continue;
+      const bool ok = expired && a.status != rc::CandidateStatus::kHired;
+      auto [it, fresh] = people.emplace(number, ok);
+      if (!fresh) it->second = it->second && ok;
+    }
+  }
+  for (const auto& [number, ok] : people) {
+    if (ok) out.push_back(number);
+  }
+  return out;
 }
 
 absl::StatusOr<std::pair<std::string, int64_t>> DurableRecruitment::Reseal(

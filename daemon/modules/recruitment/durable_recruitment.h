@@ -91,6 +91,18 @@ class DurableRecruitment {
   absl::StatusOr<std::pair<std::string, int64_t>> Reseal(engine::Engine::DomainTx& tx,
                                                          const std::string& after_key, int limit);
 
+  // Erasure (docs/decisions/0014-erasure.md): rewrites, in `tx`, the campaign log entries that
+  // carry `id_number` (the application, score sheets naming it, objections about it) with a
+  // stand-in number unique in its campaign and "[erased]" for the name, and replays each such
+  // campaign from its rewritten log to check it rebuilds the same; the campaigns change in
+  // memory when the returned function runs. Answers how many applications. FAILED_PRECONDITION
+  // naming the campaign while it still needs the data.
+  absl::StatusOr<std::pair<int64_t, std::function<void()>>> Erase(engine::Engine::DomainTx& tx,
+                                                                   const std::string& id_number);
+  // ID numbers of applicants not hired whose every application is in a campaign that ended
+  // (done or cancelled) at least `months` before `now_ms`.
+  std::vector<std::string> Expired(int64_t now_ms, int months) const;
+
   // Reads: the domain values, copied under the lock (convert.h maps them to the API).
   absl::StatusOr<CampaignView> Campaign(const std::string& id) const;
   std::vector<CampaignView> ListCampaigns(const std::string& street_unit_id,
@@ -129,6 +141,9 @@ class DurableRecruitment {
   };
 
   rc::DedupeKeyFn Dedupe() const;
+  // One log entry of a replay into `campaigns` (Recover, and the check of an erasure).
+  absl::Status Replay(std::map<std::string, Entry>& campaigns, const std::string& campaign_id,
+                      int64_t seq, const std::string& command, const engine::json& args);
   // Applies one logged command to a campaign: the same code live and in a replay. What it
   // answers may list posts to release in the registry ("release").
   absl::StatusOr<engine::json> Apply(Entry& e, const std::string& command,

@@ -27,6 +27,7 @@ absl::Status RecruitmentModule::Open(const ModuleContext& ctx) {
     return absl::InvalidArgumentError(absl::StrCat(policy_file, ": ", policy.status().message()));
   }
   personal_data_roles_ = ctx.config.personal_data_roles;
+  retention_months_ = ctx.config.personal_data_applicant_retention_months;
   store_ = &ctx.store;
   recruitment_ = std::make_unique<DurableRecruitment>(ctx.engine, ctx.store, workforce->registry(),
                                                       ctx.sealer, std::move(policy_text));
@@ -113,6 +114,17 @@ absl::StatusOr<engine::json> RecruitmentModule::PersonalDataOf(
     });
   }
   return json{{"applications", std::move(applications)}};
+}
+
+absl::StatusOr<Module::Erasure> RecruitmentModule::ErasePersonalData(
+    engine::Engine::DomainTx& tx, const std::string& id_number) {
+  ASSIGN_OR_RETURN(auto erased, recruitment_->Erase(tx, id_number));
+  return Erasure{erased.first, std::move(erased.second)};
+}
+
+absl::StatusOr<std::vector<std::string>> RecruitmentModule::ExpiredPersonalData(
+    int64_t now_ms) const {
+  return recruitment_->Expired(now_ms, retention_months_);
 }
 
 absl::StatusOr<Module::ResealStep> RecruitmentModule::Reseal(engine::Engine::DomainTx& tx,

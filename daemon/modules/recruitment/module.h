@@ -29,6 +29,12 @@ class RecruitmentModule final : public Module {
   void Metrics(server::PrometheusWriter& w) const override;
   // Applications made with this ID number, unmasked, with their scores, outcome and history.
   absl::StatusOr<engine::json> PersonalDataOf(const std::string& id_number) const override;
+  // Anonymises the applications made with this ID number (decision 0014: stand-in numbers).
+  absl::StatusOr<Erasure> ErasePersonalData(engine::Engine::DomainTx& tx,
+                                            const std::string& id_number) override;
+  // Applicants not hired whose campaigns all ended personal_data.applicant_retention_months
+  // ago or more.
+  absl::StatusOr<std::vector<std::string>> ExpiredPersonalData(int64_t now_ms) const override;
   absl::StatusOr<ResealStep> Reseal(engine::Engine::DomainTx& tx, const std::string& after,
                                     int limit) override;
 
@@ -38,6 +44,7 @@ class RecruitmentModule final : public Module {
   std::vector<std::string> personal_data_roles_;
   std::unique_ptr<DurableRecruitment> recruitment_;
   store::Store* store_ = nullptr;
+  int retention_months_ = 0;
 };
 
 }  // namespace shequ::modules::recruitment

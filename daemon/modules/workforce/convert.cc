@@ -87,8 +87,14 @@ void ToProto(const wf::Worker& w, bool masked, const std::string& today, v1::Wor
   out->set_name(masked ? wf::MaskName(w.personal.name) : w.personal.name);
   out->set_id_number(masked ? wf::MaskIdNumber(w.personal.id_number) : w.personal.id_number);
   out->set_phone(masked ? wf::MaskPhone(w.personal.phone) : w.personal.phone);
-  out->set_gender(En(w.gender));
-  if (!masked) out->set_birth_date(w.birth_date);
+  if (!w.personal.erased_on.empty()) {
+    out->set_masked(false);  // nothing left to mask
+    out->set_name(w.personal.name);
+    out->set_erased_on(w.personal.erased_on);
+  } else {
+    out->set_gender(En(w.gender));
+    if (!masked) out->set_birth_date(w.birth_date);
+  }
   out->set_education(En(w.education));
   for (const auto& c : w.certificates) out->add_certificates(c);
   out->set_employment(En(w.employment));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <memory>
 #include <mutex>
 #include <span>
 
@@ -246,6 +247,27 @@ absl::StatusOr<std::pair<std::string, int64_t>> DurableRegistry::Reseal(
   std::move(rewritten.begin(), rewritten.end(), std::back_inserter(records));
   const bool last = static_cast<int>(page.size()) < limit;
   return std::make_pair(last ? std::string() : page.back().key, n);
+}
+
+absl::StatusOr<std::pair<int64_t, std::function<void()>>> DurableRegistry::Erase(
+    engine::Engine::DomainTx& tx, const std::string& id_number) {
+  RETURN_IF_ERROR(unsealed_);
+  auto plan = std::make_shared<wf::Change>();
+  {
+    std::shared_lock lock(mu_);
+    ASSIGN_OR_RETURN(*plan, registry_.PlanErasure(id_number, Today()));
+  }
+  std::vector<store::RecordWrite> workers;
+  for (const auto& worker : plan->workers) {
+    ASSIGN_OR_RETURN(store::RecordWrite record, SealedRecord(worker));
+    workers.push_back(std::move(record));
+  }
+  const auto n = static_cast<int64_t>(plan->workers.size());
+  Persist(tx, *plan, std::move(workers));
+  return std::make_pair(n, std::function<void()>([this, plan] {
+                          std::unique_lock lock(mu_);
+                          registry_.ApplyErasure(*plan);
+                        }));
 }
 
 void DurableRegistry::Persist(engine::Engine::DomainTx& tx, const wf::Change& change,

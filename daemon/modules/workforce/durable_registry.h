@@ -68,6 +68,13 @@ class DurableRegistry : public engine::UnitTree {
   absl::StatusOr<std::pair<std::string, int64_t>> Reseal(engine::Engine::DomainTx& tx,
                                                          const std::string& after_key, int limit);
 
+  // Erasure (docs/decisions/0014-erasure.md): writes into `tx` the anonymised records of the
+  // workers holding `id_number` and their history entries; the registry changes only when the
+  // returned function runs (once every module has agreed). Answers how many workers, and
+  // FAILED_PRECONDITION (nothing written) when one is still employed.
+  absl::StatusOr<std::pair<int64_t, std::function<void()>>> Erase(engine::Engine::DomainTx& tx,
+                                                                   const std::string& id_number);
+
   bool Covers(std::string_view scope, std::string_view unit) const override;
   std::vector<std::string> Subtree(std::string_view unit) const override;
 

@@ -1,6 +1,9 @@
 #include "daemon/modules/workforce/module.h"
 
+#include <map>
+
 #include "absl/strings/str_cat.h"
+#include "daemon/core/date.h"
 #include "daemon/core/status.h"
 #include "daemon/modules/workforce/demo.h"
 #include "daemon/modules/workforce/service.h"
@@ -28,6 +31,7 @@ absl::Status WorkforceModule::Open(const ModuleContext& ctx) {
   personal_data_roles_ = ctx.config.personal_data_roles;
   store_ = &ctx.store;
   max_import_bytes_ = static_cast<size_t>(ctx.config.max_import_bytes);
+  retention_years_ = ctx.config.personal_data_worker_retention_years;
   registry_ = std::make_unique<DurableRegistry>(
       ctx.engine, ctx.store, ctx.sealer, wf::Registry(*std::move(quota), *std::move(grades)));
   return absl::OkStatus();
@@ -94,6 +98,66 @@ absl::StatusOr<engine::json> WorkforceModule::PersonalDataOf(const std::string& 
     workers.push_back({{"worker", w}, {"history", std::move(history)}});
   }
   return json{{"workers", std::move(workers)}};
+}
+
+absl::StatusOr<Module::Erasure> WorkforceModule::ErasePersonalData(
+    engine::Engine::DomainTx& tx, const std::string& id_number) {
+  ASSIGN_OR_RETURN(auto erased, registry_->Erase(tx, id_number));
+  return Erasure{erased.first, std::move(erased.second)};
+}
+
+absl::StatusOr<std::vector<std::string>> WorkforceModule::ExpiredPersonalData(
+    int64_t now_ms) const {
+  using engine::json;
+  std::vector<std::string> out;
+  if (retention_years_ <= 0) return out;
+  // Per ID number: the workers not yet erased, and whether one of them still holds a post.
+  std::map<std::string, std::pair<std::vector<int64_t>, bool>> people;
+  registry_->Read([&](const wf::Registry& r) {
+    wf::WorkerFilter all;
+    int64_t after = 0;
+    do {
+      auto page = r.ListWorkers(all, after, 1000);
+      if (!page.ok()) return;
+      for (const auto& w : page->workers) {
+        if (!w.personal.erased_on.empty() || w.personal.id_number.empty()) continue;
+        auto& p = people[w.personal.id_number];
+        p.first.push_back(w.id);
+        if (w.status != wf::WorkerStatus::kLeft) p.second = true;
+      }
+      after = page->next_after_id;
+    } while (after != 0);
+  });
+  const std::string today = date::Format(engine_->calendar().LocalDay(now_ms));
+  for (const auto& [id_number, p] : people) {
+    if (p.second) continue;
+    std::string left_on;  // the latest leaving of any of the person's records
+    for (int64_t worker : p.first) {
+      std::string last_left, last_event;
+      for (int64_t after = 0;;) {
+        ASSIGN_OR_RETURN(auto page, store_->SubjectHistory(absl::StrCat("worker:", worker), "",
+                                                           after, 1000));
+        for (const auto& e : page) {
+          after = e.seq;
+          last_event = date::Format(engine_->calendar().LocalDay(e.at_ms));
+          if (e.type != "worker.status_changed") continue;
+          json data = json::parse(e.body, nullptr, false);
+          if (data.is_object() && data.value("to", "") == "left") {
+            last_left = data.value("date", last_event);
+          }
+        }
+        if (page.size() < 1000) break;
+      }
+      const std::string day = last_left.empty() ? last_event : last_left;
+      if (day.empty()) {
+        left_on = today;  // nothing recorded: not old enough to tell
+        break;
+      }
+      left_on = std::max(left_on, day);
+    }
+    if (wf::AddYears(left_on, retention_years_) <= today) out.push_back(id_number);
+  }
+  return out;
 }
 
 absl::StatusOr<Module::ResealStep> WorkforceModule::Reseal(engine::Engine::DomainTx& tx,

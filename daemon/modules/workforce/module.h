@@ -29,6 +29,13 @@ class WorkforceModule final : public Module {
   const engine::UnitTree* unit_tree() const override { return registry_.get(); }
   // Worker records with this ID number, unmasked, each with its change history.
   absl::StatusOr<engine::json> PersonalDataOf(const std::string& id_number) const override;
+  // Anonymises the worker records with this ID number (all of them must have left).
+  absl::StatusOr<Erasure> ErasePersonalData(engine::Engine::DomainTx& tx,
+                                            const std::string& id_number) override;
+  // People all of whose worker records left more than personal_data.worker_retention_years
+  // ago (the day of the status change to left; a record imported as left: the day it was
+  // recorded).
+  absl::StatusOr<std::vector<std::string>> ExpiredPersonalData(int64_t now_ms) const override;
   absl::StatusOr<ResealStep> Reseal(engine::Engine::DomainTx& tx, const std::string& after,
                                     int limit) override;
 
@@ -37,6 +44,7 @@ class WorkforceModule final : public Module {
  private:
   std::vector<std::string> personal_data_roles_;
   size_t max_import_bytes_ = 0;
+  int retention_years_ = 0;
   std::unique_ptr<DurableRegistry> registry_;
   engine::Engine* engine_ = nullptr;
   store::Store* store_ = nullptr;

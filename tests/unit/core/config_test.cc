@@ -148,6 +148,37 @@ TEST(ConfigTest, RequestRetentionIsDaysNotNegative) {
       << c.status();
 }
 
+TEST(ConfigTest, PersonalDataRetentionIsBoundedAndNamed) {
+  auto c = LoadConfig(Write("shequ-config-pd0.yaml", "log_level: info\n"));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->personal_data_worker_retention_years, 5);
+  EXPECT_EQ(c->personal_data_applicant_retention_months, 6);
+  c = LoadConfig(Write("shequ-config-pd1.yaml",
+                       "personal_data: {worker_retention_years: 0, "
+                       "applicant_retention_months: 18}\n"));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->personal_data_worker_retention_years, 0);  // never by itself
+  EXPECT_EQ(c->personal_data_applicant_retention_months, 18);
+  for (const char* bad : {"worker_retention_years: 1", "worker_retention_years: -3",
+                          "worker_retention_years: 101"}) {
+    c = LoadConfig(Write("shequ-config-pd2.yaml", std::string("personal_data: {") + bad + "}\n"));
+    ASSERT_FALSE(c.ok()) << bad;
+    EXPECT_NE(c.status().message().find("personal_data.worker_retention_years"),
+              std::string::npos)
+        << c.status();
+  }
+  for (const char* bad : {"applicant_retention_months: -1", "applicant_retention_months: 1201"}) {
+    c = LoadConfig(Write("shequ-config-pd3.yaml", std::string("personal_data: {") + bad + "}\n"));
+    ASSERT_FALSE(c.ok()) << bad;
+    EXPECT_NE(c.status().message().find("personal_data.applicant_retention_months"),
+              std::string::npos)
+        << c.status();
+  }
+  c = LoadConfig(Write("shequ-config-pd4.yaml", "personal_data: {retention_years: 3}\n"));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("personal_data.retention_years"), std::string::npos);
+}
+
 TEST(ConfigTest, UnknownSettingIsNamed) {
   auto c = LoadConfig(Write("shequ-config-typo.yaml", "listen: 1.2.3.4:5\nstore: {synchronus: FULL}\n"));
   ASSERT_FALSE(c.ok());

@@ -19,6 +19,20 @@ TEST(IdNumber, ChecksumAccepted) {
   for (int seq = 0; seq < 200; ++seq) EXPECT_TRUE(ValidateIdNumber(IdNumber(seq)).ok()) << seq;
 }
 
+TEST(IdNumber, ErasedStandInsAreValidUniqueAndNeverReal) {
+  const std::string real = IdNumber(123, "19850615");
+  const std::string a = ErasedIdNumber(real, 1);
+  const std::string b = ErasedIdNumber(real, 2);
+  EXPECT_TRUE(ValidateIdNumber(a).ok()) << a;
+  EXPECT_TRUE(ValidateIdNumber(b).ok()) << b;
+  EXPECT_NE(a, b);
+  EXPECT_EQ(BirthDateOf(a), "1985-06-15");  // the age the eligibility rules read stays
+  EXPECT_TRUE(IsErasedIdNumber(a));
+  EXPECT_FALSE(IsErasedIdNumber(real));
+  EXPECT_FALSE(IsErasedIdNumber("11010519491231002X"));
+  EXPECT_EQ(ErasedIdNumber(real, 9'999'999).substr(0, 6), "009999");
+}
+
 TEST(IdNumber, Refusals) {
   EXPECT_TRUE(Fails(ValidateIdNumber("110105194912310021", "worker.id_number"),
                     absl::StatusCode::kInvalidArgument, "worker.id_number: check digit"));

@@ -356,6 +356,41 @@ TEST_F(RegistryTest, ChangeStatusLeaveAndRejoin) {
                     Code::kNotFound, "worker 99"));
 }
 
+TEST_F(RegistryTest, ErasureAnonymisesLeaversOnlyAndKeepsTheRecord) {
+  Quota("bh.a.c1", 2);
+  const int64_t id = Add(MakeWorker(1, "bh.a.c1"));
+  const std::string number = reg_.GetWorker(id)->personal.id_number;
+  EXPECT_TRUE(Fails(reg_.PlanErasure(number, kToday).status(), Code::kFailedPrecondition,
+                    "employment records are kept while employed"));
+  EXPECT_TRUE(Ok(reg_.PlanErasure(IdNumber(77), kToday)).workers.empty());  // nobody
+  Ok(reg_.ChangeStatus(id, WorkerStatus::kLeft, "合同期满", kToday));
+  const Worker before = *reg_.GetWorker(id);
+  Change plan = Ok(reg_.PlanErasure(number, kToday));
+  ASSERT_EQ(plan.workers.size(), 1u);
+  EXPECT_EQ(reg_.GetWorker(id)->personal.id_number, number);  // a plan changes nothing
+  reg_.ApplyErasure(plan);
+  const Worker after = *reg_.GetWorker(id);
+  EXPECT_EQ(after.personal.name, kErasedName);
+  EXPECT_EQ(after.personal.id_number, "");
+  EXPECT_EQ(after.personal.phone, "");
+  EXPECT_EQ(after.personal.erased_on, kToday);
+  EXPECT_EQ(after.birth_date, "");
+  EXPECT_EQ(after.grade, before.grade);
+  EXPECT_EQ(after.unit_id, before.unit_id);
+  EXPECT_EQ(plan.audit[0].type, "worker.personal_data_erased");
+  EXPECT_EQ(plan.audit[0].data.dump().find(number), std::string::npos);
+  // Kept for the statistics only: no rejoining, no edits.
+  EXPECT_TRUE(Fails(reg_.ChangeStatus(id, WorkerStatus::kOnPost, "返聘", kToday).status(),
+                    Code::kFailedPrecondition, "personal data erased"));
+  WorkerPatch patch;
+  patch.name = "张三";
+  EXPECT_TRUE(Fails(reg_.UpdateWorker(id, patch, kToday).status(), Code::kFailedPrecondition,
+                    "personal data erased"));
+  // The sealed form keeps the marker.
+  nlohmann::json j = nlohmann::json::parse(PersonalJson(after.personal));
+  EXPECT_EQ(j["erased_on"], kToday);
+}
+
 TEST_F(RegistryTest, TransferIsAFiledRecordWithinQuota) {
   Quota("bh.a.c1", 2);
   Quota("bh.a.c2", 1);
