@@ -136,6 +136,81 @@ TEST_F(AuthorizationTest, EachRpcAdmitsWhomTheTableAllowsAndRefusesTheRest) {
 
 // The fake clock moves only for the administrator (and only with --fake-clock: a daemon on the
 // real clock answers FAILED_PRECONDITION, health_metrics_test).
+// What the request does not say: the unit of the stored instance or task.
+TEST_F(AuthorizationTest, UnitBoundCallersReadOnlyTheirUnitsRecords) {
+  client_->Deploy(R"(
+id: unit-check
+start: check
+nodes:
+  check: {type: user, role: clerk, unit: "${unit}", next: done}
+  done: {type: end}
+)");
+  auto start = [&](const std::string& unit) {
+    v1::StartRequest req;
+    req.set_definition_id("unit-check");
+    req.set_unit(unit);
+    req.set_variables(nlohmann::json{{"unit", unit}}.dump());
+    return client_->Start(req);
+  };
+  const int64_t mine = start("bh.whl.c1"), other = start("bh.hp.c2");
+  const int64_t other_task = client_->OnlyTask(other).id();
+  const Caller community{"c1", "community,clerk", "bh.whl.c1"};
+
+  v1::GetInstanceRequest get;
+  v1::Instance instance;
+  get.set_id(mine);
+  {
+    grpc::ClientContext ctx;
+    client_->Prepare(&ctx, community);
+    grpc::Status s = client_->stubs.instances->Get(&ctx, get, &instance);
+    EXPECT_TRUE(s.ok()) << Describe(s);
+  }
+  get.set_id(other);
+  {
+    grpc::ClientContext ctx;
+    client_->Prepare(&ctx, community);
+    grpc::Status s = client_->stubs.instances->Get(&ctx, get, &instance);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << Describe(s);
+    EXPECT_NE(s.error_message().find("community bh.whl.c1 may act only for itself"),
+              std::string::npos) << Describe(s);
+  }
+  {
+    v1::HistoryRequest req;
+    req.set_instance_id(other);
+    v1::HistoryResponse resp;
+    grpc::ClientContext ctx;
+    client_->Prepare(&ctx, community);
+    grpc::Status s = client_->stubs.instances->History(&ctx, req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << Describe(s);
+  }
+  {
+    v1::GetTaskRequest req;
+    req.set_id(other_task);
+    v1::Task task;
+    grpc::ClientContext ctx;
+    client_->Prepare(&ctx, community);
+    grpc::Status s = client_->stubs.tasks->Get(&ctx, req, &task);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << Describe(s);
+  }
+  {
+    // No unit named: the caller's own unit tree.
+    v1::ListTasksResponse resp;
+    grpc::ClientContext ctx;
+    client_->Prepare(&ctx, community);
+    grpc::Status s = client_->stubs.tasks->List(&ctx, v1::ListTasksRequest(), &resp);
+    ASSERT_TRUE(s.ok()) << Describe(s);
+    ASSERT_EQ(resp.tasks_size(), 1);
+    EXPECT_EQ(resp.tasks(0).instance_id(), mine);
+  }
+  // A district-wide role reads every unit's.
+  get.set_id(other);
+  grpc::ClientContext ctx;
+  client_->Prepare(&ctx, Caller{"audit", "auditor", ""});
+  grpc::Status s = client_->stubs.instances->Get(&ctx, get, &instance);
+  EXPECT_TRUE(s.ok()) << Describe(s);
+  EXPECT_EQ(instance.unit(), "bh.hp.c2");
+}
+
 TEST_F(AuthorizationTest, OnlyTheAdministratorMovesTheFakeClock) {
   v1::AdvanceClockRequest req;
   req.set_by("PT1H");
