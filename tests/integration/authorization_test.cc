@@ -154,59 +154,46 @@ nodes:
   };
   const int64_t mine = start("bh.whl.c1"), other = start("bh.hp.c2");
   const int64_t other_task = client_->OnlyTask(other).id();
+  // Calls `rpc(ctx)` as `who`.
+  auto as = [&](const Caller& who, auto rpc) {
+    grpc::ClientContext ctx;
+    client_->Prepare(&ctx, who);
+    return rpc(&ctx);
+  };
   const Caller community{"c1", "community,clerk", "bh.whl.c1"};
-
+  auto& instances = *client_->stubs.instances;
+  auto& tasks = *client_->stubs.tasks;
   v1::GetInstanceRequest get;
   v1::Instance instance;
+
   get.set_id(mine);
-  {
-    grpc::ClientContext ctx;
-    client_->Prepare(&ctx, community);
-    grpc::Status s = client_->stubs.instances->Get(&ctx, get, &instance);
-    EXPECT_TRUE(s.ok()) << Describe(s);
-  }
+  grpc::Status s = as(community, [&](auto* ctx) { return instances.Get(ctx, get, &instance); });
+  EXPECT_TRUE(s.ok()) << Describe(s);
   get.set_id(other);
-  {
-    grpc::ClientContext ctx;
-    client_->Prepare(&ctx, community);
-    grpc::Status s = client_->stubs.instances->Get(&ctx, get, &instance);
-    EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << Describe(s);
-    EXPECT_NE(s.error_message().find("community bh.whl.c1 may act only for itself"),
-              std::string::npos) << Describe(s);
-  }
-  {
-    v1::HistoryRequest req;
-    req.set_instance_id(other);
-    v1::HistoryResponse resp;
-    grpc::ClientContext ctx;
-    client_->Prepare(&ctx, community);
-    grpc::Status s = client_->stubs.instances->History(&ctx, req, &resp);
-    EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << Describe(s);
-  }
-  {
-    v1::GetTaskRequest req;
-    req.set_id(other_task);
-    v1::Task task;
-    grpc::ClientContext ctx;
-    client_->Prepare(&ctx, community);
-    grpc::Status s = client_->stubs.tasks->Get(&ctx, req, &task);
-    EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << Describe(s);
-  }
-  {
-    // No unit named: the caller's own unit tree.
-    v1::ListTasksResponse resp;
-    grpc::ClientContext ctx;
-    client_->Prepare(&ctx, community);
-    grpc::Status s = client_->stubs.tasks->List(&ctx, v1::ListTasksRequest(), &resp);
-    ASSERT_TRUE(s.ok()) << Describe(s);
-    ASSERT_EQ(resp.tasks_size(), 1);
-    EXPECT_EQ(resp.tasks(0).instance_id(), mine);
-  }
+  s = as(community, [&](auto* ctx) { return instances.Get(ctx, get, &instance); });
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << Describe(s);
+  EXPECT_NE(s.error_message().find("community bh.whl.c1 may act only for itself"),
+            std::string::npos)
+      << Describe(s);
+  v1::HistoryRequest history;
+  history.set_instance_id(other);
+  v1::HistoryResponse events;
+  s = as(community, [&](auto* ctx) { return instances.History(ctx, history, &events); });
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << Describe(s);
+  v1::GetTaskRequest get_task;
+  get_task.set_id(other_task);
+  v1::Task task;
+  s = as(community, [&](auto* ctx) { return tasks.Get(ctx, get_task, &task); });
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << Describe(s);
+  // No unit named: the caller's own unit tree.
+  v1::ListTasksResponse listed;
+  s = as(community, [&](auto* ctx) { return tasks.List(ctx, v1::ListTasksRequest(), &listed); });
+  ASSERT_TRUE(s.ok()) << Describe(s);
+  ASSERT_EQ(listed.tasks_size(), 1);
+  EXPECT_EQ(listed.tasks(0).instance_id(), mine);
   // A district-wide role reads every unit's.
-  get.set_id(other);
-  grpc::ClientContext ctx;
-  client_->Prepare(&ctx, Caller{"audit", "auditor", ""});
-  grpc::Status s = client_->stubs.instances->Get(&ctx, get, &instance);
+  s = as(Caller{"audit", "auditor", ""},
+         [&](auto* ctx) { return instances.Get(ctx, get, &instance); });
   EXPECT_TRUE(s.ok()) << Describe(s);
   EXPECT_EQ(instance.unit(), "bh.hp.c2");
 }

@@ -631,16 +631,7 @@ class PersonalDataTest : public RecruitmentTest {
     EXPECT_EQ(c.hired_workers_size(), 1);
     return c.hired_workers_size() ? c.hired_workers(0) : 0;
   }
-  std::string WorkerName(int64_t id) {
-    v1::GetWorkerRequest req;
-    req.set_id(id);
-    grpc::ClientContext ctx;
-    client_->Prepare(&ctx, kPersonnel);
-    v1::Worker w;
-    auto s = client_->stubs.workforce->GetWorker(&ctx, req, &w);
-    EXPECT_TRUE(s.ok()) << Describe(s);
-    return w.name();
-  }
+  std::string WorkerName(int64_t id) { return GetWorker(id).name(); }
 
   // A daemon with short retention periods: workers 2 years after leaving, applicants not
   // hired one month after their campaign ended.
