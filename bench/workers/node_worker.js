@@ -15,7 +15,7 @@ function flag(name, fallback) {
 
 async function main() {
   const jobs = Number(flag('jobs', '1000'));
-  const client = new shequ.Client(flag('address', '127.0.0.1:7070'), { user: 'bench' });
+  const client = new shequ.Client(flag('address', '127.0.0.1:7070'), { user: 'bench', roles: 'job-worker' });
   const worker = client.worker('node-bench', { concurrency: Number(flag('concurrency', '16')) });
   let first = 0;
   worker.handle(flag('type', 'bench.node'), async () => {

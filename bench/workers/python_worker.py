@@ -25,7 +25,7 @@ def main() -> int:
     p.add_argument("--concurrency", type=int, default=16)
     args = p.parse_args()
 
-    client = shequ.Client(args.address, user="bench")
+    client = shequ.Client(args.address, user="bench", roles="job-worker")
     worker = client.worker("python-bench", concurrency=args.concurrency)
     first = []
     lock = threading.Lock()
