@@ -249,6 +249,9 @@ absl::Status Daemon::Init(const Config& config) {
   grpc::ServerBuilder builder;
   ASSIGN_OR_RETURN(auto credentials, auth::GrpcServerCredentials(config.tls));
   builder.AddListeningPort(config.listen, credentials, &grpc_port_);
+  // gRPC sets SO_REUSEPORT by default, which lets a second daemon bind the same port silently
+  // and share its connections; a port in use must fail the start.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   // limits.max_message_mb: room for 1 MiB of variables plus the rest of the message (rosters
   // arrive in chunks). A larger message is refused with RESOURCE_EXHAUSTED before it is parsed.
   builder.SetMaxReceiveMessageSize(static_cast<int>(config.max_message_bytes));

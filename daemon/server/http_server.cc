@@ -314,8 +314,9 @@ class HttpServer::Listener : public std::enable_shared_from_this<Listener> {
 
     // A name may resolve to several addresses ("localhost": ::1 and 127.0.0.1); take the first
     // that binds.
+    beast::error_code bind_error;
     for (const tcp::endpoint& endpoint : endpoints) {
-      ec = Bind(endpoint);
+      ec = bind_error = Bind(endpoint);
       if (!ec) {
         int bound = acceptor_.local_endpoint(ec).port();
         state_->port = bound;
@@ -323,10 +324,10 @@ class HttpServer::Listener : public std::enable_shared_from_this<Listener> {
         DoAccept();
         return absl::OkStatus();
       }
-      acceptor_.close(ec);
+      acceptor_.close(ec);  // not the error to report: that is the bind's
     }
     return absl::UnavailableError(
-        absl::StrCat("http: cannot listen on ", host, ":", port, ": ", ec.message()));
+        absl::StrCat("http: cannot listen on ", host, ":", port, ": ", bind_error.message()));
   }
 
   void Close() {

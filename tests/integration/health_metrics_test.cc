@@ -239,6 +239,22 @@ TEST_F(HealthMetricsTest, HealthyDaemonServesHealthAndProbes) {
   EXPECT_EQ(stats.now_ms(), kMonday0900);  // the fake clock, where the harness put it
 }
 
+// A port another process holds stops the start at once, naming it (gRPC's default
+// SO_REUSEPORT would let the second daemon share the first one's port).
+TEST_F(HealthMetricsTest, PortsInUseStopASecondDaemonNamingThem) {
+  DaemonProcess::Options o;
+  o.data_dir = MakeTempDir("shequ-second-grpc");
+  o.extra_args = {"--listen", daemon_->address()};
+  std::string error;
+  EXPECT_FALSE(DaemonProcess::Start(o, &error));
+  EXPECT_THAT(error, HasSubstr("cannot serve gRPC on " + daemon_->address()));
+  o.data_dir = MakeTempDir("shequ-second-http");
+  const std::string http = "127.0.0.1:" + std::to_string(daemon_->http_port());
+  o.extra_args = {"--http", http};
+  EXPECT_FALSE(DaemonProcess::Start(o, &error));
+  EXPECT_THAT(error, HasSubstr("http: cannot listen on " + http + ": Address already in use"));
+}
+
 // The HTTP routes go through the authorisation table as the RPCs do: health is public, the
 // metrics need a principal with a role that may read them.
 TEST_F(HealthMetricsTest, MetricsNeedAMonitoringPrincipal) {
