@@ -4,10 +4,18 @@ namespace shequ::auth {
 
 void Sessions::Track(const std::string& credential, std::weak_ptr<void> alive, Close close) {
   if (credential.empty()) return;
-  std::lock_guard lock(mu_);
-  // Amortised: a sweep every so many registrations keeps ended streams from accumulating.
-  if (++tracked_since_prune_ >= 64 && tracked_since_prune_ >= entries_.size()) PruneLocked();
-  entries_.emplace(credential, Entry{std::move(alive), std::move(close)});
+  {
+    std::lock_guard lock(mu_);
+    // Amortised: a sweep every so many registrations keeps ended streams from accumulating.
+    if (++tracked_since_prune_ >= 64 && tracked_since_prune_ >= entries_.size()) PruneLocked();
+    entries_.emplace(credential, Entry{alive, close});
+  }
+  // Revocation updates the credential before it sweeps: either the sweep saw this entry or
+  // this check sees the revocation.
+  if (!check_) return;
+  if (absl::Status now = check_(credential); !now.ok()) {
+    if (auto keep = alive.lock()) close(now);
+  }
 }
 
 size_t Sessions::Revoke(const std::string& credential, const std::string& reason) {

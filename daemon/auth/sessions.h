@@ -24,6 +24,12 @@ class Sessions {
   // the stream with the given status; it may be called from any thread.
   void Track(const std::string& credential, std::weak_ptr<void> alive, Close close);
 
+  // How a credential stands now: OK, or UNAUTHENTICATED saying why not. Track checks it after
+  // registering, so that a stream admitted just before its credential was revoked, but tracked
+  // just after Revoke swept, is ended too. Set before the daemon serves.
+  using Check = std::function<absl::Status(const std::string& credential)>;
+  void SetCheck(Check check) { check_ = std::move(check); }
+
   // Ends every stream opened with `credential` with UNAUTHENTICATED `reason`; returns how many.
   size_t Revoke(const std::string& credential, const std::string& reason);
 
@@ -35,6 +41,7 @@ class Sessions {
     Close close;
   };
   void PruneLocked();
+  Check check_;
   std::mutex mu_;
   std::multimap<std::string, Entry> entries_;
   size_t tracked_since_prune_ = 0;

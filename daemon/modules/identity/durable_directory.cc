@@ -130,6 +130,19 @@ absl::Status DurableDirectory::Recover() {
   return absl::OkStatus();
 }
 
+void DurableDirectory::SetSessions(auth::Sessions* sessions) {
+  sessions_ = sessions;
+  sessions_->SetCheck([this](const std::string& id) -> absl::Status {
+    auto token = directory_.GetToken(id);
+    if (!token || token->revoked_at_ms != 0) return absl::UnauthenticatedError("token revoked");
+    auto principal = directory_.GetPrincipal(token->principal);
+    if (!principal || principal->disabled) {
+      return absl::UnauthenticatedError(absl::StrCat("principal ", token->principal, " disabled"));
+    }
+    return absl::OkStatus();
+  });
+}
+
 void DurableDirectory::PutPrincipal(const engine::Caller& by, std::string request_id,
                                     auth::PrincipalRecord p, Done<auth::PrincipalRecord> done) {
   if (auto s = ValidName(p.name); !s.ok()) return done(s);

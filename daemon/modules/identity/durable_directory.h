@@ -35,7 +35,8 @@ class DurableDirectory {
   const Clock& clock() const { return clock_; }
 
   // The streams tokens hold open; revoking a token, or disabling its principal, ends them.
-  void SetSessions(auth::Sessions* sessions) { sessions_ = sessions; }
+  // Revocations and disabled principals end the streams `sessions` tracks.
+  void SetSessions(auth::Sessions* sessions);
 
   template <typename T>
   using Done = std::function<void(absl::StatusOr<T>)>;

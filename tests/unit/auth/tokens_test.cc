@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <set>
 
 #include "absl/strings/match.h"
 #include "daemon/auth/sessions.h"
@@ -191,6 +192,23 @@ TEST(SessionsTest, RevokeClosesTheCredentialsLiveStreamsOnly) {
   EXPECT_EQ(sessions.open(), 1u);
   b.reset();
   EXPECT_EQ(sessions.open(), 0u);
+}
+
+// A stream admitted just before its token was revoked, but tracked after Revoke swept.
+TEST(SessionsTest, AStreamTrackedAfterItsRevocationSweptIsClosedAtOnce) {
+  Sessions sessions;
+  std::set<std::string> revoked;
+  sessions.SetCheck([&](const std::string& credential) {
+    return revoked.count(credential) ? absl::UnauthenticatedError("token revoked")
+                                     : absl::OkStatus();
+  });
+  auto stream = std::make_shared<int>(1);
+  std::string why;
+  revoked.insert("tok-a");
+  EXPECT_EQ(sessions.Revoke("tok-a", "token revoked"), 0u);  // nothing tracked yet
+  sessions.Track("tok-a", stream, [&](const absl::Status& s) { why = std::string(s.message()); });
+  EXPECT_EQ(why, "token revoked");
+  sessions.Track("tok-b", stream, [&](const absl::Status&) { ADD_FAILURE() << "still valid"; });
 }
 
 }  // namespace
