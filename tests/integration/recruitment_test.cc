@@ -587,19 +587,21 @@ TEST_F(RecruitmentTest, CampaignSurvivesKill9) {
 
 class PersonalDataTest : public RecruitmentTest {
  protected:
-  // A daemon that re-seals one record per transaction, so that a re-seal takes many batches.
-  void RestartWithSmallBatches() {
+  // Restarts the daemon on the same data with `personal_data` (YAML lines) in its config.
+  void RestartWithPersonalData(const std::string& personal_data) {
     const std::string config = dir_ + "/shequd.yaml";
     const std::string src = SHEQU_SOURCE_DIR;
     std::ofstream(config) << "auth: headers\nlisten: 127.0.0.1:0\nhttp: 127.0.0.1:0\n"
                           << "calendar_dir: " << src << "/config/calendar\n"
                           << "workflows_dir: " << src << "/config/workflows\n"
                           << "policy_dir: " << src << "/config/policy\n"
-                          << "personal_data:\n  reseal_batch: 1\n";
+                          << "personal_data:\n" << personal_data;
     options_.config = config;
     StopDaemon();
     StartDaemon(options_);
   }
+  // One record re-sealed per transaction, so that a re-seal takes many batches.
+  void RestartWithSmallBatches() { RestartWithPersonalData("  reseal_batch: 1\n"); }
 
   grpc::Status Export(const std::string& id_number, json* doc, const Caller& as = kPersonnel) {
     v1::ExportPersonalDataRequest req;
@@ -633,20 +635,10 @@ class PersonalDataTest : public RecruitmentTest {
   }
   std::string WorkerName(int64_t id) { return GetWorker(id).name(); }
 
-  // A daemon with short retention periods: workers 2 years after leaving, applicants not
-  // hired one month after their campaign ended.
+  // Short retention periods: workers 2 years after leaving, applicants not hired one month
+  // after their campaign ended.
   void RestartWithShortRetention() {
-    const std::string config = dir_ + "/shequd.yaml";
-    const std::string src = SHEQU_SOURCE_DIR;
-    std::ofstream(config) << "auth: headers\nlisten: 127.0.0.1:0\nhttp: 127.0.0.1:0\n"
-                          << "calendar_dir: " << src << "/config/calendar\n"
-                          << "workflows_dir: " << src << "/config/workflows\n"
-                          << "policy_dir: " << src << "/config/policy\n"
-                          << "personal_data:\n  worker_retention_years: 2\n"
-                          << "  applicant_retention_months: 1\n";
-    options_.config = config;
-    StopDaemon();
-    StartDaemon(options_);
+    RestartWithPersonalData("  worker_retention_years: 2\n  applicant_retention_months: 1\n");
   }
 
   grpc::Status Erase(const std::string& id_number, const std::string& justification,
