@@ -302,12 +302,14 @@ const Rule* FindRule(std::string_view method) {
   return nullptr;
 }
 
+bool HoldsDistrictWideRole(const engine::Caller& caller) {
+  return std::any_of(caller.roles.begin(), caller.roles.end(),
+                     [](const std::string& r) { return IsDistrictWide(r); });
+}
+
 bool ActsFor(const engine::Caller& caller, std::string_view unit,
              const engine::UnitTree* units) {
-  if (caller.unit.empty()) {
-    return std::any_of(caller.roles.begin(), caller.roles.end(),
-                       [](const std::string& r) { return IsDistrictWide(r); });
-  }
+  if (caller.unit.empty()) return HoldsDistrictWideRole(caller);
   if (unit.empty()) return false;  // the whole district, wider than the caller's unit
   if (caller.unit == unit) return true;
   return units != nullptr && units->Covers(caller.unit, unit);

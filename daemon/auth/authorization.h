@@ -43,6 +43,8 @@ struct RoleInfo {
 const std::vector<RoleInfo>& Roles();
 // Roles not in Roles() (the candidate roles of deployed workflows, "clerk") are unit-bound.
 bool IsDistrictWide(std::string_view role);
+// Whether `caller` holds one of the district-wide roles.
+bool HoldsDistrictWideRole(const engine::Caller& caller);
 
 // ---- Rules ----------------------------------------------------------------------------------
 enum class Access {

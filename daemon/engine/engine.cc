@@ -535,6 +535,9 @@ void Engine::AddCommitListener(CommitListener listener) {
 }
 void Engine::SetUnitTree(const UnitTree* units) { impl_->units_ = units; }
 void Engine::SetAuditHook(AuditHook* hook) { impl_->audit_ = hook; }
+bool Engine::MayAct(const Caller& caller, const Task& task) const {
+  return impl_->CanClaim(caller, task);
+}
 absl::StatusOr<std::shared_ptr<const Definition>> Engine::FindDefinition(const std::string& id,
                                                                          int32_t version) const {
   return impl_->FindDefinition(id, version);

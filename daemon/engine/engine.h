@@ -358,6 +358,9 @@ class Engine {
   void SetAuditHook(AuditHook* hook);
 
   // ---- Reads (thread-safe) ----
+  // Whether `caller` may claim or complete `task`: a candidate, the escalation role once
+  // escalated, or its role within the task's unit scope.
+  bool MayAct(const Caller& caller, const Task& task) const;
   // A deployed definition (version 0 = latest). An old version may be read from the store
   // (EngineOptions::cache_definitions): NOT_FOUND when it was never deployed, the store's
   // error (UNAVAILABLE, …) when the read fails, DATA_LOSS when its stored text no longer

@@ -1,7 +1,5 @@
 #include "daemon/server/services.h"
 
-#include <algorithm>
-
 #include "absl/strings/str_cat.h"
 #include "daemon/auth/authorization.h"
 #include "daemon/core/duration.h"
@@ -31,14 +29,9 @@ absl::StatusOr<std::vector<std::string>> UnitsOf(const ServiceContext& c, const 
 // Per-record scope, for what the gate cannot judge from the request alone: a caller holding a
 // district-wide role reads every unit's records; the others only those of their unit and the
 // units under it (a record with no unit is the district's, not theirs).
-bool HasDistrictRole(const engine::Caller& caller) {
-  return std::any_of(caller.roles.begin(), caller.roles.end(),
-                     [](const std::string& r) { return auth::IsDistrictWide(r); });
-}
-
 absl::Status RequireRecordScope(const ServiceContext& c, const engine::Caller& caller,
                                 const std::string& what, const std::string& unit) {
-  if (HasDistrictRole(caller)) return absl::OkStatus();
+  if (auth::HoldsDistrictWideRole(caller)) return absl::OkStatus();
   if (unit.empty()) {
     return absl::PermissionDeniedError(absl::StrCat(
         what, " is the whole district's; ", caller.user, " acts only for unit ", caller.unit));
@@ -46,16 +39,22 @@ absl::Status RequireRecordScope(const ServiceContext& c, const engine::Caller& c
   return c.gate.RequireScope(caller, absl::StrCat(what, "'s unit"), unit);
 }
 
-// A task is also visible to whoever may act on it (engine::CanClaim's rule): a candidate, its
-// assignee or owner, the escalation role once escalated, or its role when it has no unit.
+// The stored instance `id` (NOT_FOUND without one) is in `caller`'s scope.
+absl::Status RequireInstanceScope(const ServiceContext& c, const engine::Caller& caller,
+                                  int64_t id) {
+  ASSIGN_OR_RETURN(auto inst, c.store.GetInstance(id));
+  if (!inst) return absl::NotFoundError(absl::StrCat("instance_id: no instance ", id));
+  return RequireRecordScope(c, caller, absl::StrCat("instance ", id), inst->unit);
+}
+
+// A task is visible to whoever may act on it (Engine::MayAct), its assignee or owner, and to
+// callers whose unit covers the task's.
 bool MaySeeTask(const ServiceContext& c, const engine::Caller& caller, const engine::Task& t) {
-  if (HasDistrictRole(caller) || caller.user == t.assignee || caller.user == t.owner) return true;
-  if (std::find(t.candidates.begin(), t.candidates.end(), caller.user) != t.candidates.end()) {
+  if (auth::HoldsDistrictWideRole(caller) || caller.user == t.assignee ||
+      caller.user == t.owner || c.engine.MayAct(caller, t)) {
     return true;
   }
-  if (t.escalated && caller.HasRole(t.escalation_role)) return true;
-  if (t.unit.empty()) return caller.HasRole(t.role);
-  return c.gate.ActsFor(caller, t.unit);
+  return !t.unit.empty() && c.gate.ActsFor(caller, t.unit);
 }
 
 template <typename Read>
@@ -246,15 +245,11 @@ class WatchStream : public Stream<v1::Event> {
         [&c, w = watcher_, id = req.instance_id(), page, caller = std::move(caller),
          admitted = false]() mutable {
           if (!admitted) {
-            absl::Status s = absl::OkStatus();
-            auto inst = c.store.GetInstance(id);
-            if (!inst.ok()) {
-              s = inst.status();
-            } else if (*inst) {
-              s = RequireRecordScope(c, caller, absl::StrCat("instance ", id), (*inst)->unit);
-            } else if (!HasDistrictRole(caller)) {  // whose unit nobody can tell yet
-              s = absl::NotFoundError(absl::StrCat("instance_id: no instance ", id));
-            }
+            // A district-wide role may also watch for an instance not started yet; the others
+            // need one whose unit can be checked.
+            absl::Status s = auth::HoldsDistrictWideRole(caller)
+                                 ? absl::OkStatus()
+                                 : RequireInstanceScope(c, caller, id);
             if (!s.ok()) {
               w->Close(ToGrpc(s));
               return false;
@@ -304,11 +299,7 @@ grpc::ServerUnaryReactor* InstancesService::History(grpc::CallbackServerContext*
     return Refuse(ctx, absl::InvalidArgumentError("limit: must be from 0 to 10000"));
   }
   return OnReader(c_, ctx, [this, req, resp, who = *caller]() -> absl::Status {
-    ASSIGN_OR_RETURN(auto inst, c_.store.GetInstance(req->instance_id()));
-    if (!inst) {
-      return absl::NotFoundError(absl::StrCat("instance_id: no instance ", req->instance_id()));
-    }
-    RETURN_IF_ERROR(RequireRecordScope(c_, who, absl::StrCat("instance ", inst->id), inst->unit));
+    RETURN_IF_ERROR(RequireInstanceScope(c_, who, req->instance_id()));
     ASSIGN_OR_RETURN(auto events, c_.store.History(req->instance_id(), req->after_seq(),
                                                    req->limit() ? req->limit() : 500));
     for (const auto& e : events) {
@@ -336,7 +327,7 @@ grpc::ServerUnaryReactor* TasksService::List(grpc::CallbackServerContext* ctx,
   }
   // A caller bound to a unit lists its unit's tree unless it names a unit (the gate checked it).
   absl::StatusOr<std::vector<std::string>> units;
-  if (req->unit().empty() && !HasDistrictRole(*caller) && !caller->unit.empty()) {
+  if (req->unit().empty() && !auth::HoldsDistrictWideRole(*caller) && !caller->unit.empty()) {
     units = c_.units != nullptr ? c_.units->Subtree(caller->unit) : std::vector<std::string>{};
     if (units->empty()) units->push_back(caller->unit);  // a unit the registry does not hold
   } else {
