@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -26,6 +27,14 @@ std::string MakeTempDir(const std::string& prefix) {
   buf.push_back('\0');
   if (!mkdtemp(buf.data())) return "";
   return buf.data();
+}
+
+DaemonProcess::Options DaemonProcess::In(const std::string& dir, const std::string& config) {
+  Options o;
+  o.data_dir = dir + "/data";
+  std::filesystem::create_directories(o.data_dir);
+  o.config = config;
+  return o;
 }
 
 std::unique_ptr<DaemonProcess> DaemonProcess::Start(const Options& o, std::string* error) {

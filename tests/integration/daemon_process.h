@@ -40,6 +40,10 @@ class DaemonProcess {
     std::vector<std::string> extra_args;
   };
 
+  // Options for a daemon on `dir`/data, made now (for its log from the first moment), with the
+  // config file `config`.
+  static Options In(const std::string& dir, const std::string& config);
+
   // Starts the daemon and waits until it prints where it listens. Returns null on failure;
   // `error` then says why (including the daemon's log).
   static std::unique_ptr<DaemonProcess> Start(const Options& options, std::string* error);

@@ -52,10 +52,7 @@ class IdentityTest : public ::testing::Test {
     Start();
   }
   void Start() {
-    DaemonProcess::Options o;
-    o.data_dir = dir_ + "/data";
-    std::filesystem::create_directories(o.data_dir);  // for its log from the first moment
-    o.config = config_;
+    DaemonProcess::Options o = DaemonProcess::In(dir_, config_);
     std::string error;
     daemon_ = DaemonProcess::Start(o, &error);
     ASSERT_TRUE(daemon_) << error;
@@ -148,10 +145,9 @@ TEST_F(IdentityTest, FirstStartMakesAnAdministratorWithAPrivateTokenFile) {
 
 TEST(IdentityStartTest, AnAdministratorTokenThatCannotBeWrittenStopsTheStart) {
   const std::string dir = MakeTempDir("shequ-identity-start");
-  DaemonProcess::Options o;
-  o.data_dir = dir + "/data";
-  std::filesystem::create_directories(o.data_dir);
-  o.config = WriteConfig(dir, "auth:\n  admin_token_file: " + dir + "/missing/admin.token\n");
+  const std::string config =
+      WriteConfig(dir, "auth:\n  admin_token_file: " + dir + "/missing/admin.token\n");
+  DaemonProcess::Options o = DaemonProcess::In(dir, config);
   std::string error;
   EXPECT_FALSE(DaemonProcess::Start(o, &error));
   EXPECT_TRUE(absl::StrContains(error, dir + "/missing/admin.token")) << error;
@@ -286,10 +282,7 @@ TEST(DemoTest, DemoPrincipalsGetTokensInAPrivateFileOnce) {
   const std::string dir = MakeTempDir("shequ-demo-tokens");
   const std::string config =
       WriteConfig(dir, "demo: " + std::string(SHEQU_SOURCE_DIR) + "/config/demo\n");
-  DaemonProcess::Options o;
-  o.data_dir = dir + "/data";
-  std::filesystem::create_directories(o.data_dir);
-  o.config = config;
+  DaemonProcess::Options o = DaemonProcess::In(dir, config);
   o.fake_clock = false;  // the demo roster holds hires of dates after the harness's fake Monday
   std::string error;
   auto d = DaemonProcess::Start(o, &error);
@@ -384,10 +377,7 @@ TEST(JwtTest, SsoTokenAcceptedWithMappedRolesAndRefusedWhenWrong) {
     claims: {name: preferred_username, roles: groups, unit: org}
     roles: {sqgz-lg: leading-group}
 )");
-  DaemonProcess::Options o;
-  o.data_dir = dir + "/data";
-  std::filesystem::create_directories(o.data_dir);
-  o.config = config;
+  DaemonProcess::Options o = DaemonProcess::In(dir, config);
   std::string error;
   auto d = DaemonProcess::Start(o, &error);
   ASSERT_TRUE(d) << error;
@@ -435,10 +425,7 @@ TEST(JwtTest, SsoTokenAcceptedWithMappedRolesAndRefusedWhenWrong) {
 TEST(HeadersModeTest, AcceptedOnLoopbackWithAWarningAndRefusedElsewhere) {
   const std::string dir = MakeTempDir("shequ-headers");
   const std::string config = WriteConfig(dir, "auth: headers\n");
-  DaemonProcess::Options o;
-  o.data_dir = dir + "/data";
-  std::filesystem::create_directories(o.data_dir);
-  o.config = config;
+  DaemonProcess::Options o = DaemonProcess::In(dir, config);
   std::string error;
   auto d = DaemonProcess::Start(o, &error);
   ASSERT_TRUE(d) << error;

@@ -66,10 +66,7 @@ class TlsTest : public ::testing::Test {
                           << "policy_dir: " << src << "/config/policy\n"
                           << "tls:\n  cert: " << *pki_ << "/server.pem\n  key: " << *pki_
                           << "/server.key\n  client_ca: " << *pki_ << "/district-ca.pem\n";
-    DaemonProcess::Options o;
-    o.data_dir = dir_ + "/data";
-    std::filesystem::create_directories(o.data_dir);
-    o.config = config;
+    DaemonProcess::Options o = DaemonProcess::In(dir_, config);
     std::string error;
     daemon_ = DaemonProcess::Start(o, &error);
     ASSERT_TRUE(daemon_) << error;
@@ -237,10 +234,7 @@ TEST(TlsConfigTest, KeyOfAnotherCertificateIsRefusedAtStart) {
                                     << "workflows_dir: " << src << "/config/workflows\n"
                                     << "policy_dir: " << src << "/config/policy\n"
                                     << "tls: {cert: a.pem, key: b.key}\n";
-  DaemonProcess::Options o;
-  o.data_dir = d + "/data";
-  std::filesystem::create_directories(o.data_dir);
-  o.config = d + "/shequd.yaml";
+  DaemonProcess::Options o = DaemonProcess::In(d, d + "/shequd.yaml");
   std::string error;
   EXPECT_FALSE(DaemonProcess::Start(o, &error));
   EXPECT_TRUE(absl::StrContains(error, "is not the key of")) << error;
