@@ -46,8 +46,8 @@ const std::vector<Flag>& GlobalFlags() {
 std::vector<Command> AllCommands() {
   std::vector<Command> all;
   for (auto group : {InstanceCommands, TaskCommands, IncidentCommands, NotifyCommands,
-                     WorkforceCommands, RecruitmentCommands, PluginCommands, AdminCommands,
-                     AuditCommands, PrincipalCommands, PersonalDataCommands}) {
+                     WorkforceCommands, RecruitmentCommands, ReviewCommands, PluginCommands,
+                     AdminCommands, AuditCommands, PrincipalCommands, PersonalDataCommands}) {
     for (auto& c : group()) all.push_back(std::move(c));
   }
   return all;
@@ -100,6 +100,10 @@ const std::vector<Group>& Groups() {
       {"recruitment", "open-recruitment campaigns: where each stands (funnel, waiting steps)",
        "Open-recruitment campaigns (docs/api.md, \"Recruitment\"), read-only: the steps are taken\n"
        "by the department systems through the API or the clients.\n"},
+      {"reviews", "the annual review: cycles, reports, ballots, scores, results, appeals",
+       "The annual review (年度考核) of the community workers (docs/api.md, \"Annual review\"):\n"
+       "one cycle per street office per year (bh.hp/2026). The steps complete the workflow's\n"
+       "tasks as you: your role and unit decide which you may take.\n"},
       {"plugins", "the department plugins: list, describe, invoke their operations",
        "The department plugins the daemon loaded from its plugins_dir (docs/api.md, "
        "\"Plugins\").\n"},

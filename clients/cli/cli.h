@@ -83,6 +83,7 @@ std::vector<Command> WorkforceCommands();
 std::vector<Command> AdminCommands();
 std::vector<Command> PluginCommands();
 std::vector<Command> RecruitmentCommands();
+std::vector<Command> ReviewCommands();
 std::vector<Command> AuditCommands();
 std::vector<Command> PrincipalCommands();
 std::vector<Command> PersonalDataCommands();

@@ -249,6 +249,49 @@ std::vector<Rule> BuildTable() {
              "anyone may object during the public notice"),
       Only("shequ.v1.Recruitment/DecideObjection", {kStreet, kLg}, kMutating, "",
            "the engine: the investigation's candidate role within its unit, or its escalation"),
+
+      // Annual review: the cycle's street office keeps it (the module checks the cycle's street
+      // or the worker's unit against the caller's scope); the steps' tasks check their roles in
+      // the engine. Ballots are secret: no answer names a voter's choice.
+      Only("shequ.v1.Reviews/OpenCycle", {kStreet, kLg, kAdmin}, kMutating, "street_unit_id",
+           "the caller acts for the street office"),
+      Only("shequ.v1.Reviews/GetCycle", {kAdmin, kLg, kHr, kStreet, kAudit}, kRead, "",
+           "the cycle's street is in the caller's scope"),
+      Only("shequ.v1.Reviews/ListCycles", {kAdmin, kLg, kHr, kStreet, kAudit}, kRead,
+           "street_unit_id", "without a street: the cycles of streets in the caller's scope"),
+      Only("shequ.v1.Reviews/GetReview", {kAdmin, kLg, kHr, kStreet, kCommunity, kAudit, kWorker},
+           kRead, "",
+           "the reviewing or informed unit is in the caller's scope; a worker only their own; "
+           "the tally only, never a ballot"),
+      Only("shequ.v1.Reviews/ListReviews", {kAdmin, kLg, kHr, kStreet, kCommunity, kAudit}, kRead,
+           "", "the workers reviewed (or informed of) in the caller's scope; tallies only"),
+      Only("shequ.v1.Reviews/SubmitReport", {kStreet, kCommunity, kWorker}, kMutating, "",
+           "the worker's reviewing unit is in the caller's scope; a worker only their own"),
+      Only("shequ.v1.Reviews/CastBallot", {kPartyMember, kResidentRepresentative}, kMutating, "",
+           "the worker's reviewing unit is in the voter's scope; one ballot per voter and worker; "
+           "the audit entry names the voter and the worker, never the choice"),
+      Only("shequ.v1.Reviews/RecordScores", {kStreet}, kMutating, "",
+           "the cycle's street office, until sign-off"),
+      Only("shequ.v1.Reviews/FinishStep", {kStreet, kCommunity, kWorker}, kMutating, "",
+           "the engine: the step task's candidate or role within its unit, or its escalation"),
+      Only("shequ.v1.Reviews/Calibrate", {kAdmin, kLg, kStreet, kAudit}, kRead, "",
+           "the cycle's street is in the caller's scope"),
+      Only("shequ.v1.Reviews/SignOff", {kStreet, kLg}, kMutating, "",
+           "the engine: the sign-off task's role within its unit, or its escalation"),
+      Only("shequ.v1.Reviews/GetResults", {kAdmin, kLg, kHr, kStreet, kAudit}, kRead, "",
+           "the cycle's street is in the caller's scope"),
+      Only("shequ.v1.Reviews/ExportResults", {kAdmin, kLg, kHr, kStreet, kAudit}, kRead, "",
+           "the cycle's street is in the caller's scope"),
+      Only("shequ.v1.Reviews/FileAppeal", {kWorker, kStreet, kCommunity}, kMutating, "",
+           "a worker only their own; staff in the worker's scope on their behalf"),
+      Only("shequ.v1.Reviews/DecideAppeal", {kLg}, kMutating, "",
+           "the engine: the appeal task's role (leading-group)"),
+      Only("shequ.v1.Reviews/ListOverdue", {kAdmin, kLg, kStreet, kAudit}, kRead, "",
+           "the cycle's street is in the caller's scope"),
+      Only("shequ.v1.Reviews/WorkerHistory", {kAdmin, kLg, kHr, kStreet, kAudit, kWorker}, kRead,
+           "", "the worker's unit is in the caller's scope; a worker only their own"),
+      Only("shequ.v1.Reviews/ImportRatings", {kHr, kAdmin}, kMutating, "",
+           "earlier years' final ratings, all or nothing"),
   };
 }
 
@@ -274,6 +317,10 @@ const std::vector<RoleInfo>& Roles() {
        "职能部门 (person or system): its own plugin and requests; its unit names the department"},
       {kWorker, false, "社区工作者: their own record (the principal's name is the employee number)"},
       {kAuditor, true, "reads reports, incidents and the audit trail; changes nothing"},
+      {kPartyMember, false,
+       "党员 of a community: votes in the annual review's democratic appraisal of its workers"},
+      {kResidentRepresentative, false,
+       "居民代表 of a community: votes in the annual review's democratic appraisal"},
       {kRosterMigration, true,
        "granted by an administrator for a time: the first import of an existing roster, "
        "contract workers included"},

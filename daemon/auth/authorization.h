@@ -29,6 +29,9 @@ inline constexpr std::string_view kCommunity = "community";
 inline constexpr std::string_view kDepartment = "department";
 inline constexpr std::string_view kWorker = "worker";
 inline constexpr std::string_view kAuditor = "auditor";
+// Voters of the annual review's democratic appraisal (民主评议).
+inline constexpr std::string_view kPartyMember = "party-member";
+inline constexpr std::string_view kResidentRepresentative = "resident-representative";
 inline constexpr std::string_view kRosterMigration = "roster-migration";
 inline constexpr std::string_view kJobWorker = "job-worker";
 inline constexpr std::string_view kMonitoring = "monitoring";

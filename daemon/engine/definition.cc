@@ -32,7 +32,7 @@ const std::map<NodeType, std::set<std::string>>& AllowedFields() {
       {NodeType::kService, {"job", "retries", "backoff"}},
       {NodeType::kUser,
        {"role", "unit", "assignees", "due", "due_at", "remind", "remind_at", "escalate", "outcomes",
-        "completion"}},
+        "completion", "guard"}},
       {NodeType::kExclusive, {"branches"}},
       {NodeType::kParallel, {"branches", "join"}},
       {NodeType::kTimer, {"duration", "at"}},
@@ -248,6 +248,9 @@ absl::StatusOr<Node> ParseNode(const std::string& id, const YAML::Node& y) {
       }
       if (y["outcomes"]) {
         ASSIGN_OR_RETURN(node.outcomes, StringList(y["outcomes"], field("outcomes")));
+      }
+      if (y["guard"]) {
+        ASSIGN_OR_RETURN(node.guard, Scalar(y["guard"], field("guard")));
       }
       if (y["completion"]) {
         ASSIGN_OR_RETURN(std::string c, Scalar(y["completion"], field("completion")));

@@ -57,6 +57,10 @@ struct Node {
   std::vector<Template> remind_at;  // absolute, like `due_at`
   std::optional<Escalation> escalate;
   std::vector<std::string> outcomes;
+  // A built-in handler (Engine::RegisterHandler) that checks each completion before anything
+  // changes: its error refuses the completion with that error, what it answers is merged into
+  // the submitted variables. The domain's "not yet" reaches whoever completes the task.
+  std::string guard;
   int required = 0;  // countersign: completions needed; 0 = all, 1 = any; n of "n/m"
   bool countersign = false;
 

@@ -295,6 +295,26 @@ void Engine::Impl::CompleteTask(Caller caller, CompleteTaskRequest request, Repl
                {{"task", task_id}, {"outcome", outcome}});
       return TaskAnswer(*task);
     }
+    auto def = DefinitionOf(tx, *inst);
+    if (!def) return tx.read_error;
+    if (const Node* node = def->Find(task->node); node && !node->guard.empty()) {
+      // The guard sees the variables as they would be, outcome included, and may refuse.
+      auto handler = handlers_.find(node->guard);
+      if (handler == handlers_.end()) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("task ", task_id, ": no built-in step '", node->guard, "' guards it"));
+      }
+      json seen = merged;
+      seen["outcome"] = outcome;
+      DomainTx domain(*this, tx);
+      ASSIGN_OR_RETURN(json answer, handler->second(domain, {inst->id, inst->business_key,
+                                                             node->id, seen}));
+      if (!answer.is_object()) {
+        return absl::InternalError(absl::StrCat(node->guard, " answered ", answer.dump()));
+      }
+      merged = MergedSize(merged, answer, options_.max_variables_bytes, &size_ok);
+      RETURN_IF_ERROR(size_ok);
+    }
     inst->variables = std::move(merged);
     task->completed_by = caller.user;
     task->completed_at_ms = tx.now;

@@ -5,6 +5,7 @@
 #include "daemon/modules/module.h"
 #include "daemon/modules/personal_data/module.h"
 #include "daemon/modules/recruitment/module.h"
+#include "daemon/modules/reviews/module.h"
 #include "daemon/modules/workforce/module.h"
 
 namespace shequ::modules {
@@ -14,6 +15,7 @@ ModuleList AllModules() {
   modules.push_back(std::make_unique<identity::IdentityModule>());
   modules.push_back(std::make_unique<workforce::WorkforceModule>());
   modules.push_back(std::make_unique<recruitment::RecruitmentModule>());
+  modules.push_back(std::make_unique<reviews::ReviewsModule>());
   modules.push_back(std::make_unique<personal_data::PersonalDataModule>());  // asks all others
   return modules;
 }

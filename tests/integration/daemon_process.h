@@ -13,6 +13,7 @@
 #include "shequ/v1/jobs.grpc.pb.h"
 #include "shequ/v1/notifications.grpc.pb.h"
 #include "shequ/v1/recruitment.grpc.pb.h"
+#include "shequ/v1/reviews.grpc.pb.h"
 #include "shequ/v1/tasks.grpc.pb.h"
 #include "shequ/v1/workforce.grpc.pb.h"
 
@@ -77,7 +78,8 @@ struct Stubs {
         notifications(v1::Notifications::NewStub(ch)),
         admin(v1::Admin::NewStub(ch)),
         workforce(v1::Workforce::NewStub(ch)),
-        recruitment(v1::Recruitment::NewStub(ch)) {}
+        recruitment(v1::Recruitment::NewStub(ch)),
+        reviews(v1::Reviews::NewStub(ch)) {}
   std::unique_ptr<v1::Definitions::Stub> definitions;
   std::unique_ptr<v1::Instances::Stub> instances;
   std::unique_ptr<v1::Tasks::Stub> tasks;
@@ -87,6 +89,7 @@ struct Stubs {
   std::unique_ptr<v1::Admin::Stub> admin;
   std::unique_ptr<v1::Workforce::Stub> workforce;
   std::unique_ptr<v1::Recruitment::Stub> recruitment;
+  std::unique_ptr<v1::Reviews::Stub> reviews;
 };
 
 // Names the caller in request metadata, as department systems do.

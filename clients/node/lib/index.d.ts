@@ -153,6 +153,105 @@ export interface Objection {
   decisionReason: string; instanceId: number; promotedId: number;
 }
 
+// Annual review (proto/shequ/v1/reviews.proto). Enumerated values are English ids; scores are
+// decimal text ('87.5'), dates YYYY-MM-DD.
+export type Rating = 'excellent' | 'competent' | 'basically_competent' | 'incompetent' | 'not_rated';
+export type ReviewStep = 'report' | 'appraisal' | 'scores';
+export interface Cycle {
+  /** "bh.hp/2026" */
+  id: string; streetUnitId: string; year: number;
+  state: 'open' | 'signed_off' | 'published' | 'final' | string;
+  /** the annual-review workflow */
+  instanceId: number; openedAtMs: number;
+  /** listed in the cycle */
+  workers: number; rated: number; notRated: number; reportsDone: number; appraisalsDone: number;
+  scoresDone: number; signedOffBy: string; signedOffAtMs: number; publishedOn: string;
+  noticeUntil: string; appealUntil: string; appealsPending: number;
+  /** final ratings by rating id, once published */
+  ratings: Record<string, number>;
+}
+/** The appraisal's ballots counted; never who chose what. */
+export interface Tally {
+  ballots: number; partyMembers: number; residents: number; excellent: number; competent: number;
+  basicallyCompetent: number; incompetent: number;
+  /** the appraisal score (average points), '' with no ballots */
+  score: string;
+  /** why it does not count yet; '' when it does */
+  shortfall: string; closed: boolean;
+  /** 评议不合格 */
+  failed: boolean;
+}
+export interface ReviewResult {
+  appraisal: string; satisfaction: string; target: string; composite: string;
+  /** the rating the composite reaches */
+  byScore: Rating | string;
+  /** after the overrides and the excellent cap */
+  rating: Rating | string; reasons: string[]; appraisalFailed: boolean;
+}
+export interface Appeal {
+  state: 'none' | 'filed' | 'upheld' | 'rejected' | string; filedOn: string; grounds: string;
+  decidedOn: string; decision: string;
+  /** when upheld */
+  ratingBefore: string;
+  /** the leading group's decision */
+  instanceId: number;
+}
+export interface WorkerReview {
+  cycleId: string; workerId: number;
+  /** who reviews: the worker's unit, or the body served */
+  unitId: string; homeUnitId: string;
+  /** the home unit of a seconded worker, informed */
+  informedUnitId: string;
+  participation: 'rated' | 'not_rated' | string;
+  /** why not rated, or reviewed elsewhere */
+  reason: string; monthsOnPost: number; report: string; attachments: string[]; reportAtMs: number;
+  tally: Tally | null; satisfaction: string; target: string;
+  /** -1 until recorded */
+  unexcusedAbsenceDays: number; graveError: string;
+  stepsDone: (ReviewStep | string)[];
+  /** after sign-off */
+  result: ReviewResult | null; appeal: Appeal | null; final: boolean;
+  /** the worker's annual-review-worker workflow */
+  instanceId: number;
+}
+export interface ListReviewsResponse {
+  reviews: WorkerReview[];
+  /** 0 at the end */
+  nextAfterWorkerId: number;
+}
+/** Names the voter (the caller) and the ballots in the box; never the choice. */
+export interface BallotReceipt { cycleId: string; workerId: number; voter: string; ballots: number }
+export interface CycleResult {
+  workerId: number; unitId: string; participation: string; reason: string;
+  result: ReviewResult | null;
+  /** once final ('' before) */
+  finalRating: string; appeal: string;
+}
+export interface CycleResults {
+  cycleId: string; results: CycleResult[];
+  /** -1: no cap */
+  excellentPlaces: number;
+}
+export interface OverdueStep {
+  step: 'report' | 'appraisal' | 'scores' | 'sign_off' | 'appeal' | string;
+  /** 0 for the cycle's own steps */
+  workerId: number; taskId: number; assignee: string; role: string; unitId: string;
+  dueAtMs: number; escalated: boolean;
+}
+export interface ListOverdueResponse { steps: OverdueStep[]; perStep: Record<string, number> }
+export interface YearRating {
+  year: number; rating: Rating | string;
+  /** review (with its cycle) or import */
+  source: string; cycleId: string;
+  /** what the personnel file records */
+  entries: string[];
+}
+export interface WorkerHistoryResponse {
+  workerId: number; years: YearRating[];
+  /** competent-or-better years since the last grade step */
+  qualifyingYears: number; promotionPriority: boolean;
+}
+
 /** A department plugin as Plugins/List shows it. */
 export interface PluginStatus {
   name: string;
@@ -406,6 +505,39 @@ export class Recruitment {
                   options?: RequestId): Promise<Objection>;
 }
 
+export class Reviews {
+  /** AlreadyExists when the cycle exists. */
+  openCycle(streetUnitId: string, year: number, options?: RequestId): Promise<Cycle>;
+  getCycle(cycleId: string): Promise<Cycle>;
+  listCycles(filter?: { streetUnitId?: string; year?: number }): Promise<Cycle[]>;
+  getReview(cycleId: string, workerId: number): Promise<WorkerReview>;
+  listReviews(cycleId: string, filter?: { unitId?: string; afterWorkerId?: number; limit?: number }): Promise<ListReviewsResponse>;
+  allReviews(cycleId: string, filter?: { unitId?: string; limit?: number }): AsyncGenerator<WorkerReview, void, void>;
+  submitReport(cycleId: string, workerId: number, text: string, attachments?: string[],
+               options?: RequestId): Promise<WorkerReview>;
+  /** A second ballot by the same voter rejects with AlreadyExists. */
+  castBallot(cycleId: string, workerId: number, choice: Rating | string, options?: RequestId): Promise<BallotReceipt>;
+  /** Fields left out (or '' for the scores) stay as they were; graveError '' clears it. */
+  recordScores(cycleId: string, workerId: number,
+               scores?: { satisfaction?: string; target?: string; unexcusedAbsenceDays?: number;
+                          graveError?: string } & RequestId): Promise<WorkerReview>;
+  finishStep(cycleId: string, workerId: number, step: ReviewStep | string, options?: StepOptions): Promise<WorkerReview>;
+  calibrate(cycleId: string): Promise<CycleResults>;
+  signOff(cycleId: string, options?: StepOptions): Promise<Cycle>;
+  getResults(cycleId: string): Promise<CycleResults>;
+  /** Resolves to the CSV text. */
+  exportResults(cycleId: string): Promise<string>;
+  fileAppeal(cycleId: string, workerId: number, grounds: string, options?: RequestId): Promise<WorkerReview>;
+  /** rating: the new rating when upheld. */
+  decideAppeal(cycleId: string, workerId: number, upheld: boolean, reasons: string,
+               options?: { rating?: Rating | string } & RequestId): Promise<WorkerReview>;
+  listOverdue(cycleId: string): Promise<ListOverdueResponse>;
+  workerHistory(workerId: number): Promise<WorkerHistoryResponse>;
+  /** csv: the text ('worker_id,year,rating'), its bytes, or { path } of a file; resolves to the
+   * rows imported. */
+  importRatings(csv: string | Uint8Array | { path: string }, options?: RequestId): Promise<number>;
+}
+
 // ---- client and worker ---------------------------------------------------------------------
 
 export interface Identity {
@@ -452,6 +584,7 @@ export class Client {
   readonly workforce: Workforce;
   readonly plugins: Plugins;
   readonly recruitment: Recruitment;
+  readonly reviews: Reviews;
   readonly principals: Principals;
   /** The same connection, speaking as someone else (another token). */
   asCaller(identity: Identity): Client;

@@ -16,6 +16,7 @@ from .services.notifications import Notifications
 from .services.plugins import Plugins
 from .services.principals import Principals
 from .services.recruitment import Recruitment
+from .services.reviews import Reviews
 from .services.tasks import Tasks
 from .services.workforce import Workforce
 
@@ -100,6 +101,7 @@ class Client:
     workforce: Workforce
     plugins: Plugins
     recruitment: Recruitment
+    reviews: Reviews
     principals: Principals
 
     def __init__(self, address: str = "127.0.0.1:7070", *, token: str | None = None,

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <set>
 
+#include "daemon/core/date.h"
 #include "daemon/core/status.h"
 #include "daemon/core/yaml_json.h"
 #include "daemon/domain/policy_object.h"
@@ -274,6 +275,10 @@ absl::StatusOr<ReviewPolicy> ParseReviewPolicy(std::string_view yaml_text) {
   RETURN_IF_ERROR(ParseRatings(top, p));
   RETURN_IF_ERROR(ParseOverrides(top, p));
   RETURN_IF_ERROR(ParseCap(top, p));
+  RETURN_IF_ERROR(top.Str("cycle_opens", false, &p.cycle_opens));
+  if (p.cycle_opens.size() != 5 || !date::IsValid("2025-" + p.cycle_opens)) {
+    return top.Err("cycle_opens", "'" + p.cycle_opens + "' is not a day of every year (MM-DD)");
+  }
   RETURN_IF_ERROR(top.Int("notice_working_days", true, 1, 60, &p.notice_working_days));
   RETURN_IF_ERROR(top.Int("appeal_working_days", true, 1, 120, &p.appeal_working_days));
   if (p.appeal_working_days < p.notice_working_days) {

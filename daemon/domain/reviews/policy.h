@@ -81,6 +81,9 @@ struct ReviewPolicy {
   workforce::Rounding excellent_cap_rounding = workforce::Rounding::kFloor;
   std::vector<CapTieKey> cap_tie_break;  // after the composite; ends with kWorkerId
 
+  // The day (MM-DD) each year's cycles open by themselves, one per street office.
+  std::string cycle_opens = "12-01";
+
   // Publication and appeal (公示, 申诉), in working days of the district calendar.
   int notice_working_days = 5;
   int appeal_working_days = 10;

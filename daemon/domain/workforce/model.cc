@@ -421,6 +421,7 @@ void to_json(nlohmann::json& j, const Worker& v) {
   if (!v.converted_on.empty()) j["converted_on"] = v.converted_on;
   if (!v.probation_until.empty()) j["probation_until"] = v.probation_until;
   if (!v.regular_on.empty()) j["regular_on"] = v.regular_on;
+  if (!v.status_since.empty()) j["status_since"] = v.status_since;
 }
 
 std::string PersonalJson(const PersonalData& v) {
@@ -474,6 +475,7 @@ std::string WorkerRecordJson(const Worker& v) {
   if (!v.converted_on.empty()) w.Field("converted_on", v.converted_on);
   if (!v.probation_until.empty()) w.Field("probation_until", v.probation_until);
   if (!v.regular_on.empty()) w.Field("regular_on", v.regular_on);
+  if (!v.status_since.empty()) w.Field("status_since", v.status_since);
   w.EndObject();
   return out;
 }
@@ -504,6 +506,7 @@ void from_json(const nlohmann::json& j, Worker& v) {
   Opt(j, "converted_on", v.converted_on);
   Opt(j, "probation_until", v.probation_until);
   Opt(j, "regular_on", v.regular_on);
+  Opt(j, "status_since", v.status_since);
   Opt(j, "transfers", v.transfers);
 }
 

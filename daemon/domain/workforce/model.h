@@ -197,6 +197,9 @@ struct Worker {
   std::string converted_on;  // date of the dispatch -> contract conversion, if any
   std::string probation_until;  // onboarding: the probation's last day, if any
   std::string regular_on;       // onboarding: converted to regular status (转正)
+  // The day the current status began: the last status change, "" when it never changed since
+  // the hire (the annual review reads secondments and departures off it).
+  std::string status_since;
   std::vector<Transfer> transfers;
 };
 

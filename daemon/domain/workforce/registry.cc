@@ -1035,6 +1035,7 @@ absl::StatusOr<Change> Registry::ChangeStatus(int64_t id, WorkerStatus status,
   }
   Worker w = before;
   w.status = status;
+  w.status_since = S(date);
   Count(before, -1);
   it->second = w;
   Count(w, +1);

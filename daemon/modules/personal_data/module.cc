@@ -42,7 +42,6 @@ PersonalDataModule::Rotation PersonalDataModule::Rotation::FromJson(const json& 
 
 PersonalDataModule::~PersonalDataModule() {
   *alive_ = false;
-  if (sweep_timer_) sweep_timer_->cancel();
 }
 
 store::ModuleSchema PersonalDataModule::Schema() const {
@@ -81,18 +80,8 @@ void PersonalDataModule::RegisterServices(server::ServiceContext& ctx,
   }
   if (resume) ResealBatch();
   // The retention sweep: a first one now, then once a day on the engine's clock.
-  sweep_timer_ = std::make_unique<boost::asio::steady_timer>(ctx.io);
-  ScheduleSweepCheck();
-}
-
-void PersonalDataModule::ScheduleSweepCheck() {
-  auto alive = alive_;
-  const auto every = ctx_->clock.IsManual() ? std::chrono::seconds(1) : std::chrono::seconds(60);
-  sweep_timer_->expires_after(every);
-  sweep_timer_->async_wait([this, alive](const boost::system::error_code& ec) {
-    if (ec || !*alive) return;
+  sweep_check_ = std::make_unique<PeriodicCheck>(ctx.io, ctx_->clock, [this] {
     if (!sweeping_ && ctx_->clock.NowMs() >= next_sweep_ms_) Sweep();
-    ScheduleSweepCheck();
   });
 }
 

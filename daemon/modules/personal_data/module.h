@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "daemon/modules/module.h"
+#include "daemon/modules/periodic_check.h"
 
 namespace shequ::modules::personal_data {
 
@@ -90,7 +91,6 @@ class PersonalDataModule final : public Module {
                                        const std::string& justification);
   void EraseNext(std::shared_ptr<std::vector<std::string>> numbers, size_t i, int64_t erased,
                  std::function<void(int64_t)> done);
-  void ScheduleSweepCheck();
 
   const ModuleContext* ctx_ = nullptr;
   std::unique_ptr<Sealer> sealer_;  // shares the daemon's keyring
@@ -100,7 +100,7 @@ class PersonalDataModule final : public Module {
   // The retention sweep: the next one due on the engine's clock, and whether one runs.
   std::atomic<int64_t> next_sweep_ms_{0};
   std::atomic<bool> sweeping_{false};
-  std::unique_ptr<boost::asio::steady_timer> sweep_timer_;
+  std::unique_ptr<PeriodicCheck> sweep_check_;
   // False once the module is gone: a reply arriving late must not touch it.
   std::shared_ptr<std::atomic<bool>> alive_ = std::make_shared<std::atomic<bool>>(true);
 };

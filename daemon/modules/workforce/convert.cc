@@ -110,6 +110,7 @@ void ToProto(const wf::Worker& w, bool masked, const std::string& today, v1::Wor
   out->set_reserve_cadre(w.reserve_cadre);
   out->set_probation_until(w.probation_until);
   out->set_regular_on(w.regular_on);
+  out->set_status_since(w.status_since);
   if (w.pay) {
     out->mutable_pay()->set_base(static_cast<int32_t>(w.pay->base));
     out->mutable_pay()->set_performance(static_cast<int32_t>(w.pay->performance));

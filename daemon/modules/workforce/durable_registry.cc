@@ -55,7 +55,7 @@ constexpr std::string_view kReservationFields[] = {
 constexpr std::string_view kWorkerFields[] = {
     "id", "education", "certificates", "employment", "post", "grade", "unit_id", "status",
     "hired_on", "community_since", "reserve_cadre", "number", "transfers", "pay", "converted_on",
-    "probation_until", "regular_on", "sealed"};
+    "probation_until", "regular_on", "status_since", "sealed"};
 constexpr std::string_view kReviewFields[] = {"instance_id", "effective_from"};
 
 // Reads every record of `table` through `read`, which turns a body into a value.

@@ -23,6 +23,7 @@
 #include "shequ/v1/plugins.pb.h"
 #include "shequ/v1/principals.pb.h"
 #include "shequ/v1/recruitment.pb.h"
+#include "shequ/v1/reviews.pb.h"
 #include "shequ/v1/tasks.pb.h"
 #include "shequ/v1/workforce.pb.h"
 
@@ -47,7 +48,8 @@ std::vector<const pb::FileDescriptor*> ApiFiles() {
           v1::WhoAmIRequest::descriptor()->file(),
           v1::CreateCampaignRequest::descriptor()->file(),
           v1::ClaimRequest::descriptor()->file(),
-          v1::ReviseQuotaRequest::descriptor()->file()};
+          v1::ReviseQuotaRequest::descriptor()->file(),
+          v1::OpenCycleRequest::descriptor()->file()};
 }
 
 std::string ReadFile(const fs::path& p) {

@@ -205,6 +205,52 @@ TEST_F(EngineTest, BuiltInHandlerRunsInTheStepsTransaction) {
   EXPECT_EQ(Must(store_->SubjectHistory("thing:1", "", 0, 10)).size(), 1u);
 }
 
+// A guarded user task: the guard sees the completion's variables and outcome before anything
+// changes; its refusal is the completion's error (task open, nothing written), its answer is
+// merged into the variables.
+TEST_F(EngineTest, GuardRefusesACompletionOrAddsToIt) {
+  engine_->RegisterHandler("domain.check", [&](Engine::DomainTx& tx, const Engine::HandlerCall& c)
+                                               -> absl::StatusOr<json> {
+    if (c.variables.value("score", 0) > 100) {
+      return absl::InvalidArgumentError("score: must be 0–100");
+    }
+    tx.Record("thing:1", "", "thing.checked", {{"outcome", c.variables["outcome"]}});
+    return json{{"checked", c.node}};
+  });
+  ASSERT_TRUE(Deploy(R"(
+id: guarded
+start: enter
+nodes:
+  enter: {type: user, assignees: [zhang], outcomes: [ok], guard: domain.check, next: done}
+  done: {type: end}
+)").ok());
+  auto id = Start("guarded");
+  ASSERT_TRUE(id.ok()) << id.status();
+  const int64_t task_id = Get(*id).tokens.at(0).tasks.at(0);
+  const auto before = Must(store_->History(*id, 0, 100)).size();
+  auto bad = Run([&](Reply r) {
+    engine_->CompleteTask({"zhang"}, {task_id, "ok", {{"score", 101}}, "", ""}, std::move(r));
+  });
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(bad.status().message(), "score: must be 0–100");
+  EXPECT_EQ(Must(store_->History(*id, 0, 100)).size(), before);
+  EXPECT_EQ(Get(*id).state, "active");
+  EXPECT_FALSE(Get(*id).variables.contains("score"));
+  EXPECT_TRUE(Must(store_->SubjectHistory("thing:1", "", 0, 10)).empty());
+
+  auto good = Run([&](Reply r) {
+    engine_->CompleteTask({"zhang"}, {task_id, "ok", {{"score", 99}}, "", ""}, std::move(r));
+  });
+  ASSERT_TRUE(good.ok()) << good.status();
+  const Instance done = Get(*id);
+  EXPECT_EQ(done.state, "completed");
+  EXPECT_EQ(done.variables["checked"], "enter");
+  EXPECT_EQ(done.variables["score"], 99);
+  auto checked = Must(store_->SubjectHistory("thing:1", "", 0, 10));
+  ASSERT_EQ(checked.size(), 1u);
+  EXPECT_NE(checked[0].body.find("\"ok\""), std::string::npos);
+}
+
 // Task times and people from the instance's variables: due_at and remind_at (dates or epoch
 // milliseconds), a role and a name with `${…}`.
 TEST_F(EngineTest, TaskDueAtRemindAtAndTemplatedRoleFromVariables) {

@@ -12,5 +12,6 @@ module.exports = {
   workforce: require('./workforce'),
   plugins: require('./plugins'),
   recruitment: require('./recruitment'),
+  reviews: require('./reviews'),
   principals: require('./principals'),
 };

@@ -10,6 +10,7 @@ from .notifications import Notifications
 from .plugins import Plugins
 from .principals import Principals
 from .recruitment import Recruitment
+from .reviews import Reviews
 from .tasks import Tasks
 from .workforce import Workforce
 
@@ -24,5 +25,6 @@ SERVICES = {
     "workforce": Workforce,
     "plugins": Plugins,
     "recruitment": Recruitment,
+    "reviews": Reviews,
     "principals": Principals,
 }
