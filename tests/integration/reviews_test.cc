@@ -2,8 +2,8 @@
 // secret ballots, scores, reminders and the overdue list, sign-off with the excellent cap,
 // publication, an appeal, the final ratings and their consequences in the registry (an
 // admonishment, a dismissal after two incompetent years, promotion priority after three
-// excellent ones), a worker hired in November not rated — with kill -9 in the middle; and the
-// bad input each call refuses.
+// excellent ones, a grade step on 1 January after the third competent year), a worker hired in
+// November not rated — with kill -9 in the middle; and the bad input each call refuses.
 
 #include <gtest/gtest.h>
 
@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "nlohmann/json.hpp"
+#include "shequ/v1/personal_data.grpc.pb.h"
 #include "shequ/v1/reviews.grpc.pb.h"
 #include "tests/integration/client.h"
 
@@ -231,12 +232,20 @@ TEST_F(ReviewsTest, AStreetsWholeCycle) {
   // Earlier years: w0 excellent twice (a third makes promotion priority), w5 incompetent in
   // 2025 (a second makes dismissal).
   v1::ImportRatingsResponse imported;
-  grpc::Status s = Import("worker_id,year,rating\n" + std::to_string(w[0]) + ",2024,excellent\n" +
-                              std::to_string(w[0]) + ",2025,优秀\n" + std::to_string(w[5]) +
-                              ",2025,incompetent\n",
+  // w2 has two competent years since its last grade step: a third makes one grade up.
+  const auto id = [&](int i) { return std::to_string(w[i]); };
+  grpc::Status s = Import("worker_id,year,rating,qualifying_years\n" + id(0) +
+                              ",2024,excellent,\n" + id(0) + ",2025,优秀,\n" + id(5) +
+                              ",2025,incompetent,\n" + id(2) + ",2025,competent,2\n",
                           &imported);
   ASSERT_TRUE(s.ok()) << Describe(s);
-  EXPECT_EQ(imported.imported(), 3);
+  EXPECT_EQ(imported.imported(), 4);
+  EXPECT_EQ(History(w[2]).qualifying_years(), 2);
+  s = Import("worker_id,year,rating,qualifying_years\n" + id(3) + ",2025,competent,3\n",
+             &imported);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("row 2, column qualifying_years"), std::string::npos)
+      << s.error_message();
   // All or nothing: a bad row names its row and column, and nothing of the file is kept.
   s = Import("worker_id,year,rating\n" + std::to_string(w[1]) + ",2024,competent\n" +
                  std::to_string(w[1]) + ",2025,good\n",
@@ -409,7 +418,8 @@ TEST_F(ReviewsTest, AStreetsWholeCycle) {
   EXPECT_EQ(h0.years(2).rating(), "excellent");
   EXPECT_TRUE(h0.promotion_priority());
   EXPECT_FALSE(History(w[1]).promotion_priority());
-  EXPECT_EQ(History(w[2]).qualifying_years(), 1);
+  EXPECT_EQ(History(w[1]).qualifying_years(), 1);
+  EXPECT_EQ(History(w[2]).qualifying_years(), 0);  // the step takes the three years
 
   // Consequences: admonishment for w4 (a first incompetent year), dismissal for w5 (two in a
   // row), which the leading group approves: the contract ends, the post falls vacant.
@@ -425,6 +435,32 @@ TEST_F(ReviewsTest, AStreetsWholeCycle) {
   ASSERT_TRUE(s.ok()) << Describe(s);
   EXPECT_EQ(GetWorker(w[5]).status(), "left");
   EXPECT_EQ(GetWorker(w[4]).status(), "on_post");
+  // w2's grade step waits for 1 January.
+  EXPECT_EQ(GetWorker(w[2]).grade(), 5);
+  client_->Advance("P30D");
+  EXPECT_EQ(GetWorker(w[2]).grade(), 6);
+  EXPECT_EQ(GetWorker(w[3]).grade(), 5);
+
+  // What is held about the dismissed worker includes the review, without anyone's ballot; the
+  // erasure blanks their own words and keeps the rating.
+  const std::string id5 = IdNumber("34011119900101" + std::to_string(105));
+  auto pd = v1::PersonalData::NewStub(daemon_->channel());
+  v1::ExportPersonalDataRequest export_req;
+  export_req.set_id_number(id5);
+  v1::ExportPersonalDataResponse doc;
+  s = Call(kPersonnel, [&](auto* ctx) { return pd->Export(ctx, export_req, &doc); }, doc);
+  ASSERT_TRUE(s.ok()) << Describe(s);
+  const json held = json::parse(doc.document());
+  ASSERT_TRUE(held.contains("reviews")) << held.dump();
+  EXPECT_EQ(held["reviews"]["sheets"][0]["report"], "述职报告");
+  v1::ErasePersonalDataRequest erase;
+  erase.set_id_number(id5);
+  erase.set_justification("本人申请");
+  v1::ErasePersonalDataResponse erased;
+  s = Call(kPersonnel, [&](auto* ctx) { return pd->Erase(ctx, erase, &erased); }, erased);
+  ASSERT_TRUE(s.ok()) << Describe(s);
+  EXPECT_EQ(Review(w[5]).report(), "[erased]");
+  EXPECT_EQ(Review(w[5]).result().rating(), "incompetent");
 
   // The street's results as CSV.
   v1::ExportResultsResponse exported;

@@ -39,13 +39,18 @@ void AddMissing(const ReviewSheet& s, const ReviewPolicy& policy, std::vector<Mi
   }
 }
 
+// A street of hundreds of workers can miss hundreds of items: the message names the first ones
+// (an error travels in a gRPC trailer, which has a size limit) and counts the rest.
+constexpr size_t kMaxListed = 20;
+
 absl::Status MissingError(const std::vector<Missing>& missing) {
   std::string msg = "scores missing: ";
-  for (size_t i = 0; i < missing.size(); ++i) {
+  for (size_t i = 0; i < missing.size() && i < kMaxListed; ++i) {
     if (i > 0) msg += "; ";
     msg += "worker " + N(missing[i].worker_id) + " " + missing[i].item + " (" + missing[i].detail +
            ")";
   }
+  if (missing.size() > kMaxListed) msg += "; … and " + N(missing.size() - kMaxListed) + " more";
   return absl::FailedPreconditionError(msg);
 }
 

@@ -353,8 +353,12 @@ absl::StatusOr<Cycle*> DurableReviews::Open(engine::Engine::DomainTx& tx, const 
         rec.home_unit_id = w.unit_id;
         rec.hired_on = w.hired_on;
         rec.status = w.status;
-        const std::string since = w.status_since.empty() ? w.hired_on : w.status_since;
-        if (w.status == wf::WorkerStatus::kLeft) rec.left_on = date::AddDays(since, -1);
+        // Records from before status_since existed (and rosters imported as they were) do not
+        // say since when: from the hire, as far as anyone can tell.
+        const std::string since = std::max(w.status_since, w.hired_on);
+        if (w.status == wf::WorkerStatus::kLeft) {
+          rec.left_on = std::max(date::AddDays(since, -1), w.hired_on);
+        }
         if (w.status == wf::WorkerStatus::kSecondedStreet ||
             w.status == wf::WorkerStatus::kSecondedDistrict) {
           // The body served: the street office, or the district's (seed 004).
@@ -363,8 +367,13 @@ absl::StatusOr<Cycle*> DurableReviews::Open(engine::Engine::DomainTx& tx, const 
         }
         auto e = rv::EligibilityFor(rec, year, policy_);
         if (!e.ok()) {
-          return absl::FailedPreconditionError("worker " + N(w.id) + ": " +
-                                               std::string(e.status().message()));
+          // One inconsistent record does not hold up the street: listed, not rated, and why.
+          Logger("reviews")->warn("cycle {}: worker {}: {}", rv::CycleKey(street, year), w.id,
+                                  std::string(e.status().message()));
+          e = rv::Eligibility{rv::Participation::kNotRated,
+                              "the registry's record does not say when the worker served: " +
+                                  std::string(e.status().message()),
+                              0, w.unit_id, ""};
         }
         if (e->participation == rv::Participation::kOutside) continue;
         Sheet s;
@@ -612,9 +621,13 @@ void DurableReviews::ImportRatings(const engine::Caller& caller, std::string csv
               absl::StrCat("csv: row ", row, ", column ", column, ": ", what));
         };
         ASSIGN_OR_RETURN(auto rows, csv::ReadAll(csv));
-        if (rows.empty() || rows[0] != std::vector<std::string>{"worker_id", "year", "rating"}) {
+        const std::vector<std::string> header = {"worker_id", "year", "rating",
+                                                 "qualifying_years"};
+        const size_t columns = rows.empty() ? 0 : rows[0].size();
+        if ((columns != 3 && columns != 4) ||
+            !std::equal(rows[0].begin(), rows[0].end(), header.begin())) {
           return absl::InvalidArgumentError(
-              "csv: row 1: the header must be exactly worker_id,year,rating");
+              "csv: row 1: the header must be worker_id,year,rating[,qualifying_years]");
         }
         if (rows.size() == 1) return absl::InvalidArgumentError("csv: no rows after the header");
         const int this_year = std::stoi(Today().substr(0, 4));
@@ -623,7 +636,9 @@ void DurableReviews::ImportRatings(const engine::Caller& caller, std::string csv
         for (size_t i = 1; i < rows.size(); ++i) {
           const auto& r = rows[i];
           const size_t row = i + 1;
-          if (r.size() != 3) return bad(row, "-", "expected 3 fields, got " + N(r.size()));
+          if (r.size() != columns) {
+            return bad(row, "-", "expected " + N(columns) + " fields, got " + N(r.size()));
+          }
           int64_t worker_id = 0;
           int year = 0;
           if (!absl::SimpleAtoi(r[0], &worker_id) || worker_id <= 0) {
@@ -654,6 +669,16 @@ void DurableReviews::ImportRatings(const engine::Caller& caller, std::string csv
                            y->second.source + ")");
           }
           f.years[year] = {year, *rating, "import", "", {}};
+          // Competent-or-better years since the worker's last grade step, as of this year.
+          if (columns == 4 && !r[3].empty()) {
+            int q = -1;
+            if (!absl::SimpleAtoi(r[3], &q) || q < 0 || q >= policy_.grade_step_years) {
+              return bad(row, "qualifying_years",
+                         "'" + r[3] + "' is not a count from 0 to " +
+                             N(policy_.grade_step_years - 1));
+            }
+            f.qualifying_years = q;
+          }
         }
         for (auto& [id, f] : changed) {
           Save(tx, f);
@@ -792,6 +817,56 @@ absl::StatusOr<std::vector<Overdue>> DurableReviews::ListOverdue(
     if (rows.size() < 1000) break;
   }
   return out;
+}
+
+// ---- Personal data --------------------------------------------------------------------------
+
+json DurableReviews::PersonalDataOf(const std::vector<int64_t>& workers) const {
+  std::shared_lock lock(mu_);
+  json sheets = json::array();
+  json files = json::array();
+  for (int64_t id : workers) {
+    for (const auto& [cycle_id, c] : cycles_) {
+      auto s = c.sheets.find(id);
+      if (s == c.sheets.end()) continue;
+      json j = SheetJson(s->second);
+      j.erase("voters");  // other people, and no part of this worker's data
+      j["cycle_id"] = cycle_id;
+      sheets.push_back(std::move(j));
+    }
+    if (auto f = files_.find(id); f != files_.end()) files.push_back(FileJson(f->second));
+  }
+  if (sheets.empty() && files.empty()) return json();
+  return json{{"sheets", std::move(sheets)}, {"files", std::move(files)}};
+}
+
+std::pair<int64_t, std::function<void()>> DurableReviews::Erase(
+    engine::Engine::DomainTx& tx, const std::vector<int64_t>& workers) {
+  constexpr char kErased[] = "[erased]";
+  std::vector<std::pair<std::string, Sheet>> changed;
+  {
+    std::shared_lock lock(mu_);
+    for (int64_t id : workers) {
+      for (const auto& [cycle_id, c] : cycles_) {
+        auto it = c.sheets.find(id);
+        if (it == c.sheets.end()) continue;
+        Sheet s = it->second;
+        if (!s.report.empty()) s.report = kErased;
+        s.attachments.clear();
+        if (s.outcome && !s.outcome->appeal_grounds.empty()) s.outcome->appeal_grounds = kErased;
+        Save(tx, c, s);
+        changed.emplace_back(cycle_id, std::move(s));
+      }
+    }
+  }
+  const auto n = static_cast<int64_t>(changed.size());
+  return {n, [this, changed = std::move(changed)]() mutable {
+            std::unique_lock lock(mu_);
+            for (auto& [cycle_id, s] : changed) {
+              Cycle* c = Find(cycle_id);
+              if (c) c->sheets[s.worker_id] = std::move(s);
+            }
+          }};
 }
 
 // ---- The workflows' built-in steps ---------------------------------------------------------

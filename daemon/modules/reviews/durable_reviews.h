@@ -149,6 +149,16 @@ class DurableReviews {
   void ImportRatings(const engine::Caller& caller, std::string csv, std::string request_id,
                      engine::Reply reply);
 
+  // ---- Personal data (docs/decisions/0014-erasure.md) ----
+  // Everything held about these workers: their sheets in every cycle (the tally, never the
+  // ballots) and their files.
+  engine::json PersonalDataOf(const std::vector<int64_t>& workers) const;
+  // Rewrites, in `tx`, these workers' sheets with their own words (the report, its
+  // attachments, appeal grounds) as "[erased]"; ratings, scores and tallies stay for the
+  // statistics. Answers how many sheets, and the change in memory to make once all agreed.
+  std::pair<int64_t, std::function<void()>> Erase(engine::Engine::DomainTx& tx,
+                                                  const std::vector<int64_t>& workers);
+
   // ---- Reads (copies under the shared lock) ----
   absl::StatusOr<Cycle> GetCycle(const std::string& id, bool with_sheets) const;
   std::vector<Cycle> ListCycles(const std::string& street, int year) const;

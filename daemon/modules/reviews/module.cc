@@ -36,6 +36,28 @@ void ReviewsModule::RegisterServices(server::ServiceContext& ctx,
                                                    [this] { reviews_->OpenDueCycles(); });
 }
 
+namespace {
+absl::StatusOr<std::vector<int64_t>> WorkerIds(const workforce::DurableRegistry& registry,
+                                               const std::string& id_number) {
+  ASSIGN_OR_RETURN(auto workers, registry.WorkersWithIdNumber(id_number));
+  std::vector<int64_t> ids;
+  for (const auto& w : workers) ids.push_back(w.id);
+  return ids;
+}
+}  // namespace
+
+absl::StatusOr<engine::json> ReviewsModule::PersonalDataOf(const std::string& id_number) const {
+  ASSIGN_OR_RETURN(auto ids, WorkerIds(*registry_, id_number));
+  return reviews_->PersonalDataOf(ids);
+}
+
+absl::StatusOr<Module::Erasure> ReviewsModule::ErasePersonalData(engine::Engine::DomainTx& tx,
+                                                                 const std::string& id_number) {
+  ASSIGN_OR_RETURN(auto ids, WorkerIds(*registry_, id_number));
+  auto [sheets, commit] = reviews_->Erase(tx, ids);
+  return Erasure{sheets, std::move(commit)};
+}
+
 void ReviewsModule::Metrics(server::PrometheusWriter& w) const {
   w.Gauge("shequ_review_cycles", "Annual review cycles, of any state.",
           static_cast<double>(reviews_->cycle_count()));

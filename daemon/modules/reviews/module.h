@@ -27,6 +27,11 @@ class ReviewsModule final : public Module {
   void RegisterServices(server::ServiceContext& ctx,
                         std::vector<std::unique_ptr<grpc::Service>>& out) override;
   void Metrics(server::PrometheusWriter& w) const override;
+  // The sheets and file of the workers with this ID number.
+  absl::StatusOr<engine::json> PersonalDataOf(const std::string& id_number) const override;
+  // Their reports and appeal grounds become "[erased]"; ratings stay.
+  absl::StatusOr<Erasure> ErasePersonalData(engine::Engine::DomainTx& tx,
+                                            const std::string& id_number) override;
 
   DurableReviews& reviews() { return *reviews_; }
 

@@ -22,6 +22,24 @@ DurableRegistry::DurableRegistry(engine::Engine& engine, store::Store& store, Se
                                  wf::Registry registry)
     : engine_(engine), store_(store), sealer_(std::move(sealer)), registry_(std::move(registry)) {}
 
+absl::StatusOr<std::vector<wf::Worker>> DurableRegistry::WorkersWithIdNumber(
+    const std::string& id_number) const {
+  return Read([&](const wf::Registry& r) -> absl::StatusOr<std::vector<wf::Worker>> {
+    wf::WorkerFilter filter;
+    filter.search = id_number;  // also matches names and numbers: filtered below
+    std::vector<wf::Worker> out;
+    int64_t after = 0;
+    do {
+      ASSIGN_OR_RETURN(wf::WorkerPage page, r.ListWorkers(filter, after, 1000));
+      for (auto& w : page.workers) {
+        if (w.personal.id_number == id_number) out.push_back(std::move(w));
+      }
+      after = page.next_after_id;
+    } while (after != 0);
+    return out;
+  });
+}
+
 bool DurableRegistry::Covers(std::string_view scope, std::string_view unit) const {
   return Read([&](const wf::Registry& r) { return r.Covers(scope, unit); });
 }

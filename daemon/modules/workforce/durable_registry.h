@@ -78,6 +78,9 @@ class DurableRegistry : public engine::UnitTree {
   bool Covers(std::string_view scope, std::string_view unit) const override;
   std::vector<std::string> Subtree(std::string_view unit) const override;
 
+  // The workers (any status) recorded with this ID number (normalised), in the clear.
+  absl::StatusOr<std::vector<wf::Worker>> WorkersWithIdNumber(const std::string& id_number) const;
+
   // Runs `fn(const Registry&)` under the shared lock.
   template <typename Fn>
   auto Read(Fn&& fn) const {

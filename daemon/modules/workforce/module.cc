@@ -65,21 +65,7 @@ absl::Status WorkforceModule::Recover() { return registry_->Recover(); }
 
 absl::StatusOr<engine::json> WorkforceModule::PersonalDataOf(const std::string& id_number) const {
   using engine::json;
-  ASSIGN_OR_RETURN(std::vector<wf::Worker> found,
-                   registry_->Read([&](const wf::Registry& r) -> absl::StatusOr<std::vector<wf::Worker>> {
-                     wf::WorkerFilter filter;
-                     filter.search = id_number;  // also matches names and numbers: filtered below
-                     std::vector<wf::Worker> out;
-                     int64_t after = 0;
-                     do {
-                       ASSIGN_OR_RETURN(wf::WorkerPage page, r.ListWorkers(filter, after, 1000));
-                       for (auto& w : page.workers) {
-                         if (w.personal.id_number == id_number) out.push_back(std::move(w));
-                       }
-                       after = page.next_after_id;
-                     } while (after != 0);
-                     return out;
-                   }));
+  ASSIGN_OR_RETURN(std::vector<wf::Worker> found, registry_->WorkersWithIdNumber(id_number));
   if (found.empty()) return json();
   json workers = json::array();
   for (const wf::Worker& w : found) {

@@ -1,5 +1,6 @@
 """shequctl against the real daemon (fake clock): the guide's example, exit codes and messages,
---json and table output, following streams until Ctrl-C, the workforce and plugins commands.
+--json and table output, following streams until Ctrl-C, the workforce, annual-review and
+plugins commands.
 
 The daemon authenticates with API tokens. The tests name their callers as development mode
 would (STREET, OFFICE, ... below); run_cli gives the command the token of that principal
@@ -432,6 +433,51 @@ class WorkforceCliTest(CliTestCase):
         quiet = self.run_cli(*MIGRATION, "workforce", "import", path)
         self.assertNotIn("%", quiet.stderr)
         self.assertEqual(quiet.stderr.count("\n"), 1)
+
+
+class ReviewsCliTest(CliTestCase):
+    def test_annual_review(self):
+        workforce = self.daemon.admin.workforce
+        workforce.create_unit({"id": "bh", "name": "包河区", "kind": "district"})
+        workforce.create_unit({"id": "bh.rv", "parent_id": "bh", "name": "复兴街道",
+                               "kind": "street", "unit_class": 1})
+        workforce.create_unit({"id": "bh.rv.c1", "parent_id": "bh.rv", "name": "复兴社区",
+                               "kind": "community", "community_type": "城市社区",
+                               "households": 2000})
+        revise_quota(self.daemon, "bh.rv.c1", 2)
+        with self.daemon.client("zhao.migration", ["roster-migration"]) as hr:
+            worker = hr.workforce.create_worker({
+                "name": "周敏", "id_number": id_number(901), "phone": "13900000901",
+                "education": "bachelor", "employment": "contract", "post": "officer",
+                "grade": 5, "unit_id": "bh.rv.c1", "hired_on": "2020-05-01",
+                "number": "W901"}).id
+        street = ["--user", "xu", "--roles", "street-office", "--unit", "bh.rv"]
+        voter = ["--user", "voter-cli", "--roles", "resident-representative", "--unit",
+                 "bh.rv.c1"]
+        self.assertIn("bh.rv/2026", self.ok(*street, "reviews", "open", "bh.rv", "2026"))
+        self.assertIn("is open already",
+                      self.fails(5, *street, "reviews", "open", "bh.rv", "2026"))
+        self.assertRegex(self.ok(*street, "reviews", "get", "bh.rv/2026"),
+                         r"state\s+open\n(.*\n)*workers\s+1 \(1 rated, 0 not rated\)")
+        self.ok(*voter, "reviews", "ballot", "bh.rv/2026", str(worker), "competent")
+        self.assertIn("ALREADY_EXISTS", self.fails(5, *voter, "reviews", "ballot", "bh.rv/2026",
+                                                   str(worker), "excellent"))
+        shown = self.ok(*street, "reviews", "worker", "bh.rv/2026", str(worker))
+        self.assertIn("1 ballots", shown)
+        self.assertNotIn("voter-cli", shown)  # the tally only
+        as_json = json.loads(self.ok(*street, "--json", "reviews", "worker", "bh.rv/2026",
+                                     str(worker)))
+        self.assertEqual(as_json["tally"]["ballots"], 1)
+        self.assertIn("scores missing",
+                      self.fails(5, *street, "reviews", "calibrate", "bh.rv/2026"))
+        self.ok(*street, "reviews", "scores", "bh.rv/2026", str(worker), "--satisfaction", "88",
+                "--target", "90", "--absence", "0")
+        self.assertIn("satisfaction",
+                      self.fails(3, *street, "reviews", "scores", "bh.rv/2026", str(worker),
+                                 "--satisfaction", "120"))
+        self.ok(*street, "reviews", "finish", "bh.rv/2026", str(worker), "scores")
+        self.assertIn("nothing overdue", self.ok(*street, "reviews", "overdue", "bh.rv/2026"))
+        self.fails(4, *street, "reviews", "get", "bh.rv/1999")
 
 
 class AuthCliTest(CliTestCase):

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/match.h"
+
 #include <string>
 #include <vector>
 
@@ -145,6 +147,17 @@ TEST(ReviewRating, MissingScoresAreListed) {
   ReviewSheet high = Sheet(6, Rating::kCompetent, 1001, 800);
   EXPECT_TRUE(Fails(RateWorker(high, p).status(), Code::kInvalidArgument,
                     "worker 6: satisfaction: 100.1 is outside 0–100"));
+}
+
+// A whole street with nothing in yet: the message names the first twenty items, counts the rest.
+TEST(ReviewRating, ALongListOfMissingItemsIsCut) {
+  std::vector<ReviewSheet> empty(30);
+  for (int i = 0; i < 30; ++i) empty[i].worker_id = i + 1;
+  const absl::Status s = CheckComplete(empty, DefaultPolicy());
+  EXPECT_EQ(s.code(), Code::kFailedPrecondition);
+  EXPECT_TRUE(absl::EndsWith(s.message(), "; … and 130 more")) << s.message();
+  EXPECT_NE(s.message().find("worker 4 target"), std::string::npos);
+  EXPECT_EQ(s.message().find("worker 5 "), std::string::npos);
 }
 
 // Twenty workers: 1–5 excellent by score (composites 95, 94, 93, 93, 93 with ties), the rest
