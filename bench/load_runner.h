@@ -114,18 +114,22 @@ class LoadRunner {
     requests_ = nullptr;
     answers_ = nullptr;
     who_ = who;
+    whos_ = nullptr;
     deadline_ = SteadyClock::now() + std::chrono::microseconds(static_cast<int64_t>(seconds * 1e6));
     return Run(name, method, daemon);
   }
 
   // Sends requests[begin, end) once each; answers[i] gets the response bytes of request i.
+  // With `whos`, request i goes as (*whos)[i] instead of `who` (one caller per request: voters).
   Phase RunRange(const std::string& name, const std::string& method,
                  const std::vector<std::string>& requests, size_t begin, size_t end,
-                 std::vector<std::string>* answers, const Who& who, pid_t daemon) {
+                 std::vector<std::string>* answers, const Who& who, pid_t daemon,
+                 const std::vector<Who>* whos = nullptr) {
     fixed_ = nullptr;
     requests_ = &requests;
     answers_ = answers;
     who_ = who;
+    whos_ = whos;
     next_ = begin;
     end_ = end;
     deadline_ = SteadyClock::time_point::max();
@@ -184,8 +188,9 @@ class LoadRunner {
       return false;
     }
     s->ctx = std::make_unique<grpc::ClientContext>();
-    if (!who_.token.empty()) s->ctx->AddMetadata("authorization", "Bearer " + who_.token);
-    if (!who_.user.empty()) testing::Identify(s->ctx.get(), who_.user, who_.roles, who_.unit);
+    const Who& who = whos_ ? (*whos_)[s->index] : who_;
+    if (!who.token.empty()) s->ctx->AddMetadata("authorization", "Bearer " + who.token);
+    if (!who.user.empty()) testing::Identify(s->ctx.get(), who.user, who.roles, who.unit);
     grpc::Slice slice(*body);
     s->request = grpc::ByteBuffer(&slice, 1);
     s->response.Clear();
@@ -227,6 +232,7 @@ class LoadRunner {
   const std::vector<std::string>* requests_ = nullptr;
   std::vector<std::string>* answers_ = nullptr;
   Who who_;
+  const std::vector<Who>* whos_ = nullptr;
   std::atomic<size_t> next_{0};
   size_t end_ = 0;
   std::vector<Slot> slots_;
