@@ -50,6 +50,8 @@ constexpr int kPostsPerCommunity = 5;
 
 const Who kStreetOffice{"bench.clerk", "street-office", kStreet};
 const Who kLeadingGroup{"bench.lg", "leading-group", ""};
+const Who kAdmin{"bench.admin", "district-admin", ""};
+const Who kCommittee{"bench.ec", "establishment-committee", ""};
 
 // The daemon to kill and its directory to remove on the way out: std::exit runs no destructors.
 pid_t g_daemon = 0;
@@ -161,7 +163,7 @@ void CreateUnit(st::Stubs& stubs, const std::string& id, const std::string& pare
   u->set_households(households);
   u->set_unit_class(unit_class);
   grpc::ClientContext ctx;
-  Prepare(&ctx, kLeadingGroup);
+  Prepare(&ctx, kAdmin);
   v1::Unit out;
   auto s = stubs.workforce->CreateUnit(&ctx, req, &out);
   if (!s.ok()) Die("CreateUnit " + id + ": " + Describe(s));
@@ -173,9 +175,9 @@ void ReviseQuota(st::Stubs& stubs, const std::string& unit, int approved) {
   req.set_approved(approved);
   req.set_effective_from("2026-01-01");
   req.set_reason("核定");
-  req.set_approved_by("区委编委");
+  req.set_approval_document("包编〔2026〕1号");
   grpc::ClientContext ctx;
-  Prepare(&ctx, kLeadingGroup);
+  Prepare(&ctx, kCommittee);
   v1::QuotaRevision out;
   auto s = stubs.workforce->ReviseQuota(&ctx, req, &out);
   if (!s.ok()) Die("ReviseQuota " + unit + ": " + Describe(s));
@@ -401,7 +403,7 @@ int main(int argc, char** argv) {
     v1::AdvanceClockRequest req;
     req.set_to_ms(closed_at);
     grpc::ClientContext ctx;
-    Prepare(&ctx, kStreetOffice);
+    Prepare(&ctx, kAdmin);
     v1::AdvanceClockResponse out;
     const auto t0 = SteadyClock::now();
     auto s = stubs.admin->AdvanceClock(&ctx, req, &out);

@@ -8,7 +8,7 @@ set -euo pipefail
 build="${1:?usage: bench/run.sh BUILD_DIR [--quick]}"
 shift
 benches=(engine_bench grpc_bench timers_bench workforce_bench plugins_bench recruitment_bench
-         restart_bench definitions_bench)
+         restart_bench definitions_bench reviews_bench)
 scripts=(client_workers_bench)  # bench/NAME BUILD_DIR [args]: they drive the clients/
 
 # `make bench` has built everything already; a bare run.sh builds just what it needs.

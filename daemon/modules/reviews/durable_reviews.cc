@@ -694,19 +694,41 @@ void DurableReviews::ImportRatings(const engine::Caller& caller, std::string csv
 
 // ---- Reads ---------------------------------------------------------------------------------
 
-absl::StatusOr<Cycle> DurableReviews::GetCycle(const std::string& id, bool with_sheets) const {
+absl::StatusOr<Cycle> DurableReviews::GetCycle(const std::string& id) const {
   std::shared_lock lock(mu_);
   auto it = cycles_.find(id);
   if (it == cycles_.end()) return absl::NotFoundError("cycle_id: review cycle '" + id + "' not found");
-  if (with_sheets) return it->second;
-  Cycle c = it->second;
-  c.sheets.clear();
-  return c;
+  return it->second;
 }
 
-std::vector<Cycle> DurableReviews::ListCycles(const std::string& street, int year) const {
+absl::StatusOr<CycleInfo> DurableReviews::GetCycleInfo(const std::string& id) const {
   std::shared_lock lock(mu_);
-  std::vector<Cycle> out;
+  auto it = cycles_.find(id);
+  if (it == cycles_.end()) return absl::NotFoundError("cycle_id: review cycle '" + id + "' not found");
+  return static_cast<const CycleInfo&>(it->second);
+}
+
+absl::StatusOr<CycleSummary> DurableReviews::Summary(const std::string& id) const {
+  std::shared_lock lock(mu_);
+  auto it = cycles_.find(id);
+  if (it == cycles_.end()) return absl::NotFoundError("cycle_id: review cycle '" + id + "' not found");
+  CycleSummary out{it->second};
+  for (const auto& [_, s] : it->second.sheets) {
+    ++out.workers;
+    out.rated += s.rated;
+    out.reports += s.steps_done.count("report");
+    out.appraisals += s.steps_done.count("appraisal");
+    out.scores += s.steps_done.count("scores");
+    if (!s.outcome) continue;
+    if (s.outcome->appeal == rv::AppealState::kFiled) ++out.appeals_pending;
+    ++out.ratings[Rating(s.outcome->rating)];
+  }
+  return out;
+}
+
+std::vector<CycleInfo> DurableReviews::ListCycles(const std::string& street, int year) const {
+  std::shared_lock lock(mu_);
+  std::vector<CycleInfo> out;
   for (const auto& [_, c] : cycles_) {
     if ((street.empty() || c.street_unit_id == street) && (year == 0 || c.year == year)) {
       out.push_back(c);
@@ -770,7 +792,7 @@ absl::StatusOr<std::vector<rv::RatingResult>> DurableReviews::Calibrate(
   return rv::Calibrate(RatedSheets(it->second), policy_);
 }
 
-bool DurableReviews::IsFinal(const Cycle& cycle, const Sheet& sheet) const {
+bool DurableReviews::IsFinal(const CycleInfo& cycle, const Sheet& sheet) const {
   if (sheet.final) return true;
   if (!cycle.publication || !sheet.outcome) return false;
   return rv::IsFinal(*sheet.outcome, *cycle.publication, Today());

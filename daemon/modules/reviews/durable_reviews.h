@@ -65,7 +65,8 @@ struct Sheet {
   int64_t appeal_instance_id = 0;          // annual-review-appeal
 };
 
-struct Cycle {
+// A cycle's own fields (what most answers need, cheap to copy) …
+struct CycleInfo {
   std::string id;  // "bh.wuhu/2026"
   std::string street_unit_id;
   int year = 0;
@@ -75,6 +76,9 @@ struct Cycle {
   std::string signed_off_by;
   int64_t signed_off_at_ms = 0;
   std::optional<rv::Publication> publication;
+};
+// … and its sheets.
+struct Cycle : CycleInfo {
   std::map<int64_t, Sheet> sheets;  // by worker
 };
 
@@ -91,6 +95,13 @@ struct WorkerFile {
   int qualifying_years = 0;
   bool promotion_priority = false;
   std::map<int, Year> years;
+};
+
+// What the answers about a cycle count, counted under the lock (no copy of the sheets).
+struct CycleSummary {
+  CycleInfo info;
+  int workers = 0, rated = 0, reports = 0, appraisals = 0, scores = 0, appeals_pending = 0;
+  std::map<std::string, int> ratings;  // published ratings by rating id
 };
 
 // An open step past its due time.
@@ -160,8 +171,10 @@ class DurableReviews {
                                                   const std::vector<int64_t>& workers);
 
   // ---- Reads (copies under the shared lock) ----
-  absl::StatusOr<Cycle> GetCycle(const std::string& id, bool with_sheets) const;
-  std::vector<Cycle> ListCycles(const std::string& street, int year) const;
+  absl::StatusOr<Cycle> GetCycle(const std::string& id) const;   // with every sheet
+  absl::StatusOr<CycleInfo> GetCycleInfo(const std::string& id) const;
+  absl::StatusOr<CycleSummary> Summary(const std::string& id) const;
+  std::vector<CycleInfo> ListCycles(const std::string& street, int year) const;
   absl::StatusOr<Sheet> GetSheet(const std::string& cycle_id, int64_t worker_id) const;
   // Sheets after `after_worker`, at most `limit`, whose reviewing or informed unit `keep`s.
   absl::StatusOr<std::vector<Sheet>> ListSheets(const std::string& cycle_id, int64_t after_worker,
@@ -173,7 +186,7 @@ class DurableReviews {
   std::optional<WorkerFile> File(int64_t worker_id) const;
   const rv::ReviewPolicy& policy() const { return policy_; }
   // Whether the result of `sheet` is final today (appeal decided, or none and the window over).
-  bool IsFinal(const Cycle& cycle, const Sheet& sheet) const;
+  bool IsFinal(const CycleInfo& cycle, const Sheet& sheet) const;
   size_t cycle_count() const {
     std::shared_lock lock(mu_);
     return cycles_.size();

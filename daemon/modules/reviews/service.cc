@@ -77,7 +77,7 @@ const char* AppealState(const std::optional<rv::Outcome>& o) {
 
 absl::Status ReviewsService::RequireCycleScope(const engine::Caller& caller,
                                                const std::string& cycle_id) const {
-  ASSIGN_OR_RETURN(Cycle c, rev_.GetCycle(cycle_id, false));
+  ASSIGN_OR_RETURN(CycleInfo c, rev_.GetCycleInfo(cycle_id));
   return c_.gate.RequireScope(caller, "cycle_id", c.street_unit_id);
 }
 
@@ -110,28 +110,20 @@ DurableReviews::SheetCheck ReviewsService::ScopeCheck(const engine::Caller& call
 // ---- Answers -------------------------------------------------------------------------------
 
 absl::Status ReviewsService::FillCycle(const std::string& id, v1::Cycle* out) const {
-  ASSIGN_OR_RETURN(Cycle c, rev_.GetCycle(id, true));
+  ASSIGN_OR_RETURN(CycleSummary sum, rev_.Summary(id));
+  const CycleInfo& c = sum.info;
   out->set_id(c.id);
   out->set_street_unit_id(c.street_unit_id);
   out->set_year(c.year);
   out->set_state(c.state);
   out->set_instance_id(c.instance_id);
   out->set_opened_at_ms(c.opened_at_ms);
-  out->set_workers(static_cast<int32_t>(c.sheets.size()));
-  int rated = 0, reports = 0, appraisals = 0, scores = 0, appeals = 0;
-  for (const auto& [_, s] : c.sheets) {
-    rated += s.rated;
-    reports += s.steps_done.count("report");
-    appraisals += s.steps_done.count("appraisal");
-    scores += s.steps_done.count("scores");
-    if (s.outcome && s.outcome->appeal == rv::AppealState::kFiled) ++appeals;
-    if (s.outcome) (*out->mutable_ratings())[Rating(s.outcome->rating)]++;
-  }
-  out->set_rated(rated);
-  out->set_not_rated(static_cast<int32_t>(c.sheets.size()) - rated);
-  out->set_reports_done(reports);
-  out->set_appraisals_done(appraisals);
-  out->set_scores_done(scores);
+  out->set_workers(sum.workers);
+  out->set_rated(sum.rated);
+  out->set_not_rated(sum.workers - sum.rated);
+  out->set_reports_done(sum.reports);
+  out->set_appraisals_done(sum.appraisals);
+  out->set_scores_done(sum.scores);
   out->set_signed_off_by(c.signed_off_by);
   out->set_signed_off_at_ms(c.signed_off_at_ms);
   if (c.publication) {
@@ -139,13 +131,14 @@ absl::Status ReviewsService::FillCycle(const std::string& id, v1::Cycle* out) co
     out->set_notice_until(c.publication->notice_until);
     out->set_appeal_until(c.publication->appeal_until);
   }
-  out->set_appeals_pending(appeals);
+  out->set_appeals_pending(sum.appeals_pending);
+  for (const auto& [rating, n] : sum.ratings) (*out->mutable_ratings())[rating] = n;
   return absl::OkStatus();
 }
 
 absl::Status ReviewsService::FillReview(const std::string& cycle_id, int64_t worker_id,
                                         v1::WorkerReview* out) const {
-  ASSIGN_OR_RETURN(Cycle c, rev_.GetCycle(cycle_id, false));
+  ASSIGN_OR_RETURN(CycleInfo c, rev_.GetCycleInfo(cycle_id));
   ASSIGN_OR_RETURN(Sheet s, rev_.GetSheet(cycle_id, worker_id));
   out->set_cycle_id(cycle_id);
   out->set_worker_id(s.worker_id);
@@ -187,7 +180,7 @@ absl::Status ReviewsService::FillReview(const std::string& cycle_id, int64_t wor
 
 absl::Status ReviewsService::FillResults(const std::string& cycle_id,
                                          v1::CycleResults* out) const {
-  ASSIGN_OR_RETURN(Cycle c, rev_.GetCycle(cycle_id, true));
+  ASSIGN_OR_RETURN(Cycle c, rev_.GetCycle(cycle_id));
   if (!c.publication) {
     return absl::FailedPreconditionError("cycle " + cycle_id +
                                          " is not signed off: Calibrate shows the ratings so far");
@@ -273,7 +266,7 @@ grpc::ServerUnaryReactor* ReviewsService::ListCycles(Ctx* ctx, const v1::ListCyc
   auto caller = c_.gate.Admit(*ctx, "shequ.v1.Reviews/ListCycles", *req);
   if (!caller.ok()) return Refuse(ctx, caller.status());
   return OnReader(c_.readers, ctx, [this, caller = *caller, req, resp]() -> absl::Status {
-    for (const Cycle& c : rev_.ListCycles(req->street_unit_id(), req->year())) {
+    for (const CycleInfo& c : rev_.ListCycles(req->street_unit_id(), req->year())) {
       if (!c_.gate.ActsFor(caller, c.street_unit_id)) continue;
       RETURN_IF_ERROR(FillCycle(c.id, resp->add_cycles()));
     }
@@ -422,7 +415,7 @@ grpc::ServerUnaryReactor* ReviewsService::Calibrate(Ctx* ctx, const v1::GetCycle
   return OnReader(c_.readers, ctx, [this, caller = *caller, req, resp]() -> absl::Status {
     RETURN_IF_ERROR(RequireCycleScope(caller, req->cycle_id()));
     ASSIGN_OR_RETURN(auto results, rev_.Calibrate(req->cycle_id()));
-    ASSIGN_OR_RETURN(Cycle c, rev_.GetCycle(req->cycle_id(), true));
+    ASSIGN_OR_RETURN(Cycle c, rev_.GetCycle(req->cycle_id()));
     resp->set_cycle_id(c.id);
     resp->set_excellent_places(
         rev_.policy().ExcellentPlaces(static_cast<int>(results.size())).value_or(-1));
@@ -441,7 +434,7 @@ grpc::ServerUnaryReactor* ReviewsService::SignOff(Ctx* ctx, const v1::SignOffReq
                                                   v1::Cycle* resp) {
   auto caller = c_.gate.Admit(*ctx, "shequ.v1.Reviews/SignOff", *req);
   if (!caller.ok()) return Refuse(ctx, caller.status());
-  auto cycle = rev_.GetCycle(req->cycle_id(), false);
+  auto cycle = rev_.GetCycleInfo(req->cycle_id());
   if (!cycle.ok()) return Refuse(ctx, cycle.status());
   auto* r = ctx->DefaultReactor();
   CompleteAt(r, *caller, cycle->instance_id, {"sign-off"},
