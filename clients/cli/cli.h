@@ -148,6 +148,25 @@ class Cli {
   bool connected_ = false;
 };
 
+// One unary call of a stub's method (&v1::Reviews::Stub::GetCycle): its answer as JSON with
+// --json, else as `human` prints it; a failed call prints its error and answers the exit code.
+template <typename Stub, typename Req, typename Resp, typename Human>
+int Unary(Cli& cli, grpc::Status (Stub::*call)(grpc::ClientContext*, const Req&, Resp*),
+          const Req& req, Human human) {
+  Stub stub(cli.channel());
+  grpc::ClientContext ctx;
+  cli.Prepare(&ctx);
+  Resp resp;
+  grpc::Status s = (stub.*call)(&ctx, req, &resp);
+  if (!s.ok()) return cli.Fail(s);
+  if (cli.json()) {
+    cli.PrintJson(resp);
+  } else {
+    human(resp);
+  }
+  return kOk;
+}
+
 // Variables from --vars JSON and --var K=V (V parsed as JSON when it is, else a string), as the
 // JSON object text the API takes. Returns false and sets *error when they are malformed.
 bool BuildVariables(const Args& args, std::string* out, std::string* error);

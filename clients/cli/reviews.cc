@@ -23,23 +23,6 @@ std::unique_ptr<v1::Reviews::Stub> Stub(Cli& cli) { return v1::Reviews::NewStub(
 
 std::string Num(int64_t v) { return std::to_string(v); }
 
-// Unary call, --json or `human` output.
-template <typename Req, typename Resp, typename Call, typename Human>
-int Unary(Cli& cli, Call call, const Req& req, Human human) {
-  auto stub = Stub(cli);
-  grpc::ClientContext ctx;
-  cli.Prepare(&ctx);
-  Resp resp;
-  grpc::Status s = ((*stub).*call)(&ctx, req, &resp);
-  if (!s.ok()) return cli.Fail(s);
-  if (cli.json()) {
-    cli.PrintJson(resp);
-  } else {
-    human(resp);
-  }
-  return kOk;
-}
-
 // A map of counts by id, in the order of `first` and then by id: "excellent 1, competent 6".
 std::string Counts(const google::protobuf::Map<std::string, int32_t>& counts,
                    const std::vector<std::string>& first) {
@@ -100,7 +83,7 @@ int Open(Cli& cli, const Args& args) {
   req.set_street_unit_id(args.positional[0]);
   req.set_year(year);
   req.set_request_id(args.Get("request-id"));
-  return Unary<v1::OpenCycleRequest, v1::Cycle>(
+  return Unary(
       cli, &v1::Reviews::Stub::OpenCycle, req, [](const v1::Cycle& c) {
         std::cout << "opened cycle " << c.id() << ": " << c.workers() << " workers, " << c.rated()
                   << " rated, " << c.not_rated() << " not rated\n";
@@ -110,7 +93,7 @@ int Open(Cli& cli, const Args& args) {
 int GetCycle(Cli& cli, const Args& args) {
   v1::GetCycleRequest req;
   req.set_cycle_id(args.positional[0]);
-  return Unary<v1::GetCycleRequest, v1::Cycle>(cli, &v1::Reviews::Stub::GetCycle, req, PrintCycle);
+  return Unary(cli, &v1::Reviews::Stub::GetCycle, req, PrintCycle);
 }
 
 int ListCycles(Cli& cli, const Args& args) {
@@ -221,7 +204,7 @@ int Worker(Cli& cli, const Args& args) {
   v1::GetReviewRequest req;
   req.set_cycle_id(args.positional[0]);
   req.set_worker_id(*id);
-  return Unary<v1::GetReviewRequest, v1::WorkerReview>(cli, &v1::Reviews::Stub::GetReview, req,
+  return Unary(cli, &v1::Reviews::Stub::GetReview, req,
                                                        PrintReview);
 }
 
@@ -273,7 +256,7 @@ int Report(Cli& cli, const Args& args) {
   req.set_text(args.Get("text"));
   for (const std::string& a : args.All("attachment")) req.add_attachments(a);
   req.set_request_id(args.Get("request-id"));
-  return Unary<v1::SubmitReportRequest, v1::WorkerReview>(
+  return Unary(
       cli, &v1::Reviews::Stub::SubmitReport, req, [](const v1::WorkerReview& r) {
         std::cout << "report of worker " << r.worker_id() << " in " << r.cycle_id() << " saved ("
                   << r.attachments_size() << " attachments); finish it with `shequctl reviews "
@@ -289,7 +272,7 @@ int Ballot(Cli& cli, const Args& args) {
   req.set_worker_id(*id);
   req.set_choice(args.positional[2]);
   req.set_request_id(args.Get("request-id"));
-  return Unary<v1::CastBallotRequest, v1::BallotReceipt>(
+  return Unary(
       cli, &v1::Reviews::Stub::CastBallot, req, [](const v1::BallotReceipt& r) {
         std::cout << "ballot of " << r.voter() << " on worker " << r.worker_id() << " in "
                   << r.cycle_id() << " cast (" << r.ballots() << " in the box)\n";
@@ -313,7 +296,7 @@ int Scores(Cli& cli, const Args& args) {
   }
   if (args.Has("grave-error")) req.set_grave_error(args.Get("grave-error"));
   req.set_request_id(args.Get("request-id"));
-  return Unary<v1::RecordScoresRequest, v1::WorkerReview>(
+  return Unary(
       cli, &v1::Reviews::Stub::RecordScores, req, [](const v1::WorkerReview& r) {
         std::cout << "scores of worker " << r.worker_id() << " in " << r.cycle_id()
                   << ": satisfaction "
@@ -336,7 +319,7 @@ int Finish(Cli& cli, const Args& args) {
   req.set_step(args.positional[2]);
   req.set_comment(args.Get("comment"));
   req.set_request_id(args.Get("request-id"));
-  return Unary<v1::FinishStepRequest, v1::WorkerReview>(
+  return Unary(
       cli, &v1::Reviews::Stub::FinishStep, req, [](const v1::WorkerReview& r) {
         std::cout << "worker " << r.worker_id() << " in " << r.cycle_id() << ": steps done "
                   << (r.steps_done().empty() ? std::string("none")
@@ -373,14 +356,14 @@ void PrintResults(const v1::CycleResults& r) {
 int Calibrate(Cli& cli, const Args& args) {
   v1::GetCycleRequest req;
   req.set_cycle_id(args.positional[0]);
-  return Unary<v1::GetCycleRequest, v1::CycleResults>(cli, &v1::Reviews::Stub::Calibrate, req,
+  return Unary(cli, &v1::Reviews::Stub::Calibrate, req,
                                                       PrintResults);
 }
 
 int Results(Cli& cli, const Args& args) {
   v1::GetCycleRequest req;
   req.set_cycle_id(args.positional[0]);
-  return Unary<v1::GetCycleRequest, v1::CycleResults>(cli, &v1::Reviews::Stub::GetResults, req,
+  return Unary(cli, &v1::Reviews::Stub::GetResults, req,
                                                       PrintResults);
 }
 
@@ -389,7 +372,7 @@ int SignOff(Cli& cli, const Args& args) {
   req.set_cycle_id(args.positional[0]);
   req.set_comment(args.Get("comment"));
   req.set_request_id(args.Get("request-id"));
-  return Unary<v1::SignOffRequest, v1::Cycle>(
+  return Unary(
       cli, &v1::Reviews::Stub::SignOff, req, [](const v1::Cycle& c) {
         std::cout << "cycle " << c.id() << " is " << c.state() << "; notice until "
                   << c.notice_until() << ", appeals until " << c.appeal_until() << "\n";
@@ -435,7 +418,7 @@ int FileAppeal(Cli& cli, const Args& args) {
   req.set_worker_id(*id);
   req.set_grounds(args.Get("grounds"));
   req.set_request_id(args.Get("request-id"));
-  return Unary<v1::FileAppealRequest, v1::WorkerReview>(
+  return Unary(
       cli, &v1::Reviews::Stub::FileAppeal, req, [](const v1::WorkerReview& r) {
         std::cout << "appeal of worker " << r.worker_id() << " in " << r.cycle_id() << ": "
                   << r.appeal().state() << "\n";
@@ -457,7 +440,7 @@ int DecideAppeal(Cli& cli, const Args& args) {
   req.set_rating(args.Get("uphold"));
   req.set_reasons(args.Get("reasons"));
   req.set_request_id(args.Get("request-id"));
-  return Unary<v1::DecideAppealRequest, v1::WorkerReview>(
+  return Unary(
       cli, &v1::Reviews::Stub::DecideAppeal, req, [](const v1::WorkerReview& r) {
         std::cout << "appeal of worker " << r.worker_id() << " in " << r.cycle_id() << ": "
                   << r.appeal().state() << "; rating " << r.result().rating()
@@ -470,7 +453,7 @@ int DecideAppeal(Cli& cli, const Args& args) {
 int Overdue(Cli& cli, const Args& args) {
   v1::GetCycleRequest req;
   req.set_cycle_id(args.positional[0]);
-  return Unary<v1::GetCycleRequest, v1::ListOverdueResponse>(
+  return Unary(
       cli, &v1::Reviews::Stub::ListOverdue, req, [](const v1::ListOverdueResponse& r) {
         if (r.steps().empty()) {
           std::cout << "nothing overdue\n";
@@ -497,7 +480,7 @@ int History(Cli& cli, const Args& args) {
   if (!id) return cli.Usage("reviews history", "WORKER_ID must be a positive number");
   v1::WorkerHistoryRequest req;
   req.set_worker_id(*id);
-  return Unary<v1::WorkerHistoryRequest, v1::WorkerHistoryResponse>(
+  return Unary(
       cli, &v1::Reviews::Stub::WorkerHistory, req, [](const v1::WorkerHistoryResponse& r) {
         if (r.years().empty()) {
           std::cout << "no ratings of worker " << r.worker_id() << "\n";
@@ -525,7 +508,7 @@ int ImportRatings(Cli& cli, const Args& args) {
   v1::ImportRatingsRequest req;
   req.set_csv(buffer.str());
   req.set_request_id(args.Get("request-id"));
-  return Unary<v1::ImportRatingsRequest, v1::ImportRatingsResponse>(
+  return Unary(
       cli, &v1::Reviews::Stub::ImportRatings, req, [](const v1::ImportRatingsResponse& r) {
         std::cout << "imported " << r.imported() << " ratings\n";
       });

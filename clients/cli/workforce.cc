@@ -25,23 +25,6 @@ std::unique_ptr<v1::Workforce::Stub> Stub(Cli& cli) {
 
 std::string Num(int64_t v) { return std::to_string(v); }
 
-// Unary call, --json or `human` output.
-template <typename Req, typename Resp, typename Call, typename Human>
-int Unary(Cli& cli, Call call, const Req& req, Human human) {
-  auto stub = Stub(cli);
-  grpc::ClientContext ctx;
-  cli.Prepare(&ctx);
-  Resp resp;
-  grpc::Status s = ((*stub).*call)(&ctx, req, &resp);
-  if (!s.ok()) return cli.Fail(s);
-  if (cli.json()) {
-    cli.PrintJson(resp);
-  } else {
-    human(resp);
-  }
-  return kOk;
-}
-
 // ---- units
 
 void PrintUnits(const v1::UnitTreeResponse& tree, bool as_tree) {
@@ -77,7 +60,7 @@ void PrintUnits(const v1::UnitTreeResponse& tree, bool as_tree) {
 int Units(Cli& cli, const Args& args, bool as_tree) {
   v1::UnitTreeRequest req;
   if (!args.positional.empty()) req.set_root_id(args.positional[0]);
-  return Unary<v1::UnitTreeRequest, v1::UnitTreeResponse>(
+  return Unary(
       cli, &v1::Workforce::Stub::UnitTree, req,
       [as_tree](const v1::UnitTreeResponse& r) { PrintUnits(r, as_tree); });
 }
@@ -141,7 +124,7 @@ int Revise(Cli& cli, const Args& args) {
   req.set_reason(args.Get("reason"));
   req.set_approved_by(args.Get("approved-by"));
   req.set_request_id(args.Get("request-id"));
-  return Unary<v1::ReviseQuotaRequest, v1::QuotaRevision>(
+  return Unary(
       cli, &v1::Workforce::Stub::ReviseQuota, req, [](const v1::QuotaRevision& r) {
         std::cout << "revision " << r.id() << ": " << r.unit_id() << " approved " << r.approved()
                   << " from " << r.effective_from() << "\n";
@@ -188,7 +171,7 @@ int WorkerCmd(Cli& cli, const Args& args) {
   if (!id) return cli.Usage("workforce worker", "WORKER must be a positive number");
   v1::GetWorkerRequest req;
   req.set_id(*id);
-  return Unary<v1::GetWorkerRequest, v1::Worker>(cli, &v1::Workforce::Stub::GetWorker, req,
+  return Unary(cli, &v1::Workforce::Stub::GetWorker, req,
                                                  PrintWorker);
 }
 
@@ -245,7 +228,7 @@ int Transfer(Cli& cli, const Args& args) {
   req.set_reason(args.Get("reason"));
   req.set_date(args.Get("date"));
   req.set_request_id(args.Get("request-id"));
-  return Unary<v1::TransferWorkerRequest, v1::Worker>(
+  return Unary(
       cli, &v1::Workforce::Stub::TransferWorker, req, [](const v1::Worker& w) {
         std::cout << "transferred worker " << w.id() << " (" << w.name() << ") to " << w.unit_id()
                   << "\n";
@@ -261,7 +244,7 @@ int Status(Cli& cli, const Args& args) {
   req.set_reason(args.Get("reason"));
   req.set_date(args.Get("date"));
   req.set_request_id(args.Get("request-id"));
-  return Unary<v1::ChangeWorkerStatusRequest, v1::Worker>(
+  return Unary(
       cli, &v1::Workforce::Stub::ChangeWorkerStatus, req, [](const v1::Worker& w) {
         std::cout << "worker " << w.id() << " (" << w.name() << ") is now " << w.status() << "\n";
       });
@@ -369,7 +352,7 @@ int Occupancy(Cli& cli, const Args& args) {
   v1::OccupancyRequest req;
   req.set_unit_id(args.Get("unit"));
   req.set_date(args.Get("date"));
-  return Unary<v1::OccupancyRequest, v1::OccupancyReport>(
+  return Unary(
       cli, &v1::Workforce::Stub::Occupancy, req, [](const v1::OccupancyReport& r) {
         std::cout << "occupancy on " << r.date() << "\n";
         Table t({"UNIT", "ID", "APPROVED", "OCCUPIED", "ON POST", "VACANT", "OVER", "HOLLOW",
@@ -386,7 +369,7 @@ int Occupancy(Cli& cli, const Args& args) {
 }
 
 int PayParity(Cli& cli, const Args&) {
-  return Unary<v1::PayParityRequest, v1::PayParityReport>(
+  return Unary(
       cli, &v1::Workforce::Stub::PayParity, v1::PayParityRequest(),
       [](const v1::PayParityReport& r) {
         Table t({"POST", "GRADE", "TABLE", "STREET", "WORKERS", "AVERAGE", "MIN", "MAX", "FLAG"});
@@ -429,7 +412,7 @@ int History(Cli& cli, const Args& args) {
   }
   req.set_after_seq(after);
   req.set_limit(limit);
-  return Unary<v1::WorkforceHistoryRequest, v1::WorkforceHistoryResponse>(
+  return Unary(
       cli, &v1::Workforce::Stub::History, req, [](const v1::WorkforceHistoryResponse& r) {
         Table t({"SEQ", "TIME", "TYPE", "SUBJECT", "UNIT", "ACTOR", "REASON", "CHANGE"});
         t.AlignRight(0);

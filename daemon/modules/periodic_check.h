@@ -6,13 +6,12 @@
 // destroyed. `check` itself decides whether anything is due, so a restart or a missed tick
 // loses nothing.
 
-#include <utility>  // before Boost.Asio with GCC 12 in C++20
-
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <atomic>
 #include <functional>
 #include <memory>
+#include <utility>  // before Boost.Asio with GCC 12 in C++20
 
 #include "daemon/core/clock.h"
 

@@ -47,6 +47,13 @@ std::vector<T> ToVector(const google::protobuf::RepeatedPtrField<T>& items) {
 
 }  // namespace
 
+std::string ValidIdNumber(const std::string& first17) {
+  static const int kWeights[] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+  int sum = 0;
+  for (int i = 0; i < 17; ++i) sum += (first17[i] - '0') * kWeights[i];
+  return first17 + "10X98765432"[sum % 11];
+}
+
 std::string Describe(const grpc::Status& s) {
   return std::to_string(s.error_code()) + " " + s.error_message();
 }
@@ -365,6 +372,25 @@ grpc::Status Client::Ack(int64_t id, const Caller& as, const std::string& reques
 }
 
 // ---- Admin and health
+
+grpc::Status Client::CreateUnit(const std::string& id, const std::string& parent,
+                                const std::string& name, const std::string& kind,
+                                const std::string& community_type, int households,
+                                int unit_class) {
+  v1::CreateUnitRequest req;
+  v1::Unit* u = req.mutable_unit();
+  u->set_id(id);
+  u->set_parent_id(parent);
+  u->set_name(name);
+  u->set_kind(kind);
+  u->set_community_type(community_type);
+  u->set_households(households);
+  u->set_unit_class(unit_class);
+  grpc::ClientContext ctx;
+  Prepare(&ctx, {"root", "district-admin", ""});
+  v1::Unit out;
+  return stubs.workforce->CreateUnit(&ctx, req, &out);
+}
 
 grpc::Status Client::ReviseQuota(const std::string& unit_id, int approved) {
   v1::ReviseQuotaRequest req;

@@ -37,6 +37,10 @@ struct ClientOptions {
 // "<code> <message>", for failure messages.
 std::string Describe(const grpc::Status& s);
 
+// A valid 18-character resident ID number: `first17` (region, birth date, sequence) and its
+// check character (GB 11643, ISO 7064 MOD 11-2).
+std::string ValidIdNumber(const std::string& first17);
+
 // grpc.health.v1 HealthCheckResponse.status.
 constexpr int kServing = 1;
 constexpr int kNotServing = 2;
@@ -124,6 +128,11 @@ class Client {
   grpc::Status Ack(int64_t id, const Caller& as, const std::string& request_id = "");
 
   // ---- Workforce
+  // The district administrator creates a unit (`name` is also its display name).
+  grpc::Status CreateUnit(const std::string& id, const std::string& parent,
+                          const std::string& name, const std::string& kind,
+                          const std::string& community_type = "", int households = 0,
+                          int unit_class = 0);
   // The establishment committee (编委) approves `approved` posts for the unit from 2026-01-01,
   // with its approval document.
   grpc::Status ReviseQuota(const std::string& unit_id, int approved);

@@ -23,46 +23,23 @@ const Caller kStreet{"li.clerk", "street-office", "bh.hp"};
 const Caller kLeadingGroup{"chen.lg", "leading-group", ""};
 const Caller kPersonnel{"zhou.hr", "personnel", ""};
 
-std::string IdNumber(const std::string& first17) {
-  static const int kWeights[] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
-  int sum = 0;
-  for (int i = 0; i < 17; ++i) sum += (first17[i] - '0') * kWeights[i];
-  return first17 + "10X98765432"[sum % 11];
-}
-
 class RecruitmentTest : public DaemonTest {
  protected:
   RecruitmentTest() : DaemonTest("recruitment") {}
 
   void SetUp() override {
     DaemonTest::SetUp();
-    ASSERT_TRUE(CreateUnit("bh", "", "包河区", "district").ok());
-    ASSERT_TRUE(CreateUnit("bh.hp", "bh", "和平街道", "street", "", 0, 1).ok());
-    ASSERT_TRUE(CreateUnit("bh.hp.xf", "bh.hp", "幸福里社区", "community", "城市社区", 2400).ok());
-    ASSERT_TRUE(CreateUnit("bh.hp.df", "bh.hp", "东风社区", "community", "村改居", 1500).ok());
+    ASSERT_TRUE(client_->CreateUnit("bh", "", "包河区", "district").ok());
+    ASSERT_TRUE(client_->CreateUnit("bh.hp", "bh", "和平街道", "street", "", 0, 1).ok());
+    ASSERT_TRUE(
+        client_->CreateUnit("bh.hp.xf", "bh.hp", "幸福里社区", "community", "城市社区", 2400).ok());
+    ASSERT_TRUE(
+        client_->CreateUnit("bh.hp.df", "bh.hp", "东风社区", "community", "村改居", 1500).ok());
     ASSERT_TRUE(Revise("bh.hp.xf", 2, "2026-01-01").ok());
     ASSERT_TRUE(Revise("bh.hp.df", 1, "2026-01-01").ok());
   }
 
   v1::Recruitment::Stub& rec() { return *client_->stubs.recruitment; }
-
-  grpc::Status CreateUnit(const std::string& id, const std::string& parent,
-                          const std::string& name, const std::string& kind,
-                          const std::string& type = "", int households = 0, int unit_class = 0) {
-    v1::CreateUnitRequest req;
-    auto* u = req.mutable_unit();
-    u->set_id(id);
-    u->set_parent_id(parent);
-    u->set_name(name);
-    u->set_kind(kind);
-    u->set_community_type(type);
-    u->set_households(households);
-    u->set_unit_class(unit_class);
-    grpc::ClientContext ctx;
-    client_->Prepare(&ctx, {"root", "district-admin", ""});
-    v1::Unit out;
-    return client_->stubs.workforce->CreateUnit(&ctx, req, &out);
-  }
 
   grpc::Status Revise(const std::string& unit, int approved, const std::string& from) {
     v1::ReviseQuotaRequest req;
@@ -205,13 +182,13 @@ class RecruitmentTest : public DaemonTest {
     for (int i = 0; i < 5; ++i) {
       int64_t app = 0;
       // 王小明 worked in a residents' committee before: those years count for his grade.
-      auto s = Apply(id, "P01", names[i], IdNumber(ids[i]), &app, "bachelor",
+      auto s = Apply(id, "P01", names[i], ValidIdNumber(ids[i]), &app, "bachelor",
                      i == 0 ? "2019-06-01" : "");
       EXPECT_TRUE(s.ok()) << Describe(s);
       p01.push_back(app);
     }
-    EXPECT_TRUE(Apply(id, "P02", "赵一", IdNumber("34010419950606006")).ok());
-    EXPECT_TRUE(Apply(id, "P02", "钱二", IdNumber("34010419950707007")).ok());
+    EXPECT_TRUE(Apply(id, "P02", "赵一", ValidIdNumber("34010419950606006")).ok());
+    EXPECT_TRUE(Apply(id, "P02", "钱二", ValidIdNumber("34010419950707007")).ok());
     client_->AdvanceTo(kMonday0900 + 5 * 86'400'000);  // Saturday 2026-03-07: window over
     EXPECT_EQ(Get(id).state(), "applications_closed");
     // P02 has 2 eligible applicants for 1 post, below 3:1: finishing the review raises the
@@ -237,7 +214,7 @@ class RecruitmentTest : public DaemonTest {
     std::string written = "身份证号,姓名,笔试成绩\n";
     const char* marks[] = {"91", "88.5", "80", "缺考"};
     for (int i = 0; i < 4; ++i) {
-      written += IdNumber(ids[i]) + "," + names[i] + "," + marks[i] + "\n";
+      written += ValidIdNumber(ids[i]) + "," + names[i] + "," + marks[i] + "\n";
     }
     EXPECT_TRUE(Scores(id, written).ok());
     s = Step(&v1::Recruitment::Stub::Shortlist, id, kStreet, "", &c);
@@ -264,7 +241,7 @@ TEST_F(RecruitmentTest, WholeCampaignFromAnnouncementToOnboardedWorker) {
   ASSERT_EQ(c.open_steps_size(), 1);  // the answer already shows the approval waiting
   EXPECT_EQ(c.open_steps(0).step(), "approve");
   EXPECT_EQ(c.open_steps(0).role(), "leading-group");
-  EXPECT_EQ(Apply("hp-2026", "P01", "王小明", IdNumber("34010419950101001")).error_code(),
+  EXPECT_EQ(Apply("hp-2026", "P01", "王小明", ValidIdNumber("34010419950101001")).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
   // Only the leading group approves.
   EXPECT_EQ(Step(&v1::Recruitment::Stub::ApproveCampaign, "hp-2026", kStreet, "approved")
@@ -532,20 +509,20 @@ TEST_F(RecruitmentTest, ShortfallExtendsTheWindowAndLateApplicationsAreRefused) 
   ASSERT_TRUE(Step(&v1::Recruitment::Stub::ApproveCampaign, "hp-2026", kLeadingGroup, "approved")
                   .ok());
   int64_t first = 0;
-  ASSERT_TRUE(Apply("hp-2026", "P01", "王小明", IdNumber("34010419950101001"), &first).ok());
+  ASSERT_TRUE(Apply("hp-2026", "P01", "王小明", ValidIdNumber("34010419950101001"), &first).ok());
   // One person applies once.
-  auto s = Apply("hp-2026", "P02", "王小明", IdNumber("34010419950101001"));
+  auto s = Apply("hp-2026", "P02", "王小明", ValidIdNumber("34010419950101001"));
   EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS) << Describe(s);
   EXPECT_EQ(s.error_message().find("19950101"), std::string::npos) << "ID number in an error";
   // Unknown post and bad education are named.
-  s = Apply("hp-2026", "P09", "李四", IdNumber("34010419960202002"));
+  s = Apply("hp-2026", "P09", "李四", ValidIdNumber("34010419960202002"));
   EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND) << Describe(s);
   EXPECT_NE(s.error_message().find("post_id"), std::string::npos) << Describe(s);
-  s = Apply("hp-2026", "P01", "李四", IdNumber("34010419960202002"), nullptr, "kindergarten");
+  s = Apply("hp-2026", "P01", "李四", ValidIdNumber("34010419960202002"), nullptr, "kindergarten");
   EXPECT_NE(s.error_message().find("application.education"), std::string::npos) << Describe(s);
 
   client_->AdvanceTo(kMonday0900 + 5 * 86'400'000);
-  EXPECT_EQ(Apply("hp-2026", "P01", "李四", IdNumber("34010419960202002")).error_code(),
+  EXPECT_EQ(Apply("hp-2026", "P01", "李四", ValidIdNumber("34010419960202002")).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
   ASSERT_TRUE(Step(&v1::Recruitment::Stub::FinishReview, "hp-2026", kStreet, "", &c).ok());
   EXPECT_EQ(c.shortfalls_size(), 2);
@@ -558,7 +535,7 @@ TEST_F(RecruitmentTest, ShortfallExtendsTheWindowAndLateApplicationsAreRefused) 
   s = rec().DecideShortfall(&ctx, ext, &c);
   ASSERT_TRUE(s.ok()) << Describe(s);
   EXPECT_EQ(c.state(), "published");
-  s = Apply("hp-2026", "P01", "李四", IdNumber("34010419960202002"));
+  s = Apply("hp-2026", "P01", "李四", ValidIdNumber("34010419960202002"));
   EXPECT_TRUE(s.ok()) << Describe(s);
   client_->Advance("P7D");
   c = Get("hp-2026");
@@ -579,7 +556,7 @@ TEST_F(RecruitmentTest, CampaignSurvivesKill9) {
   EXPECT_EQ(after.funnel().applied(), before.funnel().applied());
   EXPECT_EQ(after.funnel().interviewed(), before.funnel().interviewed());
   // Still one application per person after the replay.
-  EXPECT_EQ(Apply("hp-2026", "P01", "王小明", IdNumber("34010419950101001")).error_code(),
+  EXPECT_EQ(Apply("hp-2026", "P01", "王小明", ValidIdNumber("34010419950101001")).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
 }
 
@@ -717,13 +694,13 @@ TEST_F(PersonalDataTest, ExportFindsAWorkerAndAnApplicantByIdNumber) {
 
   // The hired applicant: her worker record with its history, and her application.
   json doc;
-  auto s = Export(IdNumber("34010419960202002"), &doc);
+  auto s = Export(ValidIdNumber("34010419960202002"), &doc);
   ASSERT_TRUE(s.ok()) << Describe(s);
   ASSERT_TRUE(doc.contains("workforce")) << doc.dump();
   const json& w = doc["workforce"]["workers"].at(0);
   EXPECT_EQ(w["worker"]["id"], worker);
   EXPECT_EQ(w["worker"]["personal"]["name"], "李小红");  // unmasked
-  EXPECT_EQ(w["worker"]["personal"]["id_number"], IdNumber("34010419960202002"));
+  EXPECT_EQ(w["worker"]["personal"]["id_number"], ValidIdNumber("34010419960202002"));
   EXPECT_EQ(w["worker"]["unit_id"], "bh.hp.xf");
   ASSERT_FALSE(w["history"].empty());
   const json& a = doc["recruitment"]["applications"].at(0);
@@ -736,18 +713,18 @@ TEST_F(PersonalDataTest, ExportFindsAWorkerAndAnApplicantByIdNumber) {
   EXPECT_FALSE(a["history"].empty());
 
   // An applicant who was not hired: only the application.
-  s = Export(IdNumber("34010419950101001"), &doc);
+  s = Export(ValidIdNumber("34010419950101001"), &doc);
   ASSERT_TRUE(s.ok()) << Describe(s);
   EXPECT_FALSE(doc.contains("workforce"));
   EXPECT_EQ(doc["recruitment"]["applications"].at(0)["personal"]["name"], "王小明");
   // Nobody with this number: the document names only the number.
-  s = Export(IdNumber("34010419800101009"), &doc);
+  s = Export(ValidIdNumber("34010419800101009"), &doc);
   ASSERT_TRUE(s.ok()) << Describe(s);
-  EXPECT_EQ(doc, (json{{"id_number", IdNumber("34010419800101009")}}));
+  EXPECT_EQ(doc, (json{{"id_number", ValidIdNumber("34010419800101009")}}));
 
   EXPECT_EQ(Export("3401041996", &doc).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   // The street office sees personal data masked: it may not export it.
-  EXPECT_EQ(Export(IdNumber("34010419960202002"), &doc, kStreet).error_code(),
+  EXPECT_EQ(Export(ValidIdNumber("34010419960202002"), &doc, kStreet).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
 }
 
@@ -794,11 +771,11 @@ TEST_F(PersonalDataTest, RotationReSealsEverythingAndSurvivesARestartMidway) {
   StartDaemon(options_);
   EXPECT_EQ(WorkerName(worker), "李小红");
   json doc;
-  s = Export(IdNumber("34010419950101001"), &doc);
+  s = Export(ValidIdNumber("34010419950101001"), &doc);
   ASSERT_TRUE(s.ok()) << Describe(s);
   EXPECT_EQ(doc["recruitment"]["applications"].at(0)["personal"]["name"], "王小明");
   // Still one application per person after the replay.
-  EXPECT_EQ(Apply("hp-2026", "P01", "王小明", IdNumber("34010419950101001")).error_code(),
+  EXPECT_EQ(Apply("hp-2026", "P01", "王小明", ValidIdNumber("34010419950101001")).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
 
   // The retired key alone no longer opens the data: DATA_LOSS at start, naming the key.
@@ -820,7 +797,7 @@ TEST_F(PersonalDataTest, RotationReSealsEverythingAndSurvivesARestartMidway) {
 TEST_F(PersonalDataTest, ErasingAWorkerWhoLeftKeepsTheRecordsAndSurvivesKill9) {
   const int64_t worker = Hire();
   ASSERT_GT(worker, 0);
-  const std::string li = IdNumber("34010419960202002");
+  const std::string li = ValidIdNumber("34010419960202002");
   const v1::Worker before = GetWorker(worker);
 
   // Employed: the records are kept, and the refusal says why.
@@ -919,17 +896,17 @@ TEST_F(PersonalDataTest, ErasedApplicantsKeepTheCampaignReplayingAndItsDuplicate
   const v1::Campaign before = Get("hp-2026");
   ASSERT_EQ(before.state(), "checking");
   // 王小明 is ranked: a reserve the campaign may still promote.
-  auto s = Erase(IdNumber("34010419950101001"), "本人申请");
+  auto s = Erase(ValidIdNumber("34010419950101001"), "本人申请");
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << Describe(s);
   EXPECT_NE(s.error_message().find("campaign hp-2026"), std::string::npos) << s.error_message();
   EXPECT_NE(s.error_message().find("ranked"), std::string::npos) << s.error_message();
   // Out of the competition: 陈老 (too old), 刘芳 (absent from the written exam), and 赵一 and
   // 钱二, whose post was cut. Two of them share nothing but the campaign: each gets its own
   // stand-in.
-  const std::vector<std::string> out = {IdNumber("34010419700505005"),
-                                        IdNumber("34010419980404004"),
-                                        IdNumber("34010419950606006"),
-                                        IdNumber("34010419950707007")};
+  const std::vector<std::string> out = {ValidIdNumber("34010419700505005"),
+                                        ValidIdNumber("34010419980404004"),
+                                        ValidIdNumber("34010419950606006"),
+                                        ValidIdNumber("34010419950707007")};
   for (const auto& number : out) {
     v1::ErasePersonalDataResponse r;
     s = Erase(number, "招聘结束，申请人书面申请删除", &r);
@@ -996,11 +973,11 @@ TEST_F(PersonalDataTest, ErasedApplicantsKeepTheCampaignReplayingAndItsDuplicate
   ASSERT_TRUE(
       Step(&v1::Recruitment::Stub::ApproveCampaign, "hp-2026b", kLeadingGroup, "approved").ok());
   client_->AdvanceTo(kMonday0900 + int64_t{31} * 86'400'000);  // 2026-04-02
-  s = Apply("hp-2026b", "P01", "刘芳", IdNumber("34010419980404004"));
+  s = Apply("hp-2026b", "P01", "刘芳", ValidIdNumber("34010419980404004"));
   ASSERT_TRUE(s.ok()) << Describe(s);
-  EXPECT_EQ(Apply("hp-2026b", "P01", "刘芳", IdNumber("34010419980404004")).error_code(),
+  EXPECT_EQ(Apply("hp-2026b", "P01", "刘芳", ValidIdNumber("34010419980404004")).error_code(),
             grpc::StatusCode::ALREADY_EXISTS);
-  s = Erase(IdNumber("34010419980404004"), "本人申请");
+  s = Erase(ValidIdNumber("34010419980404004"), "本人申请");
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << Describe(s);
   EXPECT_NE(s.error_message().find("campaign hp-2026b is published"), std::string::npos)
       << s.error_message();
@@ -1008,7 +985,7 @@ TEST_F(PersonalDataTest, ErasedApplicantsKeepTheCampaignReplayingAndItsDuplicate
   // over, so the window refuses first; the log replays through a second restart).
   StopDaemon();
   StartDaemon();
-  EXPECT_EQ(Apply("hp-2026b", "P01", "刘芳", IdNumber("34010419980404004")).error_code(),
+  EXPECT_EQ(Apply("hp-2026b", "P01", "刘芳", ValidIdNumber("34010419980404004")).error_code(),
             grpc::StatusCode::ALREADY_EXISTS);
   EXPECT_TRUE(Applications("hp-2026").at(p01[3]).erased());
 }
@@ -1020,14 +997,14 @@ TEST_F(PersonalDataTest, RetentionSweepErasesWhatOutlivedItsPeriod) {
   const int64_t worker = Hire();
   ASSERT_GT(worker, 0);
   ASSERT_EQ(Get("hp-2026").state(), "done");
-  const std::string wang = IdNumber("34010419950101001");  // ranked, not hired
-  const std::string li = IdNumber("34010419960202002");    // hired
+  const std::string wang = ValidIdNumber("34010419950101001");  // ranked, not hired
+  const std::string li = ValidIdNumber("34010419960202002");    // hired
 
   client_->Advance("P20D");
   EXPECT_TRUE(StillHeld(wang, 3));
   client_->Advance("P15D");
   EXPECT_FALSE(StillHeld(wang, 10));
-  EXPECT_FALSE(StillHeld(IdNumber("34010419700505005"), 1));
+  EXPECT_FALSE(StillHeld(ValidIdNumber("34010419700505005"), 1));
   // The hired applicant is a worker on post: kept, her application with her.
   json doc;
   ASSERT_TRUE(Export(li, &doc).ok());

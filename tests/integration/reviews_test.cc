@@ -28,13 +28,6 @@ const Caller kPersonnel{"zhou.hr", "personnel", ""};
 const Caller kMigration{"migration", "roster-migration", ""};
 const Caller kAdmin{"root", "district-admin", ""};
 
-std::string IdNumber(const std::string& first17) {
-  static const int kWeights[] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
-  int sum = 0;
-  for (int i = 0; i < 17; ++i) sum += (first17[i] - '0') * kWeights[i];
-  return first17 + "10X98765432"[sum % 11];
-}
-
 Caller Voter(int i, bool resident) {
   return {"voter-" + std::to_string(i), resident ? "resident-representative" : "party-member",
           "bh.hp.xf"};
@@ -52,38 +45,22 @@ class ReviewsTest : public DaemonTest {
 
   void SetUp() override {
     DaemonTest::SetUp();
-    ASSERT_TRUE(Unit("bh", "", "包河区", "district").ok());
-    ASSERT_TRUE(Unit("bh.hp", "bh", "和平街道", "street").ok());
-    ASSERT_TRUE(Unit("bh.xx", "bh", "新兴街道", "street").ok());
-    ASSERT_TRUE(Unit("bh.hp.xf", "bh.hp", "幸福里社区", "community", "城市社区", 6000).ok());
+    ASSERT_TRUE(client_->CreateUnit("bh", "", "包河区", "district").ok());
+    ASSERT_TRUE(client_->CreateUnit("bh.hp", "bh", "和平街道", "street", "", 0, 1).ok());
+    ASSERT_TRUE(client_->CreateUnit("bh.xx", "bh", "新兴街道", "street", "", 0, 1).ok());
+    ASSERT_TRUE(
+        client_->CreateUnit("bh.hp.xf", "bh.hp", "幸福里社区", "community", "城市社区", 6000).ok());
     ASSERT_TRUE(client_->ReviseQuota("bh.hp.xf", 12).ok());
   }
 
   v1::Reviews::Stub& rv() { return *client_->stubs.reviews; }
-
-  grpc::Status Unit(const std::string& id, const std::string& parent, const std::string& name,
-                    const std::string& kind, const std::string& type = "", int households = 0) {
-    v1::CreateUnitRequest req;
-    auto* u = req.mutable_unit();
-    u->set_id(id);
-    u->set_parent_id(parent);
-    u->set_name(name);
-    u->set_kind(kind);
-    u->set_community_type(type);
-    u->set_households(households);
-    u->set_unit_class(kind == "street" ? 1 : 0);
-    grpc::ClientContext ctx;
-    client_->Prepare(&ctx, kAdmin);
-    v1::Unit out;
-    return client_->stubs.workforce->CreateUnit(&ctx, req, &out);
-  }
 
   int64_t Worker(int n, const std::string& hired_on) {
     v1::CreateWorkerRequest req;
     v1::Worker* w = req.mutable_worker();
     const std::string seq = std::to_string(100 + n);
     w->set_name("工作者" + seq);
-    w->set_id_number(IdNumber("34011119900101" + seq));
+    w->set_id_number(ValidIdNumber("34011119900101" + seq));
     w->set_phone("13900000" + seq);
     w->set_education("bachelor");
     w->set_employment("contract");
@@ -103,8 +80,7 @@ class ReviewsTest : public DaemonTest {
 
   // Every answer of the service goes through here: none may name a voter.
   template <typename Resp>
-  grpc::Status Call(const Caller& as,
-                    const std::function<grpc::Status(grpc::ClientContext*)>& call,
+  grpc::Status Call(const Caller& as, const std::function<grpc::Status(grpc::ClientContext*)>& call,
                     const Resp& resp) {
     grpc::ClientContext ctx;
     client_->Prepare(&ctx, as);
@@ -118,7 +94,8 @@ class ReviewsTest : public DaemonTest {
     v1::OpenCycleRequest req;
     req.set_street_unit_id("bh.hp");
     req.set_year(year);
-    return Call(as, [&](auto* ctx) { return rv().OpenCycle(ctx, req, out); }, *out);
+    return Call(
+        as, [&](auto* ctx) { return rv().OpenCycle(ctx, req, out); }, *out);
   }
   grpc::Status Report(int64_t worker, const Caller& as, const std::string& text = "述职报告") {
     v1::SubmitReportRequest req;
@@ -127,7 +104,8 @@ class ReviewsTest : public DaemonTest {
     req.set_text(text);
     req.add_attachments("doc:report-" + std::to_string(worker));
     v1::WorkerReview out;
-    return Call(as, [&](auto* ctx) { return rv().SubmitReport(ctx, req, &out); }, out);
+    return Call(
+        as, [&](auto* ctx) { return rv().SubmitReport(ctx, req, &out); }, out);
   }
   grpc::Status Ballot(int64_t worker, const Caller& voter, const std::string& choice,
                       v1::BallotReceipt* receipt = nullptr) {
@@ -154,7 +132,8 @@ class ReviewsTest : public DaemonTest {
     if (absence) req.set_unexcused_absence_days(*absence);
     if (grave) req.set_grave_error(*grave);
     v1::WorkerReview out;
-    return Call(kStreet, [&](auto* ctx) { return rv().RecordScores(ctx, req, &out); }, out);
+    return Call(
+        kStreet, [&](auto* ctx) { return rv().RecordScores(ctx, req, &out); }, out);
   }
   grpc::Status Finish(int64_t worker, const std::string& step, const Caller& as = kStreet) {
     v1::FinishStepRequest req;
@@ -162,14 +141,16 @@ class ReviewsTest : public DaemonTest {
     req.set_worker_id(worker);
     req.set_step(step);
     v1::WorkerReview out;
-    return Call(as, [&](auto* ctx) { return rv().FinishStep(ctx, req, &out); }, out);
+    return Call(
+        as, [&](auto* ctx) { return rv().FinishStep(ctx, req, &out); }, out);
   }
   v1::WorkerReview Review(int64_t worker, const Caller& as = kStreet) {
     v1::GetReviewRequest req;
     req.set_cycle_id(cycle_);
     req.set_worker_id(worker);
     v1::WorkerReview out;
-    grpc::Status s = Call(as, [&](auto* ctx) { return rv().GetReview(ctx, req, &out); }, out);
+    grpc::Status s = Call(
+        as, [&](auto* ctx) { return rv().GetReview(ctx, req, &out); }, out);
     EXPECT_TRUE(s.ok()) << Describe(s);
     return out;
   }
@@ -177,28 +158,31 @@ class ReviewsTest : public DaemonTest {
     v1::GetCycleRequest req;
     req.set_cycle_id(cycle_);
     v1::Cycle out;
-    grpc::Status s = Call(kStreet, [&](auto* ctx) { return rv().GetCycle(ctx, req, &out); }, out);
+    grpc::Status s = Call(
+        kStreet, [&](auto* ctx) { return rv().GetCycle(ctx, req, &out); }, out);
     EXPECT_TRUE(s.ok()) << Describe(s);
     return out;
   }
   grpc::Status SignOff(v1::Cycle* out) {
     v1::SignOffRequest req;
     req.set_cycle_id(cycle_);
-    return Call(kStreet, [&](auto* ctx) { return rv().SignOff(ctx, req, out); }, *out);
+    return Call(
+        kStreet, [&](auto* ctx) { return rv().SignOff(ctx, req, out); }, *out);
   }
   v1::WorkerHistoryResponse History(int64_t worker) {
     v1::WorkerHistoryRequest req;
     req.set_worker_id(worker);
     v1::WorkerHistoryResponse out;
-    grpc::Status s =
-        Call(kPersonnel, [&](auto* ctx) { return rv().WorkerHistory(ctx, req, &out); }, out);
+    grpc::Status s = Call(
+        kPersonnel, [&](auto* ctx) { return rv().WorkerHistory(ctx, req, &out); }, out);
     EXPECT_TRUE(s.ok()) << Describe(s);
     return out;
   }
   grpc::Status Import(const std::string& csv, v1::ImportRatingsResponse* out) {
     v1::ImportRatingsRequest req;
     req.set_csv(csv);
-    return Call(kPersonnel, [&](auto* ctx) { return rv().ImportRatings(ctx, req, out); }, *out);
+    return Call(
+        kPersonnel, [&](auto* ctx) { return rv().ImportRatings(ctx, req, out); }, *out);
   }
   v1::Worker GetWorker(int64_t id) {
     v1::GetWorkerRequest req;
@@ -234,15 +218,14 @@ TEST_F(ReviewsTest, AStreetsWholeCycle) {
   v1::ImportRatingsResponse imported;
   // w2 has two competent years since its last grade step: a third makes one grade up.
   const auto id = [&](int i) { return std::to_string(w[i]); };
-  grpc::Status s = Import("worker_id,year,rating,qualifying_years\n" + id(0) +
-                              ",2024,excellent,\n" + id(0) + ",2025,优秀,\n" + id(5) +
-                              ",2025,incompetent,\n" + id(2) + ",2025,competent,2\n",
-                          &imported);
+  grpc::Status s =
+      Import("worker_id,year,rating,qualifying_years\n" + id(0) + ",2024,excellent,\n" + id(0) +
+                 ",2025,优秀,\n" + id(5) + ",2025,incompetent,\n" + id(2) + ",2025,competent,2\n",
+             &imported);
   ASSERT_TRUE(s.ok()) << Describe(s);
   EXPECT_EQ(imported.imported(), 4);
   EXPECT_EQ(History(w[2]).qualifying_years(), 2);
-  s = Import("worker_id,year,rating,qualifying_years\n" + id(3) + ",2025,competent,3\n",
-             &imported);
+  s = Import("worker_id,year,rating,qualifying_years\n" + id(3) + ",2025,competent,3\n", &imported);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(s.error_message().find("row 2, column qualifying_years"), std::string::npos)
       << s.error_message();
@@ -304,8 +287,7 @@ TEST_F(ReviewsTest, AStreetsWholeCycle) {
             grpc::StatusCode::ALREADY_EXISTS);
   EXPECT_EQ(Ballot(w[0], Voter(99, true), "not_rated").error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(Ballot(w[0], {"voter-x", "resident-representative", "bh.xx"}, "competent")
-                .error_code(),
+  EXPECT_EQ(Ballot(w[0], {"voter-x", "resident-representative", "bh.xx"}, "competent").error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   // The tally, for the street office and for the worker: counts only.
   const v1::WorkerReview tallied = Review(w[5], Self(5));
@@ -330,15 +312,18 @@ TEST_F(ReviewsTest, AStreetsWholeCycle) {
   s = Finish(w[0], "scores");
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_NE(s.error_message().find("satisfaction, target, unexcused_absence_days"),
-            std::string::npos) << s.error_message();
-  for (int i = 0; i < 7; ++i) ASSERT_TRUE(Scores(w[i], plans[i].satisfaction, plans[i].target).ok());
+            std::string::npos)
+      << s.error_message();
+  for (int i = 0; i < 7; ++i)
+    ASSERT_TRUE(Scores(w[i], plans[i].satisfaction, plans[i].target).ok());
 
   // Past the due dates nothing is finished yet but the reports: the overdue list.
   client_->Advance("6wd");
   v1::GetCycleRequest by_cycle;
   by_cycle.set_cycle_id(cycle_);
   v1::ListOverdueResponse overdue;
-  s = Call(kStreet, [&](auto* ctx) { return rv().ListOverdue(ctx, by_cycle, &overdue); }, overdue);
+  s = Call(
+      kStreet, [&](auto* ctx) { return rv().ListOverdue(ctx, by_cycle, &overdue); }, overdue);
   ASSERT_TRUE(s.ok()) << Describe(s);
   EXPECT_EQ(overdue.per_step().at("appraisal"), 7);
   EXPECT_EQ(overdue.per_step().at("scores"), 7);
@@ -358,7 +343,8 @@ TEST_F(ReviewsTest, AStreetsWholeCycle) {
 
   // Calibration shows the ratings; sign-off fixes and publishes them.
   v1::CycleResults preview;
-  s = Call(kStreet, [&](auto* ctx) { return rv().Calibrate(ctx, by_cycle, &preview); }, preview);
+  s = Call(
+      kStreet, [&](auto* ctx) { return rv().Calibrate(ctx, by_cycle, &preview); }, preview);
   ASSERT_TRUE(s.ok()) << Describe(s);
   EXPECT_EQ(preview.excellent_places(), 1);
   s = SignOff(&cycle);
@@ -383,7 +369,8 @@ TEST_F(ReviewsTest, AStreetsWholeCycle) {
   appeal.set_worker_id(w[6]);
   appeal.set_grounds("目标考核分数计算有误");
   v1::WorkerReview appealed;
-  s = Call(Self(6), [&](auto* ctx) { return rv().FileAppeal(ctx, appeal, &appealed); }, appealed);
+  s = Call(
+      Self(6), [&](auto* ctx) { return rv().FileAppeal(ctx, appeal, &appealed); }, appealed);
   ASSERT_TRUE(s.ok()) << Describe(s);
   EXPECT_EQ(appealed.appeal().state(), "filed");
   v1::DecideAppealRequest decide;
@@ -393,15 +380,15 @@ TEST_F(ReviewsTest, AStreetsWholeCycle) {
   decide.set_rating("outstanding");
   decide.set_reasons("复核");
   v1::WorkerReview decided;
-  s = Call(kLeadingGroup, [&](auto* ctx) { return rv().DecideAppeal(ctx, decide, &decided); },
-           decided);
+  s = Call(
+      kLeadingGroup, [&](auto* ctx) { return rv().DecideAppeal(ctx, decide, &decided); }, decided);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(s.error_message().find("rating"), std::string::npos);
   decide.set_upheld(false);
   decide.set_rating("");
   decide.set_reasons("经复核，目标考核分数无误");
-  s = Call(kLeadingGroup, [&](auto* ctx) { return rv().DecideAppeal(ctx, decide, &decided); },
-           decided);
+  s = Call(
+      kLeadingGroup, [&](auto* ctx) { return rv().DecideAppeal(ctx, decide, &decided); }, decided);
   ASSERT_TRUE(s.ok()) << Describe(s);
   EXPECT_EQ(decided.appeal().state(), "rejected");
   EXPECT_TRUE(decided.final());
@@ -409,7 +396,8 @@ TEST_F(ReviewsTest, AStreetsWholeCycle) {
   // After the appeal window: a late appeal is refused, the ratings are final and applied.
   client_->Advance("11wd");
   appeal.set_worker_id(w[2]);
-  s = Call(Self(2), [&](auto* ctx) { return rv().FileAppeal(ctx, appeal, &appealed); }, appealed);
+  s = Call(
+      Self(2), [&](auto* ctx) { return rv().FileAppeal(ctx, appeal, &appealed); }, appealed);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(GetCycle().state(), "final");
 
@@ -443,12 +431,13 @@ TEST_F(ReviewsTest, AStreetsWholeCycle) {
 
   // What is held about the dismissed worker includes the review, without anyone's ballot; the
   // erasure blanks their own words and keeps the rating.
-  const std::string id5 = IdNumber("34011119900101" + std::to_string(105));
+  const std::string id5 = ValidIdNumber("34011119900101" + std::to_string(105));
   auto pd = v1::PersonalData::NewStub(daemon_->channel());
   v1::ExportPersonalDataRequest export_req;
   export_req.set_id_number(id5);
   v1::ExportPersonalDataResponse doc;
-  s = Call(kPersonnel, [&](auto* ctx) { return pd->Export(ctx, export_req, &doc); }, doc);
+  s = Call(
+      kPersonnel, [&](auto* ctx) { return pd->Export(ctx, export_req, &doc); }, doc);
   ASSERT_TRUE(s.ok()) << Describe(s);
   const json held = json::parse(doc.document());
   ASSERT_TRUE(held.contains("reviews")) << held.dump();
@@ -457,22 +446,24 @@ TEST_F(ReviewsTest, AStreetsWholeCycle) {
   erase.set_id_number(id5);
   erase.set_justification("本人申请");
   v1::ErasePersonalDataResponse erased;
-  s = Call(kPersonnel, [&](auto* ctx) { return pd->Erase(ctx, erase, &erased); }, erased);
+  s = Call(
+      kPersonnel, [&](auto* ctx) { return pd->Erase(ctx, erase, &erased); }, erased);
   ASSERT_TRUE(s.ok()) << Describe(s);
   EXPECT_EQ(Review(w[5]).report(), "[erased]");
   EXPECT_EQ(Review(w[5]).result().rating(), "incompetent");
 
   // The street's results as CSV.
   v1::ExportResultsResponse exported;
-  s = Call(kStreet, [&](auto* ctx) { return rv().ExportResults(ctx, by_cycle, &exported); },
-           exported);
+  s = Call(
+      kStreet, [&](auto* ctx) { return rv().ExportResults(ctx, by_cycle, &exported); }, exported);
   ASSERT_TRUE(s.ok()) << Describe(s);
   EXPECT_EQ(exported.csv().rfind("worker_id,unit_id,participation", 0), 0u);
   EXPECT_NE(exported.csv().find(std::to_string(newcomer) + ",bh.hp.xf,not_rated"),
             std::string::npos);
   // Another street office sees nothing of it.
-  s = Call(kOtherStreet, [&](auto* ctx) { return rv().ExportResults(ctx, by_cycle, &exported); },
-           exported);
+  s = Call(
+      kOtherStreet, [&](auto* ctx) { return rv().ExportResults(ctx, by_cycle, &exported); },
+      exported);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
 }
 
@@ -485,8 +476,8 @@ TEST_F(ReviewsTest, SignOffRefusedWhileScoresMissingThenOpensOnDemandOnly) {
   v1::GetCycleRequest by_cycle;
   by_cycle.set_cycle_id(cycle_);
   v1::CycleResults preview;
-  grpc::Status s =
-      Call(kStreet, [&](auto* ctx) { return rv().Calibrate(ctx, by_cycle, &preview); }, preview);
+  grpc::Status s = Call(
+      kStreet, [&](auto* ctx) { return rv().Calibrate(ctx, by_cycle, &preview); }, preview);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_NE(s.error_message().find("satisfaction"), std::string::npos) << s.error_message();
   // Too few ballots: the appraisal step says how many.
@@ -502,7 +493,9 @@ TEST_F(ReviewsTest, CyclesOpenByThemselvesOnTheConfiguredDay) {
   Worker(0, "2020-05-01");
   v1::ListCyclesRequest req;
   v1::ListCyclesResponse none;
-  ASSERT_TRUE(Call(kAdmin, [&](auto* ctx) { return rv().ListCycles(ctx, req, &none); }, none).ok());
+  ASSERT_TRUE(Call(
+                  kAdmin, [&](auto* ctx) { return rv().ListCycles(ctx, req, &none); }, none)
+                  .ok());
   EXPECT_EQ(none.cycles_size(), 0);
   client_->Advance("P274D");  // 2026-03-02 → 2026-12-01
   // The daemon checks the day every second under the fake clock.
@@ -510,8 +503,9 @@ TEST_F(ReviewsTest, CyclesOpenByThemselvesOnTheConfiguredDay) {
   for (int i = 0; i < 50 && opened.cycles_size() == 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     opened.Clear();
-    ASSERT_TRUE(
-        Call(kAdmin, [&](auto* ctx) { return rv().ListCycles(ctx, req, &opened); }, opened).ok());
+    ASSERT_TRUE(Call(
+                    kAdmin, [&](auto* ctx) { return rv().ListCycles(ctx, req, &opened); }, opened)
+                    .ok());
   }
   // 和平街道's; 新兴街道 has no one on post, so no cycle.
   ASSERT_EQ(opened.cycles_size(), 1);
@@ -520,12 +514,14 @@ TEST_F(ReviewsTest, CyclesOpenByThemselvesOnTheConfiguredDay) {
   // A street office lists its own; another street's is refused.
   v1::ListCyclesResponse own;
   req.set_street_unit_id("bh.hp");
-  grpc::Status s = Call(kStreet, [&](auto* ctx) { return rv().ListCycles(ctx, req, &own); }, own);
+  grpc::Status s = Call(
+      kStreet, [&](auto* ctx) { return rv().ListCycles(ctx, req, &own); }, own);
   ASSERT_TRUE(s.ok()) << Describe(s);
   EXPECT_EQ(own.cycles_size(), 1);
   EXPECT_EQ(own.cycles(0).state(), "open");
   req.set_street_unit_id("bh.xx");
-  EXPECT_EQ(Call(kStreet, [&](auto* ctx) { return rv().ListCycles(ctx, req, &own); }, own)
+  EXPECT_EQ(Call(
+                kStreet, [&](auto* ctx) { return rv().ListCycles(ctx, req, &own); }, own)
                 .error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
 }

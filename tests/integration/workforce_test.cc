@@ -25,14 +25,6 @@ const Caller kCommittee{"bian.wei", "establishment-committee", ""};  // 编委
 // Puts the existing roster's contract workers on it (tests start from one).
 const Caller kMigration{"migration", "roster-migration", ""};
 
-// An 18-character resident ID with the right ISO 7064 MOD 11-2 check character.
-std::string IdNumber(const std::string& first17) {
-  static const int kWeights[] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
-  int sum = 0;
-  for (int i = 0; i < 17; ++i) sum += (first17[i] - '0') * kWeights[i];
-  return first17 + "10X98765432"[sum % 11];
-}
-
 std::string Message(const grpc::Status& s) { return s.error_message(); }
 
 class WorkforceTest : public DaemonTest {
@@ -41,34 +33,18 @@ class WorkforceTest : public DaemonTest {
 
   void SetUp() override {
     DaemonTest::SetUp();
-    ASSERT_TRUE(CreateUnit("bh", "", "包河区", "district").ok());
-    ASSERT_TRUE(CreateUnit("bh.hp", "bh", "和平街道", "street", "", 0, 1).ok());
-    ASSERT_TRUE(CreateUnit("bh.hp.xf", "bh.hp", "幸福里社区", "community", "城市社区", 2400).ok());
-    ASSERT_TRUE(CreateUnit("bh.hp.df", "bh.hp", "东风社区", "community", "村改居", 1500).ok());
+    ASSERT_TRUE(client_->CreateUnit("bh", "", "包河区", "district").ok());
+    ASSERT_TRUE(client_->CreateUnit("bh.hp", "bh", "和平街道", "street", "", 0, 1).ok());
+    ASSERT_TRUE(
+        client_->CreateUnit("bh.hp.xf", "bh.hp", "幸福里社区", "community", "城市社区", 2400).ok());
+    ASSERT_TRUE(
+        client_->CreateUnit("bh.hp.df", "bh.hp", "东风社区", "community", "村改居", 1500).ok());
     ASSERT_TRUE(Revise("bh.hp.xf", 2, "2026-01-01").ok());
     ASSERT_TRUE(Revise("bh.hp.df", 5, "2026-01-01").ok());
     ASSERT_TRUE(Revise("bh.hp", 3, "2026-01-01").ok());
   }
 
   v1::Workforce::Stub& wf() { return *client_->stubs.workforce; }
-
-  grpc::Status CreateUnit(const std::string& id, const std::string& parent,
-                          const std::string& name, const std::string& kind,
-                          const std::string& type = "", int households = 0, int unit_class = 0) {
-    v1::CreateUnitRequest req;
-    auto* u = req.mutable_unit();
-    u->set_id(id);
-    u->set_parent_id(parent);
-    u->set_name(name);
-    u->set_kind(kind);
-    u->set_community_type(type);
-    u->set_households(households);
-    u->set_unit_class(unit_class);
-    grpc::ClientContext ctx;
-    client_->Prepare(&ctx, kAdmin);
-    v1::Unit out;
-    return wf().CreateUnit(&ctx, req, &out);
-  }
 
   grpc::Status Revise(const std::string& unit, int approved, const std::string& from,
                       const std::string& reason = "初始核定", v1::QuotaRevision* out = nullptr) {
@@ -89,7 +65,7 @@ class WorkforceTest : public DaemonTest {
                        const std::string& employment = "contract") {
     v1::Worker w;
     w.set_name(name);
-    w.set_id_number(IdNumber("34011119900101" + seq3));
+    w.set_id_number(ValidIdNumber("34011119900101" + seq3));
     w.set_phone("139" + std::string(5, '0') + seq3);
     w.set_education("bachelor");
     w.set_employment(employment);
@@ -209,12 +185,12 @@ TEST_F(WorkforceTest, UnitsFormATreeWithComputedAndApprovedQuotas) {
   EXPECT_NE(q.basis().find("19"), std::string::npos) << q.basis();
 
   // Bad units are refused naming the field; nothing is created.
-  grpc::Status dup = CreateUnit("bh.hp.xf", "bh.hp", "again", "community", "城市社区");
+  grpc::Status dup = client_->CreateUnit("bh.hp.xf", "bh.hp", "again", "community", "城市社区");
   EXPECT_EQ(dup.error_code(), grpc::StatusCode::ALREADY_EXISTS) << Describe(dup);
-  grpc::Status kind = CreateUnit("bh.hp.x", "bh.hp", "x", "hamlet");
+  grpc::Status kind = client_->CreateUnit("bh.hp.x", "bh.hp", "x", "hamlet");
   EXPECT_EQ(kind.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(Message(kind).find("unit.kind"), std::string::npos) << Message(kind);
-  grpc::Status orphan = CreateUnit("bh.zz.c1", "bh.zz", "x", "community", "城市社区");
+  grpc::Status orphan = client_->CreateUnit("bh.zz.c1", "bh.zz", "x", "community", "城市社区");
   EXPECT_FALSE(orphan.ok());
   EXPECT_NE(Message(orphan).find("bh.zz"), std::string::npos) << Message(orphan);
 }
@@ -246,7 +222,7 @@ TEST_F(WorkforceTest, FieldRulesNameTheField) {
   EXPECT_NE(Message(grade).find("grade"), std::string::npos) << Message(grade);
 
   w = NewWorker("王芳", "001");
-  std::string wrong = IdNumber("34011119900101001");
+  std::string wrong = ValidIdNumber("34011119900101001");
   wrong.back() = wrong.back() == '1' ? '2' : '1';  // a wrong check character
   w.set_id_number(wrong);
   grpc::Status id = Create(w);
@@ -280,7 +256,7 @@ TEST_F(WorkforceTest, PersonalDataIsMaskedUnlessTheCallerMaySeeItAndSealedOnDisk
   ASSERT_EQ(full.size(), 1u);
   EXPECT_FALSE(full[0].masked());
   EXPECT_EQ(full[0].name(), "欧阳明华");
-  EXPECT_EQ(full[0].id_number(), IdNumber("34011119900101001"));
+  EXPECT_EQ(full[0].id_number(), ValidIdNumber("34011119900101001"));
   EXPECT_EQ(full[0].birth_date(), "1990-01-01");
 
   // A clerk cannot find someone by name (that would reveal it); personnel can.
@@ -302,7 +278,7 @@ TEST_F(WorkforceTest, PersonalDataIsMaskedUnlessTheCallerMaySeeItAndSealedOnDisk
     std::stringstream bytes;
     bytes << in.rdbuf();
     EXPECT_EQ(bytes.str().find("欧阳明华"), std::string::npos) << file;
-    EXPECT_EQ(bytes.str().find(IdNumber("34011119900101001")), std::string::npos) << file;
+    EXPECT_EQ(bytes.str().find(ValidIdNumber("34011119900101001")), std::string::npos) << file;
   }
   StartDaemon();
   const auto reopened = Workers("", kPersonnel);
@@ -381,7 +357,7 @@ constexpr char kHeader[] = "姓名,身份证号,手机号,单位,岗位,等级,�
 
 std::string RosterRow(const std::string& name, const std::string& seq3, const std::string& unit,
                       int grade = 5) {
-  return name + "," + IdNumber("34011119900101" + seq3) + ",13900000" + seq3 + "," + unit +
+  return name + "," + ValidIdNumber("34011119900101" + seq3) + ",13900000" + seq3 + "," + unit +
          ",主办," + std::to_string(grade) + ",聘用合同,在岗,本科,2021-03-01\n";
 }
 
@@ -446,9 +422,9 @@ TEST_F(WorkforceTest, ExportsReadBackAndReportsShowPayGaps) {
   };
   const std::string full = export_csv("roster", kPersonnel);
   EXPECT_NE(full.find("员2"), std::string::npos);
-  EXPECT_NE(full.find(IdNumber("34011119900101022")), std::string::npos);
+  EXPECT_NE(full.find(ValidIdNumber("34011119900101022")), std::string::npos);
   const std::string masked = export_csv("roster", kClerk);
-  EXPECT_EQ(masked.find(IdNumber("34011119900101022")), std::string::npos);
+  EXPECT_EQ(masked.find(ValidIdNumber("34011119900101022")), std::string::npos);
   EXPECT_NE(export_csv("occupancy", kClerk).find("东风社区"), std::string::npos);
   EXPECT_FALSE(export_csv("pay_parity", kClerk).empty());
 
@@ -768,7 +744,7 @@ TEST_F(WorkforceTest, PersonalDataStaysWithinTheCallersUnit) {
   ASSERT_TRUE(get(kPersonnel, &w).ok());
   EXPECT_FALSE(w.masked());
   // Personnel staff of another street: not even masked.
-  ASSERT_TRUE(CreateUnit("bh.wl", "bh", "望湖街道", "street").ok());
+  ASSERT_TRUE(client_->CreateUnit("bh.wl", "bh", "望湖街道", "street").ok());
   grpc::Status s = get({"qian.hr", "personnel", "bh.wl"}, &w);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << Describe(s);
   s = get({"x", "street-office", "bh.wl"}, &w);

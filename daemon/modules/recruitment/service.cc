@@ -9,6 +9,7 @@
 #include "daemon/engine/model.h"
 #include "daemon/modules/recruitment/convert.h"
 #include "daemon/server/reactors.h"
+#include "daemon/server/step_tasks.h"
 
 namespace shequ::modules::recruitment {
 
@@ -128,47 +129,19 @@ void RecruitmentService::CompleteStep(Reactor* r, const engine::Caller& caller,
                                       json variables, std::string comment,
                                       std::string request_id,
                                       std::function<absl::Status(const json&)> done) {
-  boost::asio::post(c_.readers, [=, this, variables = std::move(variables)]() mutable {
-    store::TaskFilter f;
-    f.instance_id = instance_id;
-    int64_t task_id = 0;
-    auto tasks = c_.store.ListTasks(f, {0, 100});
-    if (!tasks.ok()) return r->Finish(ToGrpc(tasks.status()));
-    for (const auto& row : *tasks) {
-      if (engine::FromRow(row).node == node) task_id = row.id;
-    }
-    if (task_id == 0) {
-      r->Finish(ToGrpc(absl::FailedPreconditionError(
-          absl::StrCat(what, " has no open step '", node, "' now"))));
-      return;
-    }
-    c_.engine.CompleteTask(
-        caller,
-        {task_id, std::move(outcome), std::move(variables), std::move(comment),
-         std::move(request_id)},
-        // The answer reads the instance back: on a reader, not on the engine's strand.
-        [this, r, instance_id, done = std::move(done)](absl::StatusOr<json> result) {
-          if (!result.ok()) {
-            r->Finish(ToGrpc(result.status()));
-            return;
-          }
-          boost::asio::post(c_.readers, [this, r, instance_id, done] {
-            auto row = c_.store.GetInstance(instance_id);
-            if (!row.ok()) return r->Finish(ToGrpc(row.status()));
-            if (!*row) {
-              r->Finish(ToGrpc(absl::InternalError("the workflow instance vanished")));
-              return;
-            }
-            const json vars = engine::FromRow(**row).variables;
-            // The step's own refusal: the task is open again, the campaign did not move.
-            if (auto it = vars.find("refused"); it != vars.end() && it->is_string()) {
-              r->Finish(ToGrpc(absl::FailedPreconditionError(it->get<std::string>())));
-              return;
-            }
-            r->Finish(ToGrpc(done(vars)));
-          });
-        });
-  });
+  server::CompleteStepTask(
+      c_, r, caller, instance_id, {node}, absl::StrCat("step '", node, "' of ", what),
+      {0, std::move(outcome), std::move(variables), std::move(comment), std::move(request_id)},
+      [this, instance_id, done = std::move(done)]() -> absl::Status {
+        ASSIGN_OR_RETURN(auto row, c_.store.GetInstance(instance_id));
+        if (!row) return absl::InternalError("the workflow instance vanished");
+        const json vars = engine::FromRow(*row).variables;
+        // The step's own refusal: the task is open again, the campaign did not move.
+        if (auto it = vars.find("refused"); it != vars.end() && it->is_string()) {
+          return absl::FailedPreconditionError(it->get<std::string>());
+        }
+        return done(vars);
+      });
 }
 
 grpc::ServerUnaryReactor* RecruitmentService::CampaignStep(Ctx* ctx,

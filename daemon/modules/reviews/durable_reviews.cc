@@ -50,10 +50,14 @@ rv::Rating RatingFrom(const json& j, const char* key) {
 }
 
 json ResultJson(const rv::RatingResult& r) {
-  return {{"appraisal", r.appraisal},         {"satisfaction", r.satisfaction},
-          {"target", r.target},               {"composite", r.composite},
-          {"by_score", Rating(r.by_score)},   {"rating", Rating(r.rating)},
-          {"appraisal_failed", r.appraisal_failed}, {"grave_error", r.grave_error},
+  return {{"appraisal", r.appraisal},
+          {"satisfaction", r.satisfaction},
+          {"target", r.target},
+          {"composite", r.composite},
+          {"by_score", Rating(r.by_score)},
+          {"rating", Rating(r.rating)},
+          {"appraisal_failed", r.appraisal_failed},
+          {"grave_error", r.grave_error},
           {"reasons", r.reasons}};
 }
 rv::RatingResult ResultFrom(int64_t worker_id, const json& j) {
@@ -73,10 +77,14 @@ rv::RatingResult ResultFrom(int64_t worker_id, const json& j) {
 
 const char* AppealName(rv::AppealState s) {
   switch (s) {
-    case rv::AppealState::kFiled: return "filed";
-    case rv::AppealState::kUpheld: return "upheld";
-    case rv::AppealState::kRejected: return "rejected";
-    case rv::AppealState::kNone: break;
+    case rv::AppealState::kFiled:
+      return "filed";
+    case rv::AppealState::kUpheld:
+      return "upheld";
+    case rv::AppealState::kRejected:
+      return "rejected";
+    case rv::AppealState::kNone:
+      break;
   }
   return "none";
 }
@@ -89,8 +97,8 @@ rv::AppealState AppealFrom(const std::string& s) {
 
 json OutcomeJson(const rv::Outcome& o) {
   json j = {{"rating", Rating(o.rating)},          {"reasons", o.reasons},
-            {"appeal", AppealName(o.appeal)},       {"appeal_filed_on", o.appeal_filed_on},
-            {"appeal_grounds", o.appeal_grounds},   {"appeal_decided_on", o.appeal_decided_on},
+            {"appeal", AppealName(o.appeal)},      {"appeal_filed_on", o.appeal_filed_on},
+            {"appeal_grounds", o.appeal_grounds},  {"appeal_decided_on", o.appeal_decided_on},
             {"appeal_decision", o.appeal_decision}};
   if (o.rating_before_appeal) j["rating_before_appeal"] = Rating(*o.rating_before_appeal);
   return j;
@@ -105,7 +113,8 @@ rv::Outcome OutcomeFrom(int64_t worker_id, const json& j) {
   o.appeal_grounds = j.value("appeal_grounds", "");
   o.appeal_decided_on = j.value("appeal_decided_on", "");
   o.appeal_decision = j.value("appeal_decision", "");
-  if (j.contains("rating_before_appeal")) o.rating_before_appeal = RatingFrom(j, "rating_before_appeal");
+  if (j.contains("rating_before_appeal"))
+    o.rating_before_appeal = RatingFrom(j, "rating_before_appeal");
   return o;
 }
 
@@ -150,10 +159,9 @@ absl::StatusOr<Sheet> SheetFrom(const json& j) {
   s.report = j.value("report", "");
   s.attachments = j.value("attachments", std::vector<std::string>{});
   s.report_at_ms = j.value("report_at_ms", int64_t{0});
-  ASSIGN_OR_RETURN(s.box, rv::BallotBox::Restore(s.worker_id,
-                                                 j.value("voters", std::vector<std::string>{}),
-                                                 TallyFrom(j.at("tally")),
-                                                 j.value("box_closed", false)));
+  ASSIGN_OR_RETURN(
+      s.box, rv::BallotBox::Restore(s.worker_id, j.value("voters", std::vector<std::string>{}),
+                                    TallyFrom(j.at("tally")), j.value("box_closed", false)));
   s.satisfaction = OptTenths(j, "satisfaction");
   s.target = OptTenths(j, "target");
   if (auto it = j.find("unexcused_absence_days"); it != j.end() && !it->is_null()) {
@@ -226,9 +234,8 @@ WorkerFile FileFrom(const json& j) {
   f.qualifying_years = j.value("qualifying_years", 0);
   f.promotion_priority = j.value("promotion_priority", false);
   for (const json& y : j.value("years", json::array())) {
-    WorkerFile::Year year{y.at("year").get<int>(), RatingFrom(y, "rating"),
-                          y.value("source", ""), y.value("cycle_id", ""),
-                          y.value("entries", std::vector<std::string>{})};
+    WorkerFile::Year year{y.at("year").get<int>(), RatingFrom(y, "rating"), y.value("source", ""),
+                          y.value("cycle_id", ""), y.value("entries", std::vector<std::string>{})};
     f.years[year.year] = std::move(year);
   }
   return f;
@@ -298,7 +305,8 @@ absl::Status DurableReviews::Recover() {
     json j = json::parse(r.body, nullptr, false);
     const std::string cycle_id = r.key.substr(0, r.key.rfind('/'));
     Cycle* c = Find(cycle_id);
-    if (!j.is_object() || !c) return absl::DataLossError("reviews_sheets " + r.key + ": unreadable");
+    if (!j.is_object() || !c)
+      return absl::DataLossError("reviews_sheets " + r.key + ": unreadable");
     auto sheet = SheetFrom(j);
     if (!sheet.ok()) {
       return absl::DataLossError("reviews_sheets " + r.key + ": " +
@@ -327,7 +335,8 @@ absl::StatusOr<Cycle*> DurableReviews::Open(engine::Engine::DomainTx& tx, const 
   }
   const std::string today = Today();
   if (N(year) > today.substr(0, 4)) {
-    return absl::InvalidArgumentError("year: " + N(year) + " has not begun (today is " + today + ")");
+    return absl::InvalidArgumentError("year: " + N(year) + " has not begun (today is " + today +
+                                      ")");
   }
   Cycle c;
   c.id = id;
@@ -465,8 +474,8 @@ void DurableReviews::OpenCycle(const engine::Caller& caller, std::string street,
                                std::string request_id, engine::Reply reply) {
   engine_.ExecuteDomain(
       "reviews.OpenCycle", std::move(request_id), caller,
-      [this, street = std::move(street), year](engine::Engine::DomainTx& tx)
-          -> absl::StatusOr<json> {
+      [this, street = std::move(street),
+       year](engine::Engine::DomainTx& tx) -> absl::StatusOr<json> {
         std::unique_lock lock(mu_);
         ASSIGN_OR_RETURN(Cycle * c, Open(tx, street, year));
         return json{{"cycle_id", c->id}};
@@ -532,53 +541,54 @@ void DurableReviews::SubmitReport(const engine::Caller& caller, std::string cycl
 void DurableReviews::CastBallot(const engine::Caller& caller, std::string cycle_id,
                                 int64_t worker_id, rv::VoterKind kind, rv::Rating choice,
                                 SheetCheck check, std::string request_id, engine::Reply reply) {
-  SheetCommand("reviews.CastBallot", caller, std::move(cycle_id), worker_id, std::move(check),
-               std::move(request_id),
-               [kind, choice, voter = caller.user](engine::Engine::DomainTx& tx, Cycle& c,
-                                                   Sheet& s) -> absl::StatusOr<json> {
-                 if (!s.rated) {
-                   return Refusal("worker " + N(s.worker_id) + " is not rated: " + s.reason);
-                 }
-                 if (c.state != "open") return Refusal("cycle " + c.id + " is " + c.state);
-                 RETURN_IF_ERROR(s.box.Cast(voter, kind, choice));
-                 // The answer (kept for retries) holds the count, never the choice.
-                 return json{{"ballots", s.box.tally().Ballots()}};
-               },
-               std::move(reply));
+  SheetCommand(
+      "reviews.CastBallot", caller, std::move(cycle_id), worker_id, std::move(check),
+      std::move(request_id),
+      [kind, choice, voter = caller.user](engine::Engine::DomainTx& tx, Cycle& c,
+                                          Sheet& s) -> absl::StatusOr<json> {
+        if (!s.rated) {
+          return Refusal("worker " + N(s.worker_id) + " is not rated: " + s.reason);
+        }
+        if (c.state != "open") return Refusal("cycle " + c.id + " is " + c.state);
+        RETURN_IF_ERROR(s.box.Cast(voter, kind, choice));
+        // The answer (kept for retries) holds the count, never the choice.
+        return json{{"ballots", s.box.tally().Ballots()}};
+      },
+      std::move(reply));
 }
 
 void DurableReviews::RecordScores(const engine::Caller& caller, std::string cycle_id,
                                   int64_t worker_id, Scores scores, SheetCheck check,
                                   std::string request_id, engine::Reply reply) {
-  SheetCommand("reviews.RecordScores", caller, std::move(cycle_id), worker_id, std::move(check),
-               std::move(request_id),
-               [scores = std::move(scores)](engine::Engine::DomainTx& tx, Cycle& c,
-                                            Sheet& s) -> absl::StatusOr<json> {
-                 if (!s.rated) {
-                   return Refusal("worker " + N(s.worker_id) + " is not rated: " + s.reason);
-                 }
-                 if (c.state != "open") {
-                   return Refusal("cycle " + c.id + " is " + c.state + ": scores are fixed");
-                 }
-                 if (scores.unexcused_absence_days && *scores.unexcused_absence_days < 0) {
-                   return absl::InvalidArgumentError(
-                       "unexcused_absence_days: " + N(*scores.unexcused_absence_days) +
-                       " is negative");
-                 }
-                 if (scores.unexcused_absence_days && *scores.unexcused_absence_days > 366) {
-                   return absl::InvalidArgumentError("unexcused_absence_days: " +
-                                                     N(*scores.unexcused_absence_days) +
-                                                     " is more days than a year has");
-                 }
-                 if (scores.satisfaction) s.satisfaction = scores.satisfaction;
-                 if (scores.target) s.target = scores.target;
-                 if (scores.unexcused_absence_days) {
-                   s.unexcused_absence_days = scores.unexcused_absence_days;
-                 }
-                 if (scores.grave_error) s.grave_error = *scores.grave_error;
-                 return json::object();
-               },
-               std::move(reply));
+  SheetCommand(
+      "reviews.RecordScores", caller, std::move(cycle_id), worker_id, std::move(check),
+      std::move(request_id),
+      [scores = std::move(scores)](engine::Engine::DomainTx& tx, Cycle& c,
+                                   Sheet& s) -> absl::StatusOr<json> {
+        if (!s.rated) {
+          return Refusal("worker " + N(s.worker_id) + " is not rated: " + s.reason);
+        }
+        if (c.state != "open") {
+          return Refusal("cycle " + c.id + " is " + c.state + ": scores are fixed");
+        }
+        if (scores.unexcused_absence_days && *scores.unexcused_absence_days < 0) {
+          return absl::InvalidArgumentError(
+              "unexcused_absence_days: " + N(*scores.unexcused_absence_days) + " is negative");
+        }
+        if (scores.unexcused_absence_days && *scores.unexcused_absence_days > 366) {
+          return absl::InvalidArgumentError(
+              "unexcused_absence_days: " + N(*scores.unexcused_absence_days) +
+              " is more days than a year has");
+        }
+        if (scores.satisfaction) s.satisfaction = scores.satisfaction;
+        if (scores.target) s.target = scores.target;
+        if (scores.unexcused_absence_days) {
+          s.unexcused_absence_days = scores.unexcused_absence_days;
+        }
+        if (scores.grave_error) s.grave_error = *scores.grave_error;
+        return json::object();
+      },
+      std::move(reply));
 }
 
 void DurableReviews::FileAppeal(const engine::Caller& caller, std::string cycle_id,
@@ -621,8 +631,7 @@ void DurableReviews::ImportRatings(const engine::Caller& caller, std::string csv
               absl::StrCat("csv: row ", row, ", column ", column, ": ", what));
         };
         ASSIGN_OR_RETURN(auto rows, csv::ReadAll(csv));
-        const std::vector<std::string> header = {"worker_id", "year", "rating",
-                                                 "qualifying_years"};
+        const std::vector<std::string> header = {"worker_id", "year", "rating", "qualifying_years"};
         const size_t columns = rows.empty() ? 0 : rows[0].size();
         if ((columns != 3 && columns != 4) ||
             !std::equal(rows[0].begin(), rows[0].end(), header.begin())) {
@@ -644,13 +653,12 @@ void DurableReviews::ImportRatings(const engine::Caller& caller, std::string csv
           if (!absl::SimpleAtoi(r[0], &worker_id) || worker_id <= 0) {
             return bad(row, "worker_id", "'" + r[0] + "' is not a worker id");
           }
-          auto known = registry_.Read([&](const wf::Registry& reg) {
-            return reg.GetWorker(worker_id).ok();
-          });
+          auto known = registry_.Read(
+              [&](const wf::Registry& reg) { return reg.GetWorker(worker_id).ok(); });
           if (!known) return bad(row, "worker_id", "worker " + r[0] + " not found");
           if (!absl::SimpleAtoi(r[1], &year) || year < 1990 || year >= this_year) {
-            return bad(row, "year", "'" + r[1] + "' is not a past year (before " +
-                                        N(this_year) + ")");
+            return bad(row, "year",
+                       "'" + r[1] + "' is not a past year (before " + N(this_year) + ")");
           }
           auto rating = wf::ParseEnum<rv::Rating>(r[2]);
           if (!rating) {
@@ -673,17 +681,16 @@ void DurableReviews::ImportRatings(const engine::Caller& caller, std::string csv
           if (columns == 4 && !r[3].empty()) {
             int q = -1;
             if (!absl::SimpleAtoi(r[3], &q) || q < 0 || q >= policy_.grade_step_years) {
-              return bad(row, "qualifying_years",
-                         "'" + r[3] + "' is not a count from 0 to " +
-                             N(policy_.grade_step_years - 1));
+              return bad(
+                  row, "qualifying_years",
+                  "'" + r[3] + "' is not a count from 0 to " + N(policy_.grade_step_years - 1));
             }
             f.qualifying_years = q;
           }
         }
         for (auto& [id, f] : changed) {
           Save(tx, f);
-          tx.Record("worker:" + N(id), "", "review.ratings_imported",
-                    {{"years", f.years.size()}});
+          tx.Record("worker:" + N(id), "", "review.ratings_imported", {{"years", f.years.size()}});
         }
         const int64_t imported = static_cast<int64_t>(rows.size() - 1);
         for (auto& [id, f] : changed) files_[id] = std::move(f);
@@ -697,21 +704,24 @@ void DurableReviews::ImportRatings(const engine::Caller& caller, std::string csv
 absl::StatusOr<Cycle> DurableReviews::GetCycle(const std::string& id) const {
   std::shared_lock lock(mu_);
   auto it = cycles_.find(id);
-  if (it == cycles_.end()) return absl::NotFoundError("cycle_id: review cycle '" + id + "' not found");
+  if (it == cycles_.end())
+    return absl::NotFoundError("cycle_id: review cycle '" + id + "' not found");
   return it->second;
 }
 
 absl::StatusOr<CycleInfo> DurableReviews::GetCycleInfo(const std::string& id) const {
   std::shared_lock lock(mu_);
   auto it = cycles_.find(id);
-  if (it == cycles_.end()) return absl::NotFoundError("cycle_id: review cycle '" + id + "' not found");
+  if (it == cycles_.end())
+    return absl::NotFoundError("cycle_id: review cycle '" + id + "' not found");
   return static_cast<const CycleInfo&>(it->second);
 }
 
 absl::StatusOr<CycleSummary> DurableReviews::Summary(const std::string& id) const {
   std::shared_lock lock(mu_);
   auto it = cycles_.find(id);
-  if (it == cycles_.end()) return absl::NotFoundError("cycle_id: review cycle '" + id + "' not found");
+  if (it == cycles_.end())
+    return absl::NotFoundError("cycle_id: review cycle '" + id + "' not found");
   CycleSummary out{it->second};
   for (const auto& [_, s] : it->second.sheets) {
     ++out.workers;
@@ -910,34 +920,34 @@ void DurableReviews::RegisterHandlers() {
   using Call = engine::Engine::HandlerCall;
 
   // One worker's review: who reports, and where.
-  engine_.RegisterHandler("review.worker", [this](Tx& tx, const Call& call) -> absl::StatusOr<json> {
-    std::unique_lock lock(mu_);
-    ASSIGN_OR_RETURN(Sheet * s, SheetOf(call));
-    s->instance_id = call.instance_id;
-    Save(tx, *Find(call.variables.value("cycle_id", "")), *s);
-    auto number = registry_.Read([&](const wf::Registry& reg) {
-      auto w = reg.GetWorker(s->worker_id);
-      return w.ok() ? w->number : std::string();
-    });
-    return json{{"unit", s->unit_id}, {"report_by", number}};
-  });
+  engine_.RegisterHandler("review.worker",
+                          [this](Tx& tx, const Call& call) -> absl::StatusOr<json> {
+                            std::unique_lock lock(mu_);
+                            ASSIGN_OR_RETURN(Sheet * s, SheetOf(call));
+                            s->instance_id = call.instance_id;
+                            Save(tx, *Find(call.variables.value("cycle_id", "")), *s);
+                            auto number = registry_.Read([&](const wf::Registry& reg) {
+                              auto w = reg.GetWorker(s->worker_id);
+                              return w.ok() ? w->number : std::string();
+                            });
+                            return json{{"unit", s->unit_id}, {"report_by", number}};
+                          });
 
   // The guards of the worker's steps: each refuses while its data is missing.
-  auto step = [this](const char* name,
-                     std::function<absl::Status(Cycle&, Sheet&)> finish) {
-    engine_.RegisterHandler(name, [this, name, finish](Tx& tx, const Call& call)
-                                      -> absl::StatusOr<json> {
-      std::unique_lock lock(mu_);
-      ASSIGN_OR_RETURN(Sheet * s, SheetOf(call));
-      Cycle& c = *Find(call.variables.value("cycle_id", ""));
-      Sheet changed = *s;
-      changed.instance_id = call.instance_id;
-      RETURN_IF_ERROR(finish(c, changed));
-      *s = std::move(changed);
-      Save(tx, c, *s);
-      tx.Record("worker:" + N(s->worker_id), s->unit_id, name, {{"cycle_id", c.id}});
-      return json::object();
-    });
+  auto step = [this](const char* name, std::function<absl::Status(Cycle&, Sheet&)> finish) {
+    engine_.RegisterHandler(
+        name, [this, name, finish](Tx& tx, const Call& call) -> absl::StatusOr<json> {
+          std::unique_lock lock(mu_);
+          ASSIGN_OR_RETURN(Sheet * s, SheetOf(call));
+          Cycle& c = *Find(call.variables.value("cycle_id", ""));
+          Sheet changed = *s;
+          changed.instance_id = call.instance_id;
+          RETURN_IF_ERROR(finish(c, changed));
+          *s = std::move(changed);
+          Save(tx, c, *s);
+          tx.Record("worker:" + N(s->worker_id), s->unit_id, name, {{"cycle_id", c.id}});
+          return json::object();
+        });
   };
   step("review.report", [](Cycle&, Sheet& s) -> absl::Status {
     if (s.report.empty()) {
@@ -969,77 +979,78 @@ void DurableReviews::RegisterHandlers() {
   });
 
   // Sign-off (the street office's task): calibration fixes the ratings, publication follows.
-  engine_.RegisterHandler("review.sign-off", [this](Tx& tx, const Call& call)
-                                                 -> absl::StatusOr<json> {
-    std::unique_lock lock(mu_);
-    ASSIGN_OR_RETURN(Cycle * c, CycleOf(call));
-    if (c->state != "open") return Refusal("cycle " + c->id + " is " + c->state + " already");
-    ASSIGN_OR_RETURN(auto results, rv::Calibrate(RatedSheets(*c), policy_));
-    ASSIGN_OR_RETURN(rv::Publication pub, rv::Publish(Today(), engine_.calendar(), policy_));
-    Cycle next = *c;
-    for (const auto& r : results) {
-      Sheet& s = next.sheets.at(r.worker_id);
-      s.result = r;
-      s.outcome = rv::OutcomeOf(r);
-    }
-    for (auto& [_, s] : next.sheets) {
-      if (!s.rated) s.outcome = rv::NotRatedOutcome(s.worker_id, s.reason);
-    }
-    next.state = "signed_off";
-    next.signed_off_by = tx.actor();
-    next.signed_off_at_ms = tx.now();
-    next.publication = pub;
-    *c = std::move(next);
-    Save(tx, *c);
-    for (const auto& [_, s] : c->sheets) Save(tx, *c, s);
-    tx.Record("unit:" + c->street_unit_id, c->street_unit_id, "review.published",
-              {{"cycle_id", c->id},
-               {"signed_off_by", c->signed_off_by},
-               {"notice_until", pub.notice_until},
-               {"appeal_until", pub.appeal_until}});
-    tx.AuditResource("review-cycle:" + c->id);
-    // The appeal window ends with appeal_until: the cycle goes on the next morning.
-    return json{{"appeal_closes", date::AddDays(pub.appeal_until, 1)}};
-  });
+  engine_.RegisterHandler(
+      "review.sign-off", [this](Tx& tx, const Call& call) -> absl::StatusOr<json> {
+        std::unique_lock lock(mu_);
+        ASSIGN_OR_RETURN(Cycle * c, CycleOf(call));
+        if (c->state != "open") return Refusal("cycle " + c->id + " is " + c->state + " already");
+        ASSIGN_OR_RETURN(auto results, rv::Calibrate(RatedSheets(*c), policy_));
+        ASSIGN_OR_RETURN(rv::Publication pub, rv::Publish(Today(), engine_.calendar(), policy_));
+        Cycle next = *c;
+        for (const auto& r : results) {
+          Sheet& s = next.sheets.at(r.worker_id);
+          s.result = r;
+          s.outcome = rv::OutcomeOf(r);
+        }
+        for (auto& [_, s] : next.sheets) {
+          if (!s.rated) s.outcome = rv::NotRatedOutcome(s.worker_id, s.reason);
+        }
+        next.state = "signed_off";
+        next.signed_off_by = tx.actor();
+        next.signed_off_at_ms = tx.now();
+        next.publication = pub;
+        *c = std::move(next);
+        Save(tx, *c);
+        for (const auto& [_, s] : c->sheets) Save(tx, *c, s);
+        tx.Record("unit:" + c->street_unit_id, c->street_unit_id, "review.published",
+                  {{"cycle_id", c->id},
+                   {"signed_off_by", c->signed_off_by},
+                   {"notice_until", pub.notice_until},
+                   {"appeal_until", pub.appeal_until}});
+        tx.AuditResource("review-cycle:" + c->id);
+        // The appeal window ends with appeal_until: the cycle goes on the next morning.
+        return json{{"appeal_closes", date::AddDays(pub.appeal_until, 1)}};
+      });
 
   // The leading group's decision on an appeal (its task's guard).
-  engine_.RegisterHandler("review.decide-appeal", [this](Tx& tx, const Call& call)
-                                                      -> absl::StatusOr<json> {
-    std::unique_lock lock(mu_);
-    ASSIGN_OR_RETURN(Sheet * s, SheetOf(call));
-    if (!s->outcome) return Refusal("worker " + N(s->worker_id) + " has no published result");
-    const std::string outcome = call.variables.value("outcome", "");
-    std::optional<rv::Rating> rating;
-    if (outcome == "upheld") {
-      const std::string text = call.variables.value("new_rating", "");
-      rating = wf::ParseEnum<rv::Rating>(text);
-      if (!rating || *rating == rv::Rating::kNotRated) {
-        return absl::InvalidArgumentError("rating: '" + text + "' is not one of excellent, "
-                                          "competent, basically_competent, incompetent");
-      }
-    }
-    rv::Outcome decided = *s->outcome;
-    RETURN_IF_ERROR(rv::DecideAppeal(decided, outcome == "upheld", rating,
-                                     call.variables.value("reasons", ""), Today()));
-    s->outcome = std::move(decided);
-    Cycle& c = *Find(call.variables.value("cycle_id", ""));
-    Save(tx, c, *s);
-    tx.Record("worker:" + N(s->worker_id), s->unit_id, "review.appeal_decided",
-              {{"cycle_id", c.id}, {"upheld", outcome == "upheld"},
-               {"rating", Rating(s->outcome->rating)}});
-    return json::object();
-  });
+  engine_.RegisterHandler(
+      "review.decide-appeal", [this](Tx& tx, const Call& call) -> absl::StatusOr<json> {
+        std::unique_lock lock(mu_);
+        ASSIGN_OR_RETURN(Sheet * s, SheetOf(call));
+        if (!s->outcome) return Refusal("worker " + N(s->worker_id) + " has no published result");
+        const std::string outcome = call.variables.value("outcome", "");
+        std::optional<rv::Rating> rating;
+        if (outcome == "upheld") {
+          const std::string text = call.variables.value("new_rating", "");
+          rating = wf::ParseEnum<rv::Rating>(text);
+          if (!rating || *rating == rv::Rating::kNotRated) {
+            return absl::InvalidArgumentError("rating: '" + text +
+                                              "' is not one of excellent, "
+                                              "competent, basically_competent, incompetent");
+          }
+        }
+        rv::Outcome decided = *s->outcome;
+        RETURN_IF_ERROR(rv::DecideAppeal(decided, outcome == "upheld", rating,
+                                         call.variables.value("reasons", ""), Today()));
+        s->outcome = std::move(decided);
+        Cycle& c = *Find(call.variables.value("cycle_id", ""));
+        Save(tx, c, *s);
+        tx.Record("worker:" + N(s->worker_id), s->unit_id, "review.appeal_decided",
+                  {{"cycle_id", c.id},
+                   {"upheld", outcome == "upheld"},
+                   {"rating", Rating(s->outcome->rating)}});
+        return json::object();
+      });
 
-  engine_.RegisterHandler("review.finalize", [this](Tx& tx, const Call& call)
-                                                 -> absl::StatusOr<json> {
-    std::unique_lock lock(mu_);
-    ASSIGN_OR_RETURN(Cycle * c, CycleOf(call));
-    return Finalize(tx, *c);
-  });
+  engine_.RegisterHandler("review.finalize",
+                          [this](Tx& tx, const Call& call) -> absl::StatusOr<json> {
+                            std::unique_lock lock(mu_);
+                            ASSIGN_OR_RETURN(Cycle * c, CycleOf(call));
+                            return Finalize(tx, *c);
+                          });
 
   // One consequence, once decided (termination) or due (a grade step).
-  engine_.RegisterHandler("review.apply", [this](Tx& tx, const Call& call)
-                                              -> absl::StatusOr<json> {
+  engine_.RegisterHandler("review.apply", [this](Tx& tx, const Call& call) -> absl::StatusOr<json> {
     const json& k = call.variables.at("consequence");
     const int64_t worker_id = k.at("worker_id").get<int64_t>();
     const std::string kind = k.at("kind").get<std::string>();
@@ -1113,9 +1124,9 @@ absl::StatusOr<json> DurableReviews::Finalize(engine::Engine::DomainTx& tx, Cycl
     file.qualifying_years = k.qualifying_years;
     if (k.promotion_priority) file.promotion_priority = true;
     Save(tx, file);
-    tx.Record("worker:" + N(id), s.unit_id, "review.rated",
-              {{"cycle_id", c.id}, {"year", c.year}, {"rating", Rating(rating)},
-               {"entries", k.entries}});
+    tx.Record(
+        "worker:" + N(id), s.unit_id, "review.rated",
+        {{"cycle_id", c.id}, {"year", c.year}, {"rating", Rating(rating)}, {"entries", k.entries}});
     const std::string reason = absl::StrJoin(k.entries, "; ");
     auto add = [&](const char* kind, json extra = json::object()) {
       json item = {{"worker_id", id}, {"kind", kind}, {"unit", s.unit_id}, {"reason", reason}};

@@ -44,7 +44,7 @@ namespace rv = ::shequ::domain::reviews;
 // One worker in one cycle.
 struct Sheet {
   int64_t worker_id = 0;
-  std::string unit_id;           // who reviews: the worker's unit, or the body served
+  std::string unit_id;  // who reviews: the worker's unit, or the body served
   std::string home_unit_id;
   std::string informed_unit_id;  // the home unit of a seconded worker
   bool rated = true;             // false: listed, not rated (不确定等次), `reason` says why
@@ -57,7 +57,7 @@ struct Sheet {
   std::optional<rv::Tenths> satisfaction, target;
   std::optional<int> unexcused_absence_days;
   std::string grave_error;
-  std::set<std::string> steps_done;  // report, appraisal, scores
+  std::set<std::string> steps_done;        // report, appraisal, scores
   std::optional<rv::RatingResult> result;  // at sign-off
   std::optional<rv::Outcome> outcome;      // published
   bool final = false;                      // recorded in the worker's file
@@ -121,8 +121,8 @@ class DurableReviews {
   static constexpr char kFiles[] = "reviews_files";    // by worker
   static std::vector<store::TableSpec> Tables();
 
-  DurableReviews(engine::Engine& engine, store::Store& store,
-                 workforce::DurableRegistry& registry, rv::ReviewPolicy policy);
+  DurableReviews(engine::Engine& engine, store::Store& store, workforce::DurableRegistry& registry,
+                 rv::ReviewPolicy policy);
 
   void RegisterHandlers();
   absl::Status Recover();
@@ -133,8 +133,8 @@ class DurableReviews {
 
   // ---- Commands (each one engine transaction; the reply after the commit) ----
   // Replies {"cycle_id"}.
-  void OpenCycle(const engine::Caller& caller, std::string street, int year,
-                 std::string request_id, engine::Reply reply);
+  void OpenCycle(const engine::Caller& caller, std::string street, int year, std::string request_id,
+                 engine::Reply reply);
   // `check(sheet)` is the caller's scope check on the worker's sheet, run on the strand.
   using SheetCheck = std::function<absl::Status(const Sheet&)>;
   void SubmitReport(const engine::Caller& caller, std::string cycle_id, int64_t worker_id,
@@ -142,16 +142,15 @@ class DurableReviews {
                     std::string request_id, engine::Reply reply);
   // Replies {"ballots"}.
   void CastBallot(const engine::Caller& caller, std::string cycle_id, int64_t worker_id,
-                  rv::VoterKind kind, rv::Rating choice, SheetCheck check,
-                  std::string request_id, engine::Reply reply);
+                  rv::VoterKind kind, rv::Rating choice, SheetCheck check, std::string request_id,
+                  engine::Reply reply);
   struct Scores {
     std::optional<rv::Tenths> satisfaction, target;
     std::optional<int> unexcused_absence_days;
     std::optional<std::string> grave_error;
   };
   void RecordScores(const engine::Caller& caller, std::string cycle_id, int64_t worker_id,
-                    Scores scores, SheetCheck check, std::string request_id,
-                    engine::Reply reply);
+                    Scores scores, SheetCheck check, std::string request_id, engine::Reply reply);
   // Files the worker's appeal and starts the leading group's decision.
   void FileAppeal(const engine::Caller& caller, std::string cycle_id, int64_t worker_id,
                   std::string grounds, SheetCheck check, std::string request_id,
@@ -171,15 +170,15 @@ class DurableReviews {
                                                   const std::vector<int64_t>& workers);
 
   // ---- Reads (copies under the shared lock) ----
-  absl::StatusOr<Cycle> GetCycle(const std::string& id) const;   // with every sheet
+  absl::StatusOr<Cycle> GetCycle(const std::string& id) const;  // with every sheet
   absl::StatusOr<CycleInfo> GetCycleInfo(const std::string& id) const;
   absl::StatusOr<CycleSummary> Summary(const std::string& id) const;
   std::vector<CycleInfo> ListCycles(const std::string& street, int year) const;
   absl::StatusOr<Sheet> GetSheet(const std::string& cycle_id, int64_t worker_id) const;
   // Sheets after `after_worker`, at most `limit`, whose reviewing or informed unit `keep`s.
-  absl::StatusOr<std::vector<Sheet>> ListSheets(const std::string& cycle_id, int64_t after_worker,
-                                                int limit,
-                                                const std::function<bool(const Sheet&)>& keep) const;
+  absl::StatusOr<std::vector<Sheet>> ListSheets(
+      const std::string& cycle_id, int64_t after_worker, int limit,
+      const std::function<bool(const Sheet&)>& keep) const;
   // The ratings sign-off would fix now; FAILED_PRECONDITION listing what is missing.
   absl::StatusOr<std::vector<rv::RatingResult>> Calibrate(const std::string& cycle_id) const;
   absl::StatusOr<std::vector<Overdue>> ListOverdue(const std::string& cycle_id) const;
@@ -200,11 +199,11 @@ class DurableReviews {
   absl::StatusOr<Cycle*> Open(engine::Engine::DomainTx& tx, const std::string& street, int year,
                               bool skip_empty = false);
   // A sheet command: finds the sheet, runs `check` and `change`, saves the sheet.
-  void SheetCommand(const char* command, const engine::Caller& caller, std::string cycle_id,
-                    int64_t worker_id, SheetCheck check, std::string request_id,
-                    std::function<absl::StatusOr<engine::json>(engine::Engine::DomainTx&, Cycle&,
-                                                               Sheet&)> change,
-                    engine::Reply reply);
+  void SheetCommand(
+      const char* command, const engine::Caller& caller, std::string cycle_id, int64_t worker_id,
+      SheetCheck check, std::string request_id,
+      std::function<absl::StatusOr<engine::json>(engine::Engine::DomainTx&, Cycle&, Sheet&)> change,
+      engine::Reply reply);
   void Save(engine::Engine::DomainTx& tx, const Cycle& c);
   void Save(engine::Engine::DomainTx& tx, const Cycle& c, const Sheet& s);
   void Save(engine::Engine::DomainTx& tx, const WorkerFile& f);
@@ -222,7 +221,7 @@ class DurableReviews {
   mutable std::shared_mutex mu_;  // changed on the engine strand only
   std::map<std::string, Cycle> cycles_;
   std::map<int64_t, WorkerFile> files_;
-  std::atomic<int> opening_{0};        // OpenDueCycles' transactions still running
+  std::atomic<int> opening_{0};       // OpenDueCycles' transactions still running
   std::set<std::string> not_opened_;  // cycles OpenDueCycles could not open (logged once)
 };
 

@@ -1,13 +1,12 @@
 #include "daemon/modules/reviews/service.h"
 
-#include <boost/asio/post.hpp>
-
 #include "absl/strings/str_cat.h"
 #include "daemon/auth/authorization.h"
 #include "daemon/core/csv.h"
 #include "daemon/core/status.h"
 #include "daemon/engine/model.h"
 #include "daemon/server/reactors.h"
+#include "daemon/server/step_tasks.h"
 
 namespace shequ::modules::reviews {
 
@@ -63,10 +62,14 @@ void ResultToProto(const rv::RatingResult& r, v1::Result* out) {
 const char* AppealState(const std::optional<rv::Outcome>& o) {
   if (!o) return "none";
   switch (o->appeal) {
-    case rv::AppealState::kFiled: return "filed";
-    case rv::AppealState::kUpheld: return "upheld";
-    case rv::AppealState::kRejected: return "rejected";
-    case rv::AppealState::kNone: break;
+    case rv::AppealState::kFiled:
+      return "filed";
+    case rv::AppealState::kUpheld:
+      return "upheld";
+    case rv::AppealState::kRejected:
+      return "rejected";
+    case rv::AppealState::kNone:
+      break;
   }
   return "none";
 }
@@ -92,9 +95,9 @@ absl::Status ReviewsService::SheetScope(const engine::Caller& caller, const Shee
       return w.ok() && !w->number.empty() && w->number == caller.user;
     });
     if (own) return absl::OkStatus();
-    return absl::PermissionDeniedError(absl::StrCat(
-        "worker_id: ", caller.user, " may act only on their own review, not worker ",
-        s.worker_id, "'s"));
+    return absl::PermissionDeniedError(
+        absl::StrCat("worker_id: ", caller.user, " may act only on their own review, not worker ",
+                     s.worker_id, "'s"));
   }
   if (c_.gate.ActsFor(caller, s.unit_id)) return absl::OkStatus();
   if (reading && !s.informed_unit_id.empty() && c_.gate.ActsFor(caller, s.informed_unit_id)) {
@@ -178,8 +181,7 @@ absl::Status ReviewsService::FillReview(const std::string& cycle_id, int64_t wor
   return absl::OkStatus();
 }
 
-absl::Status ReviewsService::FillResults(const std::string& cycle_id,
-                                         v1::CycleResults* out) const {
+absl::Status ReviewsService::FillResults(const std::string& cycle_id, v1::CycleResults* out) const {
   ASSIGN_OR_RETURN(Cycle c, rev_.GetCycle(cycle_id));
   if (!c.publication) {
     return absl::FailedPreconditionError("cycle " + cycle_id +
@@ -201,37 +203,6 @@ absl::Status ReviewsService::FillResults(const std::string& cycle_id,
     r->set_appeal(AppealState(s.outcome));
   }
   return absl::OkStatus();
-}
-
-void ReviewsService::CompleteAt(Reactor* r, const engine::Caller& caller, int64_t instance_id,
-                                std::vector<std::string> nodes, std::string what,
-                                std::string outcome, json variables, std::string comment,
-                                std::string request_id, std::function<absl::Status()> fill) {
-  boost::asio::post(c_.readers, [=, this, variables = std::move(variables)]() mutable {
-    int64_t task_id = 0;
-    if (instance_id) {
-      store::TaskFilter f;
-      f.instance_id = instance_id;
-      auto tasks = c_.store.ListTasks(f, {0, 100});
-      if (!tasks.ok()) return r->Finish(ToGrpc(tasks.status()));
-      for (const auto& row : *tasks) {
-        const std::string node = engine::FromRow(row).node;
-        if (std::find(nodes.begin(), nodes.end(), node) != nodes.end()) task_id = row.id;
-      }
-    }
-    if (task_id == 0) {
-      return r->Finish(ToGrpc(absl::FailedPreconditionError(
-          absl::StrCat(what, " is not open now (finished already, or not reached yet)"))));
-    }
-    c_.engine.CompleteTask(
-        caller,
-        {task_id, std::move(outcome), std::move(variables), std::move(comment),
-         std::move(request_id)},
-        [this, r, fill = std::move(fill)](absl::StatusOr<json> done) {
-          if (!done.ok()) return r->Finish(ToGrpc(done.status()));
-          boost::asio::post(c_.readers, [r, fill] { r->Finish(ToGrpc(fill())); });
-        });
-  });
 }
 
 // ---- Cycles --------------------------------------------------------------------------------
@@ -301,8 +272,8 @@ grpc::ServerUnaryReactor* ReviewsService::ListReviews(Ctx* ctx, const v1::ListRe
       if (!unit.empty() && !c_.units->Covers(unit, s.unit_id) && s.unit_id != unit) return false;
       return SheetScope(caller, s, true).ok();
     };
-    ASSIGN_OR_RETURN(auto sheets, rev_.ListSheets(req->cycle_id(), req->after_worker_id(),
-                                                  limit, keep));
+    ASSIGN_OR_RETURN(auto sheets,
+                     rev_.ListSheets(req->cycle_id(), req->after_worker_id(), limit, keep));
     for (const Sheet& s : sheets) {
       RETURN_IF_ERROR(FillReview(req->cycle_id(), s.worker_id, resp->add_reviews()));
     }
@@ -313,16 +284,14 @@ grpc::ServerUnaryReactor* ReviewsService::ListReviews(Ctx* ctx, const v1::ListRe
   });
 }
 
-grpc::ServerUnaryReactor* ReviewsService::SubmitReport(Ctx* ctx,
-                                                       const v1::SubmitReportRequest* req,
+grpc::ServerUnaryReactor* ReviewsService::SubmitReport(Ctx* ctx, const v1::SubmitReportRequest* req,
                                                        v1::WorkerReview* resp) {
   auto caller = c_.gate.Admit(*ctx, "shequ.v1.Reviews/SubmitReport", *req);
   if (!caller.ok()) return Refuse(ctx, caller.status());
   auto* r = ctx->DefaultReactor();
   rev_.SubmitReport(*caller, req->cycle_id(), req->worker_id(), req->text(),
-                    {req->attachments().begin(), req->attachments().end()},
-                    ScopeCheck(*caller), req->request_id(),
-                    Answer(r, [this, req, resp](const json&) {
+                    {req->attachments().begin(), req->attachments().end()}, ScopeCheck(*caller),
+                    req->request_id(), Answer(r, [this, req, resp](const json&) {
                       return FillReview(req->cycle_id(), req->worker_id(), resp);
                     }));
   return r;
@@ -334,31 +303,31 @@ grpc::ServerUnaryReactor* ReviewsService::CastBallot(Ctx* ctx, const v1::CastBal
   if (!caller.ok()) return Refuse(ctx, caller.status());
   auto choice = wf::ParseEnum<rv::Rating>(req->choice());
   if (!choice || *choice == rv::Rating::kNotRated) {
-    return Refuse(ctx, absl::InvalidArgumentError(absl::StrCat(
-        "choice: '", req->choice(),
-        "' is not one of excellent, competent, basically_competent, incompetent")));
+    return Refuse(ctx,
+                  absl::InvalidArgumentError(absl::StrCat(
+                      "choice: '", req->choice(),
+                      "' is not one of excellent, competent, basically_competent, incompetent")));
   }
   // The voter's kind is their role, not something the ballot claims.
   const rv::VoterKind kind = caller->HasRole(std::string(auth::kPartyMember))
                                  ? rv::VoterKind::kPartyMember
                                  : rv::VoterKind::kResident;
   auto* r = ctx->DefaultReactor();
-  rev_.CastBallot(*caller, req->cycle_id(), req->worker_id(), kind, *choice,
-                  [this, caller = *caller](const Sheet& s) {
-                    return c_.gate.RequireScope(caller, "worker_id", s.unit_id);
-                  },
-                  req->request_id(),
-                  Answer(r, [req, resp, voter = caller->user](const json& a) {
-                    resp->set_cycle_id(req->cycle_id());
-                    resp->set_worker_id(req->worker_id());
-                    resp->set_voter(voter);
-                    resp->set_ballots(a.value("ballots", 0));
-                  }));
+  rev_.CastBallot(
+      *caller, req->cycle_id(), req->worker_id(), kind, *choice,
+      [this, caller = *caller](const Sheet& s) {
+        return c_.gate.RequireScope(caller, "worker_id", s.unit_id);
+      },
+      req->request_id(), Answer(r, [req, resp, voter = caller->user](const json& a) {
+        resp->set_cycle_id(req->cycle_id());
+        resp->set_worker_id(req->worker_id());
+        resp->set_voter(voter);
+        resp->set_ballots(a.value("ballots", 0));
+      }));
   return r;
 }
 
-grpc::ServerUnaryReactor* ReviewsService::RecordScores(Ctx* ctx,
-                                                       const v1::RecordScoresRequest* req,
+grpc::ServerUnaryReactor* ReviewsService::RecordScores(Ctx* ctx, const v1::RecordScoresRequest* req,
                                                        v1::WorkerReview* resp) {
   auto caller = c_.gate.Admit(*ctx, "shequ.v1.Reviews/RecordScores", *req);
   if (!caller.ok()) return Refuse(ctx, caller.status());
@@ -393,16 +362,16 @@ grpc::ServerUnaryReactor* ReviewsService::FinishStep(Ctx* ctx, const v1::FinishS
     nodes = {req->step()};
   } else {
     return Refuse(ctx, absl::InvalidArgumentError(absl::StrCat(
-        "step: '", req->step(), "' is not one of report, appraisal, scores")));
+                           "step: '", req->step(), "' is not one of report, appraisal, scores")));
   }
   auto sheet = rev_.GetSheet(req->cycle_id(), req->worker_id());
   if (!sheet.ok()) return Refuse(ctx, sheet.status());
   auto* r = ctx->DefaultReactor();
-  CompleteAt(r, *caller, sheet->instance_id, std::move(nodes),
-             absl::StrCat("the ", req->step(), " step of worker ", req->worker_id()), "",
-             json::object(), req->comment(), req->request_id(), [this, req, resp] {
-               return FillReview(req->cycle_id(), req->worker_id(), resp);
-             });
+  server::CompleteStepTask(
+      c_, r, *caller, sheet->instance_id, std::move(nodes),
+      absl::StrCat("the ", req->step(), " step of worker ", req->worker_id()),
+      {0, "", json::object(), req->comment(), req->request_id()},
+      [this, req, resp] { return FillReview(req->cycle_id(), req->worker_id(), resp); });
   return r;
 }
 
@@ -437,11 +406,11 @@ grpc::ServerUnaryReactor* ReviewsService::SignOff(Ctx* ctx, const v1::SignOffReq
   auto cycle = rev_.GetCycleInfo(req->cycle_id());
   if (!cycle.ok()) return Refuse(ctx, cycle.status());
   auto* r = ctx->DefaultReactor();
-  CompleteAt(r, *caller, cycle->instance_id, {"sign-off"},
-             absl::StrCat("the sign-off of cycle ", req->cycle_id(),
-                          " (every worker's steps come first)"),
-             "", json::object(), req->comment(), req->request_id(),
-             [this, req, resp] { return FillCycle(req->cycle_id(), resp); });
+  server::CompleteStepTask(
+      c_, r, *caller, cycle->instance_id, {"sign-off"},
+      absl::StrCat("the sign-off of cycle ", req->cycle_id(), " (every worker's steps come first)"),
+      {0, "", json::object(), req->comment(), req->request_id()},
+      [this, req, resp] { return FillCycle(req->cycle_id(), resp); });
   return r;
 }
 
@@ -464,9 +433,8 @@ grpc::ServerUnaryReactor* ReviewsService::ExportResults(Ctx* ctx, const v1::GetC
     v1::CycleResults results;
     RETURN_IF_ERROR(FillResults(req->cycle_id(), &results));
     std::string out;
-    csv::AppendRecord(&out, {"worker_id", "unit_id", "participation", "appraisal",
-                             "satisfaction", "target", "composite", "rating", "reasons",
-                             "appeal", "final_rating"});
+    csv::AppendRecord(&out, {"worker_id", "unit_id", "participation", "appraisal", "satisfaction",
+                             "target", "composite", "rating", "reasons", "appeal", "final_rating"});
     for (const auto& r : results.results()) {
       std::string reasons;
       for (const auto& reason : r.result().reasons()) {
@@ -474,11 +442,11 @@ grpc::ServerUnaryReactor* ReviewsService::ExportResults(Ctx* ctx, const v1::GetC
       }
       const std::string rating =
           r.participation() == "rated" ? r.result().rating() : std::string("not_rated");
-      csv::AppendRecord(&out, {std::to_string(r.worker_id()), r.unit_id(), r.participation(),
-                               r.result().appraisal(), r.result().satisfaction(),
-                               r.result().target(), r.result().composite(), rating,
-                               r.participation() == "rated" ? reasons : r.reason(), r.appeal(),
-                               r.final_rating()});
+      csv::AppendRecord(
+          &out,
+          {std::to_string(r.worker_id()), r.unit_id(), r.participation(), r.result().appraisal(),
+           r.result().satisfaction(), r.result().target(), r.result().composite(), rating,
+           r.participation() == "rated" ? reasons : r.reason(), r.appeal(), r.final_rating()});
     }
     resp->set_csv(std::move(out));
     return absl::OkStatus();
@@ -492,29 +460,27 @@ grpc::ServerUnaryReactor* ReviewsService::FileAppeal(Ctx* ctx, const v1::FileApp
   auto caller = c_.gate.Admit(*ctx, "shequ.v1.Reviews/FileAppeal", *req);
   if (!caller.ok()) return Refuse(ctx, caller.status());
   auto* r = ctx->DefaultReactor();
-  rev_.FileAppeal(*caller, req->cycle_id(), req->worker_id(), req->grounds(),
-                  ScopeCheck(*caller), req->request_id(),
-                  Answer(r, [this, req, resp](const json&) {
+  rev_.FileAppeal(*caller, req->cycle_id(), req->worker_id(), req->grounds(), ScopeCheck(*caller),
+                  req->request_id(), Answer(r, [this, req, resp](const json&) {
                     return FillReview(req->cycle_id(), req->worker_id(), resp);
                   }));
   return r;
 }
 
-grpc::ServerUnaryReactor* ReviewsService::DecideAppeal(Ctx* ctx,
-                                                       const v1::DecideAppealRequest* req,
+grpc::ServerUnaryReactor* ReviewsService::DecideAppeal(Ctx* ctx, const v1::DecideAppealRequest* req,
                                                        v1::WorkerReview* resp) {
   auto caller = c_.gate.Admit(*ctx, "shequ.v1.Reviews/DecideAppeal", *req);
   if (!caller.ok()) return Refuse(ctx, caller.status());
   auto sheet = rev_.GetSheet(req->cycle_id(), req->worker_id());
   if (!sheet.ok()) return Refuse(ctx, sheet.status());
   auto* r = ctx->DefaultReactor();
-  CompleteAt(r, *caller, sheet->appeal_instance_id, {"decide"},
-             absl::StrCat("an appeal of worker ", req->worker_id()),
-             req->upheld() ? "upheld" : "rejected",
-             json{{"new_rating", req->rating()}, {"reasons", req->reasons()}}, req->reasons(),
-             req->request_id(), [this, req, resp] {
-               return FillReview(req->cycle_id(), req->worker_id(), resp);
-             });
+  server::CompleteStepTask(
+      c_, r, *caller, sheet->appeal_instance_id, {"decide"},
+      absl::StrCat("an appeal of worker ", req->worker_id()),
+      {0, req->upheld() ? "upheld" : "rejected",
+       json{{"new_rating", req->rating()}, {"reasons", req->reasons()}}, req->reasons(),
+       req->request_id()},
+      [this, req, resp] { return FillReview(req->cycle_id(), req->worker_id(), resp); });
   return r;
 }
 
@@ -549,9 +515,8 @@ grpc::ServerUnaryReactor* ReviewsService::WorkerHistory(Ctx* ctx,
   auto caller = c_.gate.Admit(*ctx, "shequ.v1.Reviews/WorkerHistory", *req);
   if (!caller.ok()) return Refuse(ctx, caller.status());
   return OnReader(c_.readers, ctx, [this, caller = *caller, req, resp]() -> absl::Status {
-    auto worker = registry_.Read([&](const wf::Registry& reg) {
-      return reg.GetWorker(req->worker_id());
-    });
+    auto worker =
+        registry_.Read([&](const wf::Registry& reg) { return reg.GetWorker(req->worker_id()); });
     if (!worker.ok()) return worker.status();
     Sheet probe;
     probe.worker_id = worker->id;
@@ -581,8 +546,8 @@ grpc::ServerUnaryReactor* ReviewsService::ImportRatings(Ctx* ctx,
   if (!caller.ok()) return Refuse(ctx, caller.status());
   auto* r = ctx->DefaultReactor();
   rev_.ImportRatings(*caller, req->csv(), req->request_id(), Answer(r, [resp](const json& a) {
-                       resp->set_imported(a.value("imported", 0));
-                     }));
+    resp->set_imported(a.value("imported", 0));
+  }));
   return r;
 }
 

@@ -51,13 +51,6 @@ class ReviewsService final : public v1::Reviews::CallbackService {
   absl::Status FillReview(const std::string& cycle_id, int64_t worker_id,
                           v1::WorkerReview* out) const;
   absl::Status FillResults(const std::string& cycle_id, v1::CycleResults* out) const;
-  // Completes the open task at one of `nodes` of `instance_id` as the caller (what Tasks/Complete
-  // does); `fill` answers on a reader after the commit.
-  void CompleteAt(Reactor* r, const engine::Caller& caller, int64_t instance_id,
-                  std::vector<std::string> nodes, std::string what, std::string outcome,
-                  engine::json variables, std::string comment, std::string request_id,
-                  std::function<absl::Status()> fill);
-
   server::ServiceContext& c_;
   DurableReviews& rev_;
   const workforce::DurableRegistry& registry_;
