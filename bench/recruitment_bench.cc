@@ -37,6 +37,7 @@
 
 #include "bench/bench_util.h"
 #include "bench/load_runner.h"
+#include "bench/real_daemon.h"
 #include "tests/integration/daemon_process.h"
 
 namespace shequ::bench {
@@ -51,46 +52,6 @@ constexpr int kPostsPerCommunity = 5;
 const Who kStreetOffice{"bench.clerk", "street-office", kStreet};
 const Who kLeadingGroup{"bench.lg", "leading-group", ""};
 const Who kAdmin{"bench.admin", "district-admin", ""};
-const Who kCommittee{"bench.ec", "establishment-committee", ""};
-
-// The daemon to kill and its directory to remove on the way out: std::exit runs no destructors.
-pid_t g_daemon = 0;
-std::string g_dir;
-
-[[noreturn]] void Die(const std::string& what) {
-  std::fprintf(stderr, "recruitment_bench: %s\n", what.c_str());
-  if (g_daemon > 0) ::kill(g_daemon, SIGKILL);
-  if (!g_dir.empty() && std::getenv("SHEQU_BENCH_KEEP") == nullptr) {
-    std::error_code ec;
-    std::filesystem::remove_all(g_dir, ec);
-  }
-  std::exit(1);
-}
-
-std::string Describe(const grpc::Status& s) {
-  return std::to_string(s.error_code()) + " " + s.error_message();
-}
-
-void Prepare(grpc::ClientContext* ctx, const Who& who, int deadline_s = 900) {
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(deadline_s));
-  st::Identify(ctx, who.user, who.roles, who.unit);
-}
-
-// A valid resident ID number: region 340104, a birth date and a sequence from n (a mixed-radix
-// split of n, so distinct n give distinct numbers), check digit per GB 11643 (MOD 11-2).
-// `too_old` moves the birth year 17 years back: 38 to 51 on the closing day, over the policy's 35.
-std::string IdNumber(int64_t n, bool too_old) {
-  const int year = (too_old ? 1975 : 1992) + static_cast<int>(n % 13);
-  const int month = 1 + static_cast<int>(n / 13 % 12);
-  const int day = 1 + static_cast<int>(n / 156 % 28);
-  const int seq = static_cast<int>(n / 4368 % 1000);
-  char first17[18];
-  std::snprintf(first17, sizeof first17, "340104%04d%02d%02d%03d", year, month, day, seq);
-  static const int kWeights[] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
-  int sum = 0;
-  for (int i = 0; i < 17; ++i) sum += (first17[i] - '0') * kWeights[i];
-  return std::string(first17) + "10X98765432"[sum % 11];
-}
 
 std::string PostId(int p) {
   char buf[16];
@@ -127,7 +88,8 @@ std::string ApplyBytes(int64_t i, int posts) {
   auto* a = req.mutable_application();
   a->set_post_id(PostId(static_cast<int>(i % posts)));
   a->set_name(std::string(kSurnames[i % 10]) + kGiven[i / 10 % 10] + kGiven[i / 100 % 10]);
-  a->set_id_number(IdNumber(i, TooOld(i)));
+  // Too old: born 17 years earlier, 38 to 51 on the closing day, over the policy's 35.
+  a->set_id_number(IdNumber(i, TooOld(i) ? 1975 : 1992));
   char phone[16];
   std::snprintf(phone, sizeof phone, "138%08lld", static_cast<long long>(i % 100'000'000));
   a->set_phone(phone);
@@ -135,52 +97,6 @@ std::string ApplyBytes(int64_t i, int posts) {
   a->set_source(i % 20 == 3 ? "veteran" : "graduate");
   if (i % 10 == 1) a->add_certificates("assistant_social_worker");
   return req.SerializeAsString();
-}
-
-// The store's files (database, WAL, shared memory), not the daemon's log.
-int64_t StoreBytes(const std::string& dir) {
-  int64_t total = 0;
-  for (const auto& f : std::filesystem::recursive_directory_iterator(dir)) {
-    if (f.is_regular_file() && f.path().filename().string().find(".db") != std::string::npos) {
-      total += static_cast<int64_t>(f.file_size());
-    }
-  }
-  return total;
-}
-
-// ---- Setup and steps through the generated stubs -------------------------------------------
-
-void CreateUnit(st::Stubs& stubs, const std::string& id, const std::string& parent,
-                const std::string& kind, const std::string& type, int households,
-                int unit_class) {
-  v1::CreateUnitRequest req;
-  auto* u = req.mutable_unit();
-  u->set_id(id);
-  u->set_parent_id(parent);
-  u->set_name(id);
-  u->set_kind(kind);
-  u->set_community_type(type);
-  u->set_households(households);
-  u->set_unit_class(unit_class);
-  grpc::ClientContext ctx;
-  Prepare(&ctx, kAdmin);
-  v1::Unit out;
-  auto s = stubs.workforce->CreateUnit(&ctx, req, &out);
-  if (!s.ok()) Die("CreateUnit " + id + ": " + Describe(s));
-}
-
-void ReviseQuota(st::Stubs& stubs, const std::string& unit, int approved) {
-  v1::ReviseQuotaRequest req;
-  req.set_unit_id(unit);
-  req.set_approved(approved);
-  req.set_effective_from("2026-01-01");
-  req.set_reason("核定");
-  req.set_approval_document("包编〔2026〕1号");
-  grpc::ClientContext ctx;
-  Prepare(&ctx, kCommittee);
-  v1::QuotaRevision out;
-  auto s = stubs.workforce->ReviseQuota(&ctx, req, &out);
-  if (!s.ok()) Die("ReviseQuota " + unit + ": " + Describe(s));
 }
 
 using StepFn = grpc::Status (v1::Recruitment::Stub::*)(grpc::ClientContext*, const v1::StepRequest&,
@@ -266,11 +182,6 @@ std::vector<int64_t> ListIds(st::Stubs& stubs, const std::string& status) {
   return ids;
 }
 
-std::string Mb(int64_t bytes) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f MB", static_cast<double>(bytes) / 1e6);
-  return buf;
-}
 
 }  // namespace
 }  // namespace shequ::bench
@@ -278,6 +189,7 @@ std::string Mb(int64_t bytes) {
 int main(int argc, char** argv) {
   using namespace shequ::bench;
   namespace v1 = shequ::v1;
+  g_real.name = "recruitment_bench";
   const bool quick = HasFlag(argc, argv, "--quick");
   const int64_t applicants =
       std::stoll(FlagValue(argc, argv, "--applicants", quick ? "10000" : "100000"));
@@ -299,7 +211,7 @@ int main(int argc, char** argv) {
 
   TempDir dir("shequ-recruitment-bench");
   if (dir.path().empty()) Die("cannot make a temporary directory (is $TMPDIR there?)");
-  g_dir = dir.path();
+  g_real.dir = dir.path();
   st::DaemonProcess::Options opts;
   opts.data_dir = dir.path();
   opts.fake_clock = true;
@@ -307,7 +219,7 @@ int main(int argc, char** argv) {
   std::string error;
   auto daemon = st::DaemonProcess::Start(opts, &error);
   if (!daemon) Die(error);
-  g_daemon = daemon->pid();
+  g_real.pid = daemon->pid();
   auto channel = daemon->channel();
   st::Stubs stubs(channel);
 
@@ -316,7 +228,7 @@ int main(int argc, char** argv) {
   CreateUnit(stubs, kStreet, "bz", "street", "", 0, 1);
   for (int c = 0; c < communities; ++c) {
     CreateUnit(stubs, CommunityId(c), kStreet, "community", "城市社区", 2400, 0);
-    ReviseQuota(stubs, CommunityId(c), kPostsPerCommunity);
+    ReviseQuota(stubs, CommunityId(c), kPostsPerCommunity, "2026-01-01");
   }
   {
     v1::CreateCampaignRequest req;
@@ -469,14 +381,14 @@ int main(int argc, char** argv) {
 
   // ---- 4. Restart after kill -9 ----
   daemon->Kill();
-  g_daemon = 0;
+  g_real.pid = 0;
   daemon.reset();
   channel.reset();
   opts.fake_clock_start_ms = closed_at;  // the fake clock may not move backwards
   const auto restart_t0 = SteadyClock::now();
   daemon = st::DaemonProcess::Start(opts, &error);
   if (!daemon) Die("restart: " + error);
-  g_daemon = daemon->pid();
+  g_real.pid = daemon->pid();
   const double listening_s = SecondsSince(restart_t0);
   st::Stubs stubs2(daemon->channel());
   grpc::Status gs;

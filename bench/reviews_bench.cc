@@ -35,6 +35,7 @@
 
 #include "bench/bench_util.h"
 #include "bench/load_runner.h"
+#include "bench/real_daemon.h"
 #include "tests/integration/daemon_process.h"
 
 namespace shequ::bench {
@@ -48,48 +49,8 @@ constexpr int kWorkersPerCommunity = 100;
 constexpr double kTarget = 0.25;  // issue 15: CastBallot/s ÷ Health/s
 
 const Who kAdmin{"bench.admin", "district-admin", ""};
-const Who kCommittee{"bench.bw", "establishment-committee", ""};
 const Who kMigration{"bench.migration", "roster-migration", ""};
 const Who kStreetOffice{"bench.clerk", "street-office", kStreet};
-
-// The daemon to kill and its directory to remove on the way out: std::exit runs no destructors.
-pid_t g_daemon = 0;
-std::string g_dir;
-
-[[noreturn]] void Die(const std::string& what) {
-  std::fprintf(stderr, "reviews_bench: %s\n", what.c_str());
-  if (g_daemon > 0) ::kill(g_daemon, SIGKILL);
-  if (!g_dir.empty() && std::getenv("SHEQU_BENCH_KEEP") == nullptr) {
-    std::error_code ec;
-    std::filesystem::remove_all(g_dir, ec);
-  }
-  std::exit(1);
-}
-
-std::string Describe(const grpc::Status& s) {
-  return std::to_string(s.error_code()) + " " + s.error_message();
-}
-
-void Prepare(grpc::ClientContext* ctx, const Who& who, int deadline_s = 900) {
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(deadline_s));
-  st::Identify(ctx, who.user, who.roles, who.unit);
-}
-
-// A valid resident ID number (as recruitment_bench): region 340104, a birth date in 1980–1992
-// and a sequence from n (a mixed-radix split of n, so distinct n give distinct numbers), check
-// digit per GB 11643 (MOD 11-2).
-std::string IdNumber(int64_t n) {
-  const int year = 1980 + static_cast<int>(n % 13);
-  const int month = 1 + static_cast<int>(n / 13 % 12);
-  const int day = 1 + static_cast<int>(n / 156 % 28);
-  const int seq = static_cast<int>(n / 4368 % 1000);
-  char first17[18];
-  std::snprintf(first17, sizeof first17, "340104%04d%02d%02d%03d", year, month, day, seq);
-  static const int kWeights[] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
-  int sum = 0;
-  for (int i = 0; i < 17; ++i) sum += (first17[i] - '0') * kWeights[i];
-  return std::string(first17) + "10X98765432"[sum % 11];
-}
 
 std::string CommunityId(int c) { return std::string(kStreet) + ".c" + std::to_string(c); }
 
@@ -104,65 +65,14 @@ std::string Roster(int64_t workers) {
     // Appends, not one long `+` chain: GCC 12 warns falsely (-Wrestrict) on the chain.
     csv.append("W").append(std::to_string(i)).append(",");
     csv.append(kSurnames[i % 10]).append(kGiven[i / 10 % 10]).append(kGiven[i / 100 % 10]);
-    csv.append(",").append(IdNumber(i)).append(",").append(phone).append(",");
+    csv.append(",").append(IdNumber(i, 1980)).append(",").append(phone).append(",");
     csv.append(CommunityId(static_cast<int>(i / kWorkersPerCommunity))).append(",主办,");
     csv.append(std::to_string(3 + i % 12)).append(",聘用合同,在岗,本科,2020-05-01\n");
   }
   return csv;
 }
 
-// The store's files (database, WAL, shared memory), not the daemon's log.
-int64_t StoreBytes(const std::string& dir) {
-  int64_t total = 0;
-  for (const auto& f : std::filesystem::recursive_directory_iterator(dir)) {
-    if (f.is_regular_file() && f.path().filename().string().find(".db") != std::string::npos) {
-      total += static_cast<int64_t>(f.file_size());
-    }
-  }
-  return total;
-}
-
-std::string Mb(int64_t bytes) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f MB", static_cast<double>(bytes) / 1e6);
-  return buf;
-}
-
 // ---- Setup through the generated stubs ------------------------------------------------------
-
-void CreateUnit(st::Stubs& stubs, const std::string& id, const std::string& parent,
-                const std::string& kind, const std::string& type, int households,
-                int unit_class) {
-  v1::CreateUnitRequest req;
-  auto* u = req.mutable_unit();
-  u->set_id(id);
-  u->set_parent_id(parent);
-  u->set_name(id);
-  u->set_kind(kind);
-  u->set_community_type(type);
-  u->set_households(households);
-  u->set_unit_class(unit_class);
-  grpc::ClientContext ctx;
-  Prepare(&ctx, kAdmin);
-  v1::Unit out;
-  auto s = stubs.workforce->CreateUnit(&ctx, req, &out);
-  if (!s.ok()) Die("CreateUnit " + id + ": " + Describe(s));
-}
-
-// In force before the hire date, so the import finds the posts free on 2020-05-01.
-void ReviseQuota(st::Stubs& stubs, const std::string& unit, int approved) {
-  v1::ReviseQuotaRequest req;
-  req.set_unit_id(unit);
-  req.set_approved(approved);
-  req.set_effective_from("2020-01-01");
-  req.set_reason("核定");
-  req.set_approval_document("包编〔2020〕1号");
-  grpc::ClientContext ctx;
-  Prepare(&ctx, kCommittee);
-  v1::QuotaRevision out;
-  auto s = stubs.workforce->ReviseQuota(&ctx, req, &out);
-  if (!s.ok()) Die("ReviseQuota " + unit + ": " + Describe(s));
-}
 
 int64_t ImportRoster(st::Stubs& stubs, const std::string& csv) {
   grpc::ClientContext ctx;
@@ -217,6 +127,7 @@ std::string BallotBytes(const std::string& cycle, int64_t worker_id, int64_t i) 
 int main(int argc, char** argv) {
   using namespace shequ::bench;
   namespace v1 = shequ::v1;
+  g_real.name = "reviews_bench";
   const bool quick = HasFlag(argc, argv, "--quick");
   const int64_t workers = std::stoll(FlagValue(argc, argv, "--workers", quick ? "1000" : "10000"));
   const int per_worker =
@@ -241,7 +152,7 @@ int main(int argc, char** argv) {
 
   TempDir dir("shequ-reviews-bench");
   if (dir.path().empty()) Die("cannot make a temporary directory (is $TMPDIR there?)");
-  g_dir = dir.path();
+  g_real.dir = dir.path();
   st::DaemonProcess::Options opts;
   opts.data_dir = dir.path();
   opts.fake_clock = true;
@@ -249,7 +160,7 @@ int main(int argc, char** argv) {
   std::string error;
   auto daemon = st::DaemonProcess::Start(opts, &error);
   if (!daemon) Die(error);
-  g_daemon = daemon->pid();
+  g_real.pid = daemon->pid();
   auto channel = daemon->channel();
   st::Stubs stubs(channel);
 
@@ -259,7 +170,8 @@ int main(int argc, char** argv) {
   CreateUnit(stubs, kStreet, "bz", "street", "", 0, 1);
   for (int c = 0; c < communities; ++c) {
     CreateUnit(stubs, CommunityId(c), kStreet, "community", "城市社区", 2400, 0);
-    ReviseQuota(stubs, CommunityId(c), kWorkersPerCommunity);
+    // In force before the hire date, so the import finds the posts free on 2020-05-01.
+    ReviseQuota(stubs, CommunityId(c), kWorkersPerCommunity, "2020-01-01");
   }
   const double units_s = SecondsSince(setup_t0);
   const std::string roster = Roster(workers);

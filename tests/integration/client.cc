@@ -47,13 +47,6 @@ std::vector<T> ToVector(const google::protobuf::RepeatedPtrField<T>& items) {
 
 }  // namespace
 
-std::string ValidIdNumber(const std::string& first17) {
-  static const int kWeights[] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
-  int sum = 0;
-  for (int i = 0; i < 17; ++i) sum += (first17[i] - '0') * kWeights[i];
-  return first17 + "10X98765432"[sum % 11];
-}
-
 std::string Describe(const grpc::Status& s) {
   return std::to_string(s.error_code()) + " " + s.error_message();
 }

@@ -37,10 +37,6 @@ struct ClientOptions {
 // "<code> <message>", for failure messages.
 std::string Describe(const grpc::Status& s);
 
-// A valid 18-character resident ID number: `first17` (region, birth date, sequence) and its
-// check character (GB 11643, ISO 7064 MOD 11-2).
-std::string ValidIdNumber(const std::string& first17);
-
 // grpc.health.v1 HealthCheckResponse.status.
 constexpr int kServing = 1;
 constexpr int kNotServing = 2;

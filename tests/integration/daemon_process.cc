@@ -180,4 +180,11 @@ std::string AdminToken(const std::string& data_dir) {
   return token;
 }
 
+std::string ValidIdNumber(const std::string& first17) {
+  static const int kWeights[] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+  int sum = 0;
+  for (int i = 0; i < 17; ++i) sum += (first17[i] - '0') * kWeights[i];
+  return first17 + "10X98765432"[sum % 11];
+}
+
 }  // namespace shequ::testing

@@ -92,6 +92,10 @@ struct Stubs {
   std::unique_ptr<v1::Reviews::Stub> reviews;
 };
 
+// A valid 18-character resident ID number: `first17` (region, birth date, sequence) and its
+// check character (GB 11643, ISO 7064 MOD 11-2).
+std::string ValidIdNumber(const std::string& first17);
+
 // Names the caller in request metadata, as department systems do.
 void Identify(grpc::ClientContext* ctx, const std::string& user, const std::string& roles = "",
               const std::string& unit = "");

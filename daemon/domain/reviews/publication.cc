@@ -4,6 +4,16 @@
 #include "daemon/core/status.h"
 
 namespace shequ::domain::reviews {
+
+std::string_view AppealStateName(AppealState s) {
+  switch (s) {
+    case AppealState::kFiled: return "filed";
+    case AppealState::kUpheld: return "upheld";
+    case AppealState::kRejected: return "rejected";
+    case AppealState::kNone: break;
+  }
+  return "none";
+}
 namespace {
 
 std::string N(int64_t v) { return std::to_string(v); }

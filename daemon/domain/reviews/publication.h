@@ -28,6 +28,8 @@ absl::StatusOr<Publication> Publish(std::string_view published_on, const WorkCal
                                     const ReviewPolicy& policy);
 
 enum class AppealState { kNone, kFiled, kUpheld, kRejected };
+// none, filed, upheld, rejected (the API's and the store's spelling).
+std::string_view AppealStateName(AppealState s);
 
 // One worker's published result and its appeal.
 struct Outcome {

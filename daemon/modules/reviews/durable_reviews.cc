@@ -75,29 +75,16 @@ rv::RatingResult ResultFrom(int64_t worker_id, const json& j) {
   return r;
 }
 
-const char* AppealName(rv::AppealState s) {
-  switch (s) {
-    case rv::AppealState::kFiled:
-      return "filed";
-    case rv::AppealState::kUpheld:
-      return "upheld";
-    case rv::AppealState::kRejected:
-      return "rejected";
-    case rv::AppealState::kNone:
-      break;
-  }
-  return "none";
-}
 rv::AppealState AppealFrom(const std::string& s) {
-  if (s == "filed") return rv::AppealState::kFiled;
-  if (s == "upheld") return rv::AppealState::kUpheld;
-  if (s == "rejected") return rv::AppealState::kRejected;
+  for (auto a : {rv::AppealState::kFiled, rv::AppealState::kUpheld, rv::AppealState::kRejected}) {
+    if (s == rv::AppealStateName(a)) return a;
+  }
   return rv::AppealState::kNone;
 }
 
 json OutcomeJson(const rv::Outcome& o) {
   json j = {{"rating", Rating(o.rating)},          {"reasons", o.reasons},
-            {"appeal", AppealName(o.appeal)},      {"appeal_filed_on", o.appeal_filed_on},
+            {"appeal", rv::AppealStateName(o.appeal)},      {"appeal_filed_on", o.appeal_filed_on},
             {"appeal_grounds", o.appeal_grounds},  {"appeal_decided_on", o.appeal_decided_on},
             {"appeal_decision", o.appeal_decision}};
   if (o.rating_before_appeal) j["rating_before_appeal"] = Rating(*o.rating_before_appeal);

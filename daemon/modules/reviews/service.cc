@@ -59,19 +59,8 @@ void ResultToProto(const rv::RatingResult& r, v1::Result* out) {
   out->set_appraisal_failed(r.appraisal_failed);
 }
 
-const char* AppealState(const std::optional<rv::Outcome>& o) {
-  if (!o) return "none";
-  switch (o->appeal) {
-    case rv::AppealState::kFiled:
-      return "filed";
-    case rv::AppealState::kUpheld:
-      return "upheld";
-    case rv::AppealState::kRejected:
-      return "rejected";
-    case rv::AppealState::kNone:
-      break;
-  }
-  return "none";
+std::string AppealState(const std::optional<rv::Outcome>& o) {
+  return std::string(rv::AppealStateName(o ? o->appeal : rv::AppealState::kNone));
 }
 
 }  // namespace
