@@ -488,6 +488,61 @@ TEST_F(ReviewsTest, SignOffRefusedWhileScoresMissingThenOpensOnDemandOnly) {
   EXPECT_EQ(Review(a).steps_done_size(), 0);
 }
 
+// Status changes carry their date: a worker seconded to the street office since January is
+// reviewed by it and the home community is told; one who left in May is listed, not rated; one
+// who left the year before is not in the cycle.
+TEST_F(ReviewsTest, SecondedAndDepartedWorkers) {
+  const int64_t seconded = Worker(0, "2020-05-01");
+  const int64_t left_this_year = Worker(1, "2020-05-01");
+  const int64_t left_last_year = Worker(2, "2020-05-01");
+  auto change = [&](int64_t id, const std::string& status, const std::string& date) {
+    v1::ChangeWorkerStatusRequest req;
+    req.set_worker_id(id);
+    req.set_status(status);
+    req.set_date(date);
+    req.set_reason("工作需要");
+    grpc::ClientContext ctx;
+    client_->Prepare(&ctx, kStreet);
+    v1::Worker out;
+    grpc::Status s = client_->stubs.workforce->ChangeWorkerStatus(&ctx, req, &out);
+    EXPECT_TRUE(s.ok()) << Describe(s);
+    EXPECT_EQ(out.status_since(), date);
+  };
+  change(seconded, "seconded_street", "2026-01-15");
+  change(left_this_year, "left", "2026-05-01");
+  change(left_last_year, "left", "2025-06-01");
+  v1::Cycle cycle;
+  ASSERT_TRUE(Open(2026, &cycle).ok());
+  EXPECT_EQ(cycle.workers(), 2);
+  EXPECT_EQ(cycle.rated(), 1);
+  const v1::WorkerReview s = Review(seconded);
+  EXPECT_EQ(s.participation(), "rated");
+  EXPECT_EQ(s.unit_id(), "bh.hp");
+  EXPECT_EQ(s.home_unit_id(), "bh.hp.xf");
+  EXPECT_EQ(s.informed_unit_id(), "bh.hp.xf");
+  const v1::WorkerReview left = Review(left_this_year);
+  EXPECT_EQ(left.participation(), "not_rated");
+  EXPECT_NE(left.reason().find("left"), std::string::npos) << left.reason();
+  v1::GetReviewRequest gone;
+  gone.set_cycle_id(cycle_);
+  gone.set_worker_id(left_last_year);
+  v1::WorkerReview none;
+  EXPECT_EQ(Call(kStreet, [&](auto* ctx) { return rv().GetReview(ctx, gone, &none); }, none)
+                .error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  // The home community's history says who reviews its seconded worker.
+  v1::WorkforceHistoryRequest history;
+  history.set_unit_id("bh.hp.xf");
+  history.set_limit(100);
+  v1::WorkforceHistoryResponse changes;
+  grpc::ClientContext ctx;
+  client_->Prepare(&ctx, kStreet);
+  ASSERT_TRUE(client_->stubs.workforce->History(&ctx, history, &changes).ok());
+  bool told = false;
+  for (const auto& c : changes.changes()) told = told || c.type() == "review.seconded_reviewed";
+  EXPECT_TRUE(told);
+}
+
 // The daemon opens the cycle of every street office with workers on review.yaml's day (12-01).
 TEST_F(ReviewsTest, CyclesOpenByThemselvesOnTheConfiguredDay) {
   Worker(0, "2020-05-01");
