@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <string>
 
 #include "bench/load_runner.h"
@@ -35,6 +36,25 @@ inline RealDaemon g_real;
     std::filesystem::remove_all(g_real.dir, ec);
   }
   std::exit(1);
+}
+
+// The options of a benchmark's daemon on `dir`: the fixture config, the fake clock, warn logs.
+inline testing::DaemonProcess::Options DaemonOptions(const std::string& dir) {
+  testing::DaemonProcess::Options opts;
+  opts.data_dir = dir;
+  opts.fake_clock = true;
+  opts.extra_args = {"--log-level", "warn"};
+  return opts;
+}
+
+// Starts the daemon (or dies saying why) and records it for Die.
+inline std::unique_ptr<testing::DaemonProcess> StartDaemon(
+    const testing::DaemonProcess::Options& opts) {
+  std::string error;
+  auto daemon = testing::DaemonProcess::Start(opts, &error);
+  if (!daemon) Die(error);
+  g_real.pid = daemon->pid();
+  return daemon;
 }
 
 inline std::string Describe(const grpc::Status& s) {

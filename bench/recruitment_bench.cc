@@ -212,14 +212,8 @@ int main(int argc, char** argv) {
   TempDir dir("shequ-recruitment-bench");
   if (dir.path().empty()) Die("cannot make a temporary directory (is $TMPDIR there?)");
   g_real.dir = dir.path();
-  st::DaemonProcess::Options opts;
-  opts.data_dir = dir.path();
-  opts.fake_clock = true;
-  opts.extra_args = {"--log-level", "warn"};
-  std::string error;
-  auto daemon = st::DaemonProcess::Start(opts, &error);
-  if (!daemon) Die(error);
-  g_real.pid = daemon->pid();
+  st::DaemonProcess::Options opts = DaemonOptions(dir.path());
+  auto daemon = StartDaemon(opts);
   auto channel = daemon->channel();
   st::Stubs stubs(channel);
 
@@ -386,9 +380,7 @@ int main(int argc, char** argv) {
   channel.reset();
   opts.fake_clock_start_ms = closed_at;  // the fake clock may not move backwards
   const auto restart_t0 = SteadyClock::now();
-  daemon = st::DaemonProcess::Start(opts, &error);
-  if (!daemon) Die("restart: " + error);
-  g_real.pid = daemon->pid();
+  daemon = StartDaemon(opts);
   const double listening_s = SecondsSince(restart_t0);
   st::Stubs stubs2(daemon->channel());
   grpc::Status gs;

@@ -153,14 +153,7 @@ int main(int argc, char** argv) {
   TempDir dir("shequ-reviews-bench");
   if (dir.path().empty()) Die("cannot make a temporary directory (is $TMPDIR there?)");
   g_real.dir = dir.path();
-  st::DaemonProcess::Options opts;
-  opts.data_dir = dir.path();
-  opts.fake_clock = true;
-  opts.extra_args = {"--log-level", "warn"};
-  std::string error;
-  auto daemon = st::DaemonProcess::Start(opts, &error);
-  if (!daemon) Die(error);
-  g_real.pid = daemon->pid();
+  auto daemon = StartDaemon(DaemonOptions(dir.path()));
   auto channel = daemon->channel();
   st::Stubs stubs(channel);
 

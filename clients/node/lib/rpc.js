@@ -1,4 +1,5 @@
 'use strict';
+const fs = require('fs');
 const { status } = require('@grpc/grpc-js');
 const { fromGrpcError } = require('./errors');
 
@@ -123,4 +124,13 @@ class Service {
   }
 }
 
-module.exports = { Service, Stream, toJson, variables };
+/** CSV given as text, a Buffer, or { path } of a file, as text. */
+function csvText(csv) {
+  if (typeof csv === 'string') return csv;
+  if (csv && typeof csv === 'object' && 'path' in csv) {
+    return fs.readFileSync(csv.path, 'utf8');
+  }
+  return Buffer.from(csv).toString('utf8');
+}
+
+module.exports = { Service, Stream, csvText, toJson, variables };

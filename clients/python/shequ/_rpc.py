@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import queue
 import threading
 from typing import Any, Callable, Generic, Iterator, TypeVar
@@ -97,6 +98,16 @@ class Stream(Generic[T]):
 
     def __exit__(self, *exc) -> None:
         self.cancel()
+
+
+def csv_text(csv: "str | bytes | os.PathLike") -> str:
+    """CSV given as text (a str), its UTF-8 bytes, or a file (a pathlib.Path), as text."""
+    if isinstance(csv, (bytes, bytearray)):
+        return bytes(csv).decode("utf-8")
+    if isinstance(csv, str):
+        return csv
+    with open(csv, encoding="utf-8") as f:
+        return f.read()
 
 
 def message(cls, value):

@@ -132,7 +132,12 @@ absl::Status ReviewsService::FillReview(const std::string& cycle_id, int64_t wor
                                         v1::WorkerReview* out) const {
   ASSIGN_OR_RETURN(CycleInfo c, rev_.GetCycleInfo(cycle_id));
   ASSIGN_OR_RETURN(Sheet s, rev_.GetSheet(cycle_id, worker_id));
-  out->set_cycle_id(cycle_id);
+  FillReview(c, s, out);
+  return absl::OkStatus();
+}
+
+void ReviewsService::FillReview(const CycleInfo& c, const Sheet& s, v1::WorkerReview* out) const {
+  out->set_cycle_id(c.id);
   out->set_worker_id(s.worker_id);
   out->set_unit_id(s.unit_id);
   out->set_home_unit_id(s.home_unit_id);
@@ -167,7 +172,6 @@ absl::Status ReviewsService::FillReview(const std::string& cycle_id, int64_t wor
   }
   out->set_final(rev_.IsFinal(c, s));
   out->set_instance_id(s.instance_id);
-  return absl::OkStatus();
 }
 
 absl::Status ReviewsService::FillResults(const std::string& cycle_id, v1::CycleResults* out) const {
@@ -241,9 +245,11 @@ grpc::ServerUnaryReactor* ReviewsService::GetReview(Ctx* ctx, const v1::GetRevie
   auto caller = c_.gate.Admit(*ctx, "shequ.v1.Reviews/GetReview", *req);
   if (!caller.ok()) return Refuse(ctx, caller.status());
   return OnReader(c_.readers, ctx, [this, caller = *caller, req, resp]() -> absl::Status {
+    ASSIGN_OR_RETURN(CycleInfo c, rev_.GetCycleInfo(req->cycle_id()));
     ASSIGN_OR_RETURN(Sheet s, rev_.GetSheet(req->cycle_id(), req->worker_id()));
     RETURN_IF_ERROR(SheetScope(caller, s, true));
-    return FillReview(req->cycle_id(), req->worker_id(), resp);
+    FillReview(c, s, resp);
+    return absl::OkStatus();
   });
 }
 
@@ -261,11 +267,10 @@ grpc::ServerUnaryReactor* ReviewsService::ListReviews(Ctx* ctx, const v1::ListRe
       if (!unit.empty() && !c_.units->Covers(unit, s.unit_id) && s.unit_id != unit) return false;
       return SheetScope(caller, s, true).ok();
     };
+    ASSIGN_OR_RETURN(CycleInfo c, rev_.GetCycleInfo(req->cycle_id()));
     ASSIGN_OR_RETURN(auto sheets,
                      rev_.ListSheets(req->cycle_id(), req->after_worker_id(), limit, keep));
-    for (const Sheet& s : sheets) {
-      RETURN_IF_ERROR(FillReview(req->cycle_id(), s.worker_id, resp->add_reviews()));
-    }
+    for (const Sheet& s : sheets) FillReview(c, s, resp->add_reviews());
     if (static_cast<int>(sheets.size()) == limit) {
       resp->set_next_after_worker_id(sheets.back().worker_id);
     }

@@ -50,6 +50,7 @@ class ReviewsService final : public v1::Reviews::CallbackService {
   absl::Status FillCycle(const std::string& id, v1::Cycle* out) const;
   absl::Status FillReview(const std::string& cycle_id, int64_t worker_id,
                           v1::WorkerReview* out) const;
+  void FillReview(const CycleInfo& cycle, const Sheet& sheet, v1::WorkerReview* out) const;
   absl::Status FillResults(const std::string& cycle_id, v1::CycleResults* out) const;
   server::ServiceContext& c_;
   DurableReviews& rev_;

@@ -1,6 +1,5 @@
 'use strict';
-const fs = require('fs');
-const { Service } = require('../rpc');
+const { Service, csvText } = require('../rpc');
 
 /** Open recruitment (公开招聘) inside the quota, from the announcement to hired workers.
  *
@@ -90,11 +89,7 @@ class Recruitment extends Service {
    * 身份证号/id_number, and 笔试成绩/written or 面试成绩/interview; a blank score or 缺考 marks
    * absence. All rows or none: a bad row is InvalidArgument naming row and column. */
   async importScores(campaignId, csv, { requestId = '' } = {}) {
-    let text;
-    if (typeof csv === 'string') text = csv;
-    else if (csv && typeof csv === 'object' && 'path' in csv) text = fs.readFileSync(csv.path, 'utf8');
-    else text = Buffer.from(csv).toString('utf8');
-    return (await this._unary('ImportScores', { campaignId, csv: text, requestId })).rows;
+    return (await this._unary('ImportScores', { campaignId, csv: csvText(csv), requestId })).rows;
   }
 
   /** Step: the written scores are in; shortlists the best posts × shortlist_ratio per post for

@@ -1,6 +1,5 @@
 'use strict';
-const fs = require('fs');
-const { Service } = require('../rpc');
+const { Service, csvText } = require('../rpc');
 
 /** The annual review (年度考核) of every community worker, one cycle per street office per year
  * (id 'bh.hp/2026').
@@ -156,14 +155,10 @@ class Reviews extends Service {
   }
 
   /** Imports earlier years' final ratings from CSV text, a Buffer, or { path } of a file, header
-   * 'worker_id,year,rating'; resolves to the rows imported. All rows or none: a bad row is
+   * 'worker_id,year,rating' and optionally ',qualifying_years'; resolves to the rows imported. All rows or none: a bad row is
    * InvalidArgument naming row and column. */
   async importRatings(csv, { requestId = '' } = {}) {
-    let text;
-    if (typeof csv === 'string') text = csv;
-    else if (csv && typeof csv === 'object' && 'path' in csv) text = fs.readFileSync(csv.path, 'utf8');
-    else text = Buffer.from(csv).toString('utf8');
-    return (await this._unary('ImportRatings', { csv: text, requestId })).imported;
+    return (await this._unary('ImportRatings', { csv: csvText(csv), requestId })).imported;
   }
 }
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import os
 from typing import Iterable, Mapping
 
-from .._rpc import Service, message as _message
+from .._rpc import Service, csv_text, message as _message
 from ..v1 import recruitment_pb2 as pb, recruitment_pb2_grpc as pb_grpc
 
 
@@ -110,15 +110,8 @@ class Recruitment(Service):
         报名号/application_id or 身份证号/id_number, and 笔试成绩/written or 面试成绩/interview; a
         blank score or 缺考 marks absence. All rows or none: a bad row is InvalidArgument naming
         row and column."""
-        if isinstance(csv, (bytes, bytearray)):
-            text = bytes(csv).decode("utf-8")
-        elif isinstance(csv, str):
-            text = csv
-        else:
-            with open(csv, encoding="utf-8") as f:
-                text = f.read()
         return self._unary("ImportScores", pb.ImportScoresRequest(
-            campaign_id=campaign_id, csv=text, request_id=request_id)).rows
+            campaign_id=campaign_id, csv=csv_text(csv), request_id=request_id)).rows
 
     def shortlist(self, campaign_id: str, *, comment: str = "",
                   request_id: str = "") -> pb.Campaign:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import os
 from typing import Iterable, Iterator
 
-from .._rpc import Service
+from .._rpc import Service, csv_text
 from ..v1 import reviews_pb2 as pb, reviews_pb2_grpc as pb_grpc
 
 
@@ -171,14 +171,8 @@ class Reviews(Service):
 
     def import_ratings(self, csv: str | bytes | os.PathLike, *, request_id: str = "") -> int:
         """Imports earlier years' final ratings from CSV text (a str), its bytes, or a file (a
-        pathlib.Path), header "worker_id,year,rating"; returns the rows imported. All rows or
-        none: a bad row is InvalidArgument naming row and column."""
-        if isinstance(csv, (bytes, bytearray)):
-            text = bytes(csv).decode("utf-8")
-        elif isinstance(csv, str):
-            text = csv
-        else:
-            with open(csv, encoding="utf-8") as f:
-                text = f.read()
+        pathlib.Path), header "worker_id,year,rating" and optionally ",qualifying_years"; returns
+        the rows imported. All rows or none: a bad row is InvalidArgument naming row and
+        column."""
         return self._unary("ImportRatings", pb.ImportRatingsRequest(
-            csv=text, request_id=request_id)).imported
+            csv=csv_text(csv), request_id=request_id)).imported
